@@ -1,0 +1,197 @@
+/** Users, role grants and bearer tokens: the rules, over an {@link AuthStore}. */
+import { createHash, randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { MloopError } from '../errors/index.js';
+import { newId } from '../storage/index.js';
+import { GLOBAL_SCOPE, ROLES, type ApiToken, type Principal, type Role, type RoleGrant, type User } from './auth.js';
+import type { AuthStore } from './auth-store.js';
+import { authorize, isAllowed } from './authorize.js';
+
+/** Every token starts with this, so secret scanners and people can recognise one. */
+export const TOKEN_PREFIX = 'mlp_';
+const TOKEN_PATTERN = /^mlp_[A-Za-z0-9_-]{43}$/;
+const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** sha256 hex of a token. Tokens carry 256 random bits, so a fast hash is safe here. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** The principal of the local CLI: whoever can open the workspace's store acts as admin. */
+export function localPrincipal(): Principal {
+  let name = 'local';
+  try {
+    name = `local:${userInfo().username}`;
+  } catch {
+    // no passwd entry (some containers): keep the generic name
+  }
+  return { userId: 'local', userName: name, grants: [{ role: 'admin', scope: GLOBAL_SCOPE, grantedAt: '', grantedBy: 'system' }] };
+}
+
+/** Parses `role` or `role:project`; INVALID_ARGUMENT listing valid roles otherwise. */
+export function parseRoleSpec(spec: string): { role: Role; scope: string } {
+  const [role, ...rest] = spec.split(':');
+  const scope = rest.length === 0 ? GLOBAL_SCOPE : rest.join(':');
+  if (!ROLES.includes(role as Role)) {
+    throw MloopError.invalidArgument(`unknown role '${role}'; valid roles: ${ROLES.join(', ')}`);
+  }
+  if (scope === '') throw MloopError.invalidArgument(`role '${spec}' names an empty project`);
+  return { role: role as Role, scope };
+}
+
+export interface CreatedToken {
+  /** The secret. Shown once; only its hash is stored. */
+  token: string;
+  info: ApiToken;
+}
+
+export interface AuthServiceOptions {
+  clock?: () => Date;
+}
+
+export class AuthService {
+  private readonly clock: () => Date;
+  constructor(
+    private readonly store: AuthStore,
+    options: AuthServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  /** Creates a user with the given role specs (`engineer`, `annotator:project-x`). */
+  async createUser(actor: Principal, name: string, roleSpecs: string[]): Promise<User & { grants: RoleGrant[] }> {
+    authorize(actor, 'users:manage');
+    if (!USER_NAME.test(name)) {
+      throw MloopError.invalidArgument(
+        `invalid user name '${name}': use 1–63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      );
+    }
+    const roles = roleSpecs.map(parseRoleSpec);
+    const user: User = { id: newId('usr'), name, createdAt: this.now(), createdBy: actor.userName, disabledAt: null };
+    await this.store.createUser(user);
+    for (const r of roles) await this.store.grantRole(user.id, r.role, r.scope, actor.userName, user.createdAt);
+    await this.store.appendAudit({ at: user.createdAt, actor: actor.userName, action: 'user.create', target: `user:${name}`, details: { roles: roleSpecs } });
+    return { ...user, grants: await this.store.listGrants(user.id) };
+  }
+
+  async listUsers(actor: Principal): Promise<Array<User & { grants: RoleGrant[] }>> {
+    authorize(actor, 'users:read');
+    const users = await this.store.listUsers();
+    return Promise.all(users.map(async (u) => ({ ...u, grants: await this.store.listGrants(u.id) })));
+  }
+
+  private async requireUser(name: string): Promise<User> {
+    const user = await this.store.findUserByName(name);
+    if (!user) throw MloopError.notFound('user', name, { hint: "'mloop user list' shows the users" });
+    return user;
+  }
+
+  /** Grants a role; returns false when the user held it already. */
+  async grant(actor: Principal, userName: string, roleSpec: string): Promise<boolean> {
+    authorize(actor, 'users:manage');
+    const { role, scope } = parseRoleSpec(roleSpec);
+    const user = await this.requireUser(userName);
+    const at = this.now();
+    const added = await this.store.grantRole(user.id, role, scope, actor.userName, at);
+    if (added) await this.store.appendAudit({ at, actor: actor.userName, action: 'role.grant', target: `user:${userName}`, details: { role, scope } });
+    return added;
+  }
+
+  /** Revokes a role; NOT_FOUND when the user did not hold it. */
+  async revoke(actor: Principal, userName: string, roleSpec: string): Promise<void> {
+    authorize(actor, 'users:manage');
+    const { role, scope } = parseRoleSpec(roleSpec);
+    const user = await this.requireUser(userName);
+    if (!(await this.store.revokeRole(user.id, role, scope))) throw MloopError.notFound('role grant', `${userName} ${roleSpec}`);
+    await this.store.appendAudit({ at: this.now(), actor: actor.userName, action: 'role.revoke', target: `user:${userName}`, details: { role, scope } });
+  }
+
+  /**
+   * Creates a token for `userName` (default: the actor). Users may make tokens for themselves;
+   * making one for someone else needs `tokens:manage-all`.
+   */
+  async createToken(actor: Principal, options: { user?: string; name?: string; expiresInDays?: number } = {}): Promise<CreatedToken> {
+    const userName = options.user ?? actor.userName;
+    const user = await this.requireUser(userName);
+    authorize(actor, user.id === actor.userId ? 'tokens:manage-own' : 'tokens:manage-all');
+    if (user.disabledAt) throw MloopError.failedPrecondition(`user '${userName}' is disabled`);
+    if (options.expiresInDays !== undefined && !(Number.isInteger(options.expiresInDays) && options.expiresInDays > 0 && options.expiresInDays <= 3650)) {
+      throw MloopError.invalidArgument(`expiry must be a whole number of days between 1 and 3650, got ${options.expiresInDays}`);
+    }
+    const name = (options.name ?? 'default').trim();
+    if (name === '' || name.length > 100) throw MloopError.invalidArgument('token name must be 1–100 characters');
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const createdAt = this.now();
+    const expiresAt =
+      options.expiresInDays === undefined ? null : new Date(this.clock().getTime() + options.expiresInDays * 86_400_000).toISOString();
+    const id = newId('tok');
+    await this.store.createToken({ id, userId: user.id, name, tokenHash: hashToken(token), prefix: token.slice(0, 12), createdAt, expiresAt });
+    await this.store.appendAudit({ at: createdAt, actor: actor.userName, action: 'token.create', target: `user:${userName}`, details: { token_id: id, name } });
+    const info = await this.store.findToken(id);
+    return { token, info: info! };
+  }
+
+  /** Tokens the actor may see: their own, or everyone's with `tokens:manage-all`. */
+  async listTokens(actor: Principal, options: { user?: string } = {}): Promise<ApiToken[]> {
+    if (isAllowed(actor, 'tokens:manage-all')) {
+      const user = options.user === undefined ? undefined : await this.requireUser(options.user);
+      return this.store.listTokens(user?.id);
+    }
+    authorize(actor, 'tokens:manage-own');
+    if (options.user !== undefined && options.user !== actor.userName) authorize(actor, 'tokens:manage-all');
+    return this.store.listTokens(actor.userId);
+  }
+
+  /** Revokes a token by id or prefix. */
+  async revokeToken(actor: Principal, ref: string): Promise<ApiToken> {
+    const token = await this.store.findToken(ref);
+    if (!token) throw MloopError.notFound('token', ref, { hint: "'mloop token list' shows token ids" });
+    authorize(actor, token.userId === actor.userId ? 'tokens:manage-own' : 'tokens:manage-all');
+    const at = this.now();
+    if (!(await this.store.revokeToken(token.id, at))) throw MloopError.failedPrecondition(`token '${ref}' is revoked already`);
+    await this.store.appendAudit({ at, actor: actor.userName, action: 'token.revoke', target: `user:${token.userName}`, details: { token_id: token.id } });
+    return { ...token, revokedAt: at };
+  }
+
+  /**
+   * Resolves a bearer token to its principal. UNAUTHENTICATED for a malformed, unknown,
+   * revoked or expired token, or a disabled user — all with the same message, so a caller
+   * cannot probe which tokens exist.
+   */
+  async authenticate(token: string | undefined): Promise<Principal> {
+    if (token === undefined || token === '') throw MloopError.unauthenticated('a bearer token is required: send Authorization: Bearer <token>');
+    const fail = () => MloopError.unauthenticated('the bearer token is invalid, expired or revoked');
+    if (!TOKEN_PATTERN.test(token)) throw fail();
+    const found = await this.store.findTokenByHash(hashToken(token));
+    const now = this.now();
+    if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= now) || found.user.disabledAt) throw fail();
+    await this.store.touchToken(found.id, now);
+    return { userId: found.user.id, userName: found.user.name, grants: await this.store.listGrants(found.user.id), tokenId: found.id };
+  }
+
+  /** Creates the first admin user and its token; FAILED_PRECONDITION when users exist already. */
+  async bootstrapAdmin(name = 'admin'): Promise<CreatedToken> {
+    if ((await this.store.listUsers()).length > 0) throw MloopError.failedPrecondition('the workspace has users already');
+    const system = localPrincipal();
+    await this.createUser(system, name, ['admin']);
+    return this.createToken(system, { user: name, name: 'bootstrap' });
+  }
+
+  /** How many users and live tokens exist, for status pages. */
+  async summary(): Promise<{ users: number; activeTokens: number }> {
+    const now = this.now();
+    const [users, tokens] = await Promise.all([this.store.listUsers(), this.store.listTokens()]);
+    const live = tokens.filter((t) => !t.revokedAt && !(t.expiresAt && t.expiresAt <= now));
+    return { users: users.length, activeTokens: live.length };
+  }
+
+  /** The audit log, newest first. */
+  async audit(actor: Principal, options: { target?: string; limit?: number } = {}) {
+    authorize(actor, 'users:read');
+    return this.store.listAudit(options);
+  }
+}

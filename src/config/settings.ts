@@ -1,0 +1,134 @@
+/**
+ * Every mloop setting, declared once: its key in the workspace config file, its environment
+ * variable, its type, default and documentation. docs/configuration.md is generated from this table.
+ */
+
+/** The value types a setting can hold. */
+export type SettingType = 'string' | 'integer' | 'boolean' | 'enum';
+
+/** The declaration of one setting. */
+export interface SettingSpec {
+  /** Dotted key in the workspace config file `mloop.json`, such as `server.port`. */
+  readonly key: string;
+  /** Environment variable that overrides the file, such as `MLOOP_PORT`. */
+  readonly env: string;
+  readonly type: SettingType;
+  /** Default value, or `null` when the default is computed (see `defaultDoc`). */
+  readonly default: string | number | boolean | null;
+  /** How the default is shown in docs when it is computed. */
+  readonly defaultDoc?: string;
+  /** One or two sentences for docs/configuration.md. */
+  readonly doc: string;
+  /** Inclusive bounds for integers. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Allowed values for enums. */
+  readonly values?: readonly string[];
+  /** True when the value may hold credentials and must be redacted when shown. */
+  readonly secret?: boolean;
+}
+
+export const SETTINGS: readonly SettingSpec[] = Object.freeze([
+  {
+    key: 'database.url',
+    env: 'MLOOP_DATABASE_URL',
+    type: 'string',
+    default: null,
+    defaultDoc: '`sqlite:.mloop/mloop.db` inside the workspace',
+    doc: 'Metadata store. `sqlite:<path>` (relative paths are resolved against the workspace) or `postgres://user@host:port/db` for team mode. A PostgreSQL database that does not exist yet is created.',
+    secret: true,
+  },
+  {
+    key: 'database.busyTimeoutMs',
+    env: 'MLOOP_DATABASE_BUSY_TIMEOUT_MS',
+    type: 'integer',
+    default: 5000,
+    min: 0,
+    max: 600000,
+    doc: 'SQLite: how long a writer waits for a lock held by another process before failing with UNAVAILABLE.',
+  },
+  {
+    key: 'database.poolSize',
+    env: 'MLOOP_DATABASE_POOL_SIZE',
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 200,
+    doc: 'PostgreSQL: maximum connections in the pool of one process.',
+  },
+  {
+    key: 'database.connectTimeoutMs',
+    env: 'MLOOP_DATABASE_CONNECT_TIMEOUT_MS',
+    type: 'integer',
+    default: 5000,
+    min: 100,
+    max: 600000,
+    doc: 'PostgreSQL: how long to wait for a connection before reporting the database unreachable.',
+  },
+  {
+    key: 'artifacts.dir',
+    env: 'MLOOP_ARTIFACTS_DIR',
+    type: 'string',
+    default: null,
+    defaultDoc: '`.mloop/artifacts` inside the workspace',
+    doc: 'Root folder of the content-addressed artifact store (datasets, model weights, reports). Relative paths are resolved against the workspace.',
+  },
+  {
+    key: 'server.host',
+    env: 'MLOOP_HOST',
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Address `mloop server` binds. The default accepts connections from this machine only; set `0.0.0.0` to serve a network.',
+  },
+  {
+    key: 'server.port',
+    env: 'MLOOP_PORT',
+    type: 'integer',
+    default: 7070,
+    min: 0,
+    max: 65535,
+    doc: 'TCP port of `mloop server` (0 picks a free port).',
+  },
+  {
+    key: 'server.bodyLimitBytes',
+    env: 'MLOOP_BODY_LIMIT_BYTES',
+    type: 'integer',
+    default: 10485760,
+    min: 1024,
+    max: 1073741824,
+    doc: 'Largest request body the server reads; larger bodies get 413 RESOURCE_EXHAUSTED.',
+  },
+  {
+    key: 'server.requestTimeoutMs',
+    env: 'MLOOP_REQUEST_TIMEOUT_MS',
+    type: 'integer',
+    default: 30000,
+    min: 100,
+    max: 3600000,
+    doc: 'Longest time the server waits for a whole request to arrive.',
+  },
+  {
+    key: 'server.shutdownTimeoutMs',
+    env: 'MLOOP_SHUTDOWN_TIMEOUT_MS',
+    type: 'integer',
+    default: 30000,
+    min: 0,
+    max: 3600000,
+    doc: 'On SIGTERM/SIGINT the server stops accepting connections and lets in-flight requests finish; after this long it closes the rest.',
+  },
+  {
+    key: 'server.trustProxy',
+    env: 'MLOOP_TRUST_PROXY',
+    type: 'boolean',
+    default: false,
+    doc: 'Trust `X-Forwarded-*` headers (set when mloop runs behind a reverse proxy).',
+  },
+  {
+    key: 'log.level',
+    env: 'MLOOP_LOG_LEVEL',
+    type: 'enum',
+    default: 'info',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    doc: 'Level of the server\'s JSON log lines (pino).',
+  },
+] satisfies SettingSpec[]);

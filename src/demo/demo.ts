@@ -1,0 +1,145 @@
+/**
+ * `mloop demo`: the mission's story on a throw-away workspace — a support team automating its
+ * most frequent requests. Each stage of the product adds a step here; today: the workspace, the
+ * support-request data, the artifact store and the authenticated API.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MloopError } from '../errors/index.js';
+import { createLogger, runServer } from '../server/index.js';
+import { initWorkspace, openWorkspace, type Workspace } from '../workspace/index.js';
+import { SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
+
+/** One stage of the story, as `mloop demo --json` prints it. */
+export interface DemoStep {
+  name: string;
+  ok: boolean;
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+export interface DemoResult {
+  workspace: string;
+  steps: DemoStep[];
+}
+
+export interface DemoOptions {
+  /** Folder for the workspace; default: a new temporary folder. Must not be a workspace already. */
+  dir?: string;
+  seed?: number;
+  /** How many support requests to generate. */
+  count?: number;
+  /** Called as each step starts and ends, for live narration. */
+  onStep?: (event: { phase: 'start' | 'end'; name: string; step?: DemoStep }) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+type StepBody = () => Promise<Omit<DemoStep, 'name' | 'ok'> & { ok?: boolean }>;
+
+/**
+ * Runs the demo end to end on the embedded default (SQLite), offline.
+ *
+ * @example
+ * const result = await runDemo({ seed: 42 });
+ * console.log(result.steps.map((s) => `${s.name}: ${s.summary}`).join('\n'));
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const dir = options.dir === undefined ? mkdtempSync(join(tmpdir(), 'mloop-demo-')) : resolve(options.dir);
+  // The demo always runs on the embedded default, whatever the caller's environment points at.
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  for (const key of Object.keys(env)) if (key.startsWith('MLOOP_')) delete env[key];
+  const steps: DemoStep[] = [];
+  const step = async (name: string, body: StepBody): Promise<void> => {
+    options.onStep?.({ phase: 'start', name });
+    let s: DemoStep;
+    try {
+      const r = await body();
+      s = { name, ok: r.ok ?? true, summary: r.summary, details: r.details };
+    } catch (err) {
+      const e = err instanceof MloopError ? err : MloopError.internal(`demo step '${name}' failed`, { cause: err });
+      s = { name, ok: false, summary: e.message, details: { code: e.code } };
+    }
+    steps.push(s);
+    options.onStep?.({ phase: 'end', name, step: s });
+    if (!s.ok) throw MloopError.internal(`demo step '${name}' failed: ${s.summary}`, { details: { workspace: dir, steps } });
+  };
+
+  let admin: { user: string; token: string } | null = null;
+  await step('workspace', async () => {
+    const r = await initWorkspace(dir, { env });
+    admin = r.admin;
+    return {
+      summary: `created a workspace in ${r.workspace} on ${r.backend}, schema version ${r.schema.version}, with admin '${r.admin?.user}' and a token`,
+      details: { workspace: r.workspace, backend: r.backend, schema_version: r.schema.version, admin: r.admin?.user },
+    };
+  });
+
+  const seed = options.seed ?? 42;
+  let rows: SupportRequest[] = [];
+  await step('generate-data', async () => {
+    rows = generateSupportRequests({ seed, count: options.count ?? 6000 });
+    const byIntent: Record<string, number> = {};
+    for (const r of rows) byIntent[r.intent] = (byIntent[r.intent] ?? 0) + 1;
+    const withPii = rows.filter((r) => r.pii.length > 0).length;
+    const firstNew = rows.find((r) => r.intent === 'device_setup');
+    const top = Object.entries(byIntent).sort((a, b) => b[1] - a[1]);
+    return {
+      summary:
+        `${rows.length} support requests over ${rows[0]!.created_at.slice(0, 10)}…${rows.at(-1)!.created_at.slice(0, 10)} ` +
+        `in ${Object.keys(byIntent).length} intents (most frequent: ${top.slice(0, 2).map(([k, v]) => `${k} ${v}`).join(', ')}); ` +
+        `${withPii} contain PII; a product launch brings 'device_setup' from ${firstNew?.created_at.slice(0, 10) ?? 'never'}`,
+      details: {
+        seed,
+        rows: rows.length,
+        intents: byIntent,
+        known_intents: SUPPORT_INTENTS.length,
+        rows_with_pii: withPii,
+        first: rows[0]!.created_at,
+        last: rows.at(-1)!.created_at,
+        launch_first_seen: firstNew?.created_at ?? null,
+      },
+    };
+  });
+
+  let ws: Workspace | undefined;
+  try {
+    ws = await openWorkspace({ workspace: dir, env });
+    const opened = ws;
+    await step('store-data', async () => {
+      const csv = supportRequestsToCsv(rows);
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      const file = join(dir, 'data', 'support-requests.csv');
+      writeFileSync(file, csv);
+      const blob = await opened.artifacts.putFile(file);
+      return {
+        summary: `wrote ${file} (${blob.size} bytes) and stored it content-addressed as sha256:${blob.sha256.slice(0, 12)}…`,
+        details: { file, sha256: blob.sha256, bytes: blob.size },
+      };
+    });
+
+    await step('api', async () => {
+      const server = await runServer(opened, { host: '127.0.0.1', port: 0, logger: createLogger('silent') });
+      try {
+        const get = async (path: string, token?: string) => {
+          const res = await fetch(`${server.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+          return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+        };
+        const ready = await get('/readyz');
+        const anonymous = await get('/v1/status');
+        const authed = await get('/v1/status', admin!.token);
+        const ok = ready.status === 200 && anonymous.status === 401 && authed.status === 200;
+        return {
+          ok,
+          summary: `the API at ${server.url} is ready; /v1/status answers 401 without a token and 200 with the admin's (backend ${String(authed.body['backend'])})`,
+          details: { url: server.url, readyz: ready.status, status_without_token: anonymous.status, status_with_token: authed.status },
+        };
+      } finally {
+        await server.app.close();
+      }
+    });
+  } finally {
+    await ws?.close();
+  }
+  return { workspace: dir, steps };
+}

@@ -1,0 +1,89 @@
+/** Runs the server with graceful shutdown on SIGTERM and SIGINT. */
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Workspace } from '../workspace/index.js';
+import { buildServer, type ServerState } from './build-server.js';
+
+export interface RunningServer {
+  app: FastifyInstance & { mloopState: ServerState };
+  /** `http://host:port` actually bound. */
+  url: string;
+  /** Stops accepting, drains in-flight requests, closes idle keep-alive sockets, closes the workspace. */
+  shutdown(reason: string): Promise<void>;
+  /** Resolves when the server has shut down. */
+  closed: Promise<void>;
+}
+
+export interface RunServerOptions {
+  host?: string;
+  port?: number;
+  logger?: Logger;
+  /** Install SIGTERM/SIGINT handlers (the CLI does; tests drive `shutdown` directly). */
+  handleSignals?: boolean;
+}
+
+/** Creates the JSON logger the server writes to stdout. */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'mloop' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: ['req.headers.authorization', 'headers.authorization'],
+  });
+}
+
+/**
+ * Listens on the configured address and returns once accepting connections.
+ *
+ * @example
+ * const server = await runServer(ws, { handleSignals: true });
+ * await server.closed;
+ */
+export async function runServer(ws: Workspace, options: RunServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(ws.config.log.level);
+  const app = await buildServer(ws, { logger });
+  const host = options.host ?? ws.config.server.host;
+  const port = options.port ?? ws.config.server.port;
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let shuttingDown: Promise<void> | undefined;
+
+  const shutdown = (reason: string): Promise<void> => {
+    shuttingDown ??= (async () => {
+      app.mloopState.closing = true;
+      logger.info({ reason }, 'shutting down: no new connections; draining in-flight requests');
+      const force = setTimeout(() => {
+        logger.warn({ timeoutMs: ws.config.server.shutdownTimeoutMs }, 'shutdown timeout: closing remaining connections');
+        app.server.closeAllConnections();
+      }, ws.config.server.shutdownTimeoutMs);
+      force.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+        await ws.close();
+        logger.info('shut down');
+        resolveClosed();
+      }
+    })();
+    return shuttingDown;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      void shutdown(signal);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    void closed.then(() => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    });
+  }
+  return { app, url, shutdown, closed };
+}

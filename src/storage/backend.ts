@@ -1,0 +1,31 @@
+/** The metadata-store backend interface. */
+import type { Kysely } from 'kysely';
+import type { BackendCapabilities } from './capabilities.js';
+import type { DatabaseSchema } from './schema.js';
+
+export type BackendName = 'sqlite' | 'postgres';
+
+/** An open connection to the metadata store. */
+export interface StorageBackend {
+  /** Which backend this is; for display only — logic asks `capabilities`. */
+  readonly name: BackendName;
+  /** What the backend can do. */
+  readonly capabilities: BackendCapabilities;
+  /** The typed query builder over the schema. */
+  readonly db: Kysely<DatabaseSchema>;
+  /** Where the data lives, with credentials redacted (a file path, or a URL). */
+  readonly location: string;
+  /** Checks that the database answers; throws UNAVAILABLE when it does not. */
+  ping(): Promise<void>;
+  /** Closes all connections. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Options shared by every backend's `open`. */
+export interface OpenBackendOptions {
+  busyTimeoutMs: number;
+  poolSize: number;
+  connectTimeoutMs: number;
+  /** Create the database (or its file and folder) when missing. Default true. */
+  create?: boolean;
+}

@@ -1,0 +1,5 @@
+/** Every migration, in order. Append only: a released migration is never edited or removed. */
+import type { MigrationSpec } from '../migration.js';
+import { foundation } from './0001-foundation.js';
+
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation]);

@@ -1,0 +1,43 @@
+/** SQLite backend: better-sqlite3 in WAL mode with synchronous=FULL and a busy timeout. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { MloopError } from '../errors/index.js';
+import type { OpenBackendOptions, StorageBackend } from './backend.js';
+import { SQLITE_CAPABILITIES } from './capabilities.js';
+import type { DatabaseSchema } from './schema.js';
+
+/** Opens (and creates, when missing) the SQLite database at `path` (`:memory:` allowed). */
+export async function openSqliteBackend(path: string, options: OpenBackendOptions): Promise<StorageBackend> {
+  let native: Database.Database;
+  try {
+    if (path !== ':memory:' && options.create !== false) mkdirSync(dirname(path), { recursive: true });
+    native = new Database(path, { fileMustExist: options.create === false, timeout: options.busyTimeoutMs });
+    native.pragma('journal_mode = WAL');
+    native.pragma('synchronous = FULL');
+    native.pragma('foreign_keys = ON');
+    native.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+  } catch (err) {
+    throw MloopError.unavailable(`cannot open SQLite database ${path}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'check that the folder exists and is writable',
+    });
+  }
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: native }) });
+  let closed = false;
+  return {
+    name: 'sqlite',
+    capabilities: SQLITE_CAPABILITIES,
+    db,
+    location: path,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
