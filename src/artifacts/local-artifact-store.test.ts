@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -123,14 +123,44 @@ describe('LocalArtifactStore', () => {
     });
   });
 
-  it('closes the file when a reader stops early', async () => {
-    const info = await store.put(Buffer.alloc(1024 * 1024, 1));
-    const stream = await store.createReadStream(info.sha256);
-    for await (const chunk of stream) {
-      expect((chunk as Buffer).length).toBeGreaterThan(0);
-      break;
+  describe.skipIf(process.platform !== 'linux')('read streams', () => {
+    /** File descriptors of this process open on `path` (Linux: /proc/self/fd). */
+    async function openDescriptors(path: string): Promise<number> {
+      let count = 0;
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
+        if (target === path) count += 1;
+      }
+      return count;
     }
-    expect(stream.destroyed).toBe(true);
+
+    async function eventuallyClosed(path: string): Promise<number> {
+      for (let attempt = 0; attempt < 50 && (await openDescriptors(path)) > 0; attempt++) {
+        await new Promise((done) => setTimeout(done, 10));
+      }
+      return openDescriptors(path);
+    }
+
+    it('close the file when a reader stops early', async () => {
+      const info = await store.put(Buffer.alloc(1024 * 1024, 1));
+      const path = await store.localPath(info.sha256);
+      const stream = await store.createReadStream(info.sha256);
+      for await (const chunk of stream) {
+        expect((chunk as Buffer).length).toBeGreaterThan(0);
+        expect(await openDescriptors(path)).toBe(1);
+        break;
+      }
+      expect(await eventuallyClosed(path)).toBe(0);
+    });
+
+    it('close the file when a reader never starts', async () => {
+      const info = await store.put('unread');
+      const path = await store.localPath(info.sha256);
+      const stream = await store.createReadStream(info.sha256);
+      expect(await openDescriptors(path)).toBe(1);
+      stream.destroy();
+      expect(await eventuallyClosed(path)).toBe(0);
+    });
   });
 
   it('cleanupTemp removes stale temp files and keeps fresh ones', async () => {
@@ -144,7 +174,10 @@ describe('LocalArtifactStore', () => {
 
     expect(await store.cleanupTemp(60 * 60 * 1000)).toBe(1);
     expect(await tempFiles()).toEqual(['in-progress.tmp']);
-    expect(await store.cleanupTemp(0)).toBe(1);
+    const halfAnHourAgo = new Date(Date.now() - 30 * 60 * 1000);
+    await utimes(fresh, halfAnHourAgo, halfAnHourAgo);
+    expect(await store.cleanupTemp(60 * 60 * 1000)).toBe(0);
+    expect(await store.cleanupTemp(10 * 60 * 1000)).toBe(1);
     expect(await tempFiles()).toEqual([]);
     expect((await store.usage()).blobs).toBe(1);
     await expectRejectsWithCode(store.cleanupTemp(-1), 'INVALID_ARGUMENT');

@@ -1,6 +1,7 @@
 /** The local backend: blobs as read-only files under `<root>/sha256/ab/cd/<sha256>`. */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +21,12 @@ const TEMP_DIR = 'tmp';
 const TEMP_SUFFIX = '.tmp';
 const FAN_OUT = /^[0-9a-f]{2}$/;
 const READ_ONLY = 0o444;
+/**
+ * How temp files are opened: exclusively (a random name never collides, and never follows a
+ * planted file), private until complete, and fsynced before close (`flush`) so the rename
+ * publishes durable bytes.
+ */
+const TEMP_FILE = { flag: 'wx', mode: 0o600, flush: true } as const;
 
 /**
  * Stores blobs in a folder on this machine. Each blob is written to `<root>/tmp/`, synced, made
@@ -43,15 +50,15 @@ export class LocalArtifactStore implements ArtifactStore {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const info = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength };
     if (await this.has(info.sha256)) return info;
-    return this.storeVia(async (handle) => {
-      await handle.writeFile(bytes);
+    return this.storeVia(async (tempPath) => {
+      await writeFile(tempPath, bytes, TEMP_FILE);
       return info;
     });
   }
 
   async putStream(source: BlobSource, options: PutStreamOptions = {}): Promise<BlobInfo> {
     const { maxBytes, expectedSha256 } = checkPutOptions(options);
-    return this.storeVia(async (handle) => {
+    return this.storeVia(async (tempPath) => {
       const hash = createHash('sha256');
       let size = 0;
       await pipeline(
@@ -69,7 +76,7 @@ export class LocalArtifactStore implements ArtifactStore {
             yield bytes;
           }
         },
-        handle.createWriteStream({ autoClose: false }),
+        createWriteStream(tempPath, { flags: TEMP_FILE.flag, mode: TEMP_FILE.mode, flush: TEMP_FILE.flush }),
       );
       return { sha256: hash.digest('hex'), size };
     }, expectedSha256);
@@ -83,11 +90,15 @@ export class LocalArtifactStore implements ArtifactStore {
       handle = await open(path, 'r');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') throw MloopError.notFound('file', path, { cause: error });
+      if (errorCode(error) === 'EISDIR') throw MloopError.invalidArgument(`'${path}' is not a regular file`);
       throw MloopError.unavailable(`cannot open file '${path}'`, { cause: error, details: { code: errorCode(error) } });
     }
     const stream = handle.createReadStream();
     try {
-      if (!(await handle.stat()).isFile()) throw MloopError.invalidArgument(`'${path}' is not a regular file`);
+      const info = await handle.stat().catch((error: unknown) => {
+        throw MloopError.unavailable(`cannot read file '${path}'`, { cause: error, details: { code: errorCode(error) } });
+      });
+      if (!info.isFile()) throw MloopError.invalidArgument(`'${path}' is not a regular file`);
       return await this.putStream(stream, options);
     } finally {
       // Closes the file when storing stopped before reading it to the end.
@@ -235,29 +246,24 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   /**
-   * Writes a temp file with `write`, then makes it the blob named by the hash `write` returns.
-   * Whatever fails, the temp file is removed.
+   * Has `write` create the temp file (with {@link TEMP_FILE}, so it is synced and closed when
+   * `write` settles), then makes it the blob named by the hash `write` returns. Whatever fails,
+   * the temp file is removed.
    */
-  private async storeVia(write: (handle: FileHandle) => Promise<BlobInfo>, expectedSha256?: string): Promise<BlobInfo> {
+  private async storeVia(write: (tempPath: string) => Promise<BlobInfo>, expectedSha256?: string): Promise<BlobInfo> {
     const tempPath = containedPath(this.location, TEMP_DIR, randomBytes(16).toString('hex') + TEMP_SUFFIX);
-    let handle: FileHandle | undefined;
     try {
       await ensureDir(containedPath(this.location, TEMP_DIR));
-      handle = await open(tempPath, 'wx', 0o600);
-      const info = await write(handle);
+      const info = await write(tempPath);
       if (expectedSha256 !== undefined && info.sha256 !== expectedSha256) {
         throw MloopError.invalidArgument(`artifact content does not match the expected sha256 ${expectedSha256}`, {
           details: { expectedSha256, actualSha256: info.sha256, size: info.size },
         });
       }
-      await handle.sync();
-      await handle.chmod(READ_ONLY);
-      await handle.close();
-      handle = undefined;
+      await chmod(tempPath, READ_ONLY);
       await this.commit(tempPath, info.sha256);
       return info;
     } catch (error) {
-      await handle?.close().catch(() => undefined);
       await unlink(tempPath).catch(() => undefined);
       throw this.storageError(error, 'store a blob');
     }

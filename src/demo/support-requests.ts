@@ -44,7 +44,8 @@ export interface SupportRequest {
   intent: string;
   /**
    * Ground truth for PII detectors: the kinds of personal data `text` contains, each at most once,
-   * in the order email, phone, card, iban, ip. Empty when the text contains none.
+   * in the order email, phone, card, iban, ip. Empty when the text contains none. Digit groups of
+   * an IBAN can look like a card number to a naive detector; they count as `iban` only.
    */
   pii: PiiKind[];
 }
@@ -453,6 +454,11 @@ const TIER_INTENT_FACTORS: Record<CustomerTier, Partial<Record<Intent, number>>>
 // Vocabulary
 // ---------------------------------------------------------------------------------------------
 
+/** Splits a space-separated word list. */
+function list(words: string): readonly string[] {
+  return words.split(' ');
+}
+
 const PRODUCTS = [
   'Aero Kettle',
   'Lumen Desk Lamp',
@@ -498,19 +504,17 @@ const LAUNCH_EXTRAS = [
   "Pairing works fine, so it's not that.",
 ];
 const COURIERS = ['DHL', 'UPS', 'FedEx', 'Royal Mail', 'The courier', 'The tracking page'];
-const CITIES = ['Leeds', 'Austin', 'Valencia', 'Lyon', 'Porto', 'Denver', 'Glasgow', 'Seville', 'Bristol', 'Tampa'];
+const CITIES = list('Leeds Austin Valencia Lyon Porto Denver Glasgow Seville Bristol Tampa');
 const PLANS = ['Plus', 'Pro', 'Team', 'Business'];
 const APPS = ['the app', 'the website', 'my phone', 'the iPad app', 'Android'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const FIRST_NAMES = [
-  'Maria', 'James', 'Aisha', 'Wei', 'Olga', 'Kwame', 'Sofia', 'Liam', 'Priya', 'Diego', 'Hannah', 'Yusuf',
-  'Chloe', 'Mateo', 'Fatima', 'Noah', 'Elena', 'Tomasz', 'Grace', 'Kenji', 'Amara', 'Lucas', 'Ines', 'Omar',
-];
-const LAST_NAMES = [
-  'Lopez', 'Smith', 'Khan', 'Chen', 'Petrova', 'Mensah', 'Rossi', 'Murphy', 'Patel', 'Garcia', 'Schmidt',
-  'Okafor', 'Martin', 'Silva', 'Nowak', 'Brown', 'Tanaka', 'Haddad', 'Novak', 'Fischer', 'Costa', 'Walsh',
-];
+const MONTHS = list('January February March April May June July August September October November December');
+const WEEKDAYS = list('Sunday Monday Tuesday Wednesday Thursday Friday Saturday');
+const FIRST_NAMES = list(
+  'Maria James Aisha Wei Olga Kwame Sofia Liam Priya Diego Hannah Yusuf Chloe Mateo Fatima Noah Elena Tomasz Grace Kenji Amara Lucas Ines Omar',
+);
+const LAST_NAMES = list(
+  'Lopez Smith Khan Chen Petrova Mensah Rossi Murphy Patel Garcia Schmidt Okafor Martin Silva Nowak Brown Tanaka Haddad Novak Fischer Costa Walsh',
+);
 
 const GREETINGS = {
   formal: ['Dear Support Team,', 'Hello,', 'Good morning,', 'Good afternoon,', 'Dear Sir or Madam,'],
@@ -531,8 +535,16 @@ const EXTRAS = [
   'I ordered on {app}, if that matters.',
 ];
 const URGENCY = {
-  formal: ["This is quite urgent, so I'd appreciate a quick reply.", 'I need this resolved by [Friday|tomorrow|the end of the week].'],
-  neutral: ["It's urgent!", 'Please help ASAP.', 'I need this sorted today.', 'Please hurry, this is really frustrating.'],
+  formal: [
+    "This is quite urgent, so I'd appreciate a quick reply.",
+    'I need this resolved by [Friday|tomorrow|the end of the week].',
+  ],
+  neutral: [
+    "It's urgent!",
+    'Please help ASAP.',
+    'I need this sorted today.',
+    'Please hurry, this is really frustrating.',
+  ],
   casual: ['asap', 'urgent!!', 'pls hurry', 'need this today'],
 };
 const POLITENESS = {
@@ -541,9 +553,13 @@ const POLITENESS = {
   casual: ['thx', 'ty', 'thanks'],
 };
 const AMBIGUITY_AFTER = ['Also, ', 'Oh, and ', 'Separately, ', 'On top of that, '];
-const AMBIGUITY_BEFORE = [", but that's not why I'm writing.", ' as well, but that can wait.', ', but more importantly:'];
+const AMBIGUITY_BEFORE = [
+  ", but that's not why I'm writing.",
+  ' as well, but that can wait.',
+  ', but more importantly:',
+];
 const PHONE_FILLERS = ['yeah hi, ', 'hi um ', 'hello yes, ', 'so basically ', 'um hi, '];
-const EMPHASIS_WORDS = new Set(['not', 'still', 'never', 'urgent', 'again', 'twice', 'help', 'wrong', 'broken', 'anymore']);
+const EMPHASIS_WORDS = new Set(list('not still never urgent again twice help wrong broken anymore'));
 
 const ABBREVIATIONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\byou\b/g, 'u'],
@@ -576,7 +592,8 @@ const SLOTS: Record<string, (ctx: RowContext) => string> = {
   },
   feature: (ctx) => ctx.rng.pick(ctx.product === ctx.launchProduct ? LAUNCH_FEATURES : FEATURES),
   launch: (ctx) => ctx.launchProduct,
-  order: (ctx) => `${ctx.rng.chance(0.8) ? '#' : ''}${ctx.rng.pick(['A', 'B', 'C', 'D', 'K'])}${ctx.rng.digits(5)}`,
+  order: (ctx) =>
+    `${ctx.rng.chance(0.8) ? '#' : ''}${ctx.rng.pick(['A', 'B', 'C', 'D', 'K'])}${ctx.rng.digits(5)}`,
   amount: (ctx) => formatAmount(ctx.rng),
   date: (ctx) => relativeDate(ctx.rng, ctx.createdMs),
   days: (ctx) => String(ctx.rng.between(2, 21)),
@@ -625,7 +642,8 @@ function relativeDate(rng: Random, createdMs: number): string {
   const daysAgo = rng.between(1, 24);
   const d = new Date(createdMs - daysAgo * DAY_MS);
   if (daysAgo === 1) return 'yesterday';
-  if (daysAgo < 7 && rng.chance(0.5)) return rng.chance(0.5) ? `on ${WEEKDAYS[d.getUTCDay()]}` : `${daysAgo} days ago`;
+  if (daysAgo < 7 && rng.chance(0.5))
+    return rng.chance(0.5) ? `on ${WEEKDAYS[d.getUTCDay()]}` : `${daysAgo} days ago`;
   if (daysAgo >= 7 && daysAgo < 14 && rng.chance(0.3)) return 'last week';
   const month = MONTHS[d.getUTCMonth()];
   return rng.chance(0.5) ? `on ${month} ${d.getUTCDate()}` : `on ${d.getUTCDate()} ${month}`;
@@ -636,7 +654,12 @@ function relativeDate(rng: Random, createdMs: number): string {
 // ---------------------------------------------------------------------------------------------
 
 const PII_ORDER: readonly PiiKind[] = ['email', 'phone', 'card', 'iban', 'ip'];
-const PAYMENT_INTENTS = new Set<Intent>(['payment_failed', 'update_payment_method', 'billing_question', 'refund_request']);
+const PAYMENT_INTENTS = new Set<Intent>([
+  'payment_failed',
+  'update_payment_method',
+  'billing_question',
+  'refund_request',
+]);
 
 function luhnCheckDigit(payload: string): number {
   let sum = 0;
@@ -709,7 +732,13 @@ function phoneNumber(rng: Random): string {
 function emailAddress(rng: Random, first: string, last: string): string {
   const f = first.toLowerCase();
   const l = last.toLowerCase();
-  const local = rng.pick([`${f}.${l}`, `${f[0]}.${l}`, `${f}${l}`, `${f}_${l}${rng.between(10, 99)}`, `${f}+orders`]);
+  const local = rng.pick([
+    `${f}.${l}`,
+    `${f[0]}.${l}`,
+    `${f}${l}`,
+    `${f}_${l}${rng.between(10, 99)}`,
+    `${f}+orders`,
+  ]);
   return `${local}@${rng.pick(['example.com', 'example.org', 'example.net'])}`;
 }
 
@@ -764,26 +793,50 @@ function piiSentence(rng: Random, kind: PiiKind, customer: Customer): Segment[] 
   switch (kind) {
     case 'email':
       return around(
-        rng.pick(['You can reach me at ', 'My account email is ', 'Please reply to ', 'The order was placed with ']),
+        rng.pick([
+          'You can reach me at ',
+          'My account email is ',
+          'Please reply to ',
+          'The order was placed with ',
+        ]),
         emailAddress(rng, customer.first, customer.last),
         '.',
       );
     case 'phone':
-      return around(rng.pick(['Call me back on ', 'My phone number is ', 'You can text me at ']), phoneNumber(rng), '.');
+      return around(
+        rng.pick(['Call me back on ', 'My phone number is ', 'You can text me at ']),
+        phoneNumber(rng),
+        '.',
+      );
     case 'card': {
       const [before, after] = rng.pick(CARD_CONTEXTS);
       return around(before, cardNumber(rng, true), after);
     }
     case 'iban':
-      return around(rng.pick(['My IBAN is ', 'Bank details: ', 'For direct debit, my IBAN is ']), iban(rng), '.');
+      return around(
+        rng.pick(['My IBAN is ', 'Bank details: ', 'For direct debit, my IBAN is ']),
+        iban(rng),
+        '.',
+      );
     case 'ip':
-      return around(rng.pick(['My IP address is ', "I'm connecting from ", 'Your system blocked ']), ipAddress(rng), '.');
+      return around(
+        rng.pick(['My IP address is ', "I'm connecting from ", 'Your system blocked ']),
+        ipAddress(rng),
+        '.',
+      );
   }
 }
 
 function decoySentence(rng: Random): Segment[] {
   return [
-    { text: rng.pick(['My membership number is ', 'Tracking reference: ', 'Loyalty card no. ', 'The serial number on the box is ']) },
+    {
+      text: rng.pick([
+        'My membership number is ',
+        'Tracking reference: ',
+        'Loyalty card no. ',
+        'The serial number on the box is ',
+      ]),
+    },
     { text: cardNumber(rng, false), protected: true },
     { text: '.' },
   ];
@@ -833,7 +886,8 @@ function shoutOneWord(rng: Random, segments: Segment[]): void {
   const candidates: { segment: Segment; index: number; word: string }[] = [];
   for (const segment of segments) {
     if (segment.protected) continue;
-    for (const m of segment.text.matchAll(/[a-z]{3,}/g)) candidates.push({ segment, index: m.index, word: m[0] });
+    for (const m of segment.text.matchAll(/[a-z]{3,}/g))
+      candidates.push({ segment, index: m.index, word: m[0] });
   }
   if (candidates.length === 0) return;
   const emphatic = candidates.filter((c) => EMPHASIS_WORDS.has(c.word));
@@ -874,14 +928,16 @@ function composeText(rng: Random, plan: RowPlan, ctx: RowContext): string {
   const sentence = (text: string): void => {
     body.push({ text: ' ' }, { text });
   };
-  if (rng.chance(style === 'formal' ? 0.35 : style === 'casual' ? 0.08 : 0.22)) sentence(fill(rng.pick(EXTRAS), ctx));
+  if (rng.chance(style === 'formal' ? 0.35 : style === 'casual' ? 0.08 : 0.22))
+    sentence(fill(rng.pick(EXTRAS), ctx));
   if (rng.chance(plan.launchExtraRate)) sentence(fill(rng.pick(LAUNCH_EXTRAS), ctx));
 
   const wantsSignoff = channel === 'email' ? rng.chance(0.75) : channel === 'web' ? rng.chance(0.3) : false;
   const multiline = channel === 'email' && rng.chance(0.6);
   const signatureContacts: Segment[][] = [];
   for (const kind of plan.piiKinds) {
-    const inSignature = wantsSignoff && multiline && (kind === 'email' || kind === 'phone') && rng.chance(0.5);
+    const inSignature =
+      wantsSignoff && multiline && (kind === 'email' || kind === 'phone') && rng.chance(0.5);
     const parts = piiSentence(rng, kind, customer);
     if (inSignature) signatureContacts.push([parts[1] as Segment]);
     else body.push({ text: ' ' }, ...parts);
@@ -947,10 +1003,16 @@ function regionalRates(rate: number): Record<SupportRegion, number> {
 }
 
 /** Sorted timestamps (ms), drawn by rejection sampling against the weekday/hour volume profile. */
-function drawTimestamps(rng: Random, count: number, startMs: number, endMs: number, launchMs: number): Float64Array {
+function drawTimestamps(
+  rng: Random,
+  count: number,
+  startMs: number,
+  endMs: number,
+  launchMs: number,
+): Float64Array {
   const span = endMs - startMs;
   const out = new Float64Array(count);
-  for (let i = 0; i < count; ) {
+  for (let i = 0; i < count;) {
     const t = startMs + Math.floor((rng.next() * span) / 1000) * 1000;
     const d = new Date(t);
     let volume = (WEEKDAY_VOLUME[d.getUTCDay()] as number) * (HOUR_VOLUME[d.getUTCHours()] as number);
@@ -980,7 +1042,8 @@ interface ResolvedOptions {
 
 function parseDate(value: unknown, name: string): number {
   const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new RangeError(`${name} must be an ISO-8601 date, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms))
+    throw new RangeError(`${name} must be an ISO-8601 date, got ${JSON.stringify(value)}`);
   return ms;
 }
 
@@ -1011,7 +1074,9 @@ function resolveOptions(options: GenerateOptions): ResolvedOptions {
   if (options.launch !== false) {
     const at = options.launch?.at;
     const atMs =
-      at === undefined ? Math.floor((startMs + ((endMs - startMs) * 2) / 3) / DAY_MS) * DAY_MS : parseDate(at, 'launch.at');
+      at === undefined
+        ? Math.floor((startMs + ((endMs - startMs) * 2) / 3) / DAY_MS) * DAY_MS
+        : parseDate(at, 'launch.at');
     const product = options.launch?.product ?? DEFAULT_LAUNCH_PRODUCT;
     if (typeof product !== 'string' || product.trim() === '') {
       throw new RangeError('launch.product must be a non-empty string');
@@ -1098,11 +1163,13 @@ export function generateSupportRequests(options: GenerateOptions = {}): SupportR
       while (secondary === intent);
     }
 
-    let style: Style = rng.chance(region === 'south' ? 0.4 : 0.1) ? 'casual' : rng.chance(0.35) ? 'formal' : 'neutral';
-    if (channel === 'chat' && style === 'formal') style = 'neutral';
+    let style: Style = 'neutral';
+    if (rng.chance(region === 'south' ? 0.4 : 0.1)) style = 'casual';
+    else if (channel !== 'chat' && rng.chance(0.35)) style = 'formal';
 
     let typos = 0;
-    if (rng.chance(typoRates[region])) typos = 1 + (rng.chance(0.35) ? 1 : 0) + (region === 'south' && rng.chance(0.4) ? 1 : 0);
+    if (rng.chance(typoRates[region]))
+      typos = 1 + (rng.chance(0.35) ? 1 : 0) + (region === 'south' && rng.chance(0.4) ? 1 : 0);
 
     const piiKinds = rng.chance(opts.piiRate) ? pickPiiKinds(rng, intent) : [];
     const plan: RowPlan = {
@@ -1114,7 +1181,8 @@ export function generateSupportRequests(options: GenerateOptions = {}): SupportR
       piiKinds,
       decoy: rng.chance(opts.piiRate / 6),
       typos,
-      launchExtraRate: launched && intent !== LAUNCH_INTENT ? (LAUNCH_AFFECTED.has(intent) ? 0.08 + 0.17 * ramp : 0.03) : 0,
+      launchExtraRate:
+        launched && intent !== LAUNCH_INTENT ? (LAUNCH_AFFECTED.has(intent) ? 0.08 + 0.17 * ramp : 0.03) : 0,
     };
     const ctx: RowContext = { rng, createdMs, launchShare: launched ? 0.1 + 0.25 * ramp : 0, launchProduct };
 
@@ -1136,7 +1204,16 @@ export function generateSupportRequests(options: GenerateOptions = {}): SupportR
 // Serialisation
 // ---------------------------------------------------------------------------------------------
 
-const CSV_COLUMNS = ['id', 'created_at', 'channel', 'region', 'customer_tier', 'text', 'intent', 'pii'] as const;
+const CSV_COLUMNS = [
+  'id',
+  'created_at',
+  'channel',
+  'region',
+  'customer_tier',
+  'text',
+  'intent',
+  'pii',
+] as const;
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
