@@ -117,7 +117,7 @@ export class AuthService {
   async createToken(actor: Principal, options: { user?: string; name?: string; expiresInDays?: number } = {}): Promise<CreatedToken> {
     const userName = options.user ?? actor.userName;
     const user = await this.requireUser(userName);
-    authorize(actor, user.id === actor.userId ? 'tokens:manage-own' : 'tokens:manage-all');
+    if (user.id !== actor.userId) authorize(actor, 'tokens:manage-all');
     if (user.disabledAt) throw MloopError.failedPrecondition(`user '${userName}' is disabled`);
     if (options.expiresInDays !== undefined && !(Number.isInteger(options.expiresInDays) && options.expiresInDays > 0 && options.expiresInDays <= 3650)) {
       throw MloopError.invalidArgument(`expiry must be a whole number of days between 1 and 3650, got ${options.expiresInDays}`);
@@ -141,7 +141,6 @@ export class AuthService {
       const user = options.user === undefined ? undefined : await this.requireUser(options.user);
       return this.store.listTokens(user?.id);
     }
-    authorize(actor, 'tokens:manage-own');
     if (options.user !== undefined && options.user !== actor.userName) authorize(actor, 'tokens:manage-all');
     return this.store.listTokens(actor.userId);
   }
@@ -150,7 +149,7 @@ export class AuthService {
   async revokeToken(actor: Principal, ref: string): Promise<ApiToken> {
     const token = await this.store.findToken(ref);
     if (!token) throw MloopError.notFound('token', ref, { hint: "'mloop token list' shows token ids" });
-    authorize(actor, token.userId === actor.userId ? 'tokens:manage-own' : 'tokens:manage-all');
+    if (token.userId !== actor.userId) authorize(actor, 'tokens:manage-all');
     const at = this.now();
     if (!(await this.store.revokeToken(token.id, at))) throw MloopError.failedPrecondition(`token '${ref}' is revoked already`);
     await this.store.appendAudit({ at, actor: actor.userName, action: 'token.revoke', target: `user:${token.userName}`, details: { token_id: token.id } });

@@ -46,14 +46,14 @@ export interface Principal {
 }
 
 /**
- * Every action a route or command can ask permission for. Later issues add actions here and
+ * Every action a route or command can ask permission for. Managing one's own tokens needs no
+ * action: every active user may do it, whatever their roles. Later issues add actions here and
  * rows to {@link ROLE_PERMISSIONS}; routes only name the action.
  */
 export const ACTIONS = Object.freeze([
   'workspace:read',
   'users:read',
   'users:manage',
-  'tokens:manage-own',
   'tokens:manage-all',
   'datasets:read',
   'datasets:write',
@@ -79,12 +79,11 @@ const READ: Action[] = ['workspace:read', 'datasets:read', 'models:read', 'monit
 /** The permission matrix: which actions each role allows. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = Object.freeze({
   admin: ACTIONS,
-  owner: [...READ, 'users:read', 'tokens:manage-own', 'datasets:write', 'labeling:manage', 'labeling:review', 'review:answer', 'approvals:decide', 'models:promote'],
+  owner: [...READ, 'users:read', 'datasets:write', 'labeling:manage', 'labeling:review', 'review:answer', 'approvals:decide', 'models:promote'],
   engineer: [
     ...READ,
     'users:read',
-    'tokens:manage-own',
-    'datasets:write',
+      'datasets:write',
     'labeling:manage',
     'models:write',
     'models:promote',
@@ -93,7 +92,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = Objec
     'monitoring:manage',
     'jobs:manage',
   ],
-  reviewer: [...READ, 'tokens:manage-own', 'labeling:annotate', 'labeling:review', 'review:answer'],
-  annotator: ['tokens:manage-own', 'labeling:annotate'],
-  viewer: [...READ, 'tokens:manage-own'],
+  reviewer: [...READ, 'labeling:annotate', 'labeling:review', 'review:answer'],
+  annotator: ['labeling:annotate'],
+  viewer: [...READ],
 });

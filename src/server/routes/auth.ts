@@ -43,7 +43,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ws: Workspace }):
   app.get(
     '/v1/tokens',
     {
-      config: { access: { action: 'tokens:manage-own' } },
+      config: { access: { authenticated: true } },
       schema: {
         summary: "List tokens: the caller's own, or everyone's for admins",
         tags: ['auth'],
@@ -62,7 +62,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ws: Workspace }):
   app.post(
     '/v1/tokens',
     {
-      config: { access: { action: 'tokens:manage-own' } },
+      config: { access: { authenticated: true } },
       schema: {
         summary: 'Create a token; the secret is in this response only',
         tags: ['auth'],
@@ -92,7 +92,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ws: Workspace }):
   app.delete(
     '/v1/tokens/:id',
     {
-      config: { access: { action: 'tokens:manage-own' } },
+      config: { access: { authenticated: true } },
       schema: {
         summary: 'Revoke a token',
         tags: ['auth'],
