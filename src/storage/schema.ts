@@ -45,9 +45,46 @@ export interface AuditLogTable {
   details: string;
 }
 
+/** A named dataset; its content lives in {@link DatasetVersionsTable}. */
+export interface DatasetsTable {
+  id: string;
+  name: string;
+  created_at: string;
+  created_by: string;
+}
+
+/** One immutable dataset version `name@N`; JSON columns hold schema, provenance and lineage. */
+export interface DatasetVersionsTable {
+  id: string;
+  dataset_id: string;
+  version: number;
+  content_hash: string;
+  blob_sha256: string;
+  /** bigint: PostgreSQL returns it as a string; read it with Number(). */
+  bytes: number | string;
+  row_count: number | string;
+  schema_json: string;
+  source_json: string;
+  description_json: string;
+  lineage_json: string;
+  stats_json: string;
+  created_at: string;
+  created_by: string;
+}
+
+/** Lineage edges: `child_id` was produced from `parent_id`. */
+export interface DatasetVersionParentsTable {
+  child_id: string;
+  parent_id: string;
+  position: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   role_grants: RoleGrantsTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
+  datasets: DatasetsTable;
+  dataset_versions: DatasetVersionsTable;
+  dataset_version_parents: DatasetVersionParentsTable;
 }

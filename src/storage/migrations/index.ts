@@ -1,5 +1,6 @@
 /** Every migration, in order. Append only: a released migration is never edited or removed. */
 import type { MigrationSpec } from '../migration.js';
 import { foundation } from './0001-foundation.js';
+import { datasets } from './0002-datasets.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets]);
