@@ -1,7 +1,8 @@
 /** Builds the Fastify app: hooks, error body, OpenAPI and the routes of every concept. */
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { Server } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { MloopError } from '../errors/index.js';
 import { MLOOP_VERSION, type Workspace } from '../workspace/index.js';
@@ -16,6 +17,8 @@ import { ErrorBody } from './schemas.js';
 export interface BuildServerOptions {
   /** A pino logger for JSON request logs; omit for silence (tests). */
   logger?: Logger;
+  /** Extra route plugins (each route must still declare its access). */
+  plugins?: FastifyPluginAsync[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -49,9 +52,15 @@ export async function buildServer(
     },
     // Requests that reach us while draining are answered normally, with Connection: close.
     return503OnClosing: false,
-    forceCloseConnections: 'idle',
+    // Idle keep-alive sockets are closed by the drain in run-server.ts after a grace period.
+    forceCloseConnections: false,
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
   }) as unknown as FastifyInstance;
+  // Node's http.Server#close closes idle keep-alive sockets at once, racing clients that are about
+  // to reuse them; stop listening only, and let the drain close idle sockets after a grace period.
+  app.server.close = function close(this: Server, cb?: (err?: Error) => void) {
+    return Server.prototype.close.call(this, cb);
+  } as typeof app.server.close;
 
   app.addSchema(ErrorBody);
   await app.register(swagger, {
@@ -77,6 +86,7 @@ export async function buildServer(
   await app.register(healthRoutes, { ws, isClosing: () => state.closing });
   await app.register(workspaceRoutes, { ws });
   await app.register(authRoutes, { ws });
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
   app.get(
     '/openapi.json',
     { config: { access: { action: 'workspace:read' } }, schema: { hide: true } },

@@ -2,7 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Workspace } from '../workspace/index.js';
-import { buildServer, type ServerState } from './build-server.js';
+import { buildServer, type BuildServerOptions, type ServerState } from './build-server.js';
+
+/** How long idle keep-alive connections may still send one last request during shutdown. */
+const IDLE_GRACE_MS = 1000;
 
 export interface RunningServer {
   app: FastifyInstance & { mloopState: ServerState };
@@ -20,6 +23,8 @@ export interface RunServerOptions {
   logger?: Logger;
   /** Install SIGTERM/SIGINT handlers (the CLI does; tests drive `shutdown` directly). */
   handleSignals?: boolean;
+  /** Extra route plugins, passed to `buildServer`. */
+  plugins?: BuildServerOptions['plugins'];
 }
 
 /** Creates the JSON logger the server writes to stdout. */
@@ -41,7 +46,7 @@ export function createLogger(level: string): Logger {
  */
 export async function runServer(ws: Workspace, options: RunServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(ws.config.log.level);
-  const app = await buildServer(ws, { logger });
+  const app = await buildServer(ws, { logger, ...(options.plugins ? { plugins: options.plugins } : {}) });
   const host = options.host ?? ws.config.server.host;
   const port = options.port ?? ws.config.server.port;
   await app.listen({ host, port });
@@ -57,14 +62,23 @@ export async function runServer(ws: Workspace, options: RunServerOptions = {}): 
     shuttingDown ??= (async () => {
       app.mloopState.closing = true;
       logger.info({ reason }, 'shutting down: no new connections; draining in-flight requests');
+      const timeoutMs = ws.config.server.shutdownTimeoutMs;
+      // Busy keep-alive connections close after their next response (Connection: close); idle
+      // ones get a grace period to send a last request, then are closed.
+      let sweeper: NodeJS.Timeout | undefined;
+      const grace = setTimeout(() => {
+        app.server.closeIdleConnections();
+        sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+      }, Math.min(IDLE_GRACE_MS, timeoutMs));
       const force = setTimeout(() => {
-        logger.warn({ timeoutMs: ws.config.server.shutdownTimeoutMs }, 'shutdown timeout: closing remaining connections');
+        logger.warn({ timeoutMs }, 'shutdown timeout: closing remaining connections');
         app.server.closeAllConnections();
-      }, ws.config.server.shutdownTimeoutMs);
-      force.unref();
+      }, timeoutMs);
       try {
         await app.close();
       } finally {
+        clearTimeout(grace);
+        clearInterval(sweeper);
         clearTimeout(force);
         await ws.close();
         logger.info('shut down');
