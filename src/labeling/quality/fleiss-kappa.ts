@@ -1,0 +1,129 @@
+/** Fleiss' kappa (1971) for a fixed number of answers per item. */
+import { MloopError } from '../../errors/index.js';
+import type { AnswerSet } from './answer-set.js';
+import { bootstrapUnits, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
+
+export interface FleissKappaOptions {
+  /**
+   * Answers per item to use. Given: only items with exactly `k` answers count, the rest are
+   * excluded (and counted in `itemsExcluded`). Not given: every item must have the same number of
+   * answers, otherwise the value is null (what `crowd_baseline.py` does).
+   */
+  k?: number;
+  /** Percentile bootstrap over the items used; omit for no interval. */
+  bootstrap?: BootstrapOptions;
+}
+
+/** Fleiss' kappa; `value` is null when it does not apply (`reason` says why). */
+export interface FleissKappaResult {
+  /** Stable metric id. */
+  metric: 'agreement:fleiss-kappa';
+  /** κ = (P̄ − P̄e) / (1 − P̄e), or null. */
+  value: number | null;
+  /** Answers per item used, or null when no fixed k applies. */
+  k: number | null;
+  /** Items counted. */
+  itemsUsed: number;
+  /** Items left out because their number of answers is not `k`. */
+  itemsExcluded: number;
+  /** Mean per-item agreement P̄. */
+  observedAgreement: number | null;
+  /** Chance agreement P̄e = Σ p_j². */
+  expectedAgreement: number | null;
+  /** Why `value` is null, else null. */
+  reason: string | null;
+  /** Bootstrap interval over items, when asked for and defined. */
+  ci: BootstrapInterval | null;
+}
+
+/**
+ * Fleiss' kappa over `set`. Items with a number of answers other than `k` are excluded; without
+ * `options.k`, varying counts make the value null.
+ *
+ * @example
+ * fleissKappa(set, { bootstrap: { replicates: 1000, seed: 7 } }).value;
+ */
+export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): FleissKappaResult {
+  const { numItems, numClasses: nc, itemStart, voteCounts } = set;
+  const base = { metric: 'agreement:fleiss-kappa' as const };
+  const none = (reason: string, k: number | null, used: number): FleissKappaResult => ({
+    ...base,
+    value: null,
+    k,
+    itemsUsed: used,
+    itemsExcluded: numItems - used,
+    observedAgreement: null,
+    expectedAgreement: null,
+    reason,
+    ci: null,
+  });
+  let k = options.k;
+  if (k !== undefined && !(Number.isInteger(k) && k >= 2)) {
+    throw MloopError.invalidArgument(`k must be an integer ≥ 2, got ${String(k)}`);
+  }
+  if (numItems === 0) return none('no items', k ?? null, 0);
+  if (k === undefined) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < numItems; i++) {
+      const m = itemStart[i + 1]! - itemStart[i]!;
+      if (m < min) min = m;
+      if (m > max) max = m;
+    }
+    if (min !== max) return none(`answers per item vary (${min} to ${max}); pass k to use the items with exactly k answers`, null, 0);
+    if (min < 2) return none('every item has fewer than 2 answers', null, 0);
+    k = min;
+  }
+  const used: number[] = [];
+  for (let i = 0; i < numItems; i++) if (itemStart[i + 1]! - itemStart[i]! === k) used.push(i);
+  if (used.length === 0) return none(`no item has exactly ${k} answers`, k, 0);
+
+  const u = used.length;
+  const pi = new Float64Array(u);
+  const counts = new Float64Array(u * nc);
+  for (let j = 0; j < u; j++) {
+    const off = used[j]! * nc;
+    let sq = 0;
+    for (let c = 0; c < nc; c++) {
+      const v = voteCounts[off + c]!;
+      counts[j * nc + c] = v;
+      sq += v * v;
+    }
+    pi[j] = (sq - k) / (k * (k - 1));
+  }
+  const kk = k;
+  const colSums = new Float64Array(nc);
+  const compute = (weights: Int32Array | null): { value: number | null; pBar: number; pe: number } => {
+    colSums.fill(0);
+    let wSum = 0;
+    let pSum = 0;
+    for (let j = 0; j < u; j++) {
+      const w = weights === null ? 1 : weights[j]!;
+      if (w === 0) continue;
+      wSum += w;
+      pSum += w * pi[j]!;
+      for (let c = 0; c < nc; c++) colSums[c]! += w * counts[j * nc + c]!;
+    }
+    let pe = 0;
+    for (let c = 0; c < nc; c++) {
+      const p = colSums[c]! / (wSum * kk);
+      pe += p * p;
+    }
+    const pBar = pSum / wSum;
+    return { value: 1 - pe <= 1e-15 ? null : (pBar - pe) / (1 - pe), pBar, pe };
+  };
+  const full = compute(null);
+  if (full.value === null) return { ...none('every answer is the same class (chance agreement is 1)', k, u), observedAgreement: full.pBar, expectedAgreement: full.pe };
+  const ci = options.bootstrap === undefined ? null : bootstrapUnits(u, options.bootstrap, (w) => compute(w).value);
+  return {
+    ...base,
+    value: full.value,
+    k,
+    itemsUsed: u,
+    itemsExcluded: numItems - u,
+    observedAgreement: full.pBar,
+    expectedAgreement: full.pe,
+    reason: null,
+    ci,
+  };
+}
