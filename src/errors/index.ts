@@ -3,3 +3,4 @@ export { MloopError, isMloopError, toMloopError } from './mloop-error.js';
 export type { MloopErrorOptions, ValidationIssue } from './mloop-error.js';
 export { ERROR_CODES, HTTP_STATUS, EXIT_CODE, ERROR_DOCS } from './error-codes.js';
 export type { ErrorCode } from './error-codes.js';
+export { renderErrorsDoc } from './errors-doc.js';
