@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join, resolve } from 'node:path';
 import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { AuthService, SqlAuthStore, type CreatedToken } from '../auth/index.js';
+import { DatasetService, SqlDatasetStore } from '../datasets/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
 import { migrate, openBackend, type SchemaVersion, type StorageBackend } from '../storage/index.js';
@@ -20,6 +21,8 @@ export interface Workspace {
   readonly schema: SchemaVersion;
   readonly artifacts: ArtifactStore;
   readonly auth: AuthService;
+  /** Dataset import, versions, provenance, validation and profiles. */
+  readonly datasets: DatasetService;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,10 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
     mkdirSync(config.artifacts.dir, { recursive: true });
     const artifacts = openArtifactStore(config.artifacts.dir);
     const auth = new AuthService(new SqlAuthStore(backend.db), options.clock ? { clock: options.clock } : {});
+    const datasets = new DatasetService(new SqlDatasetStore(backend.db), artifacts, {
+      tempDir: join(root, DATA_DIR, 'tmp', 'datasets'),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     return {
       root,
       config,
@@ -58,6 +65,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       schema,
       artifacts,
       auth,
+      datasets,
       close: () => backend.close(),
     };
   } catch (err) {

@@ -1,0 +1,259 @@
+/**
+ * The datasets service: import, list, show and lineage of immutable, content-addressed versions.
+ * Every operation that creates a version stages Parquet in a temp file, stores it in the artifact
+ * store, and records the version row last in one transaction, so a failure or a kill leaves no
+ * version and no record (only, at worst, an unreferenced blob or a temp file that the next import
+ * removes).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ArtifactStore } from '../artifacts/index.js';
+import { redactUrl } from '../config/index.js';
+import { MloopError } from '../errors/index.js';
+import {
+  assertDatasetName,
+  parseDatasetRef,
+  type ColumnSchema,
+  type DatasetDescription,
+  type DatasetSource,
+  type DatasetSummary,
+  type DatasetVersion,
+  type Lineage,
+} from './dataset.js';
+import type { AddVersionResult, DatasetStore } from './dataset-store.js';
+import { DEFAULT_LIMITS, sqlString, withDuckDb, type DuckSession, type EngineLimits } from './duckdb-session.js';
+import { checkInputFile, resolveFormat, stageFile, type ReadOptions } from './file-stager.js';
+import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js';
+
+/** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
+const HASH_FORMAT = 'mloop-dataset/1';
+
+/** Descriptive provenance accepted by every operation that creates a version. */
+export interface ProvenanceInput {
+  owner?: string | undefined;
+  licence?: string | undefined;
+  description?: string | undefined;
+  collectionPeriod?: string | undefined;
+}
+
+/** Options of {@link DatasetService.importFile}. */
+export interface ImportFileOptions extends ReadOptions, ProvenanceInput {
+  file: string;
+  name: string;
+  roles?: ColumnRoles;
+  /** Who imports (a user name). */
+  actor: string;
+  /** Shown as the source file name instead of `file` (uploads stage to a temp file). */
+  displayName?: string;
+}
+
+/** A version and whether this call created it. */
+export type ImportResult = AddVersionResult;
+
+/** A version with its ancestors and descendants. */
+export interface LineageReport {
+  ref: string;
+  source: DatasetSource;
+  transform: Lineage['transform'];
+  parents: LineageReport[];
+  children: string[];
+}
+
+export interface DatasetServiceOptions {
+  /** Folder for staged files and DuckDB spill files. */
+  tempDir: string;
+  limits?: Partial<Omit<EngineLimits, 'tempDir'>>;
+  clock?: () => Date;
+}
+
+/** sha256 of a file, streamed. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** sha256 of a canonical JSON document (keys sorted). */
+export function canonicalHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function describe(p: ProvenanceInput): DatasetDescription {
+  return { owner: p.owner ?? null, licence: p.licence ?? null, description: p.description ?? null, collectionPeriod: p.collectionPeriod ?? null };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class DatasetService {
+  readonly tempDir: string;
+  private readonly limits: EngineLimits;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly store: DatasetStore,
+    private readonly artifacts: ArtifactStore,
+    options: DatasetServiceOptions,
+  ) {
+    this.tempDir = resolve(options.tempDir);
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits, tempDir: this.tempDir };
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Imports a CSV, TSV, JSON Lines or Parquet file as the next version of `name`. Identical
+   * content (same file bytes and same reading options) returns the existing version.
+   *
+   * @example
+   * const { version, created } = await datasets.importFile({ file: 'adult.csv', name: 'adult', roles: { label: ['income'] }, na: ['?'], actor: 'ana' });
+   */
+  async importFile(o: ImportFileOptions): Promise<ImportResult> {
+    assertDatasetName(o.name);
+    const file = resolve(o.file);
+    const format = resolveFormat(file, o.format);
+    const bytes = await checkInputFile(file);
+    const sha256 = await fileSha256(file);
+    const reading = { format, na: [...new Set(o.na ?? [])].sort(), skipBadRows: o.skipBadRows === true, encoding: (o.encoding ?? 'utf-8').toLowerCase() };
+    const contentHash = canonicalHash({ hash: HASH_FORMAT, kind: 'file', sha256, reading });
+    const existing = await this.store.findByContentHash(o.name, contentHash);
+    if (existing) return { version: existing, created: false };
+    const roles = o.roles ?? {};
+    const source: DatasetSource = { kind: o.displayName === undefined ? 'file' : 'upload', file: o.displayName ?? file, format, sha256, bytes };
+    return this.createVersion(o.name, contentHash, o.actor, describe(o), { parents: [], transform: { kind: 'import', ...reading } }, source, async (db, out) => {
+      const staged = await stageFile(db, file, out, {
+        ...reading,
+        onColumns: (columns) => checkRoles(roles, columns, o.displayName ?? file),
+      });
+      checkRoles(roles, staged.columns.map((c) => c.name), o.displayName ?? file);
+      const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
+      return { rowCount: staged.rowCount, schema, stats: { skippedRows: staged.skippedRows, badRows: staged.badRows } };
+    });
+  }
+
+  /**
+   * Runs `produce` to write a Parquet file, stores it, and records the version. The row is inserted
+   * last; on any failure the staged file is removed and no version exists.
+   */
+  async createVersion(
+    name: string,
+    contentHash: string,
+    actor: string,
+    description: DatasetDescription,
+    lineage: Lineage,
+    source: DatasetSource,
+    produce: (db: DuckSession, outPath: string) => Promise<{ rowCount: number; schema: ColumnSchema[]; stats?: Record<string, unknown> }>,
+  ): Promise<ImportResult> {
+    assertDatasetName(name);
+    this.cleanupStale();
+    const out = join(this.tempDir, `stage-${process.pid}-${randomBytes(8).toString('hex')}.parquet`);
+    try {
+      const made = await withDuckDb(this.limits, (db) => produce(db, out));
+      const blob = await this.artifacts.putFile(out);
+      return await this.store.addVersion({
+        name,
+        contentHash,
+        blobSha256: blob.sha256,
+        bytes: blob.size,
+        rowCount: made.rowCount,
+        schema: made.schema,
+        source,
+        description,
+        lineage,
+        stats: made.stats ?? {},
+        createdAt: this.clock().toISOString(),
+        createdBy: actor,
+      });
+    } finally {
+      rmSync(out, { force: true });
+    }
+  }
+
+  /** Removes staged files and spill folders left by processes that no longer run (killed imports). */
+  cleanupStale(): number {
+    mkdirSync(this.tempDir, { recursive: true });
+    let removed = 0;
+    for (const entry of readdirSync(this.tempDir)) {
+      const pid = /^(?:stage|duckdb|upload)-(\d+)-/.exec(entry)?.[1];
+      if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+      rmSync(join(this.tempDir, entry), { recursive: true, force: true });
+      removed += 1;
+    }
+    return removed;
+  }
+
+  /** Every dataset with its latest version. */
+  list(): Promise<DatasetSummary[]> {
+    return this.store.listDatasets();
+  }
+
+  /** Every version of one dataset; NOT_FOUND when it has none. */
+  async versions(name: string): Promise<DatasetVersion[]> {
+    assertDatasetName(name);
+    const versions = await this.store.listVersions(name);
+    if (versions.length === 0) throw MloopError.notFound('dataset', name);
+    return versions;
+  }
+
+  /** The version `ref` names (`name@N`, `name`, `name@latest`); NOT_FOUND when missing. */
+  async show(ref: string): Promise<DatasetVersion> {
+    const r = parseDatasetRef(ref);
+    const v = await this.store.getVersion(r.name, r.version);
+    if (!v) throw MloopError.notFound('dataset version', ref, { hint: "'mloop data list' shows the datasets" });
+    return v;
+  }
+
+  /** Ancestors (recursively, with each transform) and direct children of a version. */
+  async lineage(ref: string): Promise<LineageReport> {
+    const walk = async (v: DatasetVersion, depth: number): Promise<LineageReport> => ({
+      ref: v.ref,
+      source: v.source,
+      transform: v.lineage.transform,
+      parents: depth > 50 ? [] : await Promise.all(v.lineage.parents.map(async (p) => walk(await this.show(p), depth + 1))),
+      children: (await this.store.listChildren(v.ref)).map((c) => c.ref),
+    });
+    return walk(await this.show(ref), 0);
+  }
+
+  /** The local path of a version's Parquet file, for DuckDB to read. */
+  async parquetPath(v: DatasetVersion): Promise<string> {
+    if (!this.artifacts.localPath) {
+      throw MloopError.failedPrecondition(`the ${this.artifacts.kind} artifact store cannot give DuckDB a local file`);
+    }
+    return this.artifacts.localPath(v.blobSha256);
+  }
+
+  /** Runs `fn` with a DuckDB session under this service's memory limits. */
+  withEngine<T>(fn: (db: DuckSession) => Promise<T>): Promise<T> {
+    mkdirSync(this.tempDir, { recursive: true });
+    return withDuckDb(this.limits, fn);
+  }
+
+  /** Database URL shown in provenance: credentials removed. */
+  static safeDatabaseUrl(url: string): string {
+    try {
+      const u = new URL(url);
+      u.password = '';
+      u.username = u.username ? u.username : '';
+      u.search = '';
+      return u.toString().replace(/\/\/([^@/]*)@/, (_, user: string) => (user ? `//${user}@` : '//'));
+    } catch {
+      return redactUrl(url);
+    }
+  }
+}

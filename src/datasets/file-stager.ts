@@ -1,0 +1,296 @@
+/**
+ * Reads a CSV, TSV, JSON Lines or Parquet file with DuckDB and writes it as one Parquet file,
+ * streaming (bounded memory), with every failure turned into an error naming file, line or column.
+ */
+import { open, stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { MloopError } from '../errors/index.js';
+import type { DataFormat } from './dataset.js';
+import { engineMessage, ident, sqlString, type DuckSession } from './duckdb-session.js';
+
+/** How to read the input. */
+export interface ReadOptions {
+  /** Default: from the extension (`.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`, `.parquet`). */
+  format?: DataFormat | undefined;
+  /** Values that mean missing, besides the empty string (CSV/TSV) or JSON null. */
+  na?: string[] | undefined;
+  /** Skip malformed CSV/TSV rows instead of failing, and count them. */
+  skipBadRows?: boolean | undefined;
+  /** Text encoding of CSV/TSV: `utf-8` (default), `latin-1` or `utf-16`. */
+  encoding?: string | undefined;
+  /** Called with the column names before any data is read, so bad role names fail fast. */
+  onColumns?: ((names: string[]) => void) | undefined;
+}
+
+/** One rejected input row. */
+export interface BadRow {
+  line: number;
+  column: string | null;
+  message: string;
+}
+
+/** What staging wrote. */
+export interface StagedFile {
+  rowCount: number;
+  columns: Array<{ name: string; physicalType: string }>;
+  skippedRows: number;
+  /** The first rejected rows (at most 20). */
+  badRows: BadRow[];
+}
+
+const ENCODINGS: Record<string, string> = { 'utf-8': 'utf-8', utf8: 'utf-8', 'latin-1': 'latin-1', latin1: 'latin-1', 'iso-8859-1': 'latin-1', 'utf-16': 'utf-16' };
+const EXTENSIONS: Record<string, DataFormat> = { '.csv': 'csv', '.tsv': 'tsv', '.tab': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet', '.pq': 'parquet' };
+
+/** The format named by `format`, or guessed from the file extension. */
+export function resolveFormat(file: string, format?: string): DataFormat {
+  if (format !== undefined) {
+    if (!['csv', 'tsv', 'jsonl', 'parquet'].includes(format)) {
+      throw MloopError.invalidArgument(`unknown format '${format}'; known formats: csv, tsv, jsonl, parquet`);
+    }
+    return format as DataFormat;
+  }
+  const guessed = EXTENSIONS[extname(file).toLowerCase()];
+  if (guessed === undefined) {
+    throw MloopError.invalidArgument(`cannot tell the format of '${basename(file)}' from its extension`, {
+      hint: 'pass --format csv|tsv|jsonl|parquet',
+      details: { file },
+    });
+  }
+  return guessed;
+}
+
+/** Checks that `file` is a non-empty regular file; returns its size. */
+export async function checkInputFile(file: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw MloopError.notFound('file', file);
+    throw MloopError.invalidArgument(`cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+  }
+  if (!info.isFile()) throw MloopError.invalidArgument(`'${file}' is not a regular file`, { details: { file } });
+  if (info.size === 0) throw MloopError.invalidArgument(`'${basename(file)}' is empty`, { details: { file } });
+  return info.size;
+}
+
+/** Splits the first record of a delimited file into field names (RFC 4180 quoting). */
+export function parseHeader(text: string, delimiter: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === delimiter) {
+      fields.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') break;
+    else field += ch;
+  }
+  fields.push(field);
+  return fields.map((f) => f.trim());
+}
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function csvHeader(file: string, delimiter: string, encoding: string): Promise<string[]> {
+  const head = await readHead(file, 1 << 20);
+  let text: string;
+  try {
+    text = new TextDecoder(encoding === 'latin-1' ? 'latin1' : encoding, { fatal: true }).decode(head.subarray(0, firstLineEnd(head)));
+  } catch {
+    throw MloopError.invalidArgument(`'${basename(file)}' line 1: the text is not valid ${encoding}`, {
+      details: { file, line: 1, encoding },
+      hint: 'pass --encoding latin-1 (or utf-16) if the file uses another encoding',
+    });
+  }
+  const names = parseHeader(text.replace(/^\uFEFF/, ''), delimiter);
+  const issues = names.flatMap((n, i) => (n === '' ? [{ path: `column ${i + 1}`, code: 'empty_name', message: `column ${i + 1} has no name` }] : []));
+  const seen = new Map<string, number>();
+  for (const [i, n] of names.entries()) {
+    const first = seen.get(n);
+    if (first !== undefined && n !== '') {
+      issues.push({ path: n, code: 'duplicate_column', message: `column '${n}' appears twice (columns ${first + 1} and ${i + 1})` });
+    } else seen.set(n, i);
+  }
+  if (issues.length > 0) {
+    throw MloopError.validation(`'${basename(file)}' line 1: ${issues.map((i) => i.message).join('; ')}`, issues, {
+      details: { file, line: 1 },
+      hint: 'every column needs a unique, non-empty name in the header row',
+    });
+  }
+  return names;
+}
+
+/** End of the header line; only it is decoded here, DuckDB checks the rest with line numbers. */
+function firstLineEnd(head: Buffer): number {
+  const at = head.indexOf(10);
+  return at < 0 ? head.length : at;
+}
+
+/** Turns a DuckDB read error into a user error naming the file and, when known, the line and column. */
+export function readError(file: string, err: unknown, format: DataFormat): MloopError {
+  const text = err instanceof Error ? err.message : String(err);
+  const name = basename(file);
+  const line = /Line: (\d+)/.exec(text)?.[1];
+  const column = /converting column "([^"]+)"/.exec(text)?.[1];
+  const original = /Original Line: (.*)/.exec(text)?.[1];
+  const details: Record<string, unknown> = { file, format };
+  if (line !== undefined) details['line'] = Number(line);
+  if (column !== undefined) details['column'] = column;
+  const where = `'${name}'${line === undefined ? '' : ` line ${line}`}${column === undefined ? '' : ` column '${column}'`}`;
+  if (/not utf-8 encoded|Invalid unicode/i.test(text)) {
+    return MloopError.invalidArgument(`${where}: the text is not valid UTF-8`, { details, hint: 'pass --encoding latin-1 (or utf-16) if the file uses another encoding' });
+  }
+  if (/Expected Number of Columns: (\d+) Found: (\d+)/.test(text)) {
+    const [, want, got] = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(text)!;
+    return MloopError.invalidArgument(`${where}: expected ${want} fields, found ${got}`, {
+      details: { ...details, expected: Number(want), found: Number(got), ...(original ? { text: original.slice(0, 200) } : {}) },
+      hint: 'fix the row, or pass --skip-bad-rows to skip malformed rows and count them',
+    });
+  }
+  if (/unterminated quote/i.test(text)) {
+    return MloopError.invalidArgument(`${where}: a quoted value is never closed`, { details, hint: 'fix the quoting, or pass --skip-bad-rows' });
+  }
+  if (/magic bytes|Parquet|parquet/.test(text) && format === 'parquet') {
+    return MloopError.invalidArgument(`'${name}' is not a valid Parquet file (truncated or corrupt)`, { details });
+  }
+  if (format === 'jsonl' && /JSON|json/.test(text)) {
+    return MloopError.invalidArgument(`'${name}'${line === undefined ? '' : ` line ${line}`}: malformed JSON Lines: ${engineMessage(err).slice(0, 200)}`, {
+      details,
+      hint: 'each line must be one JSON object',
+    });
+  }
+  return MloopError.invalidArgument(`cannot read ${where}: ${engineMessage(err).slice(0, 300)}`, { details, cause: err });
+}
+
+interface ColumnTypeCounts {
+  nonNull: number;
+  asInteger: number;
+  asDouble: number;
+  asBoolean: number;
+  asTimestamp: number;
+  leadingZero: number;
+}
+
+/** The narrowest DuckDB type every non-missing value of a text column converts to. */
+function narrowestType(c: ColumnTypeCounts): string {
+  if (c.nonNull === 0) return 'VARCHAR';
+  if (c.asBoolean === c.nonNull) return 'BOOLEAN';
+  // Codes such as zip codes keep their leading zeros as text.
+  if (c.asInteger === c.nonNull && c.leadingZero === 0) return 'BIGINT';
+  if (c.asDouble === c.nonNull && c.leadingZero === 0) return 'DOUBLE';
+  if (c.asTimestamp === c.nonNull) return 'TIMESTAMP';
+  return 'VARCHAR';
+}
+
+/**
+ * Reads `file` and writes it to `outPath` as Parquet (zstd). CSV/TSV are read with an explicit
+ * dialect and every column as text, then each column gets the narrowest type all its values convert
+ * to, so a late odd value never fails or silently truncates the import.
+ */
+export async function stageFile(db: DuckSession, file: string, outPath: string, options: ReadOptions): Promise<StagedFile> {
+  const format = resolveFormat(file, options.format);
+  await checkInputFile(file);
+  const na = [...new Set(options.na ?? [])];
+  if (format === 'csv' || format === 'tsv') return stageDelimited(db, file, outPath, format, options, na);
+  const reader = format === 'parquet' ? `read_parquet(${sqlString(file)})` : `read_json(${sqlString(file)}, format='newline_delimited')`;
+  let described: Array<{ column_name: string; column_type: string }>;
+  try {
+    described = await db.all(`DESCRIBE SELECT * FROM ${reader}`);
+  } catch (err) {
+    throw readError(file, err, format);
+  }
+  options.onColumns?.(described.map((c) => c.column_name));
+  const nulls = na.length === 0 ? '' : `(${na.map(sqlString).join(', ')})`;
+  const select = described
+    .map((c) => (c.column_type === 'VARCHAR' && nulls !== '' ? `CASE WHEN ${ident(c.column_name)} IN ${nulls} THEN NULL ELSE ${ident(c.column_name)} END AS ${ident(c.column_name)}` : ident(c.column_name)))
+    .join(', ');
+  try {
+    await db.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
+  } catch (err) {
+    throw readError(file, err, format);
+  }
+  const [count] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(outPath)})`);
+  return { rowCount: Number(count?.n ?? 0), columns: described.map((c) => ({ name: c.column_name, physicalType: c.column_type })), skippedRows: 0, badRows: [] };
+}
+
+async function stageDelimited(db: DuckSession, file: string, outPath: string, format: 'csv' | 'tsv', options: ReadOptions, na: string[]): Promise<StagedFile> {
+  const encoding = ENCODINGS[(options.encoding ?? 'utf-8').toLowerCase()];
+  if (encoding === undefined) {
+    throw MloopError.invalidArgument(`unknown encoding '${options.encoding}'; known encodings: utf-8, latin-1, utf-16`);
+  }
+  const delimiter = format === 'tsv' ? '\t' : ',';
+  const names = await csvHeader(file, delimiter, encoding);
+  options.onColumns?.(names);
+  const columns = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
+  const base =
+    `read_csv(${sqlString(file)}, auto_detect=false, header=true, delim=${sqlString(delimiter)}, quote='"', escape='"', ` +
+    `columns=${columns}, nullstr=[${['', ...na].map(sqlString).join(', ')}], encoding=${sqlString(encoding)}, max_line_size=10000000`;
+  const reader = (pass: string) => (options.skipBadRows ? `${base}, ignore_errors=true, store_rejects=true, rejects_table='rejects_${pass}', rejects_scan='scans_${pass}')` : `${base})`);
+
+  // Pass 1: count rows and test each column's values against the candidate types.
+  const probes = names.map((n, i) => {
+    const c = ident(n);
+    return [
+      `count(${c}) AS nn${i}`,
+      `count(TRY_CAST(${c} AS BIGINT)) AS ni${i}`,
+      `count(TRY_CAST(${c} AS DOUBLE)) AS nd${i}`,
+      `count_if(lower(${c}) IN ('true', 'false')) AS nb${i}`,
+      `count_if(regexp_full_match(${c}, '\\d{4}-\\d\\d-\\d\\d([ T]\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?)?Z?') AND TRY_CAST(${c} AS TIMESTAMP) IS NOT NULL) AS nt${i}`,
+      `count_if(regexp_matches(${c}, '^[-+]?0\\d')) AS nz${i}`,
+    ].join(', ');
+  });
+  let stats: Record<string, string | null>;
+  try {
+    [stats = {}] = await db.all<Record<string, string | null>>(`SELECT count(*) AS rows, ${probes.join(', ')} FROM ${reader('probe')}`);
+  } catch (err) {
+    throw readError(file, err, format);
+  }
+  const rowCount = Number(stats['rows'] ?? 0);
+  let skippedRows = 0;
+  let badRows: BadRow[] = [];
+  if (options.skipBadRows) {
+    const [skipped] = await db.all<{ n: string }>('SELECT count(*) AS n FROM rejects_probe');
+    skippedRows = Number(skipped?.n ?? 0);
+    const rows = await db.all<{ line: string; column_name: string | null; error_message: string }>(
+      'SELECT line, column_name, error_message FROM rejects_probe ORDER BY line LIMIT 20',
+    );
+    badRows = rows.map((r) => ({ line: Number(r.line), column: r.column_name, message: r.error_message }));
+  }
+  if (rowCount === 0) {
+    throw MloopError.invalidArgument(
+      skippedRows > 0 ? `'${basename(file)}' has no valid data rows (${skippedRows} malformed rows skipped)` : `'${basename(file)}' has a header but no data rows`,
+      { details: { file, columns: names, skippedRows } },
+    );
+  }
+  const types = names.map((_, i) => {
+    const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
+    return narrowestType({ nonNull: n('nn'), asInteger: n('ni'), asDouble: n('nd'), asBoolean: n('nb'), asTimestamp: n('nt'), leadingZero: n('nz') });
+  });
+  // Pass 2: convert and write Parquet; rows are kept in file order.
+  const select = names
+    .map((n, i) => (types[i] === 'VARCHAR' ? ident(n) : types[i] === 'BOOLEAN' ? `(lower(${ident(n)}) = 'true') AS ${ident(n)}` : `CAST(${ident(n)} AS ${types[i]}) AS ${ident(n)}`))
+    .join(', ');
+  try {
+    await db.run(`COPY (SELECT ${select} FROM ${reader('copy')}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
+  } catch (err) {
+    throw readError(file, err, format);
+  }
+  return { rowCount, columns: names.map((name, i) => ({ name, physicalType: types[i]! })), skippedRows, badRows };
+}

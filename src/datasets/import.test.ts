@@ -1,0 +1,143 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MloopError } from '../errors/index.js';
+import { makeServiceFixture, type ServiceFixture } from './test-support/service-fixture.js';
+
+let f: ServiceFixture;
+beforeEach(async () => {
+  f = await makeServiceFixture();
+});
+afterEach(async () => {
+  await f.cleanup();
+});
+
+const write = (name: string, content: string | Buffer): string => {
+  const path = join(f.dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+async function failure(p: Promise<unknown>): Promise<MloopError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(MloopError);
+  return err as MloopError;
+}
+
+const CSV = 'id,age,income,sex,joined,note\n1,39,<=50K,Male,2026-01-02,hello there\n2,?,>50K,Female,2026-01-03,"quoted, with comma"\n3,50,<=50K,?,2026-01-04,\n';
+
+describe('importing files', () => {
+  it('imports a CSV with roles and missing values, typing each column', async () => {
+    const file = write('people.csv', CSV);
+    const r = await f.service.importFile({ file, name: 'people', na: ['?'], roles: { label: ['income'], sensitive: ['sex'], id: ['id'] }, actor: 'ana', owner: 'hr', licence: 'CC-BY-4.0' });
+    expect(r.created).toBe(true);
+    expect(r.version.ref).toBe('people@1');
+    expect(r.version.rowCount).toBe(3);
+    const byName = Object.fromEntries(r.version.schema.map((c) => [c.name, c]));
+    expect(byName['age']).toMatchObject({ physicalType: 'BIGINT', type: 'integer' });
+    expect(byName['income']).toMatchObject({ type: 'categorical', roles: ['label'] });
+    expect(byName['sex']?.roles).toEqual(['sensitive']);
+    expect(byName['id']?.type).toBe('id');
+    expect(byName['joined']).toMatchObject({ physicalType: 'TIMESTAMP', type: 'datetime' });
+    expect(r.version.source).toMatchObject({ kind: 'file', format: 'csv', file });
+    expect(r.version.description).toMatchObject({ owner: 'hr', licence: 'CC-BY-4.0' });
+    expect(r.version.createdBy).toBe('ana');
+    const missing = await f.service.withEngine(async (db) =>
+      db.all<{ a: string; s: string }>(`SELECT count(*) - count(age) AS a, count(*) - count(sex) AS s FROM read_parquet('${await f.service.parquetPath(r.version)}')`),
+    );
+    expect(missing).toEqual([{ a: '1', s: '1' }]);
+  });
+
+  it('returns the existing version for identical content and a new one for changed content', async () => {
+    const file = write('a.csv', CSV);
+    const first = await f.service.importFile({ file, name: 'a', actor: 't' });
+    const again = await f.service.importFile({ file, name: 'a', actor: 't' });
+    expect([again.created, again.version.ref]).toEqual([false, 'a@1']);
+    write('a.csv', `${CSV}4,20,>50K,Male,2026-01-05,new\n`);
+    const changed = await f.service.importFile({ file, name: 'a', actor: 't' });
+    expect([changed.created, changed.version.ref, changed.version.rowCount]).toEqual([true, 'a@2', 4]);
+    expect(changed.version.contentHash).not.toBe(first.version.contentHash);
+    // Different reading options are different content.
+    const withNa = await f.service.importFile({ file, name: 'a', actor: 't', na: ['?'] });
+    expect(withNa.version.ref).toBe('a@3');
+  });
+
+  it('imports TSV, JSON Lines and Parquet', async () => {
+    const tsv = await f.service.importFile({ file: write('t.tsv', 'a\tb\n1\tx\n2\ty\n'), name: 't', actor: 't' });
+    expect(tsv.version.schema.map((c) => c.physicalType)).toEqual(['BIGINT', 'VARCHAR']);
+    const jsonl = await f.service.importFile({ file: write('j.jsonl', '{"a":1,"b":"x"}\n{"a":2,"b":"?"}\n'), name: 'j', actor: 't', na: ['?'] });
+    expect(jsonl.version.rowCount).toBe(2);
+    const parquet = await f.service.parquetPath(jsonl.version);
+    const p = await f.service.importFile({ file: parquet, name: 'p', actor: 't', format: 'parquet' });
+    expect(p.version.rowCount).toBe(2);
+    expect(p.version.schema.map((c) => c.name)).toEqual(['a', 'b']);
+  });
+
+  it('reports a malformed row with its line, and skips and counts bad rows on request', async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => `${i},x,${i}`);
+    rows.splice(50, 0, '50,too,many,fields');
+    const file = write('bad.csv', `a,b,c\n${rows.join('\n')}\n`);
+    const err = await failure(f.service.importFile({ file, name: 'bad', actor: 't' }));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toBe("'bad.csv' line 52: expected 3 fields, found 4");
+    expect(err.details).toMatchObject({ line: 52 });
+    const r = await f.service.importFile({ file, name: 'bad', actor: 't', skipBadRows: true });
+    expect(r.version.rowCount).toBe(60);
+    expect(r.version.stats).toMatchObject({ skippedRows: 1, badRows: [{ line: 52 }] });
+  });
+
+  it('names the line of text in the wrong encoding, and reads it with --encoding', async () => {
+    const file = write('latin.csv', Buffer.concat([Buffer.from('city,n\nParis,1\n'), Buffer.from([0x4d, 0xfc, 0x6e, 0x63, 0x68, 0x65, 0x6e]), Buffer.from(',2\n')]));
+    const err = await failure(f.service.importFile({ file, name: 'latin', actor: 't' }));
+    expect(err.message).toMatch(/^'latin\.csv' line 3: the text is not valid UTF-8$/);
+    expect(err.hint).toMatch(/--encoding latin-1/);
+    const ok = await f.service.importFile({ file, name: 'latin', actor: 't', encoding: 'latin-1' });
+    expect(ok.version.rowCount).toBe(2);
+  });
+
+  it.each([
+    ['empty.csv', '', /'empty\.csv' is empty/],
+    ['header.csv', 'a,b\n', /'header\.csv' has a header but no data rows/],
+    ['dup.csv', 'a,b,a\n1,2,3\n', /'dup\.csv' line 1: column 'a' appears twice \(columns 1 and 3\)/],
+    ['noname.csv', 'a,,c\n1,2,3\n', /column 2 has no name/],
+    ['trunc.parquet', 'PAR1 this is not really parquet', /'trunc\.parquet' is not a valid Parquet file/],
+    ['bad.jsonl', '{"a":1}\n{"a":\n', /'bad\.jsonl'.*malformed JSON Lines/],
+    ['data.xlsx', 'x', /cannot tell the format of 'data\.xlsx'/],
+  ])('rejects %s with a clear error and leaves nothing behind', async (name, content, message) => {
+    const file = write(name, content);
+    const err = await failure(f.service.importFile({ file, name: 'x', actor: 't' }));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toMatch(message);
+    expect(await f.service.list()).toEqual([]);
+    expect((existsSync(join(f.dir, '.tmp')) ? readdirSync(join(f.dir, '.tmp')) : []).filter((e) => e.startsWith('stage-'))).toEqual([]);
+    expect((await f.artifacts.usage()).blobs).toBe(0);
+  });
+
+  it('rejects a label column that does not exist, before reading data', async () => {
+    const file = write('p.csv', CSV);
+    const err = await failure(f.service.importFile({ file, name: 'p', actor: 't', roles: { label: ['target'] } }));
+    expect(err.message).toBe(`--label column 'target' does not exist in ${file}`);
+    expect(await f.service.list()).toEqual([]);
+  });
+
+  it('rejects names with path characters and missing files', async () => {
+    const file = write('p.csv', CSV);
+    for (const name of ['../etc', 'a/b', 'a\\b', '', '.hidden', 'x'.repeat(64)]) {
+      expect((await failure(f.service.importFile({ file, name, actor: 't' }))).code).toBe('INVALID_ARGUMENT');
+    }
+    expect((await failure(f.service.importFile({ file: join(f.dir, 'nope.csv'), name: 'n', actor: 't' }))).code).toBe('NOT_FOUND');
+    expect((await failure(f.service.show('nothing@1'))).code).toBe('NOT_FOUND');
+    expect((await failure(f.service.show('a@0'))).code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('keeps a late value of another type as text instead of failing or truncating', async () => {
+    const rows = Array.from({ length: 30000 }, (_, i) => `${i},${i * 2}`);
+    rows.push('30000,not-a-number');
+    const r = await f.service.importFile({ file: write('late.csv', `a,b\n${rows.join('\n')}\n`), name: 'late', actor: 't' });
+    expect(r.version.rowCount).toBe(30001);
+    expect(r.version.schema.map((c) => c.physicalType)).toEqual(['BIGINT', 'VARCHAR']);
+  });
+});

@@ -1,0 +1,87 @@
+/** Infers each column's semantic type (numeric, integer, boolean, categorical, text, datetime, id). */
+import { MloopError } from '../errors/index.js';
+import type { ColumnRole, ColumnSchema, ColumnType } from './dataset.js';
+import { ident, type DuckSession } from './duckdb-session.js';
+
+/** Column roles given at import, by role. */
+export interface ColumnRoles {
+  text?: string[] | undefined;
+  label?: string[] | undefined;
+  id?: string[] | undefined;
+  time?: string[] | undefined;
+  sensitive?: string[] | undefined;
+}
+
+/** Facts about one column that decide its type. */
+export interface ColumnFacts {
+  name: string;
+  physicalType: string;
+  nonNull: number;
+  distinct: number;
+  /** Mean length of text values; 0 for other types. */
+  meanLength: number;
+}
+
+const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
+const NUMERIC = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
+const DATETIME = /^(DATE|TIME|TIMESTAMP.*|TIMESTAMP WITH TIME ZONE)$/;
+
+/** Throws INVALID_ARGUMENT naming every role column that does not exist. */
+export function checkRoles(roles: ColumnRoles, columns: string[], file: string): void {
+  const known = new Set(columns);
+  const issues = Object.entries(roles).flatMap(([role, names]) =>
+    ((names as string[] | undefined) ?? [])
+      .filter((n) => !known.has(n))
+      .map((n) => ({ path: n, code: 'unknown_column', message: `--${role} column '${n}' does not exist in ${file}` })),
+  );
+  if (issues.length > 0) {
+    throw MloopError.validation(issues.length === 1 ? issues[0]!.message : `${issues.length} role columns do not exist in ${file}`, issues, {
+      details: { columns },
+      hint: `columns are: ${columns.slice(0, 30).join(', ')}${columns.length > 30 ? ', …' : ''}`,
+    });
+  }
+}
+
+/** The semantic type of a column from its facts and roles. */
+export function inferType(f: ColumnFacts, roles: ColumnRole[]): ColumnType {
+  if (roles.includes('id')) return 'id';
+  if (roles.includes('time')) return 'datetime';
+  if (roles.includes('text')) return 'text';
+  const t = f.physicalType;
+  if (t === 'BOOLEAN') return 'boolean';
+  if (DATETIME.test(t)) return 'datetime';
+  if (INTEGER.test(t)) {
+    if (roles.includes('label')) return 'categorical';
+    return f.nonNull >= 20 && f.distinct === f.nonNull && /(^|[_\s-])id$/i.test(f.name) ? 'id' : 'integer';
+  }
+  if (NUMERIC.test(t)) return 'numeric';
+  if (t !== 'VARCHAR') return 'categorical';
+  if (roles.includes('label')) return 'categorical';
+  if (f.nonNull >= 20 && f.distinct >= f.nonNull * 0.99 && f.meanLength < 40) return 'id';
+  if (f.meanLength >= 30 || (f.distinct > 1000 && f.distinct > f.nonNull * 0.5)) return 'text';
+  return 'categorical';
+}
+
+/** Reads the facts of every column of `relation` (a table expression) in one scan. */
+export async function columnFacts(db: DuckSession, relation: string, columns: Array<{ name: string; physicalType: string }>): Promise<ColumnFacts[]> {
+  const parts = columns.map((c, i) => {
+    const q = ident(c.name);
+    const len = c.physicalType === 'VARCHAR' ? `coalesce(avg(length(${q})), 0)` : '0';
+    return `count(${q}) AS nn${i}, approx_count_distinct(${q}) AS nd${i}, ${len} AS ml${i}`;
+  });
+  const [row = {}] = await db.all<Record<string, string | number | null>>(`SELECT ${parts.join(', ') || '1 AS none'} FROM ${relation}`);
+  return columns.map((c, i) => {
+    const nonNull = Number(row[`nn${i}`] ?? 0);
+    // approx_count_distinct can overshoot slightly; it never exceeds the non-null count.
+    return { name: c.name, physicalType: c.physicalType, nonNull, distinct: Math.min(nonNull, Number(row[`nd${i}`] ?? 0)), meanLength: Number(row[`ml${i}`] ?? 0) };
+  });
+}
+
+/** The schema of a relation, with roles applied. */
+export async function inferSchema(db: DuckSession, relation: string, columns: Array<{ name: string; physicalType: string }>, roles: ColumnRoles): Promise<ColumnSchema[]> {
+  const facts = await columnFacts(db, relation, columns);
+  return facts.map((f) => {
+    const own = (Object.entries(roles) as Array<[ColumnRole, string[] | undefined]>).filter(([, names]) => names?.includes(f.name)).map(([role]) => role);
+    return { name: f.name, physicalType: f.physicalType, type: inferType(f, own), roles: own };
+  });
+}
