@@ -1,0 +1,153 @@
+/** `mloop data …`: import, list, show, lineage, validate, profile, redact, split, derive, export. */
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { localPrincipal } from '../../auth/index.js';
+import { versionJson, type LineageReport, type VersionJson } from '../../datasets/index.js';
+import { collect } from '../options.js';
+import { table } from '../context.js';
+import type { Runner } from '../program.js';
+
+interface ImportFlags {
+  name: string;
+  format?: string;
+  text?: string[];
+  label?: string[];
+  id?: string[];
+  time?: string[];
+  sensitive?: string[];
+  na?: string[];
+  skipBadRows?: boolean;
+  encoding?: string;
+  owner?: string;
+  licence?: string;
+  description?: string;
+  collectionPeriod?: string;
+  sql?: string;
+  databaseUrl?: string;
+}
+
+function showVersion(v: VersionJson, created?: boolean): string {
+  const p = v.provenance;
+  const src = p.source;
+  const source =
+    src.kind === 'file' || src.kind === 'upload'
+      ? `${src.file} (${src.format}, sha256:${src.sha256.slice(0, 12)}…, ${src.bytes} bytes)`
+      : src.kind === 'sql'
+        ? `query on ${src.database}: ${src.query}`
+        : `derived from ${v.lineage.parents.join(', ')}`;
+  const lines = [
+    `${v.ref}${created === undefined ? '' : created ? ' (new version)' : ' (identical content: existing version)'}`,
+    `  rows         ${v.row_count}`,
+    `  content      ${v.content_hash.slice(0, 16)}…  (parquet ${v.bytes} bytes, sha256:${v.blob_sha256.slice(0, 12)}…)`,
+    `  source       ${source}`,
+    `  imported     ${p.imported_at} by ${p.imported_by}`,
+  ];
+  if (p.owner) lines.push(`  owner        ${p.owner}`);
+  if (p.licence) lines.push(`  licence      ${p.licence}`);
+  if (p.description) lines.push(`  description  ${p.description}`);
+  if (p.collection_period) lines.push(`  collected    ${p.collection_period}`);
+  const skipped = Number(v.stats['skippedRows'] ?? 0);
+  if (skipped > 0) lines.push(`  skipped      ${skipped} malformed rows`);
+  lines.push(`  transform    ${JSON.stringify(v.lineage.transform)}`);
+  lines.push('  columns:');
+  lines.push(
+    table(
+      ['    name', 'type', 'physical', 'roles'],
+      v.schema.map((c) => [`    ${c.name}`, c.type, c.physical_type, c.roles.join(',')]),
+    ),
+  );
+  return lines.join('\n');
+}
+
+function showLineage(r: LineageReport, depth = 0): string {
+  const pad = '  '.repeat(depth);
+  const t = r.transform;
+  const how = t.kind === 'import' || t.kind === 'sql-import' ? `${t.kind} of ${r.source.kind === 'sql' ? r.source.query : 'file' in r.source ? basename(r.source.file) : ''}` : `${t.kind} ${JSON.stringify(Object.fromEntries(Object.entries(t).filter(([k]) => k !== 'kind')))}`;
+  const lines = [`${pad}${r.ref}  ← ${how}`];
+  if (depth === 0 && r.children.length > 0) lines.push(`${pad}  children: ${r.children.join(', ')}`);
+  for (const p of r.parents) lines.push(showLineage(p, depth + 1));
+  return lines.join('\n');
+}
+
+export function registerData(program: Command, run: Runner): void {
+  const data = program.command('data').description('import, inspect, validate, profile and transform versioned datasets');
+
+  data
+    .command('import')
+    .description('import a CSV, TSV, JSON Lines or Parquet file (or a PostgreSQL query) as a new dataset version')
+    .argument('[file]', 'file to import (omit with --sql)')
+    .requiredOption('--name <name>', 'dataset name (letters, digits, ".", "_", "-")')
+    .option('--format <format>', 'csv, tsv, jsonl or parquet (default: from the extension)')
+    .option('--text <cols>', 'free-text column(s)', collect)
+    .option('--label <cols>', 'label column(s)', collect)
+    .option('--id <cols>', 'identifier column(s)', collect)
+    .option('--time <cols>', 'timestamp column(s)', collect)
+    .option('--sensitive <cols>', 'sensitive attribute column(s): kept for fairness audits, never features unless asked', collect)
+    .option('--na <values>', 'strings that mean missing, such as "?" (comma-separated, repeatable)', collect)
+    .option('--skip-bad-rows', 'skip malformed CSV/TSV rows and count them instead of failing')
+    .option('--encoding <encoding>', 'text encoding of CSV/TSV: utf-8, latin-1 or utf-16', 'utf-8')
+    .option('--owner <owner>', 'data owner')
+    .option('--licence <licence>', 'licence, such as CC-BY-4.0')
+    .option('--description <text>', 'what the data is')
+    .option('--collection-period <period>', 'when it was collected, such as 2026-01-01..2026-06-30')
+    .option('--sql <query>', 'import the result of this query instead of a file')
+    .option('--database-url <url>', 'PostgreSQL URL for --sql (credentials are never recorded)')
+    .action(
+      run(async (ctx, file: string | undefined, o: ImportFlags) => {
+        const actor = localPrincipal().userName;
+        const roles = { text: o.text, label: o.label, id: o.id, time: o.time, sensitive: o.sensitive };
+        const provenance = { owner: o.owner, licence: o.licence, description: o.description, collectionPeriod: o.collectionPeriod };
+        const r = await ctx.withWorkspace(async (ws) => {
+          if (o.sql !== undefined) {
+            if (file !== undefined) throw new (await import('../../errors/index.js')).MloopError('INVALID_ARGUMENT', 'give either a file or --sql, not both');
+            return ws.datasets.importSql({ query: o.sql, databaseUrl: o.databaseUrl ?? '', name: o.name, roles, na: o.na, actor, ...provenance });
+          }
+          if (file === undefined) throw new (await import('../../errors/index.js')).MloopError('INVALID_ARGUMENT', 'give a file to import, or --sql with --database-url');
+          ctx.note(`importing ${file} …`);
+          return ws.datasets.importFile({ file, name: o.name, format: o.format as never, roles, na: o.na, skipBadRows: o.skipBadRows === true, encoding: o.encoding, actor, ...provenance });
+        });
+        ctx.emit({ created: r.created, ...versionJson(r.version) }, (v) => showVersion(v, v.created));
+      }),
+    );
+
+  data
+    .command('list')
+    .description('list datasets, or the versions of one')
+    .argument('[name]', 'list the versions of this dataset')
+    .action(
+      run(async (ctx, name: string | undefined) => {
+        if (name === undefined) {
+          const list = await ctx.withWorkspace((ws) => ws.datasets.list());
+          const datasets = list.map((d) => ({ name: d.name, versions: d.versions, latest: `${d.name}@${d.latest}`, rows: d.latestRowCount, created_at: d.createdAt, updated_at: d.updatedAt }));
+          ctx.emit({ datasets }, (r) => (r.datasets.length === 0 ? 'no datasets' : table(['name', 'versions', 'latest', 'rows', 'updated'], r.datasets.map((d) => [d.name, d.versions, d.latest, d.rows, d.updated_at]))));
+          return;
+        }
+        const versions = (await ctx.withWorkspace((ws) => ws.datasets.versions(name))).map(versionJson);
+        ctx.emit({ versions }, (r) =>
+          table(['ref', 'rows', 'source', 'imported', 'by'], r.versions.map((v) => [v.ref, v.row_count, v.lineage.transform.kind, v.provenance.imported_at, v.provenance.imported_by])),
+        );
+      }),
+    );
+
+  data
+    .command('show')
+    .description('show a version: provenance, schema and statistics')
+    .argument('<ref>', 'name@N, or name for the latest version')
+    .action(
+      run(async (ctx, ref: string) => {
+        const v = await ctx.withWorkspace((ws) => ws.datasets.show(ref));
+        ctx.emit(versionJson(v), (j) => showVersion(j));
+      }),
+    );
+
+  data
+    .command('lineage')
+    .description('show where a version came from (parents and transforms) and its children')
+    .argument('<ref>', 'name@N')
+    .action(
+      run(async (ctx, ref: string) => {
+        const r = await ctx.withWorkspace((ws) => ws.datasets.lineage(ref));
+        ctx.emit(r, (l) => showLineage(l));
+      }),
+    );
+}
