@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { MloopError } from '../errors/index.js';
 import { MLOOP_VERSION } from '../workspace/index.js';
+import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerServer } from './commands/server.js';
@@ -48,6 +49,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerDemo(program, run);
   registerToken(program, run);
   registerUser(program, run);
+  registerData(program, run);
   // Every subcommand reports its own parse errors through the same path.
   const harden = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -25,6 +25,7 @@ import type { AddVersionResult, DatasetStore } from './dataset-store.js';
 import { DEFAULT_LIMITS, sqlString, withDuckDb, type DuckSession, type EngineLimits } from './duckdb-session.js';
 import { checkInputFile, resolveFormat, stageFile, type ReadOptions } from './file-stager.js';
 import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js';
+import { queryToJsonl } from './sql-source.js';
 
 /** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
 const HASH_FORMAT = 'mloop-dataset/1';
@@ -46,6 +47,17 @@ export interface ImportFileOptions extends ReadOptions, ProvenanceInput {
   actor: string;
   /** Shown as the source file name instead of `file` (uploads stage to a temp file). */
   displayName?: string;
+}
+
+/** Options of {@link DatasetService.importSql}. */
+export interface ImportSqlOptions extends ProvenanceInput {
+  query: string;
+  /** `postgres://…`; only its credential-free form is recorded. */
+  databaseUrl: string;
+  name: string;
+  roles?: ColumnRoles;
+  na?: string[] | undefined;
+  actor: string;
 }
 
 /** A version and whether this call created it. */
@@ -144,6 +156,34 @@ export class DatasetService {
       const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
       return { rowCount: staged.rowCount, schema, stats: { skippedRows: staged.skippedRows, badRows: staged.badRows } };
     });
+  }
+
+  /**
+   * Imports the result of a PostgreSQL query. The rows are fetched through a cursor in batches
+   * (bounded memory) inside a read-only transaction; identical results give the same version.
+   */
+  async importSql(o: ImportSqlOptions): Promise<ImportResult> {
+    assertDatasetName(o.name);
+    const database = DatasetService.safeDatabaseUrl(o.databaseUrl);
+    mkdirSync(this.tempDir, { recursive: true });
+    const rowsFile = join(this.tempDir, `upload-${process.pid}-${randomBytes(8).toString('hex')}.jsonl`);
+    try {
+      await queryToJsonl(o.databaseUrl, o.query, rowsFile, database);
+      const sha256 = await fileSha256(rowsFile);
+      const na = [...new Set(o.na ?? [])].sort();
+      const contentHash = canonicalHash({ hash: HASH_FORMAT, kind: 'sql', sha256, na });
+      const existing = await this.store.findByContentHash(o.name, contentHash);
+      if (existing) return { version: existing, created: false };
+      const roles = o.roles ?? {};
+      const lineage: Lineage = { parents: [], transform: { kind: 'sql-import', query: o.query, database, na } };
+      return await this.createVersion(o.name, contentHash, o.actor, describe(o), lineage, { kind: 'sql', query: o.query, database, sha256 }, async (db, out) => {
+        const staged = await stageFile(db, rowsFile, out, { format: 'jsonl', na, onColumns: (columns) => checkRoles(roles, columns, 'the query result') });
+        const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
+        return { rowCount: staged.rowCount, schema };
+      });
+    } finally {
+      rmSync(rowsFile, { force: true });
+    }
   }
 
   /**

@@ -121,3 +121,29 @@ export function parseDatasetRef(ref: string): DatasetRef {
 export function formatRef(name: string, version: number): string {
   return `${name}@${version}`;
 }
+
+/** The JSON shape of a version shown by the CLI (`--json`) and the HTTP API. */
+export function versionJson(v: DatasetVersion) {
+  return {
+    ref: v.ref,
+    name: v.name,
+    version: v.version,
+    content_hash: v.contentHash,
+    blob_sha256: v.blobSha256,
+    bytes: v.bytes,
+    row_count: v.rowCount,
+    schema: v.schema.map((c) => ({ name: c.name, physical_type: c.physicalType, type: c.type, roles: c.roles })),
+    provenance: {
+      source: v.source,
+      owner: v.description.owner,
+      licence: v.description.licence,
+      description: v.description.description,
+      collection_period: v.description.collectionPeriod,
+      imported_by: v.createdBy,
+      imported_at: v.createdAt,
+    },
+    lineage: v.lineage,
+    stats: v.stats,
+  };
+}
+export type VersionJson = ReturnType<typeof versionJson>;

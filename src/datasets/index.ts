@@ -3,6 +3,6 @@ export * from './dataset.js';
 export type { DatasetStore, AddVersionResult } from './dataset-store.js';
 export { SqlDatasetStore } from './sql-dataset-store.js';
 export { DatasetService, canonicalHash, fileSha256 } from './dataset-service.js';
-export type { DatasetServiceOptions, ImportFileOptions, ImportResult, LineageReport, ProvenanceInput } from './dataset-service.js';
+export type { DatasetServiceOptions, ImportFileOptions, ImportSqlOptions, ImportResult, LineageReport, ProvenanceInput } from './dataset-service.js';
 export type { ReadOptions, BadRow } from './file-stager.js';
 export type { ColumnRoles } from './schema-inference.js';

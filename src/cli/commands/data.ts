@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
 import { versionJson, type LineageReport, type VersionJson } from '../../datasets/index.js';
+import { MloopError } from '../../errors/index.js';
 import { collect } from '../options.js';
 import { table } from '../context.js';
 import type { Runner } from '../program.js';
@@ -99,10 +100,10 @@ export function registerData(program: Command, run: Runner): void {
         const provenance = { owner: o.owner, licence: o.licence, description: o.description, collectionPeriod: o.collectionPeriod };
         const r = await ctx.withWorkspace(async (ws) => {
           if (o.sql !== undefined) {
-            if (file !== undefined) throw new (await import('../../errors/index.js')).MloopError('INVALID_ARGUMENT', 'give either a file or --sql, not both');
+            if (file !== undefined) throw MloopError.invalidArgument('give either a file or --sql, not both');
             return ws.datasets.importSql({ query: o.sql, databaseUrl: o.databaseUrl ?? '', name: o.name, roles, na: o.na, actor, ...provenance });
           }
-          if (file === undefined) throw new (await import('../../errors/index.js')).MloopError('INVALID_ARGUMENT', 'give a file to import, or --sql with --database-url');
+          if (file === undefined) throw MloopError.invalidArgument('give a file to import, or --sql with --database-url');
           ctx.note(`importing ${file} …`);
           return ws.datasets.importFile({ file, name: o.name, format: o.format as never, roles, na: o.na, skipBadRows: o.skipBadRows === true, encoding: o.encoding, actor, ...provenance });
         });
