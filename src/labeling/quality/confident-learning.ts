@@ -1,6 +1,9 @@
 /** Label-error detection by confident learning (Northcutt, Jiang, Chuang 2021) over out-of-fold probabilities. */
 import { MloopError, type ValidationIssue } from '../../errors/index.js';
 
+/** An example reaches a threshold within this slack (as cleanlab does), so rounding of the mean does not drop examples at the mean. */
+const THRESHOLD_SLACK = 1e-6;
+
 export interface LabelIssuesInput {
   /** Given label per example, as a class index into the probability columns. */
   labels: ArrayLike<number>;
@@ -46,7 +49,7 @@ export interface LabelIssuesResult {
 
 /**
  * Finds likely label errors: per-class thresholds t_j = mean self-confidence of class j; an example
- * is confidently class j when p_j ≥ t_j (the highest such p_j when several); examples whose confident
+ * is confidently class j when p_j ≥ t_j − 1e-6 (the highest such p_j when several); examples whose confident
  * class differs from the given label (the off-diagonal of the confident joint) are issues, ranked
  * by margin p_given − max_{k≠given} p_k, lowest first.
  *
@@ -105,7 +108,7 @@ export function findLabelIssues(input: LabelIssuesInput): LabelIssuesResult {
     let best = -1;
     for (let c = 0; c < k; c++) {
       const t = thresholds[c];
-      if (t === null || t === undefined || p[off + c]! < t) continue;
+      if (t === null || t === undefined || p[off + c]! < t - THRESHOLD_SLACK) continue;
       if (best < 0 || p[off + c]! > p[off + best]!) best = c;
     }
     if (best < 0) continue;
