@@ -54,6 +54,22 @@ describe('tokens', () => {
     expect(await codeOf(auth.revokeToken(admin, 'tok_missing'))).toBe('NOT_FOUND');
   });
 
+  it('caches verified tokens for the TTL; another process's revocation applies after it', async () => {
+    await auth.createUser(admin, 'eve', ['viewer']);
+    const tok = await auth.createToken(admin, { user: 'eve' });
+    await auth.authenticate(tok.token);
+    const store = new SqlAuthStore(t.backend.db);
+    await store.revokeToken(tok.info.id, now.toISOString()); // as the CLI or another server would
+    expect((await auth.authenticate(tok.token)).userName).toBe('eve');
+    now = new Date(now.getTime() + 2001);
+    expect(await codeOf(auth.authenticate(tok.token))).toBe('UNAUTHENTICATED');
+    const noCache = new AuthService(store, { clock: () => now, cacheTtlMs: 0 });
+    const fresh = await auth.createToken(admin, { user: 'eve' });
+    await noCache.authenticate(fresh.token);
+    await store.revokeToken(fresh.info.id, now.toISOString());
+    expect(await codeOf(noCache.authenticate(fresh.token))).toBe('UNAUTHENTICATED');
+  });
+
   it('lets users manage only their own tokens unless they may manage all', async () => {
     await auth.createUser(admin, 'ann', ['annotator:proj-a']);
     await auth.createUser(admin, 'bob', ['engineer']);

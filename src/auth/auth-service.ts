@@ -47,15 +47,32 @@ export interface CreatedToken {
 
 export interface AuthServiceOptions {
   clock?: () => Date;
+  /**
+   * How long a verified token is trusted without asking the store again (default 2000 ms; 0
+   * disables). Changes made through this service clear the cache at once; changes made by
+   * another process (another server, the CLI) take effect within this time.
+   */
+  cacheTtlMs?: number;
 }
+
+const CACHE_MAX_ENTRIES = 10_000;
 
 export class AuthService {
   private readonly clock: () => Date;
+  private readonly cacheTtlMs: number;
+  private readonly cache = new Map<string, { principal: Principal; until: number; expiresAt: string | null }>();
+
   constructor(
     private readonly store: AuthStore,
     options: AuthServiceOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.cacheTtlMs = options.cacheTtlMs ?? 2000;
+  }
+
+  /** Forgets every cached token verification (after any change to users, roles or tokens). */
+  private invalidate(): void {
+    this.cache.clear();
   }
 
   private now(): string {
@@ -75,6 +92,7 @@ export class AuthService {
     await this.store.createUser(user);
     for (const r of roles) await this.store.grantRole(user.id, r.role, r.scope, actor.userName, user.createdAt);
     await this.store.appendAudit({ at: user.createdAt, actor: actor.userName, action: 'user.create', target: `user:${name}`, details: { roles: roleSpecs } });
+    this.invalidate();
     return { ...user, grants: await this.store.listGrants(user.id) };
   }
 
@@ -98,6 +116,7 @@ export class AuthService {
     const at = this.now();
     const added = await this.store.grantRole(user.id, role, scope, actor.userName, at);
     if (added) await this.store.appendAudit({ at, actor: actor.userName, action: 'role.grant', target: `user:${userName}`, details: { role, scope } });
+    this.invalidate();
     return added;
   }
 
@@ -108,6 +127,7 @@ export class AuthService {
     const user = await this.requireUser(userName);
     if (!(await this.store.revokeRole(user.id, role, scope))) throw MloopError.notFound('role grant', `${userName} ${roleSpec}`);
     await this.store.appendAudit({ at: this.now(), actor: actor.userName, action: 'role.revoke', target: `user:${userName}`, details: { role, scope } });
+    this.invalidate();
   }
 
   /**
@@ -153,6 +173,7 @@ export class AuthService {
     const at = this.now();
     if (!(await this.store.revokeToken(token.id, at))) throw MloopError.failedPrecondition(`token '${ref}' is revoked already`);
     await this.store.appendAudit({ at, actor: actor.userName, action: 'token.revoke', target: `user:${token.userName}`, details: { token_id: token.id } });
+    this.invalidate();
     return { ...token, revokedAt: at };
   }
 
@@ -165,11 +186,23 @@ export class AuthService {
     if (token === undefined || token === '') throw MloopError.unauthenticated('a bearer token is required: send Authorization: Bearer <token>');
     const fail = () => MloopError.unauthenticated('the bearer token is invalid, expired or revoked');
     if (!TOKEN_PATTERN.test(token)) throw fail();
-    const found = await this.store.findTokenByHash(hashToken(token));
-    const now = this.now();
-    if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= now) || found.user.disabledAt) throw fail();
+    const hash = hashToken(token);
+    const nowMs = this.clock().getTime();
+    const now = new Date(nowMs).toISOString();
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > nowMs && !(cached.expiresAt && cached.expiresAt <= now)) return cached.principal;
+    const found = await this.store.findTokenByHash(hash);
+    if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= now) || found.user.disabledAt) {
+      this.cache.delete(hash);
+      throw fail();
+    }
     await this.store.touchToken(found.id, now);
-    return { userId: found.user.id, userName: found.user.name, grants: await this.store.listGrants(found.user.id), tokenId: found.id };
+    const principal: Principal = { userId: found.user.id, userName: found.user.name, grants: await this.store.listGrants(found.user.id), tokenId: found.id };
+    if (this.cacheTtlMs > 0) {
+      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(hash, { principal, until: nowMs + this.cacheTtlMs, expiresAt: found.expiresAt });
+    }
+    return principal;
   }
 
   /** Creates the first admin user and its token; FAILED_PRECONDITION when users exist already. */

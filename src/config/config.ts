@@ -21,6 +21,7 @@ export interface MloopConfig {
     readonly requestTimeoutMs: number;
     readonly shutdownTimeoutMs: number;
     readonly trustProxy: boolean;
+    readonly authCacheMs: number;
   };
   readonly log: { readonly level: string };
 }

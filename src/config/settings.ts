@@ -124,6 +124,15 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     doc: 'Trust `X-Forwarded-*` headers (set when mloop runs behind a reverse proxy).',
   },
   {
+    key: 'server.authCacheMs',
+    env: 'MLOOP_AUTH_CACHE_MS',
+    type: 'integer',
+    default: 2000,
+    min: 0,
+    max: 60000,
+    doc: 'How long a server trusts a verified token before checking the store again. Revocations made through the same server apply at once; those made elsewhere (CLI, another server) within this time. 0 checks every request.',
+  },
+  {
     key: 'log.level',
     env: 'MLOOP_LOG_LEVEL',
     type: 'enum',

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPrincipal } from '../auth/index.js';
+import { MIGRATIONS } from '../storage/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
 import Fastify from 'fastify';
 import { installAuth } from './auth-hook.js';
@@ -59,7 +60,7 @@ describe('authentication', () => {
   it('serves the status to a valid token', async () => {
     const res = await app.inject({ url: '/v1/status', headers: auth(t.adminToken) });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ backend: 'sqlite', schema: { version: 1 } });
+    expect(res.json()).toMatchObject({ backend: 'sqlite', schema: { version: MIGRATIONS.length } });
   });
 
   it('rejects a revoked token', async () => {

@@ -52,7 +52,10 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
     const schema = await migrate(backend);
     mkdirSync(config.artifacts.dir, { recursive: true });
     const artifacts = openArtifactStore(config.artifacts.dir);
-    const auth = new AuthService(new SqlAuthStore(backend.db), options.clock ? { clock: options.clock } : {});
+    const auth = new AuthService(new SqlAuthStore(backend.db), {
+      cacheTtlMs: config.server.authCacheMs,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     const datasets = new DatasetService(new SqlDatasetStore(backend.db), artifacts, {
       tempDir: join(root, DATA_DIR, 'tmp', 'datasets'),
       ...(options.clock ? { clock: options.clock } : {}),
