@@ -26,6 +26,7 @@ import { DEFAULT_LIMITS, sqlString, withDuckDb, type DuckSession, type EngineLim
 import { checkInputFile, resolveFormat, stageFile, type ReadOptions } from './file-stager.js';
 import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js';
 import { queryToJsonl } from './sql-source.js';
+import { compareSchemas, defaultExpectations, runExpectations, summarize, type SchemaExpectations, type ValidationReport } from './validation.js';
 
 /** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
 const HASH_FORMAT = 'mloop-dataset/1';
@@ -268,6 +269,23 @@ export class DatasetService {
       children: (await this.store.listChildren(v.ref)).map((c) => c.ref),
     });
     return walk(await this.show(ref), 0);
+  }
+
+  /**
+   * Checks a version against expectations (a schema file's, or defaults from its own schema and
+   * roles) and, with `against`, reports schema changes from that version. Never throws for a failed
+   * check: `passed` is false instead.
+   */
+  async validate(ref: string, options: { expectations?: SchemaExpectations | undefined; against?: string | undefined } = {}): Promise<ValidationReport> {
+    const v = await this.show(ref);
+    const reference = options.against === undefined ? undefined : await this.show(options.against);
+    const relation = `read_parquet(${sqlString(await this.parquetPath(v))})`;
+    const refRelation = reference ? `read_parquet(${sqlString(await this.parquetPath(reference))})` : '';
+    return this.withEngine(async (db) => {
+      const results = await runExpectations(db, relation, v, options.expectations ?? defaultExpectations(v));
+      if (reference) results.push(...(await compareSchemas(db, { version: v, relation }, { version: reference, relation: refRelation })));
+      return summarize(v.ref, reference?.ref ?? null, v.rowCount, results);
+    });
   }
 
   /** The local path of a version's Parquet file, for DuckDB to read. */

@@ -6,3 +6,5 @@ export { DatasetService, canonicalHash, fileSha256 } from './dataset-service.js'
 export type { DatasetServiceOptions, ImportFileOptions, ImportSqlOptions, ImportResult, LineageReport, ProvenanceInput } from './dataset-service.js';
 export type { ReadOptions, BadRow } from './file-stager.js';
 export type { ColumnRoles } from './schema-inference.js';
+export { loadSchemaFile, parseExpectations, defaultExpectations } from './validation.js';
+export type { SchemaExpectations, ColumnExpectations, ExpectationResult, ValidationReport, CheckStatus } from './validation.js';

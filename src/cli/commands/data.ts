@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
-import { versionJson, type LineageReport, type VersionJson } from '../../datasets/index.js';
+import { loadSchemaFile, versionJson, type LineageReport, type ValidationReport, type VersionJson } from '../../datasets/index.js';
 import { MloopError } from '../../errors/index.js';
 import { collect } from '../options.js';
 import { table } from '../context.js';
@@ -57,6 +57,16 @@ function showVersion(v: VersionJson, created?: boolean): string {
       v.schema.map((c) => [`    ${c.name}`, c.type, c.physical_type, c.roles.join(',')]),
     ),
   );
+  return lines.join('\n');
+}
+
+function showValidation(r: ValidationReport): string {
+  const mark = { pass: 'ok  ', fail: 'FAIL', warn: 'warn' } as const;
+  const lines = [`${r.ref}: ${r.passed ? 'passed' : 'FAILED'} (${r.counts.pass} passed, ${r.counts.fail} failed, ${r.counts.warn} warnings, ${r.rows} rows${r.against ? `, against ${r.against}` : ''})`];
+  for (const e of r.results) {
+    const ex = e.examples.length > 0 ? `  e.g. ${e.examples.map((x) => JSON.stringify(x)).join(', ')}` : '';
+    lines.push(`  ${mark[e.status]}  ${e.id}  expected ${JSON.stringify(e.expected)}, observed ${JSON.stringify(e.observed)}${ex}`);
+  }
   return lines.join('\n');
 }
 
@@ -138,6 +148,21 @@ export function registerData(program: Command, run: Runner): void {
       run(async (ctx, ref: string) => {
         const v = await ctx.withWorkspace((ws) => ws.datasets.show(ref));
         ctx.emit(versionJson(v), (j) => showVersion(j));
+      }),
+    );
+
+  data
+    .command('validate')
+    .description('check a version against expectations; exit code 1 when any fails')
+    .argument('<ref>', 'name@N')
+    .option('--schema <file>', 'expectations file (JSON, or YAML with .yaml/.yml); default: from the inferred schema and roles')
+    .option('--against <ref>', 'also report schema changes from this version (removed, retyped, added columns, new categories)')
+    .action(
+      run(async (ctx, ref: string, o: { schema?: string; against?: string }) => {
+        const expectations = o.schema === undefined ? undefined : loadSchemaFile(o.schema);
+        const r = await ctx.withWorkspace((ws) => ws.datasets.validate(ref, { expectations, against: o.against }));
+        if (!r.passed) ctx.exitCode = 1;
+        ctx.emit(r, showValidation);
       }),
     );
 
