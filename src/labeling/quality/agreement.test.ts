@@ -78,8 +78,14 @@ describe("Fleiss' kappa", () => {
     expect(k3.itemsUsed).toBe(4);
     expect(k3.itemsExcluded).toBe(1);
     expect(k3.value).toBe(fleissKappa(buildAnswerSet(base)).value);
+    expect(fleissKappa(varying, { k: 'most-common' })).toEqual(k3);
     expect(fleissKappa(varying, { k: 5 }).value).toBeNull();
     expect(() => fleissKappa(varying, { k: 1 })).toThrow(/k must be/);
+    const singles = buildAnswerSet([
+      { item: 'a', worker: 'x', label: 0 },
+      { item: 'b', worker: 'x', label: 1 },
+    ]);
+    expect(fleissKappa(singles, { k: 'most-common' }).reason).toMatch(/2 or more/);
   });
 
   it('is null when every answer is one class', () => {

@@ -13,14 +13,18 @@ export interface Answer {
 
 /** Column-oriented answers: three arrays of equal length, one position per answer. */
 export interface AnswerColumns {
+  /** Item id of each answer. */
   item: ArrayLike<string>;
+  /** Worker id of each answer. */
   worker: ArrayLike<string>;
+  /** Class given in each answer (numbers keyed by `String(label)`). */
   label: ArrayLike<string | number>;
 }
 
 /** What to do when one worker answered one item more than once. */
 export type DuplicatePolicy = 'error' | 'keep-first' | 'keep-last';
 
+/** Options of {@link buildAnswerSet}. */
 export interface BuildAnswerSetOptions {
   /**
    * The class order. Every label must be in it. Default: every label seen, in numeric order when

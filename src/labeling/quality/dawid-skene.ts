@@ -50,6 +50,84 @@ export interface DawidSkeneResult extends ConsensusResult {
   logLikelihood: number;
 }
 
+/** Arrays the EM steps read and write; module-level functions keep V8's hot loops fast. */
+interface Model {
+  n: number;
+  k: number;
+  nw: number;
+  na: number;
+  answerItem: Int32Array;
+  answerWorker: Int32Array;
+  answerLabel: Int32Array;
+  prior: Float64Array;
+  cm: Float64Array;
+  logCm: Float64Array;
+  logPrior: Float64Array;
+  eps: number;
+}
+
+// M-step: priors and confusion matrices from item posteriors, `eps` added to every count.
+function mStepInto(m: Model, post: Float64Array): void {
+  const { n, k, nw, na, answerItem, answerWorker, answerLabel, prior, cm, eps } = m;
+  const kk = k * k;
+  prior.fill(0);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) prior[c]! += post[i * k + c]!;
+  let ps = 0;
+  for (let c = 0; c < k; c++) ps += (prior[c]! += eps);
+  for (let c = 0; c < k; c++) prior[c]! /= ps;
+  cm.fill(eps);
+  for (let a = 0; a < na; a++) {
+    const base = answerWorker[a]! * kk + answerLabel[a]!;
+    const off = answerItem[a]! * k;
+    for (let t = 0; t < k; t++) cm[base + t * k]! += post[off + t]!;
+  }
+  for (let r = 0; r < nw * k; r++) {
+    let s = 0;
+    for (let l = 0; l < k; l++) s += cm[r * k + l]!;
+    for (let l = 0; l < k; l++) cm[r * k + l]! /= s;
+  }
+}
+
+// E-step: item posteriors into `out`; returns the log-likelihood of the answers.
+function eStepInto(m: Model, out: Float64Array): number {
+  const { n, k, nw, na, answerItem, answerWorker, answerLabel, prior, cm, logCm, logPrior } = m;
+  const kk = k * k;
+  for (let c = 0; c < k; c++) logPrior[c] = Math.log(prior[c]!);
+  for (let j = 0; j < nw * kk; j++) logCm[j] = Math.log(cm[j]!);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out[i * k + c] = logPrior[c]!;
+  for (let a = 0; a < na; a++) {
+    const base = answerWorker[a]! * kk + answerLabel[a]!;
+    const off = answerItem[a]! * k;
+    for (let t = 0; t < k; t++) out[off + t]! += logCm[base + t * k]!;
+  }
+  let ll = 0;
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    let mx = -Infinity;
+    for (let c = 0; c < k; c++) if (out[off + c]! > mx) mx = out[off + c]!;
+    if (mx === -Infinity) {
+      // Every class impossible (only with smoothing 0): fall back to uniform.
+      for (let c = 0; c < k; c++) out[off + c] = 1 / k;
+      ll = -Infinity;
+      continue;
+    }
+    let s = 0;
+    for (let c = 0; c < k; c++) s += out[off + c] = Math.exp(out[off + c]! - mx);
+    for (let c = 0; c < k; c++) out[off + c]! /= s;
+    ll += mx + Math.log(s);
+  }
+  return ll;
+}
+
+function maxAbsDiff(a: Float64Array, b: Float64Array): number {
+  let m = 0;
+  for (let j = 0; j < a.length; j++) {
+    const d = Math.abs(a[j]! - b[j]!);
+    if (d > m) m = d;
+  }
+  return m;
+}
+
 const INITS: readonly DawidSkeneInit[] = ['soft-mv', 'hard-mv', 'diagonal'];
 
 function resolve(options: DawidSkeneOptions): Required<DawidSkeneOptions> {
@@ -100,62 +178,9 @@ export function dawidSkene(set: AnswerSet, options: DawidSkeneOptions = {}): Daw
   const logPrior = new Float64Array(k);
   const eps = opts.smoothing;
 
-  const mStep = (post: Float64Array): void => {
-    prior.fill(0);
-    for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) prior[c]! += post[i * k + c]!;
-    let ps = 0;
-    for (let c = 0; c < k; c++) ps += (prior[c]! += eps);
-    for (let c = 0; c < k; c++) prior[c]! /= ps;
-    cm.fill(eps);
-    for (let a = 0; a < na; a++) {
-      const base = answerWorker[a]! * kk + answerLabel[a]!;
-      const off = answerItem[a]! * k;
-      for (let t = 0; t < k; t++) cm[base + t * k]! += post[off + t]!;
-    }
-    for (let r = 0; r < nw * k; r++) {
-      let s = 0;
-      for (let l = 0; l < k; l++) s += cm[r * k + l]!;
-      for (let l = 0; l < k; l++) cm[r * k + l]! /= s;
-    }
-  };
-
-  // Writes posteriors into `out`; returns the log-likelihood.
-  const eStep = (out: Float64Array): number => {
-    for (let c = 0; c < k; c++) logPrior[c] = Math.log(prior[c]!);
-    for (let j = 0; j < nw * kk; j++) logCm[j] = Math.log(cm[j]!);
-    for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out[i * k + c] = logPrior[c]!;
-    for (let a = 0; a < na; a++) {
-      const base = answerWorker[a]! * kk + answerLabel[a]!;
-      const off = answerItem[a]! * k;
-      for (let t = 0; t < k; t++) out[off + t]! += logCm[base + t * k]!;
-    }
-    let ll = 0;
-    for (let i = 0; i < n; i++) {
-      const off = i * k;
-      let mx = -Infinity;
-      for (let c = 0; c < k; c++) if (out[off + c]! > mx) mx = out[off + c]!;
-      if (mx === -Infinity) {
-        // Every class impossible (only with smoothing 0): fall back to uniform.
-        for (let c = 0; c < k; c++) out[off + c] = 1 / k;
-        ll = -Infinity;
-        continue;
-      }
-      let s = 0;
-      for (let c = 0; c < k; c++) s += out[off + c] = Math.exp(out[off + c]! - mx);
-      for (let c = 0; c < k; c++) out[off + c]! /= s;
-      ll += mx + Math.log(s);
-    }
-    return ll;
-  };
-
-  const change = (a: Float64Array, b: Float64Array): number => {
-    let m = 0;
-    for (let j = 0; j < a.length; j++) {
-      const d = Math.abs(a[j]! - b[j]!);
-      if (d > m) m = d;
-    }
-    return m;
-  };
+  const model: Model = { n, k, nw, na, answerItem, answerWorker, answerLabel, prior, cm, logCm, logPrior, eps };
+  const mStep = (post: Float64Array): void => mStepInto(model, post);
+  const eStep = (out: Float64Array): number => eStepInto(model, out);
 
   let iterations = 0;
   let converged = false;
@@ -171,7 +196,7 @@ export function dawidSkene(set: AnswerSet, options: DawidSkeneOptions = {}): Daw
       let first = true;
       while (iterations < opts.iterations) {
         logLikelihood = eStep(next);
-        maxChange = first ? Infinity : change(next, T);
+        maxChange = first ? Infinity : maxAbsDiff(next, T);
         first = false;
         [T, next] = [next, T];
         mStep(T);
@@ -195,7 +220,7 @@ export function dawidSkene(set: AnswerSet, options: DawidSkeneOptions = {}): Daw
       while (iterations < opts.iterations) {
         mStep(T);
         logLikelihood = eStep(next);
-        maxChange = change(next, T);
+        maxChange = maxAbsDiff(next, T);
         [T, next] = [next, T];
         iterations++;
         if (maxChange <= opts.tolerance) {

@@ -5,11 +5,12 @@ import { bootstrapUnits, type BootstrapInterval, type BootstrapOptions } from '.
 
 export interface FleissKappaOptions {
   /**
-   * Answers per item to use. Given: only items with exactly `k` answers count, the rest are
-   * excluded (and counted in `itemsExcluded`). Not given: every item must have the same number of
-   * answers, otherwise the value is null (what `crowd_baseline.py` does).
+   * Answers per item (k) to use; items with another number of answers are excluded and counted in
+   * `itemsExcluded`. A number: exactly that k. `'uniform'` (default): every item must have the same
+   * number of answers, otherwise the value is null (what `crowd_baseline.py` does). `'most-common'`:
+   * the k ≥ 2 held by most items (ties to the larger k); null when no item has 2 or more answers.
    */
-  k?: number;
+  k?: number | 'uniform' | 'most-common';
   /** Percentile bootstrap over the items used; omit for no interval. */
   bootstrap?: BootstrapOptions;
 }
@@ -57,12 +58,23 @@ export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): F
     reason,
     ci: null,
   });
-  let k = options.k;
-  if (k !== undefined && !(Number.isInteger(k) && k >= 2)) {
-    throw MloopError.invalidArgument(`k must be an integer ≥ 2, got ${String(k)}`);
+  const rule = options.k ?? 'uniform';
+  if (rule !== 'uniform' && rule !== 'most-common' && !(Number.isInteger(rule) && rule >= 2)) {
+    throw MloopError.invalidArgument(`k must be an integer ≥ 2, 'uniform' or 'most-common', got ${String(rule)}`);
   }
+  let k = typeof rule === 'number' ? rule : undefined;
   if (numItems === 0) return none('no items', k ?? null, 0);
-  if (k === undefined) {
+  if (rule === 'most-common') {
+    const byCount = new Map<number, number>();
+    for (let i = 0; i < numItems; i++) {
+      const m = itemStart[i + 1]! - itemStart[i]!;
+      if (m >= 2) byCount.set(m, (byCount.get(m) ?? 0) + 1);
+    }
+    let best = 0;
+    for (const [m, c] of byCount) if (c > (byCount.get(best) ?? 0) || (c === byCount.get(best) && m > best)) best = m;
+    if (best === 0) return none('no item has 2 or more answers', null, 0);
+    k = best;
+  } else if (rule === 'uniform') {
     let min = Infinity;
     let max = -Infinity;
     for (let i = 0; i < numItems; i++) {
@@ -70,7 +82,9 @@ export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): F
       if (m < min) min = m;
       if (m > max) max = m;
     }
-    if (min !== max) return none(`answers per item vary (${min} to ${max}); pass k to use the items with exactly k answers`, null, 0);
+    if (min !== max) {
+      return none(`answers per item vary (${min} to ${max}); pass k (a number or 'most-common') to use the items with exactly k answers`, null, 0);
+    }
     if (min < 2) return none('every item has fewer than 2 answers', null, 0);
     k = min;
   }
@@ -91,7 +105,7 @@ export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): F
     }
     pi[j] = (sq - k) / (k * (k - 1));
   }
-  const kk = k;
+  const kk: number = k;
   const colSums = new Float64Array(nc);
   const compute = (weights: Int32Array | null): { value: number | null; pBar: number; pe: number } => {
     colSums.fill(0);

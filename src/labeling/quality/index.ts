@@ -1,10 +1,28 @@
 /**
- * Quality control of labels as a pure library: consensus (majority vote, Dawid–Skene), agreement
- * (Cohen, Fleiss, Krippendorff with bootstrap intervals), annotator quality and label-error
- * detection by confident learning. Every result is a plain JSON-serialisable object.
+ * Quality control of labels as a pure library (issue 8). Every result is a plain, JSON-serialisable
+ * object with a stable id (`QUALITY_METRIC_IDS`); a statistic that does not apply is `null` with a
+ * `reason`, never NaN.
+ *
+ * Rules worth knowing:
+ * - Answers: `buildAnswerSet` maps items, workers and classes to dense ints. Classes are ordered
+ *   numerically when every label is an integer literal, else by code unit (or as given); that order
+ *   is the tie order. Duplicate (item, worker) answers are rejected unless a keep policy is chosen.
+ * - Majority vote: ties go to the smallest class. Confidence = the winner's vote share.
+ * - Dawid–Skene: defaults replicate `crowd_baseline.py` (soft-MV start, 50 × M-step then E-step,
+ *   1e-6 added to every count, argmax ties to the smallest class); `init: 'diagonal'` is Zheng et
+ *   al.'s start. `adjudicationQueue` lists items whose confidence is below a threshold.
+ * - Fleiss' kappa: fixed k answers per item. By default every item must have the same count, else
+ *   null; `k: n` or `k: 'most-common'` uses only the items with exactly k answers (the rest are
+ *   counted in `itemsExcluded`).
+ * - Krippendorff's alpha (nominal): any number of answers per item; items with fewer than 2 are ignored.
+ * - Bootstrap intervals resample items with replacement (seeded mulberry32, percentile method).
+ * - Confident learning: thresholds = mean self-confidence per class; issues = off-diagonal of the
+ *   confident joint, ranked by margin.
  */
 export { buildAnswerSet, buildAnswerSetFromColumns, defaultClassOrder } from './answer-set.js';
 export type { Answer, AnswerColumns, AnswerSet, BuildAnswerSetOptions, DuplicatePolicy } from './answer-set.js';
+export { QUALITY_METRIC_IDS } from './metric-ids.js';
+export type { QualityMetricId } from './metric-ids.js';
 export { adjudicationQueue } from './consensus.js';
 export type { AdjudicationItem, AdjudicationQueue, ConsensusMethod, ConsensusResult } from './consensus.js';
 export { majorityVote } from './majority-vote.js';
