@@ -135,7 +135,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           details: { url: server.url, readyz: ready.status, status_without_token: anonymous.status, status_with_token: authed.status },
         };
       } finally {
-        await server.app.close();
+        await server.shutdown('demo step done');
       }
     });
   } finally {
