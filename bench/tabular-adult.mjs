@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// Adult benchmark of the tabular GBDT (and linear baseline) against XGBoost in the same run.
+// Usage (from the repo root, after `npm run build`): node bench/tabular-adult.mjs [--no-peer] [--no-write] [--runs N]
+// Env TABULAR_DIST overrides the compiled library folder (default ../dist/training/tabular).
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, totalmem, tmpdir, platform, release } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const lib = process.env.TABULAR_DIST ?? join(here, '..', 'dist', 'training', 'tabular');
+const { trainGbdt, trainLinear, rocAuc, accuracy, expectedCalibrationError } = await import(pathToFileURL(join(lib, 'index.js')).href);
+
+const DATA = process.env.ADULT_DIR ?? '/work/shared/datasets/adult';
+const PEER = '/work/shared/peers/adult_baselines.py';
+const NUM = ['age', 'fnlwgt', 'education_num', 'capital_gain', 'capital_loss', 'hours_per_week'];
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 1) || 1;
+
+/** Tiny CSV reader: no quoting in these files; '?' stays a category (as the peer script does). */
+function readCsv(path) {
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const header = lines[0].split(',');
+  const cols = Object.fromEntries(header.map((h) => [h, []]));
+  for (let i = 1; i < lines.length; i++) {
+    const cells = lines[i].split(',');
+    header.forEach((h, j) => cols[h].push(cells[j]));
+  }
+  const columns = {};
+  for (const h of header) columns[h] = NUM.includes(h) ? Float64Array.from(cols[h], (v) => (v === '?' || v === '' ? NaN : Number(v))) : cols[h];
+  return { columns, n: lines.length - 1 };
+}
+
+const features = [
+  ...NUM.map((name) => ({ name, kind: 'numeric' })),
+  ...['workclass', 'education', 'marital_status', 'occupation', 'relationship', 'race', 'sex', 'native_country'].map((name) => ({ name, kind: 'categorical' })),
+];
+
+function evaluate(model, test) {
+  const t0 = performance.now();
+  const proba = model.predictProba(test);
+  const predS = (performance.now() - t0) / 1000;
+  const p = proba.map((r) => r[1]);
+  const raw = model.predictProba(test, { calibrated: false }).map((r) => r[1]);
+  const y = test.columns.income.map((v) => (v === '>50K' ? 1 : 0));
+  const yhat = p.map((q) => (q >= 0.5 ? 1 : 0));
+  const yhatRaw = raw.map((q) => (q >= 0.5 ? 1 : 0));
+  return {
+    accuracy: accuracy(yhat, y),
+    auc: rocAuc(p, y),
+    ece: expectedCalibrationError(p, y),
+    accuracyUncalibrated: accuracy(yhatRaw, y),
+    aucUncalibrated: rocAuc(raw, y),
+    eceUncalibrated: expectedCalibrationError(raw, y),
+    predictRowsPerS: test.n / predS,
+  };
+}
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function runPeer() {
+  const dir = mkdtempSync(join(tmpdir(), 'tabular-adult-'));
+  const out = join(dir, 'xgb.json');
+  try {
+    execFileSync('/usr/bin/python3', [PEER, '--model', 'xgb', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return JSON.parse(readFileSync(out, 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const train = readCsv(join(DATA, 'adult_train.csv'));
+const test = readCsv(join(DATA, 'adult_test.csv'));
+const results = [];
+for (let run = 1; run <= runs; run++) {
+  const gbdtOpts = { task: 'classification', features, seed: 0 };
+  let t0 = performance.now();
+  const gbdt = await trainGbdt({ columns: train.columns }, 'income', gbdtOpts);
+  const gbdtS = (performance.now() - t0) / 1000;
+  const g = { model: 'mloop GBDT', run, fitSeconds: gbdtS, rounds: gbdt.report.rounds, calibration: gbdt.report.calibration.method, ...evaluate(gbdt, test), rssMB: process.memoryUsage().rss / 2 ** 20 };
+  results.push(g);
+  console.log(JSON.stringify(g));
+  if (trainLinear && !args.includes('--no-linear')) {
+    t0 = performance.now();
+    const lin = await trainLinear({ columns: train.columns }, 'income', { task: 'classification', features, seed: 0 });
+    const linS = (performance.now() - t0) / 1000;
+    const l = { model: 'mloop linear', run, fitSeconds: linS, calibration: lin.report.calibration.method, ...evaluate(lin, test), rssMB: process.memoryUsage().rss / 2 ** 20 };
+    results.push(l);
+    console.log(JSON.stringify(l));
+  }
+  if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
+    const x = runPeer();
+    const r = { model: `XGBoost ${x.xgboost_version}`, run, fitSeconds: x.fit_seconds, accuracy: x.test_accuracy, auc: x.test_auc, predictRowsPerS: x.predict_rows_per_s };
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+}
+const peakRssMB = (() => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+})();
+console.log(`peak RSS of this node process: ${peakRssMB.toFixed(0)} MB`);
+
+if (!args.includes('--no-write')) {
+  const f = (v, d = 4) => (typeof v === 'number' ? v.toFixed(d) : '—');
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`;
+  const rows = results.map((r) => `| ${r.model} | ${r.run} | ${f(r.accuracy)} | ${f(r.auc)} | ${f(r.fitSeconds, 2)} | ${r.rounds ?? '—'} | ${r.calibration ?? '—'} | ${f(r.ece)} | ${f(r.accuracyUncalibrated)} / ${f(r.aucUncalibrated)} / ${f(r.eceUncalibrated)} | ${Math.round(r.predictRowsPerS)} |`);
+  const text = `# Tabular learners on Adult (bench/tabular-adult.mjs)
+
+- date: ${new Date().toISOString()}
+- machine: ${machine}
+- git commit: ${gitCommit()} (plus uncommitted changes if any)
+- data: adult_train.csv (32,561 rows) → adult_test.csv (16,281 rows), 14 features, threshold 0.5 on P(>50K)
+- peer: \`/usr/bin/python3 ${PEER} --model xgb\` run in the same process tree, right after ours
+- node peak RSS (whole bench process, both mloop models): ${peakRssMB.toFixed(0)} MB
+
+| model | run | accuracy | ROC-AUC | fit s | rounds | calibration | ECE (15 bins) | uncalibrated acc / AUC / ECE | predict rows/s |
+|---|---|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+  writeFileSync(join(here, 'tabular-RESULTS.md'), text);
+}

@@ -1,0 +1,248 @@
+/**
+ * Feature binning for histogram-based boosting.
+ *
+ * Numeric: up to `maxBins` bins from the (seeded) sample's distinct values, cut greedily so every
+ * bin holds about the same number of rows (heavy values such as a 90 % zero get their own bin);
+ * cut points are midpoints between neighbouring distinct values, rounded to a float32 between
+ * them when one exists so a float32 exporter (ONNX) routes rows the same way. Bin 0 = missing
+ * (NaN); a value v goes to bin 1 + #{edges e : e < v}, so "bin ≤ k" ⇔ "v ≤ edges[k-1]".
+ * ±Infinity: not missing; clipped to ±Number.MAX_VALUE (so it falls in the outermost bins and
+ * compares like the largest finite value). A split that sends every present value one way and
+ * missing values the other has threshold Number.MAX_VALUE.
+ *
+ * Categorical: bin 0 = missing (null), bin 1 = "other" (categories rarer than `minCategoryCount`,
+ * beyond the `maxCategories` most frequent, or unseen at prediction), bin 2 + i = categories[i]
+ * (ordered by decreasing count, then label).
+ */
+import { MloopError } from '../../errors/index.js';
+import { seededRandom, shuffledIndices } from './random.js';
+import { categoricalValues, getColumn, numericValues, type FeatureSpec, type Table } from './table.js';
+
+/** Binning of one numeric feature. */
+export interface NumericBinner {
+  readonly kind: 'numeric';
+  readonly name: string;
+  /** Ascending cut points; bin k (1-based) holds edges[k-2] < v ≤ edges[k-1]. */
+  readonly edges: Float64Array;
+  /** Bins including the missing bin 0: edges.length + 2. */
+  readonly nBins: number;
+}
+
+/** Binning of one categorical feature. */
+export interface CategoricalBinner {
+  readonly kind: 'categorical';
+  readonly name: string;
+  /** Kept categories; category i is bin i + 2. */
+  readonly categories: readonly string[];
+  /** Label → bin. */
+  readonly index: ReadonlyMap<string, number>;
+  /** Bins including missing (0) and other (1): categories.length + 2. */
+  readonly nBins: number;
+}
+
+export type FeatureBinner = NumericBinner | CategoricalBinner;
+
+/** Options of {@link fitBinners}. */
+export interface BinningOptions {
+  /** Maximum bins per numeric feature, missing bin excluded (2–255, default 255). */
+  maxBins?: number;
+  /** Rows sampled (seeded) to choose numeric cut points (default 200 000). */
+  sampleSize?: number;
+  /** Categories seen fewer times are pooled into "other" (default 2). */
+  minCategoryCount?: number;
+  /** Most frequent categories kept per feature, the rest pooled (1–254, default 254). */
+  maxCategories?: number;
+  /** Seed of the sample (default 0). */
+  seed?: number;
+}
+
+/** A problem with one feature that did not stop training (the feature was dropped). */
+export interface FeatureWarning {
+  /** Column name. */
+  path: string;
+  /** `all_missing` or `constant`. */
+  code: 'all_missing' | 'constant';
+  /** Human sentence. */
+  message: string;
+}
+
+/** Binned features: bins[f * nRows + r], column-major. */
+export interface BinnedMatrix {
+  readonly nRows: number;
+  readonly nFeatures: number;
+  readonly bins: Uint8Array;
+}
+
+/** The cut points chosen for `values` (NaN ignored, ±Infinity clipped to ±Number.MAX_VALUE). */
+export function numericEdges(values: Float64Array, maxBins = 255): Float64Array {
+  let m = 0;
+  const finite = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) finite[m++] = v > Number.MAX_VALUE ? Number.MAX_VALUE : v < -Number.MAX_VALUE ? -Number.MAX_VALUE : v;
+  }
+  const sorted = finite.subarray(0, m).sort();
+  const distinct: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const v = sorted[i]!;
+    if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1]!++;
+    else {
+      distinct.push(v);
+      counts.push(1);
+    }
+  }
+  const cuts: number[] = [];
+  if (distinct.length <= maxBins) {
+    for (let i = 0; i + 1 < distinct.length; i++) cuts.push(i);
+  } else {
+    let restCount = m;
+    let restBins = maxBins;
+    let cur = 0;
+    for (let i = 0; i + 1 < distinct.length && restBins > 1; i++) {
+      cur += counts[i]!;
+      const target = restCount / restBins;
+      if (cur >= target || counts[i + 1]! >= target) {
+        cuts.push(i);
+        restCount -= cur;
+        restBins--;
+        cur = 0;
+      }
+    }
+  }
+  const edges = new Float64Array(cuts.length);
+  for (let k = 0; k < cuts.length; k++) edges[k] = cutPoint(distinct[cuts[k]!]!, distinct[cuts[k]! + 1]!);
+  return edges;
+}
+
+/** A threshold t with a ≤ t < b, preferring the midpoint, as a float32 when possible. */
+function cutPoint(a: number, b: number): number {
+  const mid = a / 2 + b / 2;
+  const f = Math.fround(mid);
+  if (f >= a && f < b) return f;
+  return mid < b ? mid : a;
+}
+
+/** Bin of one numeric value (0 = missing). */
+export function numericBin(v: number, edges: Float64Array): number {
+  if (Number.isNaN(v)) return 0;
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (edges[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo + 1;
+}
+
+/** Bin of one categorical label (0 = missing, 1 = other/unseen). */
+export function categoricalBin(v: string | null, index: ReadonlyMap<string, number>): number {
+  if (v === null) return 0;
+  return index.get(v) ?? 1;
+}
+
+/**
+ * Chooses bins for every feature from `rows` of the table (all rows when omitted).
+ * Features whose values are all missing, or that are constant, are dropped with a warning.
+ */
+export function fitBinners(
+  table: Table,
+  features: readonly FeatureSpec[],
+  rows: Uint32Array,
+  options: BinningOptions = {},
+): { binners: FeatureBinner[]; warnings: FeatureWarning[] } {
+  const maxBins = options.maxBins ?? 255;
+  const sampleSize = options.sampleSize ?? 200_000;
+  const minCount = options.minCategoryCount ?? 2;
+  const maxCategories = options.maxCategories ?? 254;
+  if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > 255) {
+    throw MloopError.invalidArgument(`maxBins must be an integer in 2..255, got ${maxBins}`);
+  }
+  if (!Number.isInteger(maxCategories) || maxCategories < 1 || maxCategories > 254) {
+    throw MloopError.invalidArgument(`maxCategories must be an integer in 1..254, got ${maxCategories}`);
+  }
+  let sample = rows;
+  if (rows.length > sampleSize) {
+    const order = shuffledIndices(rows.length, seededRandom(options.seed ?? 0));
+    sample = new Uint32Array(sampleSize);
+    for (let i = 0; i < sampleSize; i++) sample[i] = rows[order[i]!]!;
+    sample.sort();
+  }
+  const binners: FeatureBinner[] = [];
+  const warnings: FeatureWarning[] = [];
+  for (const spec of features) {
+    const col = getColumn(table, spec.name, 'feature column');
+    if (spec.kind === 'numeric') {
+      const all = numericValues(col, spec.name);
+      const vals = new Float64Array(sample.length);
+      for (let i = 0; i < sample.length; i++) vals[i] = all[sample[i]!]!;
+      let present = 0;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < rows.length; i++) {
+        const v = all[rows[i]!]!;
+        if (!Number.isNaN(v)) {
+          present++;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+      if (present === 0) {
+        warnings.push({ path: spec.name, code: 'all_missing', message: `feature '${spec.name}' has only missing values; dropped` });
+        continue;
+      }
+      if (lo === hi && present === rows.length) {
+        warnings.push({ path: spec.name, code: 'constant', message: `feature '${spec.name}' has a single value; dropped` });
+        continue;
+      }
+      const edges = numericEdges(vals, maxBins);
+      binners.push({ kind: 'numeric', name: spec.name, edges, nBins: edges.length + 2 });
+    } else {
+      const labels = categoricalValues(col);
+      const counts = new Map<string, number>();
+      let missing = 0;
+      for (let i = 0; i < rows.length; i++) {
+        const v = labels[rows[i]!]!;
+        if (v === null) missing++;
+        else counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      if (counts.size === 0) {
+        warnings.push({ path: spec.name, code: 'all_missing', message: `feature '${spec.name}' has only missing values; dropped` });
+        continue;
+      }
+      if (counts.size === 1 && missing === 0) {
+        warnings.push({ path: spec.name, code: 'constant', message: `feature '${spec.name}' has a single value; dropped` });
+        continue;
+      }
+      const ordered = [...counts.entries()]
+        .filter(([, c]) => c >= minCount)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .slice(0, maxCategories)
+        .map(([k]) => k);
+      const index = new Map<string, number>();
+      ordered.forEach((k, i) => index.set(k, i + 2));
+      binners.push({ kind: 'categorical', name: spec.name, categories: ordered, index, nBins: ordered.length + 2 });
+    }
+  }
+  return { binners, warnings };
+}
+
+/** Bins `rows` of the table (all rows when omitted) with fitted binners; column-major Uint8. */
+export function binTable(table: Table, binners: readonly FeatureBinner[], rows?: Uint32Array): BinnedMatrix {
+  const first = binners[0] ? getColumn(table, binners[0].name, 'feature column') : undefined;
+  const nRows = rows ? rows.length : (first?.length ?? 0);
+  const bins = new Uint8Array(binners.length * nRows);
+  binners.forEach((b, f) => {
+    const col = getColumn(table, b.name, 'feature column');
+    const base = f * nRows;
+    if (b.kind === 'numeric') {
+      const vals = numericValues(col, b.name);
+      for (let i = 0; i < nRows; i++) bins[base + i] = numericBin(vals[rows ? rows[i]! : i]!, b.edges);
+    } else {
+      const labels = categoricalValues(col);
+      for (let i = 0; i < nRows; i++) bins[base + i] = categoricalBin(labels[rows ? rows[i]! : i]!, b.index);
+    }
+  });
+  return { nRows, nFeatures: binners.length, bins };
+}

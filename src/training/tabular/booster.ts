@@ -1,0 +1,780 @@
+/**
+ * The boosting engine on binned data: leaf-wise (best-first) histogram trees with the
+ * subtraction trick, learnt missing-value directions and LightGBM-style categorical partitions.
+ * Pure computation: no tables, no I/O. `gbdt.ts` wraps it.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { buildHistRange, CTRL, type WorkerInit } from './hist-kernel.js';
+import { seededRandom } from './random.js';
+
+/** Loss being minimised. */
+export type Objective = 'binary' | 'multiclass' | 'regression';
+
+/** Tree-growing and boosting parameters (all required here; defaults live in gbdt.ts). */
+export interface BoosterParams {
+  learningRate: number;
+  maxRounds: number;
+  maxLeaves: number;
+  /** 0 = unlimited. */
+  maxDepth: number;
+  minSamplesLeaf: number;
+  minChildWeight: number;
+  lambda: number;
+  minSplitGain: number;
+  subsample: number;
+  colsample: number;
+  earlyStoppingRounds: number;
+  catSmooth: number;
+  catL2: number;
+  maxCatThreshold: number;
+  minDataPerGroup: number;
+  maxCatToOnehot: number;
+  seed: number;
+}
+
+/** A feature matrix in bins: bins[f * nRows + r]. */
+export interface BinnedData {
+  nRows: number;
+  bins: Uint8Array;
+}
+
+/** Feature layout shared by train and validation data. */
+export interface FeatureLayout {
+  nFeatures: number;
+  /** Bins per feature, missing bin 0 included. */
+  nBins: Int32Array;
+  /** 1 for categorical features. */
+  isCat: Uint8Array;
+}
+
+/** A tree in bin space. Node 0 is the root; feature -1 marks a leaf. */
+export interface BinTree {
+  nNodes: number;
+  feature: Int32Array;
+  /** Numeric split: rows with 1 ≤ bin ≤ threshold go left. */
+  threshold: Int32Array;
+  missingLeft: Uint8Array;
+  /** Categorical split: 8 words per node, bit b set ⇒ bin b goes left (bin 0 = missing). */
+  catBits: Uint32Array;
+  left: Int32Array;
+  right: Int32Array;
+  /** Leaf output (learning rate applied). */
+  value: Float64Array;
+  /** Training rows reaching each node (for reports and ONNX hit counts). */
+  count: Float64Array;
+  /** Split gain of internal nodes (feature importance). */
+  gain: Float64Array;
+}
+
+/** One boosting round, for progress reports. */
+export interface RoundInfo {
+  round: number;
+  trainLoss: number | undefined;
+  validLoss: number | undefined;
+  bestRound: number;
+}
+
+/** Hooks the engine calls between rounds; `afterRound` may pause (await) or throw to stop. */
+export interface BoosterHooks {
+  wantTrainLoss: boolean;
+  afterRound(info: RoundInfo): void | Promise<void>;
+}
+
+/** What {@link boost} returns. */
+export interface BoostResult {
+  /** Trees in round-major order: trees[round * nOutputs + k]. */
+  trees: BinTree[];
+  nOutputs: number;
+  baseScore: Float64Array;
+  /** Rounds kept (best round + 1 with early stopping). */
+  rounds: number;
+  bestRound: number;
+  /** Validation loss per round (empty without validation). */
+  validLoss: number[];
+  /** Raw scores of the validation rows under the kept trees (nValid × nOutputs). */
+  validScores: Float64Array | undefined;
+}
+
+const CAT_WORDS = 8;
+
+/** Buffers shared with the histogram worker (plain ArrayBuffers when single-threaded). */
+export interface SharedState {
+  idx: Uint32Array;
+  g: Float64Array;
+  h: Float64Array;
+  /** Active feature ids (colsample), first nActive entries used. */
+  feats: Int32Array;
+  /** One Float64Array view per histogram slot. */
+  slots: Float64Array[];
+  ctrl: Int32Array;
+  seq: number;
+  /** Set when a worker shares histogram building. */
+  worker: boolean;
+  /** Nodes with fewer rows are built on the main thread alone (sync costs more than it saves). */
+  minRowsForWorker: number;
+}
+
+interface Leaf {
+  node: number;
+  begin: number;
+  end: number;
+  depth: number;
+  /** Histogram slot. */
+  hist: number;
+  g: number;
+  h: number;
+  c: number;
+  // best split
+  gain: number;
+  feature: number;
+  threshold: number;
+  missingLeft: number;
+  catBits: Uint32Array;
+  lg: number;
+  lh: number;
+  lc: number;
+}
+
+/** Total histogram entries (bins over all features) for a layout, and per-feature offsets. */
+export function histOffsets(layout: FeatureLayout): Int32Array {
+  const offsets = new Int32Array(layout.nFeatures + 1);
+  for (let f = 0; f < layout.nFeatures; f++) offsets[f + 1] = offsets[f]! + layout.nBins[f]!;
+  return offsets;
+}
+
+/** Grows one tree on shared gradients over rows shared.idx[0..n). Reorders idx. */
+class TreeGrower {
+  private readonly offsets: Int32Array;
+  private readonly free: number[] = [];
+  private readonly tmp: Uint32Array;
+  private readonly goLeft = new Uint8Array(256);
+  private readonly sortBuf: number[] = [];
+  private readonly featureMask: Uint8Array;
+  private nActive: number;
+
+  constructor(
+    private readonly layout: FeatureLayout,
+    private readonly data: BinnedData,
+    private readonly p: BoosterParams,
+    private readonly shared: SharedState,
+  ) {
+    this.offsets = histOffsets(layout);
+    this.tmp = new Uint32Array(data.nRows);
+    this.featureMask = new Uint8Array(layout.nFeatures).fill(1);
+    this.nActive = layout.nFeatures;
+    for (let f = 0; f < layout.nFeatures; f++) shared.feats[f] = f;
+  }
+
+  /** Fills histogram `slot` for rows idx[begin..end) (rows begin..end when `all`), sharing features with the worker. */
+  private buildHist(slot: number, begin: number, end: number, all: boolean): void {
+    const sh = this.shared;
+    const hist = sh.slots[slot]!;
+    const nAct = this.nActive;
+    if (sh.worker && end - begin >= sh.minRowsForWorker && nAct >= 2) {
+      const mid = nAct >>> 1;
+      const ctrl = sh.ctrl;
+      ctrl[CTRL.BEGIN] = begin;
+      ctrl[CTRL.END] = end;
+      ctrl[CTRL.ALL] = all ? 1 : 0;
+      ctrl[CTRL.SLOT] = slot;
+      ctrl[CTRL.FSTART] = mid;
+      ctrl[CTRL.FEND] = nAct;
+      const seq = ++sh.seq;
+      Atomics.store(ctrl, CTRL.SEQ, seq);
+      Atomics.notify(ctrl, CTRL.SEQ);
+      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, mid, sh.idx, begin, end, sh.g, sh.h, all);
+      let done = Atomics.load(ctrl, CTRL.DONE);
+      while (done !== seq) {
+        Atomics.wait(ctrl, CTRL.DONE, done);
+        done = Atomics.load(ctrl, CTRL.DONE);
+      }
+    } else {
+      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, nAct, sh.idx, begin, end, sh.g, sh.h, all);
+    }
+  }
+
+  /** Finds the best split of a leaf; sets leaf.gain = -Infinity when none is allowed. */
+  private findSplit(leaf: Leaf): void {
+    leaf.gain = -Infinity;
+    const p = this.p;
+    const n = leaf.c;
+    if (n < 2 * p.minSamplesLeaf || leaf.h < 2 * p.minChildWeight) return;
+    if (p.maxDepth > 0 && leaf.depth >= p.maxDepth) return;
+    const hist = this.shared.slots[leaf.hist]!;
+    const G = leaf.g;
+    const H = leaf.h;
+    const lam = p.lambda;
+    const minS = p.minSamplesLeaf;
+    const minH = p.minChildWeight;
+    const parent = (G * G) / (H + lam);
+    let best = p.minSplitGain;
+    const nF = this.layout.nFeatures;
+    for (let f = 0; f < nF; f++) {
+      if (this.featureMask[f] === 0) continue;
+      const o = this.offsets[f]! * 3;
+      const nb = this.layout.nBins[f]!;
+      if (this.layout.isCat[f] === 0) {
+        const g0 = hist[o]!;
+        const h0 = hist[o + 1]!;
+        const c0 = hist[o + 2]!;
+        // pass 1: missing goes right; k = nb-1 sends all present values left (a "missing" split)
+        let gl = 0;
+        let hl = 0;
+        let cl = 0;
+        const lastK = c0 > 0 ? nb - 1 : nb - 2;
+        for (let k = 1; k <= lastK; k++) {
+          const q = o + 3 * k;
+          gl += hist[q]!;
+          hl += hist[q + 1]!;
+          cl += hist[q + 2]!;
+          if (cl < minS || hl < minH) continue;
+          const cr = n - cl;
+          const hr = H - hl;
+          if (cr < minS || hr < minH) break;
+          const gain = (gl * gl) / (hl + lam) + ((G - gl) * (G - gl)) / (hr + lam) - parent;
+          if (gain > best) {
+            best = gain;
+            leaf.feature = f;
+            leaf.threshold = k;
+            // with no missing rows here, unseen missing values follow the larger child
+            leaf.missingLeft = c0 > 0 ? 0 : cl >= cr ? 1 : 0;
+            leaf.lg = gl;
+            leaf.lh = hl;
+            leaf.lc = cl;
+          }
+        }
+        if (c0 > 0) {
+          // pass 2: missing goes left
+          gl = g0;
+          hl = h0;
+          cl = c0;
+          for (let k = 1; k <= nb - 2; k++) {
+            const q = o + 3 * k;
+            gl += hist[q]!;
+            hl += hist[q + 1]!;
+            cl += hist[q + 2]!;
+            if (cl < minS || hl < minH) continue;
+            const cr = n - cl;
+            const hr = H - hl;
+            if (cr < minS || hr < minH) break;
+            const gain = (gl * gl) / (hl + lam) + ((G - gl) * (G - gl)) / (hr + lam) - parent;
+            if (gain > best) {
+              best = gain;
+              leaf.feature = f;
+              leaf.threshold = k;
+              leaf.missingLeft = 1;
+              leaf.lg = gl;
+              leaf.lh = hl;
+              leaf.lc = cl;
+            }
+          }
+        }
+      } else {
+        best = this.findCatSplit(leaf, hist, f, o, nb, best, parent);
+      }
+    }
+    if (best > p.minSplitGain && leaf.feature >= 0) leaf.gain = best;
+  }
+
+  private findCatSplit(leaf: Leaf, hist: Float64Array, f: number, o: number, nb: number, best: number, parent: number): number {
+    const p = this.p;
+    const G = leaf.g;
+    const H = leaf.h;
+    const n = leaf.c;
+    const minS = p.minSamplesLeaf;
+    const minH = p.minChildWeight;
+    const used = this.sortBuf;
+    used.length = 0;
+    for (let b = 0; b < nb; b++) if (hist[o + 3 * b + 2]! > 0) used.push(b);
+    if (used.length < 2) return best;
+    if (used.length <= p.maxCatToOnehot) {
+      const lam = p.lambda;
+      for (const b of used) {
+        const gl = hist[o + 3 * b]!;
+        const hl = hist[o + 3 * b + 1]!;
+        const cl = hist[o + 3 * b + 2]!;
+        const cr = n - cl;
+        const hr = H - hl;
+        if (cl < minS || hl < minH || cr < minS || hr < minH) continue;
+        const gain = (gl * gl) / (hl + lam) + ((G - gl) * (G - gl)) / (hr + lam) - parent;
+        if (gain > best) {
+          best = gain;
+          this.setCat(leaf, f, [b], 1, gl, hl, cl);
+        }
+      }
+      return best;
+    }
+    // LightGBM-style: order categories by smoothed gradient/hessian ratio, scan prefixes from both ends
+    const lam = p.lambda + p.catL2;
+    const parentCat = (G * G) / (H + lam);
+    const smooth = p.catSmooth;
+    const groups = used.filter((b) => hist[o + 3 * b + 2]! >= p.minDataPerGroup);
+    if (groups.length < 2) return best;
+    groups.sort((a, b) => {
+      const ra = hist[o + 3 * a]! / (hist[o + 3 * a + 1]! + smooth);
+      const rb = hist[o + 3 * b]! / (hist[o + 3 * b + 1]! + smooth);
+      return ra - rb || a - b;
+    });
+    const maxTake = Math.min(p.maxCatThreshold, Math.floor((groups.length + 1) / 2));
+    for (let dir = 0; dir < 2; dir++) {
+      let gl = 0;
+      let hl = 0;
+      let cl = 0;
+      for (let i = 0; i < Math.min(maxTake, groups.length - 1); i++) {
+        const b = groups[dir === 0 ? i : groups.length - 1 - i]!;
+        gl += hist[o + 3 * b]!;
+        hl += hist[o + 3 * b + 1]!;
+        cl += hist[o + 3 * b + 2]!;
+        if (cl < minS || hl < minH) continue;
+        const cr = n - cl;
+        const hr = H - hl;
+        if (cr < minS || hr < minH) break;
+        const gain = (gl * gl) / (hl + lam) + ((G - gl) * (G - gl)) / (hr + lam) - parentCat;
+        if (gain > best) {
+          best = gain;
+          const chosen = dir === 0 ? groups.slice(0, i + 1) : groups.slice(groups.length - 1 - i);
+          this.setCat(leaf, f, chosen, chosen.length, gl, hl, cl);
+        }
+      }
+    }
+    return best;
+  }
+
+  private setCat(leaf: Leaf, f: number, bins: readonly number[], k: number, gl: number, hl: number, cl: number): void {
+    leaf.feature = f;
+    leaf.threshold = -1;
+    leaf.catBits.fill(0);
+    for (let i = 0; i < k; i++) {
+      const b = bins[i]!;
+      leaf.catBits[b >>> 5] = leaf.catBits[b >>> 5]! | (1 << (b & 31));
+    }
+    leaf.missingLeft = leaf.catBits[0]! & 1;
+    leaf.lg = gl;
+    leaf.lh = hl;
+    leaf.lc = cl;
+  }
+
+  private newLeaf(node: number, begin: number, end: number, depth: number, hist: number, g: number, h: number, c: number): Leaf {
+    return {
+      node, begin, end, depth, hist, g, h, c,
+      gain: -Infinity, feature: -1, threshold: 0, missingLeft: 0, catBits: new Uint32Array(CAT_WORDS), lg: 0, lh: 0, lc: 0,
+    };
+  }
+
+  /**
+   * Grows one tree on shared.g/h over rows shared.idx[0..n) (`all`: idx is the identity over
+   * every row). Each leaf's rows end up contiguous in idx; `onLeaf` receives their range.
+   */
+  grow(n: number, all: boolean, rand: () => number, onLeaf: (value: number, begin: number, end: number) => void): BinTree {
+    const p = this.p;
+    const sh = this.shared;
+    const idx = sh.idx;
+    const g = sh.g;
+    const h = sh.h;
+    const nF = this.layout.nFeatures;
+    if (p.colsample < 1) {
+      const k = Math.max(1, Math.round(p.colsample * nF));
+      this.featureMask.fill(0);
+      const order = Array.from({ length: nF }, (_, i) => i);
+      for (let i = 0; i < k; i++) {
+        const j = i + Math.floor(rand() * (nF - i));
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+        this.featureMask[order[i]!] = 1;
+      }
+      const active = order.slice(0, k).sort((a, b) => a - b);
+      active.forEach((f, i) => (sh.feats[i] = f));
+      this.nActive = k;
+    }
+    const maxNodes = 2 * p.maxLeaves - 1;
+    const t: BinTree = {
+      nNodes: 1,
+      feature: new Int32Array(maxNodes).fill(-1),
+      threshold: new Int32Array(maxNodes),
+      missingLeft: new Uint8Array(maxNodes),
+      catBits: new Uint32Array(maxNodes * CAT_WORDS),
+      left: new Int32Array(maxNodes).fill(-1),
+      right: new Int32Array(maxNodes).fill(-1),
+      value: new Float64Array(maxNodes),
+      count: new Float64Array(maxNodes),
+      gain: new Float64Array(maxNodes),
+    };
+    let G = 0;
+    let H = 0;
+    for (let i = 0; i < n; i++) {
+      const r = all ? i : idx[i]!;
+      G += g[r]!;
+      H += h[r]!;
+    }
+    this.free.length = 0;
+    for (let s = sh.slots.length - 1; s >= 0; s--) this.free.push(s);
+    const rootHist = this.free.pop()!;
+    this.buildHist(rootHist, 0, n, all);
+    const leaves: Leaf[] = [this.newLeaf(0, 0, n, 0, rootHist, G, H, n)];
+    this.findSplit(leaves[0]!);
+    const bins = this.data.bins;
+    const N = this.data.nRows;
+    const goLeft = this.goLeft;
+    const tmp = this.tmp;
+    while (leaves.length < p.maxLeaves) {
+      let bi = -1;
+      let bg = -Infinity;
+      for (let i = 0; i < leaves.length; i++) {
+        if (leaves[i]!.gain > bg) {
+          bg = leaves[i]!.gain;
+          bi = i;
+        }
+      }
+      if (bi < 0) break;
+      const leaf = leaves[bi]!;
+      const f = leaf.feature;
+      // routing table bin → left?
+      if (leaf.threshold >= 0) {
+        goLeft.fill(0);
+        goLeft.fill(1, 1, leaf.threshold + 1);
+        goLeft[0] = leaf.missingLeft;
+      } else {
+        for (let b = 0; b < 256; b++) goLeft[b] = (leaf.catBits[b >>> 5]! >>> (b & 31)) & 1;
+      }
+      const base = f * N;
+      let nl = leaf.begin;
+      let nr = 0;
+      for (let i = leaf.begin; i < leaf.end; i++) {
+        const r = idx[i]!;
+        if (goLeft[bins[base + r]!] === 1) idx[nl++] = r;
+        else tmp[nr++] = r;
+      }
+      idx.set(tmp.subarray(0, nr), nl);
+      all = false;
+      const node = leaf.node;
+      const ln = t.nNodes;
+      const rn = t.nNodes + 1;
+      t.nNodes += 2;
+      t.feature[node] = f;
+      t.threshold[node] = leaf.threshold;
+      t.missingLeft[node] = leaf.missingLeft;
+      if (leaf.threshold < 0) t.catBits.set(leaf.catBits, node * CAT_WORDS);
+      t.left[node] = ln;
+      t.right[node] = rn;
+      t.gain[node] = leaf.gain;
+      t.count[node] = leaf.c;
+      const lc = nl - leaf.begin;
+      const left = this.newLeaf(ln, leaf.begin, nl, leaf.depth + 1, -1, leaf.lg, leaf.lh, lc);
+      const right = this.newLeaf(rn, nl, leaf.end, leaf.depth + 1, -1, leaf.g - leaf.lg, leaf.h - leaf.lh, leaf.c - lc);
+      leaves[bi] = left;
+      leaves.push(right);
+      const canSplit = (l: Leaf): boolean =>
+        l.c >= 2 * p.minSamplesLeaf && (p.maxDepth <= 0 || l.depth < p.maxDepth) && leaves.length < p.maxLeaves;
+      if (canSplit(left) || canSplit(right)) {
+        // subtraction trick: build the smaller child, derive the larger one from the parent
+        const small = left.c <= right.c ? left : right;
+        const large = small === left ? right : left;
+        const ss = this.free.pop()!;
+        this.buildHist(ss, small.begin, small.end, false);
+        const ph = sh.slots[leaf.hist]!;
+        const sp = sh.slots[ss]!;
+        for (let i = 0; i < ph.length; i++) ph[i] = ph[i]! - sp[i]!;
+        small.hist = ss;
+        large.hist = leaf.hist;
+        this.findSplit(left);
+        this.findSplit(right);
+      } else {
+        this.free.push(leaf.hist);
+      }
+    }
+    const lam = p.lambda;
+    const lr = p.learningRate;
+    for (const leaf of leaves) {
+      const v = leaf.h + lam > 0 ? (-leaf.g / (leaf.h + lam)) * lr : 0;
+      t.value[leaf.node] = v;
+      t.count[leaf.node] = leaf.c;
+      onLeaf(v, leaf.begin, leaf.end);
+    }
+    return trimTree(t);
+  }
+}
+
+function trimTree(t: BinTree): BinTree {
+  const n = t.nNodes;
+  return {
+    nNodes: n,
+    feature: t.feature.slice(0, n),
+    threshold: t.threshold.slice(0, n),
+    missingLeft: t.missingLeft.slice(0, n),
+    catBits: t.catBits.slice(0, n * CAT_WORDS),
+    left: t.left.slice(0, n),
+    right: t.right.slice(0, n),
+    value: t.value.slice(0, n),
+    count: t.count.slice(0, n),
+    gain: t.gain.slice(0, n),
+  };
+}
+
+/** Adds tree outputs of binned rows to scores[r * stride + k]. */
+export function addTreeScores(t: BinTree, data: BinnedData, scores: Float64Array, stride: number, k: number): void {
+  const N = data.nRows;
+  const bins = data.bins;
+  for (let r = 0; r < N; r++) {
+    let node = 0;
+    while (t.feature[node]! >= 0) {
+      const f = t.feature[node]!;
+      const b = bins[f * N + r]!;
+      const th = t.threshold[node]!;
+      let left: boolean;
+      if (th >= 0) left = b === 0 ? t.missingLeft[node] === 1 : b <= th;
+      else left = ((t.catBits[node * CAT_WORDS + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
+      node = left ? t.left[node]! : t.right[node]!;
+    }
+    scores[r * stride + k] = scores[r * stride + k]! + t.value[node]!;
+  }
+}
+
+/** Mean loss of raw scores against encoded targets. */
+export function meanLoss(objective: Objective, scores: Float64Array, y: Float64Array, K: number): number {
+  const n = y.length;
+  let s = 0;
+  if (objective === 'regression') {
+    for (let i = 0; i < n; i++) {
+      const d = scores[i]! - y[i]!;
+      s += d * d;
+    }
+  } else if (objective === 'binary') {
+    for (let i = 0; i < n; i++) {
+      const m = scores[i]!;
+      // log(1 + e^m) - y m, stable
+      s += (m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y[i]! * m;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      let mx = -Infinity;
+      for (let k = 0; k < K; k++) mx = Math.max(mx, scores[i * K + k]!);
+      let z = 0;
+      for (let k = 0; k < K; k++) z += Math.exp(scores[i * K + k]! - mx);
+      s += mx + Math.log(z) - scores[i * K + y[i]!]!;
+    }
+  }
+  return n > 0 ? s / n : 0;
+}
+
+/** Threading of histogram building. */
+export interface ThreadOptions {
+  /** 1 = main thread only; 2 = one histogram worker shares the features (default 1 here). */
+  threads: number;
+  /** URL of the compiled hist-worker.js (default: beside this module). */
+  workerUrl?: URL;
+  /** Nodes with fewer rows skip the worker (default 2048). */
+  minRowsForWorker?: number;
+}
+
+function sharedBuffer(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
+  return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+/** Starts the histogram worker, or returns undefined when its compiled file is not there (e.g. running from TS sources). */
+async function startWorker(url: URL, init: WorkerInit): Promise<Worker | undefined> {
+  if (url.protocol === 'file:' && !existsSync(fileURLToPath(url))) return undefined;
+  const worker = new Worker(url, { workerData: init });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`histogram worker exited with code ${code}`)));
+    });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  return worker;
+}
+
+/**
+ * Runs boosting. `y` holds 0/1 (binary), class ids (multiclass) or values (regression).
+ */
+export async function boost(
+  objective: Objective,
+  nClasses: number,
+  layout: FeatureLayout,
+  train: BinnedData,
+  y: Float64Array,
+  valid: { data: BinnedData; y: Float64Array } | undefined,
+  p: BoosterParams,
+  hooks: BoosterHooks,
+  threading: ThreadOptions = { threads: 1 },
+): Promise<BoostResult> {
+  const N = train.nRows;
+  const K = objective === 'multiclass' ? nClasses : 1;
+  const base = new Float64Array(K);
+  if (objective === 'regression') {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += y[i]!;
+    base[0] = N > 0 ? s / N : 0;
+  } else if (objective === 'binary') {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += y[i]!;
+    const pr = Math.min(Math.max(s / N, 1e-6), 1 - 1e-6);
+    base[0] = Math.log(pr / (1 - pr));
+  } else {
+    const cnt = new Float64Array(K);
+    for (let i = 0; i < N; i++) cnt[y[i]!]!++;
+    for (let k = 0; k < K; k++) base[k] = Math.log(Math.max(cnt[k]! / N, 1e-6));
+  }
+  const F = new Float64Array(N * K);
+  for (let i = 0; i < N; i++) for (let k = 0; k < K; k++) F[i * K + k] = base[k]!;
+  const nV = valid?.data.nRows ?? 0;
+  const Fv = new Float64Array(nV * K);
+  for (let i = 0; i < nV; i++) for (let k = 0; k < K; k++) Fv[i * K + k] = base[k]!;
+
+  // buffers the worker may share
+  const useWorker = threading.threads >= 2 && layout.nFeatures >= 2;
+  const offsets = histOffsets(layout);
+  const slotSize = offsets[layout.nFeatures]! * 3;
+  const nSlots = p.maxLeaves + 1;
+  const histBuf = sharedBuffer(nSlots * slotSize * 8, useWorker);
+  const binsBuf = sharedBuffer(train.bins.length, useWorker);
+  const bins = new Uint8Array(binsBuf);
+  bins.set(train.bins);
+  const trainData: BinnedData = { nRows: N, bins };
+  const gBuf = sharedBuffer(N * 8, useWorker);
+  const hBuf = sharedBuffer(N * 8, useWorker);
+  const idxBuf = sharedBuffer(N * 4, useWorker);
+  const featsBuf = sharedBuffer(layout.nFeatures * 4, useWorker);
+  const ctrlBuf = sharedBuffer(CTRL.SIZE * 4, useWorker);
+  const shared: SharedState = {
+    idx: new Uint32Array(idxBuf),
+    g: new Float64Array(gBuf),
+    h: new Float64Array(hBuf),
+    feats: new Int32Array(featsBuf),
+    slots: Array.from({ length: nSlots }, (_, s) => new Float64Array(histBuf, s * slotSize * 8, slotSize)),
+    ctrl: new Int32Array(ctrlBuf),
+    seq: 0,
+    worker: false,
+    minRowsForWorker: threading.minRowsForWorker ?? 2048,
+  };
+  let worker: Worker | undefined;
+  if (useWorker) {
+    worker = await startWorker(threading.workerUrl ?? new URL('./hist-worker.js', import.meta.url), {
+      ctrl: ctrlBuf as SharedArrayBuffer,
+      bins: binsBuf as SharedArrayBuffer,
+      nRows: N,
+      offsets,
+      feats: featsBuf as SharedArrayBuffer,
+      idx: idxBuf as SharedArrayBuffer,
+      g: gBuf as SharedArrayBuffer,
+      h: hBuf as SharedArrayBuffer,
+      hist: histBuf as SharedArrayBuffer,
+      slotSize,
+    });
+    shared.worker = worker !== undefined;
+  }
+  try {
+    const grower = new TreeGrower(layout, trainData, p, shared);
+    const rand = seededRandom(p.seed);
+    const g = K === 1 ? shared.g : new Float64Array(N * K);
+    const h = K === 1 ? shared.h : new Float64Array(N * K);
+    const idx = shared.idx;
+    const trees: BinTree[] = [];
+    const validLoss: number[] = [];
+    let bestRound = -1;
+    let bestLoss = Infinity;
+    const prob = new Float64Array(K);
+    const sampled = p.subsample < 1;
+    for (let round = 0; round < p.maxRounds; round++) {
+      // gradients
+      if (objective === 'regression') {
+        for (let i = 0; i < N; i++) {
+          g[i] = F[i]! - y[i]!;
+          h[i] = 1;
+        }
+      } else if (objective === 'binary') {
+        for (let i = 0; i < N; i++) {
+          const pr = 1 / (1 + Math.exp(-F[i]!));
+          g[i] = pr - y[i]!;
+          h[i] = Math.max(pr * (1 - pr), 1e-16);
+        }
+      } else {
+        const factor = K / (K - 1);
+        for (let i = 0; i < N; i++) {
+          let mx = -Infinity;
+          for (let k = 0; k < K; k++) mx = Math.max(mx, F[i * K + k]!);
+          let z = 0;
+          for (let k = 0; k < K; k++) {
+            prob[k] = Math.exp(F[i * K + k]! - mx);
+            z += prob[k]!;
+          }
+          const yi = y[i]!;
+          for (let k = 0; k < K; k++) {
+            const pk = prob[k]! / z;
+            g[i * K + k] = pk - (yi === k ? 1 : 0);
+            h[i * K + k] = Math.max(factor * pk * (1 - pk), 1e-16);
+          }
+        }
+      }
+      // row sample, the same for every class of the round
+      let n = N;
+      let sample: Uint32Array | undefined;
+      if (sampled) {
+        sample = new Uint32Array(N);
+        n = 0;
+        for (let i = 0; i < N; i++) if (rand() < p.subsample) sample[n++] = i;
+        if (n === 0) sample[n++] = 0;
+      }
+      for (let k = 0; k < K; k++) {
+        if (K > 1) {
+          for (let i = 0; i < N; i++) {
+            shared.g[i] = g[i * K + k]!;
+            shared.h[i] = h[i * K + k]!;
+          }
+        }
+        if (sample) idx.set(sample.subarray(0, n));
+        else for (let i = 0; i < N; i++) idx[i] = i;
+        const tree = grower.grow(n, !sampled, rand, (v, b, e) => {
+          if (sampled) return;
+          for (let i = b; i < e; i++) {
+            const q = idx[i]! * K + k;
+            F[q] = F[q]! + v;
+          }
+        });
+        if (sampled) addTreeScores(tree, trainData, F, K, k);
+        trees.push(tree);
+        if (valid) addTreeScores(tree, valid.data, Fv, K, k);
+      }
+      let vl: number | undefined;
+      if (valid) {
+        vl = meanLoss(objective, Fv, valid.y, K);
+        validLoss.push(vl);
+        if (vl < bestLoss - 1e-12) {
+          bestLoss = vl;
+          bestRound = round;
+        }
+      } else {
+        bestRound = round;
+      }
+      await hooks.afterRound({
+        round,
+        trainLoss: hooks.wantTrainLoss ? meanLoss(objective, F, y, K) : undefined,
+        validLoss: vl,
+        bestRound,
+      });
+      if (valid && round - bestRound >= p.earlyStoppingRounds) break;
+    }
+    const rounds = bestRound + 1;
+    const kept = trees.slice(0, rounds * K);
+    let validScores: Float64Array | undefined;
+    if (valid) {
+      validScores = new Float64Array(nV * K);
+      for (let i = 0; i < nV; i++) for (let k = 0; k < K; k++) validScores[i * K + k] = base[k]!;
+      kept.forEach((t, j) => addTreeScores(t, valid.data, validScores!, K, j % K));
+    }
+    return { trees: kept, nOutputs: K, baseScore: base, rounds, bestRound, validLoss, validScores };
+  } finally {
+    if (worker) {
+      Atomics.store(shared.ctrl, CTRL.QUIT, 1);
+      Atomics.store(shared.ctrl, CTRL.SEQ, ++shared.seq);
+      Atomics.notify(shared.ctrl, CTRL.SEQ);
+      await worker.terminate();
+    }
+  }
+}

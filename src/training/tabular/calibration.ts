@@ -1,0 +1,242 @@
+/**
+ * Probability calibration for binary classifiers: Platt scaling (a sigmoid on the raw score)
+ * and isotonic regression (pool-adjacent-violators), chosen by cross-validated log loss on
+ * held-out data; plus expected calibration error (ECE) and reliability-diagram data.
+ */
+import { MloopError } from '../../errors/index.js';
+import { binaryLogLoss } from './metrics.js';
+import { shuffledIndices, seededRandom } from './random.js';
+
+/** A fitted calibration map from a raw score (log-odds) to a probability. Data only. */
+export type Calibrator =
+  | { method: 'none' }
+  /** p = 1 / (1 + exp(-(a * score + b))). */
+  | { method: 'platt'; a: number; b: number }
+  /**
+   * Non-decreasing map of the uncalibrated probability sigmoid(score): linear interpolation
+   * through (x[i], y[i]), constant beyond the ends (as scikit-learn's IsotonicRegression).
+   */
+  | { method: 'isotonic'; x: number[]; y: number[] };
+
+/** Calibration method names; `auto` picks the one with the lowest cross-validated log loss. */
+export type CalibrationChoice = 'auto' | 'none' | 'platt' | 'isotonic';
+
+const sigmoid = (m: number): number => 1 / (1 + Math.exp(-m));
+
+/** Probability for one raw score under a calibrator. */
+export function applyCalibrator(c: Calibrator, score: number): number {
+  if (c.method === 'none') return sigmoid(score);
+  if (c.method === 'platt') return sigmoid(c.a * score + c.b);
+  const x = sigmoid(score);
+  const xs = c.x;
+  const ys = c.y;
+  const n = xs.length;
+  if (n === 0) return x;
+  if (x <= xs[0]!) return ys[0]!;
+  if (x >= xs[n - 1]!) return ys[n - 1]!;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! <= x) lo = mid;
+    else hi = mid;
+  }
+  const x0 = xs[lo]!;
+  const x1 = xs[hi]!;
+  return x1 > x0 ? ys[lo]! + ((ys[hi]! - ys[lo]!) * (x - x0)) / (x1 - x0) : ys[hi]!;
+}
+
+/**
+ * Platt scaling by Newton's method on the mean log loss of sigmoid(a·s + b), with a tiny ridge
+ * (1e-9) so separable data still converges.
+ */
+export function fitPlatt(scores: ArrayLike<number>, y: ArrayLike<number>): { method: 'platt'; a: number; b: number } {
+  let a = 1;
+  let b = 0;
+  const n = scores.length;
+  const ridge = 1e-9;
+  for (let it = 0; it < 100; it++) {
+    let ga = ridge * a;
+    let gb = 0;
+    let haa = ridge;
+    let hab = 0;
+    let hbb = 1e-12;
+    for (let i = 0; i < n; i++) {
+      const s = scores[i]!;
+      const p = sigmoid(a * s + b);
+      const d = p - y[i]!;
+      const w = p * (1 - p);
+      ga += (d * s) / n;
+      gb += d / n;
+      haa += (w * s * s) / n;
+      hab += (w * s) / n;
+      hbb += w / n;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    // damped step keeps Newton stable far from the optimum
+    const scale = Math.min(1, 10 / Math.max(Math.abs(da), Math.abs(db), 1e-300));
+    a -= da * scale;
+    b -= db * scale;
+    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+  }
+  return { method: 'platt', a, b };
+}
+
+/** Isotonic regression of labels on sigmoid(score) by pool-adjacent-violators. */
+export function fitIsotonic(scores: ArrayLike<number>, y: ArrayLike<number>): { method: 'isotonic'; x: number[]; y: number[] } {
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[i]! - scores[j]! || i - j);
+  // blocks: weight, mean y, x range
+  const bw: number[] = [];
+  const by: number[] = [];
+  const bx0: number[] = [];
+  const bx1: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    const x = sigmoid(scores[i]!);
+    // equal x values share one block so the fit is a function of x
+    if (bx1.length > 0 && bx1[bx1.length - 1] === x) {
+      const t = bw.length - 1;
+      by[t] = (by[t]! * bw[t]! + y[i]!) / (bw[t]! + 1);
+      bw[t]!++;
+    } else {
+      bw.push(1);
+      by.push(y[i]!);
+      bx0.push(x);
+      bx1.push(x);
+    }
+    while (bw.length > 1 && by[by.length - 2]! >= by[by.length - 1]!) {
+      const t = bw.length - 1;
+      const w = bw[t - 1]! + bw[t]!;
+      by[t - 1] = (by[t - 1]! * bw[t - 1]! + by[t]! * bw[t]!) / w;
+      bw[t - 1] = w;
+      bx1[t - 1] = bx1[t]!;
+      bw.pop();
+      by.pop();
+      bx0.pop();
+      bx1.pop();
+    }
+  }
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let t = 0; t < bw.length; t++) {
+    xs.push(bx0[t]!);
+    ys.push(by[t]!);
+    if (bx1[t]! > bx0[t]!) {
+      xs.push(bx1[t]!);
+      ys.push(by[t]!);
+    }
+  }
+  return { method: 'isotonic', x: xs, y: ys };
+}
+
+/** Result of {@link chooseCalibrator}. */
+export interface CalibrationChoiceResult {
+  /** The calibrator fitted on all given rows with the chosen method. */
+  calibrator: Calibrator;
+  /** Cross-validated mean log loss per method tried (lower is better). */
+  cvLogLoss: Partial<Record<'none' | 'platt' | 'isotonic', number>>;
+}
+
+/**
+ * Fits the requested calibrator on held-out scores; with `auto`, compares none / Platt /
+ * isotonic by `folds`-fold cross-validated log loss on these rows and keeps the best
+ * (fewer than 100 rows: Platt or none only, as isotonic overfits small sets).
+ */
+export function chooseCalibrator(
+  scores: ArrayLike<number>,
+  y: ArrayLike<number>,
+  choice: CalibrationChoice = 'auto',
+  seed = 0,
+  folds = 5,
+): CalibrationChoiceResult {
+  const n = scores.length;
+  let pos = 0;
+  for (let i = 0; i < n; i++) pos += y[i]! === 1 ? 1 : 0;
+  if (choice !== 'none' && (pos === 0 || pos === n)) {
+    throw MloopError.invalidArgument('calibration needs held-out rows of both classes', { details: { rows: n, positives: pos } });
+  }
+  if (choice === 'none') return { calibrator: { method: 'none' }, cvLogLoss: {} };
+  if (choice === 'platt') return { calibrator: fitPlatt(scores, y), cvLogLoss: {} };
+  if (choice === 'isotonic') return { calibrator: fitIsotonic(scores, y), cvLogLoss: {} };
+  const methods: ('none' | 'platt' | 'isotonic')[] = n >= 100 ? ['none', 'platt', 'isotonic'] : ['none', 'platt'];
+  const order = shuffledIndices(n, seededRandom(seed));
+  const loss: Record<string, number> = {};
+  for (const m of methods) loss[m] = 0;
+  for (let f = 0; f < folds; f++) {
+    const trS: number[] = [];
+    const trY: number[] = [];
+    const teS: number[] = [];
+    const teY: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      if (k % folds === f) {
+        teS.push(scores[i]!);
+        teY.push(y[i]!);
+      } else {
+        trS.push(scores[i]!);
+        trY.push(y[i]!);
+      }
+    }
+    for (const m of methods) {
+      const c: Calibrator = m === 'none' ? { method: 'none' } : m === 'platt' ? fitPlatt(trS, trY) : fitIsotonic(trS, trY);
+      const p = teS.map((s) => applyCalibrator(c, s));
+      loss[m]! += (binaryLogLoss(p, teY) * teS.length) / n;
+    }
+  }
+  let best: 'none' | 'platt' | 'isotonic' = 'none';
+  for (const m of methods) if (loss[m]! < loss[best]! - 1e-12) best = m;
+  const calibrator: Calibrator = best === 'none' ? { method: 'none' } : best === 'platt' ? fitPlatt(scores, y) : fitIsotonic(scores, y);
+  return { calibrator, cvLogLoss: loss };
+}
+
+/** One bin of a reliability diagram. */
+export interface ReliabilityBin {
+  /** Bin bounds on predicted probability: [lower, upper) (the last bin includes 1). */
+  lower: number;
+  upper: number;
+  /** Rows in the bin. */
+  count: number;
+  /** Mean predicted probability in the bin (NaN when empty). */
+  meanPredicted: number;
+  /** Fraction of positives in the bin (NaN when empty). */
+  fractionPositive: number;
+}
+
+/** Reliability-diagram data for positive-class probabilities `p` and 0/1 labels, equal-width bins. */
+export function reliabilityDiagram(p: ArrayLike<number>, y: ArrayLike<number>, nBins = 15): ReliabilityBin[] {
+  const cnt = new Float64Array(nBins);
+  const sp = new Float64Array(nBins);
+  const sy = new Float64Array(nBins);
+  for (let i = 0; i < p.length; i++) {
+    const b = Math.min(nBins - 1, Math.max(0, Math.floor(p[i]! * nBins)));
+    cnt[b]!++;
+    sp[b]! += p[i]!;
+    sy[b]! += y[i]!;
+  }
+  return Array.from({ length: nBins }, (_, b) => ({
+    lower: b / nBins,
+    upper: (b + 1) / nBins,
+    count: cnt[b]!,
+    meanPredicted: cnt[b]! > 0 ? sp[b]! / cnt[b]! : NaN,
+    fractionPositive: cnt[b]! > 0 ? sy[b]! / cnt[b]! : NaN,
+  }));
+}
+
+/**
+ * Expected calibration error of positive-class probabilities: Σ_b (n_b / n) · |mean p_b − mean y_b|
+ * over `nBins` equal-width bins (default 15). For multiclass top-label ECE pass the top
+ * probability as `p` and 1/0 for "top class was right" as `y`.
+ */
+export function expectedCalibrationError(p: ArrayLike<number>, y: ArrayLike<number>, nBins = 15): number {
+  const n = p.length;
+  if (n === 0) return NaN;
+  let e = 0;
+  for (const b of reliabilityDiagram(p, y, nBins)) {
+    if (b.count > 0) e += (b.count / n) * Math.abs(b.meanPredicted - b.fractionPositive);
+  }
+  return e;
+}

@@ -1,0 +1,106 @@
+/** The histogram kernel shared by the main thread and the histogram worker (no imports on purpose). */
+
+/**
+ * Adds gradient, hessian and count of rows idx[begin..end) (or rows begin..end when `all`) into
+ * hist[(offsets[f] + bin) * 3 + {0,1,2}] for features feats[fStart..fEnd), zeroing them first.
+ */
+export function buildHistRange(
+  hist: Float64Array,
+  bins: Uint8Array,
+  nRows: number,
+  offsets: Int32Array,
+  feats: Int32Array,
+  fStart: number,
+  fEnd: number,
+  idx: Uint32Array,
+  begin: number,
+  end: number,
+  g: Float64Array,
+  h: Float64Array,
+  all: boolean,
+): void {
+  for (let j = fStart; j < fEnd; j++) {
+    const f = feats[j]!;
+    hist.fill(0, offsets[f]! * 3, offsets[f + 1]! * 3);
+  }
+  let j = fStart;
+  // four features per pass over the rows: one load of row id and gradients feeds four histograms
+  for (; j + 4 <= fEnd; j += 4) {
+    const f0 = feats[j]!;
+    const f1 = feats[j + 1]!;
+    const f2 = feats[j + 2]!;
+    const f3 = feats[j + 3]!;
+    const b0 = f0 * nRows;
+    const b1 = f1 * nRows;
+    const b2 = f2 * nRows;
+    const b3 = f3 * nRows;
+    const o0 = offsets[f0]! * 3;
+    const o1 = offsets[f1]! * 3;
+    const o2 = offsets[f2]! * 3;
+    const o3 = offsets[f3]! * 3;
+    for (let i = begin; i < end; i++) {
+      const r = all ? i : idx[i]!;
+      const gi = g[r]!;
+      const hi = h[r]!;
+      let q = o0 + bins[b0 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+      q = o1 + bins[b1 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+      q = o2 + bins[b2 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+      q = o3 + bins[b3 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+    }
+  }
+  for (; j < fEnd; j++) {
+    const f = feats[j]!;
+    const base = f * nRows;
+    const o = offsets[f]! * 3;
+    for (let i = begin; i < end; i++) {
+      const r = all ? i : idx[i]!;
+      const q = o + bins[base + r]! * 3;
+      hist[q] = hist[q]! + g[r]!;
+      hist[q + 1] = hist[q + 1]! + h[r]!;
+      hist[q + 2] = hist[q + 2]! + 1;
+    }
+  }
+}
+
+/** Layout of the shared control block (Int32Array) between the grower and the worker. */
+export const CTRL = {
+  /** Job sequence number, bumped by the main thread to start a job. */
+  SEQ: 0,
+  /** Sequence number of the last finished job, set by the worker. */
+  DONE: 1,
+  BEGIN: 2,
+  END: 3,
+  ALL: 4,
+  SLOT: 5,
+  FSTART: 6,
+  FEND: 7,
+  QUIT: 8,
+  SIZE: 16,
+} as const;
+
+/** Buffers the worker needs, all SharedArrayBuffer-backed. */
+export interface WorkerInit {
+  ctrl: SharedArrayBuffer;
+  bins: SharedArrayBuffer;
+  nRows: number;
+  offsets: Int32Array;
+  feats: SharedArrayBuffer;
+  idx: SharedArrayBuffer;
+  g: SharedArrayBuffer;
+  h: SharedArrayBuffer;
+  hist: SharedArrayBuffer;
+  /** Float64 entries per histogram slot. */
+  slotSize: number;
+}

@@ -1,0 +1,37 @@
+/** Worker thread building histograms of a share of the features for the tree grower. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildHistRange, CTRL, type WorkerInit } from './hist-kernel.js';
+
+const init = workerData as WorkerInit;
+const ctrl = new Int32Array(init.ctrl);
+const bins = new Uint8Array(init.bins);
+const feats = new Int32Array(init.feats);
+const idx = new Uint32Array(init.idx);
+const g = new Float64Array(init.g);
+const h = new Float64Array(init.h);
+const hist = new Float64Array(init.hist);
+parentPort?.postMessage('ready');
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, CTRL.SEQ, seen);
+  seen = Atomics.load(ctrl, CTRL.SEQ);
+  if (Atomics.load(ctrl, CTRL.QUIT) === 1) break;
+  const slot = ctrl[CTRL.SLOT]!;
+  buildHistRange(
+    hist.subarray(slot * init.slotSize, (slot + 1) * init.slotSize),
+    bins,
+    init.nRows,
+    init.offsets,
+    feats,
+    ctrl[CTRL.FSTART]!,
+    ctrl[CTRL.FEND]!,
+    idx,
+    ctrl[CTRL.BEGIN]!,
+    ctrl[CTRL.END]!,
+    g,
+    h,
+    ctrl[CTRL.ALL] === 1,
+  );
+  Atomics.store(ctrl, CTRL.DONE, seen);
+  Atomics.notify(ctrl, CTRL.DONE);
+}
