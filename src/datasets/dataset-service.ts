@@ -6,8 +6,8 @@
  * removes).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import type { ArtifactStore } from '../artifacts/index.js';
 import { redactUrl } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
@@ -26,6 +26,8 @@ import { DEFAULT_LIMITS, sqlString, withDuckDb, type DuckSession, type EngineLim
 import { checkInputFile, resolveFormat, stageFile, type ReadOptions } from './file-stager.js';
 import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js';
 import { queryToJsonl } from './sql-source.js';
+import { profileVersion, type DatasetProfile, type ProfileOptions } from './profile.js';
+import { EXPORT_FORMATS, planSplit, queryRefs, redactableColumns, writeDerived, writeRedacted, writeSplitPart } from './transforms.js';
 import { compareSchemas, defaultExpectations, runExpectations, summarize, type SchemaExpectations, type ValidationReport } from './validation.js';
 
 /** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
@@ -286,6 +288,114 @@ export class DatasetService {
       if (reference) results.push(...(await compareSchemas(db, { version: v, relation }, { version: reference, relation: refRelation })));
       return summarize(v.ref, reference?.ref ?? null, v.rowCount, results);
     });
+  }
+
+  /** Profiles a version: column statistics, duplicates, labels, coverage per slice and PII counts. */
+  async profile(ref: string, options: ProfileOptions = {}): Promise<DatasetProfile> {
+    const v = await this.show(ref);
+    const relation = `read_parquet(${sqlString(await this.parquetPath(v))})`;
+    return this.withEngine((db) => profileVersion(db, relation, v, options));
+  }
+
+  /**
+   * Writes a new version of `target` (default: the same dataset) with PII in text columns replaced
+   * by typed placeholders such as `[EMAIL]`; its lineage names the parent.
+   */
+  async redact(ref: string, o: { actor: string; target?: string | undefined; columns?: string[] | undefined }): Promise<ImportResult & { redacted: Record<string, Record<string, number>> }> {
+    const v = await this.show(ref);
+    const target = o.target ?? v.name;
+    const columns = redactableColumns(v, o.columns);
+    const parquet = await this.parquetPath(v);
+    const transform = { kind: 'redact' as const, columns: columns.map((c) => c.name), detectors: 'mloop-pii/1' };
+    const contentHash = canonicalHash({ hash: HASH_FORMAT, parents: [v.contentHash], transform });
+    const existing = await this.store.findByContentHash(target, contentHash);
+    if (existing) return { version: existing, created: false, redacted: (existing.stats['redacted'] as Record<string, Record<string, number>>) ?? {} };
+    let redacted: Record<string, Record<string, number>> = {};
+    const changes = join(this.tempDir, `upload-${process.pid}-${randomBytes(8).toString('hex')}.jsonl`);
+    try {
+      const r = await this.createVersion(target, contentHash, o.actor, v.description, { parents: [v.ref], transform }, { kind: 'derived' }, async (db, out) => {
+        redacted = (await writeRedacted(db, parquet, columns, changes, out)) as Record<string, Record<string, number>>;
+        return { rowCount: v.rowCount, schema: v.schema, stats: { redacted } };
+      });
+      return { ...r, redacted };
+    } finally {
+      rmSync(changes, { force: true });
+    }
+  }
+
+  /**
+   * Splits a version into child datasets `<name>-train`, `<name>-validation`, `<name>-test` (or
+   * `names`), deterministic for a seed, each with lineage to the parent.
+   */
+  async split(ref: string, o: { by: string; ratios: string | number[]; seed?: number | undefined; names?: string[] | undefined; column?: string | undefined; actor: string }): Promise<Array<ImportResult & { part: string }>> {
+    const v = await this.show(ref);
+    const plan = planSplit(v, o);
+    const parquet = await this.parquetPath(v);
+    const out: Array<ImportResult & { part: string }> = [];
+    for (const [index, part] of plan.names.entries()) {
+      const transform = { kind: 'split' as const, by: plan.by, ratios: plan.ratios, seed: plan.seed, column: plan.column, part, index };
+      const name = `${v.name}-${part}`;
+      const contentHash = canonicalHash({ hash: HASH_FORMAT, parents: [v.contentHash], transform });
+      const existing = await this.store.findByContentHash(name, contentHash);
+      if (existing) {
+        out.push({ version: existing, created: false, part });
+        continue;
+      }
+      const r = await this.createVersion(name, contentHash, o.actor, v.description, { parents: [v.ref], transform }, { kind: 'derived' }, async (db, file) => ({
+        rowCount: await writeSplitPart(db, parquet, plan, index, file),
+        schema: v.schema,
+      }));
+      out.push({ ...r, part });
+    }
+    return out;
+  }
+
+  /**
+   * Creates a version of `name` from a SQL query over versions written as `{name@N}`; the query and
+   * the exact parent versions are its lineage.
+   *
+   * @example
+   * await datasets.derive({ sql: 'SELECT * FROM {tickets@3} WHERE channel = \'email\'', name: 'email-tickets', actor: 'ana' });
+   */
+  async derive(o: { sql: string; name: string; actor: string } & ProvenanceInput): Promise<ImportResult> {
+    assertDatasetName(o.name);
+    const refs = queryRefs(o.sql);
+    if (refs.length === 0) throw MloopError.invalidArgument('the query names no dataset: write versions as {name@N}, such as SELECT * FROM {tickets@3}');
+    const parents = await Promise.all(refs.map((r) => this.show(r)));
+    const paths = new Map<string, string>();
+    for (const [i, r] of refs.entries()) paths.set(r, await this.parquetPath(parents[i]!));
+    const resolved = Object.fromEntries(refs.map((r, i) => [r, parents[i]!.ref]));
+    const transform = { kind: 'derive' as const, sql: o.sql, resolved };
+    const contentHash = canonicalHash({ hash: HASH_FORMAT, parents: parents.map((p) => p.contentHash), sql: o.sql.trim() });
+    const existing = await this.store.findByContentHash(o.name, contentHash);
+    if (existing) return { version: existing, created: false };
+    const inherited = new Map(parents.flatMap((p) => p.schema.map((c) => [c.name, c.roles] as const)).reverse());
+    return this.createVersion(o.name, contentHash, o.actor, describe(o), { parents: parents.map((p) => p.ref), transform }, { kind: 'derived' }, async (db, out) => {
+      const written = await writeDerived(db, o.sql, paths, out);
+      const roles: ColumnRoles = {};
+      for (const c of written.columns) for (const role of inherited.get(c.name) ?? []) (roles[role] ??= []).push(c.name);
+      return { rowCount: written.rowCount, schema: await inferSchema(db, `read_parquet(${sqlString(out)})`, written.columns, roles) };
+    });
+  }
+
+  /** Writes a version to `output` as CSV, TSV, JSON Lines or Parquet (by extension), atomically. */
+  async export(ref: string, output: string, o: { force?: boolean | undefined } = {}): Promise<{ ref: string; output: string; format: string; rows: number }> {
+    const v = await this.show(ref);
+    const target = resolve(output);
+    const ext = extname(target).toLowerCase();
+    const format = EXPORT_FORMATS[ext];
+    if (format === undefined) throw MloopError.invalidArgument(`cannot export to '${ext || output}': use .csv, .tsv, .jsonl or .parquet`);
+    if (existsSync(target) && o.force !== true) throw MloopError.alreadyExists('file', target, { hint: 'pass --force to replace it' });
+    if (!existsSync(dirname(target))) throw MloopError.notFound('folder', dirname(target));
+    const parquet = await this.parquetPath(v);
+    const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.mloop-export${ext}`);
+    try {
+      await this.withEngine((db) => db.run(`COPY (SELECT * FROM read_parquet(${sqlString(parquet)})) TO ${sqlString(temp)} (${format})`));
+      renameSync(temp, target);
+    } finally {
+      rmSync(temp, { force: true });
+    }
+    return { ref: v.ref, output: target, format: ext.slice(1), rows: v.rowCount };
   }
 
   /** The local path of a version's Parquet file, for DuckDB to read. */
