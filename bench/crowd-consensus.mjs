@@ -4,7 +4,7 @@
 // Usage: npm run build && node bench/crowd-consensus.mjs [--root DIR] [--out bench/crowd-RESULTS.md] [--no-python]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, platform, release, tmpdir, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -186,7 +186,7 @@ const md = [];
 md.push('# Crowd consensus and agreement benchmark (src/labeling/quality)');
 md.push('');
 md.push(`- Date: ${new Date().toISOString()}`);
-md.push(`- Machine: ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, host ${hostname()}`);
+md.push(`- Machine: ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, host ${hostname()}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine, so times are noisy)`);
 md.push(`- Node ${process.version}; git commit ${commit}${dirty}`);
 md.push(`- Data: ${ROOT} (read in place, not copied). Command: \`npm run build && node bench/crowd-consensus.mjs\``);
 md.push(`- Reference: README figures of the data folder, and \`${PYTHON} ${BASELINE}\` run in the same process tree${py.error ? ` — FAILED: ${py.error}` : ` (${f1(py.ms)} ms wall for all three datasets, including Python start-up and CSV parsing)`}`);

@@ -62,32 +62,10 @@ export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): F
   if (rule !== 'uniform' && rule !== 'most-common' && !(Number.isInteger(rule) && rule >= 2)) {
     throw MloopError.invalidArgument(`k must be an integer ≥ 2, 'uniform' or 'most-common', got ${String(rule)}`);
   }
-  let k = typeof rule === 'number' ? rule : undefined;
-  if (numItems === 0) return none('no items', k ?? null, 0);
-  if (rule === 'most-common') {
-    const byCount = new Map<number, number>();
-    for (let i = 0; i < numItems; i++) {
-      const m = itemStart[i + 1]! - itemStart[i]!;
-      if (m >= 2) byCount.set(m, (byCount.get(m) ?? 0) + 1);
-    }
-    let best = 0;
-    for (const [m, c] of byCount) if (c > (byCount.get(best) ?? 0) || (c === byCount.get(best) && m > best)) best = m;
-    if (best === 0) return none('no item has 2 or more answers', null, 0);
-    k = best;
-  } else if (rule === 'uniform') {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < numItems; i++) {
-      const m = itemStart[i + 1]! - itemStart[i]!;
-      if (m < min) min = m;
-      if (m > max) max = m;
-    }
-    if (min !== max) {
-      return none(`answers per item vary (${min} to ${max}); pass k (a number or 'most-common') to use the items with exactly k answers`, null, 0);
-    }
-    if (min < 2) return none('every item has fewer than 2 answers', null, 0);
-    k = min;
-  }
+  if (numItems === 0) return none('no items', typeof rule === 'number' ? rule : null, 0);
+  const chosen = chooseK(set, rule);
+  if (typeof chosen === 'string') return none(chosen, null, 0);
+  const k = chosen;
   const used: number[] = [];
   for (let i = 0; i < numItems; i++) if (itemStart[i + 1]! - itemStart[i]! === k) used.push(i);
   if (used.length === 0) return none(`no item has exactly ${k} answers`, k, 0);
@@ -105,7 +83,6 @@ export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): F
     }
     pi[j] = (sq - k) / (k * (k - 1));
   }
-  const kk: number = k;
   const colSums = new Float64Array(nc);
   const compute = (weights: Int32Array | null): { value: number | null; pBar: number; pe: number } => {
     colSums.fill(0);
@@ -120,7 +97,7 @@ export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): F
     }
     let pe = 0;
     for (let c = 0; c < nc; c++) {
-      const p = colSums[c]! / (wSum * kk);
+      const p = colSums[c]! / (wSum * k);
       pe += p * p;
     }
     const pBar = pSum / wSum;
@@ -140,4 +117,36 @@ export function fleissKappa(set: AnswerSet, options: FleissKappaOptions = {}): F
     reason: null,
     ci,
   };
+}
+
+/** The k to use under `rule`, or the reason there is none. */
+function chooseK(set: AnswerSet, rule: number | 'uniform' | 'most-common'): number | string {
+  if (typeof rule === 'number') return rule;
+  const { numItems, itemStart } = set;
+  if (rule === 'most-common') {
+    const byCount = new Map<number, number>();
+    for (let i = 0; i < numItems; i++) {
+      const m = itemStart[i + 1]! - itemStart[i]!;
+      if (m >= 2) byCount.set(m, (byCount.get(m) ?? 0) + 1);
+    }
+    let best = 0;
+    let bestItems = 0;
+    for (const [m, c] of byCount) {
+      if (c > bestItems || (c === bestItems && m > best)) {
+        best = m;
+        bestItems = c;
+      }
+    }
+    return best === 0 ? 'no item has 2 or more answers' : best;
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < numItems; i++) {
+    const m = itemStart[i + 1]! - itemStart[i]!;
+    if (m < min) min = m;
+    if (m > max) max = m;
+  }
+  if (min !== max) return `answers per item vary (${min} to ${max}); pass k (a number or 'most-common') to use the items with exactly k answers`;
+  if (min < 2) return 'every item has fewer than 2 answers';
+  return min;
 }
