@@ -153,7 +153,7 @@ let commit = 'unknown';
 let dirty = '';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/labeling/quality', 'bench'], { encoding: 'utf8' }).trim() ? ' (with uncommitted changes under src/labeling/quality or bench)' : '';
+  dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/labeling/quality', 'bench/crowd-consensus.mjs'], { encoding: 'utf8' }).trim() ? ' (with uncommitted changes under src/labeling/quality or in this script)' : '';
 } catch {
   // not a git checkout
 }
