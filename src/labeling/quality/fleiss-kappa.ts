@@ -38,8 +38,8 @@ export interface FleissKappaResult {
 }
 
 /**
- * Fleiss' kappa over `set`. Items with a number of answers other than `k` are excluded; without
- * `options.k`, varying counts make the value null.
+ * Fleiss' kappa over `set`. Items with a number of answers other than `k` are excluded; by default
+ * (`k: 'uniform'`) varying counts make the value null.
  *
  * @example
  * fleissKappa(set, { bootstrap: { replicates: 1000, seed: 7 } }).value;
