@@ -48,7 +48,7 @@ export interface ExpectationResult {
   expected: unknown;
   /** What was observed (a rate, a count, a type). */
   observed: unknown;
-  /** How many rows break the expectation (0 when it passes). */
+  /** How many rows break the expectation (0 when it passes); for max_missing_rate, the missing count. */
   offending: number;
   /** Up to five offending values. */
   examples: unknown[];
@@ -124,12 +124,15 @@ export function parseExpectations(doc: unknown, origin = 'schema'): SchemaExpect
   return d as SchemaExpectations;
 }
 
-/** Default expectations when no schema file is given: from the version's own schema and roles. */
+/**
+ * Default expectations when no schema file is given, from the version's own schema and roles: every
+ * column present with its type, labels never missing, ids unique, and every column's missing count
+ * reported (a limit of 1 that always passes but shows the count).
+ */
 export function defaultExpectations(v: DatasetVersion): SchemaExpectations {
   const columns: Record<string, ColumnExpectations> = {};
   for (const c of v.schema) {
-    const e: ColumnExpectations = { required: true, type: c.type };
-    if (c.roles.includes('label')) e.max_missing_rate = 0;
+    const e: ColumnExpectations = { required: true, type: c.type, max_missing_rate: c.roles.includes('label') ? 0 : 1 };
     if (c.roles.includes('id')) e.unique = true;
     columns[c.name] = e;
   }
@@ -201,7 +204,7 @@ export async function runExpectations(db: DuckSession, relation: string, version
       const [row] = await db.all<{ n: string }>(`SELECT count(*) - count(${q}) AS n FROM ${relation}`);
       const missing = Number(row?.n ?? 0);
       const rate = rows === 0 ? 0 : missing / rows;
-      push({ id: id('max_missing_rate'), column: name, expectation: 'max_missing_rate', status: rate <= e.max_missing_rate ? 'pass' : 'fail', expected: e.max_missing_rate, observed: Number(rate.toFixed(6)), offending: rate <= e.max_missing_rate ? 0 : missing });
+      push({ id: id('max_missing_rate'), column: name, expectation: 'max_missing_rate', status: rate <= e.max_missing_rate ? 'pass' : 'fail', expected: e.max_missing_rate, observed: Number(rate.toFixed(6)), offending: missing });
     }
     if (e.unique === true) {
       const dups = await db.all<{ v: unknown; n: string }>(`SELECT ${q} AS v, count(*) AS n FROM ${relation} WHERE ${q} IS NOT NULL GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT ${EXAMPLES}`);

@@ -1,10 +1,11 @@
 /** `mloop data …`: import, list, show, lineage, validate, profile, redact, split, derive, export. */
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
-import { loadSchemaFile, versionJson, type LineageReport, type ValidationReport, type VersionJson } from '../../datasets/index.js';
+import { loadSchemaFile, profileHtml, versionJson, type DatasetProfile, type LineageReport, type ValidationReport, type VersionJson } from '../../datasets/index.js';
 import { MloopError } from '../../errors/index.js';
-import { collect } from '../options.js';
+import { collect, parseIntOption } from '../options.js';
 import { table } from '../context.js';
 import type { Runner } from '../program.js';
 
@@ -66,6 +67,34 @@ function showValidation(r: ValidationReport): string {
   for (const e of r.results) {
     const ex = e.examples.length > 0 ? `  e.g. ${e.examples.map((x) => JSON.stringify(x)).join(', ')}` : '';
     lines.push(`  ${mark[e.status]}  ${e.id}  expected ${JSON.stringify(e.expected)}, observed ${JSON.stringify(e.observed)}${ex}`);
+  }
+  return lines.join('\n');
+}
+
+function showProfile(p: DatasetProfile): string {
+  const lines = [`${p.ref}: ${p.rows} rows, ${p.columns.length} columns, ${p.duplicates.rows} duplicate rows, ${p.pii.rowsWithPii} rows with PII`];
+  lines.push(
+    table(
+      ['column', 'type', 'missing', 'distinct', 'summary', 'pii'],
+      p.columns.map((c) => [
+        c.name,
+        c.type,
+        `${c.missing} (${(c.missingRate * 100).toFixed(1)}%)`,
+        c.distinct,
+        c.mean !== undefined
+          ? `min ${c.min} mean ${c.mean} max ${c.max}`
+          : c.textLength && c.type === 'text'
+            ? `length ${c.textLength.min}…${c.textLength.max} (mean ${c.textLength.mean})`
+            : (c.topValues ?? []).slice(0, 3).map((t) => `${String(t.value)} ${t.count}`).join(', '),
+        c.pii ? Object.entries(c.pii).map(([k, n]) => `${k} ${n}`).join(', ') : '',
+      ]),
+    ),
+  );
+  for (const n of p.nearDuplicates) lines.push(`near-duplicates in ${n.column}: ${n.rows} rows`);
+  for (const l of p.labels) lines.push(`label ${l.column}: ${l.distribution.map((d) => `${String(d.value)} ${d.count} (${(d.share * 100).toFixed(1)}%)`).join(', ')}`);
+  for (const c of p.coverage.filter((x) => x.flagged > 0)) {
+    const flagged = c.slices.filter((s) => s.tooSmall || s.thinLabels.length > 0).map((s) => `${String(s.value)}${s.tooSmall ? ' (too few rows)' : ''}${s.thinLabels.length ? ` (few: ${s.thinLabels.join(', ')})` : ''}`);
+    lines.push(`coverage of ${c.label} by ${c.slice}: ${c.flagged} slices flagged: ${flagged.slice(0, 8).join('; ')}${flagged.length > 8 ? '; …' : ''}`);
   }
   return lines.join('\n');
 }
@@ -163,6 +192,83 @@ export function registerData(program: Command, run: Runner): void {
         const r = await ctx.withWorkspace((ws) => ws.datasets.validate(ref, { expectations, against: o.against }));
         if (!r.passed) ctx.exitCode = 1;
         ctx.emit(r, showValidation);
+      }),
+    );
+
+  data
+    .command('profile')
+    .description('profile a version: statistics, duplicates, labels, coverage per slice, PII')
+    .argument('<ref>', 'name@N')
+    .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--min-slice-rows <n>', 'flag slices with fewer rows', parseIntOption(1, 1_000_000), 30)
+    .option('--min-label-rows <n>', 'flag labels with fewer examples in a slice', parseIntOption(1, 1_000_000), 5)
+    .action(
+      run(async (ctx, ref: string, o: { html?: string; minSliceRows: number; minLabelRows: number }) => {
+        const p = await ctx.withWorkspace((ws) => ws.datasets.profile(ref, { minSliceRows: o.minSliceRows, minLabelRows: o.minLabelRows }));
+        if (o.html !== undefined) {
+          writeFileSync(o.html, profileHtml(p));
+          ctx.note(`wrote ${o.html}`);
+        }
+        ctx.emit(p, showProfile);
+      }),
+    );
+
+  data
+    .command('redact')
+    .description('write a new version with PII replaced by typed placeholders ([EMAIL], [PHONE], [CARD], …)')
+    .argument('<ref>', 'name@N')
+    .option('--columns <cols>', 'text columns to redact (default: every text column but identifiers)', collect)
+    .option('--name <name>', 'dataset to write the version to (default: the same dataset)')
+    .action(
+      run(async (ctx, ref: string, o: { columns?: string[]; name?: string }) => {
+        const r = await ctx.withWorkspace((ws) => ws.datasets.redact(ref, { actor: localPrincipal().userName, columns: o.columns, target: o.name }));
+        ctx.emit({ created: r.created, redacted: r.redacted, ...versionJson(r.version) }, (v) =>
+          [`${v.ref}${v.created ? '' : ' (existing)'} ← redact ${v.lineage.parents.join(', ')}`, ...Object.entries(v.redacted).map(([c, k]) => `  ${c}: ${Object.entries(k).map(([t, n]) => `${t} ${n}`).join(', ')}`)].join('\n'),
+        );
+      }),
+    );
+
+  data
+    .command('split')
+    .description('split a version into child datasets <name>-train, -validation, -test (deterministic for a seed)')
+    .argument('<ref>', 'name@N')
+    .requiredOption('--by <method>', 'random, stratified (by the label) or time (by the time column)')
+    .option('--ratios <list>', 'shares of the parts, adding up to 1', '0.8,0.1,0.1')
+    .option('--seed <n>', 'seed of the assignment', parseIntOption(0, 2 ** 31 - 1), 0)
+    .option('--names <list>', 'names of the parts (default train,validation,test or train,test)', collect)
+    .option('--column <col>', 'label (stratified) or time (time) column, when not given by a role')
+    .action(
+      run(async (ctx, ref: string, o: { by: string; ratios: string; seed: number; names?: string[]; column?: string }) => {
+        const parts = await ctx.withWorkspace((ws) => ws.datasets.split(ref, { ...o, actor: localPrincipal().userName }));
+        ctx.emit({ parts: parts.map((p) => ({ part: p.part, created: p.created, ...versionJson(p.version) })) }, (r) =>
+          table(['part', 'version', 'rows', ''], r.parts.map((p) => [p.part, p.ref, p.row_count, p.created ? 'new' : 'existing'])),
+        );
+      }),
+    );
+
+  data
+    .command('derive')
+    .description('create a version from a SQL query over versions, written {name@N}')
+    .requiredOption('--sql <query>', 'such as "SELECT * FROM {tickets@3} WHERE channel = \'email\'"')
+    .requiredOption('--name <name>', 'dataset to write')
+    .option('--description <text>', 'what the data is')
+    .action(
+      run(async (ctx, o: { sql: string; name: string; description?: string }) => {
+        const r = await ctx.withWorkspace((ws) => ws.datasets.derive({ ...o, actor: localPrincipal().userName }));
+        ctx.emit({ created: r.created, ...versionJson(r.version) }, (v) => showVersion(v, v.created));
+      }),
+    );
+
+  data
+    .command('export')
+    .description('write a version to a CSV, TSV, JSON Lines or Parquet file')
+    .argument('<ref>', 'name@N')
+    .requiredOption('--output <file>', 'file to write; the format follows the extension')
+    .option('--force', 'replace the file if it exists')
+    .action(
+      run(async (ctx, ref: string, o: { output: string; force?: boolean }) => {
+        const r = await ctx.withWorkspace((ws) => ws.datasets.export(ref, o.output, { force: o.force === true }));
+        ctx.emit(r, (x) => `wrote ${x.rows} rows of ${x.ref} to ${x.output} (${x.format})`);
       }),
     );
 
