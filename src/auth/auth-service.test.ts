@@ -54,7 +54,7 @@ describe('tokens', () => {
     expect(await codeOf(auth.revokeToken(admin, 'tok_missing'))).toBe('NOT_FOUND');
   });
 
-  it('caches verified tokens for the TTL; another process's revocation applies after it', async () => {
+  it('caches verified tokens for the TTL; a revocation by another process applies after it', async () => {
     await auth.createUser(admin, 'eve', ['viewer']);
     const tok = await auth.createToken(admin, { user: 'eve' });
     await auth.authenticate(tok.token);
