@@ -21,6 +21,16 @@ export interface Chi2ContingencyResult {
  * any zero expected frequency is an error (drop all-zero rows/columns first).
  */
 export function chi2Contingency(table: readonly (ArrayLike<number>)[], correction = true): Chi2ContingencyResult {
+  const { statistic, dof, yates } = chi2Statistic(table, correction);
+  if (dof === 0) return { statistic: 0, pvalue: 1, logPvalue: Number.NaN, dof, yates: false };
+  return { statistic, pvalue: chi2Sf(statistic, dof), logPvalue: chi2LogSf(statistic, dof), dof, yates };
+}
+
+/** The statistic and dof of {@link chi2Contingency} without the p-value (bootstrap inner loops). */
+export function chi2Statistic(
+  table: readonly (ArrayLike<number>)[],
+  correction = true,
+): { statistic: number; dof: number; yates: boolean } {
   const r = table.length;
   const c = r === 0 ? 0 : (table[0] as ArrayLike<number>).length;
   if (r === 0 || c === 0) throw new RangeError('chi2Contingency: empty table');
@@ -42,7 +52,7 @@ export function chi2Contingency(table: readonly (ArrayLike<number>)[], correctio
     if (s === 0) throw new RangeError('chi2Contingency: a row or column sums to zero (expected frequency 0)');
   }
   const dof = (r - 1) * (c - 1);
-  if (dof === 0) return { statistic: 0, pvalue: 1, logPvalue: Number.NaN, dof, yates: false };
+  if (dof === 0) return { statistic: 0, dof, yates: false };
   const yates = correction && dof === 1;
   let stat = 0;
   for (let i = 0; i < r; i++) {
@@ -57,5 +67,5 @@ export function chi2Contingency(table: readonly (ArrayLike<number>)[], correctio
       stat += (observed - expected) ** 2 / expected;
     }
   }
-  return { statistic: stat, pvalue: chi2Sf(stat, dof), logPvalue: chi2LogSf(stat, dof), dof, yates };
+  return { statistic: stat, dof, yates };
 }
