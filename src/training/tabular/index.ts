@@ -4,6 +4,8 @@
  */
 export { trainGbdt, GbdtModel } from './gbdt.js';
 export type { GbdtOptions, GbdtFeature, GbdtTreeJson, GbdtModelJson, GbdtReport } from './gbdt.js';
+export { trainLinear, LinearModel } from './linear.js';
+export type { LinearOptions, LinearFeature, LinearModelJson, LinearReport } from './linear.js';
 export type { BinningOptions, FeatureWarning } from './binning.js';
 export {
   applyCalibrator,
