@@ -1,0 +1,120 @@
+/** Evaluation reports: headline metrics with bootstrap intervals, per class, per slice, calibration, automation. */
+import { bootstrap, type Estimate } from '../stats/index.js';
+import { automationAt, coveragePrecisionCurve, outOfScopeAt, subset, type AutomationReport, type CurvePoint, type OutOfScopeReport } from './automation.js';
+import { confusionMatrix, perClass, reliability, type ClassificationData, type ClassScores, type ReliabilityBin } from './classification-metrics.js';
+import { METRICS, type ClassificationMetricSpec, type RegressionMetricSpec } from './metrics.js';
+import type { RegressionData } from './regression-metrics.js';
+
+export interface SliceReport {
+  column: string;
+  value: string;
+  n: number;
+  /** False when the slice has fewer rows than `minSliceSize`: shown, never gated. */
+  trusted: boolean;
+  metrics: Record<string, Estimate>;
+}
+
+export interface ClassificationReport {
+  task: 'classification';
+  n: number;
+  metrics: Record<string, Estimate>;
+  perClass: ClassScores[];
+  confusion: { labels: readonly string[]; matrix: number[][] };
+  reliability: ReliabilityBin[];
+  slices: SliceReport[];
+  automation?: AutomationReport;
+  outOfScope?: OutOfScopeReport;
+  curve: CurvePoint[];
+}
+
+export interface RegressionReport {
+  task: 'regression';
+  n: number;
+  metrics: Record<string, Estimate>;
+  slices: SliceReport[];
+}
+
+export interface ReportOptions {
+  /** Slice columns: per-row values by column name. */
+  slices?: Record<string, ReadonlyArray<string | null>>;
+  /** Slices with fewer rows are marked untrusted (default 30). */
+  minSliceSize?: number;
+  replicates?: number;
+  seed?: number;
+  /** Automation threshold to report (chosen on validation data). */
+  threshold?: number;
+}
+
+function classificationSpecs(d: ClassificationData): ClassificationMetricSpec[] {
+  return Object.values(METRICS).filter(
+    (m): m is ClassificationMetricSpec => m.task === 'classification' && (!m.binaryOnly || d.classes.length === 2) && (m.id !== 'log_loss' || d.proba !== undefined),
+  );
+}
+
+function estimateAll<D>(n: number, d: D, specs: Array<{ id: string; calculate(d: D, w?: Uint32Array): number }>, options: ReportOptions) {
+  return bootstrap(n, Object.fromEntries(specs.map((s) => [s.id, (w: Uint32Array) => s.calculate(d, w)])), {
+    replicates: options.replicates ?? 1000,
+    seed: options.seed ?? 0,
+  });
+}
+
+function sliceRows(values: ReadonlyArray<string | null>): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  values.forEach((v, i) => {
+    const key = v ?? '(missing)';
+    let rows = groups.get(key);
+    if (!rows) groups.set(key, (rows = []));
+    rows.push(i);
+  });
+  return new Map([...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0])));
+}
+
+/**
+ * Evaluates a classifier's predictions.
+ *
+ * @example
+ * const report = evaluateClassification(data, { threshold: 0.83, slices: { region } });
+ */
+export function evaluateClassification(d: ClassificationData, options: ReportOptions = {}): ClassificationReport {
+  const n = d.yTrue.length;
+  const specs = classificationSpecs(d);
+  const minSlice = options.minSliceSize ?? 30;
+  const slices: SliceReport[] = [];
+  for (const [column, values] of Object.entries(options.slices ?? {})) {
+    for (const [value, rows] of sliceRows(values)) {
+      const sd = subset(d, rows);
+      const sliceSpecs = specs.filter((s) => s.id === 'accuracy' || s.id === 'macro_f1');
+      slices.push({ column, value, n: rows.length, trusted: rows.length >= minSlice, metrics: estimateAll(rows.length, sd, sliceSpecs, { ...options, replicates: Math.min(options.replicates ?? 1000, 300) }) });
+    }
+  }
+  const hasOos = d.yTrue.some((t) => t < 0);
+  const report: ClassificationReport = {
+    task: 'classification',
+    n,
+    metrics: estimateAll(n, d, specs, options),
+    perClass: perClass(d),
+    confusion: { labels: d.classes, matrix: confusionMatrix(d) },
+    reliability: reliability(d),
+    slices,
+    curve: coveragePrecisionCurve(d, 200),
+  };
+  if (options.threshold !== undefined) {
+    report.automation = automationAt(d, options.threshold, { replicates: options.replicates ?? 1000, seed: options.seed ?? 0 });
+    if (hasOos) report.outOfScope = outOfScopeAt(d, options.threshold);
+  }
+  return report;
+}
+
+/** Evaluates a regressor's predictions. */
+export function evaluateRegression(d: RegressionData, options: ReportOptions = {}): RegressionReport {
+  const specs = Object.values(METRICS).filter((m): m is RegressionMetricSpec => m.task === 'regression');
+  const minSlice = options.minSliceSize ?? 30;
+  const slices: SliceReport[] = [];
+  for (const [column, values] of Object.entries(options.slices ?? {})) {
+    for (const [value, rows] of sliceRows(values)) {
+      const sd: RegressionData = { yTrue: Float64Array.from(rows, (i) => d.yTrue[i]!), yPred: Float64Array.from(rows, (i) => d.yPred[i]!) };
+      slices.push({ column, value, n: rows.length, trusted: rows.length >= minSlice, metrics: estimateAll(rows.length, sd, specs, { ...options, replicates: Math.min(options.replicates ?? 1000, 300) }) });
+    }
+  }
+  return { task: 'regression', n: d.yTrue.length, metrics: estimateAll(d.yTrue.length, d, specs, options), slices };
+}
