@@ -43,7 +43,6 @@ export interface GateResult {
   rules: RuleResult[];
 }
 
-const AUTOMATION_METRICS = ['automation.coverage', 'automation.precision', 'automation.review_share'];
 const DIRECTION: Record<string, 'higher' | 'lower'> = {
   ...Object.fromEntries(Object.values(METRICS).map((m) => [m.id, m.direction])),
   'automation.coverage': 'higher',
