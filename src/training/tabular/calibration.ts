@@ -51,10 +51,19 @@ export function applyCalibrator(c: Calibrator, score: number): number {
  * (1e-9) so separable data still converges.
  */
 export function fitPlatt(scores: ArrayLike<number>, y: ArrayLike<number>): { method: 'platt'; a: number; b: number } {
-  let a = 1;
-  let b = 0;
   const n = scores.length;
   const ridge = 1e-9;
+  const lossAt = (a: number, b: number): number => {
+    let f = 0.5 * ridge * a * a;
+    for (let i = 0; i < n; i++) {
+      const m = a * scores[i]! + b;
+      f += ((m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y[i]! * m) / n;
+    }
+    return f;
+  };
+  let a = 1;
+  let b = 0;
+  let f = lossAt(a, b);
   for (let it = 0; it < 100; it++) {
     let ga = ridge * a;
     let gb = 0;
@@ -76,11 +85,19 @@ export function fitPlatt(scores: ArrayLike<number>, y: ArrayLike<number>): { met
     if (!(det > 0)) break;
     const da = (hbb * ga - hab * gb) / det;
     const db = (haa * gb - hab * ga) / det;
-    // damped step keeps Newton stable far from the optimum
-    const scale = Math.min(1, 10 / Math.max(Math.abs(da), Math.abs(db), 1e-300));
-    a -= da * scale;
-    b -= db * scale;
-    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+    // backtracking keeps Newton monotone far from the optimum
+    let step = 1;
+    let fNew = lossAt(a - da, b - db);
+    while (fNew > f && step > 1e-10) {
+      step /= 2;
+      fNew = lossAt(a - step * da, b - step * db);
+    }
+    if (!(fNew <= f)) break;
+    a -= step * da;
+    b -= step * db;
+    const gained = f - fNew;
+    f = fNew;
+    if (Math.abs(step * da) + Math.abs(step * db) < 1e-12 || gained < 1e-16) break;
   }
   return { method: 'platt', a, b };
 }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { applyCalibrator, chooseCalibrator, expectedCalibrationError, fitIsotonic, fitPlatt, reliabilityDiagram } from './calibration.js';
+import { binaryLogLoss } from './metrics.js';
+import { seededRandom } from './random.js';
+
+/** Scores that are 3× too confident: the true log-odds are score / 3. */
+function overconfident(n: number, seed: number): { s: Float64Array; y: Float64Array } {
+  const rand = seededRandom(seed);
+  const s = new Float64Array(n);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = (rand() - 0.5) * 8;
+    s[i] = 3 * z;
+    y[i] = rand() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+  }
+  return { s, y };
+}
+
+describe('calibration', () => {
+  const fit = overconfident(4000, 1);
+  const test = overconfident(4000, 2);
+  const loss = (c: Parameters<typeof applyCalibrator>[0]): number => binaryLogLoss(Array.from(test.s, (s) => applyCalibrator(c, s)), test.y);
+
+  it('Platt scaling recovers the slope and lowers log loss', () => {
+    const platt = fitPlatt(fit.s, fit.y);
+    expect(platt.a).toBeGreaterThan(0.28);
+    expect(platt.a).toBeLessThan(0.39);
+    expect(loss(platt)).toBeLessThan(loss({ method: 'none' }) - 0.05);
+  });
+
+  it('isotonic regression lowers log loss and is monotone', () => {
+    const iso = fitIsotonic(fit.s, fit.y);
+    expect(loss(iso)).toBeLessThan(loss({ method: 'none' }) - 0.05);
+    for (let i = 1; i < iso.y.length; i++) expect(iso.y[i]!).toBeGreaterThanOrEqual(iso.y[i - 1]!);
+  });
+
+  it('pool-adjacent-violators matches a hand computation', () => {
+    // labels in score order 1,0,1,1 → blocks {1,0} mean 0.5, then 1, 1 (merged, same value allowed)
+    const iso = fitIsotonic([-3, -1, 1, 3], [1, 0, 1, 1]);
+    expect(iso.y[0]).toBe(0.5);
+    expect(applyCalibrator(iso, -2)).toBeCloseTo(0.5, 12);
+    expect(applyCalibrator(iso, 3)).toBe(1);
+  });
+
+  it('auto picks a calibrator other than none on miscalibrated scores', () => {
+    const r = chooseCalibrator(fit.s, fit.y, 'auto', 0);
+    expect(r.calibrator.method).not.toBe('none');
+    expect(r.cvLogLoss.none!).toBeGreaterThan(r.cvLogLoss[r.calibrator.method as 'platt' | 'isotonic']!);
+  });
+
+  it('ECE matches a hand computation over 15 bins', () => {
+    // two rows in bin [0.8, 0.8667): mean p 0.85, fraction 0.5 → |0.35|·2/4; two in bin 0: mean 0.01, 0 → 0.01·2/4
+    const p = [0.84, 0.86, 0.0, 0.02];
+    const y = [1, 0, 0, 0];
+    expect(expectedCalibrationError(p, y)).toBeCloseTo((0.35 * 2) / 4 + (0.01 * 2) / 4, 12);
+    const bins = reliabilityDiagram(p, y);
+    expect(bins).toHaveLength(15);
+    expect(bins[12]!.count).toBe(2);
+  });
+
+  it('calibration shrinks ECE on the miscalibrated synthetic', () => {
+    const platt = fitPlatt(fit.s, fit.y);
+    const raw = Array.from(test.s, (s) => applyCalibrator({ method: 'none' }, s));
+    const cal = Array.from(test.s, (s) => applyCalibrator(platt, s));
+    expect(expectedCalibrationError(cal, test.y)).toBeLessThan(expectedCalibrationError(raw, test.y) / 2);
+  });
+});

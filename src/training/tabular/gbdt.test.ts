@@ -1,0 +1,324 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isMloopError } from '../../errors/index.js';
+import { binTable, fitBinners } from './binning.js';
+import { boost, type BoosterParams } from './booster.js';
+import { GbdtModel, trainGbdt, type GbdtOptions } from './gbdt.js';
+import { binaryLogLoss } from './metrics.js';
+import { isCancellation, type TrainingProgress } from './progress.js';
+import { seededRandom } from './random.js';
+import type { Table } from './table.js';
+
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (isMloopError(e) ? e.code : `other: ${String(e)}`),
+  );
+
+function accuracyOf(pred: readonly (string | number)[], truth: readonly (string | number)[]): number {
+  let ok = 0;
+  pred.forEach((p, i) => (ok += p === truth[i] ? 1 : 0));
+  return ok / pred.length;
+}
+
+/** x1, x2 uniform in [-1, 1]; label 'pos' when they share a sign (XOR of signs). */
+function xor(n: number, seed: number): Table & { y: string[] } {
+  const r = seededRandom(seed);
+  const x1 = new Float64Array(n);
+  const x2 = new Float64Array(n);
+  const y: string[] = [];
+  for (let i = 0; i < n; i++) {
+    x1[i] = r() * 2 - 1;
+    x2[i] = r() * 2 - 1;
+    y.push(x1[i]! * x2[i]! > 0 ? 'pos' : 'neg');
+  }
+  return { columns: { x1, x2, y }, y };
+}
+
+describe('trainGbdt: hand-checked single tree', () => {
+  it('finds the split, gain and leaf values of a hand computation', async () => {
+    // squared error, base = mean(y) = 2, gradients F - y = [1, 1, -1, -1], hessians 1, λ = 1
+    // best split x ≤ 2.5: gain = 2²/(2+1) + 2²/(2+1) - 0²/(4+1) = 8/3; leaves -(2)/(2+1) = -2/3 and +2/3
+    const m = await trainGbdt({ columns: { x: [1, 2, 3, 4], y: [1, 1, 3, 3] } }, 'y', {
+      task: 'regression',
+      maxRounds: 1,
+      maxLeaves: 2,
+      minSamplesLeaf: 1,
+      lambda: 1,
+      learningRate: 1,
+      validationFraction: 0,
+    });
+    const t = m.toJSON().trees[0]!;
+    expect(m.toJSON().baseScore).toEqual([2]);
+    expect(t.feature[0]).toBe(0);
+    expect(t.threshold[0]).toBe(2.5);
+    expect(t.gain[0]).toBeCloseTo(8 / 3, 12);
+    expect(t.value[t.left[0]!]).toBeCloseTo(-2 / 3, 12);
+    expect(t.value[t.right[0]!]).toBeCloseTo(2 / 3, 12);
+    expect(m.predict([{ x: 0 }, { x: 2.5 }, { x: 2.6 }])).toEqual([2 - 2 / 3, 2 - 2 / 3, 2 + 2 / 3]);
+  });
+});
+
+describe('trainGbdt: learning', () => {
+  it('learns XOR (an interaction no single split shows)', async () => {
+    const train = xor(2000, 1);
+    const test = xor(1000, 2);
+    const m = await trainGbdt(train, 'y', { task: 'classification', seed: 1, maxRounds: 200 });
+    expect(accuracyOf(m.predict(test), test.y)).toBeGreaterThan(0.95);
+    expect(m.report.bestIteration).toBeGreaterThan(0);
+  });
+
+  it('fits a known regression function', async () => {
+    const r = seededRandom(3);
+    const make = (n: number): Table & { f: number[] } => {
+      const a = new Float64Array(n);
+      const b = new Float64Array(n);
+      const y = new Float64Array(n);
+      const f: number[] = [];
+      for (let i = 0; i < n; i++) {
+        a[i] = r() * 2 - 1;
+        b[i] = r() * 2 - 1;
+        f.push(Math.sin(3 * a[i]!) + b[i]! * b[i]!);
+        y[i] = f[i]! + (r() - 0.5) * 0.1;
+      }
+      return { columns: { a, b, y }, f };
+    };
+    const train = make(3000);
+    const test = make(1000);
+    const m = await trainGbdt(train, 'y', { task: 'regression' });
+    const pred = m.predict(test) as number[];
+    const rmse = Math.sqrt(pred.reduce((s, p, i) => s + (p - test.f[i]!) ** 2, 0) / pred.length);
+    expect(rmse).toBeLessThan(0.1);
+  });
+
+  it('separates three classes (softmax, one tree per class per round)', async () => {
+    const r = seededRandom(4);
+    const make = (n: number): Table & { y: string[] } => {
+      const x = new Float64Array(n);
+      const z = new Float64Array(n);
+      const y: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const k = i % 3;
+        x[i] = k + (r() - 0.5) * 0.8;
+        z[i] = r();
+        y.push(['a', 'b', 'c'][k]!);
+      }
+      return { columns: { x, z, y }, y };
+    };
+    const test = make(600);
+    const m = await trainGbdt(make(1500), 'y', { task: 'classification', maxRounds: 100 });
+    expect(m.classes).toEqual(['a', 'b', 'c']);
+    expect(m.nOutputs).toBe(3);
+    expect(accuracyOf(m.predict(test), test.y)).toBeGreaterThan(0.97);
+    const p = m.predictProba(test);
+    p.forEach((row) => expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12));
+  });
+
+  it('partitions a high-cardinality categorical better than one-hot columns', async () => {
+    // 60 categories with a random effect each; label = effect + noise > 0
+    const K = 60;
+    const r = seededRandom(5);
+    const effect = Array.from({ length: K }, () => r() * 2 - 1);
+    const make = (n: number): { cat: Table; onehot: Table; y: number[] } => {
+      const c: string[] = [];
+      const y: string[] = [];
+      const yn: number[] = [];
+      const oh: Record<string, Float64Array> = {};
+      for (let k = 0; k < K; k++) oh[`c${k}`] = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const k = Math.floor(r() * K);
+        c.push(`c${k}`);
+        oh[`c${k}`]![i] = 1;
+        const v = effect[k]! + (r() - 0.5) * 0.5 > 0 ? 1 : 0;
+        y.push(String(v));
+        yn.push(v);
+      }
+      return { cat: { columns: { c, y } }, onehot: { columns: { ...oh, y } }, y: yn };
+    };
+    const train = make(3000);
+    const test = make(2000);
+    const opts: GbdtOptions = { task: 'classification', maxRounds: 10, maxLeaves: 4, validationFraction: 0, calibration: 'none' };
+    const cat = await trainGbdt(train.cat, 'y', opts);
+    const oh = await trainGbdt(train.onehot, 'y', opts);
+    const lossCat = binaryLogLoss(cat.predictProba(test.cat).map((p) => p[1]!), test.y);
+    const lossOh = binaryLogLoss(oh.predictProba(test.onehot).map((p) => p[1]!), test.y);
+    expect(lossCat).toBeLessThan(lossOh - 0.05);
+  });
+
+  it('learns where missing values go when missingness is predictive', async () => {
+    // y = 1 when x is missing or x > 0.7; missing rows are all positives, so they must join the x > 0.7 side
+    const r = seededRandom(6);
+    const make = (n: number): Table & { y: string[] } => {
+      const x = new Float64Array(n);
+      const y: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const miss = r() < 0.2;
+        x[i] = miss ? NaN : r();
+        y.push(miss || x[i]! > 0.7 ? '1' : '0');
+      }
+      return { columns: { x, y }, y };
+    };
+    const m = await trainGbdt(make(2000), 'y', { task: 'classification', maxRounds: 30, validationFraction: 0, calibration: 'none' });
+    const t = m.toJSON().trees[0]!;
+    expect(t.threshold[0]).toBeCloseTo(0.7, 1);
+    expect(t.missingLeft[0]).toBe(0);
+    const p = m.predictProba([{ x: NaN }, { x: null }, { x: 0.2 }, { x: 0.9 }]).map((q) => q[1]!);
+    expect(p[0]).toBeGreaterThan(0.9);
+    expect(p[1]).toBe(p[0]);
+    expect(p[2]).toBeLessThan(0.1);
+    expect(p[3]).toBeGreaterThan(0.9);
+  });
+
+  it('routes categorical missing and unseen labels by their own bins', async () => {
+    const c: (string | null)[] = [];
+    const y: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const k = i % 4;
+      c.push(k === 3 ? null : ['u', 'v', 'w'][k]!);
+      y.push(k === 0 || k === 3 ? '1' : '0');
+    }
+    const m = await trainGbdt({ columns: { c, y } }, 'y', { task: 'classification', maxRounds: 20, validationFraction: 0 });
+    const p = m.predictProba([{ c: 'u' }, { c: null }, { c: 'v' }, { c: 'never-seen' }]).map((q) => q[1]!);
+    expect(p[0]).toBeGreaterThan(0.8);
+    expect(p[1]).toBeGreaterThan(0.8);
+    expect(p[2]).toBeLessThan(0.2);
+    expect(Number.isFinite(p[3])).toBe(true);
+  });
+});
+
+describe('trainGbdt: determinism, threads, serialisation', () => {
+  const data = xor(1500, 7);
+  const opts: GbdtOptions = { task: 'classification', subsample: 0.7, colsample: 0.5, seed: 11, maxRounds: 40 };
+
+  it('gives identical models for the same seed and different ones for another seed', async () => {
+    const a = (await trainGbdt(data, 'y', opts)).toJSON();
+    const b = (await trainGbdt(data, 'y', opts)).toJSON();
+    const c = (await trainGbdt(data, 'y', { ...opts, seed: 12 })).toJSON();
+    a.report.seconds = b.report.seconds = c.report.seconds = 0;
+    expect(b).toEqual(a);
+    expect(c.trees).not.toEqual(a.trees);
+  });
+
+  it('round-trips through JSON with identical predictions', async () => {
+    const table: Table = {
+      columns: {
+        x1: data.columns['x1']!,
+        x2: Array.from(data.columns['x2']!, (v, i) => (i % 10 === 0 ? null : v)),
+        c: Array.from({ length: 1500 }, (_, i) => (i % 7 === 0 ? null : `k${i % 5}`)),
+        y: data.y,
+      },
+    };
+    const m = await trainGbdt(table, 'y', { task: 'classification' });
+    const text = JSON.stringify(m.toJSON());
+    const back = GbdtModel.fromJSON(JSON.parse(text));
+    const rows = [{ x1: 0.3, x2: -0.2, c: 'k1' }, { x1: NaN, x2: null, c: null }, { x1: Infinity, x2: -Infinity, c: 'new' }];
+    expect(Array.from(back.predictRaw(rows))).toEqual(Array.from(m.predictRaw(rows)));
+    expect(back.predictProba(table)).toEqual(m.predictProba(table));
+    expect(text).not.toMatch(/function|=>/);
+  });
+
+  const workerUrl = new URL('../../../dist/training/tabular/hist-worker.js', import.meta.url);
+  it.skipIf(!existsSync(fileURLToPath(workerUrl)))('builds identical trees with the histogram worker (needs npm run build)', async () => {
+    const table: Table = { columns: { x1: data.columns['x1']!, x2: data.columns['x2']!, x3: data.columns['x1']!, y: data.y } };
+    const features = [
+      { name: 'x1', kind: 'numeric' as const },
+      { name: 'x2', kind: 'numeric' as const },
+      { name: 'x3', kind: 'numeric' as const },
+    ];
+    const rows = Uint32Array.from({ length: 1500 }, (_, i) => i);
+    const { binners } = fitBinners(table, features, rows);
+    const bins = binTable(table, binners);
+    const layout = { nFeatures: 3, nBins: Int32Array.from(binners, (b) => b.nBins), isCat: new Uint8Array(3) };
+    const y = Float64Array.from(data.y, (v) => (v === 'pos' ? 1 : 0));
+    const p: BoosterParams = {
+      learningRate: 0.1, maxRounds: 10, maxLeaves: 15, maxDepth: 0, minSamplesLeaf: 5, minChildWeight: 1e-3, lambda: 1, minSplitGain: 0,
+      subsample: 1, colsample: 1, earlyStoppingRounds: 5, catSmooth: 10, catL2: 10, maxCatThreshold: 32, minDataPerGroup: 20, maxCatToOnehot: 4, seed: 0,
+    };
+    const hooks = { wantTrainLoss: false, afterRound: () => undefined };
+    const one = await boost('binary', 2, layout, bins, y, undefined, p, hooks, { threads: 1 });
+    const two = await boost('binary', 2, layout, bins, y, undefined, p, hooks, { threads: 2, workerUrl, minRowsForWorker: 1 });
+    expect(two.trees).toEqual(one.trees);
+  });
+});
+
+describe('trainGbdt: progress and cancellation', () => {
+  const data = xor(1000, 8);
+
+  it('reports progress with increasing iterations', async () => {
+    const seen: TrainingProgress[] = [];
+    await trainGbdt(data, 'y', { task: 'classification', maxRounds: 15 }, { onProgress: (p) => seen.push(p) });
+    const its = seen.filter((p) => p.stage === 'training').map((p) => p.iteration);
+    expect(its.length).toBeGreaterThan(3);
+    expect(its).toEqual([...its].sort((a, b) => a - b));
+    expect(seen.at(-1)!.stage).toBe('done');
+    expect(seen.find((p) => p.stage === 'training')!.validLoss).toBeGreaterThan(0);
+  });
+
+  it('stops when the signal aborts', async () => {
+    const ac = new AbortController();
+    let rounds = 0;
+    const run = trainGbdt(data, 'y', { task: 'classification', maxRounds: 1000, earlyStoppingRounds: 1000 }, {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.stage === 'training' && ++rounds === 3) ac.abort();
+      },
+    });
+    const err = await run.then(() => undefined, (e: unknown) => e);
+    expect(isCancellation(err)).toBe(true);
+    expect(rounds).toBeLessThan(10);
+    const pre = new AbortController();
+    pre.abort();
+    expect(await codeOf(trainGbdt(data, 'y', { task: 'classification' }, { signal: pre.signal }))).toBe('FAILED_PRECONDITION');
+  });
+});
+
+describe('trainGbdt: bad input', () => {
+  const x = Float64Array.from({ length: 100 }, (_, i) => i);
+  const y = Array.from({ length: 100 }, (_, i) => (i < 50 ? 'a' : 'b'));
+
+  it('raises INVALID_ARGUMENT naming the problem', async () => {
+    const cases: [Table, string, GbdtOptions, RegExp][] = [
+      [{ columns: { x, y } }, 'nope', { task: 'classification' }, /unknown target column 'nope'/],
+      [{ columns: { x, y } }, 'y', { task: 'classification', features: [{ name: 'z', kind: 'numeric' }] }, /unknown feature column 'z'/],
+      [{ columns: { x, y: y.map(() => 'a') } }, 'y', { task: 'classification' }, /one class/],
+      [{ columns: { x, y: Array.from(x, (v) => (v === 3 ? NaN : v)) } }, 'y', { task: 'regression' }, /missing or infinite/],
+      [{ columns: { x: x.subarray(0, 10), y: y.slice(45, 55) } }, 'y', { task: 'classification' }, /too few rows to split/],
+      [{ columns: { x, y } }, 'y', { task: 'classification', learningRate: -1 }, /invalid GBDT options/],
+      [{ columns: { x, y } }, 'y', { task: 'clustering' as 'regression' }, /unknown task/],
+      [{ columns: { x: Array.from(x, () => NaN), y } }, 'y', { task: 'classification' }, /no usable features/],
+      [{ columns: { x: Array.from(x, String), y } }, 'y', { task: 'classification', features: [{ name: 'x', kind: 'numeric' }] }, /holds the string/],
+      [{ columns: { x, y: y.slice(1) } }, 'y', { task: 'classification' }, /has 99 rows/],
+    ];
+    for (const [table, target, opts, re] of cases) {
+      const err = await trainGbdt(table, target, opts).then(() => undefined, (e: unknown) => e);
+      expect(isMloopError(err), String(re)).toBe(true);
+      expect((err as Error).message).toMatch(re);
+      expect((err as { code: string }).code).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  it('drops an all-missing feature with a warning', async () => {
+    const m = await trainGbdt({ columns: { x, empty: Array.from(x, () => null), y } }, 'y', {
+      task: 'classification',
+      features: [{ name: 'x', kind: 'numeric' }, { name: 'empty', kind: 'categorical' }],
+    });
+    expect(m.features.map((f) => f.name)).toEqual(['x']);
+    expect(m.report.warnings.map((w) => w.code)).toContain('all_missing');
+  });
+
+  it('rejects malformed JSON models', () => {
+    expect(() => GbdtModel.fromJSON(null)).toThrow(/not a GBDT model/);
+    expect(() => GbdtModel.fromJSON({ format: 'mloop.gbdt', version: 2 })).toThrow(/version/);
+    const bad = {
+      format: 'mloop.gbdt', version: 1, features: [{ name: 'x', kind: 'numeric' }], baseScore: [0],
+      trees: [{ output: 0, feature: [5, -1, -1], threshold: [0, 0, 0], missingLeft: [0, 0, 0], catBitset: [null, null, null], left: [1, -1, -1], right: [2, -1, -1], value: [0, 1, 2] }],
+    };
+    expect(() => GbdtModel.fromJSON(bad)).toThrow(/uses feature 5/);
+  });
+
+  it('refuses predictProba on a regression model', async () => {
+    const m = await trainGbdt({ columns: { x, y: x } }, 'y', { task: 'regression', maxRounds: 3 });
+    expect(() => m.predictProba([{ x: 1 }])).toThrow(/regression/);
+  });
+});
