@@ -14,31 +14,53 @@ export interface CategoricalProfile {
 /** A window's category counts. */
 export interface CategoricalWindowSummary {
   readonly kind: 'categorical';
-  n: number;
-  missing: number;
-  readonly counts: Map<string, number>;
+  readonly n: number;
+  readonly missing: number;
+  readonly counts: ReadonlyMap<string, number>;
 }
 
 /** Builds a categorical reference profile. */
 export function profileCategorical(values: ArrayLike<unknown>): CategoricalProfile {
-  const w = new CategoricalWindow();
-  w.addAll(values);
-  return { kind: 'categorical', n: w.summary.n, missing: w.summary.missing, counts: w.summary.counts };
+  const s = new CategoricalWindow().addAll(values).summary;
+  return { kind: 'categorical', n: s.n, missing: s.missing, counts: s.counts };
 }
 
-/** Accumulates category counts. */
+/** Accumulates category counts; memory O(distinct values). */
 export class CategoricalWindow {
-  readonly summary: CategoricalWindowSummary = { kind: 'categorical', n: 0, missing: 0, counts: new Map() };
+  #n = 0;
+  #missing = 0;
+  // raw value → slot, so numbers are not stringified per row; merged by String(value) on read
+  readonly #slots = new Map<unknown, number>();
+  #counts = new Float64Array(16);
+
+  /** The summary (category counts keyed by `String(value)`). */
+  get summary(): CategoricalWindowSummary {
+    const counts = new Map<string, number>();
+    for (const [raw, slot] of this.#slots) {
+      const key = typeof raw === 'string' ? raw : String(raw);
+      counts.set(key, (counts.get(key) ?? 0) + (this.#counts[slot] as number));
+    }
+    return { kind: 'categorical', n: this.#n, missing: this.#missing, counts };
+  }
 
   /** Adds one value; null / undefined count as missing, anything else is `String(value)`. */
   add(value: unknown): void {
     if (value === null || value === undefined) {
-      this.summary.missing++;
+      this.#missing++;
       return;
     }
-    const key = typeof value === 'string' ? value : String(value);
-    this.summary.n++;
-    this.summary.counts.set(key, (this.summary.counts.get(key) ?? 0) + 1);
+    let slot = this.#slots.get(value);
+    if (slot === undefined) {
+      slot = this.#slots.size;
+      this.#slots.set(value, slot);
+      if (slot >= this.#counts.length) {
+        const grown = new Float64Array(this.#counts.length * 2);
+        grown.set(this.#counts);
+        this.#counts = grown;
+      }
+    }
+    this.#n++;
+    this.#counts[slot] = (this.#counts[slot] as number) + 1;
   }
 
   /** Adds many values. */

@@ -168,10 +168,27 @@ export interface NumericWindowSummary {
 export class NumericWindow {
   readonly summary: NumericWindowSummary;
   readonly #profile: NumericProfile;
+  // value-range buckets → first candidate point, so a lookup binary-searches one small bucket
+  readonly #bucketStart: Int32Array;
+  readonly #bucketLo: number;
+  readonly #bucketScale: number;
 
   constructor(profile: NumericProfile) {
     this.#profile = profile;
     const k = profile.values.length;
+    const nb = Math.min(1 << 16, Math.max(1, k));
+    const lo = k ? (profile.values[0] as number) : 0;
+    const hi = k ? (profile.values[k - 1] as number) : 0;
+    const scale = hi > lo && Number.isFinite(hi - lo) ? nb / (hi - lo) : 0;
+    this.#bucketStart = new Int32Array(nb + 2);
+    // bucketStart[b] = first point index whose bucket ≥ b
+    let j = 0;
+    for (let b = 0; b <= nb + 1; b++) {
+      while (j < k && Math.min(nb, Math.floor(((profile.values[j] as number) - lo) * scale)) < b) j++;
+      this.#bucketStart[b] = j;
+    }
+    this.#bucketLo = lo;
+    this.#bucketScale = scale;
     this.summary = {
       kind: 'numeric',
       n: 0,
@@ -197,6 +214,18 @@ export class NumericWindow {
     const pts = p.values;
     let lo = 0;
     let hi = pts.length;
+    if (this.#bucketScale > 0) {
+      // the first point ≥ value lies in [start of value's bucket, start of the next bucket]
+      const t = (value - this.#bucketLo) * this.#bucketScale;
+      const nb = this.#bucketStart.length - 2;
+      if (t < 0) hi = 0;
+      else if (t >= nb) lo = this.#bucketStart[nb] as number;
+      else {
+        const b = Math.floor(t);
+        lo = this.#bucketStart[b] as number;
+        hi = this.#bucketStart[b + 1] as number;
+      }
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if ((pts[mid] as number) < value) lo = mid + 1;
