@@ -1,5 +1,11 @@
 /**
- * Registry (issue 5): models, versions, aliases with history, model cards, bundles and ONNX.
- * Not built yet: this folder only reserves the concept's place.
+ * Registry (issue 5): named models with numbered versions (allocated in the inserting transaction),
+ * aliases with an append-only history, and data-only artifacts. Cards, bundles and ONNX follow.
  */
-export {};
+export { TASKS, parseModelRef, formatModelRef, checkModelName, checkAlias } from './registry.js';
+export type { Task, ArtifactRef, VersionRecord, ModelVersion, Model, ModelDescription, AliasMove, ModelRef } from './registry.js';
+export type { RegistryStore, NewModelVersion } from './registry-store.js';
+export { SqlRegistryStore } from './sql-registry-store.js';
+export { RegistryService } from './registry-service.js';
+export type { RegisterVersionInput, VersionFile } from './registry-service.js';
+export { modelJson, versionJson, moveJson } from './registry-json.js';

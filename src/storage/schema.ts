@@ -87,4 +87,54 @@ export interface DatabaseSchema {
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
   dataset_version_parents: DatasetVersionParentsTable;
+  models: ModelsTable;
+  model_versions: ModelVersionsTable;
+  model_aliases: ModelAliasesTable;
+  alias_history: AliasHistoryTable;
+}
+
+export interface ModelsTable {
+  id: string;
+  name: string;
+  task: string;
+  description_json: string;
+  /** The highest version number allocated; bumped in the transaction that inserts a version. */
+  last_version: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ModelVersionsTable {
+  id: string;
+  model_id: string;
+  version: number;
+  task: string;
+  /** Natural key of the run that produced the version: one run makes at most one version. */
+  run_key: string | null;
+  record_json: string;
+  artifacts_json: string;
+  tags_json: string;
+  notes: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ModelAliasesTable {
+  model_id: string;
+  alias: string;
+  version: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface AliasHistoryTable {
+  seq: Generated<number>;
+  model_id: string;
+  alias: string;
+  from_version: number | null;
+  to_version: number | null;
+  at: string;
+  actor: string;
+  reason: string;
+  evidence_json: string;
 }

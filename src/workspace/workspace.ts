@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { AuthService, SqlAuthStore, type CreatedToken } from '../auth/index.js';
 import { DatasetService, SqlDatasetStore } from '../datasets/index.js';
+import { RegistryService, SqlRegistryStore } from '../registry/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
 import { migrate, openBackend, type SchemaVersion, type StorageBackend } from '../storage/index.js';
@@ -23,6 +24,7 @@ export interface Workspace {
   readonly auth: AuthService;
   /** Dataset import, versions, provenance, validation and profiles. */
   readonly datasets: DatasetService;
+  readonly registry: RegistryService;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       tempDir: join(root, DATA_DIR, 'tmp', 'datasets'),
       ...(options.clock ? { clock: options.clock } : {}),
     });
+    const registry = new RegistryService(new SqlRegistryStore(backend.db), artifacts, options.clock ? { clock: options.clock } : {});
     return {
       root,
       config,
@@ -69,6 +72,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       artifacts,
       auth,
       datasets,
+      registry,
       close: () => backend.close(),
     };
   } catch (err) {

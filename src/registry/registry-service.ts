@@ -1,0 +1,152 @@
+/** The registry's rules over a {@link RegistryStore} and the artifact store. */
+import type { ArtifactStore } from '../artifacts/index.js';
+import { MloopError } from '../errors/index.js';
+import {
+  TASKS,
+  checkAlias,
+  checkModelName,
+  formatModelRef,
+  parseModelRef,
+  type AliasMove,
+  type ArtifactRef,
+  type Model,
+  type ModelDescription,
+  type ModelVersion,
+  type Task,
+  type VersionRecord,
+} from './registry.js';
+import type { RegistryStore } from './registry-store.js';
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** A file to store with a new version: data only, never code. */
+export interface VersionFile {
+  name: string;
+  data: Uint8Array | string;
+  mediaType?: 'application/json' | 'application/octet-stream';
+}
+
+export interface RegisterVersionInput {
+  model: string;
+  task: Task;
+  runKey?: string;
+  record: VersionRecord;
+  files: VersionFile[];
+  tags?: Record<string, string>;
+  notes?: string;
+  description?: ModelDescription;
+}
+
+export class RegistryService {
+  private readonly clock: () => Date;
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly artifacts: ArtifactStore,
+    options: { clock?: () => Date } = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Stores the version's files (content-addressed) and records the version. Files are written
+   * first: a crash leaves at most unreferenced blobs, never a version without its files.
+   *
+   * @example
+   * const { version } = await registry.registerVersion('alice', { model: 'support', task: 'text-classification', record, files });
+   */
+  async registerVersion(actor: string, input: RegisterVersionInput): Promise<{ version: ModelVersion; created: boolean }> {
+    checkModelName(input.model);
+    if (!TASKS.includes(input.task)) throw MloopError.invalidArgument(`unknown task '${input.task}'; valid tasks: ${TASKS.join(', ')}`);
+    const names = new Set<string>();
+    const refs: ArtifactRef[] = [];
+    for (const f of input.files) {
+      if (!FILE_NAME.test(f.name)) throw MloopError.invalidArgument(`invalid artifact name '${f.name}'`);
+      if (names.has(f.name)) throw MloopError.invalidArgument(`artifact '${f.name}' is listed twice`);
+      names.add(f.name);
+      const blob = await this.artifacts.put(f.data);
+      refs.push({ name: f.name, sha256: blob.sha256, size: blob.size, mediaType: f.mediaType ?? (typeof f.data === 'string' ? 'application/json' : 'application/octet-stream') });
+    }
+    return this.store.createVersion({
+      model: input.model,
+      task: input.task,
+      ...(input.runKey === undefined ? {} : { runKey: input.runKey }),
+      record: input.record,
+      artifacts: refs,
+      ...(input.tags === undefined ? {} : { tags: input.tags }),
+      ...(input.notes === undefined ? {} : { notes: input.notes }),
+      ...(input.description === undefined ? {} : { description: input.description }),
+      createdAt: this.clock().toISOString(),
+      createdBy: actor,
+    });
+  }
+
+  async getModel(name: string): Promise<Model> {
+    const model = await this.store.getModel(checkModelName(name));
+    if (!model) throw MloopError.notFound('model', name, { hint: "'mloop models list' shows the models" });
+    return model;
+  }
+
+  listModels(): Promise<Model[]> {
+    return this.store.listModels();
+  }
+
+  async listVersions(name: string): Promise<ModelVersion[]> {
+    await this.getModel(name);
+    return this.store.listVersions(name);
+  }
+
+  /** Resolves `name` (latest), `name@N` or `name@alias` to a version. */
+  async resolve(ref: string): Promise<ModelVersion> {
+    const parsed = parseModelRef(ref);
+    const model = await this.getModel(parsed.name);
+    let version = parsed.version ?? model.latestVersion;
+    if (parsed.alias !== undefined) {
+      const v = model.aliases[parsed.alias];
+      if (v === undefined) {
+        const known = Object.keys(model.aliases);
+        throw MloopError.notFound('alias', ref, { hint: known.length ? `aliases of '${parsed.name}': ${known.join(', ')}` : `'${parsed.name}' has no aliases yet` });
+      }
+      version = v;
+    }
+    const found = await this.store.getVersion(parsed.name, version);
+    if (!found) throw MloopError.notFound('model version', formatModelRef(parsed.name, version), { hint: `'${parsed.name}' has versions 1 to ${model.latestVersion}` });
+    return found;
+  }
+
+  /** Moves `alias` to `version` with a reason, recording who, when, from what and the evidence. */
+  async setAlias(actor: string, name: string, alias: string, version: number, reason: string, evidence: Record<string, unknown> = {}): Promise<AliasMove> {
+    checkModelName(name);
+    checkAlias(alias);
+    if (!Number.isInteger(version) || version < 1) throw MloopError.invalidArgument(`version must be a whole number ≥ 1, got ${version}`);
+    if (reason.trim() === '') throw MloopError.invalidArgument('a reason is required for every alias move (--reason)');
+    return this.store.moveAlias({ model: name, alias, version, at: this.clock().toISOString(), actor, reason: reason.trim(), evidence });
+  }
+
+  /** Removes an alias, recorded in the history like any move. */
+  async removeAlias(actor: string, name: string, alias: string, reason: string): Promise<AliasMove> {
+    checkModelName(name);
+    checkAlias(alias);
+    if (reason.trim() === '') throw MloopError.invalidArgument('a reason is required for every alias move (--reason)');
+    return this.store.moveAlias({ model: name, alias, version: null, at: this.clock().toISOString(), actor, reason: reason.trim(), evidence: {} });
+  }
+
+  /** The append-only alias history, oldest first. */
+  async history(name: string, alias?: string): Promise<AliasMove[]> {
+    await this.getModel(name);
+    return this.store.aliasHistory(name, alias);
+  }
+
+  /** Edits the model's intended use, out-of-scope use and limitations. */
+  async describe(name: string, patch: ModelDescription): Promise<Model> {
+    const model = await this.getModel(name);
+    await this.store.updateDescription(name, { ...model.description, ...patch });
+    return this.getModel(name);
+  }
+
+  /** Reads one artifact of a version, verified against its hash. */
+  async readArtifact(version: ModelVersion, name: string): Promise<Buffer> {
+    const ref = version.artifacts.find((a) => a.name === name);
+    if (!ref) throw MloopError.notFound('artifact', `${version.ref}/${name}`);
+    return this.artifacts.get(ref.sha256);
+  }
+}
