@@ -311,7 +311,13 @@ function perfAll() {
   const out = { js: [], scipy: null };
   for (const rows of sizes) {
     ensureData(rows);
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--perf-child', String(rows)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    let r;
+    // the tree is shared: another build can wipe dist/ mid-run, so retry a missing-module failure
+    for (let attempt = 0; attempt < 5; attempt++) {
+      r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--perf-child', String(rows)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (r.status === 0 || !/ERR_MODULE_NOT_FOUND/.test(r.stderr)) break;
+      spawnSync('sleep', ['20']);
+    }
     if (r.status !== 0) throw new Error(r.stderr);
     out.js.push(JSON.parse(r.stdout));
   }
