@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPrincipal } from '../auth/index.js';
-import { MloopError } from '../errors/index.js';
+import type { MloopError } from '../errors/index.js';
 import { buildServer } from '../server/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
 import type { VersionRecord } from './index.js';

@@ -1,6 +1,6 @@
 /** The RegistryStore contract, written once and run against every backend. */
 import { describe, expect, it } from 'vitest';
-import { MloopError } from '../../errors/index.js';
+import type { MloopError } from '../../errors/index.js';
 import type { VersionRecord } from '../registry.js';
 import type { NewModelVersion, RegistryStore } from '../registry-store.js';
 
