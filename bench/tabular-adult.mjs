@@ -4,7 +4,7 @@
 // Env TABULAR_DIST overrides the compiled library folder (default ../dist/training/tabular).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, totalmem, tmpdir, platform, release } from 'node:os';
+import { cpus, totalmem, tmpdir, platform, release, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +17,7 @@ const DATA = process.env.ADULT_DIR ?? '/work/shared/datasets/adult';
 const PEER = '/work/shared/peers/adult_baselines.py';
 const NUM = ['age', 'fnlwgt', 'education_num', 'capital_gain', 'capital_loss', 'hours_per_week'];
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1] ?? 1) || 1;
+const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) || 3 : 3;
 
 /** Tiny CSV reader: no quoting in these files; '?' stays a category (as the peer script does). */
 function readCsv(path) {
@@ -80,29 +80,43 @@ function runPeer() {
 const train = readCsv(join(DATA, 'adult_train.csv'));
 const test = readCsv(join(DATA, 'adult_test.csv'));
 const results = [];
+const loadBefore = loadavg();
 for (let run = 1; run <= runs; run++) {
-  const gbdtOpts = { task: 'classification', features, seed: 0 };
-  let t0 = performance.now();
-  const gbdt = await trainGbdt({ columns: train.columns }, 'income', gbdtOpts);
-  const gbdtS = (performance.now() - t0) / 1000;
-  const g = { model: 'mloop GBDT', run, fitSeconds: gbdtS, rounds: gbdt.report.rounds, calibration: gbdt.report.calibration.method, ...evaluate(gbdt, test), rssMB: process.memoryUsage().rss / 2 ** 20 };
-  results.push(g);
-  console.log(JSON.stringify(g));
-  if (trainLinear && !args.includes('--no-linear')) {
-    t0 = performance.now();
+  for (const threads of [undefined, 1]) {
+    const gbdtOpts = { task: 'classification', features, seed: 0, ...(threads ? { threads } : {}) };
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const gbdt = await trainGbdt({ columns: train.columns }, 'income', gbdtOpts);
+    const gbdtS = (performance.now() - t0) / 1000;
+    const cu = process.cpuUsage(c0);
+    const g = {
+      model: `mloop GBDT (threads ${threads ?? 'auto=2'})`,
+      run,
+      fitSeconds: gbdtS,
+      cpuSeconds: (cu.user + cu.system) / 1e6,
+      rounds: gbdt.report.rounds,
+      calibration: gbdt.report.calibration.method,
+      ...evaluate(gbdt, test),
+    };
+    results.push(g);
+    console.log(JSON.stringify(g));
+  }
+  if (run === 1 && !args.includes('--no-linear')) {
+    const t0 = performance.now();
     const lin = await trainLinear({ columns: train.columns }, 'income', { task: 'classification', features, seed: 0 });
     const linS = (performance.now() - t0) / 1000;
-    const l = { model: 'mloop linear', run, fitSeconds: linS, calibration: lin.report.calibration.method, ...evaluate(lin, test), rssMB: process.memoryUsage().rss / 2 ** 20 };
+    const l = { model: 'mloop linear (logistic, l2 = 1)', run, fitSeconds: linS, calibration: lin.report.calibration.method, ...evaluate(lin, test) };
     results.push(l);
     console.log(JSON.stringify(l));
   }
   if (!args.includes('--no-peer') && existsSync('/usr/bin/python3')) {
     const x = runPeer();
-    const r = { model: `XGBoost ${x.xgboost_version}`, run, fitSeconds: x.fit_seconds, accuracy: x.test_accuracy, auc: x.test_auc, predictRowsPerS: x.predict_rows_per_s };
+    const r = { model: `XGBoost ${x.xgboost_version} (peer script)`, run, fitSeconds: x.fit_seconds, accuracy: x.test_accuracy, auc: x.test_auc, predictRowsPerS: x.predict_rows_per_s };
     results.push(r);
     console.log(JSON.stringify(r));
   }
 }
+const loadAfter = loadavg();
 const peakRssMB = (() => {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -116,7 +130,7 @@ console.log(`peak RSS of this node process: ${peakRssMB.toFixed(0)} MB`);
 if (!args.includes('--no-write')) {
   const f = (v, d = 4) => (typeof v === 'number' ? v.toFixed(d) : '—');
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`;
-  const rows = results.map((r) => `| ${r.model} | ${r.run} | ${f(r.accuracy)} | ${f(r.auc)} | ${f(r.fitSeconds, 2)} | ${r.rounds ?? '—'} | ${r.calibration ?? '—'} | ${f(r.ece)} | ${f(r.accuracyUncalibrated)} / ${f(r.aucUncalibrated)} / ${f(r.eceUncalibrated)} | ${Math.round(r.predictRowsPerS)} |`);
+  const rows = results.map((r) => `| ${r.model} | ${r.run} | ${f(r.accuracy)} | ${f(r.auc)} | ${f(r.fitSeconds, 2)} | ${f(r.cpuSeconds, 2)} | ${r.rounds ?? '—'} | ${r.calibration ?? '—'} | ${f(r.ece)} | ${f(r.accuracyUncalibrated)} / ${f(r.aucUncalibrated)} / ${f(r.eceUncalibrated)} | ${Math.round(r.predictRowsPerS)} |`);
   const text = `# Tabular learners on Adult (bench/tabular-adult.mjs)
 
 - date: ${new Date().toISOString()}
@@ -124,10 +138,12 @@ if (!args.includes('--no-write')) {
 - git commit: ${gitCommit()} (plus uncommitted changes if any)
 - data: adult_train.csv (32,561 rows) → adult_test.csv (16,281 rows), 14 features, threshold 0.5 on P(>50K)
 - peer: \`/usr/bin/python3 ${PEER} --model xgb\` run in the same process tree, right after ours
-- node peak RSS (whole bench process, both mloop models): ${peakRssMB.toFixed(0)} MB
+- node peak RSS (whole bench process, data + all mloop models): ${peakRssMB.toFixed(0)} MB
+- load average (1/5/15 min) before: ${loadBefore.map((v) => v.toFixed(1)).join(' / ')}, after: ${loadAfter.map((v) => v.toFixed(1)).join(' / ')} — the machine is shared; compare rows of the same run
+- mloop defaults: learningRate 0.1, maxLeaves 31, minSamplesLeaf 20, lambda 1, colsample 0.8, early stopping on a stratified 10 % split (patience 20), calibration auto
 
-| model | run | accuracy | ROC-AUC | fit s | rounds | calibration | ECE (15 bins) | uncalibrated acc / AUC / ECE | predict rows/s |
-|---|---|---|---|---|---|---|---|---|---|
+| model | run | accuracy | ROC-AUC | fit s (wall) | fit CPU s | rounds | calibration | ECE (15 bins) | uncalibrated acc / AUC / ECE | predict rows/s |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
   writeFileSync(join(here, 'tabular-RESULTS.md'), text);

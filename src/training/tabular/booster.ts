@@ -153,6 +153,8 @@ class TreeGrower {
   private readonly sortBuf: number[] = [];
   private readonly featureMask: Uint8Array;
   private nActive: number;
+  /** Reused node buffers; each finished tree is a trimmed copy. */
+  private readonly scratch: BinTree;
 
   constructor(
     private readonly layout: FeatureLayout,
@@ -165,6 +167,19 @@ class TreeGrower {
     this.featureMask = new Uint8Array(layout.nFeatures).fill(1);
     this.nActive = layout.nFeatures;
     for (let f = 0; f < layout.nFeatures; f++) shared.feats[f] = f;
+    const maxNodes = 2 * p.maxLeaves - 1;
+    this.scratch = {
+      nNodes: 1,
+      feature: new Int32Array(maxNodes),
+      threshold: new Int32Array(maxNodes),
+      missingLeft: new Uint8Array(maxNodes),
+      catBits: new Uint32Array(maxNodes * CAT_WORDS),
+      left: new Int32Array(maxNodes),
+      right: new Int32Array(maxNodes),
+      value: new Float64Array(maxNodes),
+      count: new Float64Array(maxNodes),
+      gain: new Float64Array(maxNodes),
+    };
   }
 
   /** Fills histogram `slot` for rows idx[begin..end) (rows begin..end when `all`), sharing features with the worker. */
@@ -389,19 +404,17 @@ class TreeGrower {
       active.forEach((f, i) => (sh.feats[i] = f));
       this.nActive = k;
     }
-    const maxNodes = 2 * p.maxLeaves - 1;
-    const t: BinTree = {
-      nNodes: 1,
-      feature: new Int32Array(maxNodes).fill(-1),
-      threshold: new Int32Array(maxNodes),
-      missingLeft: new Uint8Array(maxNodes),
-      catBits: new Uint32Array(maxNodes * CAT_WORDS),
-      left: new Int32Array(maxNodes).fill(-1),
-      right: new Int32Array(maxNodes).fill(-1),
-      value: new Float64Array(maxNodes),
-      count: new Float64Array(maxNodes),
-      gain: new Float64Array(maxNodes),
-    };
+    const t = this.scratch;
+    t.nNodes = 1;
+    t.feature.fill(-1);
+    t.threshold.fill(0);
+    t.missingLeft.fill(0);
+    t.catBits.fill(0);
+    t.left.fill(-1);
+    t.right.fill(-1);
+    t.value.fill(0);
+    t.count.fill(0);
+    t.gain.fill(0);
     let G = 0;
     let H = 0;
     for (let i = 0; i < n; i++) {

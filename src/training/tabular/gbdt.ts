@@ -46,7 +46,7 @@ export interface GbdtOptions {
   minSplitGain?: number;
   /** Fraction of rows sampled per round, 1 = all (default 1). */
   subsample?: number;
-  /** Fraction of features sampled per tree, 1 = all (default 1). */
+  /** Fraction of features sampled per tree (at least one), 1 = all (default 0.8). */
   colsample?: number;
   /** Held-out fraction for early stopping and calibration, stratified for classification; 0 = none (default 0.1). */
   validationFraction?: number;
@@ -153,7 +153,7 @@ const DEFAULTS = {
   lambda: 1,
   minSplitGain: 0,
   subsample: 1,
-  colsample: 1,
+  colsample: 0.8,
   validationFraction: 0.1,
   earlyStoppingRounds: 20,
   catSmooth: 10,
