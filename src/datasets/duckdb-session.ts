@@ -86,3 +86,10 @@ export function engineMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0]!.replace(/^[A-Za-z ]+Error:\s*/, '').trim();
 }
+
+/**
+ * Options of every Parquet file mloop writes: zstd, and row groups small enough that the writer's
+ * buffers stay well inside the memory limit (the default 122,880-row groups of wide text tables
+ * take hundreds of MB).
+ */
+export const PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000';

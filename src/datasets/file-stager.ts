@@ -6,7 +6,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { MloopError } from '../errors/index.js';
 import type { DataFormat } from './dataset.js';
-import { engineMessage, ident, sqlString, type DuckSession } from './duckdb-session.js';
+import { engineMessage, ident, PARQUET_OPTIONS, sqlString, type DuckSession } from './duckdb-session.js';
 
 /** How to read the input. */
 export interface ReadOptions {
@@ -167,6 +167,12 @@ export function readError(file: string, err: unknown, format: DataFormat): Mloop
   if (/unterminated quote/i.test(text)) {
     return MloopError.invalidArgument(`${where}: a quoted value is never closed`, { details, hint: 'fix the quoting, or pass --skip-bad-rows' });
   }
+  if (/could not allocate|Out of Memory/i.test(text)) {
+    return MloopError.resourceExhausted(`reading ${where} needs more memory than the engine's limit`, { details, cause: err, hint: 'a single row may be too long; check the file, or raise the memory limit' });
+  }
+  if (/maximum line size/i.test(text)) {
+    return MloopError.invalidArgument(`${where}: a line is longer than the 2 MB limit`, { details, hint: 'check the quoting: an unclosed quote makes the rest of the file one value' });
+  }
   if (/magic bytes|Parquet|parquet/.test(text) && format === 'parquet') {
     return MloopError.invalidArgument(`'${name}' is not a valid Parquet file (truncated or corrupt)`, { details });
   }
@@ -222,7 +228,7 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
     .map((c) => (c.column_type === 'VARCHAR' && nulls !== '' ? `CASE WHEN ${ident(c.column_name)} IN ${nulls} THEN NULL ELSE ${ident(c.column_name)} END AS ${ident(c.column_name)}` : ident(c.column_name)))
     .join(', ');
   try {
-    await db.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
+    await db.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
   } catch (err) {
     throw readError(file, err, format);
   }
@@ -238,13 +244,45 @@ async function stageDelimited(db: DuckSession, file: string, outPath: string, fo
   const delimiter = format === 'tsv' ? '\t' : ',';
   const names = await csvHeader(file, delimiter, encoding);
   options.onColumns?.(names);
-  const columns = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
-  const base =
-    `read_csv(${sqlString(file)}, auto_detect=false, header=true, delim=${sqlString(delimiter)}, quote='"', escape='"', ` +
-    `columns=${columns}, nullstr=[${['', ...na].map(sqlString).join(', ')}], encoding=${sqlString(encoding)}, max_line_size=10000000`;
-  const reader = (pass: string) => (options.skipBadRows ? `${base}, ignore_errors=true, store_rejects=true, rejects_table='rejects_${pass}', rejects_scan='scans_${pass}')` : `${base})`);
+  const dialect = `delim=${sqlString(delimiter)}, quote='"', escape='"', header=true, nullstr=[${['', ...na].map(sqlString).join(', ')}], encoding=${sqlString(encoding)}`;
+  const strict = (types: string[], pass: string) =>
+    `read_csv(${sqlString(file)}, auto_detect=false, ${dialect}, columns={${names.map((n, i) => `${sqlString(n)}: ${sqlString(types[i]!)}`).join(', ')}}` +
+    (options.skipBadRows ? `, ignore_errors=true, store_rejects=true, rejects_table='rejects_${pass}', rejects_scan='scans_${pass}')` : ')');
+  const finish = async (types: string[], pass: string, rowCount?: number): Promise<StagedFile> => {
+    let skippedRows = 0;
+    let badRows: BadRow[] = [];
+    if (options.skipBadRows) {
+      const [skipped] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM rejects_${pass}`);
+      skippedRows = Number(skipped?.n ?? 0);
+      const rows = await db.all<{ line: string; column_name: string | null; error_message: string }>(`SELECT line, column_name, error_message FROM rejects_${pass} ORDER BY line LIMIT 20`);
+      badRows = rows.map((r) => ({ line: Number(r.line), column: r.column_name, message: r.error_message }));
+    }
+    const [count] = rowCount === undefined ? await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(outPath)})`) : [{ n: String(rowCount) }];
+    const rows = Number(count?.n ?? 0);
+    if (rows === 0) {
+      throw MloopError.invalidArgument(
+        skippedRows > 0 ? `'${basename(file)}' has no valid data rows (${skippedRows} malformed rows skipped)` : `'${basename(file)}' has a header but no data rows`,
+        { details: { file, columns: names, skippedRows } },
+      );
+    }
+    return { rowCount: rows, columns: names.map((name, i) => ({ name, physicalType: types[i]! })), skippedRows, badRows };
+  };
 
-  // Pass 1: count rows and test each column's values against the candidate types.
+  // Fast path: DuckDB's sniffer proposes types from a sample; one strict pass converts and writes.
+  // A value the sample did not foresee fails the strict pass, and the safe path below takes over.
+  const sniffed = await sniffTypes(db, file, dialect, names);
+  if (sniffed !== undefined) {
+    try {
+      await db.run(`COPY (SELECT * FROM ${strict(sniffed, 'fast')}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
+      const castRejects = options.skipBadRows ? await db.all<{ n: string }>(`SELECT count(*) AS n FROM rejects_fast WHERE error_type = 'CAST'`) : [{ n: '0' }];
+      if (Number(castRejects[0]?.n ?? 0) === 0) return await finish(sniffed, 'fast');
+    } catch (err) {
+      if (!/Conversion Error|Could not convert/i.test(err instanceof Error ? err.message : '')) throw readError(file, err, format);
+    }
+  }
+
+  // Safe path. Pass 1: read every column as text, and test its values against the candidate types.
+  const text = names.map(() => 'VARCHAR');
   const probes = names.map((n, i) => {
     const c = ident(n);
     return [
@@ -252,32 +290,15 @@ async function stageDelimited(db: DuckSession, file: string, outPath: string, fo
       `count(TRY_CAST(${c} AS BIGINT)) AS ni${i}`,
       `count(TRY_CAST(${c} AS DOUBLE)) AS nd${i}`,
       `count_if(lower(${c}) IN ('true', 'false')) AS nb${i}`,
-      `count_if(regexp_full_match(${c}, '\\d{4}-\\d\\d-\\d\\d([ T]\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?)?Z?') AND TRY_CAST(${c} AS TIMESTAMP) IS NOT NULL) AS nt${i}`,
-      `count_if(regexp_matches(${c}, '^[-+]?0\\d')) AS nz${i}`,
+      `count_if(length(${c}) >= 10 AND TRY_CAST(${c} AS TIMESTAMP) IS NOT NULL) AS nt${i}`,
+      `count_if(length(${c}) > 1 AND (starts_with(${c}, '0') OR starts_with(${c}, '-0') OR starts_with(${c}, '+0')) AND TRY_CAST(${c} AS DOUBLE) IS NOT NULL AND NOT contains(${c}, '.')) AS nz${i}`,
     ].join(', ');
   });
   let stats: Record<string, string | null>;
   try {
-    [stats = {}] = await db.all<Record<string, string | null>>(`SELECT count(*) AS rows, ${probes.join(', ')} FROM ${reader('probe')}`);
+    [stats = {}] = await db.all<Record<string, string | null>>(`SELECT count(*) AS rows, ${probes.join(', ')} FROM ${strict(text, 'probe')}`);
   } catch (err) {
     throw readError(file, err, format);
-  }
-  const rowCount = Number(stats['rows'] ?? 0);
-  let skippedRows = 0;
-  let badRows: BadRow[] = [];
-  if (options.skipBadRows) {
-    const [skipped] = await db.all<{ n: string }>('SELECT count(*) AS n FROM rejects_probe');
-    skippedRows = Number(skipped?.n ?? 0);
-    const rows = await db.all<{ line: string; column_name: string | null; error_message: string }>(
-      'SELECT line, column_name, error_message FROM rejects_probe ORDER BY line LIMIT 20',
-    );
-    badRows = rows.map((r) => ({ line: Number(r.line), column: r.column_name, message: r.error_message }));
-  }
-  if (rowCount === 0) {
-    throw MloopError.invalidArgument(
-      skippedRows > 0 ? `'${basename(file)}' has no valid data rows (${skippedRows} malformed rows skipped)` : `'${basename(file)}' has a header but no data rows`,
-      { details: { file, columns: names, skippedRows } },
-    );
   }
   const types = names.map((_, i) => {
     const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
@@ -287,10 +308,24 @@ async function stageDelimited(db: DuckSession, file: string, outPath: string, fo
   const select = names
     .map((n, i) => (types[i] === 'VARCHAR' ? ident(n) : types[i] === 'BOOLEAN' ? `(lower(${ident(n)}) = 'true') AS ${ident(n)}` : `CAST(${ident(n)} AS ${types[i]}) AS ${ident(n)}`))
     .join(', ');
-  try {
-    await db.run(`COPY (SELECT ${select} FROM ${reader('copy')}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
-  } catch (err) {
-    throw readError(file, err, format);
+  if (Number(stats['rows'] ?? 0) > 0) {
+    try {
+      await db.run(`COPY (SELECT ${select} FROM ${strict(text, 'copy')}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
+    } catch (err) {
+      throw readError(file, err, format);
+    }
   }
-  return { rowCount, columns: names.map((name, i) => ({ name, physicalType: types[i]! })), skippedRows, badRows };
+  return finish(types, 'probe', Number(stats['rows'] ?? 0));
+}
+
+/** Types DuckDB's sniffer proposes from a sample, or undefined when it cannot tell. */
+async function sniffTypes(db: DuckSession, file: string, dialect: string, names: string[]): Promise<string[] | undefined> {
+  try {
+    const described = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_csv(${sqlString(file)}, ${dialect}, sample_size=102400)`);
+    if (described.length !== names.length || described.some((d, i) => d.column_name !== names[i])) return undefined;
+    const types = described.map((d) => d.column_type);
+    return types.every((t) => /^(VARCHAR|BIGINT|DOUBLE|BOOLEAN|DATE|TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIME)$/.test(t)) ? types : undefined;
+  } catch {
+    return undefined;
+  }
 }

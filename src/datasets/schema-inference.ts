@@ -67,7 +67,9 @@ export async function columnFacts(db: DuckSession, relation: string, columns: Ar
   const parts = columns.map((c, i) => {
     const q = ident(c.name);
     const len = c.physicalType === 'VARCHAR' ? `coalesce(avg(length(${q})), 0)` : '0';
-    return `count(${q}) AS nn${i}, approx_count_distinct(${q}) AS nd${i}, ${len} AS ml${i}`;
+    // Distinct counts only decide between id, categorical and text; other types skip the work.
+    const distinct = c.physicalType === 'VARCHAR' || INTEGER.test(c.physicalType) ? `approx_count_distinct(${q})` : '0';
+    return `count(${q}) AS nn${i}, ${distinct} AS nd${i}, ${len} AS ml${i}`;
   });
   const [row = {}] = await db.all<Record<string, string | number | null>>(`SELECT ${parts.join(', ') || '1 AS none'} FROM ${relation}`);
   return columns.map((c, i) => {

@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { MloopError } from '../errors/index.js';
 import { assertDatasetName, type ColumnSchema, type DatasetVersion } from './dataset.js';
-import { engineMessage, ident, sqlString, type DuckSession } from './duckdb-session.js';
+import { engineMessage, ident, PARQUET_OPTIONS, sqlString, type DuckSession } from './duckdb-session.js';
 import { PII_PREFILTER, redactText, type PiiType } from './pii.js';
 
 /** How rows are assigned to parts. */
@@ -71,7 +71,7 @@ export function splitQuery(relation: string, plan: SplitPlan, index: number): st
 /** Writes part `index` of the split and returns its row count. */
 export async function writeSplitPart(db: DuckSession, parquet: string, plan: SplitPlan, index: number, out: string): Promise<number> {
   const relation = `read_parquet(${sqlString(parquet)}, file_row_number=true)`;
-  await db.run(`COPY (${splitQuery(relation, plan, index)}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  await db.run(`COPY (${splitQuery(relation, plan, index)}) TO ${sqlString(out)} (${PARQUET_OPTIONS})`);
   const [row] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(out)})`);
   return Number(row?.n ?? 0);
 }
@@ -87,7 +87,7 @@ export function queryRefs(query: string): string[] {
 export async function writeDerived(db: DuckSession, query: string, paths: Map<string, string>, out: string): Promise<{ rowCount: number; columns: Array<{ name: string; physicalType: string }> }> {
   const sql = query.trim().replace(/;\s*$/, '').replace(PLACEHOLDER, (_, ref: string) => `read_parquet(${sqlString(paths.get(ref)!)})`);
   try {
-    await db.run(`COPY (${sql}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    await db.run(`COPY (${sql}) TO ${sqlString(out)} (${PARQUET_OPTIONS})`);
   } catch (err) {
     throw MloopError.invalidArgument(`the derive query failed: ${engineMessage(err).slice(0, 300)}`, { cause: err, details: { query } });
   }
@@ -145,16 +145,16 @@ export async function writeRedacted(db: DuckSession, parquet: string, columns: C
   file.end();
   await once(file, 'close');
   if (changed === 0) {
-    await db.run(`COPY (SELECT * EXCLUDE (file_row_number) FROM ${relation} ORDER BY file_row_number) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    await db.run(`COPY (SELECT * EXCLUDE (file_row_number) FROM ${relation} ORDER BY file_row_number) TO ${sqlString(out)} (${PARQUET_OPTIONS})`);
     return counts;
   }
   const types = `{'r': 'BIGINT', ${columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}}`;
   const replace = columns.map((c, i) => `coalesce(x.c${i}, t.${ident(c.name)}) AS ${ident(c.name)}`).join(', ');
   await db.run(
-    `COPY (SELECT t.* EXCLUDE (file_row_number) REPLACE (${replace}) FROM ${relation} t LEFT JOIN read_json(${sqlString(changesFile)}, format='newline_delimited', columns=${types}) x ON x.r = t.file_row_number ORDER BY t.file_row_number) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`,
+    `COPY (SELECT t.* EXCLUDE (file_row_number) REPLACE (${replace}) FROM ${relation} t LEFT JOIN read_json(${sqlString(changesFile)}, format='newline_delimited', columns=${types}) x ON x.r = t.file_row_number ORDER BY t.file_row_number) TO ${sqlString(out)} (${PARQUET_OPTIONS})`,
   );
   return counts;
 }
 
 /** Export formats, by file extension. */
-export const EXPORT_FORMATS: Readonly<Record<string, string>> = Object.freeze({ '.csv': "FORMAT csv, HEADER true", '.tsv': "FORMAT csv, HEADER true, DELIMITER '\t'", '.jsonl': 'FORMAT json', '.ndjson': 'FORMAT json', '.parquet': 'FORMAT parquet, COMPRESSION zstd' });
+export const EXPORT_FORMATS: Readonly<Record<string, string>> = Object.freeze({ '.csv': "FORMAT csv, HEADER true", '.tsv': "FORMAT csv, HEADER true, DELIMITER '\t'", '.jsonl': 'FORMAT json', '.ndjson': 'FORMAT json', '.parquet': PARQUET_OPTIONS });
