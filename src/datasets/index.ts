@@ -15,3 +15,5 @@ export { findPii, redactText, luhnValid, ibanValid, PII_KINDS, PII_PLACEHOLDERS 
 export type { PiiMatch, PiiType } from './pii.js';
 export { SPLIT_METHODS } from './transforms.js';
 export type { SplitMethod } from './transforms.js';
+export { readColumns } from './read-columns.js';
+export type { ColumnData, ColumnsRead } from './read-columns.js';
