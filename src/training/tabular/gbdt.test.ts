@@ -322,3 +322,14 @@ describe('trainGbdt: bad input', () => {
     expect(() => m.predictProba([{ x: 1 }])).toThrow(/regression/);
   });
 });
+
+describe('trainGbdt: refit on all rows', () => {
+  it('retrains on every row for the scaled number of rounds', async () => {
+    const data = xor(1000, 9);
+    const m = await trainGbdt(data, 'y', { task: 'classification', refitOnAllRows: true, maxRounds: 60 });
+    expect(m.report.refitOnAllRows).toBe(true);
+    expect(m.report.rounds).toBe(Math.round((m.report.bestIteration + 1) / 0.9));
+    expect(m.toJSON().trees).toHaveLength(m.report.rounds);
+    expect(accuracyOf(m.predict(xor(500, 10)), xor(500, 10).y)).toBeGreaterThan(0.9);
+  });
+});
