@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// CLINC150 benchmark of the text learner against scikit-learn's TF-IDF + LinearSVC, in one run.
+//
+//   npm run build && node bench/text-clinc150.mjs [--repeat 2] [--no-peer] [--write]
+//
+// Trains on the 15,000 in-scope rows, calibrates on val (3,000), reports test accuracy and
+// macro-F1 (4,500 in-scope rows), OOS rejection with a confidence threshold chosen on
+// val + oos_val (the peer's two criteria), predict throughput at batch 1 and 1000, and runs
+// /work/shared/peers/sk_text.py --model svc in the same process tree for a same-machine time.
+// --write rewrites bench/text-RESULTS.md. Data is read from /work/shared; nothing is copied.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, totalmem, cpus, availableParallelism } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+};
+const DATA = value('--data', '/work/shared/datasets/clinc150/data_full.json');
+const PEER = value('--peer', '/work/shared/peers/sk_text.py');
+const DIST = process.env.TEXT_BENCH_DIST ?? join(here, '..', 'dist');
+const repeat = Number(value('--repeat', '1'));
+const workers = args.includes('--workers') ? Number(value('--workers', '2')) : undefined;
+const log = (...m) => process.stderr.write(m.join(' ') + '\n');
+
+const { trainTextClassifier } = await import(join(DIST, 'training', 'text', 'index.js'));
+const j = JSON.parse(readFileSync(DATA, 'utf8'));
+const split = (k) => ({ texts: j[k].map((r) => r[0]), labels: j[k].map((r) => r[1]) });
+const train = split('train');
+const val = split('val');
+const oosVal = split('oos_val');
+const test = split('test');
+const oosTest = split('oos_test');
+
+function macroF1(truth, pred) {
+  const labels = [...new Set(truth)].sort();
+  let sum = 0;
+  for (const c of labels) {
+    let tp = 0, fp = 0, fn = 0; // prettier-ignore
+    for (let i = 0; i < truth.length; i++) {
+      if (pred[i] === c && truth[i] === c) tp++;
+      else if (pred[i] === c) fp++;
+      else if (truth[i] === c) fn++;
+    }
+    sum += 2 * tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  }
+  return sum / labels.length;
+}
+
+// Same rules as text_data.pick_thresholds / oos_report in the peer scripts.
+function pickThresholds(valConf, valCorrect, oosConf) {
+  const cands = [-Infinity, ...[...new Set([...valConf, ...oosConf])].sort((a, b) => a - b)];
+  const best = {};
+  const nIn = valConf.length;
+  const nOos = oosConf.length;
+  for (const t of cands) {
+    let inOk = 0;
+    for (let i = 0; i < nIn; i++) if (valCorrect[i] && valConf[i] >= t) inOk++;
+    let oosOk = 0;
+    for (const c of oosConf) if (c < t) oosOk++;
+    const scores = { max_val_accuracy: (inOk + oosOk) / (nIn + nOos), max_val_balanced: 0.5 * (inOk / nIn + oosOk / nOos) };
+    for (const [k, v] of Object.entries(scores))
+      if (!(k in best) || v > best[k].val_score) best[k] = { threshold: t, val_score: v };
+  }
+  return best;
+}
+
+function oosReport(conf, pred, truth, oosConf, t) {
+  let okAccepted = 0, rejIn = 0, rejOos = 0; // prettier-ignore
+  for (let i = 0; i < conf.length; i++) {
+    if (conf[i] >= t) okAccepted += pred[i] === truth[i] ? 1 : 0;
+    else rejIn++;
+  }
+  for (const c of oosConf) if (c < t) rejOos++;
+  return {
+    threshold: t,
+    in_scope_accuracy: okAccepted / conf.length,
+    oos_recall: rejOos / oosConf.length,
+    oos_precision: rejOos + rejIn ? rejOos / (rejOos + rejIn) : 0,
+    overall_accuracy_151way: (okAccepted + rejOos) / (conf.length + oosConf.length),
+    in_scope_rejected: rejIn,
+  };
+}
+
+async function runOurs() {
+  const t0 = performance.now();
+  let lastStage = '';
+  const { model, report } = await trainTextClassifier(
+    train.texts,
+    train.labels,
+    { validation: val, ...(workers === undefined ? {} : { softmax: { workers } }) },
+    {
+      onProgress: (p) => {
+        if (p.stage !== lastStage) log(`  [ours] ${p.stage}…`);
+        lastStage = p.stage;
+      },
+    },
+  );
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const predictTexts = [...test.texts, ...oosTest.texts];
+  let t = performance.now();
+  const preds = [];
+  for (let i = 0; i < predictTexts.length; i += 1000) preds.push(...model.predict(predictTexts.slice(i, i + 1000)));
+  const batch1000 = predictTexts.length / ((performance.now() - t) / 1000);
+  const single = predictTexts.slice(0, 2000);
+  t = performance.now();
+  for (const text of single) model.predict([text]);
+  const batch1 = single.length / ((performance.now() - t) / 1000);
+  const nIn = test.texts.length;
+  const pred = preds.slice(0, nIn).map((p) => p.label);
+  const conf = preds.map((p) => p.confidence);
+  const accuracy = pred.filter((p, i) => p === test.labels[i]).length / nIn;
+  const vp = model.predict([...val.texts, ...oosVal.texts]);
+  const nv = val.texts.length;
+  const th = pickThresholds(
+    vp.slice(0, nv).map((p) => p.confidence),
+    vp.slice(0, nv).map((p, i) => p.label === val.labels[i]),
+    vp.slice(nv).map((p) => p.confidence),
+  );
+  const thresholds = {};
+  for (const [k, v] of Object.entries(th))
+    thresholds[k] = { ...oosReport(conf.slice(0, nIn), pred, test.labels, conf.slice(nIn), v.threshold), val_score: v.val_score };
+  // Calibration on the in-scope test rows, before and after temperature scaling.
+  const z = model.logits(test.texts);
+  const { calibrationReport } = await import(join(DIST, 'training', 'text', 'index.js'));
+  const yTest = Int32Array.from(test.labels, (l) => model.labels.indexOf(l));
+  const k = model.labels.length;
+  const testBefore = calibrationReport(z, yTest, k, 1);
+  const testAfter = calibrationReport(z, yTest, k, model.temperature);
+  return {
+    fit_seconds: trainSeconds,
+    stage_seconds: report.seconds,
+    epochs: report.epochs,
+    converged: report.converged,
+    workers: report.workers,
+    n_features: report.numFeatures,
+    test_accuracy: accuracy,
+    test_macro_f1: macroF1(test.labels, pred),
+    predict_rows_per_s_batch1000: batch1000,
+    predict_rows_per_s_batch1: batch1,
+    temperature: model.temperature,
+    val_ece_before: report.calibration.before.ece,
+    val_ece_after: report.calibration.after.ece,
+    test_nll_before: testBefore.nll,
+    test_nll_after: testAfter.nll,
+    test_ece_before: testBefore.ece,
+    test_ece_after: testAfter.ece,
+    warnings: report.warnings,
+    thresholds,
+  };
+}
+
+function runPeer() {
+  const dir = mkdtempSync(join(tmpdir(), 'text-bench-'));
+  try {
+    const out = join(dir, 'svc.json');
+    const t0 = performance.now();
+    const r = spawnSync('/usr/bin/python3', [PEER, '--dataset', 'clinc150', '--model', 'svc', '--out', out], {
+      cwd: dirname(PEER),
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`peer failed: ${r.stderr}`);
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    res.process_seconds = (performance.now() - t0) / 1000;
+    return res;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const f4 = (x) => x.toFixed(4);
+const runs = [];
+for (let r = 1; r <= repeat; r++) {
+  log(`run ${r}: ours`);
+  const ours = await runOurs();
+  log(`  ${f4(ours.test_accuracy)} in ${ours.fit_seconds.toFixed(2)} s`);
+  let peer = null;
+  if (!flag('--no-peer')) {
+    log(`run ${r}: scikit-learn LinearSVC`);
+    peer = runPeer();
+    log(`  ${f4(peer.test_accuracy)} in ${peer.fit_seconds.toFixed(2)} s`);
+  }
+  runs.push({ run: r, ours, peer });
+}
+
+const sh = (cmd, a) => {
+  try {
+    return execFileSync(cmd, a, { encoding: 'utf8', cwd: join(here, '..') }).trim();
+  } catch {
+    return 'unknown';
+  }
+};
+const machine = `${availableParallelism()} cores (nproc ${sh('nproc', [])}, ${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${sh('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ')}`;
+const commit =
+  sh('git', ['rev-parse', '--short', 'HEAD']) +
+  (sh('git', ['status', '--porcelain', '--', 'src/training/text']) === '' ? '' : ' (+ uncommitted src/training/text)');
+const lines = [];
+lines.push(
+  '| run | model | accuracy | macro-F1 | train wall s | ratio to peer | predict rows/s (batch 1000 / batch 1) | features |',
+);
+lines.push('|---|---|---|---|---|---|---|---|');
+for (const { run, ours, peer } of runs) {
+  const ratio = peer ? (ours.fit_seconds / peer.fit_seconds).toFixed(2) : '–';
+  lines.push(
+    `| ${run} | mloop TF-IDF + softmax (${ours.workers} workers, ${ours.epochs} epochs) | ${f4(ours.test_accuracy)} | ${f4(ours.test_macro_f1)} | ${ours.fit_seconds.toFixed(2)} (vectorize ${ours.stage_seconds.vectorize.toFixed(2)}, train ${ours.stage_seconds.train.toFixed(2)}, calibrate ${ours.stage_seconds.calibrate.toFixed(2)}) | ${ratio} | ${Math.round(ours.predict_rows_per_s_batch1000)} / ${Math.round(ours.predict_rows_per_s_batch1)} | ${ours.n_features} |`,
+  );
+  if (peer)
+    lines.push(
+      `| ${run} | sklearn TF-IDF + LinearSVC (peer) | ${f4(peer.test_accuracy)} | ${f4(peer.test_macro_f1)} | ${peer.fit_seconds.toFixed(2)} | 1.00 | ${Math.round(peer.predict_rows_per_s)} (one batch of ${peer.predict_rows}) | ${peer.n_features} |`,
+    );
+}
+lines.push('');
+lines.push(
+  '| run | model | threshold criterion | threshold | in-scope acc | OOS recall | OOS precision | 151-way acc | in-scope rejected |',
+);
+lines.push('|---|---|---|---|---|---|---|---|---|');
+for (const { run, ours, peer } of runs) {
+  for (const [name, res] of [
+    ['mloop (calibrated max prob)', ours],
+    ['sklearn LinearSVC (max decision)', peer],
+  ]) {
+    if (!res) continue;
+    for (const [k, v] of Object.entries(res.thresholds)) {
+      lines.push(
+        `| ${run} | ${name} | ${k} | ${f4(v.threshold)} | ${f4(v.in_scope_accuracy)} | ${f4(v.oos_recall)} | ${f4(v.oos_precision)} | ${f4(v.overall_accuracy_151way)} | ${v.in_scope_rejected} |`,
+      );
+    }
+  }
+}
+lines.push('');
+lines.push('| run | temperature | val ECE before → after | test ECE before → after | test NLL before → after |');
+lines.push('|---|---|---|---|---|');
+for (const { run, ours } of runs) {
+  lines.push(
+    `| ${run} | ${ours.temperature.toFixed(3)} | ${f4(ours.val_ece_before)} → ${f4(ours.val_ece_after)} | ${f4(ours.test_ece_before)} → ${f4(ours.test_ece_after)} | ${f4(ours.test_nll_before)} → ${f4(ours.test_nll_after)} |`,
+  );
+}
+const table = lines.join('\n');
+process.stdout.write(`${table}\n`);
+process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine, commit, runs })}\n`);
+
+if (flag('--write')) {
+  const md = `# Text classifier benchmark: CLINC150 (in-scope train 15,000 rows, 150 intents)
+
+Date: ${new Date().toISOString()}  
+Machine: ${machine}  
+Commit: ${commit}  
+Command: \`npm run build && node bench/text-clinc150.mjs --repeat ${repeat} --write\`
+
+Ours: \`trainTextClassifier\` with default options (word 1–2-grams min_df 2 + char_wb 2–5-grams
+min_df 2, sublinear tf, per-block L2; softmax regression C=10, minibatch SGD with averaging;
+temperature scaled on val). "train wall s" is the whole call: vectorising, training and
+calibration. The peer is \`/usr/bin/python3 ${PEER} --dataset clinc150 --model svc\`, run in the
+same process tree right after ours; its time is \`pipeline.fit\` (vectorising + LinearSVC).
+OOS thresholds are chosen on val + oos_val by the peer's rules (\`text_data.pick_thresholds\`)
+and applied to test + oos_test.
+
+${table}
+`;
+  writeFileSync(join(here, 'text-RESULTS.md'), md);
+  log('wrote bench/text-RESULTS.md');
+}

@@ -1,0 +1,208 @@
+/**
+ * The inner loop of softmax regression: minibatch SGD over sparse rows for one shard of classes.
+ *
+ * `runSoftmaxShard` must stay self-contained (no imports, no module-level names, no helpers
+ * outside its body): worker threads run its source text (`Function.prototype.toString`), which
+ * works the same from the TypeScript sources under vitest and from the compiled `dist/`.
+ */
+
+/** One shard's job: the whole data set, and the classes `[classStart, classEnd)` this shard owns. */
+export interface ShardJob {
+  indptr: Int32Array;
+  indices: Int32Array;
+  data: Float32Array;
+  /** Class index of each row. */
+  y: Int32Array;
+  rows: number;
+  cols: number;
+  numClasses: number;
+  classStart: number;
+  classEnd: number;
+  /** L2 strength λ of the objective mean(loss) + λ/2 ‖W‖². */
+  lambda: number;
+  learningRate: number;
+  /** Step of epoch e is learningRate / (1 + lrDecay · e). */
+  lrDecay: number;
+  batchSize: number;
+  maxEpochs: number;
+  tol: number;
+  patience: number;
+  /** Epoch-end iterates after this many epochs are averaged into the result (Polyak–Ruppert). */
+  averageFrom: number;
+  seed: number;
+  /** Class gradients |p − y| below this are skipped in the update (they are ~0 for confident rows). */
+  gradThreshold: number;
+  /** Shared logits, two alternating buffers of batchSize × numClasses. */
+  z: Float64Array;
+  /** Shared barrier state `[count, sense]`, or null when this is the only shard. */
+  barrier: Int32Array | null;
+  numShards: number;
+  /** Output: weights of the owned classes, feature-major `cols × (classEnd − classStart)`; zero on entry. */
+  weights: Float32Array;
+  /** Output: biases of the owned classes. */
+  bias: Float64Array;
+}
+
+/** What a shard reports back. */
+export interface ShardResult {
+  epochs: number;
+  losses: number[];
+  converged: boolean;
+}
+
+/**
+ * Trains the owned classes. Every shard sees the same rows in the same order and the same full
+ * logits, so all shards compute the same losses and stop after the same epoch; the result does
+ * not depend on the number of shards. `onEpoch` returns false to stop (in-thread cancellation).
+ */
+export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: number) => boolean): ShardResult {
+  const { indptr, indices, data, y, rows, numClasses: K, classStart: c0, classEnd: c1, z, barrier } = job;
+  const kw = c1 - c0;
+  const W = job.weights;
+  const bias = job.bias;
+  const B = job.batchSize;
+  const avgW = new Float32Array(job.averageFrom < job.maxEpochs ? W.length : 0);
+  const avgB = new Float64Array(kw);
+  let nAvg = 0;
+  let scale = 1;
+  let sense = 0;
+  const act = new Int32Array(kw);
+  const actG = new Float64Array(kw);
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+
+  // mulberry32: small, fast, and identical in every shard for the same seed.
+  let state = job.seed >>> 0;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
+  const wait = (): void => {
+    if (barrier === null) return;
+    sense ^= 1;
+    if (Atomics.add(barrier, 0, 1) === job.numShards - 1) {
+      Atomics.store(barrier, 0, 0);
+      Atomics.store(barrier, 1, sense);
+      Atomics.notify(barrier, 1);
+      return;
+    }
+    for (let spin = 0; spin < 4000; spin++) if (Atomics.load(barrier, 1) === sense) return;
+    while (Atomics.load(barrier, 1) !== sense) Atomics.wait(barrier, 1, sense ^ 1);
+  };
+
+  // Partial logits of the owned classes for row i into z[zo + c0 ..]; blocks of 8 classes keep the sums in registers.
+  const forward = (i: number, zo: number): void => {
+    const p0 = indptr[i] as number;
+    const p1 = indptr[i + 1] as number;
+    let c = 0;
+    for (; c + 8 <= kw; c += 8) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0; // prettier-ignore
+      for (let p = p0; p < p1; p++) {
+        const off = (indices[p] as number) * kw + c;
+        const v = data[p] as number;
+        a0 += (W[off] as number) * v;
+        a1 += (W[off + 1] as number) * v;
+        a2 += (W[off + 2] as number) * v;
+        a3 += (W[off + 3] as number) * v;
+        a4 += (W[off + 4] as number) * v;
+        a5 += (W[off + 5] as number) * v;
+        a6 += (W[off + 6] as number) * v;
+        a7 += (W[off + 7] as number) * v;
+      }
+      const o = zo + c0 + c;
+      z[o] = (bias[c] as number) + a0 * scale;
+      z[o + 1] = (bias[c + 1] as number) + a1 * scale;
+      z[o + 2] = (bias[c + 2] as number) + a2 * scale;
+      z[o + 3] = (bias[c + 3] as number) + a3 * scale;
+      z[o + 4] = (bias[c + 4] as number) + a4 * scale;
+      z[o + 5] = (bias[c + 5] as number) + a5 * scale;
+      z[o + 6] = (bias[c + 6] as number) + a6 * scale;
+      z[o + 7] = (bias[c + 7] as number) + a7 * scale;
+    }
+    for (; c < kw; c++) {
+      let a = 0;
+      for (let p = p0; p < p1; p++) a += (W[(indices[p] as number) * kw + c] as number) * (data[p] as number);
+      z[zo + c0 + c] = (bias[c] as number) + a * scale;
+    }
+  };
+
+  const losses: number[] = [];
+  let best = Infinity;
+  let stall = 0;
+  let converged = false;
+  let batchNo = 0;
+  for (let epoch = 0; epoch < job.maxEpochs; epoch++) {
+    for (let i = rows - 1; i > 0; i--) {
+      const k = Math.floor(random() * (i + 1));
+      const t = order[i] as number;
+      order[i] = order[k] as number;
+      order[k] = t;
+    }
+    const eta = job.learningRate / (1 + job.lrDecay * epoch);
+    let loss = 0;
+    for (let q0 = 0; q0 < rows; q0 += B) {
+      const q1 = Math.min(rows, q0 + B);
+      const zBase = (batchNo++ & 1) * B * K;
+      for (let q = q0; q < q1; q++) forward(order[q] as number, zBase + (q - q0) * K);
+      wait();
+      scale *= 1 - eta * job.lambda * (q1 - q0);
+      const step = eta / scale;
+      for (let q = q0; q < q1; q++) {
+        const i = order[q] as number;
+        const zo = zBase + (q - q0) * K;
+        let m = -Infinity;
+        for (let c = 0; c < K; c++) if ((z[zo + c] as number) > m) m = z[zo + c] as number;
+        let sum = 0;
+        for (let c = 0; c < K; c++) sum += Math.exp((z[zo + c] as number) - m);
+        const yi = y[i] as number;
+        loss += Math.log(sum) - ((z[zo + yi] as number) - m);
+        let na = 0;
+        for (let c = 0; c < kw; c++) {
+          let g = Math.exp((z[zo + c0 + c] as number) - m) / sum;
+          if (c0 + c === yi) g -= 1;
+          if (g > job.gradThreshold || g < -job.gradThreshold) {
+            act[na] = c;
+            actG[na++] = g;
+          }
+        }
+        if (na === 0) continue;
+        for (let a = 0; a < na; a++) bias[act[a] as number]! -= eta * (actG[a] as number);
+        const p1 = indptr[i + 1] as number;
+        for (let p = indptr[i] as number; p < p1; p++) {
+          const off = (indices[p] as number) * kw;
+          const v = (data[p] as number) * step;
+          for (let a = 0; a < na; a++) W[off + (act[a] as number)]! -= v * (actG[a] as number);
+        }
+      }
+    }
+    if (scale < 1e-4) {
+      for (let j = 0; j < W.length; j++) W[j]! *= scale;
+      scale = 1;
+    }
+    if (epoch >= job.averageFrom) {
+      nAvg++;
+      for (let j = 0; j < W.length; j++) avgW[j]! += ((W[j] as number) * scale - (avgW[j] as number)) / nAvg;
+      for (let c = 0; c < kw; c++) avgB[c]! += ((bias[c] as number) - (avgB[c] as number)) / nAvg;
+    }
+    loss /= rows;
+    losses.push(loss);
+    // Averaged iterates need a few epochs; the noisy early losses must not stop the run.
+    if (epoch >= job.averageFrom && loss > best - job.tol) stall++;
+    else stall = 0;
+    if (loss < best) best = loss;
+    const keepGoing = onEpoch(epoch, loss);
+    if (stall >= job.patience) converged = true;
+    if (converged || !keepGoing) break;
+  }
+  if (nAvg > 0) {
+    W.set(avgW);
+    bias.set(avgB);
+  } else if (scale !== 1) {
+    for (let j = 0; j < W.length; j++) W[j]! *= scale;
+  }
+  return { epochs: losses.length, losses, converged };
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { isMloopError } from '../../errors/index.js';
+import { fitTfidf, TfidfVectorizer, type CsrMatrix, type TfidfOptions, type TfidfState } from './tfidf.js';
+
+const DOCS = [
+  'Reset my password, please!',
+  'I forgot my password',
+  'Where is my parcel?',
+  'parcel delayed again',
+  'my parcel, my password',
+];
+const OPTIONS: TfidfOptions = {
+  blocks: [
+    { analyzer: 'word', ngramRange: [1, 2], minDf: 2 },
+    { analyzer: 'char_wb', ngramRange: [2, 5], minDf: 2 },
+  ],
+  sublinearTf: true,
+};
+
+/** Row `r` of block `b` as term → value. */
+function rowOf(state: TfidfState, m: CsrMatrix, r: number, b: number): Record<string, number> {
+  const offset = state.blocks.slice(0, b).reduce((s, x) => s + x.terms.length, 0);
+  const terms = state.blocks[b]!.terms;
+  const out: Record<string, number> = {};
+  for (let p = m.indptr[r]!; p < m.indptr[r + 1]!; p++) {
+    const col = m.indices[p]! - offset;
+    if (col >= 0 && col < terms.length) out[terms[col]!] = m.data[p]!;
+  }
+  return out;
+}
+
+describe('fitTfidf', () => {
+  // Reference: scikit-learn 1.2.1, TfidfVectorizer(ngram_range=(1,2), sublinear_tf=True, min_df=2) and
+  // TfidfVectorizer(analyzer='char_wb', ngram_range=(2,5), sublinear_tf=True, min_df=2) fitted on DOCS.
+  const { state, matrix } = fitTfidf(DOCS, OPTIONS);
+
+  it('builds the same vocabularies and idf as scikit-learn', () => {
+    expect(state.blocks[0]!.terms).toEqual(['my', 'my parcel', 'my password', 'parcel', 'password']);
+    expect(Array.from(state.blocks[0]!.idf)).toEqual(
+      [1.182321557, 1.693147181, 1.405465108, 1.405465108, 1.405465108].map((v) => expect.closeTo(v, 6)),
+    );
+    expect(state.blocks[1]!.terms).toHaveLength(55);
+    expect(matrix.cols).toBe(60);
+  });
+
+  it('gives the same sublinear, L2-normalised values as scikit-learn', () => {
+    const w0 = rowOf(state, matrix, 0, 0);
+    expect(w0).toEqual({
+      'my password': expect.closeTo(0.607717993, 6),
+      password: expect.closeTo(0.607717993, 6),
+      my: expect.closeTo(0.511231534, 6),
+    });
+    const w4 = rowOf(state, matrix, 4, 0);
+    expect(w4['my parcel']).toBeCloseTo(0.473246715, 6);
+    expect(w4['my']).toBeCloseTo(0.559529792, 6);
+    expect(w4['parcel']).toBeCloseTo(0.392837523, 6);
+    const c0 = rowOf(state, matrix, 0, 1);
+    expect(Object.keys(c0)).toHaveLength(35);
+    expect(c0[' my ']).toBeCloseTo(0.140341076, 6);
+    expect(c0[' p']).toBeCloseTo(0.200975864, 6);
+    expect(c0[' pas']).toBeCloseTo(0.166828122, 6);
+    const c4 = rowOf(state, matrix, 4, 1);
+    expect(Object.keys(c4)).toHaveLength(52);
+    expect(c4[' par']).toBeCloseTo(0.127690711, 6);
+    const charNnz = [0, 1, 2, 3, 4].map((r) => Object.keys(rowOf(state, matrix, r, 1)).length);
+    expect(charNnz).toEqual([35, 38, 26, 19, 52]);
+  });
+
+  it('transforms the training texts exactly as fitting did', () => {
+    const again = new TfidfVectorizer(state).transform(DOCS);
+    expect(again.indptr).toEqual(matrix.indptr);
+    expect(again.indices).toEqual(matrix.indices);
+    expect(again.data).toEqual(matrix.data);
+  });
+
+  it('maps unseen texts to empty rows and keeps blocks side by side', () => {
+    const m = new TfidfVectorizer(state).transform(['zzz qqq', '']);
+    expect(m.indptr[2]).toBe(0);
+    expect(m.cols).toBe(60);
+  });
+
+  it('keeps the most frequent terms under maxFeatures', () => {
+    const { state: s } = fitTfidf(DOCS, {
+      blocks: [{ analyzer: 'word', ngramRange: [1, 1], minDf: 1, maxFeatures: 2 }],
+      sublinearTf: false,
+    });
+    // my: 5 occurrences; parcel and password: 3 each, the tie goes to the smaller string.
+    expect(s.blocks[0]!.terms).toEqual(['my', 'parcel']);
+  });
+
+  it('rejects bad options with INVALID_ARGUMENT', () => {
+    const bad = (o: TfidfOptions): unknown => {
+      try {
+        fitTfidf(DOCS, o);
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    for (const o of [
+      { blocks: [], sublinearTf: true },
+      { blocks: [{ analyzer: 'word' as const, ngramRange: [2, 1] as [number, number], minDf: 1 }], sublinearTf: true },
+      { blocks: [{ analyzer: 'word' as const, ngramRange: [1, 1] as [number, number], minDf: 0 }], sublinearTf: true },
+    ]) {
+      const err = bad(o);
+      expect(isMloopError(err) && err.code === 'INVALID_ARGUMENT').toBe(true);
+    }
+  });
+});

@@ -1,0 +1,359 @@
+/**
+ * TF-IDF features as scikit-learn computes them in
+ * `FeatureUnion([TfidfVectorizer(word), TfidfVectorizer(char_wb)])`: each block has its own
+ * vocabulary, smooth idf, optional sublinear tf and its own L2 normalisation, and the blocks are
+ * placed side by side (so a row with both blocks non-empty has norm √2).
+ */
+import { MloopError } from '../../errors/index.js';
+import { appendCharWbNgrams, appendWordNgrams, normalizeText, wordTokens, type NgramRange } from './tokenize.js';
+import { checkCancelled, type TrainHooks } from './progress.js';
+
+/** A sparse matrix in compressed sparse row form. */
+export interface CsrMatrix {
+  /** Number of rows. */
+  rows: number;
+  /** Number of columns. */
+  cols: number;
+  /** Row `i` occupies `indices/data[indptr[i] .. indptr[i+1])`; length `rows + 1`. */
+  indptr: Int32Array;
+  /** Column of each stored value. */
+  indices: Int32Array;
+  /** The stored values. */
+  data: Float32Array;
+}
+
+/** The analyzer of one feature block. */
+export type TfidfAnalyzer = 'word' | 'char_wb';
+
+/** Settings of one feature block. */
+export interface TfidfBlockOptions {
+  /** `word`: word n-grams of `\w\w+` tokens; `char_wb`: character n-grams inside padded words. */
+  analyzer: TfidfAnalyzer;
+  /** Inclusive n-gram range. */
+  ngramRange: NgramRange;
+  /** Keep terms found in at least this many training documents; ≥ 1. */
+  minDf: number;
+  /** Keep at most this many terms, the most frequent over the corpus; unlimited when absent. */
+  maxFeatures?: number;
+}
+
+/** Settings of the vectoriser. */
+export interface TfidfOptions {
+  /** The feature blocks, side by side in this order; at least one. */
+  blocks: TfidfBlockOptions[];
+  /** Use 1 + ln(tf) instead of the raw count. */
+  sublinearTf: boolean;
+}
+
+/** Defaults tuned for short texts (intents, tickets): word 1–2-grams and char_wb 2–5-grams, min_df 2. */
+export const DEFAULT_TFIDF_OPTIONS: Readonly<TfidfOptions> = Object.freeze<TfidfOptions>({
+  blocks: [
+    { analyzer: 'word', ngramRange: [1, 2], minDf: 2 },
+    { analyzer: 'char_wb', ngramRange: [2, 5], minDf: 2 },
+  ],
+  sublinearTf: true,
+});
+
+/** The fitted state of one block: plain data. */
+export interface TfidfBlockState {
+  analyzer: TfidfAnalyzer;
+  ngramRange: [number, number];
+  /** The vocabulary; column `j` of the block is `terms[j]`. Sorted by UTF-16 code units. */
+  terms: string[];
+  /** Smooth idf per column: ln((1 + n) / (1 + df)) + 1. */
+  idf: Float32Array;
+}
+
+/** The fitted state of a vectoriser: plain data, safe to serialise. */
+export interface TfidfState {
+  sublinearTf: boolean;
+  blocks: TfidfBlockState[];
+}
+
+function analyze(block: { analyzer: TfidfAnalyzer; ngramRange: NgramRange }, lowered: string, out: string[]): void {
+  if (block.analyzer === 'word') appendWordNgrams(wordTokens(lowered), block.ngramRange, out);
+  else appendCharWbNgrams(lowered, block.ngramRange, out);
+}
+
+/** Per-document term ids of one block, in one flat array. */
+interface DocTerms {
+  ptr: Int32Array;
+  ids: Int32Array;
+}
+
+/** Checks the options and throws `INVALID_ARGUMENT` naming the first bad value. */
+export function validateTfidfOptions(options: TfidfOptions): void {
+  if (options.blocks.length === 0) throw MloopError.invalidArgument('tfidf needs at least one feature block');
+  options.blocks.forEach((b, i) => {
+    const [lo, hi] = b.ngramRange;
+    if (b.analyzer !== 'word' && b.analyzer !== 'char_wb') {
+      throw MloopError.invalidArgument(`tfidf block ${i}: analyzer must be 'word' or 'char_wb', got '${String(b.analyzer)}'`);
+    }
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi < lo || hi > 10) {
+      throw MloopError.invalidArgument(`tfidf block ${i}: ngramRange must be integers 1 ≤ min ≤ max ≤ 10, got [${lo}, ${hi}]`);
+    }
+    if (!Number.isInteger(b.minDf) || b.minDf < 1) {
+      throw MloopError.invalidArgument(`tfidf block ${i}: minDf must be an integer ≥ 1, got ${b.minDf}`);
+    }
+    if (b.maxFeatures !== undefined && (!Number.isInteger(b.maxFeatures) || b.maxFeatures < 1)) {
+      throw MloopError.invalidArgument(`tfidf block ${i}: maxFeatures must be an integer ≥ 1, got ${b.maxFeatures}`);
+    }
+  });
+}
+
+/**
+ * Fits the vocabularies and idf on `texts` and returns the state with the training matrix
+ * (one tokenisation pass serves both).
+ *
+ * @example
+ * const { state, matrix } = fitTfidf(['reset my password', 'where is my parcel'], DEFAULT_TFIDF_OPTIONS);
+ */
+export function fitTfidf(
+  texts: readonly string[],
+  options: TfidfOptions = DEFAULT_TFIDF_OPTIONS,
+  hooks: TrainHooks = {},
+): { state: TfidfState; matrix: CsrMatrix } {
+  validateTfidfOptions(options);
+  const n = texts.length;
+  const lowered = texts.map(normalizeText);
+  const blocks: TfidfBlockState[] = [];
+  const parts: CsrMatrix[] = [];
+  const total = n * options.blocks.length;
+  options.blocks.forEach((opts, b) => {
+    const ids = new Map<string, number>();
+    let df = new Int32Array(1024);
+    let count = new Float64Array(1024);
+    let lastDoc = new Int32Array(1024);
+    const ptr = new Int32Array(n + 1);
+    let flat = new Int32Array(Math.max(1024, n * 32));
+    let nnz = 0;
+    const grams: string[] = [];
+    for (let d = 0; d < n; d++) {
+      if ((d & 1023) === 0) {
+        checkCancelled(hooks.signal);
+        hooks.onProgress?.({ stage: 'vectorize', done: b * n + d, total });
+      }
+      grams.length = 0;
+      analyze(opts, lowered[d] as string, grams);
+      if (nnz + grams.length > flat.length) flat = grow(flat, nnz + grams.length);
+      for (const g of grams) {
+        let id = ids.get(g);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(g, id);
+          if (id >= df.length) {
+            df = grow(df, id + 1);
+            count = grow(count, id + 1);
+            lastDoc = grow(lastDoc, id + 1);
+          }
+          lastDoc[id] = -1;
+        }
+        if (lastDoc[id] !== d) {
+          lastDoc[id] = d;
+          df[id]! += 1;
+        }
+        count[id]! += 1;
+        flat[nnz++] = id;
+      }
+      ptr[d + 1] = nnz;
+    }
+    const { terms, remap } = selectTerms(ids, df, count, opts);
+    const idf = new Float32Array(terms.length);
+    for (const [term, oldId] of ids) {
+      const col = remap[oldId] as number;
+      if (col >= 0) idf[col] = Math.log((1 + n) / (1 + (df[oldId] as number))) + 1;
+      void term;
+    }
+    const state: TfidfBlockState = { analyzer: opts.analyzer, ngramRange: [opts.ngramRange[0], opts.ngramRange[1]], terms, idf };
+    blocks.push(state);
+    parts.push(weigh({ ptr, ids: flat.subarray(0, nnz) }, remap, idf, options.sublinearTf));
+  });
+  hooks.onProgress?.({ stage: 'vectorize', done: total, total });
+  return { state: { sublinearTf: options.sublinearTf, blocks }, matrix: hstack(parts) };
+}
+
+function grow<T extends Int32Array | Float64Array>(a: T, min: number): T {
+  let size = a.length * 2;
+  while (size < min) size *= 2;
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
+}
+
+/** Applies min_df and max_features; returns sorted terms and old id → column (or -1). */
+function selectTerms(
+  ids: Map<string, number>,
+  df: Int32Array,
+  count: Float64Array,
+  opts: TfidfBlockOptions,
+): { terms: string[]; remap: Int32Array } {
+  let kept: string[] = [];
+  for (const [term, id] of ids) if ((df[id] as number) >= opts.minDf) kept.push(term);
+  if (opts.maxFeatures !== undefined && kept.length > opts.maxFeatures) {
+    kept.sort((a, b) => (count[ids.get(b) as number] as number) - (count[ids.get(a) as number] as number) || cmp(a, b));
+    kept = kept.slice(0, opts.maxFeatures);
+  }
+  kept.sort(cmp);
+  const remap = new Int32Array(ids.size).fill(-1);
+  kept.forEach((term, col) => {
+    remap[ids.get(term) as number] = col;
+  });
+  return { terms: kept, remap };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Turns per-document term ids into L2-normalised tf-idf rows of one block. */
+function weigh(docs: DocTerms, remap: Int32Array, idf: Float32Array, sublinear: boolean): CsrMatrix {
+  const rows = docs.ptr.length - 1;
+  const tf = new Int32Array(idf.length);
+  const touched: number[] = [];
+  const indptr = new Int32Array(rows + 1);
+  let indices = new Int32Array(Math.max(16, docs.ids.length));
+  let data = new Float32Array(indices.length);
+  let nnz = 0;
+  for (let r = 0; r < rows; r++) {
+    touched.length = 0;
+    for (let p = docs.ptr[r] as number; p < (docs.ptr[r + 1] as number); p++) {
+      const col = remap[docs.ids[p] as number] as number;
+      if (col < 0) continue;
+      if (tf[col] === 0) touched.push(col);
+      tf[col]! += 1;
+    }
+    if (nnz + touched.length > indices.length) {
+      indices = grow(indices, nnz + touched.length);
+      const d2 = new Float32Array(indices.length);
+      d2.set(data);
+      data = d2;
+    }
+    nnz = writeRow(touched, tf, idf, sublinear, indices, data, nnz);
+    indptr[r + 1] = nnz;
+  }
+  return { rows, cols: idf.length, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
+}
+
+/** Writes one normalised row (columns ascending) and resets `tf` for the touched columns. */
+function writeRow(
+  touched: number[],
+  tf: Int32Array,
+  idf: Float32Array,
+  sublinear: boolean,
+  indices: Int32Array,
+  data: Float32Array,
+  start: number,
+): number {
+  touched.sort((a, b) => a - b);
+  let sq = 0;
+  const values = new Float64Array(touched.length);
+  for (let i = 0; i < touched.length; i++) {
+    const col = touched[i] as number;
+    const t = tf[col] as number;
+    const v = (sublinear ? 1 + Math.log(t) : t) * (idf[col] as number);
+    values[i] = v;
+    sq += v * v;
+    tf[col] = 0;
+  }
+  const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+  for (let i = 0; i < touched.length; i++) {
+    indices[start + i] = touched[i] as number;
+    data[start + i] = (values[i] as number) * inv;
+  }
+  return start + touched.length;
+}
+
+/** Places CSR blocks with the same rows side by side. */
+export function hstack(parts: readonly CsrMatrix[]): CsrMatrix {
+  const first = parts[0];
+  if (first === undefined) throw MloopError.invalidArgument('hstack needs at least one matrix');
+  const rows = first.rows;
+  let nnzTotal = 0;
+  let cols = 0;
+  for (const p of parts) {
+    nnzTotal += p.indices.length;
+    cols += p.cols;
+  }
+  if (parts.length === 1) return first;
+  const indptr = new Int32Array(rows + 1);
+  const indices = new Int32Array(nnzTotal);
+  const data = new Float32Array(nnzTotal);
+  let nnz = 0;
+  for (let r = 0; r < rows; r++) {
+    let offset = 0;
+    for (const p of parts) {
+      const s = p.indptr[r] as number;
+      const e = p.indptr[r + 1] as number;
+      for (let k = s; k < e; k++) {
+        indices[nnz] = (p.indices[k] as number) + offset;
+        data[nnz] = p.data[k] as number;
+        nnz++;
+      }
+      offset += p.cols;
+    }
+    indptr[r + 1] = nnz;
+  }
+  return { rows, cols, indptr, indices, data };
+}
+
+/** Applies a fitted {@link TfidfState} to new texts. */
+export class TfidfVectorizer {
+  /** The fitted state (shared, not copied). */
+  readonly state: TfidfState;
+  private readonly vocab: Map<string, number>[];
+  private readonly offsets: number[];
+  /** Total number of columns. */
+  readonly numFeatures: number;
+
+  constructor(state: TfidfState) {
+    this.state = state;
+    this.vocab = state.blocks.map((b) => new Map(b.terms.map((t, i) => [t, i])));
+    this.offsets = [];
+    let off = 0;
+    for (const b of state.blocks) {
+      this.offsets.push(off);
+      off += b.terms.length;
+    }
+    this.numFeatures = off;
+  }
+
+  /** Vectorises `texts` into L2-normalised (per block) tf-idf rows. */
+  transform(texts: readonly string[]): CsrMatrix {
+    const rows = texts.length;
+    const indptr = new Int32Array(rows + 1);
+    let indices = new Int32Array(Math.max(16, rows * 64));
+    let data = new Float32Array(indices.length);
+    let nnz = 0;
+    const grams: string[] = [];
+    const touched: number[] = [];
+    const tfs = this.state.blocks.map((b) => new Int32Array(b.terms.length));
+    for (let r = 0; r < rows; r++) {
+      const lowered = normalizeText(texts[r] as string);
+      this.state.blocks.forEach((block, b) => {
+        grams.length = 0;
+        touched.length = 0;
+        analyze(block, lowered, grams);
+        const vocab = this.vocab[b] as Map<string, number>;
+        const tf = tfs[b] as Int32Array;
+        for (const g of grams) {
+          const col = vocab.get(g);
+          if (col === undefined) continue;
+          if (tf[col] === 0) touched.push(col);
+          tf[col]! += 1;
+        }
+        if (nnz + touched.length > indices.length) {
+          indices = grow(indices, nnz + touched.length);
+          const d2 = new Float32Array(indices.length);
+          d2.set(data);
+          data = d2;
+        }
+        const start = nnz;
+        nnz = writeRow(touched, tf, block.idf, this.state.sublinearTf, indices, data, nnz);
+        const off = this.offsets[b] as number;
+        if (off !== 0) for (let k = start; k < nnz; k++) indices[k]! += off;
+      });
+      indptr[r + 1] = nnz;
+    }
+    return { rows, cols: this.numFeatures, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
+  }
+}
