@@ -156,5 +156,10 @@ if (!args.includes('--no-write')) {
 |---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
-  writeFileSync(join(here, 'tabular-RESULTS.md'), text);
+  // hand-written notes below the marker survive reruns
+  const out = join(here, 'tabular-RESULTS.md');
+  const marker = '<!-- notes -->';
+  const old = existsSync(out) ? readFileSync(out, 'utf8') : '';
+  const notes = old.includes(marker) ? old.slice(old.indexOf(marker)) : `${marker}\n`;
+  writeFileSync(out, `${text}\n${notes}`);
 }
