@@ -6,6 +6,8 @@ export { TASKS, parseModelRef, formatModelRef, checkModelName, checkAlias } from
 export type { Task, ArtifactRef, VersionRecord, ModelVersion, Model, ModelDescription, AliasMove, ModelRef } from './registry.js';
 export type { RegistryStore, NewModelVersion } from './registry-store.js';
 export { SqlRegistryStore } from './sql-registry-store.js';
-export { RegistryService } from './registry-service.js';
+export { RegistryService, generateSigningKey } from './registry-service.js';
+export { BUNDLE_FORMAT, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
+export type { BundleManifest, BundleLimits } from './bundle.js';
 export type { RegisterVersionInput, VersionFile } from './registry-service.js';
 export { modelJson, versionJson, moveJson } from './registry-json.js';

@@ -16,6 +16,9 @@ import {
   type VersionRecord,
 } from './registry.js';
 import type { RegistryStore } from './registry-store.js';
+import { readBundle, writeBundle, type BundleLimits } from './bundle.js';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { keyId } from './bundle.js';
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -143,10 +146,59 @@ export class RegistryService {
     return this.getModel(name);
   }
 
+  /** Writes a version as a bundle file (optionally signed with an Ed25519 private key in PEM). */
+  async exportBundle(actor: string, ref: string, output: string, options: { signingKey?: string } = {}) {
+    const version = await this.resolve(ref);
+    const model = await this.getModel(version.model);
+    const written = await writeBundle(version, model.description, this.artifacts, output, {
+      actor,
+      now: this.clock(),
+      ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
+    });
+    return { ref: version.ref, ...written };
+  }
+
+  /**
+   * Verifies a bundle and registers it as a new version (of `name`, default the bundle's model
+   * name). Importing the same bundle again returns the version it created the first time.
+   */
+  async importBundle(
+    actor: string,
+    path: string,
+    options: { name?: string; trustedKeys?: string[]; requireSignature?: boolean; limits?: Partial<BundleLimits> } = {},
+  ): Promise<{ version: ModelVersion; created: boolean; signedBy: string | null; source: { model: string; version: number } }> {
+    const { manifest, signedBy } = await readBundle(path, this.artifacts, options);
+    const name = checkModelName(options.name ?? manifest.model.name);
+    const runKey = `bundle:${createHash('sha256').update(JSON.stringify(manifest)).digest('hex')}`;
+    const result = await this.store.createVersion({
+      model: name,
+      task: manifest.model.task,
+      runKey,
+      record: manifest.record,
+      artifacts: manifest.files,
+      tags: { ...manifest.tags, imported_from: `${manifest.model.name}@${manifest.model.version}` },
+      notes: manifest.notes,
+      description: manifest.model.description,
+      createdAt: this.clock().toISOString(),
+      createdBy: actor,
+    });
+    return { ...result, signedBy, source: { model: manifest.model.name, version: manifest.model.version } };
+  }
+
   /** Reads one artifact of a version, verified against its hash. */
   async readArtifact(version: ModelVersion, name: string): Promise<Buffer> {
     const ref = version.artifacts.find((a) => a.name === name);
     if (!ref) throw MloopError.notFound('artifact', `${version.ref}/${name}`);
     return this.artifacts.get(ref.sha256);
   }
+}
+
+/** A new Ed25519 key pair for signing bundles, as PEM, with its key id. */
+export function generateSigningKey(): { privateKey: string; publicKey: string; keyId: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    keyId: keyId(publicKey.export({ type: 'spki', format: 'der' })),
+  };
 }
