@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Entry } from 'yauzl';
 import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MloopError } from '../errors/index.js';
@@ -109,7 +110,7 @@ describe('bundles', () => {
       const out2: Record<string, Buffer> = {};
       yauzl.fromBuffer(manifest, { lazyEntries: true }, (err, zip) => {
         if (err) return reject(err);
-        zip.on('entry', (e: import('yauzl').Entry) =>
+        zip.on('entry', (e: Entry) =>
           zip.openReadStream(e, async (err2, s) => {
             if (err2) return reject(err2);
             const parts: Buffer[] = [];
