@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
-import { modelJson, moveJson, versionJson } from '../../registry/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MloopError } from '../../errors/index.js';
+import { generateSigningKey, modelJson, moveJson, versionJson } from '../../registry/index.js';
 import { table } from '../context.js';
 import { parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -114,4 +117,65 @@ export function registerModels(program: Command, run: Runner): void {
         ctx.emit(modelJson(m), (r) => `Updated the description of '${r.name}'.`);
       }),
     );
+  models
+    .command('export')
+    .description('write a version as one bundle file: manifest with hashes, data-only weights')
+    .argument('<ref>', 'model reference: name@N or name@alias')
+    .requiredOption('--output <file>', 'bundle file to write (e.g. model.mloop)')
+    .option('--sign <private-key.pem>', 'sign the manifest with this Ed25519 private key')
+    .action(
+      run(async (ctx, ref: string, opts: { output: string; sign?: string }) => {
+        const key = opts.sign === undefined ? undefined : readKey(ctx.io.cwd, opts.sign);
+        const r = await ctx.withWorkspace((ws) => ws.registry.exportBundle(localPrincipal().userName, ref, resolve(ctx.io.cwd, opts.output), key === undefined ? {} : { signingKey: key }));
+        ctx.emit(r, (x) => `Wrote ${x.ref} to ${x.output} (${x.bytes} bytes${x.signed ? ', signed' : ''}; sha256 ${x.sha256.slice(0, 16)}…)`);
+      }),
+    );
+  models
+    .command('import')
+    .description('verify a bundle (hashes, structure, optional signature) and register it as a new version')
+    .argument('<file>', 'bundle file')
+    .option('--name <model>', 'register under this model name (default: the name in the bundle)')
+    .option('--trust <public-key.pem...>', 'trusted Ed25519 public keys; a signed bundle must verify against one')
+    .option('--require-signature', 'refuse bundles without a valid signature from a trusted key')
+    .action(
+      run(async (ctx, file: string, opts: { name?: string; trust?: string[]; requireSignature?: boolean }) => {
+        const trustedKeys = (opts.trust ?? []).map((k) => readKey(ctx.io.cwd, k));
+        const r = await ctx.withWorkspace((ws) =>
+          ws.registry.importBundle(localPrincipal().userName, resolve(ctx.io.cwd, file), {
+            trustedKeys,
+            requireSignature: opts.requireSignature === true,
+            ...(opts.name === undefined ? {} : { name: opts.name }),
+          }),
+        );
+        ctx.emit({ ...versionJson(r.version), created: r.created, signed_by: r.signedBy, source: r.source }, (x) =>
+          `${x.created ? 'Registered' : 'Already registered as'} ${x.ref} from ${x.source.model}@${x.source.version}${x.signed_by ? ` (signature by key ${x.signed_by} verified)` : ''}.`,
+        );
+      }),
+    );
+  models
+    .command('keygen')
+    .description('create an Ed25519 key pair for signing bundles')
+    .requiredOption('--out <prefix>', 'writes <prefix>.pem (private, mode 600) and <prefix>.pub.pem')
+    .action(
+      run(async (ctx, opts: { out: string }) => {
+        const key = generateSigningKey();
+        const base = resolve(ctx.io.cwd, opts.out);
+        try {
+          writeFileSync(`${base}.pem`, key.privateKey, { mode: 0o600, flag: 'wx' });
+          writeFileSync(`${base}.pub.pem`, key.publicKey, { flag: 'wx' });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw MloopError.alreadyExists('key file', `${base}.pem or ${base}.pub.pem`);
+          throw MloopError.invalidArgument(`cannot write the key files at ${base}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        }
+        ctx.emit({ private_key: `${base}.pem`, public_key: `${base}.pub.pem`, key_id: key.keyId }, (x) => `Wrote ${x.private_key} and ${x.public_key} (key id ${x.key_id}).`);
+      }),
+    );
+}
+
+function readKey(cwd: string, path: string): string {
+  try {
+    return readFileSync(resolve(cwd, path), 'utf8');
+  } catch (err) {
+    throw MloopError.invalidArgument(`cannot read key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
