@@ -6,7 +6,8 @@
  * removes).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { ArtifactStore } from '../artifacts/index.js';
 import { redactUrl } from '../config/index.js';
@@ -142,7 +143,7 @@ export class DatasetService {
     assertDatasetName(o.name);
     const file = resolve(o.file);
     const format = resolveFormat(file, o.format);
-    const bytes = await checkInputFile(file);
+    const bytes = await checkInputFile(file, o.displayName ?? file);
     const sha256 = await fileSha256(file);
     const reading = { format, na: [...new Set(o.na ?? [])].sort(), skipBadRows: o.skipBadRows === true, encoding: (o.encoding ?? 'utf-8').toLowerCase() };
     const contentHash = canonicalHash({ hash: HASH_FORMAT, kind: 'file', sha256, reading });
@@ -153,12 +154,42 @@ export class DatasetService {
     return this.createVersion(o.name, contentHash, o.actor, describe(o), { parents: [], transform: { kind: 'import', ...reading } }, source, async (db, out) => {
       const staged = await stageFile(db, file, out, {
         ...reading,
+        displayName: o.displayName,
         onColumns: (columns) => checkRoles(roles, columns, o.displayName ?? file),
       });
       checkRoles(roles, staged.columns.map((c) => c.name), o.displayName ?? file);
       const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
       return { rowCount: staged.rowCount, schema, stats: { skippedRows: staged.skippedRows, badRows: staged.badRows } };
     });
+  }
+
+  /**
+   * Imports an uploaded file from a stream (the HTTP API). The bytes are written to a staging file
+   * as they arrive and the upload fails with RESOURCE_EXHAUSTED, leaving nothing, past `maxBytes`.
+   */
+  async importUpload(source: AsyncIterable<Uint8Array | string> | NodeJS.ReadableStream, o: Omit<ImportFileOptions, 'file'> & { fileName: string; maxBytes: number }): Promise<ImportResult> {
+    assertDatasetName(o.name);
+    const format = resolveFormat(o.fileName, o.format);
+    mkdirSync(this.tempDir, { recursive: true });
+    const file = join(this.tempDir, `upload-${process.pid}-${randomBytes(8).toString('hex')}.${format}`);
+    try {
+      let size = 0;
+      await pipeline(
+        source,
+        async function* limit(chunks: AsyncIterable<Uint8Array | string>) {
+          for await (const chunk of chunks) {
+            const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+            size += bytes.byteLength;
+            if (size > o.maxBytes) throw MloopError.resourceExhausted(`the upload is larger than the limit of ${o.maxBytes} bytes`, { details: { maxBytes: o.maxBytes } });
+            yield bytes;
+          }
+        },
+        createWriteStream(file, { flags: 'wx' }),
+      );
+      return await this.importFile({ ...o, file, format, displayName: o.fileName });
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   /**

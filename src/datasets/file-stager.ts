@@ -20,6 +20,8 @@ export interface ReadOptions {
   encoding?: string | undefined;
   /** Called with the column names before any data is read, so bad role names fail fast. */
   onColumns?: ((names: string[]) => void) | undefined;
+  /** The name messages show for the file (uploads are staged under a temp name). */
+  displayName?: string | undefined;
 }
 
 /** One rejected input row. */
@@ -60,7 +62,7 @@ export function resolveFormat(file: string, format?: string): DataFormat {
 }
 
 /** Checks that `file` is a non-empty regular file; returns its size. */
-export async function checkInputFile(file: string): Promise<number> {
+export async function checkInputFile(file: string, shown = file): Promise<number> {
   let info;
   try {
     info = await stat(file);
@@ -68,8 +70,8 @@ export async function checkInputFile(file: string): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw MloopError.notFound('file', file);
     throw MloopError.invalidArgument(`cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
   }
-  if (!info.isFile()) throw MloopError.invalidArgument(`'${file}' is not a regular file`, { details: { file } });
-  if (info.size === 0) throw MloopError.invalidArgument(`'${basename(file)}' is empty`, { details: { file } });
+  if (!info.isFile()) throw MloopError.invalidArgument(`'${shown}' is not a regular file`, { details: { file: shown } });
+  if (info.size === 0) throw MloopError.invalidArgument(`'${basename(shown)}' is empty`, { details: { file: shown } });
   return info.size;
 }
 
@@ -108,14 +110,14 @@ async function readHead(file: string, bytes: number): Promise<Buffer> {
   }
 }
 
-async function csvHeader(file: string, delimiter: string, encoding: string): Promise<string[]> {
+async function csvHeader(file: string, shown: string, delimiter: string, encoding: string): Promise<string[]> {
   const head = await readHead(file, 1 << 20);
   let text: string;
   try {
     text = new TextDecoder(encoding === 'latin-1' ? 'latin1' : encoding, { fatal: true }).decode(head.subarray(0, firstLineEnd(head)));
   } catch {
-    throw MloopError.invalidArgument(`'${basename(file)}' line 1: the text is not valid ${encoding}`, {
-      details: { file, line: 1, encoding },
+    throw MloopError.invalidArgument(`'${basename(shown)}' line 1: the text is not valid ${encoding}`, {
+      details: { file: shown, line: 1, encoding },
       hint: 'pass --encoding latin-1 (or utf-16) if the file uses another encoding',
     });
   }
@@ -129,8 +131,8 @@ async function csvHeader(file: string, delimiter: string, encoding: string): Pro
     } else seen.set(n, i);
   }
   if (issues.length > 0) {
-    throw MloopError.validation(`'${basename(file)}' line 1: ${issues.map((i) => i.message).join('; ')}`, issues, {
-      details: { file, line: 1 },
+    throw MloopError.validation(`'${basename(shown)}' line 1: ${issues.map((i) => i.message).join('; ')}`, issues, {
+      details: { file: shown, line: 1 },
       hint: 'every column needs a unique, non-empty name in the header row',
     });
   }
@@ -212,15 +214,16 @@ function narrowestType(c: ColumnTypeCounts): string {
  */
 export async function stageFile(db: DuckSession, file: string, outPath: string, options: ReadOptions): Promise<StagedFile> {
   const format = resolveFormat(file, options.format);
-  await checkInputFile(file);
+  const shown = options.displayName ?? file;
+  await checkInputFile(file, shown);
   const na = [...new Set(options.na ?? [])];
-  if (format === 'csv' || format === 'tsv') return stageDelimited(db, file, outPath, format, options, na);
+  if (format === 'csv' || format === 'tsv') return stageDelimited(db, file, shown, outPath, format, options, na);
   const reader = format === 'parquet' ? `read_parquet(${sqlString(file)})` : `read_json(${sqlString(file)}, format='newline_delimited')`;
   let described: Array<{ column_name: string; column_type: string }>;
   try {
     described = await db.all(`DESCRIBE SELECT * FROM ${reader}`);
   } catch (err) {
-    throw readError(file, err, format);
+    throw readError(shown, err, format);
   }
   options.onColumns?.(described.map((c) => c.column_name));
   const nulls = na.length === 0 ? '' : `(${na.map(sqlString).join(', ')})`;
@@ -230,19 +233,19 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
   try {
     await db.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
   } catch (err) {
-    throw readError(file, err, format);
+    throw readError(shown, err, format);
   }
   const [count] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(outPath)})`);
   return { rowCount: Number(count?.n ?? 0), columns: described.map((c) => ({ name: c.column_name, physicalType: c.column_type })), skippedRows: 0, badRows: [] };
 }
 
-async function stageDelimited(db: DuckSession, file: string, outPath: string, format: 'csv' | 'tsv', options: ReadOptions, na: string[]): Promise<StagedFile> {
+async function stageDelimited(db: DuckSession, file: string, shown: string, outPath: string, format: 'csv' | 'tsv', options: ReadOptions, na: string[]): Promise<StagedFile> {
   const encoding = ENCODINGS[(options.encoding ?? 'utf-8').toLowerCase()];
   if (encoding === undefined) {
     throw MloopError.invalidArgument(`unknown encoding '${options.encoding}'; known encodings: utf-8, latin-1, utf-16`);
   }
   const delimiter = format === 'tsv' ? '\t' : ',';
-  const names = await csvHeader(file, delimiter, encoding);
+  const names = await csvHeader(file, shown, delimiter, encoding);
   options.onColumns?.(names);
   const dialect = `delim=${sqlString(delimiter)}, quote='"', escape='"', header=true, nullstr=[${['', ...na].map(sqlString).join(', ')}], encoding=${sqlString(encoding)}`;
   const strict = (types: string[], pass: string) =>
@@ -261,8 +264,8 @@ async function stageDelimited(db: DuckSession, file: string, outPath: string, fo
     const rows = Number(count?.n ?? 0);
     if (rows === 0) {
       throw MloopError.invalidArgument(
-        skippedRows > 0 ? `'${basename(file)}' has no valid data rows (${skippedRows} malformed rows skipped)` : `'${basename(file)}' has a header but no data rows`,
-        { details: { file, columns: names, skippedRows } },
+        skippedRows > 0 ? `'${basename(shown)}' has no valid data rows (${skippedRows} malformed rows skipped)` : `'${basename(shown)}' has a header but no data rows`,
+        { details: { file: shown, columns: names, skippedRows } },
       );
     }
     return { rowCount: rows, columns: names.map((name, i) => ({ name, physicalType: types[i]! })), skippedRows, badRows };
@@ -277,7 +280,7 @@ async function stageDelimited(db: DuckSession, file: string, outPath: string, fo
       const castRejects = options.skipBadRows ? await db.all<{ n: string }>(`SELECT count(*) AS n FROM rejects_fast WHERE error_type = 'CAST'`) : [{ n: '0' }];
       if (Number(castRejects[0]?.n ?? 0) === 0) return await finish(sniffed, 'fast');
     } catch (err) {
-      if (!/Conversion Error|Could not convert/i.test(err instanceof Error ? err.message : '')) throw readError(file, err, format);
+      if (!/Conversion Error|Could not convert/i.test(err instanceof Error ? err.message : '')) throw readError(shown, err, format);
     }
   }
 
@@ -298,7 +301,7 @@ async function stageDelimited(db: DuckSession, file: string, outPath: string, fo
   try {
     [stats = {}] = await db.all<Record<string, string | null>>(`SELECT count(*) AS rows, ${probes.join(', ')} FROM ${strict(text, 'probe')}`);
   } catch (err) {
-    throw readError(file, err, format);
+    throw readError(shown, err, format);
   }
   const types = names.map((_, i) => {
     const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
@@ -312,7 +315,7 @@ async function stageDelimited(db: DuckSession, file: string, outPath: string, fo
     try {
       await db.run(`COPY (SELECT ${select} FROM ${strict(text, 'copy')}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
     } catch (err) {
-      throw readError(file, err, format);
+      throw readError(shown, err, format);
     }
   }
   return finish(types, 'probe', Number(stats['rows'] ?? 0));

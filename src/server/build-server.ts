@@ -10,6 +10,7 @@ import './access.js';
 import { installAuth } from './auth-hook.js';
 import { sendError } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
+import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { workspaceRoutes } from './routes/workspace.js';
@@ -87,6 +88,7 @@ export async function buildServer(
   await app.register(healthRoutes, { ws, isClosing: () => state.closing });
   await app.register(workspaceRoutes, { ws });
   await app.register(authRoutes, { ws });
+  await app.register(datasetRoutes, { ws });
   await app.register(modelRoutes, { ws });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
   app.get(

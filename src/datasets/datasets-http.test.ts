@@ -1,0 +1,97 @@
+/** The datasets HTTP API in-process: streamed upload with a size limit, reads, validation, access. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPrincipal } from '../auth/index.js';
+import { buildServer } from '../server/index.js';
+import { datasetRoutes } from '../server/routes/datasets.js';
+import { sendError } from '../server/errors-http.js';
+import { ErrorBody } from '../server/schemas.js';
+import { initWorkspace, openWorkspace, type Workspace } from '../workspace/index.js';
+
+let dir: string;
+let ws: Workspace;
+let app: FastifyInstance;
+let admin: string;
+let viewer: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mloop-datasets-http-'));
+  const init = await initWorkspace(join(dir, 'ws'), { env: {} });
+  admin = init.admin!.token;
+  ws = await openWorkspace({ workspace: join(dir, 'ws'), env: {} });
+  await ws.auth.createUser(localPrincipal(), 'vera', ['viewer']);
+  viewer = (await ws.auth.createToken(localPrincipal(), { user: 'vera' })).token;
+  app = await buildServer(ws);
+});
+afterAll(async () => {
+  await app.close();
+  await ws.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const CSV = 'id,age,income,sex\n1,39,<=50K,Male\n2,?,>50K,Female\n3,50,<=50K,Male\n';
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+const upload = (body: string, query: string, token = admin) =>
+  app.inject({ method: 'POST', url: `/v1/datasets/people/import?${query}`, headers: { ...auth(token), 'content-type': 'text/csv' }, payload: body });
+
+describe('datasets over HTTP', () => {
+  it('imports an upload, returns the same version for the same bytes, and serves reads', async () => {
+    const first = await upload(CSV, 'format=csv&label=income&sensitive=sex&na=%3F&file_name=people.csv&licence=CC0');
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ created: true, ref: 'people@1', row_count: 3, provenance: { licence: 'CC0', imported_by: 'admin', source: { kind: 'upload', file: 'people.csv', format: 'csv' } } });
+    const again = await upload(CSV, 'format=csv&label=income&na=%3F');
+    expect([again.statusCode, again.json().ref]).toEqual([200, 'people@1']);
+
+    const list = await app.inject({ url: '/v1/datasets', headers: auth(viewer) });
+    expect(list.json()).toEqual({ datasets: [expect.objectContaining({ name: 'people', latest: 'people@1', rows: 3 })] });
+    expect((await app.inject({ url: '/v1/datasets/people@1', headers: auth(viewer) })).json()).toMatchObject({ ref: 'people@1' });
+    expect((await app.inject({ url: '/v1/datasets/people/versions', headers: auth(viewer) })).json().versions).toHaveLength(1);
+    expect((await app.inject({ url: '/v1/datasets/people@1/lineage', headers: auth(viewer) })).json()).toMatchObject({ ref: 'people@1', parents: [] });
+    const profile = (await app.inject({ url: '/v1/datasets/people@1/profile', headers: auth(viewer) })).json();
+    expect(profile.labels[0].distribution).toEqual([
+      { value: '<=50K', count: 2, share: 0.666667 },
+      { value: '>50K', count: 1, share: 0.333333 },
+    ]);
+    const ok = await app.inject({ method: 'POST', url: '/v1/datasets/people@1/validate', headers: auth(viewer), payload: {} });
+    expect(ok.json()).toMatchObject({ passed: true });
+    const failed = await app.inject({ method: 'POST', url: '/v1/datasets/people@1/validate', headers: auth(viewer), payload: { expectations: { min_rows: 10 } } });
+    expect(failed.json()).toMatchObject({ passed: false, counts: { fail: 1 } });
+  });
+
+  it('answers errors with the error body: bad input, unknown refs, limits and permissions', async () => {
+    const bad = await upload('a,b\n1,2\n3\n', 'format=csv');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'INVALID_ARGUMENT', message: "'upload.csv' line 3: expected 2 fields, found 1" });
+    expect((await upload(CSV, 'format=xlsx')).statusCode).toBe(400);
+    expect((await app.inject({ url: '/v1/datasets/ghost@1', headers: auth(admin) })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/v1/datasets/..%2Fetc', headers: auth(admin) })).json().error.code).toBe('INVALID_ARGUMENT');
+    const badSchema = await app.inject({ method: 'POST', url: '/v1/datasets/people@1/validate', headers: auth(admin), payload: { expectations: { columns: { age: { rnage: [1, 2] } } } } });
+    expect(badSchema.json().error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { issues: [{ path: 'columns.age.rnage' }] } });
+    expect((await app.inject({ url: '/v1/datasets' })).statusCode).toBe(401);
+    expect((await upload(CSV, 'format=csv', viewer)).statusCode).toBe(403);
+    expect((await app.inject({ url: '/v1/datasets', headers: auth(admin) })).json().datasets).toHaveLength(1);
+  });
+
+  it('stops an upload past the size limit and keeps nothing', async () => {
+    const limited = (await import('fastify')).default();
+    limited.addSchema(ErrorBody);
+    limited.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+    limited.addHook('onRequest', async (request) => {
+      request.principal = localPrincipal();
+    });
+    await limited.register(datasetRoutes, { ws, maxUploadBytes: 1000 });
+    const big = 'a,b\n' + '1,2\n'.repeat(500);
+    const r = await limited.inject({ method: 'POST', url: '/v1/datasets/big/import?format=csv', headers: { 'content-type': 'text/csv' }, payload: big });
+    expect(r.statusCode).toBe(429);
+    expect(JSON.stringify(r.json())).toMatch(/larger than the limit of 1000 bytes/);
+    expect(await ws.datasets.list()).toHaveLength(1);
+    await limited.close();
+  });
+
+  it('lists the routes in /openapi.json', async () => {
+    const spec = (await app.inject({ url: '/openapi.json', headers: auth(admin) })).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/datasets', '/v1/datasets/{ref}', '/v1/datasets/{ref}/profile', '/v1/datasets/{ref}/validate', '/v1/datasets/{name}/import']));
+  });
+});
