@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { MloopError } from '../errors/index.js';
 import type { ClassificationData } from '../evaluation/index.js';
 import { mulberry32 } from '../stats/index.js';
-import { auditFairness, FAIRNESS_METRIC_KEYS, FAIRNESS_METRICS, getFairnessMetric, isFairnessMetric, type FairnessReport } from './index.js';
+import {
+  auditFairness,
+  FAIRNESS_METRIC_KEYS,
+  FAIRNESS_METRICS,
+  getFairnessMetric,
+  isFairnessMetric,
+  type FairnessReport,
+} from './index.js';
 
 function binaryData(yTrue: number[], yPred: number[], confidence?: number[]): ClassificationData {
   return {
@@ -33,7 +40,11 @@ describe('auditFairness: Fairlearn definitions', () => {
   });
 
   // Hand computation (see comments): group X of 6 rows and group Y of 4 rows.
-  const hand = binaryData([1, 1, 1, 0, 0, 0, 1, 0, 0, 0], [1, 1, 0, 1, 0, 0, 0, 0, 0, 1], [0.9, 0.8, 0.6, 0.7, 0.9, 0.6, 0.8, 0.8, 0.8, 0.8]);
+  const hand = binaryData(
+    [1, 1, 1, 0, 0, 0, 1, 0, 0, 0],
+    [1, 1, 0, 1, 0, 0, 0, 0, 0, 1],
+    [0.9, 0.8, 0.6, 0.7, 0.9, 0.6, 0.8, 0.8, 0.8, 0.8],
+  );
   const handGroups = { g: ['X', 'X', 'X', 'X', 'X', 'X', 'Y', 'Y', 'Y', 'Y'] };
 
   it('builds the group table by hand', () => {
@@ -41,13 +52,27 @@ describe('auditFairness: Fairlearn definitions', () => {
     const [x, y] = r.attributes['g']!.groups;
     // X: TP 2, FN 1, FP 1, TN 2.
     expect(x).toMatchObject({ group: 'X', n: 6, status: 'ok', positives: 3, negatives: 3, auto: 3 });
-    expect([x!.selectionRate!.value, x!.accuracy.value, x!.tpr!.value, x!.fpr!.value, x!.fnr!.value, x!.precision!.value]).toEqual([0.5, close(4 / 6), close(2 / 3), close(1 / 3), close(1 / 3), close(2 / 3)]);
+    expect([
+      x!.selectionRate!.value,
+      x!.accuracy.value,
+      x!.tpr!.value,
+      x!.fpr!.value,
+      x!.fnr!.value,
+      x!.precision!.value,
+    ]).toEqual([0.5, close(4 / 6), close(2 / 3), close(1 / 3), close(1 / 3), close(2 / 3)]);
     // ECE: bins {0.9: 2 right} {0.8: 1 right} {0.7: 1 wrong} {0.6: 1 wrong, 1 right} → (0.2 + 0.2 + 0.7 + 0.2) / 6.
     expect(x!.calibrationError).toBeCloseTo(1.3 / 6, 12);
     expect([x!.autoShare!.value, x!.reviewShare!.value, x!.autoPrecision!.value]).toEqual([0.5, 0.5, 1]);
     // Y: TP 0, FN 1, FP 1, TN 2; all confidences 0.8 with accuracy 0.5.
     expect(y).toMatchObject({ group: 'Y', n: 4, positives: 1, negatives: 3, auto: 4 });
-    expect([y!.selectionRate!.value, y!.accuracy.value, y!.tpr!.value, y!.fpr!.value, y!.fnr!.value, y!.precision!.value]).toEqual([0.25, 0.5, 0, close(1 / 3), 1, 0]);
+    expect([
+      y!.selectionRate!.value,
+      y!.accuracy.value,
+      y!.tpr!.value,
+      y!.fpr!.value,
+      y!.fnr!.value,
+      y!.precision!.value,
+    ]).toEqual([0.25, 0.5, 0, close(1 / 3), 1, 0]);
     expect(y!.calibrationError).toBeCloseTo(0.3, 12);
     expect([y!.autoShare!.value, y!.autoPrecision!.value]).toEqual([1, 0.5]);
     // Wilson interval on a proportion.
@@ -85,12 +110,22 @@ describe('insufficient groups', () => {
   it('marks small groups, leaves them out of every comparison and says why', () => {
     const yTrue = [...Array(40).fill(1), ...Array(40).fill(0), 1, 0, 1];
     const yPred = [...Array(30).fill(1), ...Array(10).fill(0), ...Array(35).fill(0), ...Array(5).fill(1), 0, 0, 0];
-    const group = [...Array(20).fill('A'), ...Array(20).fill('B'), ...Array(20).fill('A'), ...Array(20).fill('B'), 'tiny', 'tiny', 'tiny'];
+    const group = [
+      ...Array(20).fill('A'),
+      ...Array(20).fill('B'),
+      ...Array(20).fill('A'),
+      ...Array(20).fill('B'),
+      'tiny',
+      'tiny',
+      'tiny',
+    ];
     const r = auditFairness(binaryData(yTrue, yPred), { group }, { replicates: 0, minGroupSize: 30 });
     const a = r.attributes['group']!;
     expect(a.groups.find((g) => g.group === 'tiny')!.status).toBe('insufficient');
     expect(a.compared).toEqual(['A', 'B']);
-    expect(a.excluded).toEqual([{ group: 'tiny', from: 'all', class: null, reason: '3 rows, fewer than the minimum group size 30' }]);
+    expect(a.excluded).toEqual([
+      { group: 'tiny', from: 'all', class: null, reason: '3 rows, fewer than the minimum group size 30' },
+    ]);
     // 'tiny' selects nobody: compared, it would make the DP difference max(A,B) − 0.
     const selA = a.groups.find((g) => g.group === 'A')!.selectionRate!.value;
     const selB = a.groups.find((g) => g.group === 'B')!.selectionRate!.value;
@@ -103,7 +138,9 @@ describe('insufficient groups', () => {
     const g = ['A', 'A', 'A', 'A', 'B', 'B', 'B', 'B'];
     const r = auditFairness(binaryData(yTrue, yPred), { g }, { minGroupSize: 1, replicates: 0 });
     const a = r.attributes['g']!;
-    expect(a.excluded).toEqual([{ group: 'B', from: 'tpr', class: 'yes', reason: "0 rows of true class 'yes', need ≥ 1 for a TPR" }]);
+    expect(a.excluded).toEqual([
+      { group: 'B', from: 'tpr', class: 'yes', reason: "0 rows of true class 'yes', need ≥ 1 for a TPR" },
+    ]);
     expect(a.differences.equal_opportunity_difference!.value).toBeNull();
     expect(a.differences.equalized_odds_difference!.value).toBeNull();
     expect(a.differences.fpr_difference!.value).toBeCloseTo(0.5 - 0.25, 12);
@@ -119,8 +156,23 @@ describe('insufficient groups', () => {
 
 /** A random binary dataset with up to four groups; truth -1 (unknown, e.g. out of scope) counts in selection and accuracy only. */
 const binaryCase = fc
-  .array(fc.record({ t: fc.constantFrom(0, 1, 0, 1, -1), p: fc.integer({ min: 0, max: 1 }), g: fc.constantFrom('a', 'b', 'c', 'd'), c: fc.double({ min: 0.5, max: 1, noNaN: true }) }), { minLength: 2, maxLength: 80 })
-  .map((rows) => ({ data: binaryData(rows.map((r) => r.t), rows.map((r) => r.p), rows.map((r) => r.c)), groups: rows.map((r) => r.g) }));
+  .array(
+    fc.record({
+      t: fc.constantFrom(0, 1, 0, 1, -1),
+      p: fc.integer({ min: 0, max: 1 }),
+      g: fc.constantFrom('a', 'b', 'c', 'd'),
+      c: fc.double({ min: 0.5, max: 1, noNaN: true }),
+    }),
+    { minLength: 2, maxLength: 80 },
+  )
+  .map((rows) => ({
+    data: binaryData(
+      rows.map((r) => r.t),
+      rows.map((r) => r.p),
+      rows.map((r) => r.c),
+    ),
+    groups: rows.map((r) => r.g),
+  }));
 
 /** Fairlearn-style numbers computed directly with filters, as the numpy reference does. */
 function direct(yTrue: number[], yPred: number[], groups: string[]) {
@@ -191,16 +243,26 @@ describe('properties', () => {
       fc.property(binaryCase, fc.integer({ min: 0, max: 2 ** 31 }), ({ data, groups }, seed) => {
         const opts = { minGroupSize: 1, replicates: 30, seed: 7, threshold: 0.75 };
         const base = auditFairness(data, { g: groups }, opts).attributes['g']!.differences;
-        const renamed = auditFairness(data, { g: groups.map((g) => `group ${g.toUpperCase()}!`) }, opts).attributes['g']!.differences;
+        const renamed = auditFairness(data, { g: groups.map((g) => `group ${g.toUpperCase()}!`) }, opts).attributes['g']!
+          .differences;
         const rand = mulberry32(seed);
         const perm = Array.from(groups, (_, i) => i).sort(() => rand() - 0.5);
         const shuffled = auditFairness(
-          { classes: data.classes, yTrue: Int32Array.from(perm, (i) => data.yTrue[i]!), yPred: Int32Array.from(perm, (i) => data.yPred[i]!), confidence: Float64Array.from(perm, (i) => data.confidence[i]!) },
+          {
+            classes: data.classes,
+            yTrue: Int32Array.from(perm, (i) => data.yTrue[i]!),
+            yPred: Int32Array.from(perm, (i) => data.yPred[i]!),
+            confidence: Float64Array.from(perm, (i) => data.confidence[i]!),
+          },
           { g: perm.map((i) => groups[i]!) },
           opts,
         ).attributes['g']!.differences;
         for (const key of FAIRNESS_METRIC_KEYS) {
-          expect([renamed[key]!.value, renamed[key]!.lower, renamed[key]!.upper]).toEqual([base[key]!.value, base[key]!.lower, base[key]!.upper]);
+          expect([renamed[key]!.value, renamed[key]!.lower, renamed[key]!.upper]).toEqual([
+            base[key]!.value,
+            base[key]!.lower,
+            base[key]!.upper,
+          ]);
           expect(shuffled[key]!.value).toBe(base[key]!.value);
         }
       }),
@@ -215,7 +277,11 @@ describe('bootstrap intervals', () => {
   const g = Array.from({ length: n }, () => (rand() < 0.4 ? 'F' : 'M'));
   const yTrue = g.map((x) => (rand() < (x === 'F' ? 0.3 : 0.5) ? 1 : 0));
   const yPred = yTrue.map((t, i) => (rand() < (t ? 0.8 : 0.2) + (g[i] === 'M' ? 0.1 : 0) ? 1 : 0));
-  const data = binaryData(yTrue, yPred, yPred.map(() => 0.5 + rand() / 2));
+  const data = binaryData(
+    yTrue,
+    yPred,
+    yPred.map(() => 0.5 + rand() / 2),
+  );
 
   it('are deterministic for a seed and differ across seeds', () => {
     const a = auditFairness(data, { g }, { replicates: 300, seed: 11, threshold: 0.7 });
@@ -261,7 +327,12 @@ describe('multiclass and intersections', () => {
     expect(a.perClass!.map((c) => c.equal_opportunity_difference)).toEqual([0.5, 0.5, 0.5]);
     // FPR of b: P 0/4, Q 2/4 → 0.5; FPR of c: P 1/4, Q 0/4 → 0.25.
     expect(a.perClass!.map((c) => c.fpr_difference)).toEqual([0, 0.5, 0.25]);
-    expect(a.differences.demographic_parity_difference).toMatchObject({ value: close(0.5), class: 'b', min: { group: 'P' }, max: { group: 'Q' } });
+    expect(a.differences.demographic_parity_difference).toMatchObject({
+      value: close(0.5),
+      class: 'b',
+      min: { group: 'P' },
+      max: { group: 'Q' },
+    });
     expect(a.differences.equalized_odds_difference!.value).toBe(0.5);
     expect(a.differences.demographic_parity_ratio).toMatchObject({ value: close(0.25), class: 'b' });
   });
@@ -287,11 +358,19 @@ describe('multiclass and intersections', () => {
 
 describe('fairness metric registry', () => {
   it('registers every comparison a report carries, and no other', () => {
-    const r: FairnessReport = auditFairness(binaryData([1, 0, 1, 0], [1, 1, 0, 0]), { g: ['A', 'A', 'B', 'B'] }, { minGroupSize: 1, replicates: 0, threshold: 0.5 });
+    const r: FairnessReport = auditFairness(
+      binaryData([1, 0, 1, 0], [1, 1, 0, 0]),
+      { g: ['A', 'A', 'B', 'B'] },
+      { minGroupSize: 1, replicates: 0, threshold: 0.5 },
+    );
     expect(Object.keys(r.attributes['g']!.differences).sort()).toEqual([...FAIRNESS_METRIC_KEYS].sort());
     expect(Object.keys(FAIRNESS_METRICS).sort()).toEqual([...FAIRNESS_METRIC_KEYS].sort());
     for (const m of Object.values(FAIRNESS_METRICS)) expect(isFairnessMetric(m.id)).toBe(true);
-    const noThreshold = auditFairness(binaryData([1, 0, 1, 0], [1, 1, 0, 0]), { g: ['A', 'A', 'B', 'B'] }, { minGroupSize: 1, replicates: 0 });
+    const noThreshold = auditFairness(
+      binaryData([1, 0, 1, 0], [1, 1, 0, 0]),
+      { g: ['A', 'A', 'B', 'B'] },
+      { minGroupSize: 1, replicates: 0 },
+    );
     expect(Object.keys(noThreshold.attributes['g']!.differences)).not.toContain('auto_share_difference');
   });
 

@@ -2,9 +2,33 @@
 import { MloopError } from '../errors/index.js';
 import { expectedCalibrationError, type ClassificationData } from '../evaluation/index.js';
 import { bootstrap, wilson, type Estimate } from '../stats/index.js';
-import type { AttributeReport, ClassComparison, ClassRates, Exclusion, FairnessDifference, FairnessOptions, FairnessReport, GroupMetrics } from './fairness.js';
-import { FAIRNESS_METRICS, type FairnessMetricKey, type FairnessMetricSpec, type GroupRate, type RateLookup } from './fairness-metrics.js';
-import { buildGroupings, countGroups, denominatorOf, PER_CLASS_RATES, rateOf, type GroupCounts, type Grouping, type RateName } from './group-counts.js';
+import type {
+  AttributeReport,
+  ClassComparison,
+  ClassRates,
+  Exclusion,
+  FairnessDifference,
+  FairnessOptions,
+  FairnessReport,
+  GroupMetrics,
+} from './fairness.js';
+import {
+  FAIRNESS_METRICS,
+  type FairnessMetricKey,
+  type FairnessMetricSpec,
+  type GroupRate,
+  type RateLookup,
+} from './fairness-metrics.js';
+import {
+  buildGroupings,
+  countGroups,
+  denominatorOf,
+  PER_CLASS_RATES,
+  rateOf,
+  type GroupCounts,
+  type Grouping,
+  type RateName,
+} from './group-counts.js';
 
 const RATES: readonly RateName[] = ['selection_rate', 'tpr', 'fpr', 'accuracy', 'auto_share', 'auto_precision'];
 
@@ -13,18 +37,28 @@ function resolve(d: ClassificationData, options: FairnessOptions): number | null
   const n = d.yTrue.length;
   const k = d.classes.length;
   if (k < 2) throw MloopError.invalidArgument(`fairness: a classifier needs at least two classes, got ${k}`);
-  if (d.yPred.length !== n || d.confidence.length !== n) throw MloopError.invalidArgument('fairness: yTrue, yPred and confidence must have the same length');
+  if (d.yPred.length !== n || d.confidence.length !== n)
+    throw MloopError.invalidArgument('fairness: yTrue, yPred and confidence must have the same length');
   for (let i = 0; i < n; i++) {
     const p = d.yPred[i]!;
     const t = d.yTrue[i]!;
-    if (p < 0 || p >= k || t >= k || t < -1) throw MloopError.invalidArgument(`fairness: row ${i} has a class index outside 0..${k - 1}`);
+    if (p < 0 || p >= k || t >= k || t < -1)
+      throw MloopError.invalidArgument(`fairness: row ${i} has a class index outside 0..${k - 1}`);
   }
-  for (const [name, v] of [['minGroupSize', options.minGroupSize], ['minOutcomeCount', options.minOutcomeCount], ['replicates', options.replicates]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw MloopError.invalidArgument(`fairness: ${name} must be a non-negative integer, got ${v}`);
+  for (const [name, v] of [
+    ['minGroupSize', options.minGroupSize],
+    ['minOutcomeCount', options.minOutcomeCount],
+    ['replicates', options.replicates],
+  ] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0))
+      throw MloopError.invalidArgument(`fairness: ${name} must be a non-negative integer, got ${v}`);
   }
   if (options.positiveLabel !== undefined) {
     const pos = d.classes.indexOf(options.positiveLabel);
-    if (pos < 0) throw MloopError.invalidArgument(`fairness: positive label '${options.positiveLabel}' is not a class; classes: ${d.classes.join(', ')}`);
+    if (pos < 0)
+      throw MloopError.invalidArgument(
+        `fairness: positive label '${options.positiveLabel}' is not a class; classes: ${d.classes.join(', ')}`,
+      );
     return pos;
   }
   return k === 2 ? 1 : null;
@@ -33,7 +67,13 @@ function resolve(d: ClassificationData, options: FairnessOptions): number | null
 const nullable = (k: number, n: number): Estimate | null => (n > 0 ? wilson(k, n) : null);
 
 /** The per-group table of one attribute. */
-function groupTable(d: ClassificationData, grouping: Grouping, counts: GroupCounts[], pos: number | null, options: Required<Pick<FairnessOptions, 'minGroupSize' | 'calibrationBins'>> & FairnessOptions): GroupMetrics[] {
+function groupTable(
+  d: ClassificationData,
+  grouping: Grouping,
+  counts: GroupCounts[],
+  pos: number | null,
+  options: Required<Pick<FairnessOptions, 'minGroupSize' | 'calibrationBins'>> & FairnessOptions,
+): GroupMetrics[] {
   return grouping.labels.map((group, g) => {
     const c = counts[g]!;
     const mask = Uint32Array.from(grouping.index, (x) => (x === g ? 1 : 0));
@@ -67,7 +107,15 @@ function groupTable(d: ClassificationData, grouping: Grouping, counts: GroupCoun
     };
     if (pos !== null) {
       const r = classRates(pos);
-      Object.assign(row, { positives: r.support, negatives: c.known - r.support, selectionRate: r.selectionRate, tpr: r.tpr, fpr: r.fpr, fnr: r.fnr, precision: r.precision });
+      Object.assign(row, {
+        positives: r.support,
+        negatives: c.known - r.support,
+        selectionRate: r.selectionRate,
+        tpr: r.tpr,
+        fpr: r.fpr,
+        fnr: r.fnr,
+        precision: r.precision,
+      });
     } else {
       row.classes = d.classes.map((_, cls) => classRates(cls));
     }
@@ -75,7 +123,11 @@ function groupTable(d: ClassificationData, grouping: Grouping, counts: GroupCoun
       row.auto = c.auto;
       row.autoShare = wilson(c.auto, c.n);
       const share = row.autoShare;
-      row.reviewShare = { value: 1 - share.value, lower: share.upper === null ? null : 1 - share.upper, upper: share.lower === null ? null : 1 - share.lower };
+      row.reviewShare = {
+        value: 1 - share.value,
+        lower: share.upper === null ? null : 1 - share.upper,
+        upper: share.lower === null ? null : 1 - share.lower,
+      };
       row.autoPrecision = nullable(c.autoCorrect, c.auto);
     }
     return row;
@@ -83,12 +135,24 @@ function groupTable(d: ClassificationData, grouping: Grouping, counts: GroupCoun
 }
 
 /** Which groups each (rate, class) comparison may use, and the exclusions that follow. */
-function eligibility(d: ClassificationData, grouping: Grouping, counts: GroupCounts[], classes: readonly number[], options: { minGroupSize: number; minOutcomeCount: number; threshold?: number }) {
+function eligibility(
+  d: ClassificationData,
+  grouping: Grouping,
+  counts: GroupCounts[],
+  classes: readonly number[],
+  options: { minGroupSize: number; minOutcomeCount: number; threshold?: number },
+) {
   const excluded: Exclusion[] = [];
   const eligible = new Map<string, number[]>();
   const sized = grouping.labels.map((_, g) => counts[g]!.n >= options.minGroupSize);
   grouping.labels.forEach((group, g) => {
-    if (!sized[g]) excluded.push({ group, from: 'all', class: null, reason: `${counts[g]!.n} rows, fewer than the minimum group size ${options.minGroupSize}` });
+    if (!sized[g])
+      excluded.push({
+        group,
+        from: 'all',
+        class: null,
+        reason: `${counts[g]!.n} rows, fewer than the minimum group size ${options.minGroupSize}`,
+      });
   });
   const need = Math.max(1, options.minOutcomeCount);
   const why: Partial<Record<RateName, (cls: string, have: number) => string>> = {
@@ -121,7 +185,10 @@ function eligibility(d: ClassificationData, grouping: Grouping, counts: GroupCou
 function lookupFor(grouping: Grouping, counts: GroupCounts[], eligible: Map<string, number[]>): RateLookup {
   return (rate, cls) => {
     const key = `${rate}:${PER_CLASS_RATES.has(rate) ? cls : 0}`;
-    return (eligible.get(key) ?? []).map((g): GroupRate => ({ group: grouping.labels[g]!, value: rateOf(counts[g]!, rate, cls) }));
+    return (eligible.get(key) ?? []).map((g): GroupRate => ({
+      group: grouping.labels[g]!,
+      value: rateOf(counts[g]!, rate, cls),
+    }));
   };
 }
 
@@ -141,13 +208,17 @@ function auditAttribute(d: ClassificationData, grouping: Grouping, pos: number |
   const classes = pos === null ? d.classes.map((_, c) => c) : [pos];
   const counts = countGroups(d, grouping, o.threshold);
   const { eligible, excluded } = eligibility(d, grouping, counts, classes, o);
-  const specs: FairnessMetricSpec[] = Object.values(FAIRNESS_METRICS).filter((m) => m.needs !== 'threshold' || o.threshold !== undefined);
+  const specs: FairnessMetricSpec[] = Object.values(FAIRNESS_METRICS).filter(
+    (m) => m.needs !== 'threshold' || o.threshold !== undefined,
+  );
   const lookup = lookupFor(grouping, counts, eligible);
   const point = new Map(specs.map((s) => [s.key, s.calculate(lookup, classes, d.classes)]));
   const resampled = memoByWeights((w) => lookupFor(grouping, countGroups(d, grouping, o.threshold, w), eligible));
   const intervals = bootstrap(
     d.yTrue.length,
-    Object.fromEntries(specs.map((s) => [s.key, (w: Uint32Array) => s.calculate(resampled(w), classes, d.classes)?.value ?? Number.NaN])),
+    Object.fromEntries(
+      specs.map((s) => [s.key, (w: Uint32Array) => s.calculate(resampled(w), classes, d.classes)?.value ?? Number.NaN]),
+    ),
     { replicates: o.replicates, seed: o.seed, level: o.level },
   );
   const differences: Partial<Record<FairnessMetricKey, FairnessDifference>> = {};
@@ -174,21 +245,26 @@ function auditAttribute(d: ClassificationData, grouping: Grouping, pos: number |
   };
   if (pos === null) {
     const one = (key: FairnessMetricKey, c: number) => FAIRNESS_METRICS[key].calculate(lookup, [c], d.classes)?.value ?? null;
-    report.perClass = classes.map(
-      (c): ClassComparison => ({
-        label: d.classes[c]!,
-        demographic_parity_difference: one('demographic_parity_difference', c),
-        demographic_parity_ratio: one('demographic_parity_ratio', c),
-        equal_opportunity_difference: one('equal_opportunity_difference', c),
-        fpr_difference: one('fpr_difference', c),
-        equalized_odds_difference: one('equalized_odds_difference', c),
-      }),
-    );
+    report.perClass = classes.map((c): ClassComparison => ({
+      label: d.classes[c]!,
+      demographic_parity_difference: one('demographic_parity_difference', c),
+      demographic_parity_ratio: one('demographic_parity_ratio', c),
+      equal_opportunity_difference: one('equal_opportunity_difference', c),
+      fpr_difference: one('fpr_difference', c),
+      equalized_odds_difference: one('equalized_odds_difference', c),
+    }));
   }
   return report;
 }
 
-type ResolvedOptions = FairnessOptions & { minGroupSize: number; minOutcomeCount: number; replicates: number; seed: number; level: number; calibrationBins: number };
+type ResolvedOptions = FairnessOptions & {
+  minGroupSize: number;
+  minOutcomeCount: number;
+  replicates: number;
+  seed: number;
+  level: number;
+  calibrationBins: number;
+};
 
 /**
  * Audits a classifier's predictions for each sensitive attribute: a table per group and the
@@ -199,7 +275,11 @@ type ResolvedOptions = FairnessOptions & { minGroupSize: number; minOutcomeCount
  * const report = auditFairness(data, { sex, race }, { threshold: 0.83, intersections: true });
  * report.attributes['sex']!.differences.equalized_odds_difference; // { value, lower, upper, … }
  */
-export function auditFairness(d: ClassificationData, sensitive: Readonly<Record<string, ReadonlyArray<string | null>>>, options: FairnessOptions = {}): FairnessReport {
+export function auditFairness(
+  d: ClassificationData,
+  sensitive: Readonly<Record<string, ReadonlyArray<string | null>>>,
+  options: FairnessOptions = {},
+): FairnessReport {
   const pos = resolve(d, options);
   const o: ResolvedOptions = {
     ...options,

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MloopError } from '../errors/index.js';
 import type { ClassificationData } from '../evaluation/index.js';
 import { mulberry32 } from '../stats/index.js';
-import { auditFairness, checkFairnessGate, checkFairnessRule, parseFairnessGate, validateFairnessRule, type FairnessReport } from './index.js';
+import {
+  auditFairness,
+  checkFairnessGate,
+  checkFairnessRule,
+  parseFairnessGate,
+  validateFairnessRule,
+  type FairnessReport,
+} from './index.js';
 
 function issuesOf(raw: unknown): Array<{ path: string; message: string }> {
   try {
@@ -41,7 +48,16 @@ describe('parseFairnessGate', () => {
       extra: 1,
     });
     const paths = issues.map((i) => i.path);
-    expect(paths).toEqual(['extra', 'rules.0.metric', 'rules.1.attribute', 'rules.1', 'rules.2.colour', 'rules.2.max', 'rules.2.bound', 'rules.3']);
+    expect(paths).toEqual([
+      'extra',
+      'rules.0.metric',
+      'rules.1.attribute',
+      'rules.1',
+      'rules.2.colour',
+      'rules.2.max',
+      'rules.2.bound',
+      'rules.3',
+    ]);
     expect(issues[1]!.message).toMatch(/valid: fairness\.demographic_parity_difference, .*fairness\.equalized_odds_difference/);
     expect(() => parseFairnessGate({ rules: [] })).toThrow(/rules: expected a non-empty array/);
     expect(() => parseFairnessGate([])).toThrow(MloopError);
@@ -49,9 +65,12 @@ describe('parseFairnessGate', () => {
 
   it('validates a single rule for a caller that parses the rest of the gate', () => {
     expect(validateFairnessRule({ metric: 'fairness.fpr_difference', attribute: 'sex', max: 0.1 }, 'rules.4')).toEqual([]);
-    expect(validateFairnessRule({ metric: 'fairness.fpr_difference', attribute: 'sex', max: 0.1, if_insufficient: 'maybe' }, 'rules.4')).toEqual([
-      { path: 'rules.4.if_insufficient', code: 'invalid_gate', message: "expected 'fail' or 'skip'" },
-    ]);
+    expect(
+      validateFairnessRule(
+        { metric: 'fairness.fpr_difference', attribute: 'sex', max: 0.1, if_insufficient: 'maybe' },
+        'rules.4',
+      ),
+    ).toEqual([{ path: 'rules.4.if_insufficient', code: 'invalid_gate', message: "expected 'fail' or 'skip'" }]);
   });
 });
 
@@ -63,7 +82,16 @@ function biased(shift: number, seed = 1, n = 2000): { data: ClassificationData; 
   const yPred = yTrue.map((t, i) => (rand() < (t ? 0.75 : 0.1) + (sex[i] === 'M' ? shift : 0) ? 1 : 0));
   const confidence = yPred.map(() => 0.5 + rand() / 2);
   const tiny = sex.map((s, i) => (i < 10 ? 'rare' : s));
-  return { data: { classes: ['no', 'yes'], yTrue: Int32Array.from(yTrue), yPred: Int32Array.from(yPred), confidence: Float64Array.from(confidence) }, sex, tiny };
+  return {
+    data: {
+      classes: ['no', 'yes'],
+      yTrue: Int32Array.from(yTrue),
+      yPred: Int32Array.from(yPred),
+      confidence: Float64Array.from(confidence),
+    },
+    sex,
+    tiny,
+  };
 }
 
 describe('checkFairnessGate', () => {
@@ -92,7 +120,9 @@ describe('checkFairnessGate', () => {
     const bad = checkFairnessGate(gate, challenger, champion);
     expect(bad.passed).toBe(false);
     expect(bad.rules[0]!.status).toBe('fail');
-    expect(bad.rules[0]!.message).toMatch(/^equalized_odds_difference for 'sex' = 0\.\d{4} \(upper bound; point 0\.\d{4}\) \((tpr|fpr): F 0\.\d{4}, M 0\.\d{4}\)$/);
+    expect(bad.rules[0]!.message).toMatch(
+      /^equalized_odds_difference for 'sex' = 0\.\d{4} \(upper bound; point 0\.\d{4}\) \((tpr|fpr): F 0\.\d{4}, M 0\.\d{4}\)$/,
+    );
     expect(bad.rules[0]!.expected).toBe("fairness.equalized_odds_difference (upper bound) for 'sex' ≤ 0.05");
     expect(bad.rules[2]!.status).toBe('fail');
     expect(bad.rules[2]!.observed!).toBeLessThan(-0.02);
@@ -108,7 +138,10 @@ describe('checkFairnessGate', () => {
     const r = checkFairnessRule({ metric: 'fairness.demographic_parity_difference', attribute: 'race', max: 0.1 }, challenger);
     expect(r).toMatchObject({ status: 'fail', message: "attribute 'race' was not audited; audited: sex, tiny" });
     const noThreshold = auditFairness(chall.data, { sex: chall.sex }, { replicates: 0 });
-    expect(checkFairnessRule(gate.rules[1]!, noThreshold)).toMatchObject({ status: 'fail', message: expect.stringMatching(/needs an automation threshold/) });
+    expect(checkFairnessRule(gate.rules[1]!, noThreshold)).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/needs an automation threshold/),
+    });
   });
 
   it('names the groups left out of the comparison', () => {
@@ -121,7 +154,9 @@ describe('checkFairnessGate', () => {
     const small: FairnessReport = auditFairness(chall.data, { sex: chall.sex }, { replicates: 0, minGroupSize: 5000 });
     const rule = { metric: 'fairness.demographic_parity_difference', attribute: 'sex', max: 0.1 };
     expect(checkFairnessRule(rule, small)).toMatchObject({ status: 'fail', observed: null });
-    expect(checkFairnessRule(rule, small).message).toMatch(/fewer than two groups of 'sex' can be compared.*F: \d+ rows, fewer than the minimum group size 5000/);
+    expect(checkFairnessRule(rule, small).message).toMatch(
+      /fewer than two groups of 'sex' can be compared.*F: \d+ rows, fewer than the minimum group size 5000/,
+    );
     expect(checkFairnessRule({ ...rule, if_insufficient: 'skip' }, small).status).toBe('skip');
     expect(checkFairnessGate({ rules: [{ ...rule, if_insufficient: 'skip' }] }, small).passed).toBe(true);
   });

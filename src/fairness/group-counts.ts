@@ -31,20 +31,25 @@ export function buildGroupings(
   const names = Object.keys(sensitive);
   if (names.length === 0) throw MloopError.invalidArgument('fairness: at least one sensitive attribute is required');
   for (const name of names) {
-    if (name.includes(INTERSECTION_SEPARATOR)) throw MloopError.invalidArgument(`fairness: attribute name '${name}' must not contain '${INTERSECTION_SEPARATOR}'`);
+    if (name.includes(INTERSECTION_SEPARATOR))
+      throw MloopError.invalidArgument(`fairness: attribute name '${name}' must not contain '${INTERSECTION_SEPARATOR}'`);
     const len = sensitive[name]!.length;
     if (len !== n) throw MloopError.invalidArgument(`fairness: attribute '${name}' has ${len} values for ${n} predictions`);
   }
   const sets: string[][] = names.map((c) => [c]);
-  const extra: ReadonlyArray<readonly string[]> = intersections === true ? (names.length > 1 ? [names] : []) : intersections === false ? [] : intersections;
+  const extra: ReadonlyArray<readonly string[]> =
+    intersections === true ? (names.length > 1 ? [names] : []) : intersections === false ? [] : intersections;
   for (const combo of extra) {
     for (const c of combo) {
-      if (!Object.hasOwn(sensitive, c)) throw MloopError.invalidArgument(`fairness: intersection names unknown attribute '${c}'; known: ${names.join(', ')}`);
+      if (!Object.hasOwn(sensitive, c))
+        throw MloopError.invalidArgument(`fairness: intersection names unknown attribute '${c}'; known: ${names.join(', ')}`);
     }
     if (combo.length >= 2) sets.push([...combo]);
   }
   return sets.map((columns) => {
-    const raw = Array.from({ length: n }, (_, i) => columns.map((c) => sensitive[c]![i] ?? MISSING_GROUP).join(INTERSECTION_SEPARATOR));
+    const raw = Array.from({ length: n }, (_, i) =>
+      columns.map((c) => sensitive[c]![i] ?? MISSING_GROUP).join(INTERSECTION_SEPARATOR),
+    );
     const sizes = new Map<string, number>();
     for (const v of raw) sizes.set(v, (sizes.get(v) ?? 0) + 1);
     const labels = [...sizes.keys()].sort((a, b) => sizes.get(b)! - sizes.get(a)! || (a < b ? -1 : a > b ? 1 : 0));

@@ -4,12 +4,33 @@
  * data, and post-processing mitigation with group-specific thresholds. Works on predictions.
  */
 export { auditFairness } from './audit.js';
-export type { AttributeReport, ClassComparison, ClassRates, Exclusion, FairnessDifference, FairnessOptions, FairnessReport, GroupMetrics } from './fairness.js';
-export { FAIRNESS_METRICS, FAIRNESS_METRIC_IDS, FAIRNESS_METRIC_KEYS, getFairnessMetric, isFairnessMetric } from './fairness-metrics.js';
+export type {
+  AttributeReport,
+  ClassComparison,
+  ClassRates,
+  Exclusion,
+  FairnessDifference,
+  FairnessOptions,
+  FairnessReport,
+  GroupMetrics,
+} from './fairness.js';
+export {
+  FAIRNESS_METRICS,
+  FAIRNESS_METRIC_IDS,
+  FAIRNESS_METRIC_KEYS,
+  getFairnessMetric,
+  isFairnessMetric,
+} from './fairness-metrics.js';
 export type { Comparison, FairnessMetricKey, FairnessMetricSpec, GroupRate } from './fairness-metrics.js';
 export { buildGroupings, MISSING_GROUP, INTERSECTION_SEPARATOR } from './group-counts.js';
 export type { Grouping, RateName } from './group-counts.js';
 export { parseFairnessGate, validateFairnessRule, checkFairnessRule, checkFairnessGate } from './fairness-gates.js';
-export type { FairnessBound, FairnessGateRule, FairnessGateSpec, FairnessGateResult, FairnessRuleResult } from './fairness-gates.js';
+export type {
+  FairnessBound,
+  FairnessGateRule,
+  FairnessGateSpec,
+  FairnessGateResult,
+  FairnessRuleResult,
+} from './fairness-gates.js';
 export { mitigateThresholds, applyThresholdPlan, evaluateThresholdPlan, thresholdsFor } from './mitigation.js';
 export type { MitigationFigures, MitigationOptions, MitigationOutcome, ParityConstraint, ThresholdPlan } from './mitigation.js';

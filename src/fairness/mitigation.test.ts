@@ -25,7 +25,16 @@ function biasedBinary(n: number, seed: number): { data: ClassificationData; grou
   }
   const yPred = yTrue.map((_, i) => (proba[2 * i + 1]! >= 0.5 ? 1 : 0));
   const confidence = yPred.map((p, i) => proba[2 * i + p]!);
-  return { data: { classes: ['deny', 'grant'], yTrue: Int32Array.from(yTrue), yPred: Int32Array.from(yPred), confidence: Float64Array.from(confidence), proba: Float64Array.from(proba) }, group };
+  return {
+    data: {
+      classes: ['deny', 'grant'],
+      yTrue: Int32Array.from(yTrue),
+      yPred: Int32Array.from(yPred),
+      confidence: Float64Array.from(confidence),
+      proba: Float64Array.from(proba),
+    },
+    group,
+  };
 }
 
 describe('binary threshold mitigation', () => {
@@ -33,7 +42,11 @@ describe('binary threshold mitigation', () => {
   const test = biasedBinary(4000, 2);
 
   it('meets demographic parity on validation, narrows the gap on test, and reports the accuracy cost', () => {
-    const plan = mitigateThresholds(val.data, val.group, { constraint: 'demographic_parity', tolerance: 0.02, attribute: 'group' });
+    const plan = mitigateThresholds(val.data, val.group, {
+      constraint: 'demographic_parity',
+      tolerance: 0.02,
+      attribute: 'group',
+    });
     expect(plan.feasible).toBe(true);
     expect(plan.kind).toBe('decision');
     expect(plan.positiveLabel).toBe('grant');
@@ -63,8 +76,15 @@ describe('binary threshold mitigation', () => {
     const plan = mitigateThresholds(val.data, val.group, { constraint: 'equal_opportunity', tolerance: 0.01 });
     expect(plan.validation.after.gap!).toBeLessThanOrEqual(0.01 + 1e-12);
     expect(plan.validation.before.gap!).toBeGreaterThan(plan.validation.after.gap!);
-    const audited = auditFairness({ ...val.data, yPred: applyThresholdPlan(plan, val.data, val.group).yPred }, { group: val.group }, { replicates: 0 });
-    expect(audited.attributes['group']!.differences.equal_opportunity_difference!.value).toBeCloseTo(plan.validation.after.gap!, 12);
+    const audited = auditFairness(
+      { ...val.data, yPred: applyThresholdPlan(plan, val.data, val.group).yPred },
+      { group: val.group },
+      { replicates: 0 },
+    );
+    expect(audited.attributes['group']!.differences.equal_opportunity_difference!.value).toBeCloseTo(
+      plan.validation.after.gap!,
+      12,
+    );
   });
 
   it('lists groups too small to adjust and rejects bad options', () => {
@@ -73,7 +93,9 @@ describe('binary threshold mitigation', () => {
     expect(plan.thresholds['rare']).toBe(0.5);
     expect(plan.adjusted).toEqual(['A', 'B']);
     expect(() => mitigateThresholds(val.data, val.group.slice(1), { constraint: 'demographic_parity' })).toThrow(MloopError);
-    expect(() => mitigateThresholds(val.data, val.group, { constraint: 'equalised' as 'auto_share' })).toThrow(/valid: demographic_parity, equal_opportunity, auto_share, auto_precision/);
+    expect(() => mitigateThresholds(val.data, val.group, { constraint: 'equalised' as 'auto_share' })).toThrow(
+      /valid: demographic_parity, equal_opportunity, auto_share, auto_precision/,
+    );
     expect(() => mitigateThresholds(val.data, val.group, { constraint: 'auto_share' })).toThrow(/baseThreshold/);
   });
 });
@@ -94,7 +116,15 @@ function multiclassAuto(n: number, seed: number): { data: ClassificationData; la
     confidence.push(c);
     yPred.push(rand() < c ? t : (t + 1) % 3);
   }
-  return { data: { classes: ['billing', 'tech', 'other'], yTrue: Int32Array.from(yTrue), yPred: Int32Array.from(yPred), confidence: Float64Array.from(confidence) }, lang };
+  return {
+    data: {
+      classes: ['billing', 'tech', 'other'],
+      yTrue: Int32Array.from(yTrue),
+      yPred: Int32Array.from(yPred),
+      confidence: Float64Array.from(confidence),
+    },
+    lang,
+  };
 }
 
 describe('review/auto threshold mitigation (multiclass)', () => {
@@ -120,7 +150,12 @@ describe('review/auto threshold mitigation (multiclass)', () => {
   });
 
   it('equalises the precision of automatic decisions', () => {
-    const plan = mitigateThresholds(val.data, val.lang, { constraint: 'auto_precision', baseThreshold: 0.6, tolerance: 0.01, targetPrecision: 0.7 });
+    const plan = mitigateThresholds(val.data, val.lang, {
+      constraint: 'auto_precision',
+      baseThreshold: 0.6,
+      tolerance: 0.01,
+      targetPrecision: 0.7,
+    });
     expect(plan.feasible).toBe(true);
     expect(plan.validation.after.gap!).toBeLessThanOrEqual(0.01 + 1e-12);
     expect(plan.validation.before.gap!).toBeGreaterThan(0.01);
@@ -128,27 +163,35 @@ describe('review/auto threshold mitigation (multiclass)', () => {
 });
 
 describe('bestWithinTolerance', () => {
-  const candidate = fc.record({ rate: fc.integer({ min: 0, max: 20 }).map((x) => x / 20), value: fc.integer({ min: -5, max: 20 }), threshold: fc.constant(0) });
+  const candidate = fc.record({
+    rate: fc.integer({ min: 0, max: 20 }).map((x) => x / 20),
+    value: fc.integer({ min: -5, max: 20 }),
+    threshold: fc.constant(0),
+  });
   it('finds the same best total as brute force over every combination', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(candidate, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 10 }).map((x) => x / 20), (groups, tol) => {
-        let best: number | null = null;
-        const walk = (g: number, picked: Candidate[]) => {
-          if (g === groups.length) {
-            const rates = picked.map((c) => c.rate);
-            if (Math.max(...rates) - Math.min(...rates) <= tol + 1e-12) {
-              const total = picked.reduce((s, c) => s + c.value, 0);
-              if (best === null || total > best) best = total;
+      fc.property(
+        fc.array(fc.array(candidate, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 10 }).map((x) => x / 20),
+        (groups, tol) => {
+          let best: number | null = null;
+          const walk = (g: number, picked: Candidate[]) => {
+            if (g === groups.length) {
+              const rates = picked.map((c) => c.rate);
+              if (Math.max(...rates) - Math.min(...rates) <= tol + 1e-12) {
+                const total = picked.reduce((s, c) => s + c.value, 0);
+                if (best === null || total > best) best = total;
+              }
+              return;
             }
-            return;
-          }
-          for (const c of groups[g]!) walk(g + 1, [...picked, c]);
-        };
-        walk(0, []);
-        const got = bestWithinTolerance(groups, tol);
-        expect(got?.total ?? null).toBe(best);
-        if (got) expect(got.spread).toBeLessThanOrEqual(tol + 1e-12);
-      }),
+            for (const c of groups[g]!) walk(g + 1, [...picked, c]);
+          };
+          walk(0, []);
+          const got = bestWithinTolerance(groups, tol);
+          expect(got?.total ?? null).toBe(best);
+          if (got) expect(got.spread).toBeLessThanOrEqual(tol + 1e-12);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -147,7 +147,7 @@ function candidates(p: Prepared, rows: readonly number[], o: ResolvedOptions): C
     out.push({ rate, value, threshold });
   };
   push(Infinity);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     const s = p.score[order[i]!]!;
     while (i < order.length && p.score[order[i]!] === s) {
       const r = order[i]!;
@@ -173,7 +173,13 @@ function groupRows(groups: ReadonlyArray<string | null>): Map<string, number[]> 
 }
 
 /** Figures of `thresholdOf(group)` on prepared data. */
-function figures(p: Prepared, rowsByGroup: Map<string, number[]>, adjusted: readonly string[], thresholdOf: (g: string) => number, o: ResolvedOptions): MitigationFigures {
+function figures(
+  p: Prepared,
+  rowsByGroup: Map<string, number[]>,
+  adjusted: readonly string[],
+  thresholdOf: (g: string) => number,
+  o: ResolvedOptions,
+): MitigationFigures {
   let n = 0;
   let correct = 0;
   let auto = 0;
@@ -219,7 +225,15 @@ function figures(p: Prepared, rowsByGroup: Map<string, number[]>, adjusted: read
 
 function outcome(before: MitigationFigures, after: MitigationFigures): MitigationOutcome {
   const minus = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
-  return { before, after, cost: { accuracy: minus(before.accuracy, after.accuracy), precision: minus(before.precision, after.precision), coverage: minus(before.coverage, after.coverage) } };
+  return {
+    before,
+    after,
+    cost: {
+      accuracy: minus(before.accuracy, after.accuracy),
+      precision: minus(before.precision, after.precision),
+      coverage: minus(before.coverage, after.coverage),
+    },
+  };
 }
 
 interface ResolvedOptions {
@@ -233,9 +247,16 @@ interface ResolvedOptions {
   targetPrecision: number | null;
 }
 
-function resolveOptions(d: ClassificationData, options: MitigationOptions, groups: ReadonlyArray<string | null>): ResolvedOptions {
+function resolveOptions(
+  d: ClassificationData,
+  options: MitigationOptions,
+  groups: ReadonlyArray<string | null>,
+): ResolvedOptions {
   const constraints: ParityConstraint[] = ['demographic_parity', 'equal_opportunity', 'auto_share', 'auto_precision'];
-  ensure(constraints.includes(options.constraint), `unknown constraint '${String(options.constraint)}'; valid: ${constraints.join(', ')}`);
+  ensure(
+    constraints.includes(options.constraint),
+    `unknown constraint '${String(options.constraint)}'; valid: ${constraints.join(', ')}`,
+  );
   ensure(groups.length === d.yTrue.length, `${groups.length} group values for ${d.yTrue.length} predictions`);
   const tolerance = options.tolerance ?? 0.02;
   ensure(tolerance >= 0 && tolerance <= 1, `tolerance must be in [0, 1], got ${tolerance}`);
@@ -243,9 +264,17 @@ function resolveOptions(d: ClassificationData, options: MitigationOptions, group
   let pos = -1;
   if (kind === 'decision') {
     pos = options.positiveLabel === undefined ? (d.classes.length === 2 ? 1 : -1) : d.classes.indexOf(options.positiveLabel);
-    ensure(pos >= 0, options.positiveLabel === undefined ? `${options.constraint} needs a binary model or a positiveLabel` : `positive label '${options.positiveLabel}' is not a class; classes: ${d.classes.join(', ')}`);
+    ensure(
+      pos >= 0,
+      options.positiveLabel === undefined
+        ? `${options.constraint} needs a binary model or a positiveLabel`
+        : `positive label '${options.positiveLabel}' is not a class; classes: ${d.classes.join(', ')}`,
+    );
   } else {
-    ensure(options.baseThreshold !== undefined, `${options.constraint} needs the base automation threshold in use (baseThreshold)`);
+    ensure(
+      options.baseThreshold !== undefined,
+      `${options.constraint} needs the base automation threshold in use (baseThreshold)`,
+    );
   }
   const baseThreshold = options.baseThreshold ?? 0.5;
   let targetPrecision: number | null = null;
@@ -260,10 +289,22 @@ function resolveOptions(d: ClassificationData, options: MitigationOptions, group
       }
     }
     targetPrecision = options.targetPrecision ?? (auto > 0 ? good / auto : Number.NaN);
-    ensure(targetPrecision > 0 && targetPrecision < 1, `target precision must be in (0, 1), got ${targetPrecision}; set targetPrecision`);
+    ensure(
+      targetPrecision > 0 && targetPrecision < 1,
+      `target precision must be in (0, 1), got ${targetPrecision}; set targetPrecision`,
+    );
     errorCost = targetPrecision / (1 - targetPrecision);
   }
-  return { kind, constraint: options.constraint, tolerance, baseThreshold, minGroupSize: options.minGroupSize ?? 30, pos, errorCost, targetPrecision };
+  return {
+    kind,
+    constraint: options.constraint,
+    tolerance,
+    baseThreshold,
+    minGroupSize: options.minGroupSize ?? 30,
+    pos,
+    errorCost,
+    targetPrecision,
+  };
 }
 
 /**
@@ -276,7 +317,11 @@ function resolveOptions(d: ClassificationData, options: MitigationOptions, group
  * const plan = mitigateThresholds(validation, sexColumn, { constraint: 'demographic_parity', tolerance: 0.02 });
  * const test = evaluateThresholdPlan(plan, testData, testSex); // test.cost.accuracy
  */
-export function mitigateThresholds(validation: ClassificationData, groups: ReadonlyArray<string | null>, options: MitigationOptions): ThresholdPlan {
+export function mitigateThresholds(
+  validation: ClassificationData,
+  groups: ReadonlyArray<string | null>,
+  options: MitigationOptions,
+): ThresholdPlan {
   const o = resolveOptions(validation, options, groups);
   const p = prepare(validation, o);
   const rowsByGroup = groupRows(groups);
@@ -285,7 +330,10 @@ export function mitigateThresholds(validation: ClassificationData, groups: Reado
   const offers: Candidate[][] = [];
   for (const [g, rows] of rowsByGroup) {
     if (rows.length < o.minGroupSize) {
-      unadjusted.push({ group: g, reason: `${rows.length} validation rows, fewer than the minimum group size ${o.minGroupSize}` });
+      unadjusted.push({
+        group: g,
+        reason: `${rows.length} validation rows, fewer than the minimum group size ${o.minGroupSize}`,
+      });
       continue;
     }
     if (o.constraint === 'equal_opportunity' && !rows.some((r) => p.good[r])) {
@@ -337,11 +385,16 @@ export function thresholdsFor(plan: ThresholdPlan, groups: ReadonlyArray<string 
  * Applies a plan. Decisions: the predicted class per row (positive when its score ≥ its group's
  * threshold, else the best other class). Review/auto: 1 where the row is decided automatically.
  */
-export function applyThresholdPlan(plan: ThresholdPlan, d: ClassificationData, groups: ReadonlyArray<string | null>): { yPred: Int32Array; auto: Uint8Array } {
+export function applyThresholdPlan(
+  plan: ThresholdPlan,
+  d: ClassificationData,
+  groups: ReadonlyArray<string | null>,
+): { yPred: Int32Array; auto: Uint8Array } {
   ensure(groups.length === d.yTrue.length, `${groups.length} group values for ${d.yTrue.length} predictions`);
   const t = thresholdsFor(plan, groups);
   const n = d.yTrue.length;
-  if (plan.kind === 'automation') return { yPred: Int32Array.from(d.yPred), auto: Uint8Array.from(d.confidence, (c, i) => (c >= t[i]! ? 1 : 0)) };
+  if (plan.kind === 'automation')
+    return { yPred: Int32Array.from(d.yPred), auto: Uint8Array.from(d.confidence, (c, i) => (c >= t[i]! ? 1 : 0)) };
   const pos = d.classes.indexOf(plan.positiveLabel ?? '');
   ensure(pos >= 0, `positive label '${plan.positiveLabel}' is not a class of these predictions`);
   const score = positiveScores(d, pos);
@@ -360,8 +413,22 @@ export function applyThresholdPlan(plan: ThresholdPlan, d: ClassificationData, g
 }
 
 /** Before/after figures of a plan on other data (e.g. the test set): the honest cost of mitigation. */
-export function evaluateThresholdPlan(plan: ThresholdPlan, d: ClassificationData, groups: ReadonlyArray<string | null>): MitigationOutcome {
-  const o = resolveOptions(d, { constraint: plan.constraint, tolerance: plan.tolerance, baseThreshold: plan.baseThreshold, ...(plan.positiveLabel !== null ? { positiveLabel: plan.positiveLabel } : {}), ...(plan.targetPrecision !== null ? { targetPrecision: plan.targetPrecision } : {}) }, groups);
+export function evaluateThresholdPlan(
+  plan: ThresholdPlan,
+  d: ClassificationData,
+  groups: ReadonlyArray<string | null>,
+): MitigationOutcome {
+  const o = resolveOptions(
+    d,
+    {
+      constraint: plan.constraint,
+      tolerance: plan.tolerance,
+      baseThreshold: plan.baseThreshold,
+      ...(plan.positiveLabel !== null ? { positiveLabel: plan.positiveLabel } : {}),
+      ...(plan.targetPrecision !== null ? { targetPrecision: plan.targetPrecision } : {}),
+    },
+    groups,
+  );
   const p = prepare(d, o);
   const rowsByGroup = groupRows(groups);
   const adjusted = plan.adjusted.filter((g) => rowsByGroup.has(g));

@@ -76,7 +76,8 @@ export function bestWithinTolerance(groups: ReadonlyArray<readonly Candidate[]>,
     }
     if (picks.length < sorted.length) continue;
     const spread = Math.max(...picks.map((c) => c.rate)) - Math.min(...picks.map((c) => c.rate));
-    if (!best || total > best.total + 1e-9 || (Math.abs(total - best.total) <= 1e-9 && spread < best.spread)) best = { picks, total, spread };
+    if (!best || total > best.total + 1e-9 || (Math.abs(total - best.total) <= 1e-9 && spread < best.spread))
+      best = { picks, total, spread };
   }
   return best;
 }
