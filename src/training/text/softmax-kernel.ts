@@ -32,6 +32,12 @@ export interface ShardJob {
   seed: number;
   /** Class gradients |p − y| below this are skipped in the update (they are ~0 for confident rows). */
   gradThreshold: number;
+  /**
+   * With one shard: after `refreshEvery` full epochs, only classes with probability ≥ gradThreshold / 4 at the last
+   * full epoch (plus the true class) are scored for a row, the others enter the softmax as one stale log-sum-exp;
+   * every `refreshEvery`-th epoch is full again. 0 disables this (every epoch full).
+   */
+  refreshEvery: number;
   /** Shared logits, two alternating buffers of batchSize × numClasses. */
   z: Float64Array;
   /** Shared barrier state `[count, sense]`, or null when this is the only shard. */
@@ -69,6 +75,18 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
   const act = new Int32Array(kw);
   const actG = new Float64Array(kw);
   const order = new Int32Array(rows);
+  // Active sets (one shard only): each row's most probable classes (≤ MAX_ACTIVE); count -1 until first scored.
+  const MAX_ACTIVE = 32;
+  const useActive = job.refreshEvery > 0 && job.numShards === 1;
+  const candC = new Int32Array(useActive ? K : 0);
+  const candP = new Float64Array(useActive ? K : 0);
+  const candIdx: number[] = [];
+  let activeLogitOffset = 0;
+  const activeN = new Int32Array(useActive ? rows : 0).fill(-1);
+  const activeC = new Int32Array(useActive ? rows * MAX_ACTIVE : 0);
+  const restLse = new Float64Array(useActive ? rows : 0);
+  const za = new Float64Array(useActive ? B * MAX_ACTIVE : 0);
+  const candFloor = job.gradThreshold / 4;
   for (let i = 0; i < rows; i++) order[i] = i;
 
   // mulberry32: small, fast, and identical in every shard for the same seed.
@@ -130,6 +148,77 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
     }
   };
 
+  // Keeps row i's (at most MAX_ACTIVE) most probable candidates; the other classes become one log-sum-exp.
+  const refreshActive = (i: number, nCand: number, m: number, sum: number): void => {
+    const base = i * MAX_ACTIVE;
+    let kept = 0;
+    if (nCand <= MAX_ACTIVE) {
+      for (let a = 0; a < nCand; a++) activeC[base + a] = candC[a] as number;
+      kept = nCand;
+    } else {
+      candIdx.length = 0;
+      for (let a = 0; a < nCand; a++) candIdx.push(a);
+      candIdx.sort((a, b) => (candP[b] as number) - (candP[a] as number) || a - b);
+      for (let a = 0; a < MAX_ACTIVE; a++) activeC[base + a] = candC[candIdx[a] as number] as number;
+      kept = MAX_ACTIVE;
+    }
+    activeN[i] = kept;
+    let keptSum = 0;
+    for (let a = 0; a < kept; a++) keptSum += Math.exp((z[activeLogitOffset + (activeC[base + a] as number)] as number) - m);
+    const rest = sum - keptSum;
+    restLse[i] = rest > sum * 1e-12 ? Math.log(rest) + m : -Infinity;
+  };
+
+  // Logits of row i's active classes into za[ao ..] (one shard: class c is column c).
+  const forwardActive = (i: number, ao: number): void => {
+    const p0 = indptr[i] as number;
+    const p1 = indptr[i + 1] as number;
+    const n = activeN[i] as number;
+    const base = i * MAX_ACTIVE;
+    for (let a = 0; a < n; a++) za[ao + a] = 0;
+    for (let p = p0; p < p1; p++) {
+      const off = (indices[p] as number) * kw;
+      const v = data[p] as number;
+      for (let a = 0; a < n; a++) za[ao + a]! += (W[off + (activeC[base + a] as number)] as number) * v;
+    }
+    for (let a = 0; a < n; a++) za[ao + a] = (bias[activeC[base + a] as number] as number) + (za[ao + a] as number) * scale;
+  };
+
+  // Softmax over the active classes plus the stale rest, then the SGD update of the active classes; returns the loss.
+  const updateActive = (i: number, ao: number, eta: number, step: number): number => {
+    const n = activeN[i] as number;
+    const base = i * MAX_ACTIVE;
+    const r = restLse[i] as number;
+    let m = r;
+    for (let a = 0; a < n; a++) if ((za[ao + a] as number) > m) m = za[ao + a] as number;
+    let sum = r === -Infinity ? 0 : Math.exp(r - m);
+    for (let a = 0; a < n; a++) sum += Math.exp((za[ao + a] as number) - m);
+    const yi = y[i] as number;
+    let zy = 0;
+    let na = 0;
+    for (let a = 0; a < n; a++) {
+      const c = activeC[base + a] as number;
+      const za_ = za[ao + a] as number;
+      let g = Math.exp(za_ - m) / sum;
+      if (c === yi) {
+        g -= 1;
+        zy = za_;
+      }
+      if (g > job.gradThreshold || g < -job.gradThreshold) {
+        act[na] = c;
+        actG[na++] = g;
+      }
+    }
+    for (let a = 0; a < na; a++) bias[act[a] as number]! -= eta * (actG[a] as number);
+    const p1 = indptr[i + 1] as number;
+    for (let p = indptr[i] as number; p < p1; p++) {
+      const off = (indices[p] as number) * kw;
+      const v = (data[p] as number) * step;
+      for (let a = 0; a < na; a++) W[off + (act[a] as number)]! -= v * (actG[a] as number);
+    }
+    return Math.log(sum) + m - zy;
+  };
+
   const losses: number[] = [];
   let best = Infinity;
   let stall = 0;
@@ -143,16 +232,25 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
       order[k] = t;
     }
     const eta = job.learningRate / (1 + job.lrDecay * epoch);
+    const full = !useActive || epoch < job.refreshEvery || epoch % job.refreshEvery === job.refreshEvery - 1;
     let loss = 0;
     for (let q0 = 0; q0 < rows; q0 += B) {
       const q1 = Math.min(rows, q0 + B);
       const zBase = (batchNo++ & 1) * B * K;
-      for (let q = q0; q < q1; q++) forward(order[q] as number, zBase + (q - q0) * K);
+      for (let q = q0; q < q1; q++) {
+        const i = order[q] as number;
+        if (full || (activeN[i] as number) < 0) forward(i, zBase + (q - q0) * K);
+        else forwardActive(i, (q - q0) * MAX_ACTIVE);
+      }
       wait();
       scale *= 1 - eta * job.lambda * (q1 - q0);
       const step = eta / scale;
       for (let q = q0; q < q1; q++) {
         const i = order[q] as number;
+        if (!full && (activeN[i] as number) >= 0) {
+          loss += updateActive(i, (q - q0) * MAX_ACTIVE, eta, step);
+          continue;
+        }
         const zo = zBase + (q - q0) * K;
         let m = -Infinity;
         for (let c = 0; c < K; c++) if ((z[zo + c] as number) > m) m = z[zo + c] as number;
@@ -161,13 +259,22 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
         const yi = y[i] as number;
         loss += Math.log(sum) - ((z[zo + yi] as number) - m);
         let na = 0;
+        let nCand = 0;
         for (let c = 0; c < kw; c++) {
-          let g = Math.exp((z[zo + c0 + c] as number) - m) / sum;
-          if (c0 + c === yi) g -= 1;
+          const pc = Math.exp((z[zo + c0 + c] as number) - m) / sum;
+          const g = c0 + c === yi ? pc - 1 : pc;
           if (g > job.gradThreshold || g < -job.gradThreshold) {
             act[na] = c;
             actG[na++] = g;
           }
+          if (useActive && (pc >= candFloor || c === yi)) {
+            candC[nCand] = c;
+            candP[nCand++] = c === yi ? 2 : pc; // the true class always stays
+          }
+        }
+        if (useActive) {
+          activeLogitOffset = zo;
+          refreshActive(i, nCand, m, sum);
         }
         if (na === 0) continue;
         for (let a = 0; a < na; a++) bias[act[a] as number]! -= eta * (actG[a] as number);
@@ -190,10 +297,13 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
     }
     loss /= rows;
     losses.push(loss);
-    // Averaged iterates need a few epochs; the noisy early losses must not stop the run.
-    if (epoch >= job.averageFrom && loss > best - job.tol) stall++;
-    else stall = 0;
-    if (loss < best) best = loss;
+    // Averaged iterates need a few epochs; the noisy early losses must not stop the run. Losses of
+    // active-set epochs use a stale normaliser, so only full epochs count.
+    if (full) {
+      if (epoch >= job.averageFrom && loss > best - job.tol) stall++;
+      else stall = 0;
+      if (loss < best) best = loss;
+    }
     const keepGoing = onEpoch(epoch, loss);
     if (stall >= job.patience) converged = true;
     if (converged || !keepGoing) break;

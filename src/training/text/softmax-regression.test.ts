@@ -135,6 +135,33 @@ describe('trainSoftmax', () => {
     expect(right / X.rows).toBeGreaterThan(0.9);
   });
 
+  it('learns as well with active-set epochs (refreshEvery) and stays deterministic', async () => {
+    const { X, y } = synthetic(600, 12, 90, 7);
+    const opts = {
+      C: 10,
+      learningRate: 2,
+      lrDecay: 0,
+      batchSize: 16,
+      maxEpochs: 6,
+      averageFrom: 2,
+      tol: 1e-4,
+      patience: 3,
+      seed: 5,
+      refreshEvery: 2,
+    };
+    const a = await trainSoftmax(X, y, 12, { ...opts, workers: 0 });
+    const b = await trainSoftmax(X, y, 12, { ...opts, workers: 1 });
+    expect(b.model.weights).toEqual(a.model.weights);
+    const z = softmaxLogits(a.model, X);
+    let right = 0;
+    for (let i = 0; i < X.rows; i++) {
+      let best = 0;
+      for (let k = 1; k < 12; k++) if (z[i * 12 + k]! > z[i * 12 + best]!) best = k;
+      if (best === y[i]) right++;
+    }
+    expect(right / X.rows).toBeGreaterThan(0.9);
+  });
+
   for (const workers of [0, 2]) {
     it(`stops with FAILED_PRECONDITION when cancelled (${workers} workers)`, async () => {
       const { X, y } = synthetic(300, 4, 40, 1);
