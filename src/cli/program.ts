@@ -9,6 +9,7 @@ import { registerModels } from './commands/models.js';
 import { registerServer } from './commands/server.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { registerTrain } from './commands/train.js';
 import { registerUser } from './commands/user.js';
 import { CommandContext, type CliIO, type GlobalFlags } from './context.js';
 import { reportError } from './errors-cli.js';
@@ -52,6 +53,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerUser(program, run);
   registerData(program, run);
   registerModels(program, run);
+  registerTrain(program, run);
   // Every subcommand reports its own parse errors through the same path.
   const harden = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -5,3 +5,4 @@ export { SETTINGS } from './settings.js';
 export type { SettingSpec, SettingType } from './settings.js';
 export { locateWorkspace, isWorkspace } from './workspace-locator.js';
 export { renderConfigurationDoc } from './configuration-doc.js';
+export { MLOOP_VERSION } from './version.js';

@@ -1,5 +1,11 @@
 /**
- * Training (issue 4): text and tabular learners in TypeScript over typed arrays.
- * The learners are being built in text/ and tabular/; this surface re-exports them once they land.
+ * Training (issue 4): text and tabular learners in TypeScript over typed arrays, one predictor
+ * interface over them, `trainModel` (dataset version → registered, calibrated model version) and
+ * `evaluateModel` (model version × dataset version → report, automation, gates).
  */
-export {};
+export { LEARNERS, DEFAULT_LEARNER, getLearner, loadPredictor } from './predictor.js';
+export type { LearnerId, Predictor, InputSpec, ColumnBatch, TrainHooks, TrainProgress } from './predictor.js';
+export { trainModel, planColumns, holdout, classificationData } from './training-service.js';
+export type { TrainRequest, TrainResult } from './training-service.js';
+export { evaluateModel, loadModel } from './model-evaluation.js';
+export type { EvaluateRequest, EvaluateResult } from './model-evaluation.js';

@@ -11,7 +11,7 @@ import { RegistryService, SqlRegistryStore } from '../registry/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
 import { migrate, openBackend, type SchemaVersion, type StorageBackend } from '../storage/index.js';
-import { MLOOP_VERSION } from './version.js';
+import { MLOOP_VERSION } from '../config/index.js';
 
 /** An open workspace. Close it when done. */
 export interface Workspace {

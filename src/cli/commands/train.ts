@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { localPrincipal } from '../../auth/index.js';
+import { MloopError } from '../../errors/index.js';
+import { parseGate, type ClassificationReport } from '../../evaluation/index.js';
+import { TASKS, type Task } from '../../registry/index.js';
+import { evaluateModel, trainModel } from '../../training/index.js';
+import { table } from '../context.js';
+import { collect, parseIntOption } from '../options.js';
+import type { Runner } from '../program.js';
+
+function parseProbability(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1], got '${value}'`);
+    return n;
+  };
+}
+
+/** Reads a JSON or YAML file as data; INVALID_ARGUMENT naming the file on any problem. */
+function readDataFile(cwd: string, path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, path), 'utf8');
+  } catch (err) {
+    throw MloopError.invalidArgument(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    return /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw MloopError.invalidArgument(`${what} ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : `${(v * 100).toFixed(1)}%`);
+
+export function registerTrain(program: Command, run: Runner): void {
+  program
+    .command('train')
+    .description('train a model on a dataset version and register it, with validation metrics and calibrated confidence')
+    .argument('<dataset>', 'training data, name@N')
+    .requiredOption('--name <model>', 'model to register the version under')
+    .option('--label <col>', 'label column (default: the column imported with --label)')
+    .option('--text <col>', 'text column (text classification)')
+    .option('--features <cols>', 'feature columns, comma-separated (default: all but label, ids, times and sensitive columns)', collect)
+    .option('--task <task>', `one of ${TASKS.join(', ')} (default: inferred)`)
+    .option('--learner <id>', 'text-softmax, gbdt or linear (default: by task)')
+    .option('--config <file>', 'learner parameters as JSON or YAML')
+    .option('--seed <n>', 'random seed', parseIntOption(0, 2 ** 31 - 1), 42)
+    .option('--validation <dataset>', 'validation data, name@N (default: a seeded 20% holdout)')
+    .option('--target-precision <p>', 'choose and store the confidence threshold for automation at this precision', parseProbability('--target-precision'))
+    .option('--allow-sensitive', 'allow sensitive columns as features')
+    .action(
+      run(async (ctx, dataset: string, opts: { name: string; label?: string; text?: string; features?: string[]; task?: string; learner?: string; config?: string; seed: number; validation?: string; targetPrecision?: number; allowSensitive?: boolean }) => {
+        if (opts.task !== undefined && !TASKS.includes(opts.task as Task)) throw MloopError.invalidArgument(`unknown task '${opts.task}'; valid tasks: ${TASKS.join(', ')}`);
+        const params = opts.config === undefined ? undefined : readDataFile(ctx.io.cwd, opts.config, 'config file');
+        if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) throw MloopError.invalidArgument(`config file ${opts.config} must hold an object of learner parameters`);
+        let bar: ReturnType<typeof ctx.progress> | undefined;
+        let stage = '';
+        const r = await ctx.withWorkspace((ws) =>
+          trainModel(
+            { datasets: ws.datasets, registry: ws.registry },
+            {
+              dataset,
+              name: opts.name,
+              actor: localPrincipal().userName,
+              seed: opts.seed,
+              ...(opts.label === undefined ? {} : { label: opts.label }),
+              ...(opts.text === undefined ? {} : { text: opts.text }),
+              ...(opts.features === undefined ? {} : { features: opts.features }),
+              ...(opts.task === undefined ? {} : { task: opts.task as Task }),
+              ...(opts.learner === undefined ? {} : { learner: opts.learner }),
+              ...(params === undefined ? {} : { params: params as Record<string, unknown> }),
+              ...(opts.validation === undefined ? {} : { validation: opts.validation }),
+              ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
+              ...(opts.allowSensitive ? { allowSensitive: true } : {}),
+            },
+            {
+              onProgress: (p) => {
+                if (p.stage !== stage) {
+                  bar?.stop();
+                  stage = p.stage;
+                  bar = ctx.progress(Math.max(1, p.total), p.stage);
+                }
+                bar?.update(p.done);
+              },
+            },
+          ),
+        );
+        bar?.stop();
+        const out = {
+          model: r.version.model,
+          version: r.version.version,
+          ref: r.version.ref,
+          task: r.task,
+          learner: r.learner,
+          metrics: r.metrics,
+          train_seconds: r.trainSeconds,
+          rows: r.rows,
+          threshold: r.threshold && {
+            target_precision: r.threshold.targetPrecision,
+            achievable: r.threshold.achievable,
+            confidence: r.threshold.achievable ? r.threshold.threshold : null,
+            validation_coverage: r.threshold.validation.coverage,
+            validation_precision: r.threshold.achievable ? r.threshold.validation.precision : null,
+            best_achievable: r.threshold.bestAchievable ?? null,
+            message: r.threshold.message,
+          },
+          warnings: r.warnings,
+        };
+        ctx.emit(out, (o) =>
+          [
+            `Registered ${o.ref} (${o.task}, ${o.learner}) in ${o.train_seconds.toFixed(1)} s on ${o.rows.train} rows; validated on ${o.rows.validation}.`,
+            `validation: ${Object.entries(o.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`,
+            ...(o.threshold ? [`automation: ${o.threshold.message}`] : []),
+            ...o.warnings.map((w) => `warning: ${w}`),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('eval')
+    .description('evaluate a model version on a dataset version: metrics with 95% intervals, slices, automation, gates')
+    .argument('<model>', 'model reference: name, name@N or name@alias')
+    .argument('<dataset>', 'evaluation data, name@N')
+    .option('--label <col>', "label column (default: the model's)")
+    .option('--slice <cols>', 'report metrics per value of these columns', collect)
+    .option('--target-precision <p>', "report automation at this precision (threshold chosen on the model's validation data)", parseProbability('--target-precision'))
+    .option('--gate <file>', 'gate file (JSON or YAML): exit 1 when a rule fails')
+    .option('--seed <n>', 'seed of the bootstrap intervals', parseIntOption(0, 2 ** 31 - 1), 0)
+    .action(
+      run(async (ctx, model: string, dataset: string, opts: { label?: string; slice?: string[]; targetPrecision?: number; gate?: string; seed: number }) => {
+        const gate = opts.gate === undefined ? undefined : parseGate(readDataFile(ctx.io.cwd, opts.gate, 'gate file'), opts.gate);
+        const r = await ctx.withWorkspace((ws) =>
+          evaluateModel(
+            { datasets: ws.datasets, registry: ws.registry },
+            {
+              model,
+              dataset,
+              seed: opts.seed,
+              ...(opts.label === undefined ? {} : { label: opts.label }),
+              ...(opts.slice === undefined ? {} : { slices: opts.slice }),
+              ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
+              ...(gate === undefined ? {} : { gate }),
+            },
+          ),
+        );
+        if (r.gate && !r.gate.passed) ctx.exitCode = 1;
+        const rep = r.report;
+        const out = {
+          model: r.model,
+          dataset: r.dataset,
+          n: rep.n,
+          metrics: Object.fromEntries(Object.entries(rep.metrics).map(([k, e]) => [k, e.value])),
+          intervals: rep.metrics,
+          ...(rep.task === 'classification'
+            ? {
+                per_class: rep.perClass,
+                confusion: rep.confusion,
+                reliability: rep.reliability,
+                automation: rep.automation ?? null,
+                out_of_scope: rep.outOfScope ?? null,
+                coverage_precision_curve: rep.curve,
+              }
+            : {}),
+          slices: rep.slices,
+          threshold: r.threshold,
+          gate: r.gate,
+          champion: r.champion,
+        };
+        ctx.emit(out, (o) => {
+          const lines = [`${o.model} on ${o.dataset}: ${o.n} rows`];
+          lines.push(
+            table(
+              ['metric', 'value', '95% interval'],
+              Object.entries(o.intervals).map(([k, e]) => [k, e.value.toFixed(4), e.lower === null ? '-' : `${e.lower.toFixed(4)} – ${e.upper!.toFixed(4)}`]),
+            ),
+          );
+          const c = rep as ClassificationReport;
+          if (c.automation) {
+            lines.push(
+              `automation at confidence ≥ ${c.automation.threshold.toFixed(4)}: ${pct(c.automation.coverage.value)} decided automatically at ${pct(c.automation.precision.value)} precision; ${pct(c.automation.reviewShare.value)} to people`,
+            );
+          } else if (o.threshold?.choice && !o.threshold.choice.achievable) lines.push(`automation: ${o.threshold.choice.message}`);
+          if (c.outOfScope) lines.push(`out of scope: in-scope accuracy with rejection ${pct(c.outOfScope.inScopeAccuracy.value)}, out-of-scope recall ${pct(c.outOfScope.outOfScopeRecall.value)}`);
+          if (o.slices.length > 0) {
+            lines.push(
+              table(
+                ['slice', 'value', 'n', 'accuracy', 'note'],
+                o.slices.map((s) => [s.column, s.value, s.n, (s.metrics['accuracy'] ?? s.metrics['mae'])?.value.toFixed(4), s.trusted ? '' : 'too small to trust']),
+              ),
+            );
+          }
+          if (o.gate) {
+            lines.push(`gate '${o.gate.gate}': ${o.gate.passed ? 'PASSED' : 'FAILED'}`);
+            for (const rule of o.gate.rules) lines.push(`  ${rule.status.toUpperCase().padEnd(4)} ${rule.expected} — ${rule.message}`);
+          }
+          return lines.join('\n');
+        });
+      }),
+    );
+}

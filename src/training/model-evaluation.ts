@@ -1,0 +1,150 @@
+/** `mloop eval`: a registered model on a dataset version, with slices, automation and gates. */
+import { readColumns, type DatasetService } from '../datasets/index.js';
+import { MloopError } from '../errors/index.js';
+import {
+  checkGate,
+  chooseThreshold,
+  evaluateClassification,
+  evaluateRegression,
+  type ClassificationData,
+  type ClassificationReport,
+  type GateResult,
+  type GateSpec,
+  type RegressionReport,
+  type ThresholdChoice,
+} from '../evaluation/index.js';
+import type { ModelVersion, RegistryService } from '../registry/index.js';
+import type { InputSpec, Predictor } from './predictor.js';
+import { loadPredictor } from './predictor.js';
+import { classificationData } from './training-service.js';
+
+export interface EvaluateRequest {
+  model: string;
+  dataset: string;
+  /** Label column (default: the model's). */
+  label?: string;
+  slices?: string[];
+  /** Choose a threshold for this precision on the model's stored validation predictions. */
+  targetPrecision?: number;
+  gate?: GateSpec;
+  /** Compare with this version for `beats_champion_by` rules (default: the model's `champion`, when it is another version). */
+  champion?: string | null;
+  replicates?: number;
+  seed?: number;
+}
+
+export interface EvaluateResult {
+  model: string;
+  dataset: string;
+  report: ClassificationReport | RegressionReport;
+  threshold: { source: 'stored' | 'target-precision'; choice: ThresholdChoice | null; confidence: number | null } | null;
+  gate: GateResult | null;
+  champion: string | null;
+}
+
+/** Loads a registered version as a predictor (its files verified by hash). */
+export async function loadModel(registry: RegistryService, version: ModelVersion): Promise<Predictor> {
+  const files = new Map<string, Buffer>();
+  for (const a of version.artifacts) if (a.name !== 'validation-predictions.json') files.set(a.name, await registry.readArtifact(version, a.name));
+  const inputs = version.record.inputSchema.map((c) => ({ name: c.name, kind: c.type as InputSpec['kind'] }));
+  return loadPredictor(version.record.learner, version.task, inputs, files);
+}
+
+async function storedValidation(registry: RegistryService, version: ModelVersion): Promise<ClassificationData | undefined> {
+  if (!version.artifacts.some((a) => a.name === 'validation-predictions.json')) return undefined;
+  const v = JSON.parse((await registry.readArtifact(version, 'validation-predictions.json')).toString('utf8')) as { classes: string[]; y_true: number[]; y_pred: number[]; confidence: number[] };
+  return { classes: v.classes, yTrue: Int32Array.from(v.y_true), yPred: Int32Array.from(v.y_pred), confidence: Float64Array.from(v.confidence) };
+}
+
+async function predictOn(deps: { datasets: DatasetService }, predictor: Predictor, dataset: string, label: string, slices: string[]) {
+  const names = [...new Set([label, ...predictor.inputs.map((i) => i.name), ...slices])];
+  const read = await readColumns(deps.datasets, dataset, names);
+  const keep: number[] = [];
+  const col = read.columns[label]!;
+  for (let i = 0; i < read.rows; i++) {
+    const v = col.values[i];
+    if (v !== null && v !== undefined && !(typeof v === 'number' && Number.isNaN(v)) && v !== '') keep.push(i);
+  }
+  if (keep.length === 0) throw MloopError.invalidArgument(`${read.version.ref} has no rows with a '${label}' value to evaluate on`);
+  const batch: Record<string, Float64Array | Array<string | null>> = {};
+  for (const input of predictor.inputs) {
+    const c = read.columns[input.name]!;
+    if (c.kind === 'numeric') batch[input.name] = input.kind === 'numeric' ? Float64Array.from(keep, (i) => c.values[i]!) : keep.map((i) => (Number.isNaN(c.values[i]!) ? null : String(c.values[i])));
+    else batch[input.name] = keep.map((i) => c.values[i] ?? null);
+  }
+  const sliceValues: Record<string, Array<string | null>> = {};
+  for (const s of slices) {
+    const c = read.columns[s]!;
+    sliceValues[s] = keep.map((i) => {
+      const v = c.values[i];
+      return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : String(v);
+    });
+  }
+  return { ref: read.version.ref, keep, batch, truth: keep.map((i) => col.values[i]!), sliceValues };
+}
+
+/**
+ * Evaluates a model version on a dataset version.
+ *
+ * @example
+ * const r = await evaluateModel({ datasets, registry }, { model: 'support@champion', dataset: 'tickets@4', targetPrecision: 0.97 });
+ */
+export async function evaluateModel(deps: { datasets: DatasetService; registry: RegistryService }, req: EvaluateRequest): Promise<EvaluateResult> {
+  const version = await deps.registry.resolve(req.model);
+  const predictor = await loadModel(deps.registry, version);
+  const label = req.label ?? version.record.label;
+  if (label === undefined) throw MloopError.invalidArgument('name the label column with --label');
+  const slices = req.slices ?? [];
+  const seed = req.seed ?? 0;
+  const replicates = req.replicates ?? 1000;
+  const data = await predictOn(deps, predictor, req.dataset, label, slices);
+  const n = data.keep.length;
+
+  let championVersion: ModelVersion | undefined;
+  if (req.gate?.rules.some((r) => r.beats_champion_by !== undefined) && req.champion !== null) {
+    const model = await deps.registry.getModel(version.model);
+    const ref = req.champion ?? (model.aliases['champion'] !== undefined ? `${version.model}@champion` : undefined);
+    if (ref !== undefined) {
+      const c = await deps.registry.resolve(ref);
+      if (c.id !== version.id) championVersion = c;
+    }
+  }
+
+  if (version.task === 'regression') {
+    const evalOf = async (p: Predictor) =>
+      evaluateRegression({ yTrue: Float64Array.from(data.truth as number[], Number), yPred: p.predictValues(data.batch, n) }, { slices: data.sliceValues, replicates, seed });
+    const report = await evalOf(predictor);
+    const champion = championVersion ? await evalOf(await loadModel(deps.registry, championVersion)) : undefined;
+    return { model: version.ref, dataset: data.ref, report, threshold: null, gate: req.gate ? checkGate(req.gate, report, champion) : null, champion: championVersion?.ref ?? null };
+  }
+
+  let threshold: EvaluateResult['threshold'] = null;
+  if (req.targetPrecision !== undefined) {
+    const validation = await storedValidation(deps.registry, version);
+    if (!validation) throw MloopError.failedPrecondition(`${version.ref} kept no validation predictions to choose a threshold on`);
+    const choice = chooseThreshold(validation, req.targetPrecision);
+    threshold = { source: 'target-precision', choice, confidence: choice.achievable ? choice.threshold : null };
+  } else {
+    const stored = version.record.thresholds?.['confidence'];
+    if (typeof stored === 'number') threshold = { source: 'stored', choice: null, confidence: stored };
+  }
+  const evalOf = (p: Predictor, t: number | null) => {
+    const d = classificationData(p.classes!, data.truth.map(String), p.predictProba(data.batch, n));
+    return evaluateClassification(d, { slices: data.sliceValues, replicates, seed, ...(t === null ? {} : { threshold: t }) });
+  };
+  const report = evalOf(predictor, threshold?.confidence ?? null);
+  let champion: ClassificationReport | undefined;
+  if (championVersion) {
+    const cp = await loadModel(deps.registry, championVersion);
+    const ct = championVersion.record.thresholds?.['confidence'];
+    champion = evalOf(cp, typeof ct === 'number' ? ct : null);
+  }
+  return {
+    model: version.ref,
+    dataset: data.ref,
+    report,
+    threshold,
+    gate: req.gate ? checkGate(req.gate, report, champion) : null,
+    champion: championVersion?.ref ?? null,
+  };
+}
