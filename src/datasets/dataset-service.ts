@@ -34,6 +34,13 @@ import { compareSchemas, defaultExpectations, runExpectations, summarize, type S
 /** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
 const HASH_FORMAT = 'mloop-dataset/1';
 
+/** What producing a version's Parquet file reports. */
+interface Staged {
+  rowCount: number;
+  schema: ColumnSchema[];
+  stats?: Record<string, unknown>;
+}
+
 /** Descriptive provenance accepted by every operation that creates a version. */
 export interface ProvenanceInput {
   owner?: string | undefined;
@@ -142,25 +149,47 @@ export class DatasetService {
   async importFile(o: ImportFileOptions): Promise<ImportResult> {
     assertDatasetName(o.name);
     const file = resolve(o.file);
+    const shown = o.displayName ?? file;
     const format = resolveFormat(file, o.format);
-    const bytes = await checkInputFile(file, o.displayName ?? file);
-    const sha256 = await fileSha256(file);
+    const bytes = await checkInputFile(file, shown);
     const reading = { format, na: [...new Set(o.na ?? [])].sort(), skipBadRows: o.skipBadRows === true, encoding: (o.encoding ?? 'utf-8').toLowerCase() };
-    const contentHash = canonicalHash({ hash: HASH_FORMAT, kind: 'file', sha256, reading });
-    const existing = await this.store.findByContentHash(o.name, contentHash);
-    if (existing) return { version: existing, created: false };
     const roles = o.roles ?? {};
-    const source: DatasetSource = { kind: o.displayName === undefined ? 'file' : 'upload', file: o.displayName ?? file, format, sha256, bytes };
-    return this.createVersion(o.name, contentHash, o.actor, describe(o), { parents: [], transform: { kind: 'import', ...reading } }, source, async (db, out) => {
-      const staged = await stageFile(db, file, out, {
-        ...reading,
-        displayName: o.displayName,
-        onColumns: (columns) => checkRoles(roles, columns, o.displayName ?? file),
-      });
-      checkRoles(roles, staged.columns.map((c) => c.name), o.displayName ?? file);
-      const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
-      return { rowCount: staged.rowCount, schema, stats: { skippedRows: staged.skippedRows, badRows: staged.badRows } };
-    });
+    // Hashing the file and converting it run side by side; when the hash names a version that
+    // exists already, the conversion is interrupted and that version is returned.
+    let engine: DuckSession | undefined;
+    let found: DatasetVersion | undefined;
+    const identity = (async () => {
+      const sha256 = await fileSha256(file);
+      const contentHash = canonicalHash({ hash: HASH_FORMAT, kind: 'file', sha256, reading });
+      found = await this.store.findByContentHash(o.name, contentHash);
+      if (found) engine?.interrupt();
+      return { sha256, contentHash };
+    })();
+    identity.catch(() => undefined);
+    this.cleanupStale();
+    const out = join(this.tempDir, `stage-${process.pid}-${randomBytes(8).toString('hex')}.parquet`);
+    try {
+      let made: Staged | undefined;
+      try {
+        made = await withDuckDb(this.limits, async (db) => {
+          engine = db;
+          if (found) return undefined;
+          const staged = await stageFile(db, file, out, { ...reading, displayName: o.displayName, onColumns: (columns) => checkRoles(roles, columns, shown) });
+          const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
+          return { rowCount: staged.rowCount, schema, stats: { skippedRows: staged.skippedRows, badRows: staged.badRows } };
+        });
+      } catch (err) {
+        await identity.catch(() => undefined);
+        if (found) return { version: found, created: false };
+        throw err;
+      }
+      const { sha256, contentHash } = await identity;
+      if (found || made === undefined) return { version: found!, created: false };
+      const source: DatasetSource = { kind: o.displayName === undefined ? 'file' : 'upload', file: shown, format, sha256, bytes };
+      return await this.commit(out, made, { name: o.name, contentHash, actor: o.actor, description: describe(o), lineage: { parents: [], transform: { kind: 'import', ...reading } }, source });
+    } finally {
+      rmSync(out, { force: true });
+    }
   }
 
   /**
@@ -231,31 +260,40 @@ export class DatasetService {
     description: DatasetDescription,
     lineage: Lineage,
     source: DatasetSource,
-    produce: (db: DuckSession, outPath: string) => Promise<{ rowCount: number; schema: ColumnSchema[]; stats?: Record<string, unknown> }>,
+    produce: (db: DuckSession, outPath: string) => Promise<Staged>,
   ): Promise<ImportResult> {
     assertDatasetName(name);
     this.cleanupStale();
     const out = join(this.tempDir, `stage-${process.pid}-${randomBytes(8).toString('hex')}.parquet`);
     try {
       const made = await withDuckDb(this.limits, (db) => produce(db, out));
-      const blob = await this.artifacts.putFile(out);
-      return await this.store.addVersion({
-        name,
-        contentHash,
-        blobSha256: blob.sha256,
-        bytes: blob.size,
-        rowCount: made.rowCount,
-        schema: made.schema,
-        source,
-        description,
-        lineage,
-        stats: made.stats ?? {},
-        createdAt: this.clock().toISOString(),
-        createdBy: actor,
-      });
+      return await this.commit(out, made, { name, contentHash, actor, description, lineage, source });
     } finally {
       rmSync(out, { force: true });
     }
+  }
+
+  /** Stores a staged Parquet file and records its version: the row is inserted last. */
+  private async commit(
+    out: string,
+    made: Staged,
+    meta: { name: string; contentHash: string; actor: string; description: DatasetDescription; lineage: Lineage; source: DatasetSource },
+  ): Promise<ImportResult> {
+    const blob = await this.artifacts.putFile(out);
+    return this.store.addVersion({
+      name: meta.name,
+      contentHash: meta.contentHash,
+      blobSha256: blob.sha256,
+      bytes: blob.size,
+      rowCount: made.rowCount,
+      schema: made.schema,
+      source: meta.source,
+      description: meta.description,
+      lineage: meta.lineage,
+      stats: made.stats ?? {},
+      createdAt: this.clock().toISOString(),
+      createdBy: meta.actor,
+    });
   }
 
   /** Removes staged files and spill folders left by processes that no longer run (killed imports). */

@@ -23,6 +23,11 @@ type Row = Record<string, unknown>;
 export class DuckSession {
   constructor(private readonly connection: DuckDBConnection) {}
 
+  /** Stops the running query; it fails with an "interrupted" error. */
+  interrupt(): void {
+    this.connection.interrupt();
+  }
+
   /** Runs statements, discarding results. */
   async run(sql: string): Promise<void> {
     await this.connection.run(sql);

@@ -62,7 +62,14 @@ export function inferType(f: ColumnFacts, roles: ColumnRole[]): ColumnType {
   return 'categorical';
 }
 
-/** Reads the facts of every column of `relation` (a table expression) in one scan. */
+/**
+ * Rows the type heuristics look at: the first ones, like DuckDB's sniffer, so a large import does
+ * not pay a second full scan. Physical types are exact (every row was converted); only the choice
+ * between id, categorical and text comes from this sample.
+ */
+export const FACT_SAMPLE_ROWS = 200_000;
+
+/** Reads the facts of every column of `relation` (a table expression) in one scan of its first rows. */
 export async function columnFacts(db: DuckSession, relation: string, columns: Array<{ name: string; physicalType: string }>): Promise<ColumnFacts[]> {
   const parts = columns.map((c, i) => {
     const q = ident(c.name);
@@ -71,7 +78,7 @@ export async function columnFacts(db: DuckSession, relation: string, columns: Ar
     const distinct = c.physicalType === 'VARCHAR' || INTEGER.test(c.physicalType) ? `approx_count_distinct(${q})` : '0';
     return `count(${q}) AS nn${i}, ${distinct} AS nd${i}, ${len} AS ml${i}`;
   });
-  const [row = {}] = await db.all<Record<string, string | number | null>>(`SELECT ${parts.join(', ') || '1 AS none'} FROM ${relation}`);
+  const [row = {}] = await db.all<Record<string, string | number | null>>(`SELECT ${parts.join(', ') || '1 AS none'} FROM (SELECT * FROM ${relation} LIMIT ${FACT_SAMPLE_ROWS})`);
   return columns.map((c, i) => {
     const nonNull = Number(row[`nn${i}`] ?? 0);
     // approx_count_distinct can overshoot slightly; it never exceeds the non-null count.
