@@ -74,6 +74,7 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
   let sense = 0;
   const act = new Int32Array(kw);
   const actG = new Float64Array(kw);
+  const ex = new Float64Array(K);
   const order = new Int32Array(rows);
   // Active sets (one shard only): each row's most probable classes (≤ MAX_ACTIVE); count -1 until first scored.
   const MAX_ACTIVE = 32;
@@ -81,7 +82,6 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
   const candC = new Int32Array(useActive ? K : 0);
   const candP = new Float64Array(useActive ? K : 0);
   const candIdx: number[] = [];
-  let activeLogitOffset = 0;
   const activeN = new Int32Array(useActive ? rows : 0).fill(-1);
   const activeC = new Int32Array(useActive ? rows * MAX_ACTIVE : 0);
   const restLse = new Float64Array(useActive ? rows : 0);
@@ -164,7 +164,7 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
     }
     activeN[i] = kept;
     let keptSum = 0;
-    for (let a = 0; a < kept; a++) keptSum += Math.exp((z[activeLogitOffset + (activeC[base + a] as number)] as number) - m);
+    for (let a = 0; a < kept; a++) keptSum += ex[activeC[base + a] as number] as number;
     const rest = sum - keptSum;
     restLse[i] = rest > sum * 1e-12 ? Math.log(rest) + m : -Infinity;
   };
@@ -255,13 +255,17 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
         let m = -Infinity;
         for (let c = 0; c < K; c++) if ((z[zo + c] as number) > m) m = z[zo + c] as number;
         let sum = 0;
-        for (let c = 0; c < K; c++) sum += Math.exp((z[zo + c] as number) - m);
+        for (let c = 0; c < K; c++) {
+          const e = Math.exp((z[zo + c] as number) - m);
+          ex[c] = e;
+          sum += e;
+        }
         const yi = y[i] as number;
         loss += Math.log(sum) - ((z[zo + yi] as number) - m);
         let na = 0;
         let nCand = 0;
         for (let c = 0; c < kw; c++) {
-          const pc = Math.exp((z[zo + c0 + c] as number) - m) / sum;
+          const pc = (ex[c0 + c] as number) / sum;
           const g = c0 + c === yi ? pc - 1 : pc;
           if (g > job.gradThreshold || g < -job.gradThreshold) {
             act[na] = c;
@@ -272,10 +276,7 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
             candP[nCand++] = c === yi ? 2 : pc; // the true class always stays
           }
         }
-        if (useActive) {
-          activeLogitOffset = zo;
-          refreshActive(i, nCand, m, sum);
-        }
+        if (useActive) refreshActive(i, nCand, m, sum);
         if (na === 0) continue;
         for (let a = 0; a < na; a++) bias[act[a] as number]! -= eta * (actG[a] as number);
         const p1 = indptr[i + 1] as number;
