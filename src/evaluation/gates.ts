@@ -50,8 +50,17 @@ const DIRECTION: Record<string, 'higher' | 'lower'> = {
   'automation.review_share': 'lower',
 };
 
+/**
+ * Rules of another concept (fairness) that a gate file may hold: rules whose metric starts with
+ * `prefix` are validated by `validate` and checked by the caller's `checkExternal`.
+ */
+export interface GateRuleExtension {
+  prefix: string;
+  validate(raw: unknown, path: string): ValidationIssue[];
+}
+
 /** Validates a parsed gate file; INVALID_ARGUMENT with one issue per problem. */
-export function parseGate(raw: unknown, source = 'gate'): GateSpec {
+export function parseGate(raw: unknown, source = 'gate', extensions: readonly GateRuleExtension[] = []): GateSpec {
   const issues: ValidationIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, code: 'invalid_gate', message });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -65,6 +74,12 @@ export function parseGate(raw: unknown, source = 'gate'): GateSpec {
     const path = `rules.${i}`;
     if (r === null || typeof r !== 'object' || Array.isArray(r)) return add(path, 'expected an object');
     const rule = r as Record<string, unknown>;
+    const extension = typeof rule['metric'] === 'string' ? extensions.find((x) => (rule['metric'] as string).startsWith(x.prefix)) : undefined;
+    if (extension) {
+      issues.push(...extension.validate(rule, path));
+      rules.push(rule as unknown as GateRule);
+      return;
+    }
     for (const key of Object.keys(rule)) if (!['metric', 'min', 'max', 'beats_champion_by', 'bound', 'slice'].includes(key)) add(`${path}.${key}`, `unknown key '${key}'`);
     if (typeof rule['metric'] !== 'string' || !(rule['metric'] in DIRECTION)) {
       add(`${path}.metric`, `unknown metric ${JSON.stringify(rule['metric'])}; valid: ${Object.keys(DIRECTION).join(', ')}`);
@@ -102,8 +117,17 @@ function pick(e: Estimate, bound: Bound): number | null {
  * the same data, for `beats_champion_by` rules). A rule whose figure is missing fails, except a
  * champion comparison when there is no champion yet, which is skipped.
  */
-export function checkGate(gate: GateSpec, report: AnyReport, champion?: AnyReport): GateResult {
+export function checkGate(
+  gate: GateSpec,
+  report: AnyReport,
+  champion?: AnyReport,
+  checkExternal?: (rule: GateRule) => RuleResult | undefined,
+): GateResult {
   const results: RuleResult[] = gate.rules.map((rule) => {
+    if (!(rule.metric in DIRECTION)) {
+      const external = checkExternal?.(rule);
+      return external ?? { rule, status: 'fail', observed: null, expected: rule.metric, message: `no check is available for ${rule.metric}` };
+    }
     const bound = rule.bound ?? 'value';
     const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4));
     if (rule.beats_champion_by !== undefined) {

@@ -21,4 +21,4 @@ export type { CurvePoint, ThresholdChoice, ThresholdMethod, AutomationReport, Ou
 export { evaluateClassification, evaluateRegression } from './report.js';
 export type { ClassificationReport, RegressionReport, SliceReport, ReportOptions } from './report.js';
 export { parseGate, checkGate } from './gates.js';
-export type { GateSpec, GateRule, GateResult, RuleResult, Bound } from './gates.js';
+export type { GateSpec, GateRule, GateResult, RuleResult, Bound, GateRuleExtension } from './gates.js';

@@ -7,5 +7,5 @@ export { LEARNERS, DEFAULT_LEARNER, getLearner, loadPredictor } from './predicto
 export type { LearnerId, Predictor, InputSpec, ColumnBatch, TrainHooks, TrainProgress } from './predictor.js';
 export { trainModel, planColumns, holdout, classificationData } from './training-service.js';
 export type { TrainRequest, TrainResult } from './training-service.js';
-export { evaluateModel, loadModel } from './model-evaluation.js';
+export { evaluateModel, loadModel, parseGateFile } from './model-evaluation.js';
 export type { EvaluateRequest, EvaluateResult } from './model-evaluation.js';

@@ -1,8 +1,10 @@
 /** `mloop eval`: a registered model on a dataset version, with slices, automation and gates. */
 import { readColumns, type DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
+import { auditFairness, checkFairnessRule, validateFairnessRule, type FairnessGateRule, type FairnessReport } from '../fairness/index.js';
 import {
   checkGate,
+  parseGate,
   chooseThreshold,
   evaluateClassification,
   evaluateRegression,
@@ -29,6 +31,8 @@ export interface EvaluateRequest {
   gate?: GateSpec;
   /** Compare with this version for `beats_champion_by` rules (default: the model's `champion`, when it is another version). */
   champion?: string | null;
+  /** Sensitive columns to audit (default: the dataset's columns marked sensitive). */
+  sensitive?: string[];
   replicates?: number;
   seed?: number;
 }
@@ -40,6 +44,13 @@ export interface EvaluateResult {
   threshold: { source: 'stored' | 'target-precision'; choice: ThresholdChoice | null; confidence: number | null } | null;
   gate: GateResult | null;
   champion: string | null;
+  /** Bias audit over the sensitive columns (classification only), or null when there are none. */
+  fairness: FairnessReport | null;
+}
+
+/** Parses a gate file's content: evaluation rules plus `fairness.*` rules. */
+export function parseGateFile(raw: unknown, source = 'gate'): GateSpec {
+  return parseGate(raw, source, [{ prefix: 'fairness.', validate: validateFairnessRule }]);
 }
 
 /** Loads a registered version as a predictor (its files verified by hash). */
@@ -97,7 +108,15 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
   const slices = req.slices ?? [];
   const seed = req.seed ?? 0;
   const replicates = req.replicates ?? 1000;
-  const data = await predictOn(deps, predictor, req.dataset, label, slices);
+  const datasetVersion = await deps.datasets.show(req.dataset);
+  const fairnessRules = (req.gate?.rules ?? []).filter((r) => r.metric.startsWith('fairness.')) as unknown as FairnessGateRule[];
+  const sensitive = [
+    ...new Set([
+      ...(req.sensitive ?? datasetVersion.schema.filter((c) => c.roles.includes('sensitive')).map((c) => c.name)),
+      ...fairnessRules.flatMap((r) => r.attribute.split('&')),
+    ]),
+  ];
+  const data = await predictOn(deps, predictor, req.dataset, label, [...new Set([...slices, ...sensitive])]);
   const n = data.keep.length;
 
   let championVersion: ModelVersion | undefined;
@@ -115,7 +134,7 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
       evaluateRegression({ yTrue: Float64Array.from(data.truth as number[], Number), yPred: p.predictValues(data.batch, n) }, { slices: data.sliceValues, replicates, seed });
     const report = await evalOf(predictor);
     const champion = championVersion ? await evalOf(await loadModel(deps.registry, championVersion)) : undefined;
-    return { model: version.ref, dataset: data.ref, report, threshold: null, gate: req.gate ? checkGate(req.gate, report, champion) : null, champion: championVersion?.ref ?? null };
+    return { model: version.ref, dataset: data.ref, report, threshold: null, gate: req.gate ? checkGate(req.gate, report, champion) : null, champion: championVersion?.ref ?? null, fairness: null };
   }
 
   let threshold: EvaluateResult['threshold'] = null;
@@ -128,23 +147,30 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
     const stored = version.record.thresholds?.['confidence'];
     if (typeof stored === 'number') threshold = { source: 'stored', choice: null, confidence: stored };
   }
+  const sliceOnly = Object.fromEntries(slices.map((s) => [s, data.sliceValues[s]!]));
+  const sensitiveValues = Object.fromEntries(sensitive.map((s) => [s, data.sliceValues[s]!]));
   const evalOf = (p: Predictor, t: number | null) => {
     const d = classificationData(p.classes!, data.truth.map(String), p.predictProba(data.batch, n));
-    return evaluateClassification(d, { slices: data.sliceValues, replicates, seed, ...(t === null ? {} : { threshold: t }) });
+    const report = evaluateClassification(d, { slices: sliceOnly, replicates, seed, ...(t === null ? {} : { threshold: t }) });
+    const fairness = sensitive.length === 0 ? null : auditFairness(d, sensitiveValues, { replicates: Math.min(replicates, 500), seed, ...(t === null ? {} : { threshold: t }) });
+    return { report, fairness };
   };
-  const report = evalOf(predictor, threshold?.confidence ?? null);
-  let champion: ClassificationReport | undefined;
+  const mine = evalOf(predictor, threshold?.confidence ?? null);
+  let champion: ReturnType<typeof evalOf> | undefined;
   if (championVersion) {
     const cp = await loadModel(deps.registry, championVersion);
     const ct = championVersion.record.thresholds?.['confidence'];
     champion = evalOf(cp, typeof ct === 'number' ? ct : null);
   }
+  const external = (rule: { metric: string }) =>
+    rule.metric.startsWith('fairness.') ? checkFairnessRule(rule as unknown as FairnessGateRule, mine.fairness ?? undefined, champion?.fairness ?? undefined) : undefined;
   return {
     model: version.ref,
     dataset: data.ref,
-    report,
+    report: mine.report,
     threshold,
-    gate: req.gate ? checkGate(req.gate, report, champion) : null,
+    gate: req.gate ? checkGate(req.gate, mine.report, champion?.report, external) : null,
     champion: championVersion?.ref ?? null,
+    fairness: mine.fairness,
   };
 }

@@ -6,7 +6,7 @@ import type { MloopError } from '../errors/index.js';
 import { parseGate, type ClassificationReport } from '../evaluation/index.js';
 import { mulberry32 } from '../stats/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
-import { evaluateModel, holdout, loadModel, trainModel } from './index.js';
+import { evaluateModel, holdout, loadModel, parseGateFile, trainModel } from './index.js';
 
 let t: TempWorkspace;
 const deps = () => ({ datasets: t.ws.datasets, registry: t.ws.registry });
@@ -64,6 +64,17 @@ describe('trainModel', () => {
 
     const strict = await evaluateModel(deps(), { model: 'support', dataset: 'later@1', targetPrecision: 0.999999, replicates: 50 });
     expect(strict.threshold!.source).toBe('target-precision');
+  });
+
+  it('audits sensitive columns and checks fairness rules in gates', async () => {
+    const strict = parseGateFile({ rules: [{ metric: 'accuracy', min: 0.5 }, { metric: 'fairness.accuracy_difference', attribute: 'region', max: 0 }] });
+    const e = await evaluateModel(deps(), { model: 'support@1', dataset: 'tickets@1', gate: strict, replicates: 100 });
+    expect(Object.keys(e.fairness!.attributes)).toEqual(['region']);
+    expect(e.fairness!.attributes['region']!.groups.map((g) => g.group).sort()).toEqual(['east', 'north', 'south', 'west']);
+    expect(e.gate!.rules.map((r) => r.status)).toEqual(['pass', 'fail']);
+    const lenient = parseGateFile({ rules: [{ metric: 'fairness.accuracy_difference', attribute: 'region', max: 0.5 }] });
+    expect((await evaluateModel(deps(), { model: 'support@1', dataset: 'tickets@1', gate: lenient, replicates: 100 })).gate!.passed).toBe(true);
+    expect(() => parseGateFile({ rules: [{ metric: 'fairness.nope', attribute: 'region', max: 1 }] })).toThrow(/unknown fairness metric/);
   });
 
   it('gives identical predictions after loading the stored version', async () => {

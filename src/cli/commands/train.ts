@@ -4,9 +4,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { localPrincipal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
-import { parseGate, type ClassificationReport } from '../../evaluation/index.js';
+import type { ClassificationReport } from '../../evaluation/index.js';
 import { TASKS, type Task } from '../../registry/index.js';
-import { evaluateModel, trainModel } from '../../training/index.js';
+import { evaluateModel, parseGateFile, trainModel } from '../../training/index.js';
 import { table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -129,11 +129,12 @@ export function registerTrain(program: Command, run: Runner): void {
     .option('--label <col>', "label column (default: the model's)")
     .option('--slice <cols>', 'report metrics per value of these columns', collect)
     .option('--target-precision <p>', "report automation at this precision (threshold chosen on the model's validation data)", parseProbability('--target-precision'))
+    .option('--sensitive <cols>', "audit these columns for bias (default: the dataset's sensitive columns)", collect)
     .option('--gate <file>', 'gate file (JSON or YAML): exit 1 when a rule fails')
     .option('--seed <n>', 'seed of the bootstrap intervals', parseIntOption(0, 2 ** 31 - 1), 0)
     .action(
-      run(async (ctx, model: string, dataset: string, opts: { label?: string; slice?: string[]; targetPrecision?: number; gate?: string; seed: number }) => {
-        const gate = opts.gate === undefined ? undefined : parseGate(readDataFile(ctx.io.cwd, opts.gate, 'gate file'), opts.gate);
+      run(async (ctx, model: string, dataset: string, opts: { label?: string; slice?: string[]; sensitive?: string[]; targetPrecision?: number; gate?: string; seed: number }) => {
+        const gate = opts.gate === undefined ? undefined : parseGateFile(readDataFile(ctx.io.cwd, opts.gate, 'gate file'), opts.gate);
         const r = await ctx.withWorkspace((ws) =>
           evaluateModel(
             { datasets: ws.datasets, registry: ws.registry },
@@ -143,6 +144,7 @@ export function registerTrain(program: Command, run: Runner): void {
               seed: opts.seed,
               ...(opts.label === undefined ? {} : { label: opts.label }),
               ...(opts.slice === undefined ? {} : { slices: opts.slice }),
+              ...(opts.sensitive === undefined ? {} : { sensitive: opts.sensitive }),
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
               ...(gate === undefined ? {} : { gate }),
             },
@@ -168,6 +170,7 @@ export function registerTrain(program: Command, run: Runner): void {
             : {}),
           slices: rep.slices,
           threshold: r.threshold,
+          fairness: r.fairness,
           gate: r.gate,
           champion: r.champion,
         };
@@ -193,6 +196,15 @@ export function registerTrain(program: Command, run: Runner): void {
                 o.slices.map((s) => [s.column, s.value, s.n, (s.metrics['accuracy'] ?? s.metrics['mae'])?.value.toFixed(4), s.trusted ? '' : 'too small to trust']),
               ),
             );
+          }
+          if (o.fairness) {
+            for (const [attr, a] of Object.entries(o.fairness.attributes)) {
+              const d = a.differences;
+              const f = (x: { value: number | null } | undefined) => (x?.value === null || x?.value === undefined ? '-' : x.value.toFixed(4));
+              lines.push(
+                `fairness by ${attr}: demographic parity difference ${f(d['demographic_parity_difference'])}, equalized odds difference ${f(d['equalized_odds_difference'])}, accuracy difference ${f(d['accuracy_difference'])}${a.excluded.length ? ` (${a.excluded.length} groups too small to judge)` : ''}`,
+              );
+            }
           }
           if (o.gate) {
             lines.push(`gate '${o.gate.gate}': ${o.gate.passed ? 'PASSED' : 'FAILED'}`);
