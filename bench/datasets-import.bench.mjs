@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine } from './lib.mjs';
@@ -64,12 +64,12 @@ async function generate(path) {
   await once(out, 'close');
 }
 
-/** Runs a command under /usr/bin/time and returns wall seconds, peak RSS (MB) and stdout. */
+/** Runs a command under /usr/bin/time and returns wall seconds, CPU seconds, peak RSS (MB) and stdout. */
 function timed(cmd, args, env = process.env) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-2000)}`);
   const last = r.stderr.trim().split('\n').at(-1).split(' ');
-  return { seconds: Number(last[0]), peakMb: Math.round(Number(last[1]) / 1024), stdout: r.stdout };
+  return { seconds: Number(last[0]), cpu: Number(last[2]) + Number(last[3]), peakMb: Math.round(Number(last[1]) / 1024), stdout: r.stdout };
 }
 
 try {
@@ -79,6 +79,7 @@ try {
   const bytes = statSync(csv).size;
   console.log(`generated ${ROWS} rows × 20 columns, ${(bytes / 2 ** 20).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
+  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
   const ws = join(dir, 'ws');
   const bin = join(DIST, 'cli', 'bin.js');
   const init = spawnSync(process.execPath, [bin, 'init', ws], { encoding: 'utf8' });
@@ -99,10 +100,12 @@ try {
     '',
     `Machine: ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node}. File: ${ROWS.toLocaleString('en-US')} rows × 20 columns (8 numeric, 6 categorical, 4 text, 1 id, 1 timestamp), ${(bytes / 2 ** 20).toFixed(0)} MB CSV.`,
     '',
-    '| | wall s | rows/s | peak RSS MB |',
-    '|---|---|---|---|',
-    `| mloop data import (whole CLI: hash, type probe, Parquet, artifact store, version row; DuckDB memory_limit 256MB) | ${mloop.seconds.toFixed(2)} | ${rate(mloop.seconds)} | ${mloop.peakMb} |`,
-    `| pandas ${'1.5'} read_csv (parse into memory only) | ${pandas.seconds.toFixed(2)} | ${rate(pandas.seconds)} | ${pandas.peakMb} |`,
+    `Load average at the start: ${load}.`,
+    '',
+    '| | wall s | rows/s | CPU s | peak RSS MB |',
+    '|---|---|---|---|---|',
+    `| mloop data import (whole CLI: hash, type probe, Parquet, artifact store, version row; DuckDB memory_limit 256MB, 2 threads) | ${mloop.seconds.toFixed(2)} | ${rate(mloop.seconds)} | ${mloop.cpu.toFixed(2)} | ${mloop.peakMb} |`,
+    `| pandas read_csv (parse into memory only, 1 thread) | ${pandas.seconds.toFixed(2)} | ${rate(pandas.seconds)} | ${pandas.cpu.toFixed(2)} | ${pandas.peakMb} |`,
     '',
     `Speed vs pandas: ${(pandas.seconds / mloop.seconds).toFixed(2)}× · goal faster than pandas: ${mloop.seconds < pandas.seconds ? 'met' : 'NOT met'} · goal peak < 500 MB: ${mloop.peakMb < 500 ? 'met' : 'NOT met'} · Parquet ${(imported.bytes / 2 ** 20).toFixed(0)} MB.`,
   ];
