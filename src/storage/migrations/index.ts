@@ -3,5 +3,6 @@ import type { MigrationSpec } from '../migration.js';
 import { foundation } from './0001-foundation.js';
 import { datasets } from './0002-datasets.js';
 import { registry } from './0003-registry.js';
+import { labeling } from './0005-labeling.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, labeling]);
