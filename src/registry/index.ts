@@ -3,7 +3,7 @@
  * aliases with an append-only history, and data-only artifacts. Cards, bundles and ONNX follow.
  */
 export { TASKS, parseModelRef, formatModelRef, checkModelName, checkAlias } from './registry.js';
-export type { Task, ArtifactRef, VersionRecord, ModelVersion, Model, ModelDescription, AliasMove, ModelRef } from './registry.js';
+export type { Task, ArtifactRef, VersionRecord, ModelVersion, Model, ModelDescription, AliasMove, ModelRef, SavedEvaluation } from './registry.js';
 export type { RegistryStore, NewModelVersion } from './registry-store.js';
 export { SqlRegistryStore } from './sql-registry-store.js';
 export { RegistryService, generateSigningKey } from './registry-service.js';
@@ -11,3 +11,5 @@ export { BUNDLE_FORMAT, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
 export type { BundleManifest, BundleLimits } from './bundle.js';
 export type { RegisterVersionInput, VersionFile } from './registry-service.js';
 export { modelJson, versionJson, moveJson } from './registry-json.js';
+export { buildModelCard, renderCardMarkdown, renderCardHtml, escapeHtml } from './model-card.js';
+export type { ModelCard } from './model-card.js';

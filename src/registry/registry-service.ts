@@ -12,6 +12,7 @@ import {
   type Model,
   type ModelDescription,
   type ModelVersion,
+  type SavedEvaluation,
   type Task,
   type VersionRecord,
 } from './registry.js';
@@ -183,6 +184,24 @@ export class RegistryService {
       createdBy: actor,
     });
     return { ...result, signedBy, source: { model: manifest.model.name, version: manifest.model.version } };
+  }
+
+  /** Saves an evaluation report (stored content-addressed) as evidence for a version. */
+  async recordEvaluation(actor: string, ref: string, dataset: string, report: unknown, summary: Record<string, unknown>, gatePassed: boolean | null): Promise<SavedEvaluation> {
+    const version = await this.resolve(ref);
+    const blob = await this.artifacts.put(JSON.stringify(report));
+    return this.store.saveEvaluation({ model: version.ref, dataset, reportSha256: blob.sha256, summary, gatePassed, createdAt: this.clock().toISOString(), createdBy: actor });
+  }
+
+  /** Saved evaluations of a version, newest first. */
+  async evaluations(ref: string): Promise<SavedEvaluation[]> {
+    const version = await this.resolve(ref);
+    return this.store.listEvaluations(version.model, version.version);
+  }
+
+  /** The full report of a saved evaluation. */
+  async readEvaluation(e: SavedEvaluation): Promise<unknown> {
+    return JSON.parse((await this.artifacts.get(e.reportSha256)).toString('utf8'));
   }
 
   /** Reads one artifact of a version, verified against its hash. */

@@ -1,5 +1,5 @@
 /** What the registry needs from the metadata store. */
-import type { AliasMove, ArtifactRef, Model, ModelDescription, ModelVersion, Task, VersionRecord } from './registry.js';
+import type { AliasMove, ArtifactRef, Model, ModelDescription, ModelVersion, SavedEvaluation, Task, VersionRecord } from './registry.js';
 
 export interface NewModelVersion {
   model: string;
@@ -37,4 +37,8 @@ export interface RegistryStore {
   moveAlias(move: { model: string; alias: string; version: number | null; at: string; actor: string; reason: string; evidence: Record<string, unknown> }): Promise<AliasMove>;
   /** The alias history, oldest first. Nothing updates or deletes it. */
   aliasHistory(name: string, alias?: string): Promise<AliasMove[]>;
+  /** Records an evaluation of a version (NOT_FOUND when the version does not exist). */
+  saveEvaluation(e: Omit<SavedEvaluation, 'id'>): Promise<SavedEvaluation>;
+  /** Saved evaluations of one version, newest first. */
+  listEvaluations(name: string, version: number): Promise<SavedEvaluation[]>;
 }

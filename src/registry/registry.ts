@@ -129,3 +129,16 @@ export function parseModelRef(ref: string): ModelRef {
 export function formatModelRef(name: string, version: number): string {
   return `${name}@${version}`;
 }
+
+/** A saved evaluation of a version: the evidence cards and promotions cite. */
+export interface SavedEvaluation {
+  id: string;
+  /** The evaluated version, `name@N`. */
+  model: string;
+  dataset: string;
+  reportSha256: string;
+  summary: Record<string, unknown>;
+  gatePassed: boolean | null;
+  createdAt: string;
+  createdBy: string;
+}

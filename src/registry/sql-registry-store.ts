@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { MloopError } from '../errors/index.js';
 import { isUniqueViolation, newId, type DatabaseSchema, type ModelVersionsTable, type ModelsTable } from '../storage/index.js';
-import { formatModelRef, type AliasMove, type Model, type ModelDescription, type ModelVersion, type Task } from './registry.js';
+import { formatModelRef, parseModelRef, type AliasMove, type Model, type ModelDescription, type ModelVersion, type SavedEvaluation, type Task } from './registry.js';
 import type { NewModelVersion, RegistryStore } from './registry-store.js';
 
 type VersionRow = Selectable<ModelVersionsTable> & { name: string };
@@ -202,6 +202,50 @@ export class SqlRegistryStore implements RegistryStore {
       actor: r.actor,
       reason: r.reason,
       evidence: JSON.parse(r.evidence_json) as Record<string, unknown>,
+    }));
+  }
+
+  async saveEvaluation(e: Omit<SavedEvaluation, 'id'>): Promise<SavedEvaluation> {
+    const ref = parseModelRef(e.model);
+    const version = ref.version === undefined ? undefined : await this.getVersion(ref.name, ref.version);
+    if (!version) throw MloopError.notFound('model version', e.model);
+    const id = newId('eval');
+    await this.db
+      .insertInto('model_evaluations')
+      .values({
+        id,
+        model_version_id: version.id,
+        dataset: e.dataset,
+        report_sha256: e.reportSha256,
+        summary_json: JSON.stringify(e.summary),
+        gate_passed: e.gatePassed === null ? null : e.gatePassed ? 1 : 0,
+        created_at: e.createdAt,
+        created_by: e.createdBy,
+      })
+      .execute();
+    return { ...e, id };
+  }
+
+  async listEvaluations(name: string, version: number): Promise<SavedEvaluation[]> {
+    const rows = await this.db
+      .selectFrom('model_evaluations')
+      .innerJoin('model_versions', 'model_versions.id', 'model_evaluations.model_version_id')
+      .innerJoin('models', 'models.id', 'model_versions.model_id')
+      .selectAll('model_evaluations')
+      .where('models.name', '=', name)
+      .where('model_versions.version', '=', version)
+      .orderBy('model_evaluations.created_at', 'desc')
+      .orderBy('model_evaluations.id', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      model: formatModelRef(name, version),
+      dataset: r.dataset,
+      reportSha256: r.report_sha256,
+      summary: JSON.parse(r.summary_json) as Record<string, unknown>,
+      gatePassed: r.gate_passed === null ? null : Number(r.gate_passed) === 1,
+      createdAt: r.created_at,
+      createdBy: r.created_by,
     }));
   }
 }

@@ -6,6 +6,7 @@ import type { MloopError } from '../errors/index.js';
 import { parseGate, type ClassificationReport } from '../evaluation/index.js';
 import { mulberry32 } from '../stats/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
+import { buildModelCard, renderCardHtml, renderCardMarkdown } from '../registry/index.js';
 import { evaluateModel, holdout, loadModel, parseGateFile, trainModel } from './index.js';
 
 let t: TempWorkspace;
@@ -75,6 +76,28 @@ describe('trainModel', () => {
     const lenient = parseGateFile({ rules: [{ metric: 'fairness.accuracy_difference', attribute: 'region', max: 0.5 }] });
     expect((await evaluateModel(deps(), { model: 'support@1', dataset: 'tickets@1', gate: lenient, replicates: 100 })).gate!.passed).toBe(true);
     expect(() => parseGateFile({ rules: [{ metric: 'fairness.nope', attribute: 'region', max: 1 }] })).toThrow(/unknown fairness metric/);
+  });
+
+  it('builds a model card from recorded evidence, in Markdown and safe HTML', async () => {
+    await t.ws.registry.describe('support', { intendedUse: 'Route support requests <script>alert(1)</script>', outOfScopeUse: 'Legal complaints' });
+    const gate = parseGateFile({ name: 'release', rules: [{ metric: 'accuracy', min: 0.5 }, { metric: 'fairness.accuracy_difference', attribute: 'region', max: 0 }] });
+    const e = await evaluateModel(deps(), { model: 'support@1', dataset: 'later@1', slices: ['region'], gate, replicates: 100 });
+    await t.ws.registry.recordEvaluation('qa', e.model, e.dataset, e, { accuracy: e.report.metrics['accuracy']!.value }, e.gate!.passed);
+    const card = await buildModelCard(deps(), 'support@1');
+    expect(card.training.datasets[0]).toMatchObject({ ref: 'tickets@1', rows: 1500 });
+    expect(card.validation.metrics['accuracy']!.lower).not.toBeNull();
+    expect(card.automation!.achievable).toBe(true);
+    expect(card.evaluations[0]!.dataset).toBe('later@1');
+    expect(card.evaluations[0]!.gate!.passed).toBe(false);
+    expect(card.limitations.join(' ')).toMatch(/Gate 'release' failed on later@1/);
+    const md = renderCardMarkdown(card);
+    expect(md).toContain('## Training data');
+    expect(md).toContain('| tickets@1 | 1500 |');
+    expect(md).toMatch(/accuracy \| 0\.\d{4} \(95% CI/);
+    const html = renderCardHtml(card);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain("Content-Security-Policy");
   });
 
   it('gives identical predictions after loading the stored version', async () => {

@@ -3,7 +3,7 @@ import { localPrincipal } from '../../auth/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MloopError } from '../../errors/index.js';
-import { generateSigningKey, modelJson, moveJson, versionJson } from '../../registry/index.js';
+import { buildModelCard, generateSigningKey, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
 import { table } from '../context.js';
 import { parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -115,6 +115,26 @@ export function registerModels(program: Command, run: Runner): void {
           }),
         );
         ctx.emit(modelJson(m), (r) => `Updated the description of '${r.name}'.`);
+      }),
+    );
+  models
+    .command('card')
+    .description('the model card, generated from recorded evidence (Markdown; --html for a self-contained page)')
+    .argument('<ref>', 'model reference: name, name@N or name@alias')
+    .option('--html <file>', 'also write a self-contained HTML page')
+    .action(
+      run(async (ctx, ref: string, opts: { html?: string }) => {
+        const card = await ctx.withWorkspace((ws) => buildModelCard({ registry: ws.registry, datasets: ws.datasets }, ref));
+        if (opts.html !== undefined) {
+          const target = resolve(ctx.io.cwd, opts.html);
+          try {
+            writeFileSync(target, renderCardHtml(card));
+          } catch (err) {
+            throw MloopError.invalidArgument(`cannot write ${opts.html}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+          }
+          ctx.note(`wrote ${target}`);
+        }
+        ctx.emit(card, (c) => renderCardMarkdown(c));
       }),
     );
   models

@@ -132,11 +132,12 @@ export function registerTrain(program: Command, run: Runner): void {
     .option('--sensitive <cols>', "audit these columns for bias (default: the dataset's sensitive columns)", collect)
     .option('--gate <file>', 'gate file (JSON or YAML): exit 1 when a rule fails')
     .option('--seed <n>', 'seed of the bootstrap intervals', parseIntOption(0, 2 ** 31 - 1), 0)
+    .option('--save', "save this evaluation as evidence on the model version (shown in its card)")
     .action(
-      run(async (ctx, model: string, dataset: string, opts: { label?: string; slice?: string[]; sensitive?: string[]; targetPrecision?: number; gate?: string; seed: number }) => {
+      run(async (ctx, model: string, dataset: string, opts: { label?: string; slice?: string[]; sensitive?: string[]; targetPrecision?: number; gate?: string; seed: number; save?: boolean }) => {
         const gate = opts.gate === undefined ? undefined : parseGateFile(readDataFile(ctx.io.cwd, opts.gate, 'gate file'), opts.gate);
-        const r = await ctx.withWorkspace((ws) =>
-          evaluateModel(
+        const r = await ctx.withWorkspace(async (ws) => {
+          const result = await evaluateModel(
             { datasets: ws.datasets, registry: ws.registry },
             {
               model,
@@ -148,8 +149,13 @@ export function registerTrain(program: Command, run: Runner): void {
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
               ...(gate === undefined ? {} : { gate }),
             },
-          ),
-        );
+          );
+          if (opts.save) {
+            const summary = Object.fromEntries(Object.entries(result.report.metrics).map(([k, e]) => [k, e.value]));
+            await ws.registry.recordEvaluation(localPrincipal().userName, result.model, result.dataset, result, summary, result.gate ? result.gate.passed : null);
+          }
+          return result;
+        });
         if (r.gate && !r.gate.passed) ctx.exitCode = 1;
         const rep = r.report;
         const out = {

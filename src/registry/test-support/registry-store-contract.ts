@@ -101,6 +101,23 @@ export function runRegistryStoreContract(name: string, make: () => Promise<{ sto
       }
     });
 
+    it('saves evaluations of a version, newest first', async () => {
+      const { store, cleanup } = await make();
+      try {
+        await store.createVersion(v('support'));
+        const base = { model: 'support@1', reportSha256: 'b'.repeat(64), createdBy: 'qa' };
+        await store.saveEvaluation({ ...base, dataset: 'later@1', summary: { accuracy: 0.9 }, gatePassed: true, createdAt: '2026-01-03T00:00:00.000Z' });
+        await store.saveEvaluation({ ...base, dataset: 'later@2', summary: { accuracy: 0.8 }, gatePassed: null, createdAt: '2026-01-04T00:00:00.000Z' });
+        const list = await store.listEvaluations('support', 1);
+        expect(list.map((e) => [e.dataset, e.gatePassed, e.summary['accuracy']])).toEqual([['later@2', null, 0.8], ['later@1', true, 0.9]]);
+        expect(await store.listEvaluations('support', 2)).toEqual([]);
+        const missing = await store.saveEvaluation({ ...base, model: 'support@7', dataset: 'x@1', summary: {}, gatePassed: null, createdAt: 't' }).catch((e: unknown) => e);
+        expect((missing as MloopError).code).toBe('NOT_FOUND');
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('edits descriptions, tags and notes', async () => {
       const { store, cleanup } = await make();
       try {
