@@ -1,5 +1,18 @@
 /**
- * Serving (issue 6): online and batch inference, review routing, prediction logs and rollout.
- * Not built yet: this folder only reserves the concept's place.
+ * Serving (issue 6): deployments that follow aliases, online inference (plain JSON and the Open
+ * Inference Protocol) with human-review routing, an asynchronous bounded prediction log, ground
+ * truth (review answers, feedback, imports), overload shedding, shadow and canary, batch scoring.
  */
-export {};
+export { checkDeploymentName, deploymentJson, reviewJson } from './serving.js';
+export type { Deployment, Decision, PredictionRecord, PredictionRole, ReviewItem, GroundTruth, TruthSource } from './serving.js';
+export type { ServingStore } from './serving-store.js';
+export { SqlServingStore } from './sql-serving-store.js';
+export { ServingService } from './serving-service.js';
+export type { DeployOptions, FeedbackImportResult, FeedbackImportIssue } from './serving-service.js';
+export { ServingRuntime } from './serving-runtime.js';
+export type { ServingRuntimeOptions, ServingRuntimeDeps, RuntimeLogger, ServedPrediction, ServedRow, DeploymentState } from './serving-runtime.js';
+export { ServingMetrics } from './serving-metrics.js';
+export { PredictionLogWriter } from './prediction-log.js';
+export type { PredictionLogOptions, PredictionLogEvents, PredictionLogStats } from './prediction-log.js';
+export { validateRows, rowResults, storedThreshold, MicroBatcher } from './inference.js';
+export type { LoadedModel, RowResult, ValidatedRows } from './inference.js';

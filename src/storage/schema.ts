@@ -91,6 +91,17 @@ export interface DatabaseSchema {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   alias_history: AliasHistoryTable;
+  labeling_projects: LabelingProjectsTable;
+  labeling_items: LabelingItemsTable;
+  labeling_assignments: LabelingAssignmentsTable;
+  labeling_answers: LabelingAnswersTable;
+  labeling_adjudications: LabelingAdjudicationsTable;
+  labeling_annotators: LabelingAnnotatorsTable;
+  model_evaluations: ModelEvaluationsTable;
+  deployments: DeploymentsTable;
+  predictions: PredictionsTable;
+  review_queue: ReviewQueueTable;
+  ground_truth: GroundTruthTable;
 }
 
 export interface ModelsTable {
@@ -137,4 +148,159 @@ export interface AliasHistoryTable {
   actor: string;
   reason: string;
   evidence_json: string;
+}
+
+/** A served endpoint: `name` serves `ref` (`model@alias` or `model@N`), optionally with a shadow and a canary. */
+export interface DeploymentsTable {
+  name: string;
+  model: string;
+  ref: string;
+  shadow_ref: string | null;
+  canary_ref: string | null;
+  canary_percent: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** The prediction log: one row per predicted row (primary, canary or shadow). */
+export interface PredictionsTable {
+  id: string;
+  at: string;
+  deployment: string;
+  model: string;
+  version: number;
+  /** `primary`, `canary` or `shadow`. */
+  role: string;
+  /** For shadow rows: the prediction that was returned. */
+  primary_id: string | null;
+  request_id: string | null;
+  inputs_json: string;
+  outputs_json: string;
+  label: string | null;
+  confidence: number | null;
+  decision: string;
+  latency_ms: number;
+  /** 1 when the inputs were PII-redacted before logging. */
+  redacted: number;
+}
+
+/** Predictions routed to people (`decision = review`). */
+export interface ReviewQueueTable {
+  prediction_id: string;
+  deployment: string;
+  model: string;
+  version: number;
+  created_at: string;
+  /** `pending` or `answered`. */
+  status: string;
+  predicted: string | null;
+  confidence: number | null;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: string | null;
+}
+
+/** Ground truth for logged predictions: review answers, feedback and imports (latest wins). */
+export interface GroundTruthTable {
+  seq: Generated<number>;
+  prediction_id: string;
+  label: string;
+  /** `review`, `feedback` or `import`. */
+  source: string;
+  actor: string;
+  at: string;
+}
+
+export interface ModelEvaluationsTable {
+  id: string;
+  model_version_id: string;
+  /** Dataset version evaluated on, `name@N`. */
+  dataset: string;
+  /** sha256 of the full JSON report in the artifact store. */
+  report_sha256: string;
+  /** Headline figures for listings and cards. */
+  summary_json: string;
+  /** 1 passed, 0 failed, null when no gate was checked. */
+  gate_passed: number | null;
+  created_at: string;
+  created_by: string;
+}
+
+/** A labeling project over one dataset version; `config_json` holds labels, columns, overlap, gold and thresholds. */
+export interface LabelingProjectsTable {
+  id: string;
+  name: string;
+  dataset_ref: string;
+  gold_ref: string | null;
+  config_json: string;
+  instructions: string;
+  created_at: string;
+  created_by: string;
+}
+
+/** One item to label. `filled` counts live slots (active leases plus counted answers), never above the overlap. */
+export interface LabelingItemsTable {
+  project_id: string;
+  item_key: string;
+  /** Row of the source dataset version (gold-only items: after the last row). */
+  position: number;
+  is_gold: number;
+  gold_label: string | null;
+  /** 1 when the item is a row of the project's dataset version (0: a gold-only item). */
+  in_dataset: number;
+  data_json: string;
+  /** Higher first (active learning sets it). */
+  priority: number;
+  filled: number;
+}
+
+/** An item handed to an annotator: `leased` until it expires, then `submitted`, `skipped` or `expired`. */
+export interface LabelingAssignmentsTable {
+  id: string;
+  project_id: string;
+  item_key: string;
+  annotator: string;
+  state: string;
+  lease_token: string;
+  leased_at: string;
+  expires_at: string;
+  finished_at: string | null;
+}
+
+/** One answer of one worker on one item (from the queue or imported). */
+export interface LabelingAnswersTable {
+  project_id: string;
+  item_key: string;
+  worker: string;
+  label: string;
+  /** `queue` or `import`. */
+  source: string;
+  answered_at: string;
+  /** 1 when the answer is left out of consensus (its annotator was paused). */
+  flagged: number;
+  flag_reason: string | null;
+}
+
+/** A reviewer's final decision on an item. */
+export interface LabelingAdjudicationsTable {
+  project_id: string;
+  item_key: string;
+  label: string;
+  reviewer: string;
+  note: string;
+  /** The consensus the reviewer overrode or confirmed. */
+  consensus_json: string;
+  decided_at: string;
+}
+
+/** An annotator's state in a project: `active` or `paused` (with the reason). */
+export interface LabelingAnnotatorsTable {
+  project_id: string;
+  worker: string;
+  state: string;
+  reason: string | null;
+  changed_at: string;
+  changed_by: string;
 }

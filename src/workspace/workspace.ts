@@ -8,6 +8,8 @@ import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { AuthService, SqlAuthStore, type CreatedToken } from '../auth/index.js';
 import { DatasetService, SqlDatasetStore } from '../datasets/index.js';
 import { RegistryService, SqlRegistryStore } from '../registry/index.js';
+import { ServingService, SqlServingStore } from '../serving/index.js';
+import { loadModel } from '../training/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
 import { migrate, openBackend, type SchemaVersion, type StorageBackend } from '../storage/index.js';
@@ -25,6 +27,8 @@ export interface Workspace {
   /** Dataset import, versions, provenance, validation and profiles. */
   readonly datasets: DatasetService;
   readonly registry: RegistryService;
+  /** Deployments, review queue, ground truth and (in `mloop server`) the serving runtime. */
+  readonly serving: ServingService;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const registry = new RegistryService(new SqlRegistryStore(backend.db), artifacts, options.clock ? { clock: options.clock } : {});
+    const serving = new ServingService(new SqlServingStore(backend.db), registry, datasets, loadModel, options.clock ? { clock: options.clock } : {});
     return {
       root,
       config,
@@ -73,7 +78,11 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       auth,
       datasets,
       registry,
-      close: () => backend.close(),
+      serving,
+      close: async () => {
+        await serving.close();
+        await backend.close();
+      },
     };
   } catch (err) {
     await backend.close();

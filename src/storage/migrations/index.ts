@@ -3,6 +3,8 @@ import type { MigrationSpec } from '../migration.js';
 import { foundation } from './0001-foundation.js';
 import { datasets } from './0002-datasets.js';
 import { registry } from './0003-registry.js';
+import { serving } from './0004-serving.js';
 import { labeling } from './0005-labeling.js';
+import { evaluations } from './0006-evaluations.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, labeling]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations]);

@@ -1,0 +1,240 @@
+/**
+ * Inference on a loaded version: request rows validated against the model's inputs, gathered
+ * into column batches, run through a per-version micro-batcher (one `predictProba` call for all
+ * requests that arrived in the same event-loop turn) and turned into decisions.
+ */
+import { MloopError, type ValidationIssue } from '../errors/index.js';
+import type { ModelVersion } from '../registry/index.js';
+import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
+import type { Decision } from './serving.js';
+
+/** A version ready to serve. */
+export interface LoadedModel {
+  readonly version: ModelVersion;
+  readonly predictor: Predictor;
+  /** `record.thresholds.confidence`; null means every prediction goes to review. */
+  readonly threshold: number | null;
+  /** True when the model's training data was PII-redacted: logged text inputs are redacted too. */
+  readonly redact: boolean;
+  readonly batcher: MicroBatcher;
+  readonly loadedAt: string;
+}
+
+/** One predicted row. */
+export interface RowResult {
+  label: string | null;
+  /** Class → probability, in the model's class order (classifiers). */
+  probabilities: Record<string, number> | null;
+  /** Predicted value (regression). */
+  value: number | null;
+  confidence: number | null;
+  decision: Decision;
+}
+
+/** Input rows validated against a model's inputs: a column batch, plus the rows to log. */
+export interface ValidatedRows {
+  batch: ColumnBatch;
+  n: number;
+  /** Each row reduced to the model's inputs. */
+  rows: Array<Record<string, unknown>>;
+}
+
+/** The version's stored confidence threshold, when it is a usable number in [0, 1]. */
+export function storedThreshold(version: ModelVersion): number | null {
+  const t = version.record.thresholds?.['confidence'];
+  return typeof t === 'number' && Number.isFinite(t) && t >= 0 && t <= 1 ? t : null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Checks `instances` against `inputs` and builds the column batch. Every problem becomes an
+ * issue naming `<prefix>.<row>.<field>`; fields the model does not read are ignored.
+ */
+export function validateRows(instances: unknown, inputs: readonly InputSpec[], options: { maxRows: number; prefix?: string }): ValidatedRows {
+  const prefix = options.prefix ?? 'instances';
+  if (!Array.isArray(instances)) throw MloopError.validation(`${prefix} must be an array of objects`, [{ path: prefix, code: 'invalid_type', message: 'expected an array' }]);
+  const n = instances.length;
+  if (n === 0) throw MloopError.validation(`${prefix} is empty`, [{ path: prefix, code: 'too_small', message: 'send at least one row' }]);
+  if (n > options.maxRows) {
+    throw MloopError.resourceExhausted(`${n} rows in one request: at most ${options.maxRows} are allowed`, {
+      details: { limit: options.maxRows, rows: n },
+      hint: 'split the request, or use `mloop predict` for files',
+    });
+  }
+  const issues: ValidationIssue[] = [];
+  const batch: ColumnBatch = {};
+  const columns = inputs.map((input) => (input.kind === 'numeric' ? new Float64Array(n) : new Array<string | null>(n)));
+  const rows: Array<Record<string, unknown>> = new Array(n);
+  for (let i = 0; i < n && issues.length < 20; i++) {
+    const row = instances[i] as unknown;
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      issues.push({ path: `${prefix}.${i}`, code: 'invalid_type', message: `expected an object of fields, got ${describe(row)}` });
+      continue;
+    }
+    const obj = row as Record<string, unknown>;
+    const kept: Record<string, unknown> = {};
+    inputs.forEach((input, c) => {
+      const path = `${prefix}.${i}.${input.name}`;
+      const has = Object.hasOwn(obj, input.name);
+      const v = has ? obj[input.name] : undefined;
+      const col = columns[c]!;
+      if (!has) {
+        issues.push({ path, code: 'required', message: `missing field '${input.name}' (${input.kind})` });
+        return;
+      }
+      kept[input.name] = v;
+      if (input.kind === 'text') {
+        if (typeof v !== 'string') issues.push({ path, code: 'invalid_type', message: `'${input.name}' must be a string, got ${describe(v)}` });
+        else (col as Array<string | null>)[i] = v;
+      } else if (input.kind === 'numeric') {
+        if (v === null) (col as Float64Array)[i] = Number.NaN;
+        else if (typeof v === 'number' && Number.isFinite(v)) (col as Float64Array)[i] = v;
+        else if (typeof v === 'boolean') (col as Float64Array)[i] = v ? 1 : 0;
+        else issues.push({ path, code: 'invalid_type', message: `'${input.name}' must be a finite number or null, got ${describe(v)}` });
+      } else if (v === null) (col as Array<string | null>)[i] = null;
+      else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') (col as Array<string | null>)[i] = String(v);
+      else issues.push({ path, code: 'invalid_type', message: `'${input.name}' must be a string, number, boolean or null, got ${describe(v)}` });
+    });
+    rows[i] = kept;
+  }
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw MloopError.validation(issues.length === 1 ? `${first.path}: ${first.message}` : `${first.path}: ${first.message} (and ${issues.length - 1} more problems)`, issues, {
+      details: { expected: inputs.map((i) => ({ name: i.name, kind: i.kind })) },
+    });
+  }
+  inputs.forEach((input, c) => (batch[input.name] = columns[c]!));
+  return { batch, n, rows };
+}
+
+/** Turns predictor output into one result per row, with the decision rule applied. */
+export function rowResults(predictor: Predictor, threshold: number | null, output: Float64Array, n: number): RowResult[] {
+  const out: RowResult[] = new Array(n);
+  const classes = predictor.classes;
+  if (classes === null) {
+    // Regression has no confidence to route on: its predictions are automatic.
+    for (let i = 0; i < n; i++) out[i] = { label: null, probabilities: null, value: output[i]!, confidence: null, decision: 'auto' };
+    return out;
+  }
+  const k = classes.length;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    const probabilities: Record<string, number> = {};
+    for (let c = 0; c < k; c++) {
+      const p = output[i * k + c]!;
+      probabilities[classes[c]!] = p;
+      if (p > output[i * k + best]!) best = c;
+    }
+    const confidence = output[i * k + best]!;
+    out[i] = { label: classes[best]!, probabilities, value: null, confidence, decision: threshold !== null && confidence >= threshold ? 'auto' : 'review' };
+  }
+  return out;
+}
+
+interface Job {
+  batch: ColumnBatch;
+  n: number;
+  deadline: number;
+  resolve(out: RowResult[]): void;
+  reject(err: unknown): void;
+}
+
+/** A column batch made of several jobs' batches, in order. */
+function concat(inputs: readonly InputSpec[], jobs: readonly Job[], total: number): ColumnBatch {
+  if (jobs.length === 1) return jobs[0]!.batch;
+  const batch: ColumnBatch = {};
+  for (const input of inputs) {
+    if (input.kind === 'numeric') {
+      const col = new Float64Array(total);
+      let at = 0;
+      for (const j of jobs) {
+        col.set(j.batch[input.name] as Float64Array, at);
+        at += j.n;
+      }
+      batch[input.name] = col;
+    } else {
+      const col: Array<string | null> = [];
+      for (const j of jobs) for (const v of j.batch[input.name] as ReadonlyArray<string | null>) col.push(v);
+      batch[input.name] = col;
+    }
+  }
+  return batch;
+}
+
+/**
+ * Runs the rows of all requests that arrived in one event-loop turn through one predictor call
+ * (up to `maxRows`). A job whose deadline passed before its turn fails with UNAVAILABLE instead
+ * of using CPU for an answer nobody waits for.
+ */
+export class MicroBatcher {
+  private jobs: Job[] = [];
+  private scheduled = false;
+  private pendingRows = 0;
+
+  constructor(
+    private readonly predictor: Predictor,
+    private readonly threshold: number | null,
+    private readonly maxRows = 256,
+  ) {}
+
+  /** Jobs waiting for their turn. */
+  get depth(): number {
+    return this.jobs.length;
+  }
+
+  get rowsWaiting(): number {
+    return this.pendingRows;
+  }
+
+  submit(batch: ColumnBatch, n: number, deadline: number): Promise<RowResult[]> {
+    return new Promise((resolve, reject) => {
+      this.jobs.push({ batch, n, deadline, resolve, reject });
+      this.pendingRows += n;
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.run());
+      }
+    });
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    const now = Date.now();
+    const take: Job[] = [];
+    let rows = 0;
+    while (this.jobs.length > 0) {
+      const job = this.jobs[0]!;
+      if (take.length > 0 && rows + job.n > this.maxRows) break;
+      this.jobs.shift();
+      this.pendingRows -= job.n;
+      if (job.deadline < now) {
+        job.reject(MloopError.unavailable('the request timed out waiting for the model', { details: { reason: 'timeout' } }));
+        continue;
+      }
+      take.push(job);
+      rows += job.n;
+    }
+    if (this.jobs.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.run());
+    }
+    if (take.length === 0) return;
+    try {
+      const batch = concat(this.predictor.inputs, take, rows);
+      const output = this.predictor.classes === null ? this.predictor.predictValues(batch, rows) : this.predictor.predictProba(batch, rows);
+      const results = rowResults(this.predictor, this.threshold, output, rows);
+      let at = 0;
+      for (const job of take) {
+        job.resolve(results.slice(at, at + job.n));
+        at += job.n;
+      }
+    } catch (err) {
+      for (const job of take) job.reject(err);
+    }
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The serving service of a workspace: deployments (what the servers serve), the review queue,
+ * ground truth (review answers, feedback, CSV imports) and, inside `mloop server`, the runtime.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { DatasetService } from '../datasets/index.js';
+import { MloopError, type ValidationIssue } from '../errors/index.js';
+import { parseModelRef, type ModelVersion, type RegistryService } from '../registry/index.js';
+import type { Predictor } from '../training/index.js';
+import { checkDeploymentName, type Deployment, type GroundTruth, type PredictionRecord, type ReviewItem, type TruthSource } from './serving.js';
+import type { ServingStore } from './serving-store.js';
+import { ServingRuntime, type RuntimeLogger, type ServingRuntimeOptions } from './serving-runtime.js';
+
+/** Options of `deploy`. */
+export interface DeployOptions {
+  /** Endpoint name; default the model name. */
+  name?: string;
+  /** `model@alias` run on the same requests, logged, never returned. */
+  shadow?: string | null;
+  /** `model@alias` answering `canaryPercent` % of requests. */
+  canary?: string | null;
+  canaryPercent?: number;
+}
+
+/** One line of a feedback import that was not recorded. */
+export interface FeedbackImportIssue extends ValidationIssue {
+  line: number;
+}
+
+/** The result of a bulk feedback import: one entry per problem, counts for the rest. */
+export interface FeedbackImportResult {
+  file: string;
+  rows: number;
+  recorded: number;
+  unknownPredictions: number;
+  issues: FeedbackImportIssue[];
+}
+
+const MAX_LABEL = 200;
+
+function checkLabel(label: unknown, path = 'label'): string {
+  if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL) {
+    throw MloopError.validation(`${path} must be a non-empty string of at most ${MAX_LABEL} characters`, [{ path, code: 'invalid_value', message: 'expected a non-empty label' }]);
+  }
+  return label.trim();
+}
+
+/** Splits one CSV line (RFC 4180 quotes; no newlines inside fields). */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+export class ServingService {
+  private runtimeInstance: ServingRuntime | null = null;
+  private readonly clock: () => Date;
+
+  constructor(
+    readonly store: ServingStore,
+    private readonly registry: RegistryService,
+    private readonly datasets: DatasetService,
+    private readonly loader: (registry: RegistryService, version: ModelVersion) => Promise<Predictor>,
+    options: { clock?: () => Date } = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Deploys `ref` (`model@alias` to follow an alias, `model@N` to pin a version). The version must
+   * resolve now; servers pick the deployment up within their poll interval.
+   *
+   * @example
+   * await ws.serving.deploy('alice', 'support@champion', { shadow: 'support@challenger' });
+   */
+  async deploy(actor: string, ref: string, options: DeployOptions = {}): Promise<Deployment> {
+    const parsed = parseModelRef(ref);
+    if (parsed.alias === undefined && parsed.version === undefined) {
+      throw MloopError.invalidArgument(`deploy needs '${ref}@<alias>' (follows alias moves) or '${ref}@<version>' (pinned)`, { hint: `for example: mloop deploy ${ref}@champion` });
+    }
+    const primary = await this.registry.resolve(ref);
+    const name = checkDeploymentName(options.name ?? parsed.name);
+    const check = async (other: string | null | undefined, what: string): Promise<string | null> => {
+      if (other === undefined || other === null) return null;
+      const v = await this.registry.resolve(other);
+      const need = primary.record.inputSchema.map((c) => c.name).sort().join(',');
+      const have = v.record.inputSchema.map((c) => c.name).sort().join(',');
+      if (v.task !== primary.task || need !== have) {
+        throw MloopError.invalidArgument(`the ${what} ${v.ref} (${v.task}; inputs ${have}) cannot take the requests of ${primary.ref} (${primary.task}; inputs ${need})`);
+      }
+      return other;
+    };
+    const shadowRef = await check(options.shadow, 'shadow');
+    const canaryRef = await check(options.canary, 'canary');
+    const pct = options.canaryPercent ?? (canaryRef === null ? 0 : 10);
+    if (!Number.isInteger(pct) || pct < 0 || pct > 100) throw MloopError.invalidArgument(`--canary-percent must be a whole number from 0 to 100, got ${pct}`);
+    if (canaryRef === null && options.canaryPercent !== undefined && options.canaryPercent > 0) throw MloopError.invalidArgument('--canary-percent needs --canary <model>@<alias>');
+    const now = this.clock().toISOString();
+    return this.store.putDeployment({
+      name,
+      model: parsed.name,
+      ref,
+      shadowRef,
+      canaryRef,
+      canaryPercent: canaryRef === null ? 0 : pct,
+      createdAt: now,
+      createdBy: actor,
+      updatedAt: now,
+      updatedBy: actor,
+    });
+  }
+
+  /** Removes a deployment; servers stop serving it within their poll interval. */
+  async undeploy(_actor: string, name: string): Promise<Deployment> {
+    const d = await this.store.getDeployment(checkDeploymentName(name));
+    if (!d) throw MloopError.notFound('deployment', name, { hint: "'mloop deploy list' shows the deployments" });
+    await this.store.deleteDeployment(name);
+    return d;
+  }
+
+  listDeployments(): Promise<Deployment[]> {
+    return this.store.listDeployments();
+  }
+
+  async getDeployment(name: string): Promise<Deployment> {
+    const d = await this.store.getDeployment(checkDeploymentName(name));
+    if (!d) throw MloopError.notFound('deployment', name, { hint: "'mloop deploy list' shows the deployments" });
+    return d;
+  }
+
+  /** Review items, oldest first (pending by default). */
+  listReview(filter: { status?: 'pending' | 'answered' | 'all'; deployment?: string; limit?: number } = {}): Promise<ReviewItem[]> {
+    const limit = filter.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10000) throw MloopError.invalidArgument(`limit must be from 1 to 10000, got ${limit}`);
+    const status = filter.status ?? 'pending';
+    return this.store.listReview({ ...(status === 'all' ? {} : { status }), ...(filter.deployment ? { deployment: filter.deployment } : {}), limit });
+  }
+
+  /** Records a person's answer for a prediction in review; it becomes that prediction's ground truth. */
+  async answerReview(actor: string, predictionId: string, label: string): Promise<ReviewItem> {
+    const answer = checkLabel(label);
+    const item = await this.store.getReview(predictionId);
+    if (!item) throw MloopError.notFound('review item', predictionId, { hint: "'mloop review list' shows pending items; predictions answered automatically take feedback instead" });
+    const ok = await this.store.addTruth({ predictionId, label: answer, source: 'review', actor, at: this.clock().toISOString() });
+    if (!ok) throw MloopError.notFound('review item', predictionId);
+    return (await this.store.getReview(predictionId))!;
+  }
+
+  /**
+   * Records ground truth that arrived later for a logged prediction. A prediction still in this
+   * server's log queue counts as known.
+   */
+  async feedback(actor: string, predictionId: string, label: string, source: TruthSource = 'feedback'): Promise<GroundTruth> {
+    const answer = checkLabel(label);
+    if (typeof predictionId !== 'string' || !/^prd_[A-Za-z0-9]{1,64}$/.test(predictionId)) {
+      throw MloopError.validation('prediction_id is not a prediction id', [{ path: 'prediction_id', code: 'invalid_value', message: "expected 'prd_…' as returned by a prediction" }]);
+    }
+    const known = this.runtimeInstance?.log.isQueued(predictionId) === true || (await this.store.existingPredictions([predictionId])).has(predictionId);
+    if (!known) throw MloopError.notFound('prediction', predictionId, { hint: 'feedback joins logged predictions; the id comes from a prediction response' });
+    const truth: GroundTruth = { predictionId, label: answer, source, actor, at: this.clock().toISOString() };
+    await this.store.addTruth(truth);
+    return truth;
+  }
+
+  /**
+   * Imports ground truth from a CSV file with a header naming `prediction_id` and `label`.
+   * Streams the file; rows are checked in chunks; each bad row is reported, never thrown.
+   */
+  async importFeedbackCsv(actor: string, file: string): Promise<FeedbackImportResult> {
+    const result: FeedbackImportResult = { file, rows: 0, recorded: 0, unknownPredictions: 0, issues: [] };
+    let stream;
+    try {
+      stream = createReadStream(file, { encoding: 'utf8' });
+      await new Promise<void>((resolve, reject) => {
+        stream!.once('open', () => resolve());
+        stream!.once('error', reject);
+      });
+    } catch (err) {
+      throw MloopError.notFound('file', file, { cause: err });
+    }
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    let header: string[] | null = null;
+    let idCol = -1;
+    let labelCol = -1;
+    let lineNo = 0;
+    let chunk: Array<{ line: number; id: string; label: string }> = [];
+    const at = this.clock().toISOString();
+    const flush = async () => {
+      const known = await this.store.existingPredictions(chunk.map((c) => c.id));
+      for (const c of chunk) {
+        if (!known.has(c.id)) {
+          result.unknownPredictions += 1;
+          if (result.issues.length < 100) result.issues.push({ line: c.line, path: `line ${c.line}.prediction_id`, code: 'not_found', message: `prediction '${c.id}' is not in the log` });
+          continue;
+        }
+        await this.store.addTruth({ predictionId: c.id, label: c.label, source: 'import', actor, at });
+        result.recorded += 1;
+      }
+      chunk = [];
+    };
+    for await (const raw of lines) {
+      lineNo += 1;
+      const line = raw.replace(/^\uFEFF/, '');
+      if (line.trim() === '') continue;
+      const fields = csvFields(line);
+      if (header === null) {
+        header = fields.map((f) => f.trim().toLowerCase());
+        idCol = header.indexOf('prediction_id');
+        labelCol = header.indexOf('label');
+        if (idCol < 0 || labelCol < 0) {
+          throw MloopError.validation(`${file}: the header must name 'prediction_id' and 'label' columns (found: ${header.join(', ')})`, [
+            { path: 'header', code: 'missing_column', message: "needs 'prediction_id' and 'label'" },
+          ]);
+        }
+        continue;
+      }
+      result.rows += 1;
+      const id = (fields[idCol] ?? '').trim();
+      const label = (fields[labelCol] ?? '').trim();
+      if (id === '' || label === '' || label.length > MAX_LABEL) {
+        if (result.issues.length < 100) result.issues.push({ line: lineNo, path: `line ${lineNo}`, code: 'invalid_value', message: id === '' ? 'empty prediction_id' : 'empty or too long label' });
+        continue;
+      }
+      chunk.push({ line: lineNo, id, label });
+      if (chunk.length >= 500) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    if (header === null) throw MloopError.invalidArgument(`${file} is empty: expected a header with prediction_id,label`);
+    return result;
+  }
+
+  /** A logged prediction with its latest ground truth. */
+  async prediction(id: string): Promise<PredictionRecord & { truth: GroundTruth | null }> {
+    const p = await this.store.getPrediction(id);
+    if (!p) throw MloopError.notFound('prediction', id);
+    return { ...p, truth: (await this.store.getTruth(id)) ?? null };
+  }
+
+  /**
+   * The runtime of this process (created on first call with these options, started by the
+   * server). Closed by `close()`.
+   */
+  runtime(options: ServingRuntimeOptions = {}, logger?: RuntimeLogger): ServingRuntime {
+    this.runtimeInstance ??= new ServingRuntime(
+      { store: this.store, registry: this.registry, datasets: this.datasets, load: (v) => this.loader(this.registry, v), ...(logger ? { logger } : {}) },
+      options,
+    );
+    return this.runtimeInstance;
+  }
+
+  /** True when a runtime was created in this process. */
+  get hasRuntime(): boolean {
+    return this.runtimeInstance !== null;
+  }
+
+  /** Stops the runtime, if any, flushing its prediction log. */
+  async close(): Promise<void> {
+    const r = this.runtimeInstance;
+    this.runtimeInstance = null;
+    await r?.close();
+  }
+}

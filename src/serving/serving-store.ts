@@ -1,0 +1,31 @@
+/** The store serving needs: deployments, the prediction log, the review queue and ground truth. */
+import type { Deployment, GroundTruth, PredictionRecord, ReviewItem } from './serving.js';
+
+export interface ServingStore {
+  /** Creates or replaces the deployment named `d.name` (keeping its creation time and author). */
+  putDeployment(d: Deployment): Promise<Deployment>;
+  /** Deletes a deployment; false when it did not exist. */
+  deleteDeployment(name: string): Promise<boolean>;
+  getDeployment(name: string): Promise<Deployment | undefined>;
+  listDeployments(): Promise<Deployment[]>;
+  /**
+   * Appends predictions to the log in one transaction, and queues those with
+   * `decision = review` and role `primary` or `canary` for people. Ids already logged are ignored.
+   */
+  insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
+  getPrediction(id: string): Promise<PredictionRecord | undefined>;
+  /** Predictions of a deployment, newest first, with their latest ground truth. */
+  listPredictions(filter: { deployment?: string; limit: number }): Promise<Array<PredictionRecord & { truth: GroundTruth | null }>>;
+  /** Review items, oldest first. */
+  listReview(filter: { status?: 'pending' | 'answered'; deployment?: string; limit: number }): Promise<ReviewItem[]>;
+  getReview(predictionId: string): Promise<ReviewItem | undefined>;
+  /**
+   * Records ground truth; for `review` answers also marks the review item answered (one
+   * transaction). Returns false when the review item does not exist (source `review`).
+   */
+  addTruth(truth: GroundTruth): Promise<boolean>;
+  /** The latest ground truth of a prediction. */
+  getTruth(predictionId: string): Promise<GroundTruth | undefined>;
+  /** Which of `ids` are in the log. */
+  existingPredictions(ids: readonly string[]): Promise<Set<string>>;
+}

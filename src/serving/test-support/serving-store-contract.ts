@@ -1,0 +1,114 @@
+/** The ServingStore contract, written once and run against every backend. */
+import { describe, expect, it } from 'vitest';
+import type { Deployment, PredictionRecord } from '../serving.js';
+import type { ServingStore } from '../serving-store.js';
+
+const dep = (name: string, extra: Partial<Deployment> = {}): Deployment => ({
+  name,
+  model: name,
+  ref: `${name}@champion`,
+  shadowRef: null,
+  canaryRef: null,
+  canaryPercent: 0,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  createdBy: 'alice',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  updatedBy: 'alice',
+  ...extra,
+});
+
+export const prediction = (id: string, extra: Partial<PredictionRecord> = {}): PredictionRecord => ({
+  id,
+  at: '2026-01-02T00:00:00.000Z',
+  deployment: 'support',
+  model: 'support',
+  version: 1,
+  role: 'primary',
+  primaryId: null,
+  requestId: 'req-1',
+  inputs: { text: 'my card was charged twice' },
+  outputs: { label: 'billing', probabilities: { billing: 0.6, other: 0.4 } },
+  label: 'billing',
+  confidence: 0.6,
+  decision: 'review',
+  latencyMs: 1.25,
+  redacted: false,
+  ...extra,
+});
+
+export function runServingStoreContract(name: string, make: () => Promise<{ store: ServingStore; cleanup: () => Promise<void> }>, skip = false): void {
+  describe.skipIf(skip)(`ServingStore contract: ${name}`, () => {
+    it('creates, replaces (keeping creation), lists and deletes deployments', async () => {
+      const { store, cleanup } = await make();
+      try {
+        await store.putDeployment(dep('support'));
+        await store.putDeployment(dep('churn'));
+        const replaced = await store.putDeployment(dep('support', { shadowRef: 'support@challenger', canaryRef: 'support@3', canaryPercent: 20, createdBy: 'bob', updatedBy: 'bob', updatedAt: '2026-02-01T00:00:00.000Z' }));
+        expect(replaced).toMatchObject({ createdBy: 'alice', updatedBy: 'bob', shadowRef: 'support@challenger', canaryPercent: 20 });
+        expect(await store.getDeployment('support')).toEqual(replaced);
+        expect((await store.listDeployments()).map((d) => d.name)).toEqual(['churn', 'support']);
+        expect(await store.deleteDeployment('churn')).toBe(true);
+        expect(await store.deleteDeployment('churn')).toBe(false);
+        expect(await store.getDeployment('churn')).toBeUndefined();
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('logs predictions idempotently and queues review decisions of primary and canary rows only', async () => {
+      const { store, cleanup } = await make();
+      try {
+        const rows = [
+          prediction('prd_a'),
+          prediction('prd_b', { decision: 'auto', confidence: 0.99 }),
+          prediction('prd_c', { role: 'shadow', primaryId: 'prd_a' }),
+          prediction('prd_d', { role: 'canary', version: 2, at: '2026-01-03T00:00:00.000Z' }),
+        ];
+        await store.insertPredictions(rows);
+        await store.insertPredictions([rows[0]!]);
+        expect(await store.getPrediction('prd_c')).toEqual(rows[2]);
+        expect(await store.getPrediction('prd_x')).toBeUndefined();
+        expect([...(await store.existingPredictions(['prd_a', 'prd_x', 'prd_d']))].sort()).toEqual(['prd_a', 'prd_d']);
+        const pending = await store.listReview({ status: 'pending', limit: 10 });
+        expect(pending.map((p) => p.predictionId)).toEqual(['prd_a', 'prd_d']);
+        expect(pending[0]).toMatchObject({ predicted: 'billing', confidence: 0.6, status: 'pending', inputs: { text: 'my card was charged twice' } });
+        const listed = await store.listPredictions({ deployment: 'support', limit: 2 });
+        expect(listed.map((p) => p.id)).toEqual(['prd_d', 'prd_a']);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('writes a large batch in one call (chunked under parameter limits)', async () => {
+      const { store, cleanup } = await make();
+      try {
+        const many = Array.from({ length: 1200 }, (_, i) => prediction(`prd_${i}`, { decision: i % 2 ? 'auto' : 'review' }));
+        await store.insertPredictions(many);
+        expect((await store.existingPredictions(many.map((m) => m.id))).size).toBe(1200);
+        expect((await store.listReview({ status: 'pending', limit: 10000 })).length).toBe(600);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('records review answers as ground truth, and refuses answers without a review item', async () => {
+      const { store, cleanup } = await make();
+      try {
+        await store.insertPredictions([prediction('prd_a'), prediction('prd_b', { decision: 'auto' })]);
+        expect(await store.addTruth({ predictionId: 'prd_a', label: 'refund', source: 'review', actor: 'rita', at: '2026-01-05T00:00:00.000Z' })).toBe(true);
+        expect(await store.getReview('prd_a')).toMatchObject({ status: 'answered', answer: 'refund', answeredBy: 'rita' });
+        expect(await store.addTruth({ predictionId: 'prd_b', label: 'refund', source: 'review', actor: 'rita', at: '2026-01-05T00:00:00.000Z' })).toBe(false);
+        expect(await store.getTruth('prd_b')).toBeUndefined();
+        expect(await store.addTruth({ predictionId: 'prd_b', label: 'billing', source: 'feedback', actor: 'crm', at: '2026-01-06T00:00:00.000Z' })).toBe(true);
+        await store.addTruth({ predictionId: 'prd_b', label: 'other', source: 'import', actor: 'crm', at: '2026-01-07T00:00:00.000Z' });
+        expect(await store.getTruth('prd_b')).toMatchObject({ label: 'other', source: 'import' });
+        expect((await store.listReview({ status: 'pending', limit: 10 })).length).toBe(0);
+        expect((await store.listReview({ status: 'answered', limit: 10 })).map((r) => r.predictionId)).toEqual(['prd_a']);
+        const joined = await store.listPredictions({ limit: 10 });
+        expect(joined.find((p) => p.id === 'prd_a')!.truth).toMatchObject({ label: 'refund', source: 'review' });
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
