@@ -300,7 +300,8 @@ temperature scaled on val). "train wall s" is the whole call: vectorising, train
 calibration. The peer is \`/usr/bin/python3 ${PEER} --dataset clinc150 --model svc\`, run in the
 same process tree right after ours; its time is \`pipeline.fit\` (vectorising + LinearSVC).
 OOS thresholds are chosen on val + oos_val by the peer's rules (\`text_data.pick_thresholds\`)
-and applied to test + oos_test.
+and applied to test + oos_test. Times on a shared machine swing with other jobs' load (see the load
+average above); compare the two rows of one run, not rows across runs.
 
 ${table}
 `;
