@@ -294,7 +294,19 @@ describe('option validation', () => {
 
   it('accepts boundary values', () => {
     expect(generateSupportRequests({ count: 10, typoRate: 1, piiRate: 1, months: 1 })).toHaveLength(10);
-    const allPii = generateSupportRequests({ count: 200, piiRate: 1 });
+    const allPii = generateSupportRequests({ count: 200, piiRate: 1, vagueRate: 0 });
     expect(allPii.every((r) => r.pii.length > 0)).toBe(true);
+  });
+});
+
+describe('vague requests and label noise', () => {
+  it('adds vague texts that name no topic and flips a few labels to neighbouring intents', () => {
+    const clean = generateSupportRequests({ count: 3000, seed: 9, vagueRate: 0, labelNoise: 0 });
+    const noisy = generateSupportRequests({ count: 3000, seed: 9, vagueRate: 0.2, labelNoise: 0.1 });
+    const vague = (rows: typeof clean) => rows.filter((r) => /please call me back|nobody answered|same problem as before|speak to a human/i.test(r.text)).length;
+    expect(vague(clean)).toBe(0);
+    expect(vague(noisy)).toBeGreaterThan(50);
+    expect(() => generateSupportRequests({ vagueRate: 1.5 })).toThrow(RangeError);
+    expect(() => generateSupportRequests({ labelNoise: -0.1 })).toThrow(RangeError);
   });
 });

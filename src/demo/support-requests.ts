@@ -66,7 +66,7 @@ export interface GenerateOptions {
    */
   typoRate?: number;
   /**
-   * Share of requests containing PII, in [0, 1]. Default 0.12. Card-like decoy numbers appear in
+   * Share of (non-vague) requests containing PII, in [0, 1]. Default 0.12. Card-like decoy numbers appear in
    * about a sixth of that share again, so `piiRate: 0` yields texts free of PII-like strings.
    */
   piiRate?: number;
@@ -76,6 +76,17 @@ export interface GenerateOptions {
    * `Nimbus Hub`. A launch before the start affects all rows; one after the end affects none.
    */
   launch?: { at?: string; product?: string } | false;
+  /**
+   * Share of vague requests that name no topic ("it still doesn't work, please call me"), in
+   * [0, 1]. Default 0.08 (the south region gets more). Their intent is drawn as usual, so no model
+   * can get them all right: this is what keeps automation at a high precision below 100% coverage.
+   */
+  vagueRate?: number;
+  /**
+   * Share of rows whose recorded intent is a neighbouring one (the mistakes a help desk makes when
+   * it files a ticket), in [0, 1]. Default 0.02.
+   */
+  labelNoise?: number;
 }
 
 const DEFAULT_SEED = 42;
@@ -84,6 +95,53 @@ const DEFAULT_START = '2026-01-01T00:00:00Z';
 const DEFAULT_MONTHS = 6;
 const DEFAULT_TYPO_RATE = 0.08;
 const DEFAULT_PII_RATE = 0.12;
+const DEFAULT_VAGUE_RATE = 0.08;
+const DEFAULT_LABEL_NOISE = 0.02;
+
+/** Requests that name no topic: the part of a help desk's traffic only a person can sort out. */
+const VAGUE_REQUESTS = [
+  'Hi, I have a problem with my account, can you help?',
+  'It still does not work. Please call me back.',
+  'Following up on my previous message, nobody answered.',
+  'Can someone contact me as soon as possible?',
+  'I need help with my order please',
+  'something is wrong, please fix it',
+  'Hello, I wrote to you last week about this and I am still waiting.',
+  'Please see my earlier email.',
+  'this is the third time i contact you!!',
+  'Could you check my account and tell me what is going on?',
+  'I have a question about my purchase.',
+  'Nothing works since yesterday.',
+  'Can I speak to a human please',
+  'I am not happy with the service.',
+  'Please help, it is urgent.',
+  'Is there any update on my case?',
+  'I got an email from you and I do not understand it.',
+  'My issue is not solved yet.',
+  'Hi again, same problem as before.',
+  'What should I do now?',
+];
+
+/** Which intent a hurried agent files a ticket under by mistake. */
+const CONFUSED_WITH: Readonly<Record<string, readonly string[]>> = {
+  password_reset: ['login_problem'],
+  login_problem: ['password_reset'],
+  billing_question: ['invoice_copy', 'payment_failed'],
+  invoice_copy: ['billing_question'],
+  payment_failed: ['update_payment_method', 'billing_question'],
+  update_payment_method: ['payment_failed'],
+  refund_request: ['cancel_order', 'damaged_item'],
+  cancel_order: ['refund_request', 'delivery_status'],
+  damaged_item: ['refund_request', 'warranty_claim'],
+  delivery_status: ['cancel_order', 'change_address'],
+  change_address: ['delivery_status'],
+  subscription_upgrade: ['billing_question'],
+  account_closure: ['privacy_request'],
+  privacy_request: ['account_closure'],
+  product_question: ['warranty_claim'],
+  warranty_claim: ['damaged_item', 'product_question'],
+  device_setup: ['product_question'],
+};
 const DEFAULT_LAUNCH_PRODUCT = 'Nimbus Hub';
 const MAX_COUNT = 5_000_000;
 const MAX_MONTHS = 120;
@@ -848,6 +906,11 @@ function ambiguousBody(rng: Random, core: string, secondary: Intent, ctx: RowCon
   return `${capitalize(clause)}${rng.pick(AMBIGUITY_BEFORE)} ${core}`;
 }
 
+function vagueText(rng: Random, style: Style): string {
+  const text = rng.pick(VAGUE_REQUESTS);
+  return style === 'casual' ? text.toLowerCase().replace(/[.,!?]+/g, '') : text;
+}
+
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -1037,6 +1100,8 @@ interface ResolvedOptions {
   endMs: number;
   typoRate: number;
   piiRate: number;
+  vagueRate: number;
+  labelNoise: number;
   launch: { atMs: number; product: string } | undefined;
 }
 
@@ -1091,6 +1156,8 @@ function resolveOptions(options: GenerateOptions): ResolvedOptions {
     endMs,
     typoRate: checkRate(options.typoRate ?? DEFAULT_TYPO_RATE, 'typoRate'),
     piiRate: checkRate(options.piiRate ?? DEFAULT_PII_RATE, 'piiRate'),
+    vagueRate: checkRate(options.vagueRate ?? DEFAULT_VAGUE_RATE, 'vagueRate'),
+    labelNoise: checkRate(options.labelNoise ?? DEFAULT_LABEL_NOISE, 'labelNoise'),
     launch,
   };
 }
@@ -1133,6 +1200,7 @@ export function generateSupportRequests(options: GenerateOptions = {}): SupportR
   const timestamps = drawTimestamps(rng, opts.count, opts.startMs, opts.endMs, launchMs);
   const typoRates = regionalRates(opts.typoRate);
   const ambiguityRates = regionalRates(AMBIGUOUS_RATE);
+  const vagueRates = regionalRates(opts.vagueRate);
   const idWidth = Math.max(6, String(opts.count).length);
   const weights = new Array<number>(INTENT_KEYS.length);
 
@@ -1171,7 +1239,8 @@ export function generateSupportRequests(options: GenerateOptions = {}): SupportR
     if (rng.chance(typoRates[region]))
       typos = 1 + (rng.chance(0.35) ? 1 : 0) + (region === 'south' && rng.chance(0.4) ? 1 : 0);
 
-    const piiKinds = rng.chance(opts.piiRate) ? pickPiiKinds(rng, intent) : [];
+    const vague = rng.chance(vagueRates[region]);
+    const piiKinds = !vague && rng.chance(opts.piiRate) ? pickPiiKinds(rng, intent) : [];
     const plan: RowPlan = {
       intent,
       secondary,
@@ -1192,8 +1261,8 @@ export function generateSupportRequests(options: GenerateOptions = {}): SupportR
       channel,
       region,
       customer_tier: tier,
-      text: composeText(rng, plan, ctx),
-      intent,
+      text: vague ? vagueText(rng, style) : composeText(rng, plan, ctx),
+      intent: rng.chance(opts.labelNoise) ? (rng.pick(CONFUSED_WITH[intent] ?? [intent]) as Intent) : intent,
       pii: piiKinds,
     };
   }
