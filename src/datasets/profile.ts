@@ -3,6 +3,7 @@
  * distribution, label coverage per slice, and PII counts per column. Computed by DuckDB over the
  * Parquet file; only PII candidates (rows matching a cheap prefilter) are read into JavaScript.
  */
+import { MloopError } from '../errors/index.js';
 import type { ColumnSchema, DatasetVersion } from './dataset.js';
 import { ident, sqlString, type DuckSession } from './duckdb-session.js';
 import { findPii, PII_PREFILTER, type PiiType } from './pii.js';
@@ -15,6 +16,11 @@ export interface ProfileOptions {
   minLabelRows?: number;
   /** Columns with at most this many distinct values are used as slices. Default 50. */
   maxSliceValues?: number;
+  /**
+   * Columns to slice by, instead of the default (sensitive columns and categorical columns with at
+   * most `maxSliceValues` values). Numbers and datetimes with more values are cut into quartiles.
+   */
+  sliceBy?: string[];
 }
 
 export interface ColumnProfile {
@@ -75,7 +81,9 @@ const normalized = (q: string) => `trim(regexp_replace(lower(CAST(${q} AS VARCHA
 
 /** Profiles `relation` (the version's Parquet) and returns the report as data. */
 export async function profileVersion(db: DuckSession, relation: string, v: DatasetVersion, options: ProfileOptions = {}): Promise<DatasetProfile> {
-  const opts: Required<ProfileOptions> = { minSliceRows: 30, minLabelRows: 5, maxSliceValues: 50, ...options };
+  const opts: Required<ProfileOptions> = { minSliceRows: 30, minLabelRows: 5, maxSliceValues: 50, sliceBy: [], ...options };
+  const unknown = opts.sliceBy.filter((n) => !v.schema.some((c) => c.name === n));
+  if (unknown.length > 0) throw MloopError.invalidArgument(`cannot slice by ${unknown.map((n) => `'${n}'`).join(', ')}: no such column in ${v.ref}`, { details: { columns: v.schema.map((c) => c.name) } });
   const rows = v.rowCount;
   const columns: ColumnProfile[] = [];
   for (const c of v.schema) {
@@ -126,11 +134,22 @@ export async function profileVersion(db: DuckSession, relation: string, v: Datas
     const dist = await db.all<{ v: unknown; n: string }>(`SELECT CAST(${lq} AS VARCHAR) AS v, count(*) AS n FROM ${relation} GROUP BY 1 ORDER BY 2 DESC, 1`);
     labels.push({ column: l.name, distribution: dist.map((d) => ({ value: d.v, count: Number(d.n), share: round(rows === 0 ? 0 : Number(d.n) / rows) ?? 0 })) });
     const known = dist.filter((d) => d.v !== null).map((d) => String(d.v));
-    const sliceColumns = columns.filter((c) => c.name !== l.name && (c.roles.includes('sensitive') || ((c.type === 'categorical' || c.type === 'boolean') && c.distinct <= opts.maxSliceValues)));
+    const sliceColumns =
+      opts.sliceBy.length > 0
+        ? columns.filter((c) => c.name !== l.name && opts.sliceBy.includes(c.name))
+        : columns.filter((c) => c.name !== l.name && (c.roles.includes('sensitive') || ((c.type === 'categorical' || c.type === 'boolean') && c.distinct <= opts.maxSliceValues)));
     for (const s of sliceColumns) {
       const sq = ident(s.name);
+      let key = `CAST(${sq} AS VARCHAR)`;
+      if ((NUMERIC_TYPES.has(s.type) || s.type === 'datetime') && s.distinct > opts.maxSliceValues) {
+        // Quartile bins, labelled by their bounds, so a continuous column can be a slice too.
+        const [q = {}] = await db.all(`SELECT CAST(quantile_disc(${sq}, [0.25, 0.5, 0.75]) AS VARCHAR[]) AS q, CAST(min(${sq}) AS VARCHAR) AS lo, CAST(max(${sq}) AS VARCHAR) AS hi FROM ${relation}`);
+        const [q1, q2, q3] = (q['q'] as string[] | null) ?? [];
+        const cast = (x: unknown) => `CAST(${sqlString(String(x))} AS ${s.physicalType})`;
+        key = `CASE WHEN ${sq} IS NULL THEN NULL WHEN ${sq} <= ${cast(q1)} THEN ${sqlString(`[${q['lo']}, ${q1}]`)} WHEN ${sq} <= ${cast(q2)} THEN ${sqlString(`(${q1}, ${q2}]`)} WHEN ${sq} <= ${cast(q3)} THEN ${sqlString(`(${q2}, ${q3}]`)} ELSE ${sqlString(`(${q3}, ${q['hi']}]`)} END`;
+      }
       const cells = await db.all<{ s: unknown; l: string | null; n: string }>(
-        `SELECT CAST(${sq} AS VARCHAR) AS s, CAST(${lq} AS VARCHAR) AS l, count(*) AS n FROM ${relation} GROUP BY 1, 2 ORDER BY 1, 2`,
+        `SELECT ${key} AS s, CAST(${lq} AS VARCHAR) AS l, count(*) AS n FROM ${relation} GROUP BY 1, 2 ORDER BY 1, 2`,
       );
       const bySlice = new Map<string, SliceCoverage>();
       for (const cell of cells) {

@@ -60,6 +60,17 @@ describe('profile', () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 
+  it('slices by any column on request, cutting numbers into quartiles, and rejects unknown columns', async () => {
+    const p = await f.service.profile('support@1', { sliceBy: ['channel', 'created_at'] });
+    expect(p.coverage.map((c) => c.slice).sort()).toEqual(['channel', 'created_at']);
+    const time = p.coverage.find((c) => c.slice === 'created_at')!;
+    expect(time.slices).toHaveLength(4);
+    expect(time.slices.reduce((n, s) => n + s.rows, 0)).toBe(3000);
+    // The launch intent appears only late, so the early quartiles lack it.
+    expect(time.slices[0]!.thinLabels).toContain('device_setup');
+    await expect(f.service.profile('support@1', { sliceBy: ['nope'] })).rejects.toThrow(/cannot slice by 'nope'/);
+  });
+
   it('counts numeric statistics like a hand computation, and near-duplicates of normalised text', async () => {
     const file = join(f.dir, 'nums.csv');
     writeFileSync(file, 'x,note\n1,Hello World!\n2,hello   world\n3,HELLO-WORLD\n4,other\n,other\n');

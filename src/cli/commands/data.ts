@@ -202,9 +202,10 @@ export function registerData(program: Command, run: Runner): void {
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--min-slice-rows <n>', 'flag slices with fewer rows', parseIntOption(1, 1_000_000), 30)
     .option('--min-label-rows <n>', 'flag labels with fewer examples in a slice', parseIntOption(1, 1_000_000), 5)
+    .option('--slice <cols>', 'columns to check label coverage by (default: sensitive and small categorical columns); numbers are cut into quartiles', collect)
     .action(
-      run(async (ctx, ref: string, o: { html?: string; minSliceRows: number; minLabelRows: number }) => {
-        const p = await ctx.withWorkspace((ws) => ws.datasets.profile(ref, { minSliceRows: o.minSliceRows, minLabelRows: o.minLabelRows }));
+      run(async (ctx, ref: string, o: { html?: string; minSliceRows: number; minLabelRows: number; slice?: string[] }) => {
+        const p = await ctx.withWorkspace((ws) => ws.datasets.profile(ref, { minSliceRows: o.minSliceRows, minLabelRows: o.minLabelRows, ...(o.slice ? { sliceBy: o.slice } : {}) }));
         if (o.html !== undefined) {
           writeFileSync(o.html, profileHtml(p));
           ctx.note(`wrote ${o.html}`);
