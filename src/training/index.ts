@@ -9,3 +9,4 @@ export { trainModel, planColumns, holdout, classificationData } from './training
 export type { TrainRequest, TrainResult } from './training-service.js';
 export { evaluateModel, loadModel, parseGateFile } from './model-evaluation.js';
 export type { EvaluateRequest, EvaluateResult } from './model-evaluation.js';
+export type { GbdtModelJson, GbdtTreeJson, GbdtFeature, LinearModelJson, LinearFeature, Calibrator } from './tabular/index.js';

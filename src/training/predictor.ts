@@ -6,6 +6,7 @@ import { MloopError } from '../errors/index.js';
 import type { Task, VersionFile } from '../registry/index.js';
 import { GbdtModel, LinearModel, trainGbdt, trainLinear, type FeatureSpec, type GbdtModelJson, type LinearModelJson } from './tabular/index.js';
 import { TextModel, trainTextClassifier, type TextModelManifest } from './text/index.js';
+import { loadOnnxPredictor } from './onnx-predictor.js';
 
 /** Columns of a batch: numbers (NaN = missing) or strings (null = missing), all of one length. */
 export type ColumnBatch = Record<string, Float64Array | ReadonlyArray<string | null>>;
@@ -225,8 +226,20 @@ const linearLearner: Learner = {
   },
 };
 
+const onnxLearner: Learner = {
+  id: 'onnx',
+  tasks: ['text-classification', 'tabular-classification', 'regression'],
+  doc: 'a model trained elsewhere and imported as ONNX (mloop models import model.onnx --schema schema.json), run by onnxruntime',
+  train() {
+    return Promise.reject(MloopError.invalidArgument("the 'onnx' learner runs imported models and does not train", { hint: "import one with 'mloop models import model.onnx --name <model> --schema schema.json'" }));
+  },
+  load(files, inputs, task) {
+    return loadOnnxPredictor(files, inputs, task);
+  },
+};
+
 /** Every learner, by id. The default per task comes first in `DEFAULT_LEARNER`. */
-export const LEARNERS = Object.freeze({ 'text-softmax': textLearner, gbdt: gbdtLearner, linear: linearLearner });
+export const LEARNERS = Object.freeze({ 'text-softmax': textLearner, gbdt: gbdtLearner, linear: linearLearner, onnx: onnxLearner });
 export type LearnerId = keyof typeof LEARNERS;
 
 export const DEFAULT_LEARNER: Readonly<Record<Task, LearnerId>> = Object.freeze({
