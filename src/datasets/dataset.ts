@@ -46,7 +46,7 @@ export interface Lineage {
   /** Parent versions as `name@N`. */
   parents: string[];
   /** The exact transform: its kind and every parameter needed to repeat it. */
-  transform: { kind: 'import' | 'sql-import' | 'derive' | 'split' | 'redact'; [parameter: string]: unknown };
+  transform: { kind: 'import' | 'sql-import' | 'derive' | 'split' | 'redact' | 'label-export'; [parameter: string]: unknown };
 }
 
 /** One immutable version `name@N`. */

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { AuthService, SqlAuthStore, type CreatedToken } from '../auth/index.js';
 import { DatasetService, SqlDatasetStore } from '../datasets/index.js';
+import { LabelingService, SqlLabelingStore } from '../labeling/index.js';
 import { RegistryService, SqlRegistryStore } from '../registry/index.js';
 import { ServingService, SqlServingStore } from '../serving/index.js';
 import { loadModel } from '../training/index.js';
@@ -27,6 +28,8 @@ export interface Workspace {
   /** Dataset import, versions, provenance, validation and profiles. */
   readonly datasets: DatasetService;
   readonly registry: RegistryService;
+  /** Labeling projects, the assignment queue, consensus, agreement and export. */
+  readonly labeling: LabelingService;
   /** Deployments, review queue, ground truth and (in `mloop server`) the serving runtime. */
   readonly serving: ServingService;
   close(): Promise<void>;
@@ -67,6 +70,10 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const registry = new RegistryService(new SqlRegistryStore(backend.db), artifacts, options.clock ? { clock: options.clock } : {});
+    const labeling = new LabelingService(new SqlLabelingStore(backend.db, backend.capabilities), datasets, {
+      tempDir: join(root, DATA_DIR, 'tmp', 'datasets'),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     const serving = new ServingService(new SqlServingStore(backend.db), registry, datasets, loadModel, options.clock ? { clock: options.clock } : {});
     return {
       root,
@@ -78,6 +85,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       auth,
       datasets,
       registry,
+      labeling,
       serving,
       close: async () => {
         await serving.close();
