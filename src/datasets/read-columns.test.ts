@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MloopError } from '../errors/index.js';
+import type { MloopError } from '../errors/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
 import { readColumns } from './index.js';
 
