@@ -5,6 +5,7 @@ import { Server } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { MloopError } from '../errors/index.js';
+import type { ServingRuntimeOptions } from '../serving/index.js';
 import { MLOOP_VERSION, type Workspace } from '../workspace/index.js';
 import './access.js';
 import { installAuth } from './auth-hook.js';
@@ -13,6 +14,7 @@ import { authRoutes } from './routes/auth.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
+import { servingRoutes } from './routes/serving.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import { ErrorBody } from './schemas.js';
 
@@ -21,6 +23,8 @@ export interface BuildServerOptions {
   logger?: Logger;
   /** Extra route plugins (each route must still declare its access). */
   plugins?: FastifyPluginAsync[];
+  /** Limits of the serving runtime (concurrency, timeouts, prediction log). */
+  serving?: ServingRuntimeOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -90,6 +94,13 @@ export async function buildServer(
   await app.register(authRoutes, { ws });
   await app.register(datasetRoutes, { ws });
   await app.register(modelRoutes, { ws });
+  const runtime = ws.serving.runtime(options.serving ?? {}, {
+    info: (o, m) => app.log.info(o, m),
+    warn: (o, m) => app.log.warn(o, m),
+    error: (o, m) => app.log.error(o, m),
+  });
+  await runtime.start();
+  await app.register(servingRoutes, { ws, runtime });
   for (const plugin of options.plugins ?? []) await app.register(plugin);
   app.get(
     '/openapi.json',

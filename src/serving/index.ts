@@ -15,4 +15,6 @@ export { ServingMetrics } from './serving-metrics.js';
 export { PredictionLogWriter } from './prediction-log.js';
 export type { PredictionLogOptions, PredictionLogEvents, PredictionLogStats } from './prediction-log.js';
 export { validateRows, rowResults, storedThreshold, MicroBatcher } from './inference.js';
+export { oipMetadata, oipRows, oipResponse } from './oip.js';
+export type { OipTensor } from './oip.js';
 export type { LoadedModel, RowResult, ValidatedRows } from './inference.js';

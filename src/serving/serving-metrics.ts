@@ -14,8 +14,8 @@ export class ServingMetrics {
   });
   readonly errors = new Counter({
     name: 'mloop_serving_errors_total',
-    help: 'Prediction requests that failed, by deployment and error code',
-    labelNames: ['deployment', 'code'] as const,
+    help: 'Prediction requests that failed, by deployment and HTTP status',
+    labelNames: ['deployment', 'status'] as const,
     registers: [this.registry],
   });
   readonly latency = new Histogram({

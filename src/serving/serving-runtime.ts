@@ -334,7 +334,7 @@ export class ServingRuntime {
    * `details.retry_after_s`) at once when at capacity; validates rows (INVALID_ARGUMENT naming
    * the field); logs every row without waiting for the log.
    */
-  async predict(name: string, instances: unknown, ctx: { requestId?: string; version?: number } = {}): Promise<ServedPrediction> {
+  async predict(name: string, instances: unknown, ctx: { requestId?: string; version?: number; field?: string } = {}): Promise<ServedPrediction> {
     const started = performance.now();
     const slot = this.slot(name);
     let model = this.current(name);
@@ -351,7 +351,7 @@ export class ServingRuntime {
         details: { reason: 'overloaded', retry_after_s: this.opts.retryAfterSeconds },
       });
     }
-    const input = validateRows(instances, model.predictor.inputs, { maxRows: this.opts.maxRowsPerRequest });
+    const input = validateRows(instances, model.predictor.inputs, { maxRows: this.opts.maxRowsPerRequest, ...(ctx.field ? { prefix: ctx.field } : {}) });
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     this.inflight += 1;
     let results: RowResult[];

@@ -1,0 +1,306 @@
+/**
+ * Serving over HTTP: the plain JSON endpoint, the Open Inference Protocol (KServe v2) REST
+ * endpoints, deployments, the review queue, feedback and Prometheus metrics. Every route needs a
+ * token (the v2 health routes too: probes without a token use /healthz and /readyz).
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isMloopError } from '../../errors/index.js';
+import { deploymentJson, oipMetadata, oipResponse, oipRows, reviewJson, type ServingRuntime } from '../../serving/index.js';
+import { MLOOP_VERSION, type Workspace } from '../../workspace/index.js';
+import { errorResponses } from '../schemas.js';
+
+const security = [{ bearer: [] }];
+const projectOf = (request: FastifyRequest) => (request.params as { name?: string }).name;
+const Name = Type.String({ minLength: 1, maxLength: 63 });
+const Any = Type.Object({}, { additionalProperties: true });
+const unavailable = { 503: Type.Ref('ErrorBody') };
+
+/** Adds Retry-After to 503s that ask for it, then lets the error handler answer. */
+function retryAfter(reply: FastifyReply, err: unknown): never {
+  if (isMloopError(err) && err.code === 'UNAVAILABLE') {
+    const s = err.details?.['retry_after_s'];
+    reply.header('retry-after', String(typeof s === 'number' ? s : 1));
+  }
+  throw err;
+}
+
+const Prediction = Type.Object({
+  label: Type.Union([Type.String(), Type.Null()]),
+  probabilities: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]),
+  value: Type.Optional(Type.Number()),
+  confidence: Type.Union([Type.Number(), Type.Null()]),
+  decision: Type.Union([Type.Literal('auto'), Type.Literal('review')]),
+  model_version: Type.Integer(),
+  prediction_id: Type.String(),
+});
+
+/** `/v1/models/{name}:predict`: a regex parameter, so the literal `:predict` suffix is not read as part of its name. */
+const PREDICT_URL = '/v1/models/:name(^[a-z0-9][a-z0-9._-]{0,62})::predict';
+
+/** What a prediction route served, for the request metrics. */
+const servedBy = new WeakMap<FastifyRequest, { model: string; version: string }>();
+const PROTOCOL: Record<string, string> = { [PREDICT_URL]: 'v1', '/v2/models/:name/infer': 'v2', '/v2/models/:name/versions/:version/infer': 'v2' };
+
+export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace; runtime: ServingRuntime }): Promise<void> {
+  const { ws, runtime } = opts;
+  app.addHook('onResponse', async (request, reply) => {
+    const protocol = PROTOCOL[request.routeOptions.url ?? ''];
+    if (protocol === undefined) return;
+    const deployment = (request.params as { name?: string }).name ?? '';
+    const served = servedBy.get(request) ?? { model: '', version: '' };
+    runtime.metrics.requests.inc({ deployment, model: served.model, version: served.version, protocol, status: String(reply.statusCode) });
+    if (reply.statusCode >= 400) runtime.metrics.errors.inc({ deployment, status: String(reply.statusCode) });
+  });
+
+  app.post(
+    PREDICT_URL,
+    {
+      config: { access: { action: 'serving:predict', project: projectOf } },
+      schema: {
+        summary: 'Predict rows with a deployed model; decision is auto when confidence clears the version threshold, else review',
+        tags: ['serving'],
+        security,
+        params: Type.Object({ name: Name }),
+        body: Type.Object({ instances: Type.Array(Type.Unknown(), { description: 'rows of fields, one object per row' }) }),
+        response: {
+          200: Type.Object({ model: Type.String(), model_version: Type.Integer(), predictions: Type.Array(Prediction) }),
+          ...errorResponses,
+          429: Type.Ref('ErrorBody'),
+          ...unavailable,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params as { name: string };
+      const { instances } = request.body as { instances: unknown[] };
+      try {
+        const served = await runtime.predict(name, instances, { requestId: request.id });
+        servedBy.set(request, { model: served.model, version: String(served.version) });
+        return {
+          model: served.model,
+          model_version: served.version,
+          predictions: served.rows.map((r) => ({
+            label: r.label,
+            probabilities: r.probabilities,
+            ...(r.value === null ? {} : { value: r.value }),
+            confidence: r.confidence,
+            decision: r.decision,
+            model_version: served.version,
+            prediction_id: r.predictionId,
+          })),
+        };
+      } catch (err) {
+        return retryAfter(reply, err);
+      }
+    },
+  );
+
+  // ---- Open Inference Protocol (KServe v2) ----
+  app.get(
+    '/v2/health/live',
+    { config: { access: { authenticated: true } }, schema: { summary: 'OIP server liveness', tags: ['oip'], security, response: { 200: Type.Object({ live: Type.Boolean() }), ...errorResponses } } },
+    async () => ({ live: true }),
+  );
+  app.get(
+    '/v2/health/ready',
+    {
+      config: { access: { authenticated: true } },
+      schema: { summary: 'OIP server readiness: every deployment has a loaded version', tags: ['oip'], security, response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }), ...errorResponses } },
+    },
+    async (_request, reply) => (runtime.ready() ? { ready: true } : reply.status(503).send({ ready: false })),
+  );
+  app.get(
+    '/v2',
+    { config: { access: { authenticated: true } }, schema: { summary: 'OIP server metadata', tags: ['oip'], security, response: { 200: Any, ...errorResponses } } },
+    async () => ({ name: 'mloop', version: MLOOP_VERSION, extensions: [] }),
+  );
+  app.get(
+    '/v2/models/:name',
+    {
+      config: { access: { action: 'serving:predict', project: projectOf } },
+      schema: { summary: 'OIP model metadata: inputs and outputs as tensors', tags: ['oip'], security, params: Type.Object({ name: Name }), response: { 200: Any, ...errorResponses, ...unavailable } },
+    },
+    async (request, reply) => {
+      const { name } = request.params as { name: string };
+      try {
+        return oipMetadata(name, runtime.current(name));
+      } catch (err) {
+        return retryAfter(reply, err);
+      }
+    },
+  );
+  app.get(
+    '/v2/models/:name/ready',
+    {
+      config: { access: { action: 'serving:predict', project: projectOf } },
+      schema: { summary: 'OIP model readiness', tags: ['oip'], security, params: Type.Object({ name: Name }), response: { 200: Any, 503: Any, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const { name } = request.params as { name: string };
+      const state = runtime.state(name);
+      return state.ready ? { name, ready: true } : reply.status(503).send({ name, ready: false });
+    },
+  );
+  const infer = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { name, version } = request.params as { name: string; version?: string };
+    const body = request.body as { id?: unknown; outputs?: unknown };
+    try {
+      const model = runtime.current(name);
+      const rows = oipRows(body, model.predictor.inputs);
+      const served = await runtime.predict(name, rows, { requestId: request.id, field: 'inputs', ...(version === undefined ? {} : { version: Number(version) }) });
+      servedBy.set(request, { model: served.model, version: String(served.version) });
+      return oipResponse(name, served, model.predictor.classes, body.id, body.outputs);
+    } catch (err) {
+      return retryAfter(reply, err);
+    }
+  };
+  const inferSchema = (withVersion: boolean) => ({
+    summary: withVersion ? 'OIP inference on a given served version' : 'OIP inference: tensors in (BYTES for text), label/probabilities/confidence/decision/prediction_id out',
+    tags: ['oip'],
+    security,
+    params: withVersion ? Type.Object({ name: Name, version: Type.String({ pattern: '^[0-9]{1,9}$' }) }) : Type.Object({ name: Name }),
+    body: Any,
+    response: { 200: Any, ...errorResponses, 429: Type.Ref('ErrorBody'), ...unavailable },
+  });
+  app.post('/v2/models/:name/infer', { config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
+  app.post('/v2/models/:name/versions/:version/infer', { config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
+
+  // ---- deployments ----
+  app.get(
+    '/v1/deployments',
+    { config: { access: { action: 'models:read' } }, schema: { summary: 'Deployments, with what this server has loaded', tags: ['serving'], security, response: { 200: Type.Object({ deployments: Type.Array(Any) }), ...errorResponses } } },
+    async () => {
+      const states = new Map(runtime.states().map((s) => [s.name, s]));
+      return { deployments: (await ws.serving.listDeployments()).map((d) => ({ ...deploymentJson(d), served: states.get(d.name) ?? null })) };
+    },
+  );
+  app.put(
+    '/v1/deployments/:name',
+    {
+      config: { access: { action: 'serving:deploy', project: projectOf } },
+      schema: {
+        summary: 'Deploy model@alias (follows alias moves) or model@N under this name',
+        tags: ['serving'],
+        security,
+        params: Type.Object({ name: Name }),
+        body: Type.Object(
+          {
+            ref: Type.String({ minLength: 1, maxLength: 200 }),
+            shadow: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
+            canary: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
+            canary_percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const b = request.body as { ref: string; shadow?: string | null; canary?: string | null; canary_percent?: number };
+      const d = await ws.serving.deploy(request.principal!.userName, b.ref, {
+        name,
+        ...(b.shadow === undefined ? {} : { shadow: b.shadow }),
+        ...(b.canary === undefined ? {} : { canary: b.canary }),
+        ...(b.canary_percent === undefined ? {} : { canaryPercent: b.canary_percent }),
+      });
+      void runtime.sync();
+      return deploymentJson(d);
+    },
+  );
+  app.delete(
+    '/v1/deployments/:name',
+    {
+      config: { access: { action: 'serving:deploy', project: projectOf } },
+      schema: { summary: 'Undeploy', tags: ['serving'], security, params: Type.Object({ name: Name }), response: { 200: Any, ...errorResponses } },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const d = await ws.serving.undeploy(request.principal!.userName, name);
+      void runtime.sync();
+      return deploymentJson(d);
+    },
+  );
+
+  // ---- review queue and ground truth ----
+  app.get(
+    '/v1/review',
+    {
+      config: { access: { action: 'review:answer' } },
+      schema: {
+        summary: 'Predictions routed to people (pending by default), oldest first',
+        tags: ['serving'],
+        security,
+        querystring: Type.Object({
+          status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('answered'), Type.Literal('all')])),
+          deployment: Type.Optional(Name),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(Any) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query as { status?: 'pending' | 'answered' | 'all'; deployment?: string; limit?: number };
+      return { items: (await ws.serving.listReview(q)).map(reviewJson) };
+    },
+  );
+  app.post(
+    '/v1/review/:prediction_id',
+    {
+      config: { access: { action: 'review:answer' } },
+      schema: {
+        summary: "Answer a review item; the label becomes the prediction's ground truth",
+        tags: ['serving'],
+        security,
+        params: Type.Object({ prediction_id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        body: Type.Object({ label: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { prediction_id } = request.params as { prediction_id: string };
+      const { label } = request.body as { label: string };
+      return reviewJson(await ws.serving.answerReview(request.principal!.userName, prediction_id, label));
+    },
+  );
+  app.post(
+    '/v1/feedback',
+    {
+      config: { access: { action: 'serving:predict' } },
+      schema: {
+        summary: 'Ground truth that arrived later for a logged prediction',
+        tags: ['serving'],
+        security,
+        body: Type.Object({ prediction_id: Type.String({ minLength: 1, maxLength: 100 }), label: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const b = request.body as { prediction_id: string; label: string };
+      const t = await ws.serving.feedback(request.principal!.userName, b.prediction_id, b.label);
+      return { prediction_id: t.predictionId, label: t.label, source: t.source, at: t.at };
+    },
+  );
+  app.get(
+    '/v1/predictions/:id',
+    {
+      config: { access: { action: 'monitoring:read' } },
+      schema: { summary: 'A logged prediction with its latest ground truth', tags: ['serving'], security, params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }), response: { 200: Any, ...errorResponses } },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      return ws.serving.prediction(id);
+    },
+  );
+
+  // ---- metrics ----
+  app.get(
+    '/metrics',
+    { config: { access: { action: 'monitoring:read' } }, schema: { summary: 'Prometheus metrics (text exposition format); needs a token', tags: ['serving'], security, hide: true } },
+    async (_request, reply) => {
+      reply.header('content-type', runtime.metrics.contentType);
+      return runtime.metrics.render();
+    },
+  );
+}

@@ -1,0 +1,178 @@
+/** Serving over HTTP, in-process (fastify.inject): plain JSON, OIP, review, feedback, metrics. */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPrincipal } from '../auth/index.js';
+import { buildServer } from '../server/index.js';
+import { servingFixture, type ServingFixture } from './test-support/serving-fixture.js';
+
+let f: ServingFixture;
+let app: FastifyInstance;
+let viewer: string;
+let reviewer: string;
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+const admin = () => auth(f.adminToken);
+
+beforeAll(async () => {
+  f = await servingFixture();
+  await f.ws.serving.deploy('test', 'support@champion');
+  app = await buildServer(f.ws, { serving: { pollIntervalMs: 60_000, log: { flushIntervalMs: 10 } } });
+  const p = localPrincipal();
+  await f.ws.auth.createUser(p, 'vic', ['viewer']);
+  await f.ws.auth.createUser(p, 'rita', ['reviewer']);
+  viewer = (await f.ws.auth.createToken(p, { user: 'vic' })).token;
+  reviewer = (await f.ws.auth.createToken(p, { user: 'rita' })).token;
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+  await f?.cleanup();
+});
+
+const predict = (instances: unknown, headers = admin(), name = 'support') =>
+  app.inject({ method: 'POST', url: `/v1/models/${name}:predict`, headers, payload: { instances } });
+
+describe('POST /v1/models/{name}:predict', () => {
+  it('answers label, probabilities, decision by the stored threshold, version and prediction id', async () => {
+    const res = await predict(f.texts.slice(0, 20).map((text) => ({ text, ticket: 'ignored' })));
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.model_version).toBe(1);
+    expect(body.predictions).toHaveLength(20);
+    const v1 = await f.ws.registry.resolve('support@1');
+    const threshold = v1.record.thresholds!['confidence'] as number;
+    expect(typeof threshold).toBe('number');
+    let correct = 0;
+    body.predictions.forEach((p: { label: string; probabilities: Record<string, number>; confidence: number; decision: string; model_version: number; prediction_id: string }, i: number) => {
+      const sum = Object.values(p.probabilities).reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(1, 5);
+      expect(p.confidence).toBeCloseTo(Math.max(...Object.values(p.probabilities)), 10);
+      expect(p.label).toBe(Object.entries(p.probabilities).sort((a, b) => b[1] - a[1])[0]![0]);
+      expect(p.decision).toBe(p.confidence >= threshold ? 'auto' : 'review');
+      expect(p.model_version).toBe(1);
+      expect(p.prediction_id).toMatch(/^prd_[a-f0-9]{32}$/);
+      if (p.label === f.intents[i]) correct++;
+    });
+    expect(correct).toBeGreaterThanOrEqual(14);
+  });
+
+  it('answers 400 naming the field for a missing or mistyped input, and for a non-array', async () => {
+    const missing = await predict([{ text: 'hello' }, { txt: 'oops' }]);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.message).toContain('instances.1.text');
+    expect(missing.json().error.details.issues[0]).toMatchObject({ path: 'instances.1.text', code: 'required' });
+    const typed = await predict([{ text: 42 }]);
+    expect(typed.statusCode).toBe(400);
+    expect(typed.json().error.message).toMatch(/instances\.0\.text.*must be a string/);
+    expect((await predict([])).statusCode).toBe(400);
+    const notRows = await app.inject({ method: 'POST', url: '/v1/models/support:predict', headers: admin(), payload: { rows: [] } });
+    expect(notRows.statusCode).toBe(400);
+  });
+
+  it('limits the batch size, names unknown deployments, and needs a token with serving:predict', async () => {
+    const big = await predict(Array.from({ length: 1001 }, () => ({ text: 'x' })));
+    expect(big.statusCode).toBe(429);
+    expect(big.json().error).toMatchObject({ code: 'RESOURCE_EXHAUSTED', details: { limit: 1000 } });
+    const unknown = await predict([{ text: 'x' }], admin(), 'nope');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.message).toContain("deployment 'nope'");
+    expect((await app.inject({ method: 'POST', url: '/v1/models/support:predict', payload: { instances: [{ text: 'x' }] } })).statusCode).toBe(401);
+    expect((await predict([{ text: 'x' }], auth(viewer))).statusCode).toBe(403);
+  });
+});
+
+describe('Open Inference Protocol', () => {
+  it('answers health, server and model metadata and readiness, behind a token', async () => {
+    expect((await app.inject({ url: '/v2/health/live' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/v2/health/live', headers: admin() })).json()).toEqual({ live: true });
+    expect((await app.inject({ url: '/v2/health/ready', headers: admin() })).json()).toEqual({ ready: true });
+    expect((await app.inject({ url: '/v2/models/support/ready', headers: admin() })).json()).toEqual({ name: 'support', ready: true });
+    const meta = (await app.inject({ url: '/v2/models/support', headers: admin() })).json();
+    expect(meta).toMatchObject({ name: 'support', versions: ['1'], inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }] });
+    expect(meta.outputs.map((o: { name: string }) => o.name)).toEqual(['label', 'probabilities', 'confidence', 'decision', 'prediction_id']);
+    expect((await app.inject({ url: '/v2/models/nope', headers: admin() })).statusCode).toBe(404);
+  });
+
+  it('infers from a BYTES tensor, with the same answer as the plain endpoint', async () => {
+    const texts = f.texts.slice(0, 3);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v2/models/support/infer',
+      headers: admin(),
+      payload: { id: 'req-7', inputs: [{ name: 'text', shape: [3, 1], datatype: 'BYTES', data: texts }] },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ model_name: 'support', model_version: '1', id: 'req-7' });
+    const out = Object.fromEntries(body.outputs.map((o: { name: string }) => [o.name, o]));
+    expect(out.label.shape).toEqual([3]);
+    expect(out.probabilities.shape[0]).toBe(3);
+    const plain = (await predict(texts.map((text) => ({ text })))).json();
+    expect(out.label.data).toEqual(plain.predictions.map((p: { label: string }) => p.label));
+    expect(out.confidence.data[0]).toBeCloseTo(plain.predictions[0].confidence, 12);
+    const only = await app.inject({ method: 'POST', url: '/v2/models/support/infer', headers: admin(), payload: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }], outputs: [{ name: 'label' }] } });
+    expect(only.json().outputs.map((o: { name: string }) => o.name)).toEqual(['label']);
+    const pinned = await app.inject({ method: 'POST', url: '/v2/models/support/versions/2/infer', headers: admin(), payload: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] } });
+    expect(pinned.statusCode).toBe(404);
+  });
+
+  it('answers 400 for a wrong datatype, a shape that does not match the data, or a missing tensor', async () => {
+    const bad = async (inputs: unknown) => app.inject({ method: 'POST', url: '/v2/models/support/infer', headers: admin(), payload: { inputs } });
+    const dt = await bad([{ name: 'text', shape: [1], datatype: 'FP32', data: [1] }]);
+    expect(dt.statusCode).toBe(400);
+    expect(dt.json().error.message).toContain('BYTES');
+    const shape = await bad([{ name: 'text', shape: [2], datatype: 'BYTES', data: ['a'] }]);
+    expect(shape.statusCode).toBe(400);
+    expect(shape.json().error.details.issues[0].path).toBe('inputs.0.data');
+    expect((await bad([])).statusCode).toBe(400);
+    expect((await bad([{ name: 'a', shape: [1], datatype: 'BYTES', data: ['x'] }, { name: 'b', shape: [1], datatype: 'BYTES', data: ['y'] }])).statusCode).toBe(400);
+  });
+});
+
+describe('review queue, feedback and the prediction log', () => {
+  it('queues review decisions; a person answers over HTTP and the answer is the ground truth', async () => {
+    const res = (await predict(f.texts.slice(0, 60).map((text) => ({ text })))).json();
+    const review = res.predictions.filter((p: { decision: string }) => p.decision === 'review');
+    expect(review.length).toBeGreaterThan(0);
+    await f.ws.serving.runtime().log.flush();
+    const list = await app.inject({ url: '/v1/review?limit=1000', headers: auth(reviewer) });
+    expect(list.statusCode).toBe(200);
+    const ids = list.json().items.map((i: { prediction_id: string }) => i.prediction_id);
+    for (const p of review) expect(ids).toContain(p.prediction_id);
+    const item = list.json().items.find((i: { prediction_id: string }) => i.prediction_id === review[0].prediction_id);
+    expect(item).toMatchObject({ status: 'pending', deployment: 'support', version: 1, inputs: { text: expect.any(String) } });
+
+    const answer = await app.inject({ method: 'POST', url: `/v1/review/${review[0].prediction_id}`, headers: auth(reviewer), payload: { label: 'refund' } });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({ status: 'answered', answer: 'refund', answered_by: 'rita' });
+    const logged = (await app.inject({ url: `/v1/predictions/${review[0].prediction_id}`, headers: admin() })).json();
+    expect(logged).toMatchObject({ decision: 'review', version: 1, truth: { label: 'refund', source: 'review' } });
+    expect(logged.latencyMs).toBeGreaterThan(0);
+    expect((await app.inject({ method: 'POST', url: '/v1/review/prd_nope', headers: auth(reviewer), payload: { label: 'x' } })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/v1/review', headers: auth(viewer) })).statusCode).toBe(403);
+  });
+
+  it('joins feedback to a logged prediction (even one still queued) and refuses unknown ids', async () => {
+    const res = (await predict([{ text: f.texts[5] }])).json();
+    const id = res.predictions[0].prediction_id;
+    const fb = await app.inject({ method: 'POST', url: '/v1/feedback', headers: admin(), payload: { prediction_id: id, label: 'billing' } });
+    expect(fb.statusCode).toBe(200);
+    await f.ws.serving.runtime().log.flush();
+    expect((await f.ws.serving.prediction(id)).truth).toMatchObject({ label: 'billing', source: 'feedback' });
+    const unknown = await app.inject({ method: 'POST', url: '/v1/feedback', headers: admin(), payload: { prediction_id: 'prd_0000', label: 'x' } });
+    expect(unknown.statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/v1/feedback', headers: admin(), payload: { prediction_id: id } })).statusCode).toBe(400);
+  });
+});
+
+describe('metrics and overload', () => {
+  it('exposes Prometheus metrics behind a token, per model and version', async () => {
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(401);
+    const res = await app.inject({ url: '/metrics', headers: admin() });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toMatch(/mloop_serving_requests_total\{deployment="support",model="support",version="1",protocol="v1",status="200"\} \d+/);
+    expect(res.body).toMatch(/mloop_serving_predictions_total\{[^}]*decision="review"\} \d+/);
+    expect(res.body).toContain('mloop_serving_request_duration_seconds_bucket');
+    expect(res.body).toContain('mloop_serving_log_queue_depth');
+    expect(res.body).toContain('mloop_serving_log_dropped_total');
+  });
+});
