@@ -28,7 +28,7 @@ function rows(n: number, seed: number, heldOut: boolean): { batch: ColumnBatch; 
     plan.push(u < 0.08 ? null : PLANS[Math.floor(r() * PLANS.length)]!);
     if (heldOut && i % 17 === 0) x1[i] = i % 34 === 0 ? Infinity : -Infinity;
     if (heldOut && i % 23 === 0) plan[i] = 'never-seen';
-    const p = plan[i];
+    const p = plan[i] ?? null;
     score[i] = (Number.isNaN(x1[i]!) ? 0.3 : Math.max(-2, Math.min(2, x1[i]!))) * 1.2 + (Number.isNaN(x2[i]!) ? 0 : (x2[i]! - 125) / 25) + (p === null ? 0.7 : (EFFECT[p] ?? 0)) + (r() - 0.5) * 1.5;
   }
   return { batch: { x1, x2, plan }, score, n };

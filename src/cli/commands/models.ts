@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { MloopError } from '../../errors/index.js';
 import { buildModelCard, generateSigningKey, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
 import { table } from '../context.js';
+import { exportFormat, exportOnnxCommand, importOnnxCommand } from './models-onnx.js';
 import { parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
 
@@ -139,12 +140,14 @@ export function registerModels(program: Command, run: Runner): void {
     );
   models
     .command('export')
-    .description('write a version as one bundle file: manifest with hashes, data-only weights')
+    .description('write a version as one bundle file (manifest with hashes, data-only weights) or, with --format onnx, as an ONNX model')
     .argument('<ref>', 'model reference: name@N or name@alias')
-    .requiredOption('--output <file>', 'bundle file to write (e.g. model.mloop)')
+    .requiredOption('--output <file>', 'file to write (e.g. model.mloop or model.onnx)')
+    .option('--format <format>', `mloop (a bundle) or onnx (GBDT and linear models; see docs/onnx.md)`, 'mloop')
     .option('--sign <private-key.pem>', 'sign the manifest with this Ed25519 private key')
     .action(
-      run(async (ctx, ref: string, opts: { output: string; sign?: string }) => {
+      run(async (ctx, ref: string, opts: { output: string; format?: string; sign?: string }) => {
+        if (exportFormat(opts.format) === 'onnx') return exportOnnxCommand(ctx, ref, opts);
         const key = opts.sign === undefined ? undefined : readKey(ctx.io.cwd, opts.sign);
         const r = await ctx.withWorkspace((ws) => ws.registry.exportBundle(localPrincipal().userName, ref, resolve(ctx.io.cwd, opts.output), key === undefined ? {} : { signingKey: key }));
         ctx.emit(r, (x) => `Wrote ${x.ref} to ${x.output} (${x.bytes} bytes${x.signed ? ', signed' : ''}; sha256 ${x.sha256.slice(0, 16)}…)`);
@@ -152,13 +155,15 @@ export function registerModels(program: Command, run: Runner): void {
     );
   models
     .command('import')
-    .description('verify a bundle (hashes, structure, optional signature) and register it as a new version')
-    .argument('<file>', 'bundle file')
-    .option('--name <model>', 'register under this model name (default: the name in the bundle)')
+    .description('verify a bundle (hashes, structure, optional signature) and register it as a new version; or, with --schema, register an ONNX model made elsewhere')
+    .argument('<file>', 'bundle file, or an .onnx file with --schema')
+    .option('--name <model>', 'register under this model name (default: the name in the bundle; required for ONNX)')
+    .option('--schema <schema.json>', 'import an ONNX model: which columns feed its inputs, its output and classes (docs/onnx.md)')
     .option('--trust <public-key.pem...>', 'trusted Ed25519 public keys; a signed bundle must verify against one')
     .option('--require-signature', 'refuse bundles without a valid signature from a trusted key')
     .action(
-      run(async (ctx, file: string, opts: { name?: string; trust?: string[]; requireSignature?: boolean }) => {
+      run(async (ctx, file: string, opts: { name?: string; schema?: string; trust?: string[]; requireSignature?: boolean }) => {
+        if (opts.schema !== undefined || file.toLowerCase().endsWith('.onnx')) return importOnnxCommand(ctx, file, opts);
         const trustedKeys = (opts.trust ?? []).map((k) => readKey(ctx.io.cwd, k));
         const r = await ctx.withWorkspace((ws) =>
           ws.registry.importBundle(localPrincipal().userName, resolve(ctx.io.cwd, file), {
