@@ -5,6 +5,7 @@ import { MLOOP_VERSION } from '../workspace/index.js';
 import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
+import { registerLabel } from './commands/label.js';
 import { registerModels } from './commands/models.js';
 import { registerServer } from './commands/server.js';
 import { registerStatus } from './commands/status.js';
@@ -52,6 +53,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerToken(program, run);
   registerUser(program, run);
   registerData(program, run);
+  registerLabel(program, run);
   registerModels(program, run);
   registerTrain(program, run);
   // Every subcommand reports its own parse errors through the same path.

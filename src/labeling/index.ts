@@ -4,7 +4,7 @@
  * the quality-control statistics in `quality/`.
  */
 export * from './quality/index.js';
-export { CONSENSUS_METHODS, DEFAULT_PROJECT_CONFIG, assertProjectName, projectJson } from './labeling.js';
+export { CONSENSUS_METHODS, DEFAULT_PROJECT_CONFIG, assertProjectName, projectJson, publicProjectJson } from './labeling.js';
 export type {
   Adjudication,
   AnnotatorState,

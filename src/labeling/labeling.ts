@@ -135,21 +135,19 @@ export function assertProjectName(name: unknown): asserts name is string {
   });
 }
 
-/** The JSON shape of a project for the CLI and the API; `full` adds what only managers see (gold). */
-export function projectJson(p: LabelingProject, full = true) {
-  const base = {
-    name: p.name,
-    labels: p.config.labels,
-    show_columns: p.config.showColumns,
-    overlap: p.config.overlap,
-    instructions: p.instructions,
-  };
-  if (!full) return base;
+/** What an annotator sees of a project: no dataset, gold or thresholds. */
+export function publicProjectJson(p: LabelingProject) {
+  return { name: p.name, labels: p.config.labels, show_columns: p.config.showColumns, overlap: p.config.overlap, instructions: p.instructions };
+}
+
+/** The JSON shape of a project for the CLI and for managers over the API. */
+export function projectJson(p: LabelingProject) {
   return {
-    ...base,
+    ...publicProjectJson(p),
     dataset: p.datasetRef,
     gold: p.goldRef,
     gold_rate: p.config.goldRate,
+    gold_column: p.config.goldColumn,
     id_column: p.config.idColumn,
     lease_seconds: p.config.leaseSeconds,
     adjudication_threshold: p.config.adjudicationThreshold,
