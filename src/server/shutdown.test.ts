@@ -63,6 +63,7 @@ async function clientLoop(base: string, token: string, dispatcher: Agent, path: 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests, then stops accepting', async () => {
     t = await tempWorkspace();
+    let arrived = 0;
     const server = await runServer(t.ws, {
       host: '127.0.0.1',
       port: 0,
@@ -70,6 +71,7 @@ describe('graceful shutdown', () => {
       plugins: [
         async (app) => {
           app.get('/v1/test/slow', { config: { access: { authenticated: true } } }, async () => {
+            arrived++;
             await sleep(400);
             return { done: true };
           });
@@ -84,7 +86,8 @@ describe('graceful shutdown', () => {
         body: JSON.parse(r.text) as unknown,
       })),
     );
-    await sleep(100);
+    // Shut down only once every request is in flight (accepted and in its handler).
+    while (arrived < 10) await sleep(10);
     const closing = server.shutdown('test');
     const results = await Promise.all(inflight);
     for (const r of results) {

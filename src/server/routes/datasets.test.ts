@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPrincipal } from '../auth/index.js';
-import { buildServer } from '../server/index.js';
-import { datasetRoutes } from '../server/routes/datasets.js';
-import { sendError } from '../server/errors-http.js';
-import { ErrorBody } from '../server/schemas.js';
-import { initWorkspace, openWorkspace, type Workspace } from '../workspace/index.js';
+import { localPrincipal } from '../../auth/index.js';
+import { buildServer } from '../index.js';
+import { datasetRoutes } from './datasets.js';
+import { sendError } from '../errors-http.js';
+import { ErrorBody } from '../schemas.js';
+import { initWorkspace, openWorkspace, type Workspace } from '../../workspace/index.js';
 
 let dir: string;
 let ws: Workspace;
