@@ -13,6 +13,8 @@ import { sendError } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { labelingRoutes } from './routes/labeling.js';
+import { labelingWebRoutes } from './routes/labeling-web.js';
 import { modelRoutes } from './routes/models.js';
 import { servingRoutes } from './routes/serving.js';
 import { workspaceRoutes } from './routes/workspace.js';
@@ -94,6 +96,8 @@ export async function buildServer(
   await app.register(authRoutes, { ws });
   await app.register(datasetRoutes, { ws });
   await app.register(modelRoutes, { ws });
+  await app.register(labelingRoutes, { ws });
+  await app.register(labelingWebRoutes);
   const runtime = ws.serving.runtime(options.serving ?? {}, {
     info: (o, m) => app.log.info(o, m),
     warn: (o, m) => app.log.warn(o, m),
