@@ -9,6 +9,9 @@ import { join, resolve } from 'node:path';
 import { MloopError } from '../errors/index.js';
 import { createLogger, runServer } from '../server/index.js';
 import { initWorkspace, openWorkspace, type Workspace } from '../workspace/index.js';
+import type { ClassificationReport } from '../evaluation/index.js';
+import { buildModelCard } from '../registry/index.js';
+import { evaluateModel, parseGateFile, trainModel } from '../training/index.js';
 import { SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
 
 /** One stage of the story, as `mloop demo --json` prints it. */
@@ -172,9 +175,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       };
     });
 
+    let splitRefs: string[] = [];
     await step('redact-split-data', async () => {
       const redacted = await opened.datasets.redact('support@1', { actor });
       const parts = await opened.datasets.split(redacted.version.ref, { by: 'stratified', ratios: [0.8, 0.1, 0.1], seed, actor });
+      splitRefs = parts.map((p) => p.version.ref);
       const lineage = await opened.datasets.lineage(parts[0]!.version.ref);
       const chain = [lineage.ref, ...lineage.parents.flatMap((p) => [p.ref, ...p.parents.map((g) => g.ref)])];
       return {
@@ -190,6 +195,71 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return {
         summary: `support@1 came from ${'file' in src ? src.file : src.kind} (sha256:${'sha256' in src ? src.sha256.slice(0, 12) : '-'}…), imported by ${v.createdBy} at ${v.createdAt}, owner ${v.description.owner}, licence ${v.description.licence}, collected ${v.description.collectionPeriod}`,
         details: { source: v.source, description: v.description, imported_by: v.createdBy, imported_at: v.createdAt, rows: v.rowCount },
+      };
+    });
+
+    const [trainRef, validationRef, testRef] = splitRefs;
+    let modelRef = '';
+    await step('train', async () => {
+      const r = await trainModel(
+        { datasets: opened.datasets, registry: opened.registry },
+        { dataset: trainRef!, validation: validationRef!, name: 'support-router', targetPrecision: 0.97, seed, actor },
+      );
+      modelRef = r.version.ref;
+      const th = r.threshold!;
+      return {
+        summary:
+          `trained ${r.version.ref} (${r.learner}) on ${r.rows.train} requests in ${r.trainSeconds.toFixed(1)} s: validation accuracy ${(r.metrics['accuracy']! * 100).toFixed(1)}%, ECE ${r.metrics['ece']!.toFixed(3)}; ` +
+          (th.achievable
+            ? `at 97% target precision it decides ${(th.validation.coverage * 100).toFixed(1)}% automatically (confidence ≥ ${th.threshold.toFixed(3)}), people keep the rest`
+            : th.message),
+        details: { ref: r.version.ref, metrics: r.metrics, train_seconds: r.trainSeconds, threshold: th, warnings: r.warnings },
+      };
+    });
+
+    let gatePassed = false;
+    await step('evaluate', async () => {
+      const gate = parseGateFile({
+        name: 'release',
+        rules: [
+          { metric: 'accuracy', min: 0.8, bound: 'lower' },
+          { metric: 'automation.precision', min: 0.95 },
+          { metric: 'automation.coverage', min: 0.5 },
+          { metric: 'fairness.accuracy_difference', attribute: 'region', max: 0.2 },
+        ],
+      });
+      const e = await evaluateModel({ datasets: opened.datasets, registry: opened.registry }, { model: modelRef, dataset: testRef!, slices: ['region'], gate, seed, replicates: 300 });
+      const rep = e.report as ClassificationReport;
+      const summary = Object.fromEntries(Object.entries(rep.metrics).map(([k, v]) => [k, v.value]));
+      await opened.registry.recordEvaluation(actor, e.model, e.dataset, e, summary, e.gate!.passed);
+      gatePassed = e.gate!.passed;
+      const acc = rep.metrics['accuracy']!;
+      const worst = [...rep.slices].sort((a, b) => a.metrics['accuracy']!.value - b.metrics['accuracy']!.value)[0];
+      const fair = e.fairness?.attributes['region']?.differences['accuracy_difference']?.value;
+      return {
+        summary:
+          `on held-out ${e.dataset}: accuracy ${(acc.value * 100).toFixed(1)}% (95% CI ${(acc.lower! * 100).toFixed(1)}–${(acc.upper! * 100).toFixed(1)}), ` +
+          `${((rep.automation?.coverage.value ?? 0) * 100).toFixed(1)}% automated at ${((rep.automation?.precision.value ?? 0) * 100).toFixed(1)}% precision; ` +
+          `weakest region ${worst?.value} (${((worst?.metrics['accuracy']?.value ?? 0) * 100).toFixed(1)}%), accuracy gap across regions ${fair === null || fair === undefined ? '-' : (fair * 100).toFixed(1)} points; gate 'release' ${e.gate!.passed ? 'passed' : 'failed'}`,
+        details: { metrics: summary, automation: rep.automation ?? null, slices: rep.slices.map((s) => ({ region: s.value, n: s.n, accuracy: s.metrics['accuracy']?.value })), gate: e.gate, fairness_accuracy_difference: fair ?? null },
+      };
+    });
+
+    await step('register', async () => {
+      const model = modelRef.split('@')[0]!;
+      await opened.registry.describe(model, {
+        intendedUse: 'Route customer support requests to the right queue and answer the frequent ones automatically when confident.',
+        outOfScopeUse: 'Legal complaints, safety incidents, and any request in a language other than English.',
+      });
+      const version = Number(modelRef.split('@')[1]);
+      const move = gatePassed
+        ? await opened.registry.setAlias(actor, model, 'champion', version, 'first model; passed the release gate on the held-out split')
+        : await opened.registry.setAlias(actor, model, 'challenger', version, 'failed the release gate; kept as a challenger');
+      const card = await buildModelCard({ registry: opened.registry, datasets: opened.datasets }, modelRef);
+      const bundle = await opened.registry.exportBundle(actor, modelRef, join(dir, 'data', `${model}-${version}.mloop`));
+      return {
+        summary: `${model}@${move.alias} → ${move.toVersion} (${move.reason}); card: trained on ${card.training.datasets.map((d) => d.ref).join(', ')}, ${card.evaluations.length} saved evaluation(s), ${card.limitations.length} known limitation(s); exported ${bundle.bytes}-byte bundle ${bundle.output}`,
+        details: { alias: move, card_limitations: card.limitations, bundle },
       };
     });
 
