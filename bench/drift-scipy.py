@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The scipy side of bench/drift-elec2.mjs: the same KS (numeric) and chi-square (categorical)
+"""The scipy side of bench/drift-elec2.bench.mjs: the same KS (numeric) and chi-square (categorical)
 tests on the same generated files, timed, with peak RSS.
 
 usage: /usr/bin/python3 bench/drift-scipy.py DATA_DIR REF_ROWS CUR_ROWS N_NUM N_CAT

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // CLINC150 benchmark of the text learner against scikit-learn's TF-IDF + LinearSVC, in one run.
 //
-//   npm run build && node bench/text-clinc150.mjs [--repeat 2] [--no-peer] [--write]
+//   npm run build && node bench/text-clinc150.bench.mjs [--repeat 2] [--no-peer] [--write]
 //
 // Trains on the 15,000 in-scope rows, calibrates on val (3,000), reports test accuracy and
 // macro-F1 (4,500 in-scope rows), OOS rejection with a confidence threshold chosen on
 // val + oos_val (the peer's two criteria), predict throughput at batch 1 and 1000, and runs
 // /work/shared/peers/sk_text.py --model svc in the same process tree for a same-machine time.
-// --write rewrites bench/text-RESULTS.md. Data is read from /work/shared; nothing is copied.
+// --write writes bench/.out/text-RESULTS.md. Data is read from /work/shared; nothing is copied.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, totalmem, cpus, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -292,7 +292,7 @@ if (flag('--write')) {
 Date: ${new Date().toISOString()}  
 Machine: ${machine}  
 Commit: ${commit}  
-Command: \`npm run build && node bench/text-clinc150.mjs --repeat ${repeat} --write\`
+Command: \`npm run build && node bench/text-clinc150.bench.mjs --repeat ${repeat} --write\`
 
 Ours: \`trainTextClassifier\` with default options (word 1–2-grams min_df 2 + char_wb 2–5-grams
 min_df 2, sublinear tf, per-block L2; softmax regression C=10, minibatch SGD with averaging;
@@ -305,6 +305,7 @@ average above); compare the two rows of one run, not rows across runs.
 
 ${table}
 `;
-  writeFileSync(join(here, 'text-RESULTS.md'), md);
-  log('wrote bench/text-RESULTS.md');
+  mkdirSync(join(here, '.out'), { recursive: true });
+  writeFileSync(join(here, '.out', 'text-RESULTS.md'), md);
+  log('wrote bench/.out/text-RESULTS.md (paste it into bench/RESULTS.md)');
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Consensus and agreement on the shared crowd datasets (product, dog, rte), checked against the
 // README reference figures and, in the same run, against /work/shared/peers/crowd_baseline.py.
-// Usage: npm run build && node bench/crowd-consensus.mjs [--root DIR] [--out bench/crowd-RESULTS.md] [--no-python]
+// Usage: npm run build && node bench/crowd-consensus.bench.mjs [--root DIR] [--out bench/.out/crowd-RESULTS.md] [--no-python]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
@@ -23,7 +23,7 @@ const arg = (name, fallback) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 };
 const ROOT = arg('--root', '/work/shared/datasets/crowd');
-const OUT = arg('--out', new URL('./crowd-RESULTS.md', import.meta.url).pathname);
+const OUT = arg('--out', new URL('./.out/crowd-RESULTS.md', import.meta.url).pathname);
 const PYTHON = '/usr/bin/python3';
 const BASELINE = '/work/shared/peers/crowd_baseline.py';
 const DATASETS = ['product', 'dog', 'rte'];
@@ -153,7 +153,7 @@ let commit = 'unknown';
 let dirty = '';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/labeling/quality', 'bench/crowd-consensus.mjs'], { encoding: 'utf8' }).trim() ? ' (with uncommitted changes under src/labeling/quality or in this script)' : '';
+  dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/labeling/quality', 'bench/crowd-consensus.bench.mjs'], { encoding: 'utf8' }).trim() ? ' (with uncommitted changes under src/labeling/quality or in this script)' : '';
 } catch {
   // not a git checkout
 }
@@ -188,7 +188,7 @@ md.push('');
 md.push(`- Date: ${new Date().toISOString()}`);
 md.push(`- Machine: ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, host ${hostname()}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine, so times are noisy)`);
 md.push(`- Node ${process.version}; git commit ${commit}${dirty}`);
-md.push(`- Data: ${ROOT} (read in place, not copied). Command: \`npm run build && node bench/crowd-consensus.mjs\``);
+md.push(`- Data: ${ROOT} (read in place, not copied). Command: \`npm run build && node bench/crowd-consensus.bench.mjs\``);
 md.push(`- Reference: README figures of the data folder, and \`${PYTHON} ${BASELINE}\` run in the same process tree${py.error ? ` — FAILED: ${py.error}` : ` (${f1(py.ms)} ms wall for all three datasets, including Python start-up and CSV parsing)`}`);
 md.push('');
 md.push('## Accuracy against gold and agreement');

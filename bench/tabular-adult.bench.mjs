@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Adult benchmark of the tabular GBDT (and linear baseline) against XGBoost in the same run.
-// Usage (from the repo root, after `npm run build`): node bench/tabular-adult.mjs [--no-peer] [--no-write] [--runs N]
+// Usage (from the repo root, after `npm run build`): node bench/tabular-adult.bench.mjs [--no-peer] [--no-write] [--runs N]
 // Env TABULAR_DIST overrides the compiled library folder (default ../dist/training/tabular).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, totalmem, tmpdir, platform, release, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -141,7 +141,7 @@ if (!args.includes('--no-write')) {
   const f = (v, d = 4) => (typeof v === 'number' ? v.toFixed(d) : '—');
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`;
   const rows = results.map((r) => `| ${r.model} | ${r.run} | ${f(r.accuracy)} | ${f(r.auc)} | ${f(r.fitSeconds, 2)} | ${f(r.cpuSeconds, 2)} | ${r.rounds ?? '—'} | ${r.calibration ?? '—'} | ${f(r.ece)} | ${f(r.accuracyUncalibrated)} / ${f(r.aucUncalibrated)} / ${f(r.eceUncalibrated)} | ${Math.round(r.predictRowsPerS)} |`);
-  const text = `# Tabular learners on Adult (bench/tabular-adult.mjs)
+  const text = `# Tabular learners on Adult (bench/tabular-adult.bench.mjs)
 
 - date: ${new Date().toISOString()}
 - machine: ${machine}
@@ -157,7 +157,8 @@ if (!args.includes('--no-write')) {
 ${rows.join('\n')}
 `;
   // hand-written notes below the marker survive reruns
-  const out = join(here, 'tabular-RESULTS.md');
+  mkdirSync(join(here, '.out'), { recursive: true });
+  const out = join(here, '.out', 'tabular-RESULTS.md');
   const marker = '<!-- notes -->';
   const old = existsSync(out) ? readFileSync(out, 'utf8') : '';
   const notes = old.includes(marker) ? old.slice(old.indexOf(marker)) : `${marker}\n`;

@@ -2,8 +2,8 @@
 // Drift statistics: agreement with scipy on real data, default alarms on real data, and a
 // bounded-memory performance run beside scipy.
 //
-//   npm run build && node bench/drift-elec2.mjs            # everything, writes bench/drift-RESULTS.md
-//   node bench/drift-elec2.mjs --match                     # agreement + alarms only
+//   npm run build && node bench/drift-elec2.bench.mjs            # everything, writes bench/.out/drift-RESULTS.md
+//   node bench/drift-elec2.bench.mjs --match                     # agreement + alarms only
 //
 // Needs /work/shared (datasets, peers/results/drift_reference.json) and /usr/bin/python3 with scipy.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -385,7 +385,7 @@ function main() {
 function writeResults(mc, m, al, perf) {
   const lines = [];
   lines.push('# Drift statistics: agreement with scipy and performance', '');
-  lines.push(`- date: ${mc.date}`, `- machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memGB} GB; Node ${mc.node}; scipy ${perf.scipy.scipy}, numpy ${perf.scipy.numpy}`, `- git commit: ${mc.commit}`, '- command: `npm run build && node bench/drift-elec2.mjs`', '');
+  lines.push(`- date: ${mc.date}`, `- machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memGB} GB; Node ${mc.node}; scipy ${perf.scipy.scipy}, numpy ${perf.scipy.numpy}`, `- git commit: ${mc.commit}`, '- command: `npm run build && node bench/drift-elec2.bench.mjs`', '');
   lines.push('## Agreement with `peers/results/drift_reference.json`', '');
   lines.push('Comparisons: elec2 halves, elec2 windows [0,500) vs [500,1000) and [30000,30500) vs [30500,31000), adult train vs test.', '');
   lines.push('| quantity | values | max relative error | notes |', '|---|---|---|---|');
@@ -413,8 +413,8 @@ function writeResults(mc, m, al, perf) {
   const s = perf.scipy;
   lines.push(`| scipy ks_2samp + chi2_contingency | ${s.rows.toLocaleString('en')} | ${s.totalMs.toFixed(0)} | – | – | KS ${s.ksMs.toFixed(0)} + chi2 ${s.chi2Ms.toFixed(0)} | ${s.maxRssMB.toFixed(0)} |`);
   lines.push('', `Same 1M-row window, mloop vs scipy: max relative error of statistics ${perf.agreement.maxStat.toExponential(2)}, of p-values ${perf.agreement.maxP.toExponential(2)}.`, '');
-  fs.writeFileSync(path.join(HERE, 'drift-RESULTS.md'), lines.join('\n') + '\n');
-  log('wrote bench/drift-RESULTS.md');
+  fs.writeFileSync((fs.mkdirSync(path.join(HERE, '.out'), { recursive: true }), path.join(HERE, '.out', 'drift-RESULTS.md')), lines.join('\n') + '\n');
+  log('wrote bench/.out/drift-RESULTS.md (paste it into bench/RESULTS.md)');
 }
 
 main();

@@ -8,7 +8,7 @@
 //
 // Env FAIRNESS_DIST overrides the compiled library folder (default ../dist/fairness).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -205,7 +205,8 @@ if (write) {
     `Result: ${ok ? 'every figure agrees with numpy to ≤ 1e-12 and with BASELINES.md to its rounding.' : 'DISAGREEMENT — see the figures above.'}`,
     '',
   ];
-  writeFileSync(join(here, 'fairness-RESULTS.md'), lines.join('\n'));
-  log('\nwrote bench/fairness-RESULTS.md');
+  mkdirSync(join(here, '.out'), { recursive: true });
+  writeFileSync(join(here, '.out', 'fairness-RESULTS.md'), lines.join('\n'));
+  log('\nwrote bench/.out/fairness-RESULTS.md (paste it into bench/RESULTS.md)');
 }
 process.exit(ok ? 0 : 1);
