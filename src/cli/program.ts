@@ -4,9 +4,12 @@ import { MloopError } from '../errors/index.js';
 import { MLOOP_VERSION } from '../workspace/index.js';
 import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerInit } from './commands/init.js';
 import { registerLabel } from './commands/label.js';
 import { registerModels } from './commands/models.js';
+import { registerPredict } from './commands/predict.js';
+import { registerReview } from './commands/review.js';
 import { registerServer } from './commands/server.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
@@ -56,6 +59,9 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerLabel(program, run);
   registerModels(program, run);
   registerTrain(program, run);
+  registerDeploy(program, run);
+  registerReview(program, run);
+  registerPredict(program, run);
   // Every subcommand reports its own parse errors through the same path.
   const harden = (cmd: Command) => {
     for (const sub of cmd.commands) {

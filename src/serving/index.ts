@@ -18,3 +18,5 @@ export { validateRows, rowResults, storedThreshold, MicroBatcher } from './infer
 export { oipMetadata, oipRows, oipResponse } from './oip.js';
 export type { OipTensor } from './oip.js';
 export type { LoadedModel, RowResult, ValidatedRows } from './inference.js';
+export { scoreFile, BATCH_FORMATS } from './batch-scoring.js';
+export type { BatchScoreOptions, BatchScoreResult } from './batch-scoring.js';

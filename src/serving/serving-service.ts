@@ -11,6 +11,7 @@ import type { Predictor } from '../training/index.js';
 import { checkDeploymentName, type Deployment, type GroundTruth, type PredictionRecord, type ReviewItem, type TruthSource } from './serving.js';
 import type { ServingStore } from './serving-store.js';
 import { ServingRuntime, type RuntimeLogger, type ServingRuntimeOptions } from './serving-runtime.js';
+import { scoreFile, type BatchScoreOptions, type BatchScoreResult } from './batch-scoring.js';
 
 /** Options of `deploy`. */
 export interface DeployOptions {
@@ -130,7 +131,7 @@ export class ServingService {
   /** Removes a deployment; servers stop serving it within their poll interval. */
   async undeploy(_actor: string, name: string): Promise<Deployment> {
     const d = await this.store.getDeployment(checkDeploymentName(name));
-    if (!d) throw MloopError.notFound('deployment', name, { hint: "'mloop deploy list' shows the deployments" });
+    if (!d) throw MloopError.notFound('deployment', name, { hint: "'mloop deployments' lists them" });
     await this.store.deleteDeployment(name);
     return d;
   }
@@ -141,7 +142,7 @@ export class ServingService {
 
   async getDeployment(name: string): Promise<Deployment> {
     const d = await this.store.getDeployment(checkDeploymentName(name));
-    if (!d) throw MloopError.notFound('deployment', name, { hint: "'mloop deploy list' shows the deployments" });
+    if (!d) throw MloopError.notFound('deployment', name, { hint: "'mloop deployments' lists them" });
     return d;
   }
 
@@ -244,6 +245,16 @@ export class ServingService {
     if (chunk.length > 0) await flush();
     if (header === null) throw MloopError.invalidArgument(`${file} is empty: expected a header with prediction_id,label`);
     return result;
+  }
+
+  /**
+   * Batch scoring: resolves `ref` (`name`, `name@N`, `name@alias`), loads it and scores `input`
+   * into `output` (formats by extension). Batch predictions are not written to the prediction log.
+   */
+  async predictFile(ref: string, input: string, output: string, options: BatchScoreOptions = {}): Promise<BatchScoreResult> {
+    const version = await this.registry.resolve(ref);
+    const predictor = await this.loader(this.registry, version);
+    return scoreFile(version, predictor, input, output, options);
   }
 
   /** A logged prediction with its latest ground truth. */

@@ -1,0 +1,182 @@
+/**
+ * Batch scoring (`mloop predict`): a file in (CSV, TSV, JSON Lines or Parquet), the same file
+ * with predictions out. DuckDB streams the input in chunks and, for Parquet, writes the output,
+ * under a memory limit, so memory stays bounded whatever the file size.
+ */
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { MloopError, isMloopError } from '../errors/index.js';
+import type { ModelVersion } from '../registry/index.js';
+import type { ColumnBatch, Predictor } from '../training/index.js';
+import { rowResults, storedThreshold } from './inference.js';
+
+/** File formats batch scoring reads and writes, by extension. */
+export const BATCH_FORMATS = Object.freeze({ '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet' } as const);
+type Format = (typeof BATCH_FORMATS)[keyof typeof BATCH_FORMATS];
+
+export interface BatchScoreOptions {
+  /** Rows per predictor call. Default 4096. */
+  chunkRows?: number;
+  /** DuckDB memory limit. Default 256MB. */
+  memoryLimit?: string;
+  onProgress?(done: number, total: number): void;
+  /** Replace an existing output file (default: refuse). */
+  force?: boolean;
+}
+
+export interface BatchScoreResult {
+  model: string;
+  version: number;
+  input: string;
+  output: string;
+  format: Format;
+  rows: number;
+  automated: number;
+  review: number;
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+function formatOf(file: string, what: string): Format {
+  const ext = extname(file).toLowerCase() as keyof typeof BATCH_FORMATS;
+  const f = BATCH_FORMATS[ext];
+  if (f === undefined) throw MloopError.invalidArgument(`${what} ${file}: unknown format '${ext || '(no extension)'}'; use one of ${Object.keys(BATCH_FORMATS).join(', ')}`);
+  return f;
+}
+
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+function reader(file: string, format: Format): string {
+  switch (format) {
+    case 'csv':
+      return `read_csv(${lit(file)}, header=true)`;
+    case 'tsv':
+      return `read_csv(${lit(file)}, header=true, delim='\t')`;
+    case 'jsonl':
+      return `read_json(${lit(file)}, format='newline_delimited')`;
+    case 'parquet':
+      return `read_parquet(${lit(file)})`;
+  }
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function engineMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0]!.replace(/^[A-Za-z ]+Error:\s*/, '').trim();
+}
+
+/**
+ * Scores `input` with `predictor` (a loaded `version`) into `output`.
+ *
+ * @example
+ * const r = await scoreFile(version, predictor, 'requests.csv', 'scored.parquet', { onProgress: (d, t) => bar.update(d) });
+ */
+export async function scoreFile(version: ModelVersion, predictor: Predictor, input: string, output: string, options: BatchScoreOptions = {}): Promise<BatchScoreResult> {
+  const inFormat = formatOf(input, 'input');
+  const outFormat = formatOf(output, 'output');
+  if (!existsSync(input)) throw MloopError.notFound('file', input);
+  if (existsSync(output) && !options.force) throw MloopError.alreadyExists('file', output, { hint: 'pass --force to replace it' });
+  const chunkRows = options.chunkRows ?? 4096;
+  const threshold = storedThreshold(version);
+  const started = performance.now();
+  const work = mkdtempSync(join(tmpdir(), 'mloop-predict-'));
+  let instance: DuckDBInstance | undefined;
+  let connection: DuckDBConnection | undefined;
+  let automated = 0;
+  let review = 0;
+  let done = 0;
+  try {
+    instance = await DuckDBInstance.create(':memory:', { memory_limit: options.memoryLimit ?? '256MB', threads: '2', temp_directory: join(work, 'spill'), preserve_insertion_order: 'true' });
+    connection = await instance.connect();
+    const relation = reader(input, inFormat);
+    let total: number;
+    let columns: string[];
+    try {
+      const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson() as Array<{ column_name: string }>;
+      columns = described.map((d) => d.column_name);
+      total = Number(((await connection.runAndReadAll(`SELECT count(*) AS n FROM ${relation}`)).getRowObjectsJson()[0] as { n: string }).n);
+    } catch (err) {
+      throw MloopError.invalidArgument(`cannot read ${input} as ${inFormat}: ${engineMessage(err)}`, { cause: err });
+    }
+    const missing = predictor.inputs.filter((i) => !columns.includes(i.name));
+    if (missing.length > 0) {
+      throw MloopError.validation(
+        `${input} lacks the model's input column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m.name}'`).join(', ')} (it has ${columns.join(', ')})`,
+        missing.map((m) => ({ path: m.name, code: 'required', message: `missing column '${m.name}' (${m.kind})` })),
+      );
+    }
+    const extra = ['prediction', 'confidence', 'decision', 'model_version'].filter((c) => columns.includes(c));
+    if (extra.length > 0) throw MloopError.invalidArgument(`${input} already has column(s) ${extra.join(', ')} that the output adds; rename them first`);
+    const jsonOut = outFormat === 'parquet' ? join(work, 'out.jsonl') : output;
+    const sink = createWriteStream(jsonOut, { encoding: 'utf8' });
+    const write = async (s: string) => {
+      if (!sink.write(s)) await once(sink, 'drain');
+    };
+    const delimiter = outFormat === 'tsv' ? '\t' : ',';
+    if (outFormat === 'csv' || outFormat === 'tsv') await write(`${[...columns, 'prediction', 'confidence', 'decision', 'model_version'].map(csvCell).join(delimiter)}\n`);
+    options.onProgress?.(0, total);
+    const result = await connection.stream(`SELECT * FROM ${relation}`);
+    let pending: Array<Record<string, unknown>> = [];
+    const flush = async () => {
+      const rows = pending;
+      pending = [];
+      const n = rows.length;
+      if (n === 0) return;
+      const batch: ColumnBatch = {};
+      for (const i of predictor.inputs) {
+        if (i.kind === 'numeric') {
+          batch[i.name] = Float64Array.from(rows, (r) => {
+            const v = r[i.name];
+            const x = v === null || v === undefined || v === '' ? Number.NaN : Number(v);
+            return Number.isFinite(x) ? x : Number.NaN;
+          });
+        } else batch[i.name] = rows.map((r) => (r[i.name] === null || r[i.name] === undefined ? (i.kind === 'text' ? '' : null) : String(r[i.name])));
+      }
+      const out = predictor.classes === null ? predictor.predictValues(batch, n) : predictor.predictProba(batch, n);
+      const results = rowResults(predictor, threshold, out, n);
+      let text = '';
+      for (let r = 0; r < n; r++) {
+        const res = results[r]!;
+        if (res.decision === 'auto') automated++;
+        else review++;
+        const prediction = res.label ?? res.value;
+        if (outFormat === 'csv' || outFormat === 'tsv') {
+          text += `${[...columns.map((c) => rows[r]![c]), prediction, res.confidence, res.decision, version.version].map(csvCell).join(delimiter)}\n`;
+        } else {
+          text += `${JSON.stringify({ ...rows[r], prediction, confidence: res.confidence, decision: res.decision, model_version: version.version, ...(res.probabilities ? { probabilities: res.probabilities } : {}) })}\n`;
+        }
+      }
+      await write(text);
+      done += n;
+      options.onProgress?.(done, total);
+    };
+    for await (const chunk of result.yieldRowObjectJson()) {
+      for (const row of chunk) pending.push(row as Record<string, unknown>);
+      if (pending.length >= chunkRows) await flush();
+    }
+    await flush();
+    sink.end();
+    await once(sink, 'finish');
+    if (outFormat === 'parquet') {
+      await connection.run(`COPY (SELECT * FROM read_json(${lit(jsonOut)}, format='newline_delimited')) TO ${lit(output)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000)`);
+    }
+  } catch (err) {
+    rmSync(output, { force: true });
+    if (isMloopError(err)) throw err;
+    throw MloopError.internal('batch scoring failed', { cause: err });
+  } finally {
+    connection?.closeSync();
+    instance?.closeSync();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { model: version.model, version: version.version, input, output, format: outFormat, rows: done, automated, review, seconds, rowsPerSecond: seconds > 0 ? done / seconds : 0 };
+}
