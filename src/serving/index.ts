@@ -20,3 +20,5 @@ export type { OipTensor } from './oip.js';
 export type { LoadedModel, RowResult, ValidatedRows } from './inference.js';
 export { scoreFile, BATCH_FORMATS } from './batch-scoring.js';
 export type { BatchScoreOptions, BatchScoreResult } from './batch-scoring.js';
+export { demoServing } from './demo-serving.js';
+export type { DemoServingOptions, DemoServingResult } from './demo-serving.js';
