@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy.js';
 import { registerInit } from './commands/init.js';
 import { registerLabel } from './commands/label.js';
 import { registerModels } from './commands/models.js';
+import { registerMonitor } from './commands/monitor.js';
 import { registerPredict } from './commands/predict.js';
 import { registerReview } from './commands/review.js';
 import { registerServer } from './commands/server.js';
@@ -59,6 +60,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerLabel(program, run);
   registerModels(program, run);
   registerTrain(program, run);
+  registerMonitor(program, run);
   registerDeploy(program, run);
   registerReview(program, run);
   registerPredict(program, run);

@@ -49,3 +49,5 @@ export { benjaminiHochberg } from './stats/benjamini-hochberg.js';
 export type { BenjaminiHochbergResult } from './stats/benjamini-hochberg.js';
 export { seededRandom, normal } from './stats/random.js';
 export type { Random } from './stats/random.js';
+export { compareDatasets } from './dataset-comparison.js';
+export type { CompareRequest, DatasetDriftReport, FeatureDriftRow } from './dataset-comparison.js';

@@ -1,0 +1,55 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MloopError } from '../errors/index.js';
+import { mulberry32 } from '../stats/index.js';
+import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
+import { compareDatasets } from './index.js';
+
+let t: TempWorkspace;
+
+function csv(n: number, seed: number, shift: number): string {
+  const rand = mulberry32(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const lines = ['id,stable,moving,color,note'];
+  for (let i = 0; i < n; i++) {
+    const color = rand() < (shift > 0 ? 0.7 : 0.3) ? 'red' : 'blue';
+    lines.push(`${i},${normal().toFixed(5)},${(normal() + shift).toFixed(5)},${color},${rand() < 0.5 ? 'hello there' : 'general kenobi'}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+beforeAll(async () => {
+  t = await tempWorkspace();
+  for (const [name, seed, shift] of [['ref', 1, 0], ['same', 2, 0], ['shifted', 3, 0.5]] as const) {
+    const file = join(t.dir, `${name}.csv`);
+    writeFileSync(file, csv(3000, seed, shift));
+    await t.ws.datasets.importFile({ file, name, actor: 'test', roles: { id: ['id'] } });
+  }
+}, 60_000);
+afterAll(async () => t.cleanup());
+
+describe('compareDatasets', () => {
+  it('raises no alarm for data from the same distribution', async () => {
+    const r = await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'same@1', policy: { bootstrap: 300 } });
+    expect(r.features.map((f) => f.name)).toEqual(['stable', 'moving', 'color', 'note']);
+    expect(r.features.filter((f) => f.drift)).toEqual([]);
+    expect(r.dataset_drift).toMatchObject({ drifted: 0, total: 4, detected: false });
+  });
+
+  it('flags the shifted columns only, with statistic, p-value and effect size', async () => {
+    const r = await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'shifted@1', policy: { bootstrap: 300 } });
+    const drifted = r.features.filter((f) => f.drift).map((f) => f.name);
+    expect(drifted.sort()).toEqual(['color', 'moving']);
+    const moving = r.features.find((f) => f.name === 'moving')!;
+    expect(moving.test).toBe('drift:ks');
+    expect(moving.statistic).toBeGreaterThan(0.1);
+    expect(moving.p_value).toBeLessThan(1e-6);
+    expect(r.features.find((f) => f.name === 'color')!.test).toBe('drift:chi2');
+  });
+
+  it('names a missing column', async () => {
+    const err = (await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'same@1', columns: ['nope'] }).catch((e: unknown) => e)) as MloopError;
+    expect(err.code).toBe('NOT_FOUND');
+  });
+});
