@@ -90,6 +90,26 @@ describe('datasets over HTTP', () => {
     await limited.close();
   });
 
+  it('redacts, splits and exports over HTTP, with permissions', async () => {
+    const text = 'id,text,label\n1,mail me at ann.lee@example.com,a\n2,call 555-0134 please,b\n3,nothing here,a\n4,all good,b\n5,fine,a\n6,ok,b\n';
+    const up = await app.inject({ method: 'POST', url: '/v1/datasets/notes/import?format=csv&text=text&label=label', headers: { ...auth(admin), 'content-type': 'text/csv' }, payload: text });
+    expect(up.statusCode).toBe(201);
+    expect((await app.inject({ method: 'POST', url: '/v1/datasets/notes@1/redact', headers: auth(viewer), payload: {} })).statusCode).toBe(403);
+    const red = await app.inject({ method: 'POST', url: '/v1/datasets/notes@1/redact', headers: auth(admin), payload: {} });
+    expect(red.statusCode).toBe(201);
+    expect(red.json()).toMatchObject({ ref: 'notes@2' });
+    const csv = await app.inject({ url: '/v1/datasets/notes@2/export?format=csv', headers: auth(viewer) });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body).toContain('[EMAIL]');
+    expect(csv.body).not.toContain('ann.lee@example.com');
+    const split = await app.inject({ method: 'POST', url: '/v1/datasets/notes@2/split', headers: auth(admin), payload: { by: 'random', ratios: [0.5, 0.5], seed: 1 } });
+    expect(split.statusCode, split.body).toBe(200);
+    const parts = split.json().parts as Array<{ row_count: number }>;
+    expect(parts.reduce((n, p) => n + p.row_count, 0)).toBe(6);
+    expect((await app.inject({ url: '/v1/datasets/notes@2/export?format=xml', headers: auth(viewer) })).statusCode).toBe(400);
+  });
+
   it('lists the routes in /openapi.json', async () => {
     const spec = (await app.inject({ url: '/openapi.json', headers: auth(admin) })).json() as { paths: Record<string, unknown> };
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/datasets', '/v1/datasets/{ref}', '/v1/datasets/{ref}/profile', '/v1/datasets/{ref}/validate', '/v1/datasets/{name}/import']));

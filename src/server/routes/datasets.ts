@@ -1,5 +1,8 @@
-/** Datasets over HTTP: streamed upload, list, show, lineage, profile and validate. */
+/** Datasets over HTTP: streamed upload, list, show, lineage, profile, validate, redact, split and export. */
 import { Type } from '@sinclair/typebox';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseExpectations, versionJson } from '../../datasets/index.js';
 import { MloopError } from '../../errors/index.js';
@@ -161,6 +164,92 @@ export async function datasetRoutes(app: FastifyInstance, opts: { ws: Workspace;
         actor: request.principal!.userName,
       });
       return reply.status(r.created ? 201 : 200).send({ created: r.created, ...versionJson(r.version) });
+    },
+  );
+
+  app.post(
+    '/v1/datasets/:ref/redact',
+    {
+      config: { access: { action: 'datasets:write' } },
+      schema: {
+        summary: 'Write a new version with PII in text columns replaced by typed placeholders ([EMAIL], …), with lineage',
+        tags: ['datasets'],
+        security,
+        params: Ref,
+        body: Type.Optional(
+          Type.Object(
+            { target: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })), columns: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 200 })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: AnyObject, 201: AnyObject, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as { target?: string; columns?: string[] };
+      const r = await datasets.redact((request.params as { ref: string }).ref, { actor: request.principal!.userName, target: body.target, columns: body.columns });
+      return reply.status(r.created ? 201 : 200).send({ created: r.created, ...versionJson(r.version), redacted: r.redacted });
+    },
+  );
+
+  app.post(
+    '/v1/datasets/:ref/split',
+    {
+      config: { access: { action: 'datasets:write' } },
+      schema: {
+        summary: 'Split a version into child versions (random, stratified or by time), deterministic for a seed',
+        tags: ['datasets'],
+        security,
+        params: Ref,
+        body: Type.Object(
+          {
+            by: Type.String({ minLength: 1, maxLength: 20 }),
+            ratios: Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 1 }), { minItems: 2, maxItems: 10 }),
+            seed: Type.Optional(Type.Integer({ minimum: 0 })),
+            names: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 63 }), { maxItems: 10 })),
+            column: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ parts: Type.Array(AnyObject) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const b = request.body as { by: string; ratios: number[]; seed?: number; names?: string[]; column?: string };
+      const parts = await datasets.split((request.params as { ref: string }).ref, { by: b.by, ratios: b.ratios, seed: b.seed, names: b.names, column: b.column, actor: request.principal!.userName });
+      return { parts: parts.map((p) => ({ part: p.part, created: p.created, ...versionJson(p.version) })) };
+    },
+  );
+
+  app.get(
+    '/v1/datasets/:ref/export',
+    {
+      config: { access: { action: 'datasets:read' } },
+      schema: {
+        summary: 'Download a version as CSV, JSON Lines or Parquet',
+        tags: ['datasets'],
+        security,
+        params: Ref,
+        querystring: Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('jsonl'), Type.Literal('parquet')]) }, { additionalProperties: false }),
+        response: { ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { format } = request.query as { format: 'csv' | 'jsonl' | 'parquet' };
+      const dir = mkdtempSync(join(tmpdir(), 'mloop-export-'));
+      try {
+        const r = await datasets.export((request.params as { ref: string }).ref, join(dir, `export.${format}`));
+        const stream = createReadStream(r.output);
+        stream.on('close', () => rmSync(dir, { recursive: true, force: true }));
+        const type = { csv: 'text/csv', jsonl: 'application/x-ndjson', parquet: 'application/vnd.apache.parquet' }[format];
+        return reply
+          .header('content-type', type)
+          .header('content-disposition', `attachment; filename="${r.ref.replace('@', '-')}.${format}"`)
+          .send(stream);
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
     },
   );
 }
