@@ -17,6 +17,8 @@ export interface PredictionLogOptions {
   writeTimeoutMs?: number;
   /** Pause after a failed write before the next one. Default 1000 ms. */
   retryAfterMs?: number;
+  /** Writes of one batch before its records are dropped (a busy or briefly locked store gets retries). Default 3. */
+  maxAttempts?: number;
   /** Minimum time between two "dropping" log lines. Default 10000 ms. */
   warnEveryMs?: number;
 }
@@ -47,6 +49,8 @@ export class PredictionLogWriter {
   private readonly writeTimeoutMs: number;
   private readonly retryAfterMs: number;
   private readonly warnEveryMs: number;
+  private readonly maxAttempts: number;
+  private readonly attempts = new WeakMap<PredictionRecord, number>();
   private queue: PredictionRecord[] = [];
   private readonly ids = new Set<string>();
   private writing: Promise<void> | null = null;
@@ -68,6 +72,7 @@ export class PredictionLogWriter {
     this.writeTimeoutMs = options.writeTimeoutMs ?? 5000;
     this.retryAfterMs = options.retryAfterMs ?? 1000;
     this.warnEveryMs = options.warnEveryMs ?? 10000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
   }
 
   /** Queues records for writing. Never blocks, never throws; returns how many were accepted. */
@@ -146,6 +151,7 @@ export class PredictionLogWriter {
       timeout = setTimeout(() => reject(new Error(`prediction log write took longer than ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
     });
     this.writing = (async () => {
+      let kept: PredictionRecord[] = [];
       try {
         // The write starts on the next tick so a synchronous driver never runs inside `append`.
         await new Promise((r) => setImmediate(r));
@@ -156,10 +162,18 @@ export class PredictionLogWriter {
         this.stats.failedWrites += 1;
         this.stats.lastError = err instanceof Error ? err.message : String(err);
         this.pausedUntil = Date.now() + this.retryAfterMs;
-        this.drop(batch, 'write-failed');
+        // Retried at the front while attempts and room remain (a briefly locked store); the rest is shed.
+        const tries = (this.attempts.get(batch[0]!) ?? 0) + 1;
+        const room = this.closed ? 0 : Math.max(0, this.maxQueue - this.queue.length);
+        kept = tries < this.maxAttempts ? batch.slice(0, room) : [];
+        if (kept.length > 0) {
+          this.attempts.set(kept[0]!, tries);
+          this.queue.unshift(...kept);
+        }
+        this.drop(batch.slice(kept.length), 'write-failed');
       } finally {
         clearTimeout(timeout);
-        for (const r of batch) this.ids.delete(r.id);
+        for (const r of batch.slice(kept.length)) this.ids.delete(r.id);
         this.writing = null;
         if (this.queue.length > 0) this.schedule();
       }

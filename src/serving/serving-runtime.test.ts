@@ -166,13 +166,31 @@ describe('PredictionLogWriter', () => {
         if (calls++ === 0) return new Promise<void>(() => undefined);
         written.push(...r);
       },
-      { batchSize: 2, flushIntervalMs: 1, writeTimeoutMs: 20, retryAfterMs: 1 },
+      { batchSize: 2, flushIntervalMs: 1, writeTimeoutMs: 20, retryAfterMs: 1, maxAttempts: 1 },
     );
     w.append([prediction('p1'), prediction('p2'), prediction('p3')]);
     await sleep(100);
     await w.flush();
     expect(w.snapshot()).toMatchObject({ dropped: 2, failedWrites: 1, written: 1 });
     expect(written.map((r) => r.id)).toEqual(['p3']);
+    await w.close();
+  });
+
+  it('retries a batch when the store is briefly busy, then writes it', async () => {
+    let calls = 0;
+    const written: string[] = [];
+    const w = new PredictionLogWriter(
+      async (r) => {
+        if (calls++ < 2) throw new Error('database is locked');
+        written.push(...r.map((x) => x.id));
+      },
+      { flushIntervalMs: 1, retryAfterMs: 1 },
+    );
+    w.append([prediction('p1'), prediction('p2')]);
+    await sleep(50);
+    await w.flush();
+    expect(written).toEqual(['p1', 'p2']);
+    expect(w.snapshot()).toMatchObject({ written: 2, dropped: 0, failedWrites: 2 });
     await w.close();
   });
 });

@@ -56,6 +56,11 @@ export interface ServingRuntimeDeps {
   datasets: DatasetService;
   /** Loads a version's predictor (training's `loadModel`). */
   load(version: ModelVersion): Promise<Predictor>;
+  /**
+   * Writes prediction log batches; default `store.insertPredictions`. The workspace passes a
+   * separate connection that never waits for locks, so a locked or slow store cannot stall serving.
+   */
+  writeLog?(records: readonly PredictionRecord[]): Promise<void>;
   logger?: RuntimeLogger;
 }
 
@@ -140,7 +145,7 @@ export class ServingRuntime {
       logPredictions: options.logPredictions ?? true,
       retryAfterSeconds: options.retryAfterSeconds ?? 1,
     };
-    this.log = new PredictionLogWriter((records) => deps.store.insertPredictions(records), options.log ?? {}, {
+    this.log = new PredictionLogWriter((records) => (deps.writeLog ? deps.writeLog(records) : deps.store.insertPredictions(records)), options.log ?? {}, {
       onDrop: (records, reason) => {
         for (const r of records) this.metrics.logDropped.inc({ model: r.model, version: String(r.version), reason });
       },

@@ -72,16 +72,23 @@ function csvFields(line: string): string[] {
 
 export class ServingService {
   private runtimeInstance: ServingRuntime | null = null;
+  private logStore: Promise<{ store: ServingStore; close(): Promise<void> }> | null = null;
   private readonly clock: () => Date;
+  private readonly openLogStore: (() => Promise<{ store: ServingStore; close(): Promise<void> }>) | undefined;
 
   constructor(
     readonly store: ServingStore,
     private readonly registry: RegistryService,
     private readonly datasets: DatasetService,
     private readonly loader: (registry: RegistryService, version: ModelVersion) => Promise<Predictor>,
-    options: { clock?: () => Date } = {},
+    options: {
+      clock?: () => Date;
+      /** Opens the store the prediction log writes to (a connection of its own that never waits for locks); default `store`. */
+      openLogStore?: () => Promise<{ store: ServingStore; close(): Promise<void> }>;
+    } = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.openLogStore = options.openLogStore;
   }
 
   /**
@@ -269,8 +276,18 @@ export class ServingService {
    * server). Closed by `close()`.
    */
   runtime(options: ServingRuntimeOptions = {}, logger?: RuntimeLogger): ServingRuntime {
+    const open = this.openLogStore;
+    const writeLog = open
+      ? async (records: readonly PredictionRecord[]) => {
+          this.logStore ??= open().catch((err: unknown) => {
+            this.logStore = null;
+            throw err;
+          });
+          await (await this.logStore).store.insertPredictions(records);
+        }
+      : undefined;
     this.runtimeInstance ??= new ServingRuntime(
-      { store: this.store, registry: this.registry, datasets: this.datasets, load: (v) => this.loader(this.registry, v), ...(logger ? { logger } : {}) },
+      { store: this.store, registry: this.registry, datasets: this.datasets, load: (v) => this.loader(this.registry, v), ...(writeLog ? { writeLog } : {}), ...(logger ? { logger } : {}) },
       options,
     );
     return this.runtimeInstance;
@@ -286,5 +303,8 @@ export class ServingService {
     const r = this.runtimeInstance;
     this.runtimeInstance = null;
     await r?.close();
+    const log = this.logStore;
+    this.logStore = null;
+    if (log) await (await log.catch(() => null))?.close();
   }
 }

@@ -74,7 +74,14 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       tempDir: join(root, DATA_DIR, 'tmp', 'datasets'),
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    const serving = new ServingService(new SqlServingStore(backend.db), registry, datasets, loadModel, options.clock ? { clock: options.clock } : {});
+    const serving = new ServingService(new SqlServingStore(backend.db), registry, datasets, loadModel, {
+      ...(options.clock ? { clock: options.clock } : {}),
+      // The prediction log writes through a connection of its own that never waits for locks.
+      openLogStore: async () => {
+        const log = await openBackend(config.database.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: config.database.connectTimeoutMs, create: false });
+        return { store: new SqlServingStore(log.db), close: () => log.close() };
+      },
+    });
     return {
       root,
       config,
