@@ -53,11 +53,16 @@ export function parseAnswersCsv(text: string, source = 'answers.csv'): ExternalA
   const rows = parseCsv(text);
   const header = rows[0]?.map((h) => h.trim().toLowerCase()) ?? [];
   const col = { item: header.indexOf('item'), worker: header.indexOf('worker'), label: header.indexOf('label') };
-  const missing = Object.entries(col).filter(([, i]) => i < 0).map(([name]) => name);
+  const missing = Object.entries(col)
+    .filter(([, i]) => i < 0)
+    .map(([name]) => name);
   if (missing.length > 0) {
-    throw MloopError.invalidArgument(`${source} lacks the column(s) ${missing.join(', ')}; its header must name item, worker and label`, {
-      details: { header: rows[0] ?? [] },
-    });
+    throw MloopError.invalidArgument(
+      `${source} lacks the column(s) ${missing.join(', ')}; its header must name item, worker and label`,
+      {
+        details: { header: rows[0] ?? [] },
+      },
+    );
   }
   const issues: ValidationIssue[] = [];
   const out: ExternalAnswer[] = [];
@@ -68,11 +73,16 @@ export function parseAnswersCsv(text: string, source = 'answers.csv'): ExternalA
     const label = (cells[col.label] ?? '').trim();
     const bad = !item ? 'item' : !worker ? 'worker' : !label ? 'label' : null;
     if (bad !== null) {
-      if (issues.length < MAX_ISSUES) issues.push({ path: `${source}:${r + 1}.${bad}`, code: 'missing_value', message: `line ${r + 1} has no ${bad}` });
+      if (issues.length < MAX_ISSUES)
+        issues.push({ path: `${source}:${r + 1}.${bad}`, code: 'missing_value', message: `line ${r + 1} has no ${bad}` });
       continue;
     }
     out.push({ item, worker, label });
   }
-  if (issues.length > 0) throw MloopError.validation(`${source} has ${issues.length === MAX_ISSUES ? 'at least ' : ''}${issues.length} bad line(s)`, issues);
+  if (issues.length > 0)
+    throw MloopError.validation(
+      `${source} has ${issues.length === MAX_ISSUES ? 'at least ' : ''}${issues.length} bad line(s)`,
+      issues,
+    );
   return out;
 }

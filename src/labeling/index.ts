@@ -17,9 +17,24 @@ export type {
   LeasedItem,
   ProjectConfig,
 } from './labeling.js';
-export type { LabelingStore, NewItem, NextRequest, AnnotatorProgress, ProjectCounts, ImportAnswersResult } from './labeling-store.js';
+export type {
+  LabelingStore,
+  NewItem,
+  NextRequest,
+  AnnotatorProgress,
+  ProjectCounts,
+  ImportAnswersResult,
+} from './labeling-store.js';
 export { SqlLabelingStore } from './sql-labeling-store.js';
 export { LabelingService } from './labeling-service.js';
-export type { CreateProjectInput, ServedItem, ConsensusItem, ConsensusReport, AgreementReport, AdjudicationEntry, LabelingServiceOptions } from './labeling-service.js';
+export type {
+  CreateProjectInput,
+  ServedItem,
+  ConsensusItem,
+  ConsensusReport,
+  AgreementReport,
+  AdjudicationEntry,
+  LabelingServiceOptions,
+} from './labeling-service.js';
 export { parseAnswersCsv, parseCsv } from './answers-csv.js';
 export type { ExternalAnswer } from './answers-csv.js';

@@ -34,24 +34,58 @@ describe('mloop label', () => {
     writeFileSync(join(dir, 'items.csv'), `${rows.join('\n')}\n`);
     writeFileSync(join(dir, 'guide.md'), '# Guide\nPick **yes** when in doubt.\n');
     expect((await cli('data', 'import', join(dir, 'items.csv'), '--name', 'items')).code).toBe(0);
-    const created = await cli('label', 'create', 'yn', '--dataset', 'items', '--labels', 'yes,no', '--id', 'item_id', '--show', 'text', '--overlap', '3', '--instructions', 'guide.md', '--json');
+    const created = await cli(
+      'label',
+      'create',
+      'yn',
+      '--dataset',
+      'items',
+      '--labels',
+      'yes,no',
+      '--id',
+      'item_id',
+      '--show',
+      'text',
+      '--overlap',
+      '3',
+      '--instructions',
+      'guide.md',
+      '--json',
+    );
     expect(created.code).toBe(0);
-    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'yn', dataset: 'items@1', labels: ['yes', 'no'], overlap: 3, instructions: expect.stringContaining('Pick') });
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      name: 'yn',
+      dataset: 'items@1',
+      labels: ['yes', 'no'],
+      overlap: 3,
+      instructions: expect.stringContaining('Pick'),
+    });
     const answers = ['item,worker,label'];
-    for (let i = 0; i < 12; i++) for (const w of ['w1', 'w2', 'w3']) answers.push(`t${i},${w},${(i + (w === 'w3' && i % 3 === 0 ? 1 : 0)) % 2 === 0 ? 'yes' : 'no'}`);
+    for (let i = 0; i < 12; i++)
+      for (const w of ['w1', 'w2', 'w3'])
+        answers.push(`t${i},${w},${(i + (w === 'w3' && i % 3 === 0 ? 1 : 0)) % 2 === 0 ? 'yes' : 'no'}`);
     writeFileSync(join(dir, 'answers.csv'), `${answers.join('\n')}\n`);
     const imported = await cli('label', 'import-answers', 'yn', 'answers.csv', '--json');
     expect(JSON.parse(imported.stdout)).toMatchObject({ inserted: 36, existing: 0 });
 
-    const mv = JSON.parse((await cli('label', 'consensus', 'yn', '--method', 'mv', '--json')).stdout) as { method: string; items: Array<{ item: string; label: string; confidence: number }> };
+    const mv = JSON.parse((await cli('label', 'consensus', 'yn', '--method', 'mv', '--json')).stdout) as {
+      method: string;
+      items: Array<{ item: string; label: string; confidence: number }>;
+    };
     expect(mv.method).toBe('majority-vote');
     expect(mv.items).toHaveLength(12);
     expect(mv.items[0]).toMatchObject({ item: 't0', label: 'yes' });
     expect(mv.items[0]!.confidence).toBeCloseTo(2 / 3, 10);
-    const ds = JSON.parse((await cli('label', 'consensus', 'yn', '--method', 'ds', '--json')).stdout) as { method: string; items: unknown[] };
+    const ds = JSON.parse((await cli('label', 'consensus', 'yn', '--method', 'ds', '--json')).stdout) as {
+      method: string;
+      items: unknown[];
+    };
     expect(ds.method).toBe('dawid-skene');
 
-    const agreement = JSON.parse((await cli('label', 'agreement', 'yn', '--replicates', '100', '--json')).stdout) as Record<string, unknown>;
+    const agreement = JSON.parse((await cli('label', 'agreement', 'yn', '--replicates', '100', '--json')).stdout) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(agreement)).toEqual(expect.arrayContaining(['fleiss_kappa', 'krippendorff_alpha', 'cohen_kappa_pairs']));
     expect(typeof agreement['fleiss_kappa']).toBe('number');
     expect((agreement['cohen_kappa_pairs'] as unknown[]).length).toBe(3);
@@ -65,8 +99,14 @@ describe('mloop label', () => {
     expect(adj.stdout).toContain("is 'no' (final");
     expect((await cli('label', 'adjudicate', 'yn', 't0', 'yes')).code).toBe(5); // CONFLICT
 
-    const exported = JSON.parse((await cli('label', 'export', 'yn', '--name', 'items-labelled', '--json')).stdout) as { rows: number; version: { ref: string; lineage: { parents: string[]; transform: { kind: string; project: string } } } };
-    expect(exported).toMatchObject({ rows: 12, version: { ref: 'items-labelled@1', lineage: { parents: ['items@1'], transform: { kind: 'label-export', project: 'yn' } } } });
+    const exported = JSON.parse((await cli('label', 'export', 'yn', '--name', 'items-labelled', '--json')).stdout) as {
+      rows: number;
+      version: { ref: string; lineage: { parents: string[]; transform: { kind: string; project: string } } };
+    };
+    expect(exported).toMatchObject({
+      rows: 12,
+      version: { ref: 'items-labelled@1', lineage: { parents: ['items@1'], transform: { kind: 'label-export', project: 'yn' } } },
+    });
     const list = JSON.parse((await cli('label', 'list', '--json')).stdout) as { projects: Array<{ name: string }> };
     expect(list.projects.map((p) => p.name)).toEqual(['yn']);
   });

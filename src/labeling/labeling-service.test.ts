@@ -9,7 +9,16 @@ let t: TempWorkspace;
 const code = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as MloopError).code;
 
 /** Six reviews; ids r1..r6. */
-const REVIEWS = ['id,text,stars', 'r1,great product,5', 'r2,awful,1', 'r3,"fine, I guess",3', 'r4,loved it,5', 'r5,broke in a day,1', 'r6,meh,2'].join('\n') + '\n';
+const REVIEWS =
+  [
+    'id,text,stars',
+    'r1,great product,5',
+    'r2,awful,1',
+    'r3,"fine, I guess",3',
+    'r4,loved it,5',
+    'r5,broke in a day,1',
+    'r6,meh,2',
+  ].join('\n') + '\n';
 
 beforeAll(async () => {
   t = await tempWorkspace();
@@ -24,18 +33,51 @@ afterAll(async () => {
 
 describe('labeling projects', () => {
   it('creates a project with gold items (matched by id, or added) and validates every setting', async () => {
-    const p = await t.ws.labeling.createProject({ name: 'rev', dataset: 'reviews', labels: ['pos', 'neg'], idColumn: 'id', showColumns: ['text'], overlap: 2, gold: 'reviews-gold', goldRate: 0.25, actor: 'ana' });
+    const p = await t.ws.labeling.createProject({
+      name: 'rev',
+      dataset: 'reviews',
+      labels: ['pos', 'neg'],
+      idColumn: 'id',
+      showColumns: ['text'],
+      overlap: 2,
+      gold: 'reviews-gold',
+      goldRate: 0.25,
+      actor: 'ana',
+    });
     expect(p.datasetRef).toBe('reviews@1');
     expect(p.config).toMatchObject({ goldColumn: 'label', goldRate: 0.25, overlap: 2 });
-    expect(await code(t.ws.labeling.createProject({ name: 'rev', dataset: 'reviews', labels: ['pos', 'neg'], actor: 'ana' }))).toBe('ALREADY_EXISTS');
-    expect(await code(t.ws.labeling.createProject({ name: 'x', dataset: 'nope', labels: ['pos', 'neg'], actor: 'ana' }))).toBe('NOT_FOUND');
+    expect(
+      await code(t.ws.labeling.createProject({ name: 'rev', dataset: 'reviews', labels: ['pos', 'neg'], actor: 'ana' })),
+    ).toBe('ALREADY_EXISTS');
+    expect(await code(t.ws.labeling.createProject({ name: 'x', dataset: 'nope', labels: ['pos', 'neg'], actor: 'ana' }))).toBe(
+      'NOT_FOUND',
+    );
     const bad = (await t.ws.labeling
-      .createProject({ name: 'x', dataset: 'reviews', labels: ['pos', 'pos'], overlap: 0, showColumns: ['nope'], goldRate: 0.3, actor: 'ana' })
+      .createProject({
+        name: 'x',
+        dataset: 'reviews',
+        labels: ['pos', 'pos'],
+        overlap: 0,
+        showColumns: ['nope'],
+        goldRate: 0.3,
+        actor: 'ana',
+      })
       .catch((e: unknown) => e)) as MloopError;
     expect(bad.code).toBe('INVALID_ARGUMENT');
-    expect((bad.details!['issues'] as Array<{ path: string }>).map((i) => i.path)).toEqual(['labels', 'show', 'overlap', 'gold-rate']);
-    expect(await code(t.ws.labeling.createProject({ name: 'Bad Name', dataset: 'reviews', labels: ['a', 'b'], actor: 'ana' }))).toBe('INVALID_ARGUMENT');
-    expect(await code(t.ws.labeling.createProject({ name: 'y', dataset: 'reviews', labels: ['a', 'b'], gold: 'reviews-gold', actor: 'ana' }))).toBe('INVALID_ARGUMENT'); // gold labels outside
+    expect((bad.details!['issues'] as Array<{ path: string }>).map((i) => i.path)).toEqual([
+      'labels',
+      'show',
+      'overlap',
+      'gold-rate',
+    ]);
+    expect(
+      await code(t.ws.labeling.createProject({ name: 'Bad Name', dataset: 'reviews', labels: ['a', 'b'], actor: 'ana' })),
+    ).toBe('INVALID_ARGUMENT');
+    expect(
+      await code(
+        t.ws.labeling.createProject({ name: 'y', dataset: 'reviews', labels: ['a', 'b'], gold: 'reviews-gold', actor: 'ana' }),
+      ),
+    ).toBe('INVALID_ARGUMENT'); // gold labels outside
   });
 
   it('serves items without marking gold, pauses an annotator below the gold accuracy and flags their pending answers', async () => {
@@ -44,7 +86,19 @@ describe('labeling projects', () => {
     const saved = labeling.random;
     labeling.random = () => (draws++ % 2 === 0 ? 0.9 : 0.1); // every other item asks for gold
     try {
-      await t.ws.labeling.createProject({ name: 'gold-run', dataset: 'reviews', labels: ['pos', 'neg'], idColumn: 'id', showColumns: ['text'], overlap: 1, gold: 'reviews-gold', goldRate: 0.5, minGoldAnswers: 2, minGoldAccuracy: 0.6, actor: 'ana' });
+      await t.ws.labeling.createProject({
+        name: 'gold-run',
+        dataset: 'reviews',
+        labels: ['pos', 'neg'],
+        idColumn: 'id',
+        showColumns: ['text'],
+        overlap: 1,
+        gold: 'reviews-gold',
+        goldRate: 0.5,
+        minGoldAnswers: 2,
+        minGoldAccuracy: 0.6,
+        actor: 'ana',
+      });
       const served: string[] = [];
       for (let i = 0; i < 4; i++) {
         const n = await t.ws.labeling.next('gold-run', 'careless');
@@ -73,7 +127,16 @@ describe('labeling projects', () => {
 
 describe('consensus, agreement, adjudication and export', () => {
   beforeAll(async () => {
-    await t.ws.labeling.createProject({ name: 'crowd', dataset: 'reviews', labels: ['pos', 'neg'], idColumn: 'id', overlap: 3, adjudicationThreshold: 0.7, consensus: 'mv', actor: 'ana' });
+    await t.ws.labeling.createProject({
+      name: 'crowd',
+      dataset: 'reviews',
+      labels: ['pos', 'neg'],
+      idColumn: 'id',
+      overlap: 3,
+      adjudicationThreshold: 0.7,
+      consensus: 'mv',
+      actor: 'ana',
+    });
     const csv = [
       'item,worker,label',
       'r1,a,pos',
@@ -98,9 +161,15 @@ describe('consensus, agreement, adjudication and export', () => {
   });
 
   it('rejects bad answer files with one issue per problem', async () => {
-    const e = (await t.ws.labeling.importAnswersCsv('crowd', 'item,worker,label\nr1,z,maybe\nzz,z,pos\nr2,z,pos\nr2,z,neg\n').catch((x: unknown) => x)) as MloopError;
+    const e = (await t.ws.labeling
+      .importAnswersCsv('crowd', 'item,worker,label\nr1,z,maybe\nzz,z,pos\nr2,z,pos\nr2,z,neg\n')
+      .catch((x: unknown) => x)) as MloopError;
     expect(e.code).toBe('INVALID_ARGUMENT');
-    expect((e.details!['issues'] as Array<{ code: string }>).map((i) => i.code)).toEqual(['unknown_label', 'unknown_item', 'duplicate']);
+    expect((e.details!['issues'] as Array<{ code: string }>).map((i) => i.code)).toEqual([
+      'unknown_label',
+      'unknown_item',
+      'duplicate',
+    ]);
     expect(await code(t.ws.labeling.importAnswersCsv('crowd', 'item,who,label\n'))).toBe('INVALID_ARGUMENT');
   });
 
@@ -158,10 +227,23 @@ describe('consensus, agreement, adjudication and export', () => {
     expect(r.version.lineage.parents).toEqual(['reviews@1']);
     expect(r.version.lineage.transform).toMatchObject({ kind: 'label-export', project: 'crowd', method: 'majority-vote' });
     expect(r.version.schema.find((c) => c.name === 'label')?.roles).toEqual(['label']);
-    const cols = await readColumns(t.ws.datasets, r.version.ref, ['id', 'text', 'label', 'label_confidence', 'label_method', 'label_annotators']);
+    const cols = await readColumns(t.ws.datasets, r.version.ref, [
+      'id',
+      'text',
+      'label',
+      'label_confidence',
+      'label_method',
+      'label_annotators',
+    ]);
     expect(cols.columns['id']!.values).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
     expect(cols.columns['label']!.values).toEqual(['pos', 'neg', 'pos', 'pos', 'neg']);
-    expect(cols.columns['label_method']!.values).toEqual(['majority-vote', 'majority-vote', 'adjudicated', 'majority-vote', 'majority-vote']);
+    expect(cols.columns['label_method']!.values).toEqual([
+      'majority-vote',
+      'majority-vote',
+      'adjudicated',
+      'majority-vote',
+      'majority-vote',
+    ]);
     expect(Array.from(cols.columns['label_annotators']!.values as Float64Array)).toEqual([3, 3, 3, 3, 3]);
     expect(cols.columns['text']!.values[2]).toBe('fine, I guess');
     const again = await t.ws.labeling.export('crowd', { name: 'reviews-labelled', actor: 'ana', method: 'mv' });

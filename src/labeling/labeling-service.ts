@@ -5,7 +5,14 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalHash, readColumns, type ColumnSchema, type DatasetService, type DatasetVersion, type ImportResult } from '../datasets/index.js';
+import {
+  canonicalHash,
+  readColumns,
+  type ColumnSchema,
+  type DatasetService,
+  type DatasetVersion,
+  type ImportResult,
+} from '../datasets/index.js';
 import { MloopError, type ValidationIssue } from '../errors/index.js';
 import { newId } from '../storage/index.js';
 import { parseAnswersCsv, type ExternalAnswer } from './answers-csv.js';
@@ -86,9 +93,23 @@ export interface AgreementReport {
   items: number;
   fleiss_kappa: number | null;
   krippendorff_alpha: number | null;
-  cohen_kappa_pairs: Array<{ a: string; b: string; kappa: number | null; n: number; ci: { lower: number; upper: number } | null }>;
-  intervals: { fleiss_kappa: { lower: number; upper: number; level: number } | null; krippendorff_alpha: { lower: number; upper: number; level: number } | null };
-  details: { fleiss: Record<string, unknown>; krippendorff: Record<string, unknown>; cohen_mean: number | null; cohen_pairs_skipped: number };
+  cohen_kappa_pairs: Array<{
+    a: string;
+    b: string;
+    kappa: number | null;
+    n: number;
+    ci: { lower: number; upper: number } | null;
+  }>;
+  intervals: {
+    fleiss_kappa: { lower: number; upper: number; level: number } | null;
+    krippendorff_alpha: { lower: number; upper: number; level: number } | null;
+  };
+  details: {
+    fleiss: Record<string, unknown>;
+    krippendorff: Record<string, unknown>;
+    cohen_mean: number | null;
+    cohen_pairs_skipped: number;
+  };
 }
 
 export interface AdjudicationEntry {
@@ -159,13 +180,31 @@ export class LabelingService {
     labels.forEach((l, i) => check(issues, l.length >= 1 && l.length <= 100, `labels.${i}`, 'a label has 1 to 100 characters'));
     const idColumn = o.idColumn ?? null;
     if (idColumn !== null) check(issues, columns.has(idColumn), 'id', `column '${idColumn}' is not in ${version.ref}`);
-    const defaultShow = version.schema.filter((c) => c.name !== idColumn && (c.roles.includes('text') || c.type === 'text')).map((c) => c.name);
-    const showColumns = o.showColumns && o.showColumns.length > 0 ? o.showColumns : defaultShow.length > 0 ? defaultShow : version.schema.filter((c) => c.name !== idColumn && !c.roles.includes('label')).map((c) => c.name);
-    for (const c of showColumns) check(issues, columns.has(c), 'show', `column '${c}' is not in ${version.ref} (columns: ${[...columns.keys()].join(', ')})`);
+    const defaultShow = version.schema
+      .filter((c) => c.name !== idColumn && (c.roles.includes('text') || c.type === 'text'))
+      .map((c) => c.name);
+    const showColumns =
+      o.showColumns && o.showColumns.length > 0
+        ? o.showColumns
+        : defaultShow.length > 0
+          ? defaultShow
+          : version.schema.filter((c) => c.name !== idColumn && !c.roles.includes('label')).map((c) => c.name);
+    for (const c of showColumns)
+      check(
+        issues,
+        columns.has(c),
+        'show',
+        `column '${c}' is not in ${version.ref} (columns: ${[...columns.keys()].join(', ')})`,
+      );
     const overlap = o.overlap ?? DEFAULT_PROJECT_CONFIG.overlap;
     check(issues, Number.isInteger(overlap) && overlap >= 1 && overlap <= 50, 'overlap', 'overlap is an integer from 1 to 50');
     const goldRate = o.goldRate ?? (o.gold !== undefined ? 0.1 : 0);
-    check(issues, Number.isFinite(goldRate) && goldRate >= 0 && goldRate < 1, 'gold-rate', 'the gold rate is at least 0 and below 1');
+    check(
+      issues,
+      Number.isFinite(goldRate) && goldRate >= 0 && goldRate < 1,
+      'gold-rate',
+      'the gold rate is at least 0 and below 1',
+    );
     check(issues, goldRate === 0 || o.gold !== undefined, 'gold-rate', 'a gold rate needs --gold');
     const config: ProjectConfig = {
       ...DEFAULT_PROJECT_CONFIG,
@@ -181,13 +220,43 @@ export class LabelingService {
       ...(o.minGoldAnswers !== undefined ? { minGoldAnswers: o.minGoldAnswers } : {}),
       ...(o.consensus !== undefined ? { consensus: o.consensus } : {}),
     };
-    check(issues, Number.isInteger(config.leaseSeconds) && config.leaseSeconds >= 5 && config.leaseSeconds <= 86_400, 'lease-seconds', 'the lease is 5 to 86400 seconds');
-    check(issues, config.adjudicationThreshold >= 0 && config.adjudicationThreshold <= 1, 'adjudication-threshold', 'the threshold is between 0 and 1');
-    check(issues, config.minGoldAccuracy >= 0 && config.minGoldAccuracy <= 1, 'min-gold-accuracy', 'the accuracy is between 0 and 1');
-    check(issues, Number.isInteger(config.minGoldAnswers) && config.minGoldAnswers >= 1, 'min-gold-answers', 'at least 1 gold answer');
-    check(issues, CONSENSUS_METHODS.includes(config.consensus), 'consensus', `the consensus method is one of ${CONSENSUS_METHODS.join(', ')}`);
+    check(
+      issues,
+      Number.isInteger(config.leaseSeconds) && config.leaseSeconds >= 5 && config.leaseSeconds <= 86_400,
+      'lease-seconds',
+      'the lease is 5 to 86400 seconds',
+    );
+    check(
+      issues,
+      config.adjudicationThreshold >= 0 && config.adjudicationThreshold <= 1,
+      'adjudication-threshold',
+      'the threshold is between 0 and 1',
+    );
+    check(
+      issues,
+      config.minGoldAccuracy >= 0 && config.minGoldAccuracy <= 1,
+      'min-gold-accuracy',
+      'the accuracy is between 0 and 1',
+    );
+    check(
+      issues,
+      Number.isInteger(config.minGoldAnswers) && config.minGoldAnswers >= 1,
+      'min-gold-answers',
+      'at least 1 gold answer',
+    );
+    check(
+      issues,
+      CONSENSUS_METHODS.includes(config.consensus),
+      'consensus',
+      `the consensus method is one of ${CONSENSUS_METHODS.join(', ')}`,
+    );
     const instructions = o.instructions ?? '';
-    check(issues, instructions.length <= MAX_INSTRUCTIONS, 'instructions', `instructions have at most ${MAX_INSTRUCTIONS} characters`);
+    check(
+      issues,
+      instructions.length <= MAX_INSTRUCTIONS,
+      'instructions',
+      `instructions have at most ${MAX_INSTRUCTIONS} characters`,
+    );
     if (issues.length > 0) throw MloopError.validation(`cannot create project '${o.name}': ${issues[0]!.message}`, issues);
 
     const items = await this.readItems(version, idColumn, showColumns);
@@ -211,7 +280,12 @@ export class LabelingService {
     return project;
   }
 
-  private async readItems(version: DatasetVersion, idColumn: string | null, showColumns: string[], positionBase = 0): Promise<NewItem[]> {
+  private async readItems(
+    version: DatasetVersion,
+    idColumn: string | null,
+    showColumns: string[],
+    positionBase = 0,
+  ): Promise<NewItem[]> {
     const wanted = [...new Set([...(idColumn ? [idColumn] : []), ...showColumns])];
     const read = await readColumns(this.datasets, version.ref, wanted);
     const items: NewItem[] = [];
@@ -220,9 +294,13 @@ export class LabelingService {
       const data: NewItem['data'] = {};
       for (const c of showColumns) data[c] = cell(read.columns[c]!, r);
       const key = idColumn ? cell(read.columns[idColumn]!, r) : String(r);
-      if (key === null || key === '') throw MloopError.invalidArgument(`row ${r} of ${version.ref} has no value in the id column '${idColumn}'`);
+      if (key === null || key === '')
+        throw MloopError.invalidArgument(`row ${r} of ${version.ref} has no value in the id column '${idColumn}'`);
       const k = String(key);
-      if (seen.has(k)) throw MloopError.invalidArgument(`the id column '${idColumn}' of ${version.ref} repeats '${k.slice(0, 80)}'; ids must be unique`);
+      if (seen.has(k))
+        throw MloopError.invalidArgument(
+          `the id column '${idColumn}' of ${version.ref} repeats '${k.slice(0, 80)}'; ids must be unique`,
+        );
       seen.add(k);
       items.push({ key: k, position: positionBase + r, isGold: false, goldLabel: null, inDataset: true, data, priority: 0 });
     }
@@ -230,9 +308,15 @@ export class LabelingService {
   }
 
   /** Marks dataset items as gold, or adds gold-only items; returns the gold column used. */
-  private async addGold(gold: DatasetVersion, goldColumn: string | undefined, config: ProjectConfig, items: NewItem[]): Promise<string> {
+  private async addGold(
+    gold: DatasetVersion,
+    goldColumn: string | undefined,
+    config: ProjectConfig,
+    items: NewItem[],
+  ): Promise<string> {
     const names = gold.schema.map((c) => c.name);
-    const column = goldColumn ?? gold.schema.find((c) => c.roles.includes('label'))?.name ?? names.find((n) => n === 'label' || n === 'gold');
+    const column =
+      goldColumn ?? gold.schema.find((c) => c.roles.includes('label'))?.name ?? names.find((n) => n === 'label' || n === 'gold');
     if (column === undefined || !names.includes(column)) {
       throw MloopError.invalidArgument(`${gold.ref} has no gold label column${goldColumn ? ` '${goldColumn}'` : ''}`, {
         hint: `name it with --gold-column (columns: ${names.join(', ')})`,
@@ -242,14 +326,19 @@ export class LabelingService {
       throw MloopError.invalidArgument(`${gold.ref} lacks the id column '${config.idColumn}' that matches gold rows to items`);
     }
     const byKey = new Map(items.map((i) => [i.key, i]));
-    const read = await readColumns(this.datasets, gold.ref, [...new Set([column, ...(config.idColumn ? [config.idColumn] : []), ...config.showColumns.filter((c) => names.includes(c))])]);
+    const read = await readColumns(this.datasets, gold.ref, [
+      ...new Set([column, ...(config.idColumn ? [config.idColumn] : []), ...config.showColumns.filter((c) => names.includes(c))]),
+    ]);
     const labels = new Set(config.labels);
     let base = items.length;
     for (let r = 0; r < read.rows; r++) {
       const value = cell(read.columns[column]!, r);
       if (value === null || value === '') continue;
       const label = String(value);
-      if (!labels.has(label)) throw MloopError.invalidArgument(`gold label '${label.slice(0, 80)}' in row ${r} of ${gold.ref} is not one of the labels (${config.labels.join(', ')})`);
+      if (!labels.has(label))
+        throw MloopError.invalidArgument(
+          `gold label '${label.slice(0, 80)}' in row ${r} of ${gold.ref} is not one of the labels (${config.labels.join(', ')})`,
+        );
       const key = config.idColumn ? String(cell(read.columns[config.idColumn]!, r)) : String(r);
       const existing = byKey.get(key);
       if (existing) {
@@ -258,7 +347,10 @@ export class LabelingService {
         continue;
       }
       const missing = config.showColumns.filter((c) => !names.includes(c));
-      if (missing.length > 0) throw MloopError.invalidArgument(`gold row '${key}' is not an item of the dataset, and ${gold.ref} lacks the shown column(s) ${missing.join(', ')}`);
+      if (missing.length > 0)
+        throw MloopError.invalidArgument(
+          `gold row '${key}' is not an item of the dataset, and ${gold.ref} lacks the shown column(s) ${missing.join(', ')}`,
+        );
       const data: NewItem['data'] = {};
       for (const c of config.showColumns) data[c] = cell(read.columns[c]!, r);
       const item: NewItem = { key, position: base++, isGold: true, goldLabel: label, inDataset: false, data, priority: 0 };
@@ -298,16 +390,28 @@ export class LabelingService {
     });
     if (!leased) return null;
     return {
-      assignment: { id: leased.assignment.id, lease_token: leased.assignment.leaseToken, expires_at: leased.assignment.expiresAt },
+      assignment: {
+        id: leased.assignment.id,
+        lease_token: leased.assignment.leaseToken,
+        expires_at: leased.assignment.expiresAt,
+      },
       data: leased.item.data,
     };
   }
 
   /** Records an answer for a lease; a gold answer re-checks the annotator's gold accuracy. */
-  async submit(projectName: string, annotator: string, assignmentId: string, leaseToken: string, label: string): Promise<{ recorded: true }> {
+  async submit(
+    projectName: string,
+    annotator: string,
+    assignmentId: string,
+    leaseToken: string,
+    label: string,
+  ): Promise<{ recorded: true }> {
     const p = await this.project(projectName);
     if (!p.config.labels.includes(label)) {
-      throw MloopError.invalidArgument(`label '${label.slice(0, 80)}' is not one of ${p.config.labels.join(', ')}`, { details: { labels: p.config.labels } });
+      throw MloopError.invalidArgument(`label '${label.slice(0, 80)}' is not one of ${p.config.labels.join(', ')}`, {
+        details: { labels: p.config.labels },
+      });
     }
     const item = await this.store.submit(p.id, annotator, assignmentId, leaseToken, label, this.clock());
     if (item.isGold) await this.enforceGold(p, annotator);
@@ -348,7 +452,13 @@ export class LabelingService {
     if (accuracy >= p.config.minGoldAccuracy) return false;
     const state = await this.store.getAnnotator(p.id, worker);
     if (state?.state === 'paused') return false;
-    await this.store.pauseAnnotator(p.id, worker, `gold accuracy ${accuracy.toFixed(2)} (${g.correct}/${g.answers}) is below ${p.config.minGoldAccuracy}`, 'system', this.clock());
+    await this.store.pauseAnnotator(
+      p.id,
+      worker,
+      `gold accuracy ${accuracy.toFixed(2)} (${g.correct}/${g.answers}) is below ${p.config.minGoldAccuracy}`,
+      'system',
+      this.clock(),
+    );
     return true;
   }
 
@@ -377,10 +487,25 @@ export class LabelingService {
     const seen = new Set<string>();
     answers.forEach((a, i) => {
       if (issues.length >= 20) return;
-      if (!items.has(a.item)) issues.push({ path: `answers.${i}.item`, code: 'unknown_item', message: `item '${a.item.slice(0, 80)}' is not in project '${p.name}'` });
-      else if (!labels.has(a.label)) issues.push({ path: `answers.${i}.label`, code: 'unknown_label', message: `label '${a.label.slice(0, 80)}' is not one of ${p.config.labels.join(', ')}` });
+      if (!items.has(a.item))
+        issues.push({
+          path: `answers.${i}.item`,
+          code: 'unknown_item',
+          message: `item '${a.item.slice(0, 80)}' is not in project '${p.name}'`,
+        });
+      else if (!labels.has(a.label))
+        issues.push({
+          path: `answers.${i}.label`,
+          code: 'unknown_label',
+          message: `label '${a.label.slice(0, 80)}' is not one of ${p.config.labels.join(', ')}`,
+        });
       const key = `${a.item}\u0000${a.worker}`;
-      if (seen.has(key)) issues.push({ path: `answers.${i}`, code: 'duplicate', message: `worker '${a.worker.slice(0, 80)}' answers item '${a.item.slice(0, 80)}' twice` });
+      if (seen.has(key))
+        issues.push({
+          path: `answers.${i}`,
+          code: 'duplicate',
+          message: `worker '${a.worker.slice(0, 80)}' answers item '${a.item.slice(0, 80)}' twice`,
+        });
       seen.add(key);
     });
     if (issues.length > 0) throw MloopError.validation(`cannot import answers into '${p.name}': ${issues[0]!.message}`, issues);
@@ -395,7 +520,9 @@ export class LabelingService {
     return this.importAnswers(projectName, parseAnswersCsv(text, source));
   }
 
-  private async answerSet(p: LabelingProject): Promise<{ set: AnswerSet | null; answers: AnswerRecord[]; items: LabelingItem[] }> {
+  private async answerSet(
+    p: LabelingProject,
+  ): Promise<{ set: AnswerSet | null; answers: AnswerRecord[]; items: LabelingItem[] }> {
     const [answers, items] = await Promise.all([this.store.listAnswers(p.id), this.store.listItems(p.id, { withData: false })]);
     const counted = answers.filter((a) => !a.flagged);
     const set = counted.length === 0 ? null : buildAnswerSet(counted, { classes: p.config.labels });
@@ -409,7 +536,8 @@ export class LabelingService {
   async consensus(projectName: string, method?: ConsensusMethodName): Promise<ConsensusReport> {
     const p = await this.project(projectName);
     const m = method ?? p.config.consensus;
-    if (!CONSENSUS_METHODS.includes(m)) throw MloopError.invalidArgument(`unknown consensus method '${m}'; use ${CONSENSUS_METHODS.join(' or ')}`);
+    if (!CONSENSUS_METHODS.includes(m))
+      throw MloopError.invalidArgument(`unknown consensus method '${m}'; use ${CONSENSUS_METHODS.join(' or ')}`);
     const { set, items } = await this.answerSet(p);
     const decisions = new Map((await this.store.listAdjudications(p.id)).map((d) => [d.item, d]));
     let result: ConsensusResult | null = null;
@@ -422,7 +550,12 @@ export class LabelingService {
       } else {
         const ds = dawidSkene(set);
         result = ds;
-        details = { iterations: ds.iterations, converged: ds.converged, init: ds.options.init, priors: Object.fromEntries(ds.classes.map((c, i) => [c, ds.priors[i]])) };
+        details = {
+          iterations: ds.iterations,
+          converged: ds.converged,
+          init: ds.options.init,
+          priors: Object.fromEntries(ds.classes.map((c, i) => [c, ds.priors[i]])),
+        };
       }
     }
     const index = new Map((result?.items ?? []).map((id, i) => [id, i]));
@@ -433,18 +566,27 @@ export class LabelingService {
       const answers = set && i !== undefined ? set.itemStart[i + 1]! - set.itemStart[i]! : 0;
       const decision = decisions.get(item.key);
       if (decision) out.push({ item: item.key, label: decision.label, confidence: 1, method: 'adjudicated', answers });
-      else if (item.isGold && item.goldLabel !== null) out.push({ item: item.key, label: item.goldLabel, confidence: 1, method: 'gold', answers });
-      else if (result && i !== undefined) out.push({ item: item.key, label: result.labels[i]!, confidence: result.confidence[i]!, method: result.method, answers });
+      else if (item.isGold && item.goldLabel !== null)
+        out.push({ item: item.key, label: item.goldLabel, confidence: 1, method: 'gold', answers });
+      else if (result && i !== undefined)
+        out.push({ item: item.key, label: result.labels[i]!, confidence: result.confidence[i]!, method: result.method, answers });
     }
     return { project: p.name, method: fullMethod(m), details, items: out };
   }
 
   /** Items whose consensus confidence is below the threshold, with all k answers in and no decision yet. */
-  async adjudicationQueue(projectName: string): Promise<{ project: string; threshold: number; method: string; items: AdjudicationEntry[] }> {
+  async adjudicationQueue(
+    projectName: string,
+  ): Promise<{ project: string; threshold: number; method: string; items: AdjudicationEntry[] }> {
     const p = await this.project(projectName);
     const c = await this.consensus(projectName);
     const items = c.items
-      .filter((i) => (i.method === 'majority-vote' || i.method === 'dawid-skene') && i.answers >= p.config.overlap && i.confidence < p.config.adjudicationThreshold)
+      .filter(
+        (i) =>
+          (i.method === 'majority-vote' || i.method === 'dawid-skene') &&
+          i.answers >= p.config.overlap &&
+          i.confidence < p.config.adjudicationThreshold,
+      )
       .map(({ item, label, confidence, answers }) => ({ item, label, confidence, answers }))
       .sort((a, b) => a.confidence - b.confidence || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
     return { project: p.name, threshold: p.config.adjudicationThreshold, method: c.method, items };
@@ -463,14 +605,17 @@ export class LabelingService {
       data: item.data,
       answers: answers.map((a) => ({ worker: a.worker, label: a.label, flagged: a.flagged })),
       consensus: c,
-      decision: decision ? { label: decision.label, reviewer: decision.reviewer, note: decision.note, decided_at: decision.decidedAt } : null,
+      decision: decision
+        ? { label: decision.label, reviewer: decision.reviewer, note: decision.note, decided_at: decision.decidedAt }
+        : null,
     };
   }
 
   /** Records a reviewer's final decision on an item (CONFLICT when one exists). */
   async adjudicate(projectName: string, reviewer: string, key: string, label: string, note = '') {
     const p = await this.project(projectName);
-    if (!p.config.labels.includes(label)) throw MloopError.invalidArgument(`label '${label.slice(0, 80)}' is not one of ${p.config.labels.join(', ')}`);
+    if (!p.config.labels.includes(label))
+      throw MloopError.invalidArgument(`label '${label.slice(0, 80)}' is not one of ${p.config.labels.join(', ')}`);
     const item = await this.store.getItem(p.id, key);
     if (!item || !item.inDataset) throw MloopError.notFound('item', `${p.name}/${key}`);
     const c = (await this.consensus(projectName)).items.find((i) => i.item === key);
@@ -490,7 +635,10 @@ export class LabelingService {
    * Agreement over every counted answer: Fleiss' kappa (items with the most common number of
    * answers), Krippendorff's alpha (any number ≥ 2), pairwise Cohen's kappa; bootstrap intervals.
    */
-  async agreement(projectName: string, options: { replicates?: number; seed?: number; minShared?: number } = {}): Promise<AgreementReport> {
+  async agreement(
+    projectName: string,
+    options: { replicates?: number; seed?: number; minShared?: number } = {},
+  ): Promise<AgreementReport> {
     const p = await this.project(projectName);
     const { set } = await this.answerSet(p);
     const bootstrap = { replicates: options.replicates ?? 1000, seed: options.seed ?? 1 };
@@ -503,21 +651,33 @@ export class LabelingService {
         krippendorff_alpha: null,
         cohen_kappa_pairs: [],
         intervals: { fleiss_kappa: null, krippendorff_alpha: null },
-        details: { fleiss: { reason: 'no answers' }, krippendorff: { reason: 'no answers' }, cohen_mean: null, cohen_pairs_skipped: 0 },
+        details: {
+          fleiss: { reason: 'no answers' },
+          krippendorff: { reason: 'no answers' },
+          cohen_mean: null,
+          cohen_pairs_skipped: 0,
+        },
       };
     }
     const fleiss = fleissKappa(set, { k: 'most-common', bootstrap });
     const alpha = krippendorffAlpha(set, { bootstrap });
     // Intervals per pair cost a bootstrap each: only for small teams.
     const pairs = pairwiseCohenKappa(set, { minShared: options.minShared ?? 10, ...(set.numWorkers <= 12 ? { bootstrap } : {}) });
-    const interval = (ci: { lower: number; upper: number; level: number } | null) => (ci ? { lower: ci.lower, upper: ci.upper, level: ci.level } : null);
+    const interval = (ci: { lower: number; upper: number; level: number } | null) =>
+      ci ? { lower: ci.lower, upper: ci.upper, level: ci.level } : null;
     return {
       project: p.name,
       answers: set.numAnswers,
       items: set.numItems,
       fleiss_kappa: fleiss.value,
       krippendorff_alpha: alpha.value,
-      cohen_kappa_pairs: pairs.pairs.map((x) => ({ a: x.workerA, b: x.workerB, kappa: x.value, n: x.n, ci: x.ci ? { lower: x.ci.lower, upper: x.ci.upper } : null })),
+      cohen_kappa_pairs: pairs.pairs.map((x) => ({
+        a: x.workerA,
+        b: x.workerB,
+        kappa: x.value,
+        n: x.n,
+        ci: x.ci ? { lower: x.ci.lower, upper: x.ci.upper } : null,
+      })),
       intervals: { fleiss_kappa: interval(fleiss.ci), krippendorff_alpha: interval(alpha.ci) },
       details: {
         fleiss: { k: fleiss.k, items_used: fleiss.itemsUsed, items_excluded: fleiss.itemsExcluded, reason: fleiss.reason },
@@ -549,11 +709,20 @@ export class LabelingService {
       project: p.name,
       dataset: p.datasetRef,
       overlap: p.config.overlap,
-      items: { total: counts.items - counts.gold + items.filter((i) => i.isGold && i.inDataset).length, gold: counts.gold, complete: counts.complete, started: counts.started },
+      items: {
+        total: counts.items - counts.gold + items.filter((i) => i.isGold && i.inDataset).length,
+        gold: counts.gold,
+        complete: counts.complete,
+        started: counts.started,
+      },
       answers: { total: counts.answers, flagged: counts.flaggedAnswers },
       active_leases: counts.activeLeases,
       adjudication: { pending: queue.items.length, decided, threshold: p.config.adjudicationThreshold },
-      agreement: { fleiss_kappa: agreement.fleiss_kappa, krippendorff_alpha: agreement.krippendorff_alpha, intervals: agreement.intervals },
+      agreement: {
+        fleiss_kappa: agreement.fleiss_kappa,
+        krippendorff_alpha: agreement.krippendorff_alpha,
+        intervals: agreement.intervals,
+      },
       consensus_method: fullMethod(p.config.consensus),
       annotators: [...workers].sort().map((w) => {
         const s = states.get(w);
@@ -564,7 +733,10 @@ export class LabelingService {
           reason: s?.reason ?? null,
           answers: row?.answers ?? 0,
           flagged: flagged.get(w) ?? 0,
-          gold: row?.gold && row.gold.answers > 0 ? { answers: row.gold.answers, correct: row.gold.correct, accuracy: row.gold.accuracy, ci: row.gold.ci } : null,
+          gold:
+            row?.gold && row.gold.answers > 0
+              ? { answers: row.gold.answers, correct: row.gold.correct, accuracy: row.gold.accuracy, ci: row.gold.ci }
+              : null,
           consensus_agreement: row?.consensus?.rate ?? null,
         };
       }),
@@ -576,20 +748,44 @@ export class LabelingService {
    * `label`, `label_confidence`, `label_method` and `label_annotators` (prefix with `labelColumn`);
    * lineage names the source version and the project.
    */
-  async export(projectName: string, o: { name: string; actor: string; method?: ConsensusMethodName | undefined; labelColumn?: string | undefined }): Promise<ImportResult & { rows: number }> {
+  async export(
+    projectName: string,
+    o: { name: string; actor: string; method?: ConsensusMethodName | undefined; labelColumn?: string | undefined },
+  ): Promise<ImportResult & { rows: number }> {
     const p = await this.project(projectName);
     const source = await this.datasets.show(p.datasetRef);
     const c = await this.consensus(projectName, o.method);
-    if (c.items.length === 0) throw MloopError.failedPrecondition(`project '${p.name}' has no labelled items to export`, { hint: 'label some items or import answers first' });
+    if (c.items.length === 0)
+      throw MloopError.failedPrecondition(`project '${p.name}' has no labelled items to export`, {
+        hint: 'label some items or import answers first',
+      });
     const base = o.labelColumn ?? 'label';
     const cols = { label: base, confidence: `${base}_confidence`, method: `${base}_method`, annotators: `${base}_annotators` };
     const clash = Object.values(cols).filter((n) => source.schema.some((s) => s.name === n));
-    if (clash.length > 0) throw MloopError.invalidArgument(`${source.ref} has column(s) ${clash.join(', ')} already`, { hint: 'choose another name with --label-column' });
+    if (clash.length > 0)
+      throw MloopError.invalidArgument(`${source.ref} has column(s) ${clash.join(', ')} already`, {
+        hint: 'choose another name with --label-column',
+      });
     const positions = new Map((await this.store.listItems(p.id, { withData: false })).map((i) => [i.key, i.position]));
-    const lines = c.items.map((i) => JSON.stringify({ pos: positions.get(i.item), label: i.label, confidence: i.confidence, method: i.method, annotators: i.answers }));
+    const lines = c.items.map((i) =>
+      JSON.stringify({
+        pos: positions.get(i.item),
+        label: i.label,
+        confidence: i.confidence,
+        method: i.method,
+        annotators: i.answers,
+      }),
+    );
     const body = `${lines.join('\n')}\n`;
     const labelsSha = createHash('sha256').update(body).digest('hex');
-    const transform = { kind: 'label-export' as const, project: p.name, method: c.method, labelColumn: base, items: c.items.length, labelsSha256: labelsSha };
+    const transform = {
+      kind: 'label-export' as const,
+      project: p.name,
+      method: c.method,
+      labelColumn: base,
+      items: c.items.length,
+      labelsSha256: labelsSha,
+    };
     const contentHash = canonicalHash({ hash: 'mloop-label-export/1', parents: [source.contentHash], transform });
     const staged = join(this.tempDir, `upload-${process.pid}-${randomBytes(8).toString('hex')}.jsonl`);
     const schema: ColumnSchema[] = [
@@ -603,15 +799,27 @@ export class LabelingService {
     try {
       this.datasets.cleanupStale();
       writeFileSync(staged, body);
-      const r = await this.datasets.createVersion(o.name, contentHash, o.actor, source.description, { parents: [source.ref], transform }, { kind: 'derived' }, async (db, out) => {
-        await db.run(
-          `COPY (SELECT s.* EXCLUDE (file_row_number), l.label AS ${ident(cols.label)}, l.confidence AS ${ident(cols.confidence)}, l.method AS ${ident(cols.method)}, l.annotators AS ${ident(cols.annotators)} ` +
-            `FROM read_parquet(${sqlString(parquet)}, file_row_number = true) s ` +
-            `JOIN read_json(${sqlString(staged)}, format = 'newline_delimited', columns = {pos: 'BIGINT', label: 'VARCHAR', confidence: 'DOUBLE', method: 'VARCHAR', annotators: 'INTEGER'}) l ON s.file_row_number = l.pos ` +
-            `ORDER BY s.file_row_number) TO ${sqlString(out)} (FORMAT parquet)`,
-        );
-        return { rowCount: c.items.length, schema, stats: { labeling: { project: p.name, method: c.method, items: c.items.length } } };
-      });
+      const r = await this.datasets.createVersion(
+        o.name,
+        contentHash,
+        o.actor,
+        source.description,
+        { parents: [source.ref], transform },
+        { kind: 'derived' },
+        async (db, out) => {
+          await db.run(
+            `COPY (SELECT s.* EXCLUDE (file_row_number), l.label AS ${ident(cols.label)}, l.confidence AS ${ident(cols.confidence)}, l.method AS ${ident(cols.method)}, l.annotators AS ${ident(cols.annotators)} ` +
+              `FROM read_parquet(${sqlString(parquet)}, file_row_number = true) s ` +
+              `JOIN read_json(${sqlString(staged)}, format = 'newline_delimited', columns = {pos: 'BIGINT', label: 'VARCHAR', confidence: 'DOUBLE', method: 'VARCHAR', annotators: 'INTEGER'}) l ON s.file_row_number = l.pos ` +
+              `ORDER BY s.file_row_number) TO ${sqlString(out)} (FORMAT parquet)`,
+          );
+          return {
+            rowCount: c.items.length,
+            schema,
+            stats: { labeling: { project: p.name, method: c.method, items: c.items.length } },
+          };
+        },
+      );
       return { ...r, rows: c.items.length };
     } finally {
       rmSync(staged, { force: true });
@@ -619,7 +827,10 @@ export class LabelingService {
   }
 }
 
-function cell(col: { kind: 'numeric'; values: Float64Array } | { kind: 'string'; values: Array<string | null> }, r: number): string | number | null {
+function cell(
+  col: { kind: 'numeric'; values: Float64Array } | { kind: 'string'; values: Array<string | null> },
+  r: number,
+): string | number | null {
   if (col.kind === 'numeric') {
     const v = col.values[r]!;
     return Number.isNaN(v) ? null : v;

@@ -68,7 +68,14 @@ export interface LabelingStore {
    * Records `label` for the lease `assignmentId` held by `annotator` with `leaseToken`. NOT_FOUND
    * when the assignment is not theirs; CONFLICT when the lease expired, was re-leased or used.
    */
-  submit(projectId: string, annotator: string, assignmentId: string, leaseToken: string, label: string, now: Date): Promise<LabelingItem>;
+  submit(
+    projectId: string,
+    annotator: string,
+    assignmentId: string,
+    leaseToken: string,
+    label: string,
+    now: Date,
+  ): Promise<LabelingItem>;
   /** Gives a leased item back without answering (never offered to this annotator again). Errors as `submit`. */
   skip(projectId: string, annotator: string, assignmentId: string, leaseToken: string, now: Date): Promise<void>;
   /** Marks expired leases `expired` and frees their slots; returns how many. */
@@ -78,7 +85,11 @@ export interface LabelingStore {
    * Stores imported answers (items must exist), counting them in `filled`; answers whose
    * (item, worker) exists already are left as they are.
    */
-  importAnswers(projectId: string, answers: ReadonlyArray<{ item: string; worker: string; label: string }>, now: Date): Promise<ImportAnswersResult>;
+  importAnswers(
+    projectId: string,
+    answers: ReadonlyArray<{ item: string; worker: string; label: string }>,
+    now: Date,
+  ): Promise<ImportAnswersResult>;
 
   /** Every item of a project, by position. `withData: false` leaves `data` empty (cheaper). */
   listItems(projectId: string, options?: { withData?: boolean }): Promise<LabelingItem[]>;
@@ -102,7 +113,13 @@ export interface LabelingStore {
    * Pauses `worker` in one transaction: their live leases are released and their answers on
    * non-gold items without a decision are flagged (left out of consensus) and their slots freed.
    */
-  pauseAnnotator(projectId: string, worker: string, reason: string, actor: string, now: Date): Promise<{ flagged: number; released: number }>;
+  pauseAnnotator(
+    projectId: string,
+    worker: string,
+    reason: string,
+    actor: string,
+    now: Date,
+  ): Promise<{ flagged: number; released: number }>;
   /** Makes `worker` active again (flagged answers stay flagged). */
   resumeAnnotator(projectId: string, worker: string, actor: string, now: Date): Promise<void>;
 

@@ -31,15 +31,16 @@ export interface ProjectConfig {
   consensus: ConsensusMethodName;
 }
 
-export const DEFAULT_PROJECT_CONFIG: Readonly<Omit<ProjectConfig, 'labels' | 'idColumn' | 'showColumns' | 'goldColumn'>> = Object.freeze({
-  overlap: 1,
-  goldRate: 0,
-  leaseSeconds: 600,
-  adjudicationThreshold: 0.7,
-  minGoldAccuracy: 0.6,
-  minGoldAnswers: 5,
-  consensus: 'ds',
-});
+export const DEFAULT_PROJECT_CONFIG: Readonly<Omit<ProjectConfig, 'labels' | 'idColumn' | 'showColumns' | 'goldColumn'>> =
+  Object.freeze({
+    overlap: 1,
+    goldRate: 0,
+    leaseSeconds: 600,
+    adjudicationThreshold: 0.7,
+    minGoldAccuracy: 0.6,
+    minGoldAnswers: 5,
+    consensus: 'ds',
+  });
 
 /** A labeling project over one dataset version. */
 export interface LabelingProject {
@@ -137,7 +138,13 @@ export function assertProjectName(name: unknown): asserts name is string {
 
 /** What an annotator sees of a project: no dataset, gold or thresholds. */
 export function publicProjectJson(p: LabelingProject) {
-  return { name: p.name, labels: p.config.labels, show_columns: p.config.showColumns, overlap: p.config.overlap, instructions: p.instructions };
+  return {
+    name: p.name,
+    labels: p.config.labels,
+    show_columns: p.config.showColumns,
+    overlap: p.config.overlap,
+    instructions: p.instructions,
+  };
 }
 
 /** The JSON shape of a project for the CLI and for managers over the API. */

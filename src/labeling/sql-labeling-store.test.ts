@@ -24,8 +24,26 @@ function project(name: string, overlap = 2): LabelingProject {
 
 function items(n: number, gold = 0): NewItem[] {
   const out: NewItem[] = [];
-  for (let i = 0; i < n; i++) out.push({ key: `i${i}`, position: i, isGold: false, goldLabel: null, inDataset: true, data: { text: `item ${i}` }, priority: 0 });
-  for (let g = 0; g < gold; g++) out.push({ key: `g${g}`, position: n + g, isGold: true, goldLabel: 'a', inDataset: false, data: { text: `gold ${g}` }, priority: 0 });
+  for (let i = 0; i < n; i++)
+    out.push({
+      key: `i${i}`,
+      position: i,
+      isGold: false,
+      goldLabel: null,
+      inDataset: true,
+      data: { text: `item ${i}` },
+      priority: 0,
+    });
+  for (let g = 0; g < gold; g++)
+    out.push({
+      key: `g${g}`,
+      position: n + g,
+      isGold: true,
+      goldLabel: 'a',
+      inDataset: false,
+      data: { text: `gold ${g}` },
+      priority: 0,
+    });
   return out;
 }
 
@@ -56,7 +74,9 @@ describe.each(BACKENDS)('SqlLabelingStore on $name', (factory) => {
     expect((await store.getProject('create-1'))?.config.labels).toEqual(['a', 'b']);
     expect(await store.getProject('nope')).toBeUndefined();
     expect((await store.listProjects()).map((x) => x.name)).toContain('create-1');
-    await expect(store.createProject({ ...project('create-1'), id: newId('lbp') }, [])).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(store.createProject({ ...project('create-1'), id: newId('lbp') }, [])).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+    });
     expect((await store.listItems(p.id)).map((i) => i.key)).toEqual(['i0', 'i1', 'i2']);
   });
 
@@ -123,11 +143,17 @@ describe.each(BACKENDS)('SqlLabelingStore on $name', (factory) => {
     expect(await next(p, 'bob', at(30))).toBeUndefined(); // slot taken
     const b = await next(p, 'bob', at(61)); // ann's lease expired
     expect(b?.item.key).toBe('i0');
-    await expect(store.submit(p.id, 'ann', a!.assignment.id, a!.assignment.leaseToken, 'a', at(62))).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(store.submit(p.id, 'ann', a!.assignment.id, a!.assignment.leaseToken, 'a', at(62))).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     await expect(store.submit(p.id, 'ann', 'asg_unknown', 'x', 'a', at(62))).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(store.submit(p.id, 'bob', b!.assignment.id, 'wrong-token', 'a', at(62))).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(store.submit(p.id, 'bob', b!.assignment.id, 'wrong-token', 'a', at(62))).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     await store.submit(p.id, 'bob', b!.assignment.id, b!.assignment.leaseToken, 'b', at(62));
-    await expect(store.submit(p.id, 'bob', b!.assignment.id, b!.assignment.leaseToken, 'b', at(63))).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(store.submit(p.id, 'bob', b!.assignment.id, b!.assignment.leaseToken, 'b', at(63))).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     expect((await store.getItem(p.id, 'i0'))?.filled).toBe(1);
   });
 
@@ -170,7 +196,7 @@ describe.each(BACKENDS)('SqlLabelingStore on $name', (factory) => {
     expect(await store.importAnswers(p.id, rows, T0)).toEqual({ inserted: 3, existing: 0 });
     expect(await store.importAnswers(p.id, rows, T0)).toEqual({ inserted: 0, existing: 3 });
     expect((await store.listItems(p.id)).map((i) => i.filled)).toEqual([2, 1]);
-    expect((await next(p, 'x'))).toBeUndefined(); // x answered both
+    expect(await next(p, 'x')).toBeUndefined(); // x answered both
     expect((await next(p, 'z'))?.item.key).toBe('i1');
     expect(await store.listAnswers(p.id, { item: 'i0' })).toHaveLength(2);
   });
@@ -185,7 +211,14 @@ describe.each(BACKENDS)('SqlLabelingStore on $name', (factory) => {
     }
     const g = await next(p, 'bad', T0, ['gold']);
     await store.submit(p.id, 'bad', g!.assignment.id, g!.assignment.leaseToken, 'b', T0);
-    await store.adjudicate(p.id, { item: 'i0', label: 'a', reviewer: 'rev', note: '', consensus: null, decidedAt: T0.toISOString() });
+    await store.adjudicate(p.id, {
+      item: 'i0',
+      label: 'a',
+      reviewer: 'rev',
+      note: '',
+      consensus: null,
+      decidedAt: T0.toISOString(),
+    });
     const leased = await next(p, 'bad');
     expect(leased?.item.key).toBe('i2');
     const r = await store.pauseAnnotator(p.id, 'bad', 'gold accuracy 0.00 < 0.60', 'system', T0);
@@ -202,7 +235,9 @@ describe.each(BACKENDS)('SqlLabelingStore on $name', (factory) => {
     expect((await store.getAnnotator(p.id, 'bad'))?.state).toBe('paused');
     await store.resumeAnnotator(p.id, 'bad', 'ana', T0);
     expect((await store.listAnnotators(p.id)).map((a) => [a.worker, a.state])).toEqual([['bad', 'active']]);
-    await expect(store.adjudicate(p.id, { item: 'i0', label: 'b', reviewer: 'rev', note: '', consensus: null, decidedAt: T0.toISOString() })).rejects.toMatchObject({
+    await expect(
+      store.adjudicate(p.id, { item: 'i0', label: 'b', reviewer: 'rev', note: '', consensus: null, decidedAt: T0.toISOString() }),
+    ).rejects.toMatchObject({
       code: 'CONFLICT',
     });
     expect((await store.listAdjudications(p.id)).map((d) => d.label)).toEqual(['a']);

@@ -9,8 +9,24 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { MloopError } from '../errors/index.js';
 import { isUniqueViolation, newId, type BackendCapabilities, type DatabaseSchema } from '../storage/index.js';
-import type { Adjudication, AnnotatorState, AnswerRecord, Assignment, AssignmentState, LabelingItem, LabelingProject, LeasedItem } from './labeling.js';
-import type { AnnotatorProgress, ImportAnswersResult, LabelingStore, NewItem, NextRequest, ProjectCounts } from './labeling-store.js';
+import type {
+  Adjudication,
+  AnnotatorState,
+  AnswerRecord,
+  Assignment,
+  AssignmentState,
+  LabelingItem,
+  LabelingProject,
+  LeasedItem,
+} from './labeling.js';
+import type {
+  AnnotatorProgress,
+  ImportAnswersResult,
+  LabelingStore,
+  NewItem,
+  NextRequest,
+  ProjectCounts,
+} from './labeling-store.js';
 
 type Db = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
 type ItemRow = DatabaseSchema['labeling_items'];
@@ -141,7 +157,10 @@ export class SqlLabelingStore implements LabelingStore {
 
   next(q: NextRequest): Promise<LeasedItem | undefined> {
     // A unique violation means a parallel call of the same annotator leased the same item: try again.
-    return retrying(() => this.db.transaction().execute((tx) => this.nextIn(tx, q)), (e) => isBusy(e) || isUniqueViolation(e));
+    return retrying(
+      () => this.db.transaction().execute((tx) => this.nextIn(tx, q)),
+      (e) => isBusy(e) || isUniqueViolation(e),
+    );
   }
 
   private async nextIn(tx: Transaction<DatabaseSchema>, q: NextRequest): Promise<LeasedItem | undefined> {
@@ -149,14 +168,27 @@ export class SqlLabelingStore implements LabelingStore {
     // The annotator's row serialises their own parallel calls (a row lock where the backend has them).
     await tx
       .insertInto('labeling_annotators')
-      .values({ project_id: q.projectId, worker: q.annotator, state: 'active', reason: null, changed_at: now, changed_by: q.annotator })
+      .values({
+        project_id: q.projectId,
+        worker: q.annotator,
+        state: 'active',
+        reason: null,
+        changed_at: now,
+        changed_by: q.annotator,
+      })
       .onConflict((oc) => oc.columns(['project_id', 'worker']).doNothing())
       .execute();
-    let me = tx.selectFrom('labeling_annotators').select('state').where('project_id', '=', q.projectId).where('worker', '=', q.annotator);
+    let me = tx
+      .selectFrom('labeling_annotators')
+      .select('state')
+      .where('project_id', '=', q.projectId)
+      .where('worker', '=', q.annotator);
     if (this.caps.supportsSkipLocked) me = me.forUpdate();
     const state = await me.executeTakeFirstOrThrow();
     if (state.state === 'paused') {
-      throw MloopError.failedPrecondition(`annotator '${q.annotator}' is paused in this project`, { hint: 'ask the project owner to review your work and resume you' });
+      throw MloopError.failedPrecondition(`annotator '${q.annotator}' is paused in this project`, {
+        hint: 'ask the project owner to review your work and resume you',
+      });
     }
     await this.expireIn(tx, q.projectId, now);
     const live = await tx
@@ -175,7 +207,12 @@ export class SqlLabelingStore implements LabelingStore {
     return undefined;
   }
 
-  private async leaseIn(tx: Transaction<DatabaseSchema>, q: NextRequest, kind: 'gold' | 'regular', now: string): Promise<LeasedItem | undefined> {
+  private async leaseIn(
+    tx: Transaction<DatabaseSchema>,
+    q: NextRequest,
+    kind: 'gold' | 'regular',
+    now: string,
+  ): Promise<LeasedItem | undefined> {
     for (let attempt = 0; attempt < 50; attempt++) {
       let pick = tx
         .selectFrom('labeling_items as i')
@@ -242,7 +279,12 @@ export class SqlLabelingStore implements LabelingStore {
   }
 
   private async itemIn(db: Db, projectId: string, key: string): Promise<ItemRow> {
-    return db.selectFrom('labeling_items').selectAll().where('project_id', '=', projectId).where('item_key', '=', key).executeTakeFirstOrThrow();
+    return db
+      .selectFrom('labeling_items')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('item_key', '=', key)
+      .executeTakeFirstOrThrow();
   }
 
   private async freeSlots(tx: Db, projectId: string, keys: readonly string[]): Promise<void> {
@@ -254,7 +296,10 @@ export class SqlLabelingStore implements LabelingStore {
   /** Adds `sign × count` to `filled` of each item, in batched statements. */
   private async addFilled(tx: Db, projectId: string, counts: ReadonlyMap<string, number>, sign: 1 | -1): Promise<void> {
     for (const batch of chunks([...counts], 200)) {
-      const cases = sql.join(batch.map(([k, n]) => sql`WHEN ${k} THEN CAST(${sign * n} AS INTEGER)`), sql` `);
+      const cases = sql.join(
+        batch.map(([k, n]) => sql`WHEN ${k} THEN CAST(${sign * n} AS INTEGER)`),
+        sql` `,
+      );
       await tx
         .updateTable('labeling_items')
         .set({ filled: sql<number>`filled + (CASE item_key ${cases} ELSE 0 END)` })
@@ -277,7 +322,12 @@ export class SqlLabelingStore implements LabelingStore {
       .where('expires_at', '<=', now)
       .returning('item_key')
       .execute();
-    if (expired.length > 0) await this.freeSlots(tx, projectId, expired.map((r) => r.item_key));
+    if (expired.length > 0)
+      await this.freeSlots(
+        tx,
+        projectId,
+        expired.map((r) => r.item_key),
+      );
     return expired.length;
   }
 
@@ -286,7 +336,15 @@ export class SqlLabelingStore implements LabelingStore {
   }
 
   /** Ends a live lease (`submitted` or `skipped`); NOT_FOUND or CONFLICT as `submit` documents. */
-  private async finishLease(tx: Transaction<DatabaseSchema>, projectId: string, annotator: string, id: string, token: string, state: AssignmentState, now: string): Promise<AssignmentRow> {
+  private async finishLease(
+    tx: Transaction<DatabaseSchema>,
+    projectId: string,
+    annotator: string,
+    id: string,
+    token: string,
+    state: AssignmentState,
+    now: string,
+  ): Promise<AssignmentRow> {
     const done = await tx
       .updateTable('labeling_assignments')
       .set({ state, finished_at: now })
@@ -307,14 +365,26 @@ export class SqlLabelingStore implements LabelingStore {
       .where('annotator', '=', annotator)
       .executeTakeFirst();
     if (!found) throw MloopError.notFound('assignment', id);
-    const why = found.state === 'leased' && found.expires_at <= now ? 'its lease expired' : found.state === 'leased' ? 'it was leased again since' : `it is ${found.state} already`;
+    const why =
+      found.state === 'leased' && found.expires_at <= now
+        ? 'its lease expired'
+        : found.state === 'leased'
+          ? 'it was leased again since'
+          : `it is ${found.state} already`;
     throw new MloopError('CONFLICT', `assignment ${id} can no longer be answered: ${why}`, {
       details: { assignment: id, state: found.state },
       hint: 'ask for the next item',
     });
   }
 
-  submit(projectId: string, annotator: string, assignmentId: string, leaseToken: string, label: string, now: Date): Promise<LabelingItem> {
+  submit(
+    projectId: string,
+    annotator: string,
+    assignmentId: string,
+    leaseToken: string,
+    label: string,
+    now: Date,
+  ): Promise<LabelingItem> {
     const at = now.toISOString();
     return retrying(
       () =>
@@ -322,7 +392,16 @@ export class SqlLabelingStore implements LabelingStore {
           const a = await this.finishLease(tx, projectId, annotator, assignmentId, leaseToken, 'submitted', at);
           await tx
             .insertInto('labeling_answers')
-            .values({ project_id: projectId, item_key: a.item_key, worker: annotator, label, source: 'queue', answered_at: at, flagged: 0, flag_reason: null })
+            .values({
+              project_id: projectId,
+              item_key: a.item_key,
+              worker: annotator,
+              label,
+              source: 'queue',
+              answered_at: at,
+              flagged: 0,
+              flag_reason: null,
+            })
             .execute();
           return toItem(await this.itemIn(tx, projectId, a.item_key), false);
         }),
@@ -345,13 +424,19 @@ export class SqlLabelingStore implements LabelingStore {
     );
   }
 
-  async importAnswers(projectId: string, answers: ReadonlyArray<{ item: string; worker: string; label: string }>, now: Date): Promise<ImportAnswersResult> {
+  async importAnswers(
+    projectId: string,
+    answers: ReadonlyArray<{ item: string; worker: string; label: string }>,
+    now: Date,
+  ): Promise<ImportAnswersResult> {
     const at = now.toISOString();
     return retrying(
       () =>
         this.db.transaction().execute(async (tx) => {
           const existing = new Set(
-            (await tx.selectFrom('labeling_answers').select(['item_key', 'worker']).where('project_id', '=', projectId).execute()).map((r) => `${r.item_key}\u0000${r.worker}`),
+            (
+              await tx.selectFrom('labeling_answers').select(['item_key', 'worker']).where('project_id', '=', projectId).execute()
+            ).map((r) => `${r.item_key}\u0000${r.worker}`),
           );
           const fresh = answers.filter((a) => {
             const key = `${a.item}\u0000${a.worker}`;
@@ -362,7 +447,18 @@ export class SqlLabelingStore implements LabelingStore {
           for (const batch of chunks(fresh, 200)) {
             await tx
               .insertInto('labeling_answers')
-              .values(batch.map((a) => ({ project_id: projectId, item_key: a.item, worker: a.worker, label: a.label, source: 'import', answered_at: at, flagged: 0, flag_reason: null })))
+              .values(
+                batch.map((a) => ({
+                  project_id: projectId,
+                  item_key: a.item,
+                  worker: a.worker,
+                  label: a.label,
+                  source: 'import',
+                  answered_at: at,
+                  flagged: 0,
+                  flag_reason: null,
+                })),
+              )
               .execute();
             // A submitted assignment per answer: the queue then never offers the item to that worker.
             await tx
@@ -394,19 +490,32 @@ export class SqlLabelingStore implements LabelingStore {
 
   async listItems(projectId: string, options: { withData?: boolean } = {}): Promise<LabelingItem[]> {
     const withData = options.withData !== false;
-    const rows = await this.db.selectFrom('labeling_items').selectAll().where('project_id', '=', projectId).orderBy('position').execute();
+    const rows = await this.db
+      .selectFrom('labeling_items')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('position')
+      .execute();
     return rows.map((r) => toItem(r, withData));
   }
 
   async getItem(projectId: string, key: string): Promise<LabelingItem | undefined> {
-    const r = await this.db.selectFrom('labeling_items').selectAll().where('project_id', '=', projectId).where('item_key', '=', key).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('labeling_items')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('item_key', '=', key)
+      .executeTakeFirst();
     return r ? toItem(r) : undefined;
   }
 
   async setPriorities(projectId: string, priorities: ReadonlyMap<string, number>): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       for (const batch of chunks([...priorities], 200)) {
-        const cases = sql.join(batch.map(([k, p]) => sql`WHEN ${k} THEN CAST(${p} AS DOUBLE PRECISION)`), sql` `);
+        const cases = sql.join(
+          batch.map(([k, p]) => sql`WHEN ${k} THEN CAST(${p} AS DOUBLE PRECISION)`),
+          sql` `,
+        );
         await tx
           .updateTable('labeling_items')
           .set({ priority: sql<number>`(CASE item_key ${cases} ELSE priority END)` })
@@ -453,14 +562,22 @@ export class SqlLabelingStore implements LabelingStore {
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) {
-        throw new MloopError('CONFLICT', `item '${d.item}' was adjudicated already; a decision is final`, { cause: err, details: { item: d.item } });
+        throw new MloopError('CONFLICT', `item '${d.item}' was adjudicated already; a decision is final`, {
+          cause: err,
+          details: { item: d.item },
+        });
       }
       throw err;
     }
   }
 
   async listAdjudications(projectId: string): Promise<Adjudication[]> {
-    const rows = await this.db.selectFrom('labeling_adjudications').selectAll().where('project_id', '=', projectId).orderBy('item_key').execute();
+    const rows = await this.db
+      .selectFrom('labeling_adjudications')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('item_key')
+      .execute();
     return rows.map((r) => ({
       item: r.item_key,
       label: r.label,
@@ -472,16 +589,46 @@ export class SqlLabelingStore implements LabelingStore {
   }
 
   async getAnnotator(projectId: string, worker: string): Promise<AnnotatorState | undefined> {
-    const r = await this.db.selectFrom('labeling_annotators').selectAll().where('project_id', '=', projectId).where('worker', '=', worker).executeTakeFirst();
-    return r ? { worker: r.worker, state: r.state as AnnotatorState['state'], reason: r.reason, changedAt: r.changed_at, changedBy: r.changed_by } : undefined;
+    const r = await this.db
+      .selectFrom('labeling_annotators')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('worker', '=', worker)
+      .executeTakeFirst();
+    return r
+      ? {
+          worker: r.worker,
+          state: r.state as AnnotatorState['state'],
+          reason: r.reason,
+          changedAt: r.changed_at,
+          changedBy: r.changed_by,
+        }
+      : undefined;
   }
 
   async listAnnotators(projectId: string): Promise<AnnotatorState[]> {
-    const rows = await this.db.selectFrom('labeling_annotators').selectAll().where('project_id', '=', projectId).orderBy('worker').execute();
-    return rows.map((r) => ({ worker: r.worker, state: r.state as AnnotatorState['state'], reason: r.reason, changedAt: r.changed_at, changedBy: r.changed_by }));
+    const rows = await this.db
+      .selectFrom('labeling_annotators')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('worker')
+      .execute();
+    return rows.map((r) => ({
+      worker: r.worker,
+      state: r.state as AnnotatorState['state'],
+      reason: r.reason,
+      changedAt: r.changed_at,
+      changedBy: r.changed_by,
+    }));
   }
 
-  pauseAnnotator(projectId: string, worker: string, reason: string, actor: string, now: Date): Promise<{ flagged: number; released: number }> {
+  pauseAnnotator(
+    projectId: string,
+    worker: string,
+    reason: string,
+    actor: string,
+    now: Date,
+  ): Promise<{ flagged: number; released: number }> {
     const at = now.toISOString();
     return retrying(
       () =>
@@ -489,7 +636,9 @@ export class SqlLabelingStore implements LabelingStore {
           await tx
             .insertInto('labeling_annotators')
             .values({ project_id: projectId, worker, state: 'paused', reason, changed_at: at, changed_by: actor })
-            .onConflict((oc) => oc.columns(['project_id', 'worker']).doUpdateSet({ state: 'paused', reason, changed_at: at, changed_by: actor }))
+            .onConflict((oc) =>
+              oc.columns(['project_id', 'worker']).doUpdateSet({ state: 'paused', reason, changed_at: at, changed_by: actor }),
+            )
             .execute();
           const released = await tx
             .updateTable('labeling_assignments')
@@ -501,14 +650,23 @@ export class SqlLabelingStore implements LabelingStore {
             .execute();
           const pending = await tx
             .selectFrom('labeling_answers as a')
-            .innerJoin('labeling_items as i', (j) => j.onRef('i.project_id', '=', 'a.project_id').onRef('i.item_key', '=', 'a.item_key'))
+            .innerJoin('labeling_items as i', (j) =>
+              j.onRef('i.project_id', '=', 'a.project_id').onRef('i.item_key', '=', 'a.item_key'),
+            )
             .select('a.item_key')
             .where('a.project_id', '=', projectId)
             .where('a.worker', '=', worker)
             .where('a.flagged', '=', 0)
             .where('i.is_gold', '=', 0)
             .where(({ not, exists, selectFrom }) =>
-              not(exists(selectFrom('labeling_adjudications as d').select('d.item_key').whereRef('d.project_id', '=', 'a.project_id').whereRef('d.item_key', '=', 'a.item_key'))),
+              not(
+                exists(
+                  selectFrom('labeling_adjudications as d')
+                    .select('d.item_key')
+                    .whereRef('d.project_id', '=', 'a.project_id')
+                    .whereRef('d.item_key', '=', 'a.item_key'),
+                ),
+              ),
             )
             .execute();
           const keys = pending.map((r) => r.item_key);
@@ -541,15 +699,22 @@ export class SqlLabelingStore implements LabelingStore {
     await this.db
       .insertInto('labeling_annotators')
       .values({ project_id: projectId, worker, state: 'active', reason: null, changed_at: at, changed_by: actor })
-      .onConflict((oc) => oc.columns(['project_id', 'worker']).doUpdateSet({ state: 'active', reason: null, changed_at: at, changed_by: actor }))
+      .onConflict((oc) =>
+        oc.columns(['project_id', 'worker']).doUpdateSet({ state: 'active', reason: null, changed_at: at, changed_by: actor }),
+      )
       .execute();
   }
 
   async goldRecord(projectId: string, worker: string): Promise<{ answers: number; correct: number }> {
     const r = await this.db
       .selectFrom('labeling_answers as a')
-      .innerJoin('labeling_items as i', (j) => j.onRef('i.project_id', '=', 'a.project_id').onRef('i.item_key', '=', 'a.item_key'))
-      .select((eb) => [eb.fn.countAll<number | string>().as('answers'), eb.fn.sum<number | string | null>(sql`CASE WHEN a.label = i.gold_label THEN 1 ELSE 0 END`).as('correct')])
+      .innerJoin('labeling_items as i', (j) =>
+        j.onRef('i.project_id', '=', 'a.project_id').onRef('i.item_key', '=', 'a.item_key'),
+      )
+      .select((eb) => [
+        eb.fn.countAll<number | string>().as('answers'),
+        eb.fn.sum<number | string | null>(sql`CASE WHEN a.label = i.gold_label THEN 1 ELSE 0 END`).as('correct'),
+      ])
       .where('a.project_id', '=', projectId)
       .where('a.worker', '=', worker)
       .where('i.is_gold', '=', 1)
@@ -582,26 +747,34 @@ export class SqlLabelingStore implements LabelingStore {
               .whereRef('a.project_id', '=', 'i.project_id')
               .whereRef('a.item_key', '=', 'i.item_key')
               .where('a.annotator', '=', annotator)
-              .where((e) => e.or([e('a.state', 'not in', ['expired', 'leased']), e.and([e('a.state', '=', 'leased'), e('a.expires_at', '>', at)])])),
+              .where((e) =>
+                e.or([
+                  e('a.state', 'not in', ['expired', 'leased']),
+                  e.and([e('a.state', '=', 'leased'), e('a.expires_at', '>', at)]),
+                ]),
+              ),
           ),
         ),
       )
       .executeTakeFirstOrThrow();
-    return { answered: (by.get('submitted') ?? 0) + (by.get('flagged') ?? 0), skipped: by.get('skipped') ?? 0, available: Number(available.n) };
+    return {
+      answered: (by.get('submitted') ?? 0) + (by.get('flagged') ?? 0),
+      skipped: by.get('skipped') ?? 0,
+      available: Number(available.n),
+    };
   }
 
   async counts(projectId: string, overlap: number, now: Date): Promise<ProjectCounts> {
     const items = await this.db
       .selectFrom('labeling_items')
-      .select((eb) => [
-        eb.fn.countAll<number | string>().as('items'),
-        eb.fn.sum<number | string | null>('is_gold').as('gold'),
-      ])
+      .select((eb) => [eb.fn.countAll<number | string>().as('items'), eb.fn.sum<number | string | null>('is_gold').as('gold')])
       .where('project_id', '=', projectId)
       .executeTakeFirstOrThrow();
     const perItem = await this.db
       .selectFrom('labeling_answers as a')
-      .innerJoin('labeling_items as i', (j) => j.onRef('i.project_id', '=', 'a.project_id').onRef('i.item_key', '=', 'a.item_key'))
+      .innerJoin('labeling_items as i', (j) =>
+        j.onRef('i.project_id', '=', 'a.project_id').onRef('i.item_key', '=', 'a.item_key'),
+      )
       .select(['a.item_key'])
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('a.project_id', '=', projectId)

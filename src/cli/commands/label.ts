@@ -21,7 +21,8 @@ function parseUnit(name: string, maxExclusive = false) {
 }
 
 function parseMethod(value: string): ConsensusMethodName {
-  if (!CONSENSUS_METHODS.includes(value as ConsensusMethodName)) throw new InvalidArgumentError(`expected ${CONSENSUS_METHODS.join(' or ')}, got '${value}'`);
+  if (!CONSENSUS_METHODS.includes(value as ConsensusMethodName))
+    throw new InvalidArgumentError(`expected ${CONSENSUS_METHODS.join(' or ')}, got '${value}'`);
   return value as ConsensusMethodName;
 }
 
@@ -36,7 +37,9 @@ function readText(path: string, what: string): string {
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '-' : x.toFixed(digits));
 
 export function registerLabel(program: Command, run: Runner): void {
-  const label = program.command('label').description('labeling projects with quality control: queue, consensus, agreement, adjudication, export');
+  const label = program
+    .command('label')
+    .description('labeling projects with quality control: queue, consensus, agreement, adjudication, export');
 
   label
     .command('create')
@@ -49,43 +52,74 @@ export function registerLabel(program: Command, run: Runner): void {
     .option('--overlap <k>', 'how many people label each item', parseIntOption(1, 50), 1)
     .option('--gold <ref>', 'dataset version with gold labels, matched by the id column')
     .option('--gold-column <column>', "gold version's label column (default: its label-role column, or label/gold)")
-    .option('--gold-rate <r>', 'share of served items that are gold questions (default 0.1 with --gold)', parseUnit('--gold-rate', true))
+    .option(
+      '--gold-rate <r>',
+      'share of served items that are gold questions (default 0.1 with --gold)',
+      parseUnit('--gold-rate', true),
+    )
     .option('--instructions <file>', 'a text or Markdown file shown to annotators')
     .option('--lease-seconds <s>', 'how long an annotator holds an item', parseIntOption(5, 86_400), 600)
-    .option('--adjudication-threshold <c>', 'consensus confidence below which items go to reviewers', parseUnit('--adjudication-threshold'), 0.7)
+    .option(
+      '--adjudication-threshold <c>',
+      'consensus confidence below which items go to reviewers',
+      parseUnit('--adjudication-threshold'),
+      0.7,
+    )
     .option('--min-gold-accuracy <a>', 'annotators below this gold accuracy are paused', parseUnit('--min-gold-accuracy'), 0.6)
     .option('--min-gold-answers <n>', 'gold answers before the accuracy rule applies', parseIntOption(1, 10_000), 5)
     .option('--consensus <method>', 'default consensus: mv (majority vote) or ds (Dawid–Skene)', parseMethod, 'ds')
     .action(
-      run(async (ctx, name: string, o: { dataset: string; labels: string[]; id?: string; show: string[]; overlap: number; gold?: string; goldColumn?: string; goldRate?: number; instructions?: string; leaseSeconds: number; adjudicationThreshold: number; minGoldAccuracy: number; minGoldAnswers: number; consensus: ConsensusMethodName }) => {
-        const instructions = o.instructions === undefined ? undefined : readText(resolve(ctx.io.cwd, o.instructions), 'instructions file');
-        const p = await ctx.withWorkspace((ws) =>
-          ws.labeling.createProject({
-            name,
-            dataset: o.dataset,
-            labels: o.labels,
-            idColumn: o.id,
-            showColumns: o.show,
-            overlap: o.overlap,
-            gold: o.gold,
-            goldColumn: o.goldColumn,
-            goldRate: o.goldRate,
-            instructions,
-            leaseSeconds: o.leaseSeconds,
-            adjudicationThreshold: o.adjudicationThreshold,
-            minGoldAccuracy: o.minGoldAccuracy,
-            minGoldAnswers: o.minGoldAnswers,
-            consensus: o.consensus,
-            actor: localPrincipal().userName,
-          }),
-        );
-        ctx.emit(projectJson(p), (r) =>
-          [
-            `Created labeling project '${r.name}' on ${r.dataset}: labels ${r.labels.join(', ')}; overlap ${r.overlap}${r.gold ? `; gold from ${r.gold} at rate ${r.gold_rate}` : ''}.`,
-            `Give people access with 'mloop user grant <user> annotator:${r.name}' (or reviewer:${r.name}).`,
-          ].join('\n'),
-        );
-      }),
+      run(
+        async (
+          ctx,
+          name: string,
+          o: {
+            dataset: string;
+            labels: string[];
+            id?: string;
+            show: string[];
+            overlap: number;
+            gold?: string;
+            goldColumn?: string;
+            goldRate?: number;
+            instructions?: string;
+            leaseSeconds: number;
+            adjudicationThreshold: number;
+            minGoldAccuracy: number;
+            minGoldAnswers: number;
+            consensus: ConsensusMethodName;
+          },
+        ) => {
+          const instructions =
+            o.instructions === undefined ? undefined : readText(resolve(ctx.io.cwd, o.instructions), 'instructions file');
+          const p = await ctx.withWorkspace((ws) =>
+            ws.labeling.createProject({
+              name,
+              dataset: o.dataset,
+              labels: o.labels,
+              idColumn: o.id,
+              showColumns: o.show,
+              overlap: o.overlap,
+              gold: o.gold,
+              goldColumn: o.goldColumn,
+              goldRate: o.goldRate,
+              instructions,
+              leaseSeconds: o.leaseSeconds,
+              adjudicationThreshold: o.adjudicationThreshold,
+              minGoldAccuracy: o.minGoldAccuracy,
+              minGoldAnswers: o.minGoldAnswers,
+              consensus: o.consensus,
+              actor: localPrincipal().userName,
+            }),
+          );
+          ctx.emit(projectJson(p), (r) =>
+            [
+              `Created labeling project '${r.name}' on ${r.dataset}: labels ${r.labels.join(', ')}; overlap ${r.overlap}${r.gold ? `; gold from ${r.gold} at rate ${r.gold_rate}` : ''}.`,
+              `Give people access with 'mloop user grant <user> annotator:${r.name}' (or reviewer:${r.name}).`,
+            ].join('\n'),
+          );
+        },
+      ),
     );
 
   label
@@ -95,7 +129,16 @@ export function registerLabel(program: Command, run: Runner): void {
       run(async (ctx) => {
         const projects = await ctx.withWorkspace((ws) => ws.labeling.listProjects());
         ctx.emit({ projects: projects.map((p) => projectJson(p)) }, (r) =>
-          table(['project', 'dataset', 'labels', 'overlap', 'gold'], r.projects.map((p) => [p.name, p.dataset, p.labels.join(','), p.overlap, p.gold ? `${p.gold} @ ${p.gold_rate}` : null])),
+          table(
+            ['project', 'dataset', 'labels', 'overlap', 'gold'],
+            r.projects.map((p) => [
+              p.name,
+              p.dataset,
+              p.labels.join(','),
+              p.overlap,
+              p.gold ? `${p.gold} @ ${p.gold_rate}` : null,
+            ]),
+          ),
         );
       }),
     );
@@ -133,11 +176,23 @@ export function registerLabel(program: Command, run: Runner): void {
     .command('consensus')
     .description('per-item consensus label and confidence')
     .argument('<project>', 'project name')
-    .option('--method <method>', 'mv (majority vote, ties to the earlier label) or ds (Dawid–Skene); default: the project setting', parseMethod)
+    .option(
+      '--method <method>',
+      'mv (majority vote, ties to the earlier label) or ds (Dawid–Skene); default: the project setting',
+      parseMethod,
+    )
     .action(
       run(async (ctx, name: string, o: { method?: ConsensusMethodName }) => {
         const c = await ctx.withWorkspace((ws) => ws.labeling.consensus(name, o.method));
-        ctx.emit(c, (r) => [`${r.project}: ${r.items.length} items by ${r.method}`, table(['item', 'label', 'confidence', 'method', 'answers'], r.items.map((i) => [i.item, i.label, fmt(i.confidence), i.method, i.answers]))].join('\n'));
+        ctx.emit(c, (r) =>
+          [
+            `${r.project}: ${r.items.length} items by ${r.method}`,
+            table(
+              ['item', 'label', 'confidence', 'method', 'answers'],
+              r.items.map((i) => [i.item, i.label, fmt(i.confidence), i.method, i.answers]),
+            ),
+          ].join('\n'),
+        );
       }),
     );
 
@@ -158,7 +213,9 @@ export function registerLabel(program: Command, run: Runner): void {
             `Fleiss' kappa        ${fmt(r.fleiss_kappa)}${ci(r.intervals.fleiss_kappa)}${r.details.fleiss['reason'] ? `  (${String(r.details.fleiss['reason'])})` : ''}`,
             `Krippendorff's alpha ${fmt(r.krippendorff_alpha)}${ci(r.intervals.krippendorff_alpha)}`,
             `Cohen's kappa pairs  ${r.cohen_kappa_pairs.length} (mean ${fmt(r.details.cohen_mean)})`,
-            ...(r.cohen_kappa_pairs.length <= 30 ? r.cohen_kappa_pairs.map((p) => `  ${p.a} × ${p.b}: ${fmt(p.kappa)} on ${p.n} items${ci(p.ci)}`) : []),
+            ...(r.cohen_kappa_pairs.length <= 30
+              ? r.cohen_kappa_pairs.map((p) => `  ${p.a} × ${p.b}: ${fmt(p.kappa)} on ${p.n} items${ci(p.ci)}`)
+              : []),
           ].join('\n'),
         );
       }),
@@ -174,7 +231,11 @@ export function registerLabel(program: Command, run: Runner): void {
         const path = resolve(ctx.io.cwd, file);
         const text = readText(path, 'answers file');
         const r = await ctx.withWorkspace((ws) => ws.labeling.importAnswersCsv(name, text, basename(path)));
-        ctx.emit(r, (x) => `Imported ${x.inserted} answers into '${x.project}' (${x.existing} were there already).${x.paused.length > 0 ? ` Paused below the gold accuracy: ${x.paused.join(', ')}.` : ''}`);
+        ctx.emit(
+          r,
+          (x) =>
+            `Imported ${x.inserted} answers into '${x.project}' (${x.existing} were there already).${x.paused.length > 0 ? ` Paused below the gold accuracy: ${x.paused.join(', ')}.` : ''}`,
+        );
       }),
     );
 
@@ -185,7 +246,15 @@ export function registerLabel(program: Command, run: Runner): void {
     .action(
       run(async (ctx, name: string) => {
         const q = await ctx.withWorkspace((ws) => ws.labeling.adjudicationQueue(name));
-        ctx.emit(q, (r) => [`${r.project}: ${r.items.length} items below ${r.threshold} (${r.method})`, table(['item', 'consensus', 'confidence', 'answers'], r.items.map((i) => [i.item, i.label, fmt(i.confidence), i.answers]))].join('\n'));
+        ctx.emit(q, (r) =>
+          [
+            `${r.project}: ${r.items.length} items below ${r.threshold} (${r.method})`,
+            table(
+              ['item', 'consensus', 'confidence', 'answers'],
+              r.items.map((i) => [i.item, i.label, fmt(i.confidence), i.answers]),
+            ),
+          ].join('\n'),
+        );
       }),
     );
 
@@ -206,7 +275,11 @@ export function registerLabel(program: Command, run: Runner): void {
   for (const verb of ['pause', 'resume'] as const) {
     label
       .command(verb)
-      .description(verb === 'pause' ? 'pause an annotator: leases released, pending answers flagged and left out of consensus' : 'resume a paused annotator (flagged answers stay flagged)')
+      .description(
+        verb === 'pause'
+          ? 'pause an annotator: leases released, pending answers flagged and left out of consensus'
+          : 'resume a paused annotator (flagged answers stay flagged)',
+      )
       .argument('<project>', 'project name')
       .argument('<annotator>', 'user or worker name')
       .option('--reason <text>', 'why', 'paused by hand')
@@ -233,8 +306,19 @@ export function registerLabel(program: Command, run: Runner): void {
     .option('--label-column <name>', 'name of the label column (others get it as prefix)', 'label')
     .action(
       run(async (ctx, name: string, o: { name: string; method?: ConsensusMethodName; labelColumn: string }) => {
-        const r = await ctx.withWorkspace((ws) => ws.labeling.export(name, { name: o.name, actor: localPrincipal().userName, method: o.method, labelColumn: o.labelColumn }));
-        ctx.emit({ created: r.created, rows: r.rows, version: versionJson(r.version) }, (x) => `${x.version.ref}${x.created ? '' : ' (identical content: existing version)'}: ${x.rows} labelled rows from '${name}', lineage ${x.version.lineage.parents.join(', ')}.`);
+        const r = await ctx.withWorkspace((ws) =>
+          ws.labeling.export(name, {
+            name: o.name,
+            actor: localPrincipal().userName,
+            method: o.method,
+            labelColumn: o.labelColumn,
+          }),
+        );
+        ctx.emit(
+          { created: r.created, rows: r.rows, version: versionJson(r.version) },
+          (x) =>
+            `${x.version.ref}${x.created ? '' : ' (identical content: existing version)'}: ${x.rows} labelled rows from '${name}', lineage ${x.version.lineage.parents.join(', ')}.`,
+        );
       }),
     );
 }

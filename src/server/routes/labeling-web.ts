@@ -53,7 +53,11 @@ function load(root: string): Map<string, WebFile> {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else files.set(relative(root, path).split(sep).join('/'), { body: readFileSync(path), type: TYPES[extname(name)] ?? 'application/octet-stream' });
+      else
+        files.set(relative(root, path).split(sep).join('/'), {
+          body: readFileSync(path),
+          type: TYPES[extname(name)] ?? 'application/octet-stream',
+        });
     }
   };
   walk(root);
@@ -75,7 +79,10 @@ export async function labelingWebRoutes(app: FastifyInstance, opts: { root?: str
     const file = files.get(path) ?? (path.startsWith('assets/') ? undefined : files.get('index.html'));
     if (!file) {
       const missing = files.size === 0 ? 'the web app is not built: run `npm run build`' : 'not found';
-      return secure(reply).status(files.size === 0 ? 503 : 404).type('text/plain; charset=utf-8').send(missing);
+      return secure(reply)
+        .status(files.size === 0 ? 503 : 404)
+        .type('text/plain; charset=utf-8')
+        .send(missing);
     }
     // Hashed asset names never change content; the page itself must be fetched fresh.
     reply.header('cache-control', path.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-store');

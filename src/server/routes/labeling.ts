@@ -24,7 +24,12 @@ const ProjectParams = Type.Object({ project: Project });
 const AssignmentParams = Type.Object({ project: Project, id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ItemParams = Type.Object({ project: Project, item: Type.String({ minLength: 1, maxLength: 1000 }) });
 const WorkerParams = Type.Object({ project: Project, worker: Type.String({ minLength: 1, maxLength: 200 }) });
-const responses = (ok: ReturnType<typeof Type.Object> = Any) => ({ 200: ok, 409: Type.Ref('ErrorBody'), 412: Type.Ref('ErrorBody'), ...errorResponses });
+const responses = (ok: ReturnType<typeof Type.Object> = Any) => ({
+  200: ok,
+  409: Type.Ref('ErrorBody'),
+  412: Type.Ref('ErrorBody'),
+  ...errorResponses,
+});
 
 const canManage = (p: Principal, project: string) => isAllowed(p, 'labeling:manage', { project });
 const canReview = (p: Principal, project: string) => isAllowed(p, 'labeling:review', { project });
@@ -34,12 +39,29 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
 
   app.get(
     '/v1/labeling/projects',
-    { config: { access: { authenticated: true } }, schema: { summary: 'Projects the caller may work on (annotate, review or manage)', tags, security, response: { 200: Type.Object({ projects: Type.Array(Any) }), ...errorResponses } } },
+    {
+      config: { access: { authenticated: true } },
+      schema: {
+        summary: 'Projects the caller may work on (annotate, review or manage)',
+        tags,
+        security,
+        response: { 200: Type.Object({ projects: Type.Array(Any) }), ...errorResponses },
+      },
+    },
     async (request) => {
       const p = request.principal!;
-      const visible = (await labeling.listProjects()).filter((x) => isAllowed(p, 'labeling:annotate', { project: x.name }) || canReview(p, x.name) || canManage(p, x.name));
+      const visible = (await labeling.listProjects()).filter(
+        (x) => isAllowed(p, 'labeling:annotate', { project: x.name }) || canReview(p, x.name) || canManage(p, x.name),
+      );
       return {
-        projects: visible.map((x) => ({ ...(canManage(p, x.name) ? projectJson(x) : publicProjectJson(x)), can: { annotate: isAllowed(p, 'labeling:annotate', { project: x.name }), review: canReview(p, x.name), manage: canManage(p, x.name) } })),
+        projects: visible.map((x) => ({
+          ...(canManage(p, x.name) ? projectJson(x) : publicProjectJson(x)),
+          can: {
+            annotate: isAllowed(p, 'labeling:annotate', { project: x.name }),
+            review: canReview(p, x.name),
+            manage: canManage(p, x.name),
+          },
+        })),
       };
     },
   );
@@ -76,7 +98,23 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
       },
     },
     async (request, reply) => {
-      const b = request.body as { name: string; dataset: string; labels: string[]; id?: string; show?: string[]; overlap?: number; gold?: string; gold_column?: string; gold_rate?: number; instructions?: string; lease_seconds?: number; adjudication_threshold?: number; min_gold_accuracy?: number; min_gold_answers?: number; consensus?: ConsensusMethodName };
+      const b = request.body as {
+        name: string;
+        dataset: string;
+        labels: string[];
+        id?: string;
+        show?: string[];
+        overlap?: number;
+        gold?: string;
+        gold_column?: string;
+        gold_rate?: number;
+        instructions?: string;
+        lease_seconds?: number;
+        adjudication_threshold?: number;
+        min_gold_accuracy?: number;
+        min_gold_answers?: number;
+        consensus?: ConsensusMethodName;
+      };
       const p = await labeling.createProject({
         name: b.name,
         dataset: b.dataset,
@@ -101,7 +139,16 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
 
   app.get(
     '/v1/labeling/projects/:project',
-    { config: { access: { action: 'labeling:annotate', project: projectOf } }, schema: { summary: 'A project: labels, instructions, shown columns (managers see everything)', tags, security, params: ProjectParams, response: responses() } },
+    {
+      config: { access: { action: 'labeling:annotate', project: projectOf } },
+      schema: {
+        summary: 'A project: labels, instructions, shown columns (managers see everything)',
+        tags,
+        security,
+        params: ProjectParams,
+        response: responses(),
+      },
+    },
     async (request) => {
       const { project } = request.params as { project: string };
       const p = await labeling.project(project);
@@ -111,7 +158,16 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
 
   app.post(
     '/v1/labeling/projects/:project/next',
-    { config: { access: { action: 'labeling:annotate', project: projectOf } }, schema: { summary: "The caller's next item (their live lease first); item is null when nothing is left", tags, security, params: ProjectParams, response: responses() } },
+    {
+      config: { access: { action: 'labeling:annotate', project: projectOf } },
+      schema: {
+        summary: "The caller's next item (their live lease first); item is null when nothing is left",
+        tags,
+        security,
+        params: ProjectParams,
+        response: responses(),
+      },
+    },
     async (request) => {
       const { project } = request.params as { project: string };
       const me = request.principal!.userName;
@@ -124,7 +180,14 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
     '/v1/labeling/projects/:project/assignments/:id/answer',
     {
       config: { access: { action: 'labeling:annotate', project: projectOf } },
-      schema: { summary: 'Answer a leased item; 409 when the lease expired or was used', tags, security, params: AssignmentParams, body: Type.Object({ label: Label, lease_token: Token }, { additionalProperties: false }), response: responses() },
+      schema: {
+        summary: 'Answer a leased item; 409 when the lease expired or was used',
+        tags,
+        security,
+        params: AssignmentParams,
+        body: Type.Object({ label: Label, lease_token: Token }, { additionalProperties: false }),
+        response: responses(),
+      },
     },
     async (request) => {
       const { project, id } = request.params as { project: string; id: string };
@@ -137,7 +200,14 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
     '/v1/labeling/projects/:project/assignments/:id/skip',
     {
       config: { access: { action: 'labeling:annotate', project: projectOf } },
-      schema: { summary: 'Give a leased item back (never offered to the caller again)', tags, security, params: AssignmentParams, body: Type.Object({ lease_token: Token }, { additionalProperties: false }), response: responses() },
+      schema: {
+        summary: 'Give a leased item back (never offered to the caller again)',
+        tags,
+        security,
+        params: AssignmentParams,
+        body: Type.Object({ lease_token: Token }, { additionalProperties: false }),
+        response: responses(),
+      },
     },
     async (request) => {
       const { project, id } = request.params as { project: string; id: string };
@@ -147,25 +217,60 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
 
   app.get(
     '/v1/labeling/projects/:project/progress',
-    { config: { access: { action: 'labeling:annotate', project: projectOf } }, schema: { summary: "The caller's progress", tags, security, params: ProjectParams, response: responses() } },
+    {
+      config: { access: { action: 'labeling:annotate', project: projectOf } },
+      schema: { summary: "The caller's progress", tags, security, params: ProjectParams, response: responses() },
+    },
     async (request) => labeling.progress((request.params as { project: string }).project, request.principal!.userName),
   );
 
   app.get(
     '/v1/labeling/projects/:project/stats',
-    { config: { access: { action: 'labeling:manage', project: projectOf } }, schema: { summary: 'Progress, agreement, adjudication and annotator quality', tags, security, params: ProjectParams, response: responses() } },
+    {
+      config: { access: { action: 'labeling:manage', project: projectOf } },
+      schema: {
+        summary: 'Progress, agreement, adjudication and annotator quality',
+        tags,
+        security,
+        params: ProjectParams,
+        response: responses(),
+      },
+    },
     async (request) => labeling.stats((request.params as { project: string }).project),
   );
 
   app.get(
     '/v1/labeling/projects/:project/consensus',
-    { config: { access: { action: 'labeling:manage', project: projectOf } }, schema: { summary: 'Per-item consensus', tags, security, params: ProjectParams, querystring: Type.Object({ method: Method }), response: responses() } },
-    async (request) => labeling.consensus((request.params as { project: string }).project, (request.query as { method?: ConsensusMethodName }).method),
+    {
+      config: { access: { action: 'labeling:manage', project: projectOf } },
+      schema: {
+        summary: 'Per-item consensus',
+        tags,
+        security,
+        params: ProjectParams,
+        querystring: Type.Object({ method: Method }),
+        response: responses(),
+      },
+    },
+    async (request) =>
+      labeling.consensus(
+        (request.params as { project: string }).project,
+        (request.query as { method?: ConsensusMethodName }).method,
+      ),
   );
 
   app.get(
     '/v1/labeling/projects/:project/agreement',
-    { config: { access: { action: 'labeling:manage', project: projectOf } }, schema: { summary: 'Inter-annotator agreement with bootstrap intervals', tags, security, params: ProjectParams, response: responses() } },
+    {
+      config: { access: { action: 'labeling:manage', project: projectOf } },
+      schema: {
+        summary: 'Inter-annotator agreement with bootstrap intervals',
+        tags,
+        security,
+        params: ProjectParams,
+        response: responses(),
+      },
+    },
     async (request) => labeling.agreement((request.params as { project: string }).project),
   );
 
@@ -178,22 +283,59 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
         tags,
         security,
         params: ProjectParams,
-        body: Type.Object({ answers: Type.Array(Type.Object({ item: Type.String({ minLength: 1, maxLength: 1000 }), worker: Type.String({ minLength: 1, maxLength: 200 }), label: Label }, { additionalProperties: false }), { maxItems: 200_000 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            answers: Type.Array(
+              Type.Object(
+                {
+                  item: Type.String({ minLength: 1, maxLength: 1000 }),
+                  worker: Type.String({ minLength: 1, maxLength: 200 }),
+                  label: Label,
+                },
+                { additionalProperties: false },
+              ),
+              { maxItems: 200_000 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: responses(),
       },
     },
-    async (request) => labeling.importAnswers((request.params as { project: string }).project, (request.body as { answers: Array<{ item: string; worker: string; label: string }> }).answers),
+    async (request) =>
+      labeling.importAnswers(
+        (request.params as { project: string }).project,
+        (request.body as { answers: Array<{ item: string; worker: string; label: string }> }).answers,
+      ),
   );
 
   app.get(
     '/v1/labeling/projects/:project/adjudications',
-    { config: { access: { action: 'labeling:review', project: projectOf } }, schema: { summary: 'The adjudication queue, least confident first', tags, security, params: ProjectParams, response: responses() } },
+    {
+      config: { access: { action: 'labeling:review', project: projectOf } },
+      schema: {
+        summary: 'The adjudication queue, least confident first',
+        tags,
+        security,
+        params: ProjectParams,
+        response: responses(),
+      },
+    },
     async (request) => labeling.adjudicationQueue((request.params as { project: string }).project),
   );
 
   app.get(
     '/v1/labeling/projects/:project/items/:item',
-    { config: { access: { action: 'labeling:review', project: projectOf } }, schema: { summary: 'One item with every answer, the consensus and any decision', tags, security, params: ItemParams, response: responses() } },
+    {
+      config: { access: { action: 'labeling:review', project: projectOf } },
+      schema: {
+        summary: 'One item with every answer, the consensus and any decision',
+        tags,
+        security,
+        params: ItemParams,
+        response: responses(),
+      },
+    },
     async (request) => {
       const { project, item } = request.params as { project: string; item: string };
       return labeling.reviewItem(project, item);
@@ -204,7 +346,17 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
     '/v1/labeling/projects/:project/items/:item/decision',
     {
       config: { access: { action: 'labeling:review', project: projectOf } },
-      schema: { summary: "A reviewer's final label (409 when one exists)", tags, security, params: ItemParams, body: Type.Object({ label: Label, note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }), response: responses() },
+      schema: {
+        summary: "A reviewer's final label (409 when one exists)",
+        tags,
+        security,
+        params: ItemParams,
+        body: Type.Object(
+          { label: Label, note: Type.Optional(Type.String({ maxLength: 2000 })) },
+          { additionalProperties: false },
+        ),
+        response: responses(),
+      },
     },
     async (request) => {
       const { project, item } = request.params as { project: string; item: string };
@@ -218,13 +370,25 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
       `/v1/labeling/projects/:project/annotators/:worker/${verb}`,
       {
         config: { access: { action: 'labeling:manage', project: projectOf } },
-        schema: { summary: verb === 'pause' ? 'Pause an annotator (pending answers flagged)' : 'Resume an annotator', tags, security, params: WorkerParams, body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) })), response: responses() },
+        schema: {
+          summary: verb === 'pause' ? 'Pause an annotator (pending answers flagged)' : 'Resume an annotator',
+          tags,
+          security,
+          params: WorkerParams,
+          body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) })),
+          response: responses(),
+        },
       },
       async (request) => {
         const { project, worker } = request.params as { project: string; worker: string };
         const actor = request.principal!.userName;
         if (verb === 'resume') return labeling.resume(project, worker, actor);
-        return labeling.pause(project, worker, (request.body as { reason?: string } | undefined)?.reason ?? `paused by ${actor}`, actor);
+        return labeling.pause(
+          project,
+          worker,
+          (request.body as { reason?: string } | undefined)?.reason ?? `paused by ${actor}`,
+          actor,
+        );
       },
     );
   }
@@ -233,16 +397,37 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
     '/v1/labeling/projects/:project/export',
     {
       config: { access: { action: 'labeling:manage', project: projectOf } },
-      schema: { summary: 'Export final labels as a dataset version with lineage', tags, security, params: ProjectParams, body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 63 }), method: Method, label_column: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })) }, { additionalProperties: false }), response: responses() },
+      schema: {
+        summary: 'Export final labels as a dataset version with lineage',
+        tags,
+        security,
+        params: ProjectParams,
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 63 }),
+            method: Method,
+            label_column: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses(),
+      },
     },
     async (request) => {
       const { project } = request.params as { project: string };
       const b = request.body as { name: string; method?: ConsensusMethodName; label_column?: string };
       // Writing a dataset is a datasets:write action too.
       if (!isAllowed(request.principal!, 'datasets:write')) {
-        throw MloopError.permissionDenied(`user '${request.principal!.userName}' may not datasets:write`, { details: { action: 'datasets:write' } });
+        throw MloopError.permissionDenied(`user '${request.principal!.userName}' may not datasets:write`, {
+          details: { action: 'datasets:write' },
+        });
       }
-      const r = await labeling.export(project, { name: b.name, actor: request.principal!.userName, method: b.method, labelColumn: b.label_column });
+      const r = await labeling.export(project, {
+        name: b.name,
+        actor: request.principal!.userName,
+        method: b.method,
+        labelColumn: b.label_column,
+      });
       return { created: r.created, rows: r.rows, version: versionJson(r.version) };
     },
   );

@@ -1,0 +1,107 @@
+/** A small client for the labeling API. Every error carries the server's code and message. */
+
+export interface ProjectSummary {
+  name: string;
+  labels: string[];
+  show_columns: string[];
+  overlap: number;
+  instructions: string;
+  can: { annotate: boolean; review: boolean; manage: boolean };
+}
+
+export interface ServedItem {
+  assignment: { id: string; lease_token: string; expires_at: string };
+  data: Record<string, string | number | null>;
+}
+
+export interface Progress {
+  state: 'active' | 'paused';
+  answered: number;
+  skipped: number;
+  available: number;
+  project_items: number;
+  project_complete: number;
+}
+
+export interface QueueEntry {
+  item: string;
+  label: string;
+  confidence: number;
+  answers: number;
+}
+
+export interface ReviewItem {
+  item: string;
+  data: Record<string, string | number | null>;
+  answers: Array<{ worker: string; label: string; flagged: boolean }>;
+  consensus: { label: string; confidence: number; method: string } | null;
+  decision: { label: string; reviewer: string; note: string } | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Api {
+  constructor(private readonly token: string) {}
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    if (!res.ok)
+      throw new ApiError(res.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? `request failed (${res.status})`);
+    return json as T;
+  }
+
+  projects() {
+    return this.call<{ projects: ProjectSummary[] }>('GET', '/v1/labeling/projects');
+  }
+  next(project: string) {
+    return this.call<{ item: ServedItem | null; progress: Progress }>(
+      'POST',
+      `/v1/labeling/projects/${encodeURIComponent(project)}/next`,
+    );
+  }
+  answer(project: string, item: ServedItem, label: string) {
+    return this.call<{ recorded: true }>(
+      'POST',
+      `/v1/labeling/projects/${encodeURIComponent(project)}/assignments/${encodeURIComponent(item.assignment.id)}/answer`,
+      { label, lease_token: item.assignment.lease_token },
+    );
+  }
+  skip(project: string, item: ServedItem) {
+    return this.call<{ skipped: true }>(
+      'POST',
+      `/v1/labeling/projects/${encodeURIComponent(project)}/assignments/${encodeURIComponent(item.assignment.id)}/skip`,
+      { lease_token: item.assignment.lease_token },
+    );
+  }
+  queue(project: string) {
+    return this.call<{ threshold: number; method: string; items: QueueEntry[] }>(
+      'GET',
+      `/v1/labeling/projects/${encodeURIComponent(project)}/adjudications`,
+    );
+  }
+  item(project: string, item: string) {
+    return this.call<ReviewItem>('GET', `/v1/labeling/projects/${encodeURIComponent(project)}/items/${encodeURIComponent(item)}`);
+  }
+  decide(project: string, item: string, label: string, note: string) {
+    return this.call<unknown>(
+      'POST',
+      `/v1/labeling/projects/${encodeURIComponent(project)}/items/${encodeURIComponent(item)}/decision`,
+      { label, note },
+    );
+  }
+}
