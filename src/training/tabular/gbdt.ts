@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { MloopError, type ValidationIssue } from '../../errors/index.js';
 import { binTable, fitBinners, type BinningOptions, type FeatureBinner, type FeatureWarning } from './binning.js';
 import { boost, type BinTree, type BoosterParams, type Objective } from './booster.js';
-import { applyCalibrator, chooseCalibrator, type CalibrationChoice, type Calibrator } from './calibration.js';
+import { chooseCalibrator, type CalibrationChoice, type Calibrator } from './calibration.js';
+import { argmax, probabilities } from './probabilities.js';
 import { Ticker, type TrainingHooks } from './progress.js';
 import {
   categoricalValues,
@@ -295,37 +296,15 @@ export class GbdtModel {
    */
   predictProba(data: TabularInput, options: { calibrated?: boolean } = {}): Float64Array[] {
     if (this.classes === null) throw MloopError.failedPrecondition('predictProba needs a classification model; this one is regression');
-    const raw = this.predictRaw(data);
-    const K = this.nOutputs;
-    const n = raw.length / K;
-    const out: Float64Array[] = new Array(n);
     const cal: Calibrator = options.calibrated === false ? { method: 'none' } : this.json.calibrator;
-    for (let i = 0; i < n; i++) {
-      if (K === 1) {
-        const p = applyCalibrator(cal, raw[i]!);
-        out[i] = Float64Array.of(1 - p, p);
-      } else {
-        let mx = -Infinity;
-        for (let k = 0; k < K; k++) mx = Math.max(mx, raw[i * K + k]!);
-        const row = new Float64Array(K);
-        let z = 0;
-        for (let k = 0; k < K; k++) z += row[k] = Math.exp(raw[i * K + k]! - mx);
-        for (let k = 0; k < K; k++) row[k] = row[k]! / z;
-        out[i] = row;
-      }
-    }
-    return out;
+    return probabilities(this.predictRaw(data), this.nOutputs, cal);
   }
 
   /** Predicted labels (classification: most probable class) or values (regression). */
   predict(data: TabularInput): string[] | number[] {
     if (this.classes === null) return Array.from(this.predictRaw(data));
     const classes = this.classes;
-    return this.predictProba(data).map((p) => {
-      let best = 0;
-      for (let k = 1; k < p.length; k++) if (p[k]! > p[best]!) best = k;
-      return classes[best]!;
-    });
+    return this.predictProba(data).map((p) => classes[argmax(p)]!);
   }
 
   /** Total split gain and split count per feature, largest gain first. */

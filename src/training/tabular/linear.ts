@@ -14,7 +14,8 @@
  */
 import { MloopError, type ValidationIssue } from '../../errors/index.js';
 import { fitBinners, type BinningOptions } from './binning.js';
-import { applyCalibrator, chooseCalibrator, type CalibrationChoice, type Calibrator } from './calibration.js';
+import { chooseCalibrator, type CalibrationChoice, type Calibrator } from './calibration.js';
+import { argmax, probabilities } from './probabilities.js';
 import { minimizeLbfgs } from './lbfgs.js';
 import { Ticker, type TrainingHooks } from './progress.js';
 import {
@@ -255,33 +256,6 @@ export class LinearModel {
   static fromParts(json: LinearModelJson): LinearModel {
     return new LinearModel(json);
   }
-}
-
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let k = 1; k < p.length; k++) if (p[k]! > p[best]!) best = k;
-  return best;
-}
-
-/** Raw scores → probability rows (sigmoid + calibrator for one output, softmax otherwise). */
-export function probabilities(raw: Float64Array, K: number, cal: Calibrator): Float64Array[] {
-  const n = raw.length / K;
-  const out: Float64Array[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    if (K === 1) {
-      const p = applyCalibrator(cal, raw[i]!);
-      out[i] = Float64Array.of(1 - p, p);
-    } else {
-      let mx = -Infinity;
-      for (let k = 0; k < K; k++) mx = Math.max(mx, raw[i * K + k]!);
-      const row = new Float64Array(K);
-      let z = 0;
-      for (let k = 0; k < K; k++) z += row[k] = Math.exp(raw[i * K + k]! - mx);
-      for (let k = 0; k < K; k++) row[k] = row[k]! / z;
-      out[i] = row;
-    }
-  }
-  return out;
 }
 
 /**
