@@ -2,9 +2,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/index.js';
+import { runCliInProcess } from '../cli/test-support/run-cli.js';
 import { initWorkspace } from '../workspace/index.js';
 
 let dir: string;
@@ -16,16 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(['--workspace', ws, ...args], { stdout, stderr, env: {}, cwd: dir });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (...args: string[]) => runCliInProcess(['--workspace', ws, ...args], { cwd: dir });
 
 describe('mloop data', () => {
   it('imports, re-imports, lists, shows, validates, profiles, splits and exports', async () => {
