@@ -26,7 +26,7 @@ export type {
   ImportAnswersResult,
 } from './labeling-store.js';
 export { SqlLabelingStore } from './sql-labeling-store.js';
-export { LabelingService } from './labeling-service.js';
+export { LabelingService, UNCERTAINTY_STRATEGIES } from './labeling-service.js';
 export type {
   CreateProjectInput,
   ServedItem,
@@ -35,6 +35,8 @@ export type {
   AgreementReport,
   AdjudicationEntry,
   LabelingServiceOptions,
+  UncertaintyModel,
+  UncertaintyStrategy,
 } from './labeling-service.js';
 export { parseAnswersCsv, parseCsv } from './answers-csv.js';
 export type { ExternalAnswer } from './answers-csv.js';

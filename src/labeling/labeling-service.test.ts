@@ -253,3 +253,47 @@ describe('consensus, agreement, adjudication and export', () => {
     expect(await code(t.ws.labeling.export('empty', { name: 'x', actor: 'ana' }))).toBe('FAILED_PRECONDITION');
   });
 });
+
+describe('active learning', () => {
+  it('orders unanswered items by model uncertainty with a random share, and the queue follows', async () => {
+    await t.ws.labeling.createProject({
+      name: 'al',
+      dataset: 'reviews',
+      labels: ['pos', 'neg'],
+      idColumn: 'id',
+      showColumns: ['text'],
+      actor: 'ana',
+    });
+    // A fake model: P(pos) from the star rating; 3 stars is the most uncertain, then 2, then 1/5.
+    const model = {
+      inputs: [{ name: 'stars', kind: 'numeric' as const }],
+      classes: ['pos', 'neg'],
+      predictProba(batch: Record<string, Float64Array | ReadonlyArray<string | null>>, n: number) {
+        const stars = batch['stars'] as Float64Array;
+        const out = new Float64Array(n * 2);
+        for (let i = 0; i < n; i++) {
+          const p = { 1: 0.05, 2: 0.3, 3: 0.5, 4: 0.8, 5: 0.95 }[stars[i]!] ?? 0.5;
+          out[2 * i] = p;
+          out[2 * i + 1] = 1 - p;
+        }
+        return out;
+      },
+    };
+    const svc = t.ws.labeling as unknown as { loadModel: (ref: string) => Promise<unknown> };
+    const saved = svc.loadModel;
+    svc.loadModel = async () => model;
+    try {
+      const r = await t.ws.labeling.prioritize('al', { model: 'fake@1', randomShare: 0 });
+      expect(r.ordered).toBe(6);
+      expect(r.top!.map((x) => x.item)).toEqual(['r3', 'r6', 'r1', 'r2', 'r4', 'r5']); // ties by row order
+      expect(r.random).toBe(0);
+      const first = await t.ws.labeling.next('al', 'ann');
+      expect(first!.data['text']).toBe('fine, I guess');
+      const mixed = await t.ws.labeling.prioritize('al', { model: 'fake@1', randomShare: 0.5, seed: 3 });
+      expect(mixed).toMatchObject({ ordered: 5, random: 3 }); // r3 is leased now: 5 items, round(2.5) = 3 at random
+      expect(await code(t.ws.labeling.prioritize('al', { model: 'fake@1', strategy: 'nope' as never }))).toBe('INVALID_ARGUMENT');
+    } finally {
+      svc.loadModel = saved;
+    }
+  });
+});

@@ -33,6 +33,7 @@ import {
   dawidSkene,
   fleissKappa,
   krippendorffAlpha,
+  createRng,
   majorityVote,
   pairwiseCohenKappa,
   type AnswerSet,
@@ -119,7 +120,21 @@ export interface AdjudicationEntry {
   answers: number;
 }
 
+/** The little of a trained model active learning needs (the training concept's `Predictor` fits). */
+export interface UncertaintyModel {
+  readonly inputs: ReadonlyArray<{ name: string; kind: 'text' | 'numeric' | 'categorical' }>;
+  readonly classes: readonly string[] | null;
+  /** Row-major n×k probabilities. */
+  predictProba(batch: Record<string, Float64Array | ReadonlyArray<string | null>>, n: number): Float64Array;
+}
+
+/** Uncertainty measures for active learning. */
+export const UNCERTAINTY_STRATEGIES = Object.freeze(['margin', 'entropy'] as const);
+export type UncertaintyStrategy = (typeof UNCERTAINTY_STRATEGIES)[number];
+
 export interface LabelingServiceOptions {
+  /** Loads a registered model (`name@alias` or `name@N`) for active learning. */
+  loadModel?: (ref: string) => Promise<UncertaintyModel>;
   clock?: () => Date;
   /** Uniform [0, 1) draws for gold mixing (tests pass a seeded one). */
   random?: () => number;
@@ -150,6 +165,7 @@ export class LabelingService {
   private readonly clock: () => Date;
   private readonly random: () => number;
   private readonly tempDir: string;
+  private readonly loadModel: ((ref: string) => Promise<UncertaintyModel>) | undefined;
 
   constructor(
     private readonly store: LabelingStore,
@@ -159,6 +175,92 @@ export class LabelingService {
     this.clock = options.clock ?? (() => new Date());
     this.random = options.random ?? (() => randomInt(0, 2 ** 32) / 2 ** 32);
     this.tempDir = options.tempDir;
+    this.loadModel = options.loadModel;
+  }
+
+  /**
+   * Active learning: orders the items nobody has answered yet by the model's uncertainty (margin:
+   * 1 − (p₁ − p₂); entropy: −Σ p log p, normalised), most uncertain first, with a `randomShare`
+   * of them placed at random (seeded) positions spread through the order to keep the sample honest.
+   * Sets priorities n, n−1, … so the queue serves them in that order.
+   */
+  async prioritize(
+    projectName: string,
+    o: { model: string; strategy?: UncertaintyStrategy; randomShare?: number; seed?: number },
+  ) {
+    const p = await this.project(projectName);
+    const strategy = o.strategy ?? 'margin';
+    const share = o.randomShare ?? 0.1;
+    if (!UNCERTAINTY_STRATEGIES.includes(strategy))
+      throw MloopError.invalidArgument(`unknown strategy '${String(strategy)}'; use ${UNCERTAINTY_STRATEGIES.join(' or ')}`);
+    if (!(share >= 0 && share <= 1))
+      throw MloopError.invalidArgument(`the random share is between 0 and 1, got ${String(share)}`);
+    if (!this.loadModel) throw MloopError.failedPrecondition('no model loader is configured for active learning');
+    const model = await this.loadModel(o.model);
+    if (!model.classes) throw MloopError.invalidArgument(`model '${o.model}' is not a classifier`);
+    const source = await this.datasets.show(p.datasetRef);
+    const items = (await this.store.listItems(p.id, { withData: false })).filter(
+      (i) => i.inDataset && !i.isGold && i.filled === 0,
+    );
+    if (items.length === 0) return { project: p.name, model: o.model, strategy, ordered: 0, random: 0 };
+    const read = await readColumns(
+      this.datasets,
+      source.ref,
+      model.inputs.map((i) => i.name),
+    );
+    const rows = items.map((i) => i.position);
+    const batch: Record<string, Float64Array | Array<string | null>> = {};
+    for (const input of model.inputs) {
+      const col = read.columns[input.name]!;
+      if (input.kind === 'numeric')
+        batch[input.name] = Float64Array.from(rows, (r) =>
+          col.kind === 'numeric' ? col.values[r]! : Number(col.values[r] ?? Number.NaN),
+        );
+      else
+        batch[input.name] = rows.map((r) => {
+          const v = cell(col, r);
+          return v === null ? null : String(v);
+        });
+    }
+    const k = model.classes.length;
+    const proba = model.predictProba(batch, rows.length);
+    const score = items.map((_, i) => {
+      const row = Array.from(proba.subarray(i * k, (i + 1) * k));
+      if (strategy === 'entropy') return k < 2 ? 0 : -row.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0) / Math.log(k);
+      const [a = 0, b = 0] = [...row].sort((x, y) => y - x);
+      return 1 - (a - b);
+    });
+    const rng = createRng(o.seed ?? 1);
+    const keys = items.map((i) => i.key);
+    const randomPick = new Set<number>();
+    const want = Math.round(share * keys.length);
+    const pool = keys.map((_, i) => i);
+    for (let j = 0; j < want; j++) {
+      const at = j + Math.floor(rng() * (pool.length - j));
+      [pool[j], pool[at]] = [pool[at]!, pool[j]!];
+      randomPick.add(pool[j]!);
+    }
+    const byModel = keys
+      .map((_, i) => i)
+      .filter((i) => !randomPick.has(i))
+      .sort((x, y) => score[y]! - score[x]! || x - y);
+    const randoms = [...randomPick];
+    const order: number[] = [];
+    let taken = 0;
+    for (let pos = 0; pos < keys.length; pos++) {
+      // Spread random items evenly: one whenever the share of positions so far calls for another.
+      const useRandom = taken < randoms.length && (byModel.length === 0 || Math.floor((pos + 1) * share) > taken);
+      order.push(useRandom ? randoms[taken++]! : byModel.shift()!);
+    }
+    await this.store.setPriorities(p.id, new Map(order.map((i, rank) => [keys[i]!, keys.length - rank])));
+    return {
+      project: p.name,
+      model: o.model,
+      strategy,
+      ordered: order.length,
+      random: randoms.length,
+      top: order.slice(0, 10).map((i) => ({ item: keys[i]!, uncertainty: score[i]!, random: randomPick.has(i) })),
+    };
   }
 
   /**

@@ -5,7 +5,13 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
 import { versionJson } from '../../datasets/index.js';
 import { MloopError } from '../../errors/index.js';
-import { CONSENSUS_METHODS, projectJson, type ConsensusMethodName } from '../../labeling/index.js';
+import {
+  CONSENSUS_METHODS,
+  projectJson,
+  UNCERTAINTY_STRATEGIES,
+  type ConsensusMethodName,
+  type UncertaintyStrategy,
+} from '../../labeling/index.js';
 import { table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -296,6 +302,32 @@ export function registerLabel(program: Command, run: Runner): void {
         }),
       );
   }
+
+  label
+    .command('prioritize')
+    .description('active learning: serve unanswered items most uncertain first by a model, with a share of random items')
+    .argument('<project>', 'project name')
+    .requiredOption('--model <ref>', 'registered model (name@champion, name@N)')
+    .option('--strategy <s>', `uncertainty: ${UNCERTAINTY_STRATEGIES.join(' or ')}`, 'margin')
+    .option('--random-share <r>', 'share of items placed at random positions', parseUnit('--random-share'), 0.1)
+    .option('--seed <n>', 'seed of the random share', parseIntOption(0, 2 ** 31 - 1), 1)
+    .action(
+      run(async (ctx, name: string, o: { model: string; strategy: string; randomShare: number; seed: number }) => {
+        const r = await ctx.withWorkspace((ws) =>
+          ws.labeling.prioritize(name, {
+            model: o.model,
+            strategy: o.strategy as UncertaintyStrategy,
+            randomShare: o.randomShare,
+            seed: o.seed,
+          }),
+        );
+        ctx.emit(
+          r,
+          (x) =>
+            `Ordered ${x.ordered} unanswered items of '${x.project}' by ${x.strategy} of ${x.model} (${x.random} placed at random).`,
+        );
+      }),
+    );
 
   label
     .command('export')
