@@ -1,5 +1,6 @@
 /** Seeded bootstrap over items (units) with percentile intervals. */
 import { MloopError } from '../../errors/index.js';
+import { mulberry32 } from '../../stats/index.js';
 import { checkLevel, quantileSorted, type ConfidenceInterval } from './intervals.js';
 
 /** How to bootstrap a statistic. Units (items) are resampled with replacement. */
@@ -23,17 +24,8 @@ export interface BootstrapInterval extends ConfidenceInterval {
   seed: number;
 }
 
-/** A small fast seeded generator (mulberry32) returning floats in [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small fast seeded generator (mulberry32, shared with the rest of mloop) returning floats in [0, 1). */
+export const createRng: (seed: number) => () => number = mulberry32;
 
 /** Validated bootstrap settings with defaults filled in. */
 export interface ResolvedBootstrap {
