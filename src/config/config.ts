@@ -23,6 +23,15 @@ export interface MloopConfig {
     readonly trustProxy: boolean;
     readonly authCacheMs: number;
   };
+  readonly jobs: {
+    readonly leaseMs: number;
+    readonly pollMs: number;
+    readonly concurrency: number;
+    readonly maxAttempts: number;
+    readonly backoffMs: number;
+    readonly scheduleIntervalMs: number;
+    readonly serverWorker: boolean;
+  };
   readonly log: { readonly level: string };
 }
 

@@ -102,6 +102,9 @@ export interface DatabaseSchema {
   predictions: PredictionsTable;
   review_queue: ReviewQueueTable;
   ground_truth: GroundTruthTable;
+  jobs: JobsTable;
+  job_logs: JobLogsTable;
+  job_schedules: JobSchedulesTable;
 }
 
 export interface ModelsTable {
@@ -303,4 +306,56 @@ export interface LabelingAnnotatorsTable {
   reason: string | null;
   changed_at: string;
   changed_by: string;
+}
+
+export interface JobsTable {
+  id: string;
+  type: string;
+  /** The natural key: unique, so enqueueing the same key twice gives one job. */
+  job_key: string;
+  payload_json: string;
+  /** queued | running | succeeded | failed | cancelled | dead */
+  state: string;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  backoff_ms: number;
+  /** Not before this time (backoff after a failure). */
+  run_at: string;
+  /** Fencing token of the current attempt; completion must present it. */
+  lease_token: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  cancel_requested: number;
+  progress_json: string | null;
+  result_json: string | null;
+  error_json: string | null;
+  /** The schedule that enqueued the job, if any. */
+  schedule: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface JobLogsTable {
+  seq: Generated<number>;
+  job_id: string;
+  attempt: number;
+  at: string;
+  level: string;
+  message: string;
+}
+
+export interface JobSchedulesTable {
+  name: string;
+  cron: string;
+  timezone: string;
+  job_type: string;
+  payload_json: string;
+  enabled: number;
+  last_slot: string | null;
+  created_at: string;
+  created_by: string;
 }

@@ -29,6 +29,8 @@ export interface TrainRequest {
   thresholdMethod?: ThresholdMethod;
   /** Use columns marked sensitive as features (off unless asked). */
   allowSensitive?: boolean;
+  /** Registry run key: a retried training run (same key) yields the version it made before, not another. */
+  runKey?: string;
   actor: string;
 }
 
@@ -272,6 +274,7 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
   const registered = await deps.registry.registerVersion(req.actor, {
     model: req.name,
     task: plan.task,
+    ...(req.runKey === undefined ? {} : { runKey: req.runKey }),
     record: {
       datasets: [version.ref],
       evaluationDataset: valRef,

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { AuthService, SqlAuthStore, type CreatedToken } from '../auth/index.js';
 import { DatasetService, SqlDatasetStore } from '../datasets/index.js';
+import { JobService, SqlJobStore, builtInHandlers } from '../jobs/index.js';
 import { LabelingService, SqlLabelingStore } from '../labeling/index.js';
 import { RegistryService, SqlRegistryStore } from '../registry/index.js';
 import { ServingService, SqlServingStore } from '../serving/index.js';
@@ -32,6 +33,8 @@ export interface Workspace {
   readonly labeling: LabelingService;
   /** Deployments, review queue, ground truth and (in `mloop server`) the serving runtime. */
   readonly serving: ServingService;
+  /** Durable jobs, job types, workers and cron schedules. */
+  readonly jobs: JobService;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,12 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
         return { store: new SqlServingStore(log.db), close: () => log.close() };
       },
     });
+    const jobs = new JobService(
+      new SqlJobStore(backend.db, backend.capabilities),
+      builtInHandlers({ datasets, registry }),
+      { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
+      options.clock ? { clock: options.clock } : {},
+    );
     return {
       root,
       config,
@@ -95,6 +104,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       registry,
       labeling,
       serving,
+      jobs,
       close: async () => {
         await serving.close();
         await backend.close();

@@ -6,5 +6,6 @@ import { registry } from './0003-registry.js';
 import { serving } from './0004-serving.js';
 import { labeling } from './0005-labeling.js';
 import { evaluations } from './0006-evaluations.js';
+import { jobs } from './0007-jobs.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs]);
