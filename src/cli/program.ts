@@ -6,16 +6,19 @@ import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerInit } from './commands/init.js';
+import { registerJobs } from './commands/jobs.js';
 import { registerLabel } from './commands/label.js';
 import { registerModels } from './commands/models.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPredict } from './commands/predict.js';
 import { registerReview } from './commands/review.js';
+import { registerSchedules } from './commands/schedules.js';
 import { registerServer } from './commands/server.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 import { registerTrain } from './commands/train.js';
 import { registerUser } from './commands/user.js';
+import { registerWorker } from './commands/worker.js';
 import { CommandContext, type CliIO, type GlobalFlags } from './context.js';
 import { reportError } from './errors-cli.js';
 
@@ -64,6 +67,9 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerDeploy(program, run);
   registerReview(program, run);
   registerPredict(program, run);
+  registerJobs(program, run);
+  registerSchedules(program, run);
+  registerWorker(program, run);
   // Every subcommand reports its own parse errors through the same path.
   const harden = (cmd: Command) => {
     for (const sub of cmd.commands) {

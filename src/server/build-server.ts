@@ -5,6 +5,7 @@ import { Server } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { MloopError } from '../errors/index.js';
+import { JobWorker, Scheduler } from '../jobs/index.js';
 import type { ServingRuntimeOptions } from '../serving/index.js';
 import { MLOOP_VERSION, type Workspace } from '../workspace/index.js';
 import './access.js';
@@ -13,6 +14,7 @@ import { sendError } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
 import { labelingRoutes } from './routes/labeling.js';
 import { labelingWebRoutes } from './routes/labeling-web.js';
 import { modelRoutes } from './routes/models.js';
@@ -27,6 +29,8 @@ export interface BuildServerOptions {
   plugins?: FastifyPluginAsync[];
   /** Limits of the serving runtime (concurrency, timeouts, prediction log). */
   serving?: ServingRuntimeOptions;
+  /** Run a job worker and the cron scheduler in this process (embedded mode); they drain on close. Default off. */
+  jobs?: { worker: boolean };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -105,6 +109,19 @@ export async function buildServer(
   });
   await runtime.start();
   await app.register(servingRoutes, { ws, runtime });
+  await app.register(jobRoutes, { ws });
+  if (options.jobs?.worker) {
+    const log = { info: (o: object, m: string) => app.log.info(o, m), warn: (o: object, m: string) => app.log.warn(o, m), error: (o: object, m: string) => app.log.error(o, m) };
+    const worker = new JobWorker(ws.jobs, { concurrency: ws.config.jobs.concurrency, leaseMs: ws.config.jobs.leaseMs, pollMs: ws.config.jobs.pollMs, log });
+    const scheduler = new Scheduler(ws.jobs, (err) => app.log.warn({ err: (err as Error)?.message }, 'schedule tick failed'));
+    app.addHook('onReady', async () => {
+      worker.start();
+      scheduler.start(ws.config.jobs.scheduleIntervalMs);
+    });
+    app.addHook('onClose', async () => {
+      await Promise.all([scheduler.stop(), worker.stop()]);
+    });
+  }
   for (const plugin of options.plugins ?? []) await app.register(plugin);
   app.get(
     '/openapi.json',

@@ -46,7 +46,7 @@ export function createLogger(level: string): Logger {
  */
 export async function runServer(ws: Workspace, options: RunServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(ws.config.log.level);
-  const app = await buildServer(ws, { logger, ...(options.plugins ? { plugins: options.plugins } : {}) });
+  const app = await buildServer(ws, { logger, jobs: { worker: ws.config.jobs.serverWorker }, ...(options.plugins ? { plugins: options.plugins } : {}) });
   const host = options.host ?? ws.config.server.host;
   const port = options.port ?? ws.config.server.port;
   await app.listen({ host, port });
