@@ -32,6 +32,7 @@ export interface MloopConfig {
     readonly scheduleIntervalMs: number;
     readonly serverWorker: boolean;
   };
+  readonly monitoring: { readonly allowPrivateWebhooks: boolean };
   readonly log: { readonly level: string };
 }
 

@@ -194,6 +194,13 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     doc: 'Run a job worker and the scheduler inside `mloop server` (embedded mode). Turn off when separate `mloop worker` processes take the jobs.',
   },
   {
+    key: 'monitoring.allowPrivateWebhooks',
+    env: 'MLOOP_MONITORING_ALLOW_PRIVATE_WEBHOOKS',
+    type: 'boolean',
+    default: false,
+    doc: 'Deliver monitoring alerts to webhooks on private, loopback and link-local addresses. Off by default: every address a webhook host resolves to must be public (a guard against server-side request forgery).',
+  },
+  {
     key: 'log.level',
     env: 'MLOOP_LOG_LEVEL',
     type: 'enum',

@@ -105,6 +105,8 @@ export interface DatabaseSchema {
   jobs: JobsTable;
   job_logs: JobLogsTable;
   job_schedules: JobSchedulesTable;
+  monitoring_rules: MonitoringRulesTable;
+  monitoring_alerts: MonitoringAlertsTable;
 }
 
 export interface ModelsTable {
@@ -358,4 +360,48 @@ export interface JobSchedulesTable {
   last_slot: string | null;
   created_at: string;
   created_by: string;
+}
+
+/** An alert rule on a monitored value of a model: `metric op threshold` for `consecutive` windows. */
+export interface MonitoringRulesTable {
+  id: string;
+  name: string;
+  model: string;
+  metric: string;
+  /** `>`, `>=`, `<` or `<=`. */
+  op: string;
+  threshold: number;
+  consecutive: number;
+  /** Window spec such as `7d`, `1d`, `12h` or `500` (predictions). */
+  window: string;
+  webhook: string | null;
+  enabled: number;
+  created_at: string;
+  created_by: string;
+}
+
+/** One alert: a rule's breach over consecutive windows, kept once per breach (`dedup_key`). */
+export interface MonitoringAlertsTable {
+  id: string;
+  rule_id: string;
+  rule_name: string;
+  model: string;
+  metric: string;
+  /** `<rule id>:<first window start>`: one alert per breach, however often it is evaluated. */
+  dedup_key: string;
+  /** `firing` or `resolved`. */
+  status: string;
+  first_window: string;
+  last_window: string;
+  windows: number;
+  value: number | null;
+  threshold: number;
+  message: string;
+  created_at: string;
+  updated_at: string;
+  resolved_at: string | null;
+  /** `none`, `delivered` or `failed`. */
+  delivery: string;
+  delivery_error: string | null;
+  delivered_at: string | null;
 }

@@ -9,6 +9,7 @@ import { AuthService, SqlAuthStore, type CreatedToken } from '../auth/index.js';
 import { DatasetService, SqlDatasetStore } from '../datasets/index.js';
 import { JobService, SqlJobStore, builtInHandlers } from '../jobs/index.js';
 import { LabelingService, SqlLabelingStore } from '../labeling/index.js';
+import { MonitoringService, SqlMonitoringStore } from '../monitoring/index.js';
 import { RegistryService, SqlRegistryStore } from '../registry/index.js';
 import { ServingService, SqlServingStore } from '../serving/index.js';
 import { loadModel } from '../training/index.js';
@@ -33,6 +34,8 @@ export interface Workspace {
   readonly labeling: LabelingService;
   /** Deployments, review queue, ground truth and (in `mloop server`) the serving runtime. */
   readonly serving: ServingService;
+  /** Monitoring reports over the prediction log, alert rules, alert history and delivery. */
+  readonly monitoring: MonitoringService;
   /** Durable jobs, job types, workers and cron schedules. */
   readonly jobs: JobService;
   close(): Promise<void>;
@@ -92,6 +95,10 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       { maxAttempts: config.jobs.maxAttempts, backoffMs: config.jobs.backoffMs },
       options.clock ? { clock: options.clock } : {},
     );
+    const monitoring = new MonitoringService(new SqlMonitoringStore(backend.db), registry, datasets, serving, {
+      allowPrivateWebhooks: config.monitoring.allowPrivateWebhooks,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     return {
       root,
       config,
@@ -105,6 +112,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       labeling,
       serving,
       jobs,
+      monitoring,
       close: async () => {
         await serving.close();
         await backend.close();

@@ -7,5 +7,6 @@ import { serving } from './0004-serving.js';
 import { labeling } from './0005-labeling.js';
 import { evaluations } from './0006-evaluations.js';
 import { jobs } from './0007-jobs.js';
+import { monitoring } from './0008-monitoring.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring]);

@@ -1,0 +1,34 @@
+/** Alert rules evaluated on a monitoring snapshot: a breach is the run of windows, ending at the latest, where the condition holds. */
+import { breaches, type AlertRule } from '../monitoring.js';
+import type { MonitoringWindow } from '../model-monitor.js';
+
+/** The current breach of a rule, or null when the latest `consecutive` windows do not all breach. */
+export interface RuleBreach {
+  /** Start of the first window of the uninterrupted run of breaching windows that ends at the latest window. */
+  firstWindow: string;
+  lastWindow: string;
+  windows: number;
+  value: number | null;
+  message: string;
+}
+
+/** Evaluates a rule on a window series (oldest first). */
+export function evaluateRule(rule: Pick<AlertRule, 'metric' | 'op' | 'threshold' | 'consecutive' | 'window'>, windows: readonly MonitoringWindow[]): RuleBreach | null {
+  let run = 0;
+  for (let i = windows.length - 1; i >= 0; i--) {
+    if (!breaches(rule.op, windows[i]!.values[rule.metric] ?? null, rule.threshold)) break;
+    run++;
+  }
+  if (run < rule.consecutive || run === 0) return null;
+  const last = windows.at(-1)!;
+  const first = windows[windows.length - run]!;
+  const value = last.values[rule.metric] ?? null;
+  const shown = value === null ? 'n/a' : Number(value.toPrecision(4));
+  return {
+    firstWindow: first.start,
+    lastWindow: last.start,
+    windows: run,
+    value,
+    message: `${rule.metric} = ${shown} ${rule.op} ${rule.threshold} in ${run} consecutive ${rule.window} window(s) since ${first.start}`,
+  };
+}

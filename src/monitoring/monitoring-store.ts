@@ -1,0 +1,52 @@
+/** The store monitoring needs: pages of the prediction log with ground truth, rules and alerts. */
+import type { Alert, AlertRule } from './monitoring.js';
+
+/** A logged prediction as monitoring reads it, with its latest ground truth. */
+export interface MonitoredPrediction {
+  id: string;
+  at: string;
+  version: number;
+  inputs: Record<string, unknown>;
+  label: string | null;
+  confidence: number | null;
+  decision: 'auto' | 'review';
+  truth: string | null;
+}
+
+/** Which predictions to read: primary and canary rows of one model (shadow rows are not served). */
+export interface PredictionScan {
+  model: string;
+  /** Only this version (default: every version). */
+  version?: number;
+  /** `at >= from` (ISO). */
+  from?: string;
+  /** `at < to` (ISO). */
+  to?: string;
+  /** Keyset cursor: rows after this (at, id). */
+  after?: { at: string; id: string };
+  limit: number;
+}
+
+export interface MonitoringStore {
+  /** One page of predictions ordered by (at, id), each with its latest ground truth. */
+  scanPredictions(scan: PredictionScan): Promise<MonitoredPrediction[]>;
+  /** Inserts a rule; ALREADY_EXISTS when its name is taken. */
+  insertRule(rule: AlertRule): Promise<AlertRule>;
+  /** Rules, by name; of one model name when given. */
+  listRules(filter?: { model?: string }): Promise<AlertRule[]>;
+  /** A rule by id or name. */
+  getRule(idOrName: string): Promise<AlertRule | undefined>;
+  /** Deletes a rule (its alerts stay in the history); false when absent. */
+  deleteRule(id: string): Promise<boolean>;
+  /**
+   * Records a breach: inserts `alert` when no alert has its `dedupKey`, otherwise updates the
+   * existing one's last window, window count, value and time. `created` tells which happened.
+   */
+  upsertAlert(alert: Alert): Promise<{ alert: Alert; created: boolean }>;
+  /** Marks the rule's firing alerts other than `keep` resolved; returns them. */
+  resolveAlerts(ruleId: string, keep: string | null, at: string): Promise<Alert[]>;
+  /** Records the outcome of delivering an alert. */
+  setDelivery(id: string, delivery: Alert['delivery'], error: string | null, at: string | null): Promise<void>;
+  /** Alerts, newest first. */
+  listAlerts(filter: { model?: string; status?: Alert['status']; limit: number }): Promise<Alert[]>;
+}

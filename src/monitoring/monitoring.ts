@@ -1,0 +1,143 @@
+/** Monitoring entities: windows of the prediction log, alert rules and alerts. */
+import { MloopError } from '../errors/index.js';
+
+/** How the prediction log is cut into windows: by time (UTC-aligned) or by a count of predictions. */
+export type WindowSpec = { kind: 'time'; ms: number; text: string } | { kind: 'count'; size: number; text: string };
+
+const UNIT_MS: Record<string, number> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** Parses `12h`, `1d`, `7d`, `2w` (time windows) or `500` / `500p` (windows of 500 predictions). */
+export function parseWindow(text: string): WindowSpec {
+  const t = text.trim();
+  const time = /^(\d{1,4})([hdw])$/.exec(t);
+  if (time) {
+    const n = Number(time[1]);
+    if (n >= 1) return { kind: 'time', ms: n * UNIT_MS[time[2]!]!, text: t };
+  }
+  const count = /^(\d{1,9})p?$/.exec(t);
+  if (count && Number(count[1]) >= 10) return { kind: 'count', size: Number(count[1]), text: t };
+  throw MloopError.invalidArgument(`invalid window '${text}': use a duration such as 12h, 1d, 7d or 2w, or a number of predictions (at least 10) such as 500`);
+}
+
+/** Comparison of an alert rule. */
+export const RULE_OPS = Object.freeze(['>', '>=', '<', '<='] as const);
+export type RuleOp = (typeof RULE_OPS)[number];
+
+/** An alert rule: raise when `metric op threshold` holds in `consecutive` windows in a row. */
+export interface AlertRule {
+  id: string;
+  /** Unique name. */
+  name: string;
+  /** Model monitored: `name`, `name@N` or `name@alias`. */
+  model: string;
+  /** A monitored value of each window (see {@link MONITORED_METRICS}), e.g. `performance.estimated_accuracy`. */
+  metric: string;
+  op: RuleOp;
+  threshold: number;
+  /** Windows in a row the condition must hold (≥ 1). */
+  consecutive: number;
+  /** Window spec, e.g. `7d`. */
+  window: string;
+  /** Where alerts are posted (Slack-compatible JSON), or null. */
+  webhook: string | null;
+  enabled: boolean;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** An alert: one breach of a rule, however many runs see it. */
+export interface Alert {
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  model: string;
+  metric: string;
+  dedupKey: string;
+  status: 'firing' | 'resolved';
+  /** Start of the first and of the latest window in breach. */
+  firstWindow: string;
+  lastWindow: string;
+  /** Windows in breach so far. */
+  windows: number;
+  value: number | null;
+  threshold: number;
+  message: string;
+  createdAt: string;
+  updatedAt: string;
+  resolvedAt: string | null;
+  delivery: 'none' | 'delivered' | 'failed';
+  deliveryError: string | null;
+  deliveredAt: string | null;
+}
+
+/**
+ * Monitored values every window carries (patterns: `<feature>` is a model input).
+ * Rules on other names are refused with this list.
+ */
+export const MONITORED_METRICS = Object.freeze([
+  'predictions',
+  'drift.share',
+  'drift.count',
+  'drift.<feature>',
+  'drift.<feature>.statistic',
+  'prediction.label_drift',
+  'prediction.confidence_drift',
+  'prediction.review_share',
+  'prediction.mean_confidence',
+  'performance.labels',
+  'performance.realized_accuracy',
+  'performance.estimated_accuracy',
+] as const);
+
+const PATTERNS = MONITORED_METRICS.map((m) => new RegExp(`^${m.replace(/\./g, '\\.').replace('<feature>', '[^\\s]+')}$`));
+
+/** Validates a metric name against {@link MONITORED_METRICS}. */
+export function checkMetric(metric: string): string {
+  if (!PATTERNS.some((p) => p.test(metric))) {
+    throw MloopError.invalidArgument(`unknown monitored value '${metric}'`, { hint: `monitored values: ${MONITORED_METRICS.join(', ')}` });
+  }
+  return metric;
+}
+
+/** Whether `value op threshold`. */
+export function breaches(op: RuleOp, value: number | null, threshold: number): boolean {
+  if (value === null || !Number.isFinite(value)) return false;
+  switch (op) {
+    case '>':
+      return value > threshold;
+    case '>=':
+      return value >= threshold;
+    case '<':
+      return value < threshold;
+    case '<=':
+      return value <= threshold;
+  }
+}
+
+/** JSON shape of a rule in CLI `--json` and HTTP answers. */
+export function ruleJson(r: AlertRule) {
+  return { id: r.id, name: r.name, model: r.model, metric: r.metric, op: r.op, threshold: r.threshold, consecutive: r.consecutive, window: r.window, webhook: r.webhook, enabled: r.enabled, created_at: r.createdAt, created_by: r.createdBy };
+}
+
+/** JSON shape of an alert. */
+export function alertJson(a: Alert) {
+  return {
+    id: a.id,
+    rule: a.ruleName,
+    model: a.model,
+    metric: a.metric,
+    status: a.status,
+    first_window: a.firstWindow,
+    last_window: a.lastWindow,
+    windows: a.windows,
+    value: a.value,
+    threshold: a.threshold,
+    message: a.message,
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
+    resolved_at: a.resolvedAt,
+    delivery: a.delivery,
+    delivery_error: a.deliveryError,
+    delivered_at: a.deliveredAt,
+  };
+}
