@@ -22,3 +22,5 @@ export { scoreFile, BATCH_FORMATS } from './batch-scoring.js';
 export type { BatchScoreOptions, BatchScoreResult } from './batch-scoring.js';
 export { demoServing } from './demo-serving.js';
 export type { DemoServingOptions, DemoServingResult } from './demo-serving.js';
+export { openPredictionLogStore } from './log-store.js';
+export type { PredictionLogStore } from './log-store.js';

@@ -11,6 +11,7 @@ import type { Predictor } from '../training/index.js';
 import { checkDeploymentName, type Deployment, type GroundTruth, type PredictionRecord, type ReviewItem, type TruthSource } from './serving.js';
 import type { ServingStore } from './serving-store.js';
 import { ServingRuntime, type RuntimeLogger, type ServingRuntimeOptions } from './serving-runtime.js';
+import type { PredictionLogStore } from './log-store.js';
 import { scoreFile, type BatchScoreOptions, type BatchScoreResult } from './batch-scoring.js';
 
 /** Options of `deploy`. */
@@ -72,9 +73,9 @@ function csvFields(line: string): string[] {
 
 export class ServingService {
   private runtimeInstance: ServingRuntime | null = null;
-  private logStore: Promise<{ store: ServingStore; close(): Promise<void> }> | null = null;
+  private logStore: Promise<PredictionLogStore> | null = null;
   private readonly clock: () => Date;
-  private readonly openLogStore: (() => Promise<{ store: ServingStore; close(): Promise<void> }>) | undefined;
+  private readonly openLogStore: (() => Promise<PredictionLogStore>) | undefined;
 
   constructor(
     readonly store: ServingStore,
@@ -84,7 +85,7 @@ export class ServingService {
     options: {
       clock?: () => Date;
       /** Opens the store the prediction log writes to (a connection of its own that never waits for locks); default `store`. */
-      openLogStore?: () => Promise<{ store: ServingStore; close(): Promise<void> }>;
+      openLogStore?: () => Promise<PredictionLogStore>;
     } = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
@@ -283,7 +284,7 @@ export class ServingService {
             this.logStore = null;
             throw err;
           });
-          await (await this.logStore).store.insertPredictions(records);
+          await (await this.logStore).insertPredictions(records);
         }
       : undefined;
     this.runtimeInstance ??= new ServingRuntime(

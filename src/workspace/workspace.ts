@@ -11,7 +11,7 @@ import { JobService, SqlJobStore, builtInHandlers } from '../jobs/index.js';
 import { LabelingService, SqlLabelingStore } from '../labeling/index.js';
 import { MonitoringService, SqlMonitoringStore } from '../monitoring/index.js';
 import { RegistryService, SqlRegistryStore } from '../registry/index.js';
-import { ServingService, SqlServingStore } from '../serving/index.js';
+import { ServingService, SqlServingStore, openPredictionLogStore } from '../serving/index.js';
 import { loadModel } from '../training/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
@@ -83,11 +83,8 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
     });
     const serving = new ServingService(new SqlServingStore(backend.db), registry, datasets, loadModel, {
       ...(options.clock ? { clock: options.clock } : {}),
-      // The prediction log writes through a connection of its own that never waits for locks.
-      openLogStore: async () => {
-        const log = await openBackend(config.database.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: config.database.connectTimeoutMs, create: false });
-        return { store: new SqlServingStore(log.db), close: () => log.close() };
-      },
+      // The prediction log writes through a connection of its own that never waits for locks (in a worker thread when built).
+      openLogStore: () => openPredictionLogStore({ url: config.database.url, connectTimeoutMs: config.database.connectTimeoutMs }),
     });
     const jobs = new JobService(
       new SqlJobStore(backend.db, backend.capabilities),

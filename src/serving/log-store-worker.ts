@@ -1,0 +1,36 @@
+/**
+ * Worker thread of the prediction log: opens its own connection (no lock waits) and writes the
+ * batches the serving thread posts, so serialisation, SQLite inserts and fsyncs never run on the
+ * thread that answers requests.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openBackend } from '../storage/index.js';
+import type { PredictionRecord } from './serving.js';
+import { SqlServingStore } from './sql-serving-store.js';
+
+interface Init {
+  url: string;
+  connectTimeoutMs: number;
+}
+type Message = { id: number; records: PredictionRecord[] } | { id: number; close: true };
+
+const port = parentPort!;
+const init = workerData as Init;
+const backend = await openBackend(init.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: init.connectTimeoutMs, create: false });
+const store = new SqlServingStore(backend.db);
+port.on('message', (msg: Message) => {
+  void (async () => {
+    try {
+      if ('close' in msg) {
+        await backend.close();
+        port.postMessage({ id: msg.id, ok: true });
+        return;
+      }
+      await store.insertPredictions(msg.records);
+      port.postMessage({ id: msg.id, ok: true });
+    } catch (err) {
+      port.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    }
+  })();
+});
+port.postMessage({ id: 0, ok: true });
