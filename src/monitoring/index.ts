@@ -67,3 +67,4 @@ export { MonitoringService } from './monitoring-service.js';
 export type { NewRule, RuleOutcome, ModelRunResult, MonitoringServiceOptions } from './monitoring-service.js';
 export { demoMonitoring } from './demo-monitoring.js';
 export type { DemoMonitoringOptions, DemoMonitoringResult } from './demo-monitoring.js';
+export { renderMonitoringHtml, escapeHtml } from './report-html.js';

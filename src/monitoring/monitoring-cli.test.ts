@@ -1,0 +1,113 @@
+/** `mloop monitor report|run|rules|alerts` in-process on a replayed, drifting prediction log; webhooks to a local receiver. */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/index.js';
+import type { TempWorkspace } from '../workspace/test-support/temp-workspace.js';
+import { demoMonitoring } from './index.js';
+import { monitoringFixture } from './test-support/monitoring-fixture.js';
+
+let f: TempWorkspace;
+let server: Server;
+let hook: string;
+const received: Array<{ text: string; mloop: { event: string } }> = [];
+beforeAll(async () => {
+  f = await monitoringFixture();
+  await demoMonitoring(f.ws);
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+}, 180_000);
+afterAll(async () => {
+  await new Promise<void>((r) => server?.close(() => r()));
+  await f?.cleanup();
+});
+
+async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(['--workspace', f.dir, ...args], { stdout, stderr, env, cwd: f.dir });
+  return { code, stdout: out, stderr: err };
+}
+
+describe('mloop monitor report', () => {
+  it('prints the JSON of issue 7 and writes a self-contained HTML report', async () => {
+    const html = join(f.dir, 'report.html');
+    const r = await cli({}, '--json', 'monitor', 'report', 'support@champion', '--window', '7d', '--html', html);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.features[0]).toMatchObject({ name: 'text', test: 'drift:text-token-js', drift: true });
+    for (const k of ['name', 'test', 'statistic', 'p_value', 'effect_size', 'drift']) expect(j.features[0]).toHaveProperty(k);
+    expect(j.dataset_drift).toMatchObject({ drifted: 1, total: 1, detected: true });
+    expect(j.performance.estimated_accuracy.value).toBeGreaterThan(0.5);
+    expect(j.performance.series.length).toBe(j.windows.length);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<svg');
+    expect(page).not.toMatch(/<script|src=|href=|@import|url\(/i);
+    expect(page).toContain('estimated accuracy (CBPE)');
+    const human = await cli({}, 'monitor', 'report', 'support', '--window', '500');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('window(s) of 500');
+  });
+
+  it('explains a bad window and an unknown model', async () => {
+    const bad = await cli({}, 'monitor', 'report', 'support', '--window', '3x');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid window');
+    const missing = await cli({}, 'monitor', 'report', 'nope');
+    expect(missing.stderr).toContain('NOT_FOUND');
+    expect(missing.code).not.toBe(0);
+  });
+});
+
+describe('mloop monitor rules / run / alerts', () => {
+  it('alerts once per breach, delivers to an explicitly allowed local webhook, and refuses a private one by default', async () => {
+    const allow = { MLOOP_MONITORING_ALLOW_PRIVATE_WEBHOOKS: 'true' };
+    expect((await cli({}, 'monitor', 'rules', 'add', 'low-acc', '--model', 'support@champion', '--metric', 'performance.estimated_accuracy', '--op', '<', '--threshold', '0.86', '--consecutive', '2', '--webhook', hook)).code).toBe(0);
+    const run1 = JSON.parse((await cli(allow, '--json', 'monitor', 'run')).stdout);
+    expect(run1.models[0]).toMatchObject({ model: 'support@champion', error: null });
+    expect(run1.models[0].rules[0]).toMatchObject({ rule: 'low-acc', state: 'new', delivery: 'delivered' });
+    expect(received).toHaveLength(1);
+    expect(received[0]!.text).toContain('low-acc');
+    expect(received[0]!.mloop.event).toBe('firing');
+    const run2 = JSON.parse((await cli(allow, '--json', 'monitor', 'run')).stdout);
+    expect(run2.models[0].rules[0]).toMatchObject({ state: 'ongoing' });
+    expect(received).toHaveLength(1);
+
+    expect((await cli({}, 'monitor', 'rules', 'add', 'drifted', '--model', 'support@champion', '--metric', 'drift.text', '--op', '>=', '--threshold', '1', '--webhook', hook)).code).toBe(0);
+    const run3 = JSON.parse((await cli({}, '--json', 'monitor', 'run')).stdout);
+    const drifted = run3.models[0].rules.find((x: { rule: string }) => x.rule === 'drifted');
+    expect(drifted).toMatchObject({ state: 'new', delivery: 'failed' });
+    expect(drifted.delivery_error).toContain('PERMISSION_DENIED');
+    expect(received).toHaveLength(1);
+
+    const alerts = JSON.parse((await cli({}, '--json', 'monitor', 'alerts')).stdout).alerts;
+    expect(alerts.map((a: { rule: string }) => a.rule).sort()).toEqual(['drifted', 'low-acc']);
+    expect(alerts.find((a: { rule: string }) => a.rule === 'low-acc')).toMatchObject({ status: 'firing', delivery: 'delivered' });
+    expect(JSON.parse((await cli({}, '--json', 'monitor', 'rules', 'list')).stdout).rules).toHaveLength(2);
+    expect((await cli({}, 'monitor', 'rules', 'remove', 'drifted')).code).toBe(0);
+  }, 60_000);
+
+  it('refuses unknown metrics, comparisons and duplicate names', async () => {
+    const bad = await cli({}, 'monitor', 'rules', 'add', 'x', '--model', 'support', '--metric', 'accuracy', '--op', '<', '--threshold', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('monitored values:');
+    expect((await cli({}, 'monitor', 'rules', 'add', 'y', '--model', 'support', '--metric', 'drift.share', '--op', '=', '--threshold', '1')).code).toBe(2);
+    const dup = await cli({}, 'monitor', 'rules', 'add', 'low-acc', '--model', 'support', '--metric', 'drift.share', '--op', '>', '--threshold', '0.5');
+    expect(dup.stderr).toContain('ALREADY_EXISTS');
+  });
+});
