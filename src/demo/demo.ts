@@ -10,7 +10,9 @@ import { MloopError } from '../errors/index.js';
 import { createLogger, runServer } from '../server/index.js';
 import { initWorkspace, openWorkspace, type Workspace } from '../workspace/index.js';
 import type { ClassificationReport } from '../evaluation/index.js';
+import { demoMonitoring } from '../monitoring/index.js';
 import { buildModelCard } from '../registry/index.js';
+import { demoServing } from '../serving/index.js';
 import { evaluateModel, parseGateFile, trainModel } from '../training/index.js';
 import { SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
 
@@ -80,12 +82,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const seed = options.seed ?? 42;
   let rows: SupportRequest[] = [];
+  let firstLaunch: string | undefined;
   await step('generate-data', async () => {
     rows = generateSupportRequests({ seed, count: options.count ?? 6000 });
     const byIntent: Record<string, number> = {};
     for (const r of rows) byIntent[r.intent] = (byIntent[r.intent] ?? 0) + 1;
     const withPii = rows.filter((r) => r.pii.length > 0).length;
     const firstNew = rows.find((r) => r.intent === 'device_setup');
+    firstLaunch = firstNew?.created_at;
     const top = Object.entries(byIntent).sort((a, b) => b[1] - a[1]);
     return {
       summary:
@@ -178,14 +182,23 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     let splitRefs: string[] = [];
     await step('redact-split-data', async () => {
       const redacted = await opened.datasets.redact('support@1', { actor });
-      const parts = await opened.datasets.split(redacted.version.ref, { by: 'stratified', ratios: [0.8, 0.1, 0.1], seed, actor });
+      // The team trains on what it knew before the product launch; what comes after is the future the model meets.
+      const launchDay = firstLaunch?.slice(0, 10) ?? '9999-12-31';
+      const history = await opened.datasets.derive({
+        sql: `SELECT * FROM {${redacted.version.ref}} WHERE CAST(created_at AS TIMESTAMP) < TIMESTAMP '${launchDay}'`,
+        name: 'support-history',
+        actor,
+        description: 'support requests before the product launch',
+      });
+      const parts = await opened.datasets.split(history.version.ref, { by: 'stratified', ratios: [0.8, 0.1, 0.1], seed, actor });
       splitRefs = parts.map((p) => p.version.ref);
       const lineage = await opened.datasets.lineage(parts[0]!.version.ref);
-      const chain = [lineage.ref, ...lineage.parents.flatMap((p) => [p.ref, ...p.parents.map((g) => g.ref)])];
+      const chain: string[] = [];
+      for (let node: typeof lineage | undefined = lineage; node; node = node.parents[0]) chain.push(node.ref);
       return {
-        ok: parts.reduce((n, p) => n + p.version.rowCount, 0) === rows.length,
-        summary: `redacted PII into ${redacted.version.ref}, split it stratified 80/10/10 into ${parts.map((p) => `${p.version.ref} (${p.version.rowCount})`).join(', ')}; lineage ${chain.join(' ← ')}`,
-        details: { redacted: redacted.version.ref, counts: redacted.redacted, parts: parts.map((p) => ({ ref: p.version.ref, rows: p.version.rowCount })), lineage: chain },
+        ok: parts.reduce((n, p) => n + p.version.rowCount, 0) === history.version.rowCount,
+        summary: `redacted PII into ${redacted.version.ref}, kept the ${history.version.rowCount} requests before the launch (${launchDay}) as ${history.version.ref} with its SQL as lineage, split it stratified 80/10/10 into ${parts.map((p) => `${p.version.ref} (${p.version.rowCount})`).join(', ')}; lineage ${chain.join(' ← ')}`,
+        details: { redacted: redacted.version.ref, counts: redacted.redacted, history: history.version.ref, parts: parts.map((p) => ({ ref: p.version.ref, rows: p.version.rowCount })), lineage: chain },
       };
     });
 
@@ -245,6 +258,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       };
     });
 
+    let servedAlias = 'champion';
     await step('register', async () => {
       const model = modelRef.split('@')[0]!;
       await opened.registry.describe(model, {
@@ -255,11 +269,44 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const move = gatePassed
         ? await opened.registry.setAlias(actor, model, 'champion', version, 'first model; passed the release gate on the held-out split')
         : await opened.registry.setAlias(actor, model, 'challenger', version, 'failed the release gate; kept as a challenger');
+      servedAlias = move.alias;
       const card = await buildModelCard({ registry: opened.registry, datasets: opened.datasets }, modelRef);
       const bundle = await opened.registry.exportBundle(actor, modelRef, join(dir, 'data', `${model}-${version}.mloop`));
       return {
         summary: `${model}@${move.alias} → ${move.toVersion} (${move.reason}); card: trained on ${card.training.datasets.map((d) => d.ref).join(', ')}, ${card.evaluations.length} saved evaluation(s), ${card.limitations.length} known limitation(s); exported ${bundle.bytes}-byte bundle ${bundle.output}`,
         details: { alias: move, card_limitations: card.limitations, bundle },
+      };
+    });
+
+    await step('serve', async () => {
+      const traffic = generateSupportRequests({ seed: seed + 1, count: 400, launch: false });
+      const r = await demoServing(opened, { model: 'support-router', alias: servedAlias, rows: traffic.map((t) => ({ text: t.text })), labels: traffic.map((t) => t.intent), actor });
+      return {
+        summary:
+          `deployed ${r.deployment} (version ${r.version}) and answered ${r.requests} requests: ${r.automated} decided automatically (${(r.automationRate * 100).toFixed(1)}%, ` +
+          `${r.automatedAccuracy === null ? '-' : `${(r.automatedAccuracy * 100).toFixed(1)}% correct`}), ${r.review} sent to people (${r.pendingReview} waiting in the review queue); ` +
+          `latency p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms; ${r.logged} predictions logged, ${r.dropped} dropped`,
+        details: { ...r },
+      };
+    });
+
+    await step('monitor', async () => {
+      const r = await demoMonitoring(opened, { model: 'support-router', alias: servedAlias, seed, actor });
+      const f = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+      return {
+        ok: r.driftDetected,
+        summary:
+          `replayed ${r.predictions} requests through a product launch on ${r.launch.slice(0, 10)}: drift ${r.driftDetected ? `detected from ${r.driftDetectedAt?.slice(0, 10)}` : 'not detected'}; ` +
+          `realized accuracy ${f(r.realizedAccuracy.beforeLaunch)} → ${f(r.realizedAccuracy.afterLaunch)} where labels arrived; ` +
+          `estimated accuracy ${f(r.estimatedAccuracy.beforeLaunch)} → ${f(r.estimatedAccuracy.unlabelled)} in the last weeks, before any label (labels arrive 28 days late)`,
+        details: {
+          drift_detected_at: r.driftDetectedAt,
+          realized_accuracy: r.realizedAccuracy,
+          estimated_accuracy: r.estimatedAccuracy,
+          realized_fell: r.realizedFell,
+          estimated_fell_before_labels: r.estimatedFellBeforeLabels,
+          labels_until: r.labelsUntil,
+        },
       };
     });
 
