@@ -45,6 +45,12 @@ describe('loadConfig', () => {
     expect(sources).toMatchObject({ 'server.port': 'override', 'server.host': 'file', 'server.trustProxy': 'env' });
   });
 
+  it('reads the serving limits', () => {
+    const { config } = loadConfig({ workspace: dir, env: { MLOOP_SERVING_MAX_INFLIGHT: '16', MLOOP_SERVING_LOG_PREDICTIONS: 'off' } });
+    expect(config.serving).toMatchObject({ maxInflight: 16, logPredictions: false, maxRowsPerRequest: 1000, requestTimeoutMs: 2000 });
+    expect(issuesOf(() => loadConfig({ workspace: dir, env: { MLOOP_SERVING_MAX_INFLIGHT: '0' } }))[0]!.path).toBe('serving.maxInflight');
+  });
+
   it('resolves relative sqlite and artifact paths against the workspace', () => {
     const { config } = loadConfig({ workspace: dir, env: { MLOOP_DATABASE_URL: 'sqlite:data/m.db', MLOOP_ARTIFACTS_DIR: 'blobs' } });
     expect(config.database.url).toBe(`sqlite:${join(dir, 'data', 'm.db')}`);

@@ -33,6 +33,13 @@ export interface MloopConfig {
     readonly serverWorker: boolean;
   };
   readonly monitoring: { readonly allowPrivateWebhooks: boolean };
+  readonly serving: {
+    readonly pollIntervalMs: number;
+    readonly maxRowsPerRequest: number;
+    readonly maxInflight: number;
+    readonly requestTimeoutMs: number;
+    readonly logPredictions: boolean;
+  };
   readonly log: { readonly level: string };
 }
 

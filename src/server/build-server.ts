@@ -78,7 +78,11 @@ export async function buildServer(
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'mloop API', version: MLOOP_VERSION, description: 'Every route but /healthz and /readyz needs `Authorization: Bearer <token>`.' },
+      info: {
+        title: 'mloop API',
+        version: MLOOP_VERSION,
+        description: 'Every route but /healthz and /readyz needs `Authorization: Bearer <token>`.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
@@ -102,17 +106,36 @@ export async function buildServer(
   await app.register(modelRoutes, { ws });
   await app.register(labelingRoutes, { ws });
   await app.register(labelingWebRoutes);
-  const runtime = ws.serving.runtime(options.serving ?? {}, {
-    info: (o, m) => app.log.info(o, m),
-    warn: (o, m) => app.log.warn(o, m),
-    error: (o, m) => app.log.error(o, m),
-  });
+  const limits = ws.config.serving;
+  const runtime = ws.serving.runtime(
+    options.serving ?? {
+      pollIntervalMs: limits.pollIntervalMs,
+      maxRowsPerRequest: limits.maxRowsPerRequest,
+      maxInflight: limits.maxInflight,
+      requestTimeoutMs: limits.requestTimeoutMs,
+      logPredictions: limits.logPredictions,
+    },
+    {
+      info: (o, m) => app.log.info(o, m),
+      warn: (o, m) => app.log.warn(o, m),
+      error: (o, m) => app.log.error(o, m),
+    },
+  );
   await runtime.start();
   await app.register(servingRoutes, { ws, runtime });
   await app.register(jobRoutes, { ws });
   if (options.jobs?.worker) {
-    const log = { info: (o: object, m: string) => app.log.info(o, m), warn: (o: object, m: string) => app.log.warn(o, m), error: (o: object, m: string) => app.log.error(o, m) };
-    const worker = new JobWorker(ws.jobs, { concurrency: ws.config.jobs.concurrency, leaseMs: ws.config.jobs.leaseMs, pollMs: ws.config.jobs.pollMs, log });
+    const log = {
+      info: (o: object, m: string) => app.log.info(o, m),
+      warn: (o: object, m: string) => app.log.warn(o, m),
+      error: (o: object, m: string) => app.log.error(o, m),
+    };
+    const worker = new JobWorker(ws.jobs, {
+      concurrency: ws.config.jobs.concurrency,
+      leaseMs: ws.config.jobs.leaseMs,
+      pollMs: ws.config.jobs.pollMs,
+      log,
+    });
     const scheduler = new Scheduler(ws.jobs, (err) => app.log.warn({ err: (err as Error)?.message }, 'schedule tick failed'));
     app.addHook('onReady', async () => {
       worker.start();
@@ -123,10 +146,8 @@ export async function buildServer(
     });
   }
   for (const plugin of options.plugins ?? []) await app.register(plugin);
-  app.get(
-    '/openapi.json',
-    { config: { access: { action: 'workspace:read' } }, schema: { hide: true } },
-    async () => app.swagger(),
+  app.get('/openapi.json', { config: { access: { action: 'workspace:read' } }, schema: { hide: true } }, async () =>
+    app.swagger(),
   );
   await app.ready();
   return Object.assign(app, { mloopState: state });
