@@ -145,7 +145,10 @@ describe('jobs across processes', () => {
     await proxy.down();
     await new Promise((r) => setTimeout(r, 4000));
     await proxy.up();
-    await waitFor('8 succeeded jobs', () => allSucceeded(t, 8), 120_000);
+    await waitFor('8 succeeded jobs', () => allSucceeded(t, 8), 120_000).catch(async (err: Error) => {
+      const jobs = await t.ws.jobs.list();
+      throw new Error(`${err.message}\n${jobs.map((j) => `${j.key} ${j.state} ${j.attempts} ${j.leaseOwner ?? ''} ${j.leaseExpiresAt ?? ''} ${j.runAt}`).join('\n')}\n${w.output().slice(-3000)}`);
+    });
     expect(await t.ws.registry.listVersions('acc')).toHaveLength(8);
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);

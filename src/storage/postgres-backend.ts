@@ -99,6 +99,8 @@ export async function openPostgresBackend(url: string, options: OpenBackendOptio
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // A checked-out client (inside a transaction) whose connection drops must not crash it either.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
