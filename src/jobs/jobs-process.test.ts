@@ -108,14 +108,17 @@ describe('jobs across processes', () => {
   }, 180_000);
 
   it('a worker stopped (SIGSTOP) past its lease loses its job to another; resumed, its late result is discarded', async () => {
-    const t = await tempWorkspace();
-    cleanups.push(() => t.cleanup());
+    // On PostgreSQL: a worker stopped inside a transaction would hold SQLite's single write lock
+    // for as long as it is stopped, while PostgreSQL ends idle-in-transaction sessions.
+    const onPostgres = await postgresReachable();
+    const t = onPostgres ? await pgWorkspace() : await tempWorkspace();
+    if (!onPostgres) cleanups.push(() => t.cleanup());
     const { job } = await t.ws.jobs.enqueue('test', { type: 'sleep', key: 'nap', payload: { ms: 1500 }, backoffMs: 0 });
     const a = worker(t);
     await waitFor('A to take the job', async () => ownedBy(a)(await t.ws.jobs.get(job.id)));
     a.child.kill('SIGSTOP');
     const b = worker(t);
-    await waitFor('B to finish the job', async () => (await t.ws.jobs.get(job.id)).state === 'succeeded', 30_000);
+    await waitFor('B to finish the job', async () => (await t.ws.jobs.get(job.id)).state === 'succeeded', 60_000);
     a.child.kill('SIGCONT');
     const logs = await waitFor('A to report its discarded result', async () => {
       const lines = (await t.ws.jobs.show(job.id)).logs.map((l) => l.message);
@@ -126,7 +129,7 @@ describe('jobs across processes', () => {
     expect(await t.ws.jobs.get(job.id)).toMatchObject({ state: 'succeeded', attempts: 2 });
     for (const p of [a, b]) p.child.kill('SIGTERM');
     expect(await Promise.all([a.exited, b.exited])).toEqual([0, 0]);
-  }, 60_000);
+  }, 120_000);
 
   it('with PostgreSQL unreachable for a while, jobs resume and each still makes exactly one version', async (ctx) => {
     if (!(await postgresReachable())) {

@@ -6,6 +6,9 @@ import type { OpenBackendOptions, StorageBackend } from './backend.js';
 import { POSTGRES_CAPABILITIES } from './capabilities.js';
 import type { DatabaseSchema } from './schema.js';
 
+/** How long a session may sit idle inside an open transaction before PostgreSQL ends it. */
+const IDLE_IN_TRANSACTION_MS = 10_000;
+
 /** Hides the password of a connection URL. */
 export function redactPostgresUrl(url: string): string {
   try {
@@ -96,6 +99,9 @@ export async function openPostgresBackend(url: string, options: OpenBackendOptio
     connectionString: url,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
+    // A process paused inside a transaction (SIGSTOP, a debugger, a frozen VM) must not hold its
+    // row locks forever: the server ends such a session and its work is retried elsewhere.
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
