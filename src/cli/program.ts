@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy.js';
 import { registerInit } from './commands/init.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLabel } from './commands/label.js';
+import { registerLabelIssues } from './commands/label-issues.js';
 import { registerModels } from './commands/models.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPredict } from './commands/predict.js';
@@ -60,6 +61,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerToken(program, run);
   registerUser(program, run);
   registerData(program, run);
+  registerLabelIssues(program, run);
   registerLabel(program, run);
   registerModels(program, run);
   registerTrain(program, run);

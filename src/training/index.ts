@@ -9,4 +9,6 @@ export { trainModel, planColumns, holdout, classificationData } from './training
 export type { TrainRequest, TrainResult } from './training-service.js';
 export { evaluateModel, loadModel, parseGateFile } from './model-evaluation.js';
 export type { EvaluateRequest, EvaluateResult } from './model-evaluation.js';
+export { findDatasetLabelIssues, stratifiedFolds } from './label-issues.js';
+export type { LabelIssuesRequest, LabelIssuesReport, LabelIssueRow } from './label-issues.js';
 export type { GbdtModelJson, GbdtTreeJson, GbdtFeature, LinearModelJson, LinearFeature, Calibrator } from './tabular/index.js';

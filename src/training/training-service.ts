@@ -102,7 +102,8 @@ export function planColumns(v: DatasetVersion, req: Pick<TrainRequest, 'label' |
   return { task, label, inputs, warnings };
 }
 
-function batchOf(columns: Record<string, ColumnData>, inputs: readonly InputSpec[], rows: readonly number[]): ColumnBatch {
+/** The input columns of `rows` as a learner batch. */
+export function batchOf(columns: Record<string, ColumnData>, inputs: readonly InputSpec[], rows: readonly number[]): ColumnBatch {
   const batch: ColumnBatch = {};
   for (const input of inputs) {
     const c = columns[input.name]!;
