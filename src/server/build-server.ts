@@ -18,6 +18,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { labelingRoutes } from './routes/labeling.js';
 import { labelingWebRoutes } from './routes/labeling-web.js';
 import { modelRoutes } from './routes/models.js';
+import { monitoringRoutes } from './routes/monitoring.js';
 import { servingRoutes } from './routes/serving.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import { ErrorBody } from './schemas.js';
@@ -124,6 +125,7 @@ export async function buildServer(
   await runtime.start();
   await app.register(servingRoutes, { ws, runtime });
   await app.register(jobRoutes, { ws });
+  await app.register(monitoringRoutes, { ws });
   if (options.jobs?.worker) {
     const log = {
       info: (o: object, m: string) => app.log.info(o, m),
