@@ -5,6 +5,7 @@ import { MLOOP_VERSION } from '../workspace/index.js';
 import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
+import { registerFairness } from './commands/fairness.js';
 import { registerInit } from './commands/init.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLabel } from './commands/label.js';
@@ -65,6 +66,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerLabel(program, run);
   registerModels(program, run);
   registerTrain(program, run);
+  registerFairness(program, run);
   registerMonitor(program, run);
   registerDeploy(program, run);
   registerReview(program, run);

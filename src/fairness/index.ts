@@ -32,5 +32,5 @@ export type {
   FairnessGateResult,
   FairnessRuleResult,
 } from './fairness-gates.js';
-export { mitigateThresholds, applyThresholdPlan, evaluateThresholdPlan, thresholdsFor } from './mitigation.js';
+export { mitigateThresholds, applyThresholdPlan, evaluateThresholdPlan, thresholdsFor, PARITY_CONSTRAINTS } from './mitigation.js';
 export type { MitigationFigures, MitigationOptions, MitigationOutcome, ParityConstraint, ThresholdPlan } from './mitigation.js';

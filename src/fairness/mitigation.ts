@@ -12,6 +12,9 @@ import { bestWithinTolerance, type Candidate } from './window-search.js';
 /** Binary decisions: equal selection rates, or equal TPRs. Review/auto: equal automatic shares, or equal automatic precision. */
 export type ParityConstraint = 'demographic_parity' | 'equal_opportunity' | 'auto_share' | 'auto_precision';
 
+/** Every parity constraint, in the order errors list them. */
+export const PARITY_CONSTRAINTS: readonly ParityConstraint[] = Object.freeze(['demographic_parity', 'equal_opportunity', 'auto_share', 'auto_precision']);
+
 export interface MitigationOptions {
   /** The parity to reach. `demographic_parity` and `equal_opportunity` need a binary model (or `positiveLabel`). */
   constraint: ParityConstraint;
@@ -252,10 +255,9 @@ function resolveOptions(
   options: MitigationOptions,
   groups: ReadonlyArray<string | null>,
 ): ResolvedOptions {
-  const constraints: ParityConstraint[] = ['demographic_parity', 'equal_opportunity', 'auto_share', 'auto_precision'];
   ensure(
-    constraints.includes(options.constraint),
-    `unknown constraint '${String(options.constraint)}'; valid: ${constraints.join(', ')}`,
+    PARITY_CONSTRAINTS.includes(options.constraint),
+    `unknown constraint '${String(options.constraint)}'; valid: ${PARITY_CONSTRAINTS.join(', ')}`,
   );
   ensure(groups.length === d.yTrue.length, `${groups.length} group values for ${d.yTrue.length} predictions`);
   const tolerance = options.tolerance ?? 0.02;

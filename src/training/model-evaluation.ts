@@ -1,7 +1,17 @@
 /** `mloop eval`: a registered model on a dataset version, with slices, automation and gates. */
 import { readColumns, type DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
-import { auditFairness, checkFairnessRule, validateFairnessRule, type FairnessGateRule, type FairnessReport } from '../fairness/index.js';
+import {
+  auditFairness,
+  checkFairnessRule,
+  mitigateThresholds,
+  PARITY_CONSTRAINTS,
+  validateFairnessRule,
+  type FairnessGateRule,
+  type FairnessReport,
+  type ParityConstraint,
+  type ThresholdPlan,
+} from '../fairness/index.js';
 import {
   checkGate,
   parseGate,
@@ -173,4 +183,62 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
     champion: championVersion?.ref ?? null,
     fairness: mine.fairness,
   };
+}
+
+export interface MitigateRequest {
+  model: string;
+  /** Validation data with labels and the sensitive column; not the data the model was trained on. */
+  dataset: string;
+  /** The sensitive column whose groups get their own thresholds. */
+  sensitive: string;
+  constraint: ParityConstraint;
+  /** Largest allowed gap between groups on the validation data (default 0.02). */
+  tolerance?: number;
+  /** Review/auto: the break-even precision (default: the validation precision at the model's stored threshold). */
+  targetPrecision?: number;
+  /** Binary decisions: the favourable class (default: the second class). */
+  positiveLabel?: string;
+}
+
+export interface MitigateResult {
+  model: string;
+  dataset: string;
+  /** Group thresholds and the before/after figures on the validation data. */
+  plan: ThresholdPlan;
+}
+
+/**
+ * Chooses group-specific thresholds for a registered model on validation data (see
+ * `mitigateThresholds`): decision thresholds for binary models, or automation thresholds around
+ * the model's stored confidence threshold for `auto_share` and `auto_precision`.
+ *
+ * @example
+ * const r = await mitigateModel({ datasets, registry }, { model: 'support@champion', dataset: 'tickets@5', sensitive: 'region', constraint: 'auto_share' });
+ * console.log(r.plan.thresholds, r.plan.validation.cost);
+ */
+export async function mitigateModel(deps: { datasets: DatasetService; registry: RegistryService }, req: MitigateRequest): Promise<MitigateResult> {
+  if (!PARITY_CONSTRAINTS.includes(req.constraint)) {
+    throw MloopError.invalidArgument(`unknown constraint '${String(req.constraint)}'; valid: ${PARITY_CONSTRAINTS.join(', ')}`);
+  }
+  const version = await deps.registry.resolve(req.model);
+  if (version.task === 'regression') throw MloopError.invalidArgument(`${version.ref} is a regression model; mitigation needs a classifier`);
+  const label = version.record.label;
+  if (label === undefined) throw MloopError.failedPrecondition(`${version.ref} records no label column to compare predictions with`);
+  const automation = req.constraint === 'auto_share' || req.constraint === 'auto_precision';
+  const stored = version.record.thresholds?.['confidence'];
+  if (automation && typeof stored !== 'number') {
+    throw MloopError.failedPrecondition(`${version.ref} has no automation threshold to adjust`, { hint: 'train it with --target-precision' });
+  }
+  const predictor = await loadModel(deps.registry, version);
+  const data = await predictOn(deps, predictor, req.dataset, label, [req.sensitive]);
+  const d = classificationData(predictor.classes!, data.truth.map(String), predictor.predictProba(data.batch, data.keep.length));
+  const plan = mitigateThresholds(d, data.sliceValues[req.sensitive]!, {
+    constraint: req.constraint,
+    attribute: req.sensitive,
+    ...(req.tolerance === undefined ? {} : { tolerance: req.tolerance }),
+    ...(automation ? { baseThreshold: stored as number } : {}),
+    ...(req.targetPrecision === undefined ? {} : { targetPrecision: req.targetPrecision }),
+    ...(req.positiveLabel === undefined ? {} : { positiveLabel: req.positiveLabel }),
+  });
+  return { model: version.ref, dataset: data.ref, plan };
 }

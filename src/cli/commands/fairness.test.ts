@@ -1,0 +1,77 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODE } from '../../errors/index.js';
+import { mulberry32 } from '../../stats/index.js';
+import { tempWorkspace, type TempWorkspace } from '../../workspace/test-support/temp-workspace.js';
+import { main } from '../program.js';
+
+let t: TempWorkspace;
+
+/** A binary tabular set where group b has lower scores (and base rate), so one threshold selects it less often. */
+function loansCsv(n: number, seed: number): string {
+  const rand = mulberry32(seed);
+  const lines = ['id,x1,x2,grp,y'];
+  for (let i = 0; i < n; i++) {
+    const grp = rand() < 0.5 ? 'a' : 'b';
+    const x1 = rand() * 10 - (grp === 'b' ? 3 : 0);
+    const x2 = rand() * 5;
+    const z = x1 + x2 + (rand() - 0.5) * 4;
+    lines.push(`${i},${x1.toFixed(3)},${x2.toFixed(3)},${grp},${z > 7 ? 'yes' : 'no'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function mloop(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await main(['--workspace', t.dir, ...args], { stdout: out, stderr: err, env: {}, cwd: t.dir });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  t = await tempWorkspace();
+  writeFileSync(join(t.dir, 'train.csv'), loansCsv(1200, 1));
+  writeFileSync(join(t.dir, 'val.csv'), loansCsv(800, 2));
+  const roles = { id: ['id'], label: ['y'], sensitive: ['grp'] };
+  await t.ws.datasets.importFile({ file: join(t.dir, 'train.csv'), name: 'loans', actor: 'test', roles });
+  await t.ws.datasets.importFile({ file: join(t.dir, 'val.csv'), name: 'loans-val', actor: 'test', roles });
+  await t.ws.close();
+  const trained = await mloop('train', 'loans@1', '--name', 'loans', '--learner', 'linear', '--target-precision', '0.9');
+  expect(trained.code, trained.stderr).toBe(0);
+}, 120_000);
+afterAll(async () => t.cleanup().catch(() => undefined));
+
+describe('mloop fairness mitigate', () => {
+  it('chooses group thresholds for demographic parity and reports the accuracy cost', async () => {
+    const r = await mloop('--json', 'fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'demographic_parity', '--tolerance', '0.03');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { model: string; dataset: string; feasible: boolean; attribute: string; thresholds: Record<string, number | null>; validation: { before: { gap: number; accuracy: number }; after: { gap: number; accuracy: number }; cost: { accuracy: number } } };
+    expect(doc).toMatchObject({ model: 'loans@1', dataset: 'loans-val@1', attribute: 'grp', feasible: true });
+    expect(Object.keys(doc.thresholds).sort()).toEqual(['a', 'b']);
+    expect(doc.validation.before.gap).toBeGreaterThan(0.1);
+    expect(doc.validation.after.gap).toBeLessThanOrEqual(0.03 + 1e-12);
+    expect(doc.validation.cost.accuracy).toBeCloseTo(doc.validation.before.accuracy - doc.validation.after.accuracy, 12);
+
+    const text = await mloop('fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'auto_share');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/auto_share by 'grp'/);
+    expect(text.stdout).toMatch(/coverage/);
+  });
+
+  it('refuses an unknown column, an unknown constraint and a bad tolerance', async () => {
+    const column = await mloop('fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'nope', '--constraint', 'demographic_parity');
+    expect(column.code).toBe(EXIT_CODE.NOT_FOUND);
+    expect(column.stderr).toMatch(/error\[NOT_FOUND\].*nope/);
+    const constraint = await mloop('fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'parity');
+    expect(constraint.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
+    expect(constraint.stderr).toMatch(/unknown constraint 'parity'; valid: demographic_parity, equal_opportunity, auto_share, auto_precision/);
+    const tolerance = await mloop('fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'auto_share', '--tolerance', '2');
+    expect(tolerance.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
+  });
+});
