@@ -16,6 +16,7 @@ describe('mloop demo', () => {
     const names = result.steps.map((s) => s.name);
     expect(names.slice(0, 2)).toEqual(['workspace', 'generate-data']);
     expect(names).toContain('api');
+    expect(names.indexOf('fairness-gate')).toBe(names.indexOf('register') + 1);
     for (const s of result.steps) {
       expect(s.ok, `${s.name}: ${s.summary}`).toBe(true);
       expect(s.summary.length).toBeGreaterThan(10);

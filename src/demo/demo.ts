@@ -1,7 +1,8 @@
 /**
  * `mloop demo`: the mission's story on a throw-away workspace — a support team automating its
- * most frequent requests. Each stage of the product adds a step here; today: the workspace, the
- * support-request data, the artifact store and the authenticated API.
+ * most frequent requests. Each stage of the product adds a step here: the workspace, the
+ * support-request data, training, evaluation with a release gate, the registry, a fairness gate
+ * blocking a challenger that widens the regional accuracy gap, serving, monitoring and the API.
  */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,9 @@ import { buildModelCard } from '../registry/index.js';
 import { demoServing } from '../serving/index.js';
 import { evaluateModel, parseGateFile, trainModel } from '../training/index.js';
 import { SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
+
+/** The challenger's leaner features: word n-grams only, without the character n-grams that soften typos. */
+const LEAN_TEXT_PARAMS = { tfidf: { blocks: [{ analyzer: 'word', ngramRange: [1, 2], minDf: 2 }], sublinearTf: true } };
 
 /** One stage of the story, as `mloop demo --json` prints it. */
 export interface DemoStep {
@@ -231,6 +235,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
 
     let gatePassed = false;
+    let championGap: number | null = null;
     await step('evaluate', async () => {
       const gate = parseGateFile({
         name: 'release',
@@ -245,10 +250,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const rep = e.report as ClassificationReport;
       const summary = Object.fromEntries(Object.entries(rep.metrics).map(([k, v]) => [k, v.value]));
       await opened.registry.recordEvaluation(actor, e.model, e.dataset, e, summary, e.gate!.passed);
+      const fair = e.fairness?.attributes['region']?.differences['accuracy_difference']?.value;
       gatePassed = e.gate!.passed;
+      championGap = fair ?? null;
       const acc = rep.metrics['accuracy']!;
       const worst = [...rep.slices].sort((a, b) => a.metrics['accuracy']!.value - b.metrics['accuracy']!.value)[0];
-      const fair = e.fairness?.attributes['region']?.differences['accuracy_difference']?.value;
       return {
         summary:
           `on held-out ${e.dataset}: accuracy ${(acc.value * 100).toFixed(1)}% (95% CI ${(acc.lower! * 100).toFixed(1)}–${(acc.upper! * 100).toFixed(1)}), ` +
@@ -275,6 +281,74 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return {
         summary: `${model}@${move.alias} → ${move.toVersion} (${move.reason}); card: trained on ${card.training.datasets.map((d) => d.ref).join(', ')}, ${card.evaluations.length} saved evaluation(s), ${card.limitations.length} known limitation(s); exported ${bundle.bytes}-byte bundle ${bundle.output}`,
         details: { alias: move, card_limitations: card.limitations, bundle },
+      };
+    });
+
+    // A leaner challenger trained on data that under-represents the south region: the fairness gate must keep it out.
+    await step('fairness-gate', async () => {
+      const model = modelRef.split('@')[0]!;
+      const fewSouth = await opened.datasets.derive({
+        sql: `SELECT * FROM {${trainRef!}} WHERE region <> 'south' OR CAST(substr(id, 5) AS INTEGER) % 10 = 0`,
+        name: 'support-train-few-south',
+        actor,
+        description: 'the training split keeping one south request in ten: a region under-represented in training',
+      });
+      const dropped = (await opened.datasets.show(trainRef!)).rowCount - fewSouth.version.rowCount;
+      const r = await trainModel(
+        { datasets: opened.datasets, registry: opened.registry },
+        { dataset: fewSouth.version.ref, validation: validationRef!, name: model, targetPrecision: 0.97, seed, actor, params: LEAN_TEXT_PARAMS },
+      );
+      const gate = parseGateFile({
+        name: 'fairness-regression',
+        rules: [
+          { metric: 'accuracy', min: 0.8, bound: 'lower' },
+          { metric: 'fairness.accuracy_difference', attribute: 'region', max: 0.2 },
+          // Widening by up to 1 point is tolerated (noise); more blocks the challenger.
+          { metric: 'fairness.accuracy_difference', attribute: 'region', beats_champion_by: -0.01 },
+        ],
+      });
+      const e = await evaluateModel({ datasets: opened.datasets, registry: opened.registry }, { model: r.version.ref, dataset: testRef!, gate, seed, replicates: 300 });
+      const summary = Object.fromEntries(Object.entries(e.report.metrics).map(([k, v]) => [k, v.value]));
+      await opened.registry.recordEvaluation(actor, e.model, e.dataset, e, summary, e.gate!.passed);
+      const gap = e.fairness?.attributes['region']?.differences['accuracy_difference']?.value ?? null;
+      const failed = e.gate!.rules.filter((x) => x.status === 'fail');
+      const versus = e.gate!.rules.find((x) => x.rule.metric === 'fairness.accuracy_difference' && x.rule.beats_champion_by !== undefined)!;
+      const blocked = !e.gate!.passed;
+      const move = await opened.registry.setAlias(
+        actor,
+        model,
+        'challenger',
+        r.version.version,
+        blocked
+          ? `blocked by gate 'fairness-regression' on ${e.dataset}: ${failed.map((x) => x.message).join('; ')}`
+          : `passed gate 'fairness-regression' on ${e.dataset}; not promoted by the demo`,
+        { evaluation: e.dataset, gate: e.gate },
+      );
+      const champion = (await opened.registry.getModel(model)).aliases['champion'] ?? null;
+      // With too few rows per region (small demos) there is nothing to compare, and the gate fails closed.
+      const comparable = gap !== null && championGap !== null && champion !== null;
+      const widened = comparable && gap - championGap! > 0.01;
+      const card = await buildModelCard({ registry: opened.registry, datasets: opened.datasets }, r.version.ref);
+      const pts = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)} points`);
+      return {
+        // As intended: a challenger that widens the gap beyond the tolerance is blocked, and the champion stays.
+        ok: (comparable ? (widened ? versus.status === 'fail' : versus.status !== 'fail') : blocked) && (!blocked || champion === null || champion === Number(modelRef.split('@')[1])),
+        summary:
+          `trained a leaner challenger ${r.version.ref} (word features only) on ${fewSouth.version.ref} (${dropped} south requests left out, with its SQL as lineage); on ${e.dataset} the accuracy gap across regions is ` +
+          `${pts(championGap)} for the champion and ${pts(gap)} for the challenger; gate 'fairness-regression' ${blocked ? `blocked it (${failed.map((x) => x.rule.metric).join(', ')})` : 'passed'}; ` +
+          `${model}@challenger → ${move.toVersion}, champion stays ${champion === null ? 'unset' : `version ${champion}`}; its card shows ${card.evaluations.length} saved evaluation(s) with the gate results`,
+        details: {
+          challenger: r.version.ref,
+          training: fewSouth.version.ref,
+          south_rows_left_out: dropped,
+          champion_accuracy_difference: championGap,
+          challenger_accuracy_difference: gap,
+          widened,
+          blocked,
+          gate: e.gate,
+          alias: move,
+          champion,
+        },
       };
     });
 
