@@ -133,6 +133,12 @@ describe('trainModel', () => {
     expect(e.report.metrics['rmse']!.value).toBeLessThan(2);
   });
 
+  it('keeps the defaults for learner settings that are not given, so the model loads', async () => {
+    const r = await trainModel(deps(), { dataset: 'tickets@1', name: 'words-only', params: { tfidf: { blocks: [{ analyzer: 'word', ngramRange: [1, 2], minDf: 2 }] } }, actor: 'test' });
+    const model = await loadModel(t.ws.registry, r.version);
+    expect(model.predictProba({ text: ['i forgot my password'] }, 1)).toHaveLength(model.classes!.length);
+  });
+
   it('refuses bad requests with clear errors', async () => {
     expect(await code(trainModel(deps(), { dataset: 'one@1', name: 'x', label: 'label', text: 'text', actor: 't' }))).toBe('INVALID_ARGUMENT');
     expect(await code(trainModel(deps(), { dataset: 'tab@1', name: 'x', label: 'nope', actor: 't' }))).toBe('NOT_FOUND');

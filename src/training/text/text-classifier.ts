@@ -26,7 +26,7 @@ import {
 /** Settings of {@link trainTextClassifier}; every field is optional. */
 export interface TextClassifierOptions {
   /** Feature settings. Default {@link DEFAULT_TFIDF_OPTIONS}. */
-  tfidf?: TfidfOptions;
+  tfidf?: Partial<TfidfOptions>;
   /** Solver settings, merged over {@link DEFAULT_SOFTMAX_OPTIONS}. */
   softmax?: Partial<SoftmaxOptions>;
   /** Held-out rows for temperature scaling. When absent, `holdoutFraction` of the training rows are held out. */
@@ -346,7 +346,8 @@ export async function trainTextClassifier(
   const warnings: string[] = [];
   const data = validateTraining(texts, labels);
   const softmaxOptions: SoftmaxOptions = { ...DEFAULT_SOFTMAX_OPTIONS, ...options.softmax };
-  const tfidfOptions = options.tfidf ?? DEFAULT_TFIDF_OPTIONS;
+  // A partial setting (say, only other blocks) keeps the defaults for the rest, so the model always loads.
+  const tfidfOptions: TfidfOptions = { ...DEFAULT_TFIDF_OPTIONS, ...options.tfidf };
   const holdoutFraction = options.holdoutFraction ?? 0.1;
   const bins = options.calibrationBins ?? 15;
   if (!(holdoutFraction >= 0 && holdoutFraction <= 0.5))
