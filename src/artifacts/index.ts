@@ -7,3 +7,4 @@ export { isSha256, assertSha256 } from './artifact-store.js';
 export { LocalArtifactStore } from './local-artifact-store.js';
 export { openArtifactStore } from './artifact-store-registry.js';
 export { containedPath } from './path-containment.js';
+export { writeFileAtomic } from './write-file-atomic.js';

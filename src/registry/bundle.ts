@@ -4,13 +4,12 @@
  * verifies every hash, and leaves nothing behind on failure. Optional Ed25519 signatures.
  */
 import { createHash, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
-import { createWriteStream, fsyncSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
-import type { ArtifactStore } from '../artifacts/index.js';
+import { writeFileAtomic, type ArtifactStore } from '../artifacts/index.js';
 import { MloopError } from '../errors/index.js';
 import { TASKS, checkModelName, type ArtifactRef, type ModelDescription, type ModelVersion, type Task, type VersionRecord } from './registry.js';
 
@@ -78,27 +77,12 @@ export async function writeBundle(
   }
   for (const f of version.artifacts) zip.addBuffer(await artifacts.get(f.sha256), `files/${f.name}`, { mtime, compress: f.mediaType === 'application/json' });
   zip.end();
-  const temp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
-  try {
-    await pipeline(zip.outputStream as unknown as Readable, createWriteStream(temp, { flags: 'wx' }));
-    const fd = openSync(temp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, output);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw MloopError.invalidArgument(`cannot write ${output}: its folder does not exist`);
-    throw err;
-  }
+  await writeFileAtomic(output, zip.outputStream as unknown as Readable);
   const bytes = statSync(output).size;
   return { output, sha256: await fileHash(output), bytes, signed };
 }
 
 async function fileHash(path: string): Promise<string> {
-  const { createReadStream } = await import('node:fs');
   const h = createHash('sha256');
   await pipeline(createReadStream(path), h);
   return h.digest('hex');

@@ -4,8 +4,8 @@
  * version whose learner is `onnx` (served, evaluated and gated like any other).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../artifacts/index.js';
 import { MLOOP_VERSION } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
 import type { GbdtModelJson, LinearModelJson } from '../training/index.js';
@@ -70,21 +70,7 @@ export async function exportOnnx(registry: RegistryService, ref: string, output:
   const version = await registry.resolve(ref);
   const { bytes, info } = await onnxBytesOf(registry, version);
   OnnxSession.load(bytes, `the exported graph of ${version.ref}`).dispose();
-  const temp = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temp, bytes, { flag: 'wx' });
-    const fd = openSync(temp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, output);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw MloopError.invalidArgument(`cannot write ${output}: its folder does not exist`);
-    throw err;
-  }
+  await writeFileAtomic(output, bytes);
   return { ref: version.ref, output, bytes: bytes.length, sha256: sha256(bytes), inputs: info.inputs, outputs: info.outputs, classes: info.classes };
 }
 
