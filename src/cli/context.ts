@@ -74,6 +74,23 @@ export class CommandContext {
   }
 }
 
+/** A progress bar per stage: `onProgress` starts a new bar whenever the stage changes. */
+export function stagedProgress(ctx: CommandContext): { onProgress: (p: { stage: string; done: number; total: number }) => void; stop: () => void } {
+  let bar: Progress | undefined;
+  let stage = '';
+  return {
+    onProgress: (p) => {
+      if (p.stage !== stage) {
+        bar?.stop();
+        stage = p.stage;
+        bar = ctx.progress(Math.max(1, p.total), p.stage);
+      }
+      bar?.update(p.done);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
 /** Renders rows as an aligned text table. */
 export function table(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { MloopError } from '../../errors/index.js';
 import { TASKS, type Task } from '../../registry/index.js';
 import { findDatasetLabelIssues } from '../../training/index.js';
-import { table } from '../context.js';
+import { stagedProgress, table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
 
@@ -39,8 +39,7 @@ export function registerLabelIssues(program: Command, run: Runner): void {
     .action(
       run(async (ctx, dataset: string, opts: LabelIssuesFlags) => {
         if (opts.task !== undefined && !TASKS.includes(opts.task as Task)) throw MloopError.invalidArgument(`unknown task '${opts.task}'; valid tasks: ${TASKS.join(', ')}`);
-        let bar: ReturnType<typeof ctx.progress> | undefined;
-        let stage = '';
+        const progress = stagedProgress(ctx);
         const r = await ctx.withWorkspace((ws) =>
           findDatasetLabelIssues(
             { datasets: ws.datasets },
@@ -55,19 +54,10 @@ export function registerLabelIssues(program: Command, run: Runner): void {
               ...(opts.learner === undefined ? {} : { learner: opts.learner }),
               ...(opts.allowSensitive ? { allowSensitive: true } : {}),
             },
-            {
-              onProgress: (p) => {
-                if (p.stage !== stage) {
-                  bar?.stop();
-                  stage = p.stage;
-                  bar = ctx.progress(Math.max(1, p.total), p.stage);
-                }
-                bar?.update(p.done);
-              },
-            },
+            { onProgress: progress.onProgress },
           ),
         );
-        bar?.stop();
+        progress.stop();
         const out = {
           method: r.method,
           dataset: r.dataset,

@@ -7,7 +7,7 @@ import { MloopError } from '../../errors/index.js';
 import type { ClassificationReport } from '../../evaluation/index.js';
 import { TASKS, type Task } from '../../registry/index.js';
 import { evaluateModel, parseGateFile, trainModel } from '../../training/index.js';
-import { table } from '../context.js';
+import { stagedProgress, table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
 
@@ -57,8 +57,7 @@ export function registerTrain(program: Command, run: Runner): void {
         if (opts.task !== undefined && !TASKS.includes(opts.task as Task)) throw MloopError.invalidArgument(`unknown task '${opts.task}'; valid tasks: ${TASKS.join(', ')}`);
         const params = opts.config === undefined ? undefined : readDataFile(ctx.io.cwd, opts.config, 'config file');
         if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) throw MloopError.invalidArgument(`config file ${opts.config} must hold an object of learner parameters`);
-        let bar: ReturnType<typeof ctx.progress> | undefined;
-        let stage = '';
+        const progress = stagedProgress(ctx);
         const r = await ctx.withWorkspace((ws) =>
           trainModel(
             { datasets: ws.datasets, registry: ws.registry },
@@ -77,19 +76,10 @@ export function registerTrain(program: Command, run: Runner): void {
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
               ...(opts.allowSensitive ? { allowSensitive: true } : {}),
             },
-            {
-              onProgress: (p) => {
-                if (p.stage !== stage) {
-                  bar?.stop();
-                  stage = p.stage;
-                  bar = ctx.progress(Math.max(1, p.total), p.stage);
-                }
-                bar?.update(p.done);
-              },
-            },
+            { onProgress: progress.onProgress },
           ),
         );
-        bar?.stop();
+        progress.stop();
         const out = {
           model: r.version.model,
           version: r.version.version,
