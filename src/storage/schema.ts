@@ -107,6 +107,10 @@ export interface DatabaseSchema {
   job_schedules: JobSchedulesTable;
   monitoring_rules: MonitoringRulesTable;
   monitoring_alerts: MonitoringAlertsTable;
+  retraining_policies: RetrainingPoliciesTable;
+  retraining_runs: RetrainingRunsTable;
+  run_steps: RunStepsTable;
+  approvals: ApprovalsTable;
 }
 
 export interface ModelsTable {
@@ -404,4 +408,57 @@ export interface MonitoringAlertsTable {
   delivery: string;
   delivery_error: string | null;
   delivered_at: string | null;
+}
+
+/** The retraining policy of a model (validated JSON). */
+export interface RetrainingPoliciesTable {
+  model: string;
+  policy_json: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** One retraining run, keyed by the job that runs it. */
+export interface RetrainingRunsTable {
+  id: string;
+  model: string;
+  /** The job key: one run per job however often it is retried. */
+  run_key: string;
+  /** `running`, `promoted`, `gate_failed`, `awaiting_approval`, `rejected`, `expired` or `failed`. */
+  state: string;
+  reason: string;
+  policy_json: string;
+  challenger: string | null;
+  champion: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
+/** One step of a retraining run with its outcome and reason (upserted by step name). */
+export interface RunStepsTable {
+  run_id: string;
+  step: string;
+  seq: number;
+  /** `done`, `skipped` or `failed`. */
+  status: string;
+  reason: string;
+  details_json: string;
+  at: string;
+}
+
+/** A challenger waiting for a person's decision. */
+export interface ApprovalsTable {
+  id: string;
+  run_id: string;
+  model: string;
+  version: number;
+  /** `pending`, `approved`, `rejected` or `expired`. */
+  status: string;
+  evidence_json: string;
+  created_at: string;
+  expires_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  comment: string | null;
 }

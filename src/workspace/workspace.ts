@@ -11,6 +11,7 @@ import { JobService, SqlJobStore, builtInHandlers } from '../jobs/index.js';
 import { LabelingService, SqlLabelingStore } from '../labeling/index.js';
 import { MonitoringService, SqlMonitoringStore } from '../monitoring/index.js';
 import { RegistryService, SqlRegistryStore } from '../registry/index.js';
+import { RetrainingService, SqlRetrainingStore, retrainHandler } from '../retraining/index.js';
 import { ServingService, SqlServingStore, openPredictionLogStore } from '../serving/index.js';
 import { loadModel } from '../training/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
@@ -38,6 +39,8 @@ export interface Workspace {
   readonly monitoring: MonitoringService;
   /** Durable jobs, job types, workers and cron schedules. */
   readonly jobs: JobService;
+  /** Retraining policies, runs (the `retrain` job), approvals and rollback. */
+  readonly retraining: RetrainingService;
   close(): Promise<void>;
 }
 
@@ -96,6 +99,8 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       allowPrivateWebhooks: config.monitoring.allowPrivateWebhooks,
       ...(options.clock ? { clock: options.clock } : {}),
     });
+    const retraining = new RetrainingService(new SqlRetrainingStore(backend.db), { datasets, registry, serving }, options.clock ? { clock: options.clock } : {});
+    jobs.register(retrainHandler(retraining));
     return {
       root,
       config,
@@ -110,6 +115,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       serving,
       jobs,
       monitoring,
+      retraining,
       close: async () => {
         await serving.close();
         await backend.close();

@@ -8,5 +8,6 @@ import { labeling } from './0005-labeling.js';
 import { evaluations } from './0006-evaluations.js';
 import { jobs } from './0007-jobs.js';
 import { monitoring } from './0008-monitoring.js';
+import { retraining } from './0009-retraining.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining]);

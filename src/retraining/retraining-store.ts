@@ -1,0 +1,22 @@
+/** The store retraining needs: policies, runs with steps, approvals. */
+import type { Approval, RetrainingPolicy, RetrainingRun, RunState, RunStep } from './retraining.js';
+
+export interface RetrainingStore {
+  /** Creates or replaces the policy of `policy.model`. */
+  putPolicy(policy: RetrainingPolicy, at: string, actor: string): Promise<void>;
+  getPolicy(model: string): Promise<{ policy: RetrainingPolicy; updatedAt: string; updatedBy: string } | undefined>;
+  listPolicies(): Promise<Array<{ policy: RetrainingPolicy; updatedAt: string; updatedBy: string }>>;
+  /** The run under `runKey`, created when it does not exist yet (a retried job finds its run). */
+  openRun(run: Omit<RetrainingRun, 'steps'>): Promise<{ run: RetrainingRun; created: boolean }>;
+  getRun(id: string): Promise<RetrainingRun | undefined>;
+  listRuns(filter: { model?: string; limit: number }): Promise<RetrainingRun[]>;
+  updateRun(id: string, patch: { state?: RunState; reason?: string; challenger?: string | null; champion?: string | null }, at: string): Promise<void>;
+  /** Records a step, replacing an earlier record of the same step (a retried attempt). */
+  putStep(runId: string, step: Omit<RunStep, 'seq'>): Promise<void>;
+  /** Creates the approval of a run, or returns the one it has. */
+  openApproval(a: Approval): Promise<Approval>;
+  getApproval(id: string): Promise<Approval | undefined>;
+  listApprovals(filter: { status?: Approval['status']; limit: number }): Promise<Approval[]>;
+  /** Sets the decision when the approval is still pending; false when it was decided already. */
+  decideApproval(id: string, decision: { status: Approval['status']; decidedBy: string; decidedAt: string; comment: string | null }): Promise<boolean>;
+}
