@@ -19,6 +19,10 @@ import {
 import type { RegistryStore } from './registry-store.js';
 import { readBundle, writeBundle, type BundleLimits } from './bundle.js';
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { keyId } from './bundle.js';
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -202,6 +206,38 @@ export class RegistryService {
   /** The full report of a saved evaluation. */
   async readEvaluation(e: SavedEvaluation): Promise<unknown> {
     return JSON.parse((await this.artifacts.get(e.reportSha256)).toString('utf8'));
+  }
+
+  /**
+   * Imports a bundle arriving as a stream (an HTTP upload): staged to a temp file with a size
+   * limit (RESOURCE_EXHAUSTED past it), then verified and registered like `importBundle`.
+   */
+  async importBundleUpload(
+    actor: string,
+    body: NodeJS.ReadableStream,
+    options: { maxBytes: number; name?: string },
+  ): Promise<Awaited<ReturnType<RegistryService['importBundle']>>> {
+    const dir = mkdtempSync(join(tmpdir(), 'mloop-bundle-'));
+    try {
+      const file = join(dir, 'upload.mloop');
+      let size = 0;
+      const tooLarge = () => MloopError.resourceExhausted(`the upload is larger than the limit of ${options.maxBytes} bytes`, { details: { maxBytes: options.maxBytes } });
+      await pipeline(
+        body,
+        async function* limit(chunks: AsyncIterable<Uint8Array | string>) {
+          for await (const chunk of chunks) {
+            const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+            size += bytes.byteLength;
+            if (size > options.maxBytes) throw tooLarge();
+            yield bytes;
+          }
+        },
+        createWriteStream(file, { flags: 'wx' }),
+      );
+      return await this.importBundle(actor, file, options.name === undefined ? {} : { name: options.name });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Reads one artifact of a version, verified against its hash. */

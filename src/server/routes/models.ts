@@ -1,9 +1,8 @@
 /** The model registry over HTTP: models, versions, aliases, cards, bundles (download and upload) and ONNX. */
 import { Type } from '@sinclair/typebox';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MloopError } from '../../errors/index.js';
 import { buildModelCard, exportOnnx, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
@@ -221,27 +220,8 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
       if (body === undefined || typeof (body as { pipe?: unknown }).pipe !== 'function') {
         throw MloopError.invalidArgument(`send the bundle as the request body with Content-Type ${BUNDLE_TYPES[0]}`);
       }
-      const dir = mkdtempSync(join(tmpdir(), 'mloop-bundle-'));
-      try {
-        const file = join(dir, 'upload.mloop');
-        let size = 0;
-        await pipeline(
-          body,
-          async function* limit(chunks: AsyncIterable<Uint8Array | string>) {
-            for await (const chunk of chunks) {
-              const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-              size += bytes.byteLength;
-              if (size > maxBytes) throw MloopError.resourceExhausted(`the upload is larger than the limit of ${maxBytes} bytes`, { details: { maxBytes } });
-              yield bytes;
-            }
-          },
-          createWriteStream(file, { flags: 'wx' }),
-        );
-        const r = await registry.importBundle(request.principal!.userName, file, name === undefined ? {} : { name });
-        return reply.status(r.created ? 201 : 200).send({ ...versionJson(r.version), created: r.created, signed_by: r.signedBy, source: r.source });
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const r = await registry.importBundleUpload(request.principal!.userName, body, { maxBytes, ...(name === undefined ? {} : { name }) });
+      return reply.status(r.created ? 201 : 200).send({ ...versionJson(r.version), created: r.created, signed_by: r.signedBy, source: r.source });
     },
   );
 }
