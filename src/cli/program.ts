@@ -13,6 +13,7 @@ import { registerLabelIssues } from './commands/label-issues.js';
 import { registerModels } from './commands/models.js';
 import { registerMonitor } from './commands/monitor.js';
 import { registerPredict } from './commands/predict.js';
+import { registerRetraining } from './commands/retraining.js';
 import { registerReview } from './commands/review.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerServer } from './commands/server.js';
@@ -74,6 +75,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerJobs(program, run);
   registerSchedules(program, run);
   registerWorker(program, run);
+  registerRetraining(program, run);
   // Every subcommand reports its own parse errors through the same path.
   const harden = (cmd: Command) => {
     for (const sub of cmd.commands) {

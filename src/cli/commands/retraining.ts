@@ -1,0 +1,179 @@
+/** `mloop policies|runs|approvals` and `mloop models rollback`: the retraining pipeline's commands. */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { localPrincipal } from '../../auth/index.js';
+import { MloopError } from '../../errors/index.js';
+import { moveJson } from '../../registry/index.js';
+import { approvalJson, policyJson, runJson, type Approval } from '../../retraining/index.js';
+import { table } from '../context.js';
+import { parseIntOption } from '../options.js';
+import type { Runner } from '../program.js';
+
+function readData(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw MloopError.invalidArgument(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const yaml = /\.ya?ml$/i.test(path);
+  try {
+    return yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw MloopError.invalidArgument(`${what} ${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Reads a policy file; a `gate` given as a path (relative to the policy file) is read and stored inline. */
+export function readPolicyFile(cwd: string, file: string, model: string): Record<string, unknown> {
+  const path = resolve(cwd, file);
+  const raw = readData(path, 'policy file');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw MloopError.invalidArgument(`policy file ${file} must hold an object`);
+  const policy = { ...(raw as Record<string, unknown>) };
+  if (policy['model'] !== undefined && policy['model'] !== model) throw MloopError.invalidArgument(`policy file ${file} is for '${String(policy['model'])}', not '${model}'`);
+  policy['model'] = model;
+  if (typeof policy['gate'] === 'string') policy['gate'] = readData(resolve(dirname(path), policy['gate']), 'gate file');
+  return policy;
+}
+
+const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired'] as const;
+
+export function registerRetraining(program: Command, run: Runner): void {
+  const policies = program.command('policies').description('retraining policies: training data, settings, evaluation data, gate and promotion per model');
+  policies
+    .command('set')
+    .description('set the retraining policy of a model from a JSON or YAML file (its gate file is stored inline)')
+    .argument('<model>', 'model name')
+    .argument('<file>', 'policy file')
+    .action(
+      run(async (ctx, model: string, file: string) => {
+        const raw = readPolicyFile(ctx.io.cwd, file, model);
+        const policy = await ctx.withWorkspace((ws) => ws.retraining.setPolicy(localPrincipal().userName, raw));
+        ctx.emit({ policy: policyJson(policy) }, (r) => `policy of ${model} set: train on ${r.policy.training.dataset}, promotion ${r.policy.promotion}`);
+      }),
+    );
+  policies
+    .command('show')
+    .description("show a model's retraining policy")
+    .argument('<model>', 'model name')
+    .action(
+      run(async (ctx, model: string) => {
+        const p = await ctx.withWorkspace((ws) => ws.retraining.getPolicy(model));
+        ctx.emit({ policy: policyJson(p.policy), updated_at: p.updatedAt, updated_by: p.updatedBy }, (r) => JSON.stringify(r.policy, null, 2));
+      }),
+    );
+  policies
+    .command('list')
+    .description('list retraining policies')
+    .action(
+      run(async (ctx) => {
+        const list = await ctx.withWorkspace((ws) => ws.retraining.listPolicies());
+        ctx.emit({ policies: list.map((p) => ({ ...policyJson(p.policy), updated_at: p.updatedAt, updated_by: p.updatedBy })) }, (r) =>
+          r.policies.length === 0
+            ? 'no retraining policies'
+            : table(['model', 'training data', 'reviews', 'evaluation', 'promotion', 'updated'], r.policies.map((p) => [p.model, p.training.dataset, p.training.include_review_answers ? 'yes' : 'no', 'dataset' in p.evaluation ? p.evaluation.dataset : `holdout (${p.evaluation.holdout.by})`, p.promotion, p.updated_at])),
+        );
+      }),
+    );
+
+  const runs = program.command('runs').description('retraining runs and their steps');
+  runs
+    .command('list')
+    .description('retraining runs, newest first')
+    .option('--model <model>', 'only this model')
+    .option('--limit <n>', 'at most n runs', parseIntOption(1, 1000), 50)
+    .action(
+      run(async (ctx, opts: { model?: string; limit: number }) => {
+        const list = await ctx.withWorkspace((ws) => ws.retraining.listRuns({ ...(opts.model === undefined ? {} : { model: opts.model }), limit: opts.limit }));
+        ctx.emit({ runs: list.map(runJson) }, (r) =>
+          r.runs.length === 0 ? 'no retraining runs' : table(['id', 'model', 'state', 'challenger', 'champion', 'created'], r.runs.map((x) => [x.id, x.model, x.state, x.challenger, x.champion, x.created_at])),
+        );
+      }),
+    );
+  runs
+    .command('show')
+    .description('a run with every step and its reason')
+    .argument('<id>', 'run id')
+    .action(
+      run(async (ctx, id: string) => {
+        const r = await ctx.withWorkspace((ws) => ws.retraining.getRun(id));
+        ctx.emit({ run: runJson(r) }, ({ run: x }) =>
+          [`${x.id} ${x.model}: ${x.state} — ${x.reason}`, `challenger ${x.challenger ?? '-'}, champion ${x.champion ?? '-'}`, table(['step', 'status', 'at', 'reason'], x.steps.map((s) => [s.step, s.status, s.at, s.reason]))].join('\n'),
+        );
+      }),
+    );
+  runs
+    .command('start')
+    .description("queue a retrain job for a model (a worker runs it), or run it here with --now")
+    .argument('<model>', 'model with a retraining policy')
+    .option('--key <key>', 'job key (default: a fresh one); the same key never makes a second run')
+    .option('--now', 'run in this process instead of queueing')
+    .action(
+      run(async (ctx, model: string, opts: { key?: string; now?: boolean }) => {
+        const actor = localPrincipal().userName;
+        await ctx.withWorkspace(async (ws) => {
+          const { job } = await ws.jobs.enqueue(actor, { type: 'retrain', payload: { model }, ...(opts.key === undefined ? {} : { key: opts.key }) });
+          if (opts.now !== true) {
+            ctx.emit({ job: { id: job.id, key: job.key, state: job.state } }, () => `queued retrain job ${job.id} (key ${job.key})`);
+            return;
+          }
+          const r = await ws.retraining.run({ key: job.key, model, actor });
+          ctx.emit({ run: runJson(r) }, ({ run: x }) => `${x.id}: ${x.state} — ${x.reason}`);
+          if (r.state === 'gate_failed') ctx.exitCode = 1;
+        });
+      }),
+    );
+
+  const approvals = program.command('approvals').description('challengers waiting for a person: approve promotes, reject records');
+  approvals
+    .command('list')
+    .description('approvals, newest first (pending ones past their expiry are marked expired)')
+    .option('--status <status>', `only this status: ${APPROVAL_STATES.join(', ')}`)
+    .action(
+      run(async (ctx, opts: { status?: string }) => {
+        if (opts.status !== undefined && !APPROVAL_STATES.includes(opts.status as Approval['status'])) throw MloopError.invalidArgument(`unknown status '${opts.status}'; valid: ${APPROVAL_STATES.join(', ')}`);
+        const list = await ctx.withWorkspace((ws) => ws.retraining.listApprovals(opts.status === undefined ? {} : { status: opts.status as Approval['status'] }));
+        ctx.emit({ approvals: list.map(approvalJson) }, (r) =>
+          r.approvals.length === 0 ? 'no approvals' : table(['id', 'model', 'version', 'status', 'expires', 'run'], r.approvals.map((a) => [a.id, a.model, a.version, a.status, a.expires_at, a.run_id])),
+        );
+      }),
+    );
+  for (const [verb, what] of [
+    ['approve', 'promote the challenger to champion'],
+    ['reject', 'keep the champion; the decision is recorded'],
+  ] as const) {
+    approvals
+      .command(verb)
+      .description(`${what} (refused once the approval expired)`)
+      .argument('<id>', 'approval id')
+      .requiredOption('--comment <text>', 'why (recorded with your name)')
+      .action(
+        run(async (ctx, id: string, opts: { comment: string }) => {
+          const actor = localPrincipal().userName;
+          if (verb === 'approve') {
+            const r = await ctx.withWorkspace((ws) => ws.retraining.approve(actor, id, opts.comment));
+            ctx.emit({ approval: approvalJson(r.approval), move: moveJson(r.move) }, (x) => `approved ${x.approval.id}: ${x.move.model}@champion → ${x.move.to_version}`);
+          } else {
+            const a = await ctx.withWorkspace((ws) => ws.retraining.reject(actor, id, opts.comment));
+            ctx.emit({ approval: approvalJson(a) }, (x) => `rejected ${x.approval.id}: ${x.approval.model}@${x.approval.version} stays out`);
+          }
+        }),
+      );
+  }
+
+  // `models rollback` joins the registry's `models` command (registered before this one).
+  const models = program.commands.find((c) => c.name() === 'models') ?? program.command('models');
+  models
+    .command('rollback')
+    .description('move an alias back to the version it pointed at before its latest move; recorded in the history')
+    .argument('<ref>', 'model@alias, such as support@champion')
+    .requiredOption('--reason <text>', 'why (recorded in the alias history)')
+    .action(
+      run(async (ctx, ref: string, opts: { reason: string }) => {
+        const move = await ctx.withWorkspace((ws) => ws.retraining.rollback(localPrincipal().userName, ref, opts.reason));
+        ctx.emit(moveJson(move), (m) => `${m.model}@${m.alias}: ${m.from_version ?? '(none)'} → ${m.to_version} (${m.reason})`);
+      }),
+    );
+}

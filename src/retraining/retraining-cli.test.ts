@@ -1,0 +1,83 @@
+/** `mloop policies|runs|approvals` and `mloop models rollback` in-process: output, --json, exit codes. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../cli/index.js';
+import { generateSupportRequests, supportRequestsToCsv } from '../demo/index.js';
+import { trainModel } from '../training/index.js';
+import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
+
+let t: TempWorkspace;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(['--workspace', t.dir, ...args], { stdout, stderr, env: {}, cwd: t.dir });
+  return { code, stdout: out, stderr: err };
+}
+
+beforeAll(async () => {
+  t = await tempWorkspace();
+  for (const [name, count, seed] of [['tickets', 1000, 3], ['small', 60, 5]] as const) {
+    const file = join(t.dir, `${name}.csv`);
+    writeFileSync(file, supportRequestsToCsv(generateSupportRequests({ count, seed, launch: false })));
+    await t.ws.datasets.importFile({ file, name, actor: 'test', roles: { text: ['text'], label: ['intent'] } });
+  }
+  const weak = await trainModel({ datasets: t.ws.datasets, registry: t.ws.registry }, { dataset: 'small@1', name: 'support', label: 'intent', text: 'text', actor: 'test' });
+  await t.ws.registry.setAlias('test', 'support', 'champion', weak.version.version, 'first model');
+  writeFileSync(join(t.dir, 'gate.yaml'), 'name: beats\nrules:\n  - metric: accuracy\n    beats_champion_by: 0.02\n    bound: lower\n');
+  writeFileSync(
+    join(t.dir, 'policy.yaml'),
+    'training:\n  dataset: tickets\n  settings: {label: intent, text: text, seed: 1}\nevaluation:\n  holdout: {by: stratified, fraction: 0.25, seed: 7}\ngate: gate.yaml\npromotion: approval\napproval: {expires_in_hours: 48}\n',
+  );
+  writeFileSync(join(t.dir, 'bad.json'), JSON.stringify({ training: {}, gate: { rules: [] }, promotion: 'sometimes' }));
+}, 120_000);
+afterAll(async () => t?.cleanup());
+
+describe('mloop policies / runs / approvals / models rollback', () => {
+  it('sets a policy from YAML with its gate file, runs it, approves, and rolls back', async () => {
+    const set = await cli('policies', 'set', 'support', 'policy.yaml');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain('policy of support set');
+    const shown = JSON.parse((await cli('--json', 'policies', 'show', 'support')).stdout);
+    expect(shown.policy.gate.rules[0]).toMatchObject({ metric: 'accuracy', beats_champion_by: 0.02, bound: 'lower' });
+    expect((await cli('policies', 'list')).stdout).toContain('holdout (stratified)');
+
+    const started = JSON.parse((await cli('--json', 'runs', 'start', 'support', '--now', '--key', 'monthly-1')).stdout);
+    expect(started.run.state).toBe('awaiting_approval');
+    expect(started.run.steps.find((s: { step: string }) => s.step === 'evaluation_data').details.holdout).toMatch(/^tickets-holdout@\d+$/);
+    const show = await cli('runs', 'show', started.run.id);
+    expect(show.stdout).toContain('awaiting_approval');
+    expect(show.stdout).toContain('gate');
+    expect((await cli('runs', 'list')).stdout).toContain(started.run.id);
+
+    const list = JSON.parse((await cli('--json', 'approvals', 'list', '--status', 'pending')).stdout);
+    expect(list.approvals).toHaveLength(1);
+    const id = list.approvals[0].id as string;
+    const ok = await cli('approvals', 'approve', id, '--comment', 'looks good');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`support@champion → ${list.approvals[0].version}`);
+    expect((await cli('approvals', 'reject', id, '--comment', 'changed my mind')).code).toBe(6);
+
+    const back = await cli('models', 'rollback', 'support@champion', '--reason', 'complaints');
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain('(rollback: complaints)');
+    expect((await t.ws.registry.getModel('support')).aliases['champion']).toBe(1);
+  }, 120_000);
+
+  it('explains bad input with exit codes', async () => {
+    const bad = await cli('--json', 'policies', 'set', 'support', 'bad.json');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('INVALID_ARGUMENT');
+    expect((await cli('policies', 'show', 'nobody')).code).toBe(3);
+    expect((await cli('approvals', 'approve', 'apr_nope', '--comment', 'x')).code).toBe(3);
+    expect((await cli('approvals', 'list', '--status', 'maybe')).code).toBe(2);
+    expect((await cli('models', 'rollback', 'support', '--reason', 'x')).code).toBe(2);
+    expect((await cli('runs', 'show', 'run_nope')).code).toBe(3);
+  });
+});
