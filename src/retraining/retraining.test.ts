@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSupportRequests, supportRequestsToCsv } from '../demo/index.js';
 import type { MloopError } from '../errors/index.js';
+import { JobWorker } from '../jobs/index.js';
 import type { RegistryService } from '../registry/index.js';
 import { trainModel } from '../training/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
@@ -169,6 +170,27 @@ describe('retraining runs', () => {
     expect((await later.getRun(third.id)).state).toBe('expired');
     expect((await t.ws.registry.getModel('gated')).aliases['champion']).toBe(champion);
   }, 180_000);
+
+  it('runs as a job on a worker: the job result names the run, and its log holds the steps', async () => {
+    await weakChampion('queued');
+    await t.ws.retraining.setPolicy('test', policy('queued', { evaluation: { holdout: { by: 'time', fraction: 0.2, seed: 3 } } }));
+    const { job } = await t.ws.jobs.enqueue('test', { type: 'retrain', payload: { model: 'queued' }, key: 'queued-monthly-1' });
+    const worker = new JobWorker(t.ws.jobs, { leaseMs: 30_000, pollMs: 10, types: ['retrain'] });
+    // The queue also holds the job of the first test, whose run already finished: it returns that run.
+    const reports = [];
+    for (let r = await worker.runOnce(); r !== undefined; r = await worker.runOnce()) reports.push(r);
+    expect(reports.map((r) => r.outcome)).toEqual(reports.map(() => 'succeeded'));
+    const shown = await t.ws.jobs.show(job.id);
+    expect(shown.job.state).toBe('succeeded');
+    const result = shown.job.result as { id: string; state: string; challenger: string };
+    expect(result.state).toBe('promoted');
+    const run = await t.ws.retraining.getRun(result.id);
+    expect(run.runKey).toBe('queued-monthly-1');
+    expect((run.steps[1]!.details as { holdout: string }).holdout).toMatch(/^tickets-holdout@\d+$/);
+    expect(shown.logs.map((l) => l.message).join('\n')).toContain('gate: gate');
+    // The same key enqueued again is the same job: no second run.
+    expect((await t.ws.jobs.enqueue('test', { type: 'retrain', payload: { model: 'queued' }, key: 'queued-monthly-1' })).created).toBe(false);
+  }, 120_000);
 
   it('fails a run without a policy as NOT_FOUND', async () => {
     expect(await code(t.ws.retraining.run({ key: 'none', model: 'nobody', actor: 'test' }))).toBe('NOT_FOUND');
