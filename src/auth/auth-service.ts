@@ -56,11 +56,15 @@ export interface AuthServiceOptions {
 }
 
 const CACHE_MAX_ENTRIES = 10_000;
+const USE_FLUSH_INTERVAL_MS = 60_000;
 
 export class AuthService {
   private readonly clock: () => Date;
   private readonly cacheTtlMs: number;
   private readonly cache = new Map<string, { principal: Principal; until: number; expiresAt: string | null }>();
+  private readonly pendingUses = new Map<string, string>();
+  private lastFlushMs = Number.NEGATIVE_INFINITY;
+  private flushing = false;
 
   constructor(
     private readonly store: AuthStore,
@@ -68,6 +72,32 @@ export class AuthService {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.cacheTtlMs = options.cacheTtlMs ?? 2000;
+  }
+
+  /**
+   * Notes a token's use; uses are written at most once a minute, off the request's path, and a
+   * failed write is dropped: last-use times are informational and must never delay or fail a
+   * request (a SQLite file locked by another process would otherwise stall it).
+   */
+  private recordUse(tokenId: string, at: string, nowMs: number): void {
+    this.pendingUses.set(tokenId, at);
+    if (this.flushing || nowMs - this.lastFlushMs < USE_FLUSH_INTERVAL_MS) return;
+    this.lastFlushMs = nowMs;
+    this.flushing = true;
+    const uses = [...this.pendingUses];
+    this.pendingUses.clear();
+    setImmediate(() => {
+      void (async () => {
+        for (const [id, when] of uses) await this.store.touchToken(id, when).catch(() => undefined);
+      })().finally(() => (this.flushing = false));
+    });
+  }
+
+  /** Writes pending token uses now (tests, shutdown). */
+  async flushUses(): Promise<void> {
+    const uses = [...this.pendingUses];
+    this.pendingUses.clear();
+    for (const [id, when] of uses) await this.store.touchToken(id, when).catch(() => undefined);
   }
 
   /** Forgets every cached token verification (after any change to users, roles or tokens). */
@@ -196,7 +226,7 @@ export class AuthService {
       this.cache.delete(hash);
       throw fail();
     }
-    await this.store.touchToken(found.id, now);
+    this.recordUse(found.id, now, nowMs);
     const principal: Principal = { userId: found.user.id, userName: found.user.name, grants: await this.store.listGrants(found.user.id), tokenId: found.id };
     if (this.cacheTtlMs > 0) {
       if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
