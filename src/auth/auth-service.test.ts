@@ -70,6 +70,23 @@ describe('tokens', () => {
     expect(await codeOf(noCache.authenticate(fresh.token))).toBe('UNAUTHENTICATED');
   });
 
+  it('never waits for the last-use write, which happens at most once a minute', async () => {
+    await auth.createUser(admin, 'eve', ['viewer']);
+    const tok = await auth.createToken(admin, { user: 'eve' });
+    const real = new SqlAuthStore(t.backend.db);
+    let touches = 0;
+    const hanging = Object.assign(Object.create(real) as SqlAuthStore, {
+      touchToken: () => {
+        touches++;
+        return new Promise<void>(() => undefined);
+      },
+    });
+    const slow = new AuthService(hanging, { clock: () => now, cacheTtlMs: 0 });
+    for (let i = 0; i < 5; i++) expect((await slow.authenticate(tok.token)).userName).toBe('eve');
+    await new Promise((r) => setImmediate(r));
+    expect(touches).toBe(1);
+  });
+
   it('lets users manage only their own tokens unless they may manage all', async () => {
     await auth.createUser(admin, 'ann', ['annotator:proj-a']);
     await auth.createUser(admin, 'bob', ['engineer']);
