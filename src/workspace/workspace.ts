@@ -207,6 +207,8 @@ export interface WorkspaceStatus {
   artifacts: { kind: string; location: string; blobs: number; bytes: number };
   users: number;
   active_tokens: number;
+  /** Jobs by state (queued, running, succeeded, failed, cancelled, dead). */
+  jobs: Record<string, number>;
   server: { host: string; port: number };
 }
 
@@ -225,6 +227,7 @@ export async function workspaceStatus(ws: Workspace): Promise<WorkspaceStatus> {
     artifacts: { kind: ws.artifacts.kind, location: ws.artifacts.location, blobs: usage.blobs, bytes: usage.bytes },
     users: people.users,
     active_tokens: people.activeTokens,
+    jobs: await ws.jobs.counts(),
     server: { host: ws.config.server.host, port: ws.config.server.port },
   };
 }

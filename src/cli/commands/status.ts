@@ -18,6 +18,7 @@ export function registerStatus(program: Command, run: Runner): void {
             `schema      version ${s.schema.version} of ${s.schema.known} (${s.schema.latest ?? 'empty'})`,
             `artifacts   ${s.artifacts.kind} ${s.artifacts.location}: ${s.artifacts.blobs} blobs, ${s.artifacts.bytes} bytes`,
             `users       ${s.users} (${s.active_tokens} active tokens)`,
+            `jobs        ${Object.entries(s.jobs).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ') || 'none'}`,
             `server      http://${s.server.host}:${s.server.port}`,
             '',
             table(
