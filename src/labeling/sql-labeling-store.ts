@@ -95,6 +95,10 @@ function chunks<T>(rows: readonly T[], size = BATCH): T[][] {
   return out;
 }
 
+function toAnnotator(r: { worker: string; state: string; reason: string | null; changed_at: string; changed_by: string }): AnnotatorState {
+  return { worker: r.worker, state: r.state as AnnotatorState['state'], reason: r.reason, changedAt: r.changed_at, changedBy: r.changed_by };
+}
+
 export class SqlLabelingStore implements LabelingStore {
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
@@ -595,15 +599,7 @@ export class SqlLabelingStore implements LabelingStore {
       .where('project_id', '=', projectId)
       .where('worker', '=', worker)
       .executeTakeFirst();
-    return r
-      ? {
-          worker: r.worker,
-          state: r.state as AnnotatorState['state'],
-          reason: r.reason,
-          changedAt: r.changed_at,
-          changedBy: r.changed_by,
-        }
-      : undefined;
+    return r && toAnnotator(r);
   }
 
   async listAnnotators(projectId: string): Promise<AnnotatorState[]> {
@@ -613,13 +609,7 @@ export class SqlLabelingStore implements LabelingStore {
       .where('project_id', '=', projectId)
       .orderBy('worker')
       .execute();
-    return rows.map((r) => ({
-      worker: r.worker,
-      state: r.state as AnnotatorState['state'],
-      reason: r.reason,
-      changedAt: r.changed_at,
-      changedBy: r.changed_by,
-    }));
+    return rows.map(toAnnotator);
   }
 
   pauseAnnotator(
