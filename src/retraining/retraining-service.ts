@@ -266,6 +266,15 @@ export class RetrainingService {
     }
   }
 
+  /** One approval as it stands (a pending one past its expiry is marked expired first). */
+  async getApproval(id: string): Promise<Approval> {
+    const a = await this.store.getApproval(id);
+    if (!a) throw MloopError.notFound('approval', id, { hint: "'mloop approvals list' shows them" });
+    if (a.status !== 'pending') return a;
+    await this.expireDue();
+    return (await this.store.getApproval(id))!;
+  }
+
   private async pending(id: string): Promise<Approval> {
     const a = await this.store.getApproval(id);
     if (!a) throw MloopError.notFound('approval', id, { hint: "'mloop approvals list' shows them" });

@@ -19,6 +19,7 @@ import { labelingRoutes } from './routes/labeling.js';
 import { labelingWebRoutes } from './routes/labeling-web.js';
 import { modelRoutes } from './routes/models.js';
 import { monitoringRoutes } from './routes/monitoring.js';
+import { retrainingRoutes } from './routes/retraining.js';
 import { servingRoutes } from './routes/serving.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import { ErrorBody } from './schemas.js';
@@ -126,6 +127,7 @@ export async function buildServer(
   await app.register(servingRoutes, { ws, runtime });
   await app.register(jobRoutes, { ws });
   await app.register(monitoringRoutes, { ws });
+  await app.register(retrainingRoutes, { ws });
   if (options.jobs?.worker) {
     const log = {
       info: (o: object, m: string) => app.log.info(o, m),
