@@ -15,6 +15,7 @@ import { demoMonitoring } from '../monitoring/index.js';
 import { buildModelCard } from '../registry/index.js';
 import { demoServing } from '../serving/index.js';
 import { evaluateModel, parseGateFile, trainModel } from '../training/index.js';
+import { readColumns } from '../datasets/index.js';
 import { SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
 
 /** The challenger's leaner features: word n-grams only, without the character n-grams that soften typos. */
@@ -43,6 +44,27 @@ export interface DemoOptions {
   onStep?: (event: { phase: 'start' | 'end'; name: string; step?: DemoStep }) => void;
   env?: NodeJS.ProcessEnv;
 }
+
+/** Which intents a hurried annotator mixes up (the simulated careful annotators' mistakes). */
+const CONFUSABLE: Readonly<Record<string, readonly string[]>> = {
+  password_reset: ['login_problem'],
+  login_problem: ['password_reset'],
+  billing_question: ['invoice_copy', 'payment_failed'],
+  invoice_copy: ['billing_question'],
+  payment_failed: ['update_payment_method', 'billing_question'],
+  update_payment_method: ['payment_failed'],
+  refund_request: ['cancel_order', 'damaged_item'],
+  cancel_order: ['refund_request', 'delivery_status'],
+  damaged_item: ['refund_request', 'warranty_claim'],
+  delivery_status: ['cancel_order', 'change_address'],
+  change_address: ['delivery_status'],
+  subscription_upgrade: ['billing_question'],
+  account_closure: ['privacy_request'],
+  privacy_request: ['account_closure'],
+  product_question: ['warranty_claim'],
+  warranty_claim: ['damaged_item', 'product_question'],
+  device_setup: ['product_question'],
+};
 
 type StepBody = () => Promise<Omit<DemoStep, 'name' | 'ok'> & { ok?: boolean }>;
 
@@ -184,8 +206,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
 
     let splitRefs: string[] = [];
+    let redactedRef = '';
     await step('redact-split-data', async () => {
       const redacted = await opened.datasets.redact('support@1', { actor });
+      redactedRef = redacted.version.ref;
       // The team trains on what it knew before the product launch; what comes after is the future the model meets.
       const launchDay = firstLaunch?.slice(0, 10) ?? '9999-12-31';
       const history = await opened.datasets.derive({
@@ -212,6 +236,136 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return {
         summary: `support@1 came from ${'file' in src ? src.file : src.kind} (sha256:${'sha256' in src ? src.sha256.slice(0, 12) : '-'}…), imported by ${v.createdBy} at ${v.createdAt}, owner ${v.description.owner}, licence ${v.description.licence}, collected ${v.description.collectionPeriod}`,
         details: { source: v.source, description: v.description, imported_by: v.createdBy, imported_at: v.createdAt, rows: v.rowCount },
+      };
+    });
+
+    // Five simulated annotators label a sample: three careful, one careless (paused by the gold
+    // questions), and an outside vendor's batch, without gold, from an annotator who systematically
+    // files each intent under another one. Dawid–Skene learns that mapping; majority vote cannot.
+    await step('label', async () => {
+      const started = Date.now();
+      const truth = new Map(rows.map((r) => [r.id, r.intent]));
+      const labels = [...SUPPORT_INTENTS];
+      // A pseudo-random sample of 200 redacted requests (annotators never see PII), with gold intents on about one in twelve.
+      const sample = await opened.datasets.derive({
+        sql: `SELECT id, text, intent FROM {${redactedRef}} ORDER BY md5(id), id LIMIT 200`,
+        name: 'support-label-sample',
+        actor,
+        description: 'a sample of redacted support requests to label',
+      });
+      const gold = await opened.datasets.derive({
+        sql: `SELECT id, intent FROM {${sample.version.ref}} WHERE md5('gold:' || id) < '15'`,
+        name: 'support-label-gold',
+        actor,
+        description: 'gold intents for the labeling sample',
+      });
+      const project = `support-intents-${seed}`;
+      await opened.labeling.createProject({
+        name: project,
+        dataset: sample.version.ref,
+        labels,
+        idColumn: 'id',
+        showColumns: ['text'],
+        overlap: 3,
+        gold: gold.version.ref,
+        goldColumn: 'intent',
+        goldRate: 0.15,
+        minGoldAccuracy: 0.7,
+        minGoldAnswers: 8,
+        actor,
+      });
+      // Each simulated decision is a pure function of (seed, annotator, item), whatever order the queue serves.
+      const draw = (worker: string, key: string, salt: string): number => {
+        let h = 0x811c9dc5;
+        for (const ch of `${seed}:${worker}:${key}:${salt}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+        h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+        h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
+        return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
+      };
+      const answer = (worker: string, key: string, accuracy: number): string => {
+        const intent = truth.get(key)!;
+        if (draw(worker, key, 'right') < accuracy) return intent;
+        if (accuracy < 0.7) return labels[Math.floor(draw(worker, key, 'any') * labels.length)]!;
+        const near = CONFUSABLE[intent] ?? labels.filter((l) => l !== intent);
+        return near[Math.floor(draw(worker, key, 'near') * near.length)]!;
+      };
+      const queueWorkers: Array<{ worker: string; accuracy: number }> = [
+        { worker: 'ana', accuracy: 0.9 },
+        { worker: 'ben', accuracy: 0.9 },
+        { worker: 'chloe', accuracy: 0.9 },
+        { worker: 'dan-careless', accuracy: 0.5 },
+      ];
+      const read = await readColumns(opened.datasets, sample.version.ref, ['id', 'text']);
+      const col = (name: string) => read.columns[name]!.values as ReadonlyArray<string | null>;
+      const items = col('id').map((v) => String(v));
+      // Annotators see only the text: the simulation looks its intent up by text, as a person reads it.
+      const byText = new Map<string, string>();
+      col('text').forEach((t, i) => byText.has(String(t)) || byText.set(String(t), items[i]!));
+      const goldIds = new Set((await readColumns(opened.datasets, gold.version.ref, ['id'])).columns['id']!.values as ReadonlyArray<string>);
+      // The vendor's batch arrives first (one of the k slots of every regular item): it never met a gold question.
+      const adversary = 'eve-vendor';
+      const shift = 1 + (seed % (labels.length - 1));
+      const imported = await opened.labeling.importAnswers(
+        project,
+        items.filter((k) => !goldIds.has(k)).map((k) => ({ item: k, worker: adversary, label: labels[(labels.indexOf(truth.get(k)!) + shift) % labels.length]! })),
+      );
+      // The queue: annotators take turns asking for the next item until nothing is left for anyone.
+      const done = new Set<string>();
+      let served = 0;
+      while (done.size < queueWorkers.length) {
+        for (const w of queueWorkers) {
+          if (done.has(w.worker)) continue;
+          let item: Awaited<ReturnType<typeof opened.labeling.next>>;
+          try {
+            item = await opened.labeling.next(project, w.worker);
+          } catch (err) {
+            if (err instanceof MloopError && err.code === 'FAILED_PRECONDITION') {
+              done.add(w.worker); // paused
+              continue;
+            }
+            throw err;
+          }
+          if (item === null) {
+            done.add(w.worker);
+            continue;
+          }
+          served++;
+          const key = byText.get(String(item.data['text'])) ?? '';
+          await opened.labeling.submit(project, w.worker, item.assignment.id, item.assignment.lease_token, answer(w.worker, key, w.accuracy));
+        }
+      }
+      const stats = await opened.labeling.stats(project, { replicates: 300, seed });
+      const paused = stats.annotators.filter((a) => a.state === 'paused');
+      const accuracy = async (method: 'mv' | 'ds') => {
+        const c = await opened.labeling.consensus(project, method);
+        const judged = c.items.filter((i) => i.method === 'majority-vote' || i.method === 'dawid-skene');
+        return { items: judged.length, accuracy: judged.filter((i) => i.label === truth.get(i.item)).length / Math.max(1, judged.length) };
+      };
+      const mv = await accuracy('mv');
+      const ds = await accuracy('ds');
+      const ag = stats.agreement;
+      const stat = (v: number | null, ci: { lower: number; upper: number } | null) =>
+        v === null ? '-' : `${v.toFixed(2)}${ci ? ` (95% CI ${ci.lower.toFixed(2)}–${ci.upper.toFixed(2)})` : ''}`;
+      const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+      return {
+        ok: ds.accuracy > mv.accuracy && paused.some((a) => a.worker === 'dan-careless'),
+        summary:
+          `labeled ${sample.version.rowCount} redacted requests (${goldIds.size} gold) with overlap 3: ${served} answers through the queue, ${imported.inserted} imported from ${adversary} (every intent filed under another); ` +
+          `Fleiss' kappa ${stat(ag.fleiss_kappa, ag.intervals.fleiss_kappa)}, Krippendorff's alpha ${stat(ag.krippendorff_alpha, ag.intervals.krippendorff_alpha)}; ` +
+          `paused ${paused.map((a) => `${a.worker} (${a.reason})`).join(', ') || 'nobody'}; ` +
+          `against the true intents majority vote is ${pct(mv.accuracy)} right, Dawid–Skene ${pct(ds.accuracy)} on ${ds.items} items (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        details: {
+          project,
+          dataset: sample.version.ref,
+          gold: gold.version.ref,
+          queue_answers: served,
+          imported: imported.inserted,
+          agreement: ag,
+          annotators: stats.annotators,
+          majority_vote_accuracy: mv.accuracy,
+          dawid_skene_accuracy: ds.accuracy,
+          items_judged: ds.items,
+        },
       };
     });
 
