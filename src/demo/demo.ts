@@ -16,7 +16,7 @@ import { buildModelCard } from '../registry/index.js';
 import { demoServing } from '../serving/index.js';
 import { evaluateModel, parseGateFile, trainModel } from '../training/index.js';
 import { readColumns } from '../datasets/index.js';
-import { SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
+import { CONFUSED_WITH as CONFUSABLE, SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
 
 /** The challenger's leaner features: word n-grams only, without the character n-grams that soften typos. */
 const LEAN_TEXT_PARAMS = { tfidf: { blocks: [{ analyzer: 'word', ngramRange: [1, 2], minDf: 2 }], sublinearTf: true } };
@@ -45,26 +45,6 @@ export interface DemoOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Which intents a hurried annotator mixes up (the simulated careful annotators' mistakes). */
-const CONFUSABLE: Readonly<Record<string, readonly string[]>> = {
-  password_reset: ['login_problem'],
-  login_problem: ['password_reset'],
-  billing_question: ['invoice_copy', 'payment_failed'],
-  invoice_copy: ['billing_question'],
-  payment_failed: ['update_payment_method', 'billing_question'],
-  update_payment_method: ['payment_failed'],
-  refund_request: ['cancel_order', 'damaged_item'],
-  cancel_order: ['refund_request', 'delivery_status'],
-  damaged_item: ['refund_request', 'warranty_claim'],
-  delivery_status: ['cancel_order', 'change_address'],
-  change_address: ['delivery_status'],
-  subscription_upgrade: ['billing_question'],
-  account_closure: ['privacy_request'],
-  privacy_request: ['account_closure'],
-  product_question: ['warranty_claim'],
-  warranty_claim: ['damaged_item', 'product_question'],
-  device_setup: ['product_question'],
-};
 
 type StepBody = () => Promise<Omit<DemoStep, 'name' | 'ok'> & { ok?: boolean }>;
 

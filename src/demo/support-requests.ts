@@ -123,7 +123,7 @@ const VAGUE_REQUESTS = [
 ];
 
 /** Which intent a hurried agent files a ticket under by mistake. */
-const CONFUSED_WITH: Readonly<Record<string, readonly string[]>> = {
+export const CONFUSED_WITH: Readonly<Record<string, readonly string[]>> = {
   password_reset: ['login_problem'],
   login_problem: ['password_reset'],
   billing_question: ['invoice_copy', 'payment_failed'],
