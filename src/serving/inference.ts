@@ -16,6 +16,11 @@ export interface LoadedModel {
   readonly threshold: number | null;
   /** True when the model's training data was PII-redacted: logged text inputs are redacted too. */
   readonly redact: boolean;
+  /**
+   * Columns marked sensitive in the version's training datasets: a request may carry them with
+   * each row; they are logged as the row's groups and never given to the model.
+   */
+  readonly groups: readonly string[];
   readonly batcher: MicroBatcher;
   readonly loadedAt: string;
 }
@@ -37,6 +42,8 @@ export interface ValidatedRows {
   n: number;
   /** Each row reduced to the model's inputs. */
   rows: Array<Record<string, unknown>>;
+  /** Each row's group (sensitive) column values as strings (null when sent as null); null when the row carries none. */
+  groups: Array<Record<string, string | null> | null>;
 }
 
 /** The version's stored confidence threshold, when it is a usable number in [0, 1]. */
@@ -53,9 +60,11 @@ function describe(value: unknown): string {
 
 /**
  * Checks `instances` against `inputs` and builds the column batch. Every problem becomes an
- * issue naming `<prefix>.<row>.<field>`; fields the model does not read are ignored.
+ * issue naming `<prefix>.<row>.<field>`; fields the model does not read are ignored, except the
+ * `groups` columns: when a row carries one, it must be a string, number, boolean or null, and is
+ * kept (as a string) in `groups` for the log.
  */
-export function validateRows(instances: unknown, inputs: readonly InputSpec[], options: { maxRows: number; prefix?: string }): ValidatedRows {
+export function validateRows(instances: unknown, inputs: readonly InputSpec[], options: { maxRows: number; prefix?: string; groups?: readonly string[] }): ValidatedRows {
   const prefix = options.prefix ?? 'instances';
   if (!Array.isArray(instances)) throw MloopError.validation(`${prefix} must be an array of objects`, [{ path: prefix, code: 'invalid_type', message: 'expected an array' }]);
   const n = instances.length;
@@ -70,6 +79,8 @@ export function validateRows(instances: unknown, inputs: readonly InputSpec[], o
   const batch: ColumnBatch = {};
   const columns = inputs.map((input) => (input.kind === 'numeric' ? new Float64Array(n) : new Array<string | null>(n)));
   const rows: Array<Record<string, unknown>> = new Array(n);
+  const groupNames = options.groups ?? [];
+  const groups: Array<Record<string, string | null> | null> = new Array(n).fill(null);
   for (let i = 0; i < n && issues.length < 20; i++) {
     const row = instances[i] as unknown;
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
@@ -101,6 +112,15 @@ export function validateRows(instances: unknown, inputs: readonly InputSpec[], o
       else issues.push({ path, code: 'invalid_type', message: `'${input.name}' must be a string, number, boolean or null, got ${describe(v)}` });
     });
     rows[i] = kept;
+    let g: Record<string, string | null> | null = null;
+    for (const name of groupNames) {
+      if (!Object.hasOwn(obj, name)) continue;
+      const v = obj[name];
+      if (v === null) (g ??= {})[name] = null;
+      else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') (g ??= {})[name] = String(v);
+      else issues.push({ path: `${prefix}.${i}.${name}`, code: 'invalid_type', message: `'${name}' is a group column: send a string, number, boolean or null, got ${describe(v)}` });
+    }
+    groups[i] = g;
   }
   if (issues.length > 0) {
     const first = issues[0]!;
@@ -109,7 +129,7 @@ export function validateRows(instances: unknown, inputs: readonly InputSpec[], o
     });
   }
   inputs.forEach((input, c) => (batch[input.name] = columns[c]!));
-  return { batch, n, rows };
+  return { batch, n, rows, groups };
 }
 
 /** Turns predictor output into one result per row, with the decision rule applied. */

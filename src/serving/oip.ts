@@ -49,9 +49,11 @@ function flatten(data: unknown[]): unknown[] {
 
 /**
  * Turns request tensors into rows of fields. Each model input needs a tensor of its name (a
- * model with one input also takes one tensor of any name), of shape `[n]` or `[n, 1]`.
+ * model with one input also takes one tensor of any name), of shape `[n]` or `[n, 1]`. Tensors
+ * named after a `groups` column (the model's sensitive columns) are carried into the rows too,
+ * for the prediction log.
  */
-export function oipRows(body: unknown, inputs: readonly InputSpec[]): unknown[] {
+export function oipRows(body: unknown, inputs: readonly InputSpec[], groups: readonly string[] = []): unknown[] {
   const issues: ValidationIssue[] = [];
   const fail = (path: string, code: string, message: string): never => {
     issues.push({ path, code, message });
@@ -73,9 +75,12 @@ export function oipRows(body: unknown, inputs: readonly InputSpec[]): unknown[] 
   });
   const columns: Array<{ input: InputSpec; values: unknown[] }> = [];
   let n: number | undefined;
-  for (const input of inputs) {
+  const named = (g: string) => byName.has(g) && !inputs.some((i) => i.name === g);
+  const extra = groups.filter(named).map((g): InputSpec => ({ name: g, kind: 'categorical' }));
+  const modelTensors = byName.size - extra.length;
+  for (const input of [...inputs, ...extra]) {
     let found = byName.get(input.name);
-    if (!found && inputs.length === 1 && byName.size === 1) found = [...byName.values()][0]!;
+    if (!found && inputs.length === 1 && modelTensors === 1) found = [...byName.entries()].find(([k]) => !extra.some((e) => e.name === k))![1];
     if (!found) return fail('inputs', 'required', `missing tensor '${input.name}' (${datatypeOf(input.kind)}, shape [-1]); the model reads ${inputs.map((i) => i.name).join(', ')}`);
     const { tensor, index } = found;
     const path = `inputs.${index}`;

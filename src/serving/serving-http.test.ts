@@ -163,6 +163,37 @@ describe('review queue, feedback and the prediction log', () => {
   });
 });
 
+describe('group (sensitive) columns', () => {
+  it('accepts them beside the inputs, keeps them from the model and logs them as groups (v1 and v2)', async () => {
+    const plain = (await predict([{ text: f.texts[0] }])).json().predictions[0];
+    const res = await predict([{ text: f.texts[0], region: 'EU' }, { text: f.texts[1], region: null }, { text: f.texts[2] }, { text: f.texts[3], region: 7 }]);
+    expect(res.statusCode).toBe(200);
+    const rows = res.json().predictions;
+    // The model never sees the group column: same answer as without it.
+    expect(rows[0].probabilities).toEqual(plain.probabilities);
+    const v2 = await app.inject({
+      method: 'POST',
+      url: '/v2/models/support/infer',
+      headers: admin(),
+      payload: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [f.texts[0]] }, { name: 'region', shape: [1], datatype: 'BYTES', data: ['APAC'] }] },
+    });
+    expect(v2.statusCode).toBe(200);
+    const v2id = v2.json().outputs.find((o: { name: string }) => o.name === 'prediction_id').data[0];
+    await f.ws.serving.runtime().log.flush();
+    const logged = await Promise.all([...rows.map((r: { prediction_id: string }) => r.prediction_id), v2id].map((id: string) => f.ws.serving.prediction(id)));
+    expect(logged.map((p) => p.groups)).toEqual([{ region: 'EU' }, { region: null }, {}, { region: '7' }, { region: 'APAC' }]);
+    expect(logged[0]!.inputs).toEqual({ text: f.texts[0] });
+    const http = (await app.inject({ url: `/v1/predictions/${rows[0].prediction_id}`, headers: admin() })).json();
+    expect(http.groups).toEqual({ region: 'EU' });
+  });
+
+  it('answers 400 naming the field when a group value is not a scalar', async () => {
+    const res = await predict([{ text: 'hello', region: { name: 'EU' } }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details.issues[0]).toMatchObject({ path: 'instances.0.region', code: 'invalid_type' });
+  });
+});
+
 describe('metrics and overload', () => {
   it('exposes Prometheus metrics behind a token, per model and version', async () => {
     expect((await app.inject({ url: '/metrics' })).statusCode).toBe(401);

@@ -268,6 +268,7 @@ export class ServingRuntime {
           predictor,
           threshold,
           redact: await this.redacts(version),
+          groups: await this.groupColumns(version),
           batcher: new MicroBatcher(predictor, threshold, this.opts.microBatchRows),
           loadedAt: new Date().toISOString(),
         };
@@ -291,6 +292,19 @@ export class ServingRuntime {
       }
     }
     return false;
+  }
+
+  /** Columns marked sensitive in the version's training datasets (a dataset that cannot be read adds none). */
+  private async groupColumns(version: ModelVersion): Promise<string[]> {
+    const out = new Set<string>();
+    for (const ref of version.record.datasets) {
+      try {
+        for (const c of (await this.deps.datasets.show(ref)).schema) if (c.roles.includes('sensitive')) out.add(c.name);
+      } catch (err) {
+        this.logger.warn({ version: version.ref, dataset: ref, err: err instanceof Error ? err.message : String(err) }, 'serving: cannot read a training dataset; its sensitive columns are not logged as groups');
+      }
+    }
+    return [...out].sort();
   }
 
   /** The state of every deployment in this process. */
@@ -356,7 +370,7 @@ export class ServingRuntime {
         details: { reason: 'overloaded', retry_after_s: this.opts.retryAfterSeconds },
       });
     }
-    const input = validateRows(instances, model.predictor.inputs, { maxRows: this.opts.maxRowsPerRequest, ...(ctx.field ? { prefix: ctx.field } : {}) });
+    const input = validateRows(instances, model.predictor.inputs, { maxRows: this.opts.maxRowsPerRequest, groups: model.groups, ...(ctx.field ? { prefix: ctx.field } : {}) });
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     this.inflight += 1;
     let results: RowResult[];
@@ -377,9 +391,9 @@ export class ServingRuntime {
     const versionLabel = String(model.version.version);
     for (const r of rows) this.metrics.predictions.inc({ deployment: name, model: model.version.model, version: versionLabel, role, decision: r.decision });
     this.metrics.latency.observe({ deployment: name, model: model.version.model, version: versionLabel }, latencyMs / 1000);
-    if (this.opts.logPredictions) this.log.append(this.records(name, model, role, rows, input.rows, at, latencyMs, ctx.requestId ?? null, null));
+    if (this.opts.logPredictions) this.log.append(this.records(name, model, role, rows, input.rows, input.groups, at, latencyMs, ctx.requestId ?? null, null));
     const shadow = slot.shadow;
-    if (shadow && shadow.version.id !== model.version.id) this.runShadow(name, shadow, input.batch, input.n, input.rows, rows, model);
+    if (shadow && shadow.version.id !== model.version.id) this.runShadow(name, shadow, input.batch, input.n, input.rows, input.groups, rows, model);
     return { deployment: name, model: model.version.model, version: model.version.version, role, rows, latencyMs };
   }
 
@@ -391,7 +405,16 @@ export class ServingRuntime {
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
-  private runShadow(name: string, shadow: LoadedModel, batch: ColumnBatch, n: number, inputs: Array<Record<string, unknown>>, served: ServedRow[], primary: LoadedModel): void {
+  private runShadow(
+    name: string,
+    shadow: LoadedModel,
+    batch: ColumnBatch,
+    n: number,
+    inputs: Array<Record<string, unknown>>,
+    groups: ReadonlyArray<Record<string, string | null> | null>,
+    served: ServedRow[],
+    primary: LoadedModel,
+  ): void {
     // The shadow never delays an answer: it runs after, and is skipped when it falls behind.
     if (shadow.batcher.rowsWaiting > this.opts.microBatchRows * 8) return;
     const started = performance.now();
@@ -407,7 +430,7 @@ export class ServingRuntime {
           if (differs) this.metrics.shadowDisagreements.inc({ deployment: name, model: primary.version.model, version: String(primary.version.version), shadow_version: v });
         });
         if (this.opts.logPredictions) {
-          const records = this.records(name, shadow, 'shadow', rows, inputs, new Date().toISOString(), latencyMs, null, null);
+          const records = this.records(name, shadow, 'shadow', rows, inputs, groups, new Date().toISOString(), latencyMs, null, null);
           records.forEach((rec, i) => (rec.primaryId = served[i]!.predictionId));
           this.log.append(records);
         }
@@ -422,6 +445,7 @@ export class ServingRuntime {
     role: PredictionRole,
     rows: readonly ServedRow[],
     inputs: ReadonlyArray<Record<string, unknown>>,
+    groups: ReadonlyArray<Record<string, string | null> | null>,
     at: string,
     latencyMs: number,
     requestId: string | null,
@@ -447,6 +471,7 @@ export class ServingRuntime {
         decision: r.decision,
         latencyMs,
         redacted: model.redact,
+        groups: groups[i] ?? {},
       };
     });
   }

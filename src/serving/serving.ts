@@ -44,6 +44,13 @@ export interface PredictionRecord {
   decision: Decision;
   latencyMs: number;
   redacted: boolean;
+  /**
+   * The row's group (sensitive) columns as sent with the request — the columns marked sensitive
+   * in the version's training datasets, never given to the model — as strings (null when sent as
+   * null). Read from the store it is always set (`{}` when the request carried none); writers may
+   * leave it out.
+   */
+  groups?: Record<string, string | null>;
 }
 
 /** A prediction routed to people. */

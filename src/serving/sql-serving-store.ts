@@ -39,6 +39,7 @@ function toPrediction(r: Selectable<PredictionsTable>): PredictionRecord {
     decision: r.decision as Decision,
     latencyMs: Number(r.latency_ms),
     redacted: Number(r.redacted) === 1,
+    groups: r.groups_json === null ? {} : (JSON.parse(r.groups_json) as Record<string, string | null>),
   };
 }
 
@@ -120,6 +121,7 @@ export class SqlServingStore implements ServingStore {
               decision: p.decision,
               latency_ms: p.latencyMs,
               redacted: p.redacted ? 1 : 0,
+              groups_json: p.groups === undefined || Object.keys(p.groups).length === 0 ? null : JSON.stringify(p.groups),
             })),
           )
           .onConflict((oc) => oc.column('id').doNothing())

@@ -111,6 +111,7 @@ export interface DatabaseSchema {
   retraining_runs: RetrainingRunsTable;
   run_steps: RunStepsTable;
   approvals: ApprovalsTable;
+  retraining_decisions: RetrainingDecisionsTable;
 }
 
 export interface ModelsTable {
@@ -193,6 +194,8 @@ export interface PredictionsTable {
   latency_ms: number;
   /** 1 when the inputs were PII-redacted before logging. */
   redacted: number;
+  /** JSON object of the request's sensitive (group) column values; null when none were sent. Migration 0010. */
+  groups_json: string | null;
 }
 
 /** Predictions routed to people (`decision = review`). */
@@ -461,4 +464,22 @@ export interface ApprovalsTable {
   decided_by: string | null;
   decided_at: string | null;
   comment: string | null;
+}
+
+/** One evaluation of a model's retraining triggers (migration 0011). */
+export interface RetrainingDecisionsTable {
+  id: string;
+  model: string;
+  /** The check's natural key (its job key). */
+  key: string;
+  at: string;
+  /** `schedule`, `monitoring` or `manual`. */
+  source: string;
+  /** 1 when the check queued a retraining run. */
+  retrain: number;
+  reason: string;
+  triggers_json: string;
+  labels_json: string;
+  job_id: string | null;
+  created_by: string;
 }

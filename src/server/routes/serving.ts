@@ -147,7 +147,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     const body = request.body as { id?: unknown; outputs?: unknown };
     try {
       const model = runtime.current(name);
-      const rows = oipRows(body, model.predictor.inputs);
+      const rows = oipRows(body, model.predictor.inputs, model.groups);
       const served = await runtime.predict(name, rows, { requestId: request.id, field: 'inputs', ...(version === undefined ? {} : { version: Number(version) }) });
       servedBy.set(request, { model: served.model, version: String(served.version) });
       return oipResponse(name, served, model.predictor.classes, body.id, body.outputs);

@@ -1,7 +1,7 @@
 /**
  * Test support: a workspace with a small text model `support` — versions 1 and 2 trained with
  * different seeds (with a stored threshold), version 3 registered with corrupt artifacts — and
- * `support@champion` → 1.
+ * `support@champion` → 1. The dataset marks `region` sensitive (a group column, not a feature).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ export async function servingFixture(options: { databaseUrl?: string; rows?: num
   const t = await tempWorkspace(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {});
   const file = join(t.dir, 'support.csv');
   writeFileSync(file, supportRequestsToCsv(generateSupportRequests({ count: options.rows ?? 800, seed: 11 })));
-  await t.ws.datasets.importFile({ file, name: 'tickets', actor: 'test', roles: { text: ['text'], label: ['intent'] } });
+  await t.ws.datasets.importFile({ file, name: 'tickets', actor: 'test', roles: { text: ['text'], label: ['intent'], sensitive: ['region'] } });
   const deps = { datasets: t.ws.datasets, registry: t.ws.registry };
   await trainModel(deps, { dataset: 'tickets@1', name: 'support', targetPrecision: 0.9, actor: 'test', seed: 1 });
   await trainModel(deps, { dataset: 'tickets@1', name: 'support', targetPrecision: 0.9, actor: 'test', seed: 2, validationFraction: 0.3 });

@@ -33,6 +33,7 @@ export const prediction = (id: string, extra: Partial<PredictionRecord> = {}): P
   decision: 'review',
   latencyMs: 1.25,
   redacted: false,
+  groups: {},
   ...extra,
 });
 
@@ -74,6 +75,21 @@ export function runServingStoreContract(name: string, make: () => Promise<{ stor
         expect(pending[0]).toMatchObject({ predicted: 'billing', confidence: 0.6, status: 'pending', inputs: { text: 'my card was charged twice' } });
         const listed = await store.listPredictions({ deployment: 'support', limit: 2 });
         expect(listed.map((p) => p.id)).toEqual(['prd_d', 'prd_a']);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('keeps each prediction\'s group columns, and reads {} where none were logged', async () => {
+      const { store, cleanup } = await make();
+      try {
+        const withGroups = prediction('prd_g', { groups: { region: 'EU', tier: null } });
+        const { groups: _omitted, ...without } = prediction('prd_h');
+        await store.insertPredictions([withGroups, without]);
+        expect(await store.getPrediction('prd_g')).toEqual(withGroups);
+        expect((await store.getPrediction('prd_h'))!.groups).toEqual({});
+        const listed = await store.listPredictions({ deployment: 'support', limit: 10 });
+        expect(Object.fromEntries(listed.map((p) => [p.id, p.groups]))).toEqual({ prd_g: { region: 'EU', tier: null }, prd_h: {} });
       } finally {
         await cleanup();
       }

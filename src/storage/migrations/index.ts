@@ -9,5 +9,7 @@ import { evaluations } from './0006-evaluations.js';
 import { jobs } from './0007-jobs.js';
 import { monitoring } from './0008-monitoring.js';
 import { retraining } from './0009-retraining.js';
+import { predictionGroups } from './0010-prediction-groups.js';
+import { retrainingDecisions } from './0011-retraining-decisions.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining, predictionGroups, retrainingDecisions]);
