@@ -40,6 +40,13 @@ export interface MloopConfig {
     readonly requestTimeoutMs: number;
     readonly logPredictions: boolean;
   };
+  readonly registry: {
+    /** Absolute path of the signing key, or null. */
+    readonly signingKey: string | null;
+    /** Absolute paths of trusted public keys (empty when none). */
+    readonly trustedKeys: readonly string[];
+    readonly requireSignature: boolean;
+  };
   readonly log: { readonly level: string };
 }
 
@@ -222,6 +229,11 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   const artifacts = values['artifacts'] as Record<string, unknown>;
   const dir = artifacts['dir'] as string | null;
   artifacts['dir'] = dir === null ? resolve(workspace, DATA_DIR, 'artifacts') : resolve(workspace, dir);
+  const registry = values['registry'] as Record<string, unknown>;
+  const signingKey = registry['signingKey'] as string | null;
+  registry['signingKey'] = signingKey === null ? null : resolve(workspace, signingKey);
+  const trusted = registry['trustedKeys'] as string | null;
+  registry['trustedKeys'] = trusted === null ? [] : trusted.split(',').map((p) => p.trim()).filter((p) => p !== '').map((p) => resolve(workspace, p));
   values['workspace'] = workspace;
   return { config: deepFreeze(values as unknown as MloopConfig), sources };
 }

@@ -215,7 +215,7 @@ export class RegistryService {
   async importBundleUpload(
     actor: string,
     body: NodeJS.ReadableStream,
-    options: { maxBytes: number; name?: string },
+    options: { maxBytes: number; name?: string; trustedKeys?: string[]; requireSignature?: boolean },
   ): Promise<Awaited<ReturnType<RegistryService['importBundle']>>> {
     const dir = mkdtempSync(join(tmpdir(), 'mloop-bundle-'));
     try {
@@ -234,7 +234,8 @@ export class RegistryService {
         },
         createWriteStream(file, { flags: 'wx' }),
       );
-      return await this.importBundle(actor, file, options.name === undefined ? {} : { name: options.name });
+      const { maxBytes: _limit, ...importOptions } = options;
+      return await this.importBundle(actor, file, importOptions);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

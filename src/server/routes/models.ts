@@ -1,11 +1,13 @@
 /** The model registry over HTTP: models, versions, aliases, cards, bundles (download and upload) and ONNX. */
+import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MloopError } from '../../errors/index.js';
-import { buildModelCard, exportOnnx, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
+import { buildModelCard, exportOnnx, importOnnx, MAX_ONNX_BYTES, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
 import type { Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
 
@@ -38,11 +40,39 @@ async function sendTempFile(reply: FastifyReply, fileName: string, type: string,
   }
 }
 
+/** Reads a key file named by a setting, when the server starts: a missing or unreadable file stops the start with its name. */
+function readKeyFile(path: string, setting: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw MloopError.invalidArgument(`cannot read the key file ${path} named by ${setting}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: 'mloop models keygen --out <prefix> writes a key pair; docs/registry.md explains signing',
+    });
+  }
+}
+
+/** Multipart errors of @fastify/multipart, as our error codes. */
+function multipartError(err: unknown, maxBytes: number): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return MloopError.resourceExhausted(`the ONNX file is larger than the limit of ${maxBytes} bytes`, { details: { maxBytes } });
+  if (typeof code === 'string' && code.startsWith('FST_')) return MloopError.invalidArgument(`bad multipart upload: ${(err as Error).message}`, { hint: 'send two parts: schema (the JSON schema) and model (the .onnx file)' });
+  return err;
+}
+
 export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; maxUploadBytes?: number }): Promise<void> {
   const registry = opts.ws.registry;
   const maxBytes = opts.maxUploadBytes ?? MAX_BUNDLE_UPLOAD_BYTES;
+  const maxOnnxBytes = Math.min(maxBytes, MAX_ONNX_BYTES);
+  const settings = opts.ws.config.registry;
+  const signingKey = settings.signingKey === null ? undefined : readKeyFile(settings.signingKey, 'registry.signingKey');
+  const trustedKeys = settings.trustedKeys.map((k) => readKeyFile(k, 'registry.trustedKeys'));
+  if (settings.requireSignature && trustedKeys.length === 0) {
+    throw MloopError.invalidArgument('registry.requireSignature is on but registry.trustedKeys names no key: no bundle could ever be accepted', { hint: 'set registry.trustedKeys to the public keys you trust' });
+  }
   // Bundle uploads are passed on as streams and written to a temp file under the size limit.
   app.addContentTypeParser(BUNDLE_TYPES, (_request, payload, done) => done(null, payload));
+  // ONNX uploads: multipart/form-data with a `schema` field and a `model` file.
+  await app.register(multipart, { limits: { fileSize: maxOnnxBytes, files: 1, fields: 1, parts: 2, fieldSize: 1024 ** 2 } });
   app.get(
     '/v1/models',
     { config: { access: { action: 'models:read' } }, schema: { summary: 'List models', tags: ['registry'], security, response: { 200: Type.Object({ models: Type.Array(Any) }), ...errorResponses } } },
@@ -168,7 +198,7 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
     {
       config: { access: { action: 'models:read', project: projectOf } },
       schema: {
-        summary: 'Download a version as a .mloop bundle (manifest with hashes, data-only weights; unsigned)',
+        summary: 'Download a version as a .mloop bundle (manifest with hashes, data-only weights), signed when the server has registry.signingKey',
         tags: ['registry'],
         security,
         params: Type.Object({ name: Name, ref: Ref }),
@@ -178,7 +208,9 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
     async (request, reply) => {
       const { name, ref } = request.params as { name: string; ref: string };
       const version = await registry.resolve(`${name}@${ref}`);
-      return sendTempFile(reply, `${version.model}-${version.version}.mloop`, 'application/zip', (file) => registry.exportBundle(request.principal!.userName, version.ref, file));
+      return sendTempFile(reply, `${version.model}-${version.version}.mloop`, 'application/zip', (file) =>
+        registry.exportBundle(request.principal!.userName, version.ref, file, signingKey === undefined ? {} : { signingKey }),
+      );
     },
   );
   app.get(
@@ -205,7 +237,7 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
       config: { access: { action: 'models:write', project: (request) => (request.query as { name?: string }).name } },
       bodyLimit: maxBytes,
       schema: {
-        summary: `Import a .mloop bundle (the raw request body, streamed, at most ${maxBytes} bytes): verified, then registered as a new version (201), or the version it created before (200)`,
+        summary: `Import a .mloop bundle (the raw request body, streamed, at most ${maxBytes} bytes): verified, then registered as a new version (201), or the version it created before (200). Or import an ONNX model made elsewhere: multipart/form-data with a \`schema\` field (JSON) and a \`model\` file, and ?name=`,
         tags: ['registry'],
         security,
         querystring: Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false }),
@@ -215,13 +247,60 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
     async (request, reply) => {
       const { name } = request.query as { name?: string };
       const declared = Number(request.headers['content-length'] ?? 0);
+      if (request.isMultipart()) {
+        if (name === undefined) throw MloopError.invalidArgument('?name=<model> is required to import an ONNX model', { hint: 'POST /v1/models/import?name=<model> with parts schema and model' });
+        if (declared > maxOnnxBytes + 1024 ** 2) throw MloopError.resourceExhausted(`the upload is larger than the limit of ${maxOnnxBytes} bytes`, { details: { maxBytes: maxOnnxBytes } });
+        const r = await importOnnxUpload(request, name);
+        return reply.status(r.created ? 201 : 200).send({ ...versionJson(r.version), created: r.created });
+      }
       if (declared > maxBytes) throw MloopError.resourceExhausted(`the upload is larger than the limit of ${maxBytes} bytes`, { details: { maxBytes } });
       const body = request.body as NodeJS.ReadableStream | undefined;
       if (body === undefined || typeof (body as { pipe?: unknown }).pipe !== 'function') {
-        throw MloopError.invalidArgument(`send the bundle as the request body with Content-Type ${BUNDLE_TYPES[0]}`);
+        throw MloopError.invalidArgument(`send the bundle as the request body with Content-Type ${BUNDLE_TYPES[0]}, or an ONNX model as multipart/form-data`);
       }
-      const r = await registry.importBundleUpload(request.principal!.userName, body, { maxBytes, ...(name === undefined ? {} : { name }) });
+      const r = await registry.importBundleUpload(request.principal!.userName, body, {
+        maxBytes,
+        trustedKeys,
+        requireSignature: settings.requireSignature,
+        ...(name === undefined ? {} : { name }),
+      });
       return reply.status(r.created ? 201 : 200).send({ ...versionJson(r.version), created: r.created, signed_by: r.signedBy, source: r.source });
     },
   );
+
+  /** Streams the `model` part to a temp file under the size limit, parses the `schema` part, and imports (the temp folder is always removed). */
+  async function importOnnxUpload(request: FastifyRequest, name: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'mloop-onnx-'));
+    try {
+      const file = join(dir, 'model.onnx');
+      let schemaText: string | undefined;
+      let gotModel = false;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'model') throw MloopError.invalidArgument(`unexpected file part '${part.fieldname}'; the ONNX file goes in the part named 'model'`);
+            await pipeline(part.file, createWriteStream(file, { flags: 'wx' }));
+            gotModel = true;
+          } else if (part.fieldname === 'schema') {
+            schemaText = String(part.value);
+          } else {
+            throw MloopError.invalidArgument(`unexpected field '${part.fieldname}'; send the parts schema and model`);
+          }
+        }
+      } catch (err) {
+        throw multipartError(err, maxOnnxBytes);
+      }
+      if (schemaText === undefined) throw MloopError.invalidArgument("the part 'schema' is missing: which columns feed the model's inputs, its output and classes", { hint: 'docs/onnx.md shows a schema' });
+      if (!gotModel) throw MloopError.invalidArgument("the part 'model' (the .onnx file) is missing");
+      let schema: unknown;
+      try {
+        schema = JSON.parse(schemaText);
+      } catch (err) {
+        throw MloopError.invalidArgument(`the schema part is not valid JSON: ${(err as Error).message}`);
+      }
+      return await importOnnx(registry, request.principal!.userName, file, { name, schema });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
