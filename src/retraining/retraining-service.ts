@@ -7,18 +7,30 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
+import type { JobService } from '../jobs/index.js';
+import type { LabelingService } from '../labeling/index.js';
+import type { MonitoringService, RuleOutcome } from '../monitoring/index.js';
 import { parseModelRef, type AliasMove, type RegistryService } from '../registry/index.js';
 import type { ServingService } from '../serving/index.js';
 import { newId } from '../storage/index.js';
 import { evaluateModel, trainModel, type EvaluateResult, type TrainRequest } from '../training/index.js';
+import { checkTriggers, summarizeDecision } from './trigger-check.js';
+import { agreementReport, watchReport } from './loop-reports.js';
 import { parsePolicy, type Approval, type RetrainingPolicy, type RetrainingRun, type RunState, type RunStep } from './retraining.js';
 import type { RetrainingStore } from './retraining-store.js';
+import { loopNames, type CheckSource, type Decision } from './triggers.js';
 
 /** Services a run uses. */
 export interface RetrainingDeps {
   datasets: DatasetService;
   registry: RegistryService;
   serving: ServingService;
+  /** For the policy's schedules and the retrain jobs a decision queues. */
+  jobs: JobService;
+  /** For the drift alert rule, alerts and performance estimates the triggers read. */
+  monitoring: MonitoringService;
+  /** For the consensus labels the `new_labels` trigger counts. */
+  labeling: LabelingService;
 }
 
 /** What one run needs from its job. */
@@ -27,13 +39,29 @@ export interface RunRequest {
   key: string;
   model: string;
   actor: string;
+  /** The decision that queued the run (recorded as its `trigger` step). */
+  decision?: string;
   log?: (message: string) => Promise<void>;
 }
 
-const FINAL: ReadonlySet<RunState> = new Set(['promoted', 'gate_failed', 'awaiting_approval', 'rejected', 'expired']);
+/** What a check of a model's triggers needs. */
+export interface CheckRequest {
+  model: string;
+  source: CheckSource;
+  /** Natural key (a job key): a retried check returns the decision it recorded. Default: a fresh one. */
+  key?: string;
+}
+
+type StepFn = (n: string, s: RunStep['status'], r: string, d?: Record<string, unknown>) => Promise<void>;
+
+/** States a run leaves only by a later event (a shadow period, an approval, a watch period). */
+const ACTIVE: readonly RunState[] = ['running', 'shadowing', 'awaiting_approval', 'watching'];
+const FINAL: ReadonlySet<RunState> = new Set(['promoted', 'gate_failed', 'awaiting_approval', 'rejected', 'expired', 'shadowing', 'shadow_failed', 'watching', 'rolled_back']);
+const LOG_LIMIT = 50_000;
 const MAX_REVIEW_ROWS = 1_000_000;
 const HOUR_MS = 3_600_000;
 
+const fmtShare = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const summaryOf = (r: EvaluateResult) => Object.fromEntries(Object.entries(r.report.metrics).map(([k, e]) => [k, e.value]));
 
@@ -62,7 +90,44 @@ export class RetrainingService {
     const { policy, issues } = parsePolicy(raw);
     if (!policy) throw MloopError.validation(`the policy has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
     await this.store.putPolicy(policy, this.now(), actor);
+    await this.ensureLoop(actor, policy);
     return policy;
+  }
+
+  /**
+   * Creates (or updates, or removes) the model's schedules — `<model>.monitor` (the monitoring run,
+   * daily by default) and `<model>.retrain-check` (monthly by default) — and its drift alert rule
+   * `<model>.drift` on `model@champion` (once a champion exists).
+   */
+  async ensureLoop(actor: string, policy: RetrainingPolicy): Promise<void> {
+    const names = loopNames(policy.model);
+    const { schedules } = policy.loop;
+    for (const [name, cron, type] of [
+      [names.monitoring, schedules.monitoring, 'monitor'],
+      [names.check, schedules.retrainingCheck, 'retrain-check'],
+    ] as const) {
+      const have = (await this.deps.jobs.listSchedules()).find((x) => x.name === name);
+      const same = have !== undefined && cron !== null && have.cron === cron && have.timezone === schedules.timezone && have.jobType === type;
+      if (same) continue;
+      if (have) await this.deps.jobs.removeSchedule(name);
+      if (cron !== null) await this.deps.jobs.addSchedule(actor, { name, cron, timezone: schedules.timezone, jobType: type, payload: { model: policy.model } });
+    }
+    await this.ensureDriftRule(actor, policy);
+  }
+
+  private async ensureDriftRule(actor: string, policy: RetrainingPolicy): Promise<void> {
+    const name = loopNames(policy.model).driftRule;
+    const want = policy.loop.triggers.drift;
+    const have = (await this.deps.monitoring.listRules()).find((r) => r.name === name);
+    const target = `${policy.model}@champion`;
+    if (have && want && have.model === target && have.metric === want.metric && have.op === want.op && have.threshold === want.threshold && have.consecutive === want.consecutive && have.window === want.window) return;
+    if (want) {
+      const model = await this.deps.registry.getModel(policy.model).catch(() => null);
+      // A rule needs a champion to watch; the monitoring run adds it once there is one.
+      if (model?.aliases['champion'] === undefined) return;
+    }
+    if (have) await this.deps.monitoring.removeRule(actor, have.id);
+    if (want) await this.deps.monitoring.addRule(actor, { name, model: target, metric: want.metric, op: want.op, threshold: want.threshold, consecutive: want.consecutive, window: want.window });
   }
 
   async getPolicy(model: string): Promise<{ policy: RetrainingPolicy; updatedAt: string; updatedBy: string }> {
@@ -81,8 +146,86 @@ export class RetrainingService {
     return r;
   }
 
-  listRuns(filter: { model?: string; limit?: number } = {}): Promise<RetrainingRun[]> {
-    return this.store.listRuns({ ...(filter.model === undefined ? {} : { model: filter.model }), limit: filter.limit ?? 50 });
+  listRuns(filter: { model?: string; states?: readonly RunState[]; limit?: number } = {}): Promise<RetrainingRun[]> {
+    return this.store.listRuns({ ...(filter.model === undefined ? {} : { model: filter.model }), ...(filter.states === undefined ? {} : { states: filter.states }), limit: filter.limit ?? 50 });
+  }
+
+  /** Decisions (evaluations of the triggers), newest first. */
+  listDecisions(filter: { model?: string; retrain?: boolean; limit?: number } = {}): Promise<Decision[]> {
+    return this.store.listDecisions({ ...(filter.model === undefined ? {} : { model: filter.model }), ...(filter.retrain === undefined ? {} : { retrain: filter.retrain }), limit: filter.limit ?? 50 });
+  }
+
+  async getDecision(id: string): Promise<Decision> {
+    const d = await this.store.getDecision(id);
+    if (!d) throw MloopError.notFound('retraining decision', id, { hint: "'mloop retraining decisions' lists them" });
+    return d;
+  }
+
+  /**
+   * Evaluates the model's triggers once and records the decision — retrain or not, why, and the
+   * numbers each trigger looked at. A decision to retrain queues a `retrain` job keyed by the
+   * decision, so a retried check queues one run.
+   *
+   * @example
+   * const d = await ws.retraining.check('alice', { model: 'support', source: 'manual' });
+   * console.log(d.retrain, d.reason);
+   */
+  async check(actor: string, req: CheckRequest): Promise<Decision> {
+    const key = req.key ?? newId('chk');
+    const recorded = await this.store.getDecision(key);
+    if (recorded) return this.queueFor(actor, recorded);
+    const { policy } = await this.getPolicy(req.model);
+    const at = this.clock();
+    const runs = await this.store.listRuns({ model: policy.model, limit: 20 });
+    const lastRetrain = (await this.store.listDecisions({ model: policy.model, retrain: true, limit: 1 }))[0] ?? null;
+    const { triggers, labels } = await checkTriggers(this.deps, policy, { source: req.source, now: at, lastRun: runs[0] ?? null, lastRetrain });
+    const active = runs.find((r) => ACTIVE.includes(r.state)) ?? null;
+    const { retrain, reason } = summarizeDecision(policy, triggers, { active, lastRun: runs[0] ?? null, now: at });
+    const { decision } = await this.store.putDecision({ id: newId('dec'), model: policy.model, key, at: at.toISOString(), source: req.source, retrain, reason, triggers, labels, jobId: null, createdBy: actor });
+    return this.queueFor(actor, decision);
+  }
+
+  /** Queues the retrain job of a decision to retrain (once: the job is keyed by the decision). */
+  private async queueFor(actor: string, d: Decision): Promise<Decision> {
+    if (!d.retrain || d.jobId !== null) return d;
+    const { job } = await this.deps.jobs.enqueue(actor, { type: 'retrain', key: `retrain:${d.key}`, payload: { model: d.model, decision: d.id } });
+    await this.store.setDecisionJob(d.id, job.id);
+    return { ...d, jobId: job.id };
+  }
+
+  /**
+   * The monitoring run of one model: adds the policy's drift rule when missing, evaluates the
+   * model's alert rules (recording and delivering alerts), moves its shadowing and watched runs
+   * on, and checks its triggers (source `monitoring`).
+   */
+  async monitor(actor: string, model: string, key: string, log?: (m: string) => Promise<void>): Promise<{ rules: RuleOutcome[]; runs: RetrainingRun[]; decision: Decision }> {
+    const { policy } = await this.getPolicy(model);
+    await this.ensureDriftRule(actor, policy);
+    const rules = (await this.deps.monitoring.listRules()).filter((r) => r.enabled && (r.model === model || r.model.startsWith(`${model}@`)));
+    const outcomes: RuleOutcome[] = [];
+    const reports = new Map<string, Awaited<ReturnType<MonitoringService['report']>>>();
+    for (const rule of rules) {
+      const k = `${rule.model} ${rule.window}`;
+      let report = reports.get(k);
+      if (!report) {
+        try {
+          report = await this.deps.monitoring.report({ model: rule.model, window: rule.window });
+        } catch (err) {
+          if (!(err instanceof MloopError)) throw err;
+          await log?.(`rule ${rule.name}: ${err.code}: ${err.message}`);
+          continue;
+        }
+        reports.set(k, report);
+      }
+      const o = await this.deps.monitoring.applyRule(rule, report);
+      outcomes.push(o);
+      await log?.(`rule ${rule.name}: ${o.state}${o.alert ? ` — ${o.alert.message}` : ''}`);
+    }
+    const runs = await this.advance(actor, { model });
+    for (const r of runs) await log?.(`run ${r.id}: ${r.state} — ${r.reason}`);
+    const decision = await this.check(actor, { model, source: 'monitoring', key });
+    await log?.(`decision ${decision.id}: ${decision.reason}`);
+    return { rules: outcomes, runs, decision };
   }
 
   /**
@@ -109,12 +252,14 @@ export class RetrainingService {
     const run = opened.run;
     if (FINAL.has(run.state)) return run;
     if (!opened.created) await this.store.updateRun(run.id, { state: 'running', reason: 'resumed by a retried attempt' }, this.now());
-    let current = 'training_data';
+    let current = 'trigger';
     const step = async (name: string, status: RunStep['status'], reason: string, details: Record<string, unknown> = {}) => {
       await this.store.putStep(run.id, { step: name, status, reason, details, at: this.now() });
       await req.log?.(`${name}: ${reason}`);
     };
     try {
+      await this.triggerStep(req, step);
+      current = 'training_data';
       const trainingRef = await this.trainingData(policy, req, step);
       current = 'evaluation_data';
       const { trainRef, evalRef } = await this.evaluationData(policy, trainingRef, req, step);
@@ -151,33 +296,13 @@ export class RetrainingService {
       }
       await step('gate', 'done', `gate '${gate.gate}' passed (${gate.rules.filter((r) => r.status === 'pass').length} rules passed, ${gate.rules.filter((r) => r.status === 'skip').length} skipped)`, { gate });
 
-      current = 'promote';
       const evidence = { run_id: run.id, evaluation_id: saved.id, dataset: mine.dataset, gate: gate.gate, champion, metrics: summaryOf(mine) };
-      if (policy.promotion === 'auto') {
-        const reason = `retraining run ${run.id}: gate '${gate.gate}' passed on ${mine.dataset}${champion === null ? '' : ` against ${champion}`}`;
-        const now = await this.deps.registry.getModel(policy.model);
-        if (now.aliases['champion'] !== trained.version.version) await this.deps.registry.setAlias(req.actor, policy.model, 'champion', trained.version.version, reason, evidence);
-        await step('promote', 'done', `promoted ${challenger} to champion (policy: auto)`, evidence);
-        await this.store.updateRun(run.id, { state: 'promoted', reason }, this.now());
-      } else {
-        const created = this.clock();
-        const approval = await this.store.openApproval({
-          id: newId('apr'),
-          runId: run.id,
-          model: policy.model,
-          version: trained.version.version,
-          status: 'pending',
-          evidence,
-          createdAt: created.toISOString(),
-          expiresAt: new Date(created.getTime() + policy.approvalExpiresHours * HOUR_MS).toISOString(),
-          decidedBy: null,
-          decidedAt: null,
-          comment: null,
-        });
-        const reason = `waiting for approval ${approval.id} (expires ${approval.expiresAt})`;
-        await step('promote', 'skipped', `policy asks for approval: ${reason}`, { approval: approval.id, expires_at: approval.expiresAt });
-        await this.store.updateRun(run.id, { state: 'awaiting_approval', reason }, this.now());
+      if (policy.loop.shadow) {
+        current = 'shadow';
+        if (await this.startShadow(run.id, policy, trained.version.version, evidence, req.actor, step)) return this.getRun(run.id);
       }
+      current = 'promote';
+      await this.promoteOrAsk(run.id, policy, trained.version.version, evidence, req.actor, step);
       return this.getRun(run.id);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -187,8 +312,167 @@ export class RetrainingService {
     }
   }
 
+  private async triggerStep(req: RunRequest, step: StepFn): Promise<void> {
+    if (req.decision !== undefined) {
+      const d = await this.store.getDecision(req.decision);
+      if (d) {
+        await step('trigger', 'done', `${d.source} check ${d.id} at ${d.at}: ${d.reason}`, { decision: d.id, source: d.source, fired: d.triggers.filter((t) => t.fired) });
+        return;
+      }
+    }
+    const by = req.key.startsWith('schedule:') ? `schedule '${req.key.split(':')[1]}'` : `${req.actor} (job key ${req.key})`;
+    await step('trigger', 'done', `started by ${by}, not by a trigger`, { key: req.key });
+  }
+
+  /** Promotes at once (`auto`, then the watch when the policy has one) or opens an approval. */
+  private async promoteOrAsk(runId: string, policy: RetrainingPolicy, version: number, evidence: Record<string, unknown>, actor: string, step: StepFn): Promise<void> {
+    const challenger = `${policy.model}@${version}`;
+    const champion = evidence['champion'] as string | null;
+    if (policy.promotion === 'auto') {
+      const reason = `retraining run ${runId}: gate '${String(evidence['gate'])}' passed on ${String(evidence['dataset'])}${champion === null ? '' : ` against ${champion}`}${evidence['shadow'] ? `; agreed with the champion on ${fmtShare((evidence['shadow'] as { agreement: number }).agreement)} of ${(evidence['shadow'] as { requests: number }).requests} shadowed requests` : ''}`;
+      const now = await this.deps.registry.getModel(policy.model);
+      if (now.aliases['champion'] !== version) await this.deps.registry.setAlias(actor, policy.model, 'champion', version, reason, evidence);
+      await step('promote', 'done', `promoted ${challenger} to champion (policy: auto)`, evidence);
+      await this.afterPromotion(runId, policy, version, reason, step);
+      return;
+    }
+    const created = this.clock();
+    const approval = await this.store.openApproval({
+      id: newId('apr'),
+      runId,
+      model: policy.model,
+      version,
+      status: 'pending',
+      evidence,
+      createdAt: created.toISOString(),
+      expiresAt: new Date(created.getTime() + policy.approvalExpiresHours * HOUR_MS).toISOString(),
+      decidedBy: null,
+      decidedAt: null,
+      comment: null,
+    });
+    const reason = `waiting for approval ${approval.id} (expires ${approval.expiresAt})`;
+    await step('promote', 'skipped', `policy asks for approval: ${reason}`, { approval: approval.id, expires_at: approval.expiresAt });
+    await this.store.updateRun(runId, { state: 'awaiting_approval', reason }, this.now());
+  }
+
+  /** After a promotion: the watch period when the policy has one, else the run is done. */
+  private async afterPromotion(runId: string, policy: RetrainingPolicy, version: number, reason: string, step: StepFn): Promise<void> {
+    const watch = policy.loop.watch;
+    if (!watch) {
+      await this.store.updateRun(runId, { state: 'promoted', reason }, this.now());
+      return;
+    }
+    const from = this.clock();
+    const until = new Date(from.getTime() + watch.hours * HOUR_MS).toISOString();
+    const limits = [watch.maxErrorRate === null ? null : `error rate ≤ ${fmtShare(watch.maxErrorRate)}`, watch.maxReviewShare === null ? null : `review share ≤ ${fmtShare(watch.maxReviewShare)}`].filter(Boolean).join(', ');
+    await step('watch', 'running', `watching ${policy.model}@${version} as champion until ${until}: ${limits} (judged from ${watch.minPredictions} predictions)`, { version, from: from.toISOString(), until, ...watch });
+    await this.store.updateRun(runId, { state: 'watching', reason: `${reason}; watched until ${until}` }, this.now());
+  }
+
+  /** Deploys the challenger as the shadow of the deployments serving `model@champion`; false when none does. */
+  private async startShadow(runId: string, policy: RetrainingPolicy, version: number, evidence: Record<string, unknown>, actor: string, step: StepFn): Promise<boolean> {
+    const shadow = policy.loop.shadow!;
+    const deployments = (await this.deps.serving.listDeployments()).filter((d) => d.model === policy.model && d.ref === `${policy.model}@champion`);
+    if (deployments.length === 0) {
+      await step('shadow', 'skipped', `no deployment serves ${policy.model}@champion: nothing to shadow`);
+      return false;
+    }
+    const challenger = `${policy.model}@${version}`;
+    for (const d of deployments) await this.deps.serving.deploy(actor, d.ref, { name: d.name, shadow: challenger, ...(d.canaryRef === null ? {} : { canary: d.canaryRef, canaryPercent: d.canaryPercent }) });
+    const from = this.now();
+    await step('shadow', 'running', `${challenger} shadows ${deployments.map((d) => d.name).join(', ')} from ${from} until ${shadow.requests} requests are answered by both${shadow.minAgreement === null ? '' : ` (at least ${fmtShare(shadow.minAgreement)} must agree)`}`, {
+      deployments: deployments.map((d) => d.name),
+      version,
+      from,
+      requests: shadow.requests,
+      min_agreement: shadow.minAgreement,
+      evidence,
+    });
+    await this.store.updateRun(runId, { state: 'shadowing', reason: `shadowing ${deployments.map((d) => d.name).join(', ')} for ${shadow.requests} requests` }, this.now());
+    return true;
+  }
+
+  /**
+   * Moves runs on that wait for events: a shadow period that has its requests (agreement report;
+   * then promotion or approval), a watch period that crossed a limit (rollback) or ended, and
+   * approvals past their expiry. Returns the runs that changed.
+   */
+  async advance(actor: string, filter: { model?: string } = {}): Promise<RetrainingRun[]> {
+    await this.expireDue();
+    const changed: RetrainingRun[] = [];
+    const runs = await this.store.listRuns({ ...(filter.model === undefined ? {} : { model: filter.model }), states: ['shadowing', 'watching'], limit: 1000 });
+    for (const run of runs) {
+      const step: StepFn = async (name, status, reason, details = {}) => this.store.putStep(run.id, { step: name, status, reason, details, at: this.now() });
+      const moved = run.state === 'shadowing' ? await this.checkShadow(run, actor, step) : await this.checkWatch(run, step);
+      if (moved) changed.push(await this.getRun(run.id));
+    }
+    return changed;
+  }
+
+  private async checkShadow(run: RetrainingRun, actor: string, step: StepFn): Promise<boolean> {
+    const s = run.steps.find((x) => x.step === 'shadow')!;
+    const d = s.details as { deployments: string[]; version: number; from: string; requests: number; min_agreement: number | null; evidence: Record<string, unknown> };
+    const logs = [];
+    for (const name of d.deployments) logs.push(...(await this.deps.serving.store.listPredictions({ deployment: name, limit: LOG_LIMIT })));
+    const report = agreementReport(logs, { version: d.version, from: d.from });
+    if (report.requests < d.requests) {
+      await step('shadow', 'running', `${report.requests} of ${d.requests} shadowed requests so far (agreement ${fmtShare(report.agreement)})`, { ...d, report });
+      return false;
+    }
+    // The shadow ends: deployments serve the champion alone again (unless someone changed them meanwhile).
+    const challenger = `${run.model}@${d.version}`;
+    for (const name of d.deployments) {
+      const dep = await this.deps.serving.getDeployment(name).catch(() => null);
+      if (dep?.shadowRef === challenger) await this.deps.serving.deploy(actor, dep.ref, { name: dep.name, ...(dep.canaryRef === null ? {} : { canary: dep.canaryRef, canaryPercent: dep.canaryPercent }) });
+    }
+    const summary = `challenger and champion agreed on ${fmtShare(report.agreement)} of ${report.requests} shadowed requests${report.labelled > 0 ? `; on the ${report.labelled} with ground truth the champion was ${fmtShare(report.championAccuracy)} right, the challenger ${fmtShare(report.challengerAccuracy)}` : ''}`;
+    if (d.min_agreement !== null && (report.agreement ?? 0) < d.min_agreement) {
+      const reason = `shadow failed: ${summary}, below the policy's ${fmtShare(d.min_agreement)}; nothing promoted`;
+      await step('shadow', 'failed', reason, { ...d, report });
+      await step('promote', 'skipped', reason);
+      await this.store.updateRun(run.id, { state: 'shadow_failed', reason }, this.now());
+      return true;
+    }
+    await step('shadow', 'done', summary, { ...d, report });
+    const shadow = { requests: report.requests, agreement: report.agreement, champion_accuracy: report.championAccuracy, challenger_accuracy: report.challengerAccuracy };
+    await this.promoteOrAsk(run.id, run.policy, d.version, { ...d.evidence, shadow }, actor, step);
+    return true;
+  }
+
+  private async checkWatch(run: RetrainingRun, step: StepFn): Promise<boolean> {
+    const s = run.steps.find((x) => x.step === 'watch')!;
+    const d = s.details as { version: number; from: string; until: string; hours: number; maxErrorRate: number | null; maxReviewShare: number | null; minPredictions: number };
+    const logs = [];
+    for (const dep of (await this.deps.serving.listDeployments()).filter((x) => x.model === run.model)) logs.push(...(await this.deps.serving.store.listPredictions({ deployment: dep.name, limit: LOG_LIMIT })));
+    const w = watchReport(logs, { version: d.version, from: d.from, until: d.until });
+    const crossed: string[] = [];
+    if (d.maxErrorRate !== null && w.labelled >= d.minPredictions && w.errorRate! > d.maxErrorRate) crossed.push(`error rate ${fmtShare(w.errorRate)} > ${fmtShare(d.maxErrorRate)} on ${w.labelled} labelled predictions`);
+    if (d.maxReviewShare !== null && w.predictions >= d.minPredictions && w.reviewShare! > d.maxReviewShare) crossed.push(`review share ${fmtShare(w.reviewShare)} > ${fmtShare(d.maxReviewShare)} of ${w.predictions} predictions`);
+    const seen = `${w.predictions} predictions (${w.labelled} labelled): error rate ${fmtShare(w.errorRate)}, review share ${fmtShare(w.reviewShare)}`;
+    if (crossed.length > 0) {
+      const model = await this.deps.registry.getModel(run.model);
+      if (model.aliases['champion'] !== d.version) {
+        await step('watch', 'skipped', `${crossed.join('; ')}, but champion moved to version ${model.aliases['champion'] ?? 'none'} meanwhile: nothing rolled back`, { ...d, report: w });
+        await this.store.updateRun(run.id, { state: 'promoted', reason: `watch ended: the champion moved on` }, this.now());
+        return true;
+      }
+      const reason = `watch of run ${run.id}: ${crossed.join('; ')} within ${d.hours}h of promotion`;
+      const move = await this.rollback('system', `${run.model}@champion`, reason);
+      await step('watch', 'failed', `rolled back to version ${move.toVersion}: ${reason}`, { ...d, report: w, rollback: { seq: move.seq, to_version: move.toVersion } });
+      await this.store.updateRun(run.id, { state: 'rolled_back', reason: `rolled back to ${run.model}@${move.toVersion}: ${crossed.join('; ')}` }, this.now());
+      return true;
+    }
+    if (this.now() >= d.until) {
+      await step('watch', 'done', `no limit crossed by ${d.until}: ${seen}`, { ...d, report: w });
+      await this.store.updateRun(run.id, { state: 'promoted', reason: `${run.reason.replace(/; watched until .*$/, '')}; watch passed (${seen})` }, this.now());
+      return true;
+    }
+    await step('watch', 'running', `watching until ${d.until}: ${seen} so far`, { ...d, report: w });
+    return false;
+  }
+
   /** The training dataset: the policy's dataset, plus the review answers as labelled rows when asked. */
-  private async trainingData(policy: RetrainingPolicy, req: RunRequest, step: (n: string, s: RunStep['status'], r: string, d?: Record<string, unknown>) => Promise<void>): Promise<string> {
+  private async trainingData(policy: RetrainingPolicy, req: RunRequest, step: StepFn): Promise<string> {
     const base = await this.deps.datasets.show(policy.training.dataset);
     if (!policy.training.includeReviewAnswers) {
       await step('training_data', 'done', `training on ${base.ref} (review answers not asked for)`, { dataset: base.ref });
@@ -234,7 +518,7 @@ export class RetrainingService {
     policy: RetrainingPolicy,
     trainingRef: string,
     req: RunRequest,
-    step: (n: string, s: RunStep['status'], r: string, d?: Record<string, unknown>) => Promise<void>,
+    step: StepFn,
   ): Promise<{ trainRef: string; evalRef: string }> {
     const e = policy.evaluation;
     if ('dataset' in e) {
@@ -293,7 +577,8 @@ export class RetrainingService {
     const reason = `approved by ${actor} (approval ${id}): ${comment.trim()}`;
     const move = await this.deps.registry.setAlias(actor, a.model, 'champion', a.version, reason, { ...a.evidence, approval: id });
     await this.store.putStep(a.runId, { step: 'approval', status: 'done', reason, details: { approval: id, actor }, at });
-    await this.store.updateRun(a.runId, { state: 'promoted', reason }, at);
+    const run = await this.getRun(a.runId);
+    await this.afterPromotion(run.id, run.policy, a.version, reason, async (name, status, r, details = {}) => this.store.putStep(run.id, { step: name, status, reason: r, details, at: this.now() }));
     return { approval: (await this.store.getApproval(id))!, move };
   }
 

@@ -1,5 +1,6 @@
 /** The store retraining needs: policies, runs with steps, approvals. */
 import type { Approval, RetrainingPolicy, RetrainingRun, RunState, RunStep } from './retraining.js';
+import type { Decision } from './triggers.js';
 
 export interface RetrainingStore {
   /** Creates or replaces the policy of `policy.model`. */
@@ -9,7 +10,8 @@ export interface RetrainingStore {
   /** The run under `runKey`, created when it does not exist yet (a retried job finds its run). */
   openRun(run: Omit<RetrainingRun, 'steps'>): Promise<{ run: RetrainingRun; created: boolean }>;
   getRun(id: string): Promise<RetrainingRun | undefined>;
-  listRuns(filter: { model?: string; limit: number }): Promise<RetrainingRun[]>;
+  /** Newest first. */
+  listRuns(filter: { model?: string; states?: readonly RunState[]; limit: number }): Promise<RetrainingRun[]>;
   updateRun(id: string, patch: { state?: RunState; reason?: string; challenger?: string | null; champion?: string | null }, at: string): Promise<void>;
   /** Records a step, replacing an earlier record of the same step (a retried attempt). */
   putStep(runId: string, step: Omit<RunStep, 'seq'>): Promise<void>;
@@ -19,4 +21,11 @@ export interface RetrainingStore {
   listApprovals(filter: { status?: Approval['status']; limit: number }): Promise<Approval[]>;
   /** Sets the decision when the approval is still pending; false when it was decided already. */
   decideApproval(id: string, decision: { status: Approval['status']; decidedBy: string; decidedAt: string; comment: string | null }): Promise<boolean>;
+  /** Records a decision, or returns the one recorded under its key (`created: false`). */
+  putDecision(d: Decision): Promise<{ decision: Decision; created: boolean }>;
+  /** Sets the retrain job of a decision. */
+  setDecisionJob(id: string, jobId: string): Promise<void>;
+  getDecision(idOrKey: string): Promise<Decision | undefined>;
+  /** Newest first. */
+  listDecisions(filter: { model?: string; retrain?: boolean; limit: number }): Promise<Decision[]>;
 }

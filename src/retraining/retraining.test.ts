@@ -74,8 +74,8 @@ describe('retraining runs', () => {
     const run = await t.ws.retraining.run({ key: job.job.key, model: 'support', actor: 'test' });
     expect(run.state).toBe('promoted');
     expect(run.champion).toBe(`support@${first}`);
-    expect(run.steps.map((s) => [s.step, s.status])).toEqual([['training_data', 'done'], ['evaluation_data', 'done'], ['train', 'done'], ['evaluate', 'done'], ['gate', 'done'], ['promote', 'done']]);
-    const data = run.steps[0]!.details as { dataset: string; parents: string[]; review_answers: number };
+    expect(run.steps.map((s) => [s.step, s.status])).toEqual([['trigger', 'done'], ['training_data', 'done'], ['evaluation_data', 'done'], ['train', 'done'], ['evaluate', 'done'], ['gate', 'done'], ['promote', 'done']]);
+    const data = run.steps.find((s) => s.step === 'training_data')!.details as { dataset: string; parents: string[]; review_answers: number };
     expect(data.review_answers).toBe(2);
     expect(data.parents).toEqual(['tickets@1', 'support-review-answers@1']);
     expect((await t.ws.datasets.show(data.dataset)).rowCount).toBe(1202);
@@ -118,7 +118,7 @@ describe('retraining runs', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     }) as RegistryService;
-    const service = new RetrainingService(new SqlRetrainingStore(t.ws.backend.db), { datasets: t.ws.datasets, registry: flaky, serving: t.ws.serving });
+    const service = new RetrainingService(new SqlRetrainingStore(t.ws.backend.db), { datasets: t.ws.datasets, registry: flaky, serving: t.ws.serving, jobs: t.ws.jobs, monitoring: t.ws.monitoring, labeling: t.ws.labeling });
     await expect(service.run({ key: 'retried-1', model: 'retried', actor: 'test' })).rejects.toThrow('database went away');
     const failed = (await service.listRuns({ model: 'retried' }))[0]!;
     expect(failed.state).toBe('failed');
@@ -164,7 +164,7 @@ describe('retraining runs', () => {
     // Expiry: a service whose clock is two days on refuses the approval and marks it expired.
     const third = await t.ws.retraining.run({ key: 'gated-3', model: 'gated', actor: 'test' });
     const a3 = (await t.ws.retraining.listApprovals({ status: 'pending' })).find((a) => a.runId === third.id)!;
-    const later = new RetrainingService(new SqlRetrainingStore(t.ws.backend.db), { datasets: t.ws.datasets, registry: t.ws.registry, serving: t.ws.serving }, { clock: () => new Date(Date.now() + 48 * 3_600_000) });
+    const later = new RetrainingService(new SqlRetrainingStore(t.ws.backend.db), { datasets: t.ws.datasets, registry: t.ws.registry, serving: t.ws.serving, jobs: t.ws.jobs, monitoring: t.ws.monitoring, labeling: t.ws.labeling }, { clock: () => new Date(Date.now() + 48 * 3_600_000) });
     expect(await code(later.approve('boss', a3.id, 'ok'))).toBe('FAILED_PRECONDITION');
     expect((await later.listApprovals()).find((a) => a.id === a3.id)!.status).toBe('expired');
     expect((await later.getRun(third.id)).state).toBe('expired');
@@ -186,7 +186,7 @@ describe('retraining runs', () => {
     expect(result.state).toBe('promoted');
     const run = await t.ws.retraining.getRun(result.id);
     expect(run.runKey).toBe('queued-monthly-1');
-    expect((run.steps[1]!.details as { holdout: string }).holdout).toMatch(/^tickets-holdout@\d+$/);
+    expect((run.steps.find((s) => s.step === 'evaluation_data')!.details as { holdout: string }).holdout).toMatch(/^tickets-holdout@\d+$/);
     expect(shown.logs.map((l) => l.message).join('\n')).toContain('gate: gate');
     // The same key enqueued again is the same job: no second run.
     expect((await t.ws.jobs.enqueue('test', { type: 'retrain', payload: { model: 'queued' }, key: 'queued-monthly-1' })).created).toBe(false);

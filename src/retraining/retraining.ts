@@ -3,6 +3,7 @@ import { MloopError, type ValidationIssue } from '../errors/index.js';
 import type { GateSpec } from '../evaluation/index.js';
 import { checkModelName } from '../registry/index.js';
 import { parseGateFile } from '../training/index.js';
+import { parseLoopSettings, loopSettingsJson, DEFAULT_LOOP, type LoopSettings } from './triggers.js';
 
 /** How a challenger that passed its gate becomes champion. */
 export const PROMOTIONS = Object.freeze(['auto', 'approval'] as const);
@@ -28,8 +29,11 @@ export interface RetrainingPolicy {
   promotion: Promotion;
   /** Hours a pending approval stays open before it expires. */
   approvalExpiresHours: number;
+  /** What starts a run (triggers), the default schedules, the shadow period and the watch after promotion. */
+  loop: LoopSettings;
 }
 
+const POLICY_FIELDS = ['model', 'training', 'evaluation', 'gate', 'promotion', 'approval', 'triggers', 'schedules', 'shadow', 'watch'];
 const TRAIN_SETTINGS = new Set(['label', 'text', 'features', 'task', 'learner', 'params', 'seed', 'validationFraction', 'targetPrecision', 'thresholdMethod', 'allowSensitive']);
 const DEFAULT_EXPIRY_HOURS = 168;
 
@@ -46,7 +50,7 @@ export function parsePolicy(raw: unknown): { policy: RetrainingPolicy | null; is
   const issue = (path: string, code: string, message: string) => issues.push({ path, code, message });
   if (!isObject(raw)) return { policy: null, issues: [{ path: '', code: 'invalid_type', message: 'a policy is an object' }] };
   for (const k of Object.keys(raw)) {
-    if (!['model', 'training', 'evaluation', 'gate', 'promotion', 'approval'].includes(k)) issue(k, 'unknown_field', `unknown field '${k}'; known: model, training, evaluation, gate, promotion, approval`);
+    if (!POLICY_FIELDS.includes(k)) issue(k, 'unknown_field', `unknown field '${k}'; known: ${POLICY_FIELDS.join(', ')}`);
   }
   let model = '';
   if (typeof raw['model'] !== 'string') issue('model', 'required', 'model is required (a model name)');
@@ -114,8 +118,9 @@ export function parsePolicy(raw: unknown): { policy: RetrainingPolicy | null; is
       else approvalExpiresHours = h;
     }
   }
+  const loop = parseLoopSettings(raw, model, issues);
   if (issues.length > 0) return { policy: null, issues };
-  return { policy: { model, training, evaluation, gate, promotion: promotion as Promotion, approvalExpiresHours }, issues };
+  return { policy: { model, training, evaluation, gate, promotion: promotion as Promotion, approvalExpiresHours, loop }, issues };
 }
 
 /** The policy as its file form (snake_case): what `policies show` prints and what `parsePolicy` reads back. */
@@ -127,18 +132,25 @@ export function policyJson(p: RetrainingPolicy) {
     gate: p.gate,
     promotion: p.promotion,
     approval: { expires_in_hours: p.approvalExpiresHours },
+    ...loopSettingsJson(p.loop ?? DEFAULT_LOOP),
   };
 }
 
+/** A stored policy with the settings later versions added filled in with their defaults. */
+export function withLoopDefaults(p: RetrainingPolicy): RetrainingPolicy {
+  return p.loop === undefined ? { ...p, loop: DEFAULT_LOOP } : p;
+}
+
 /** Where a run stands. */
-export const RUN_STATES = Object.freeze(['running', 'promoted', 'gate_failed', 'awaiting_approval', 'rejected', 'expired', 'failed'] as const);
+export const RUN_STATES = Object.freeze(['running', 'shadowing', 'shadow_failed', 'awaiting_approval', 'watching', 'promoted', 'rolled_back', 'gate_failed', 'rejected', 'expired', 'failed'] as const);
 export type RunState = (typeof RUN_STATES)[number];
 
 /** One recorded step of a run. */
 export interface RunStep {
   step: string;
   seq: number;
-  status: 'done' | 'skipped' | 'failed';
+  /** `running`: the step is under way (a shadow period, a watch period). */
+  status: 'done' | 'skipped' | 'failed' | 'running';
   reason: string;
   details: Record<string, unknown>;
   at: string;

@@ -1,7 +1,8 @@
 /** The RetrainingStore over Kysely, shared by SQLite and PostgreSQL. */
 import type { Kysely, Selectable } from 'kysely';
-import { isUniqueViolation, newId, type ApprovalsTable, type DatabaseSchema, type RetrainingRunsTable } from '../storage/index.js';
-import type { Approval, RetrainingPolicy, RetrainingRun, RunState, RunStep } from './retraining.js';
+import { isUniqueViolation, newId, type ApprovalsTable, type DatabaseSchema, type RetrainingDecisionsTable, type RetrainingRunsTable } from '../storage/index.js';
+import { withLoopDefaults, type Approval, type RetrainingPolicy, type RetrainingRun, type RunState, type RunStep } from './retraining.js';
+import type { Decision } from './triggers.js';
 import type { RetrainingStore } from './retraining-store.js';
 
 function toApproval(r: Selectable<ApprovalsTable>): Approval {
@@ -20,6 +21,24 @@ function toApproval(r: Selectable<ApprovalsTable>): Approval {
   };
 }
 
+function toDecision(r: Selectable<RetrainingDecisionsTable>): Decision {
+  return {
+    id: r.id,
+    model: r.model,
+    key: r.key,
+    at: r.at,
+    source: r.source as Decision['source'],
+    retrain: Number(r.retrain) === 1,
+    reason: r.reason,
+    triggers: JSON.parse(r.triggers_json) as Decision['triggers'],
+    labels: JSON.parse(r.labels_json) as Record<string, number>,
+    jobId: r.job_id,
+    createdBy: r.created_by,
+  };
+}
+
+const policyOf = (json: string) => withLoopDefaults(JSON.parse(json) as RetrainingPolicy);
+
 export class SqlRetrainingStore implements RetrainingStore {
   constructor(private readonly db: Kysely<DatabaseSchema>) {}
 
@@ -34,12 +53,12 @@ export class SqlRetrainingStore implements RetrainingStore {
 
   async getPolicy(model: string) {
     const r = await this.db.selectFrom('retraining_policies').selectAll().where('model', '=', model).executeTakeFirst();
-    return r && { policy: JSON.parse(r.policy_json) as RetrainingPolicy, updatedAt: r.updated_at, updatedBy: r.updated_by };
+    return r && { policy: policyOf(r.policy_json), updatedAt: r.updated_at, updatedBy: r.updated_by };
   }
 
   async listPolicies() {
     const rows = await this.db.selectFrom('retraining_policies').selectAll().orderBy('model').execute();
-    return rows.map((r) => ({ policy: JSON.parse(r.policy_json) as RetrainingPolicy, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+    return rows.map((r) => ({ policy: policyOf(r.policy_json), updatedAt: r.updated_at, updatedBy: r.updated_by }));
   }
 
   private async withSteps(r: Selectable<RetrainingRunsTable>): Promise<RetrainingRun> {
@@ -50,7 +69,7 @@ export class SqlRetrainingStore implements RetrainingStore {
       runKey: r.run_key,
       state: r.state as RunState,
       reason: r.reason,
-      policy: JSON.parse(r.policy_json) as RetrainingPolicy,
+      policy: policyOf(r.policy_json),
       challenger: r.challenger,
       champion: r.champion,
       createdAt: r.created_at,
@@ -92,9 +111,13 @@ export class SqlRetrainingStore implements RetrainingStore {
     return r && this.withSteps(r);
   }
 
-  async listRuns(filter: { model?: string; limit: number }): Promise<RetrainingRun[]> {
+  async listRuns(filter: { model?: string; states?: readonly RunState[]; limit: number }): Promise<RetrainingRun[]> {
     let q = this.db.selectFrom('retraining_runs').selectAll();
     if (filter.model !== undefined) q = q.where('model', '=', filter.model);
+    if (filter.states !== undefined) {
+      if (filter.states.length === 0) return [];
+      q = q.where('state', 'in', [...filter.states]);
+    }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
     return Promise.all(rows.map((r) => this.withSteps(r)));
   }
@@ -169,5 +192,46 @@ export class SqlRetrainingStore implements RetrainingStore {
       .where('status', '=', 'pending')
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
+  }
+
+  async putDecision(d: Decision): Promise<{ decision: Decision; created: boolean }> {
+    try {
+      await this.db
+        .insertInto('retraining_decisions')
+        .values({
+          id: d.id,
+          model: d.model,
+          key: d.key,
+          at: d.at,
+          source: d.source,
+          retrain: d.retrain ? 1 : 0,
+          reason: d.reason,
+          triggers_json: JSON.stringify(d.triggers),
+          labels_json: JSON.stringify(d.labels),
+          job_id: d.jobId,
+          created_by: d.createdBy,
+        })
+        .execute();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    const row = await this.db.selectFrom('retraining_decisions').selectAll().where('key', '=', d.key).executeTakeFirstOrThrow();
+    return { decision: toDecision(row), created: row.id === d.id };
+  }
+
+  async setDecisionJob(id: string, jobId: string): Promise<void> {
+    await this.db.updateTable('retraining_decisions').set({ job_id: jobId }).where('id', '=', id).execute();
+  }
+
+  async getDecision(idOrKey: string): Promise<Decision | undefined> {
+    const r = await this.db.selectFrom('retraining_decisions').selectAll().where((eb) => eb.or([eb('id', '=', idOrKey), eb('key', '=', idOrKey)])).executeTakeFirst();
+    return r && toDecision(r);
+  }
+
+  async listDecisions(filter: { model?: string; retrain?: boolean; limit: number }): Promise<Decision[]> {
+    let q = this.db.selectFrom('retraining_decisions').selectAll();
+    if (filter.model !== undefined) q = q.where('model', '=', filter.model);
+    if (filter.retrain !== undefined) q = q.where('retrain', '=', filter.retrain ? 1 : 0);
+    return (await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()).map(toDecision);
   }
 }

@@ -11,7 +11,7 @@ import { JobService, SqlJobStore, builtInHandlers } from '../jobs/index.js';
 import { LabelingService, SqlLabelingStore } from '../labeling/index.js';
 import { MonitoringService, SqlMonitoringStore } from '../monitoring/index.js';
 import { RegistryService, SqlRegistryStore } from '../registry/index.js';
-import { RetrainingService, SqlRetrainingStore, retrainHandler } from '../retraining/index.js';
+import { RetrainingService, SqlRetrainingStore, retrainingHandlers } from '../retraining/index.js';
 import { ServingService, SqlServingStore, openPredictionLogStore } from '../serving/index.js';
 import { loadModel } from '../training/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
@@ -99,8 +99,8 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       allowPrivateWebhooks: config.monitoring.allowPrivateWebhooks,
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    const retraining = new RetrainingService(new SqlRetrainingStore(backend.db), { datasets, registry, serving }, options.clock ? { clock: options.clock } : {});
-    jobs.register(retrainHandler(retraining));
+    const retraining = new RetrainingService(new SqlRetrainingStore(backend.db), { datasets, registry, serving, jobs, monitoring, labeling }, options.clock ? { clock: options.clock } : {});
+    for (const h of retrainingHandlers(retraining)) jobs.register(h);
     return {
       root,
       config,

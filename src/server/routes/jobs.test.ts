@@ -43,7 +43,7 @@ describe('jobs over HTTP', () => {
   it('answers 400 for unknown types, bad payloads and states, 404 for unknown jobs, 403 for viewers who manage', async () => {
     const unknown = await post('/v1/jobs', { type: 'nope' });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().error.message).toContain('known types: retrain, sleep, train');
+    expect(unknown.json().error.message).toContain('known types: monitor, retrain, retrain-check, sleep, train');
     expect((await post('/v1/jobs', { type: 'train', payload: { dataset: 'x@1' } })).json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT', details: { issues: [{ path: 'name' }] } } });
     expect((await get('/v1/jobs?state=weird')).statusCode).toBe(400);
     expect((await get('/v1/jobs/job_nope')).statusCode).toBe(404);
