@@ -2,8 +2,11 @@
  * Reads a CSV, TSV, JSON Lines or Parquet file with DuckDB and writes it as one Parquet file,
  * streaming (bounded memory), with every failure turned into an error naming file, line or column.
  */
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { once } from 'node:events';
 import { basename, extname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { MloopError } from '../errors/index.js';
 import type { DataFormat } from './dataset.js';
 import { engineMessage, ident, PARQUET_OPTIONS, sqlString, type DuckSession } from './duckdb-session.js';
@@ -14,7 +17,7 @@ export interface ReadOptions {
   format?: DataFormat | undefined;
   /** Values that mean missing, besides the empty string (CSV/TSV) or JSON null. */
   na?: string[] | undefined;
-  /** Skip malformed CSV/TSV rows instead of failing, and count them. */
+  /** Skip malformed rows (CSV/TSV: wrong field count or quoting; JSON Lines: not one JSON object) instead of failing, and count them. */
   skipBadRows?: boolean | undefined;
   /** Text encoding of CSV/TSV: `utf-8` (default), `latin-1` or `utf-16`. */
   encoding?: string | undefined;
@@ -181,7 +184,7 @@ export function readError(file: string, err: unknown, format: DataFormat): Mloop
   if (format === 'jsonl' && /JSON|json/.test(text)) {
     return MloopError.invalidArgument(`'${name}'${line === undefined ? '' : ` line ${line}`}: malformed JSON Lines: ${engineMessage(err).slice(0, 200)}`, {
       details,
-      hint: 'each line must be one JSON object',
+      hint: 'each line must be one JSON object; --skip-bad-rows skips the lines that are not, and counts them',
     });
   }
   return MloopError.invalidArgument(`cannot read ${where}: ${engineMessage(err).slice(0, 300)}`, { details, cause: err });
@@ -218,6 +221,16 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
   await checkInputFile(file, shown);
   const na = [...new Set(options.na ?? [])];
   if (format === 'csv' || format === 'tsv') return stageDelimited(db, file, shown, outPath, format, options, na);
+  if (format === 'jsonl' && options.skipBadRows === true) {
+    const clean = `${outPath}.clean.jsonl`;
+    try {
+      const filtered = await filterJsonLines(file, clean, shown);
+      const staged = await stageFile(db, clean, outPath, { ...options, format: 'jsonl', skipBadRows: false, displayName: shown });
+      return { ...staged, skippedRows: filtered.skippedRows, badRows: filtered.badRows };
+    } finally {
+      rmSync(clean, { force: true });
+    }
+  }
   const reader = format === 'parquet' ? `read_parquet(${sqlString(file)})` : `read_json(${sqlString(file)}, format='newline_delimited')`;
   let described: Array<{ column_name: string; column_type: string }>;
   try {
@@ -237,6 +250,48 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
   }
   const [count] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(outPath)})`);
   return { rowCount: Number(count?.n ?? 0), columns: described.map((c) => ({ name: c.column_name, physicalType: c.column_type })), skippedRows: 0, badRows: [] };
+}
+
+/**
+ * Copies the lines of a JSON Lines file that each hold one JSON object to `out`, streaming, and
+ * counts the others (the first 20 with line and reason). Blank lines are dropped silently.
+ * INVALID_ARGUMENT when no line is an object.
+ */
+export async function filterJsonLines(file: string, out: string, shown: string): Promise<{ keptRows: number; skippedRows: number; badRows: BadRow[] }> {
+  const input = createReadStream(file, { encoding: 'utf8' });
+  const output = createWriteStream(out, { flags: 'wx' });
+  const badRows: BadRow[] = [];
+  let keptRows = 0;
+  let skippedRows = 0;
+  let line = 0;
+  try {
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === '') continue;
+      let reason: string | undefined;
+      try {
+        const value: unknown = JSON.parse(text);
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) reason = `expected one JSON object, found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`;
+      } catch (err) {
+        reason = `not valid JSON: ${(err as Error).message}`;
+      }
+      if (reason !== undefined) {
+        skippedRows++;
+        if (badRows.length < 20) badRows.push({ line, column: null, message: reason.slice(0, 200) });
+        continue;
+      }
+      keptRows++;
+      if (!output.write(`${text}\n`)) await once(output, 'drain');
+    }
+  } finally {
+    output.end();
+    await once(output, 'close');
+    input.destroy();
+  }
+  if (keptRows === 0) {
+    throw MloopError.invalidArgument(`'${basename(shown)}' has no valid JSON Lines rows (${skippedRows} malformed rows skipped)`, { details: { file: shown, skippedRows, badRows } });
+  }
+  return { keptRows, skippedRows, badRows };
 }
 
 async function stageDelimited(db: DuckSession, file: string, shown: string, outPath: string, format: 'csv' | 'tsv', options: ReadOptions, na: string[]): Promise<StagedFile> {

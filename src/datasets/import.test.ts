@@ -89,6 +89,29 @@ describe('importing files', () => {
     expect(r.version.stats).toMatchObject({ skippedRows: 1, badRows: [{ line: 52 }] });
   });
 
+  it('skips and counts JSON Lines rows that are not one JSON object, on request', async () => {
+    const file = write('events.jsonl', '{"a":1,"b":"x"}\n{"a":2,"b":"y"\n\n{"a":3,"b":"z"}\nnot json\n[1,2]\n{"a":4,"b":"w"}\n');
+    const err = await failure(f.service.importFile({ file, name: 'events', actor: 't' }));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toMatch(/^'events\.jsonl'.*malformed JSON Lines/);
+    expect(err.hint).toMatch(/--skip-bad-rows/);
+    const r = await f.service.importFile({ file, name: 'events', actor: 't', skipBadRows: true });
+    expect(r.version.rowCount).toBe(3);
+    expect(r.version.schema.map((c) => [c.name, c.physicalType])).toEqual([['a', 'BIGINT'], ['b', 'VARCHAR']]);
+    expect(r.version.stats).toMatchObject({
+      skippedRows: 3,
+      badRows: [
+        { line: 2, column: null, message: expect.stringMatching(/^not valid JSON/) },
+        { line: 5, message: expect.stringMatching(/^not valid JSON/) },
+        { line: 6, message: 'expected one JSON object, found an array' },
+      ],
+    });
+    const none = write('none.jsonl', 'nope\n42\n');
+    expect((await failure(f.service.importFile({ file: none, name: 'none', actor: 't', skipBadRows: true }))).message).toBe("'none.jsonl' has no valid JSON Lines rows (2 malformed rows skipped)");
+    const staged = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? staged(join(dir, e.name)) : [e.name]));
+    expect(staged(join(f.dir, '.tmp')).filter((n) => n.endsWith('.clean.jsonl'))).toEqual([]);
+  });
+
   it('names the line of text in the wrong encoding, and reads it with --encoding', async () => {
     const file = write('latin.csv', Buffer.concat([Buffer.from('city,n\nParis,1\n'), Buffer.from([0x4d, 0xfc, 0x6e, 0x63, 0x68, 0x65, 0x6e]), Buffer.from(',2\n')]));
     const err = await failure(f.service.importFile({ file, name: 'latin', actor: 't' }));

@@ -124,7 +124,7 @@ export function registerData(program: Command, run: Runner): void {
     .option('--time <cols>', 'timestamp column(s)', collect)
     .option('--sensitive <cols>', 'sensitive attribute column(s): kept for fairness audits, never features unless asked', collect)
     .option('--na <values>', 'strings that mean missing, such as "?" (comma-separated, repeatable)', collect)
-    .option('--skip-bad-rows', 'skip malformed CSV/TSV rows and count them instead of failing')
+    .option('--skip-bad-rows', 'skip malformed rows (CSV/TSV: wrong field count or quoting; JSON Lines: not one JSON object) and count them instead of failing')
     .option('--encoding <encoding>', 'text encoding of CSV/TSV: utf-8, latin-1 or utf-16', 'utf-8')
     .option('--owner <owner>', 'data owner')
     .option('--licence <licence>', 'licence, such as CC-BY-4.0')
