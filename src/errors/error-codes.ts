@@ -11,6 +11,7 @@ export const ERROR_CODES = Object.freeze([
   'PERMISSION_DENIED',
   'RESOURCE_EXHAUSTED',
   'UNAVAILABLE',
+  'CANCELLED',
   'INTERNAL',
 ] as const);
 
@@ -27,6 +28,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   PERMISSION_DENIED: 403,
   RESOURCE_EXHAUSTED: 429,
   UNAVAILABLE: 503,
+  // The de-facto status for a request its client gave up on (nginx, gRPC gateways); not in RFC 9110.
+  CANCELLED: 499,
   INTERNAL: 500,
 });
 
@@ -44,6 +47,8 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   PERMISSION_DENIED: 8,
   RESOURCE_EXHAUSTED: 9,
   UNAVAILABLE: 10,
+  // 128 + SIGINT, as shells report a run stopped by Ctrl-C.
+  CANCELLED: 130,
   INTERNAL: 70,
 });
 
@@ -84,6 +89,10 @@ export const ERROR_DOCS: Readonly<Record<ErrorCode, { cause: string; fix: string
   UNAVAILABLE: {
     cause: 'A dependency cannot be reached: the database, the artifact store, a model that is still loading.',
     fix: 'Check that the service is running and reachable, then retry.',
+  },
+  CANCELLED: {
+    cause: 'The operation was stopped before it finished: training or label-issue detection aborted by its caller, Ctrl-C, or a job cancelled with `mloop jobs cancel`. Nothing was registered.',
+    fix: 'Run it again when wanted; nothing needs cleaning up.',
   },
   INTERNAL: {
     cause: 'A bug or an unexpected failure. Details are in the server log (by request id) or shown with `--verbose`.',

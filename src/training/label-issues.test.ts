@@ -120,7 +120,7 @@ describe('findDatasetLabelIssues', () => {
     const ac = new AbortController();
     ac.abort();
     const err = await failure(findDatasetLabelIssues(deps(), { dataset: 'tab@1', learner: 'linear', folds: 3 }, { signal: ac.signal }));
-    expect(err.code).toBe('FAILED_PRECONDITION');
+    expect(err.code).toBe('CANCELLED');
     expect(err.details?.['cancelled']).toBe(true);
   });
 });

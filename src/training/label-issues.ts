@@ -112,14 +112,14 @@ export function stratifiedFolds(labels: readonly string[], folds: number, seed: 
 }
 
 function cancelled(signal: AbortSignal): MloopError {
-  return MloopError.failedPrecondition('label-issue detection was cancelled', { details: { cancelled: true }, cause: signal.reason });
+  return new MloopError('CANCELLED', 'label-issue detection was cancelled', { details: { cancelled: true }, cause: signal.reason });
 }
 
 /**
  * Trains `folds` models on stratified folds of a labelled dataset version, collects out-of-fold
  * probabilities, and runs confident learning over them. Progress reports stage `cross-validating`
  * (done = folds trained) and forwards each learner's own stages prefixed with `fold i/k`;
- * aborting `hooks.signal` stops with FAILED_PRECONDITION (`details.cancelled`).
+ * aborting `hooks.signal` stops with CANCELLED (`details.cancelled`).
  *
  * @example
  * const r = await findDatasetLabelIssues({ datasets }, { dataset: 'tickets@1', label: 'intent', text: 'text', folds: 5, seed: 1 });

@@ -45,6 +45,14 @@ beforeAll(async () => {
 afterAll(async () => t.cleanup());
 
 describe('trainModel', () => {
+  it('stops with CANCELLED and registers nothing when the signal is aborted', async () => {
+    const ac = new AbortController();
+    const run = trainModel(deps(), { dataset: 'tab@1', name: 'cancelled', label: 'y', actor: 'test' }, { signal: ac.signal, onProgress: (p) => p.stage === 'reading' && ac.abort() });
+    expect(await code(run)).toBe('CANCELLED');
+    expect(await code(trainModel(deps(), { dataset: 'tickets@1', name: 'cancelled', actor: 'test' }, { signal: AbortSignal.abort() }))).toBe('CANCELLED');
+    expect(await code(t.ws.registry.getModel('cancelled'))).toBe('NOT_FOUND');
+  });
+
   it('trains a text classifier, stores a threshold at a target precision, and evaluates it', async () => {
     const r = await trainModel(deps(), { dataset: 'tickets@1', name: 'support', targetPrecision: 0.95, actor: 'test', seed: 1 });
     expect(r.task).toBe('text-classification');

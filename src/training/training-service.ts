@@ -154,6 +154,11 @@ export function classificationData(classes: readonly string[], truth: ReadonlyAr
   return { classes, yTrue: Int32Array.from(truth, (t) => index.get(t) ?? -1), yPred, confidence, proba };
 }
 
+/** CANCELLED (with `details.cancelled`) when `signal` is aborted. */
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new MloopError('CANCELLED', 'training was cancelled', { details: { cancelled: true }, cause: signal.reason });
+}
+
 function headline(metrics: Record<string, { value: number }>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([, e]) => Number.isFinite(e.value)).map(([k, e]) => [k, e.value]));
 }
@@ -169,6 +174,7 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
   const seed = req.seed ?? 42;
   const fraction = req.validationFraction ?? 0.2;
   if (!(fraction > 0 && fraction < 0.9)) throw MloopError.invalidArgument(`--validation-fraction must be between 0 and 0.9, got ${fraction}`);
+  throwIfCancelled(hooks.signal);
   const version = await deps.datasets.show(req.dataset);
   const plan = planColumns(version, req);
   const learnerId = req.learner ?? DEFAULT_LEARNER[plan.task];
@@ -271,6 +277,8 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
     metrics = headline(report.metrics);
     details = { intervals: report.metrics };
   }
+  // A run cancelled after the learner finished still registers nothing.
+  throwIfCancelled(hooks.signal);
   const trainSeconds = (performance.now() - started) / 1000;
   const registered = await deps.registry.registerVersion(req.actor, {
     model: req.name,

@@ -58,6 +58,10 @@ export function registerTrain(program: Command, run: Runner): void {
         const params = opts.config === undefined ? undefined : readDataFile(ctx.io.cwd, opts.config, 'config file');
         if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) throw MloopError.invalidArgument(`config file ${opts.config} must hold an object of learner parameters`);
         const progress = stagedProgress(ctx);
+        // Ctrl-C stops training at its next check: error[CANCELLED], exit 130, nothing registered.
+        const cancel = new AbortController();
+        const onSigint = (): void => cancel.abort(new Error('interrupted (SIGINT)'));
+        process.once('SIGINT', onSigint);
         const r = await ctx.withWorkspace((ws) =>
           trainModel(
             { datasets: ws.datasets, registry: ws.registry },
@@ -76,9 +80,9 @@ export function registerTrain(program: Command, run: Runner): void {
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
               ...(opts.allowSensitive ? { allowSensitive: true } : {}),
             },
-            { onProgress: progress.onProgress },
+            { onProgress: progress.onProgress, signal: cancel.signal },
           ),
-        );
+        ).finally(() => process.off('SIGINT', onSigint));
         progress.stop();
         const out = {
           model: r.version.model,

@@ -27,9 +27,9 @@ export interface TrainingHooks {
   signal?: AbortSignal;
 }
 
-/** The error thrown when training is cancelled: FAILED_PRECONDITION with `details.cancelled = true`. */
+/** The error thrown when training is cancelled: CANCELLED with `details.cancelled = true`. */
 export function cancellationError(signal: AbortSignal): MloopError {
-  return MloopError.failedPrecondition('training was cancelled', {
+  return new MloopError('CANCELLED', 'training was cancelled', {
     details: { cancelled: true },
     cause: signal.reason,
   });
@@ -37,7 +37,7 @@ export function cancellationError(signal: AbortSignal): MloopError {
 
 /** True when `err` is the cancellation error of a `train*` function. */
 export function isCancellation(err: unknown): boolean {
-  return isMloopError(err) && err.details?.['cancelled'] === true;
+  return isMloopError(err) && err.code === 'CANCELLED';
 }
 
 /**

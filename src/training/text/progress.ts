@@ -19,9 +19,9 @@ export interface TrainHooks {
   signal?: AbortSignal;
 }
 
-/** The error thrown when a run is cancelled through its `AbortSignal`. */
+/** The error thrown when a run is cancelled through its `AbortSignal`: CANCELLED. */
 export function cancelledError(): MloopError {
-  return MloopError.failedPrecondition('training cancelled', { details: { reason: 'cancelled' } });
+  return new MloopError('CANCELLED', 'training cancelled', { details: { reason: 'cancelled', cancelled: true } });
 }
 
 /** Throws {@link cancelledError} when `signal` is aborted. */

@@ -163,7 +163,7 @@ describe('trainSoftmax', () => {
   });
 
   for (const workers of [0, 2]) {
-    it(`stops with FAILED_PRECONDITION when cancelled (${workers} workers)`, async () => {
+    it(`stops with CANCELLED when cancelled (${workers} workers)`, async () => {
       const { X, y } = synthetic(300, 4, 40, 1);
       const controller = new AbortController();
       const epochs: number[] = [];
@@ -191,7 +191,7 @@ describe('trainSoftmax', () => {
           signal: controller.signal,
         },
       );
-      await expect(run).rejects.toMatchObject({ name: 'MloopError', code: 'FAILED_PRECONDITION', message: 'training cancelled' });
+      await expect(run).rejects.toMatchObject({ name: 'MloopError', code: 'CANCELLED', message: 'training cancelled' });
       expect(Math.max(...epochs)).toBeLessThan(500);
     });
   }

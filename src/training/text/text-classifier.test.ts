@@ -119,7 +119,7 @@ describe('trainTextClassifier', () => {
     }
   });
 
-  it('stops with FAILED_PRECONDITION when the signal is aborted', async () => {
+  it('stops with CANCELLED when the signal is aborted', async () => {
     const controller = new AbortController();
     const err = await errorOf(
       trainTextClassifier(
@@ -134,9 +134,9 @@ describe('trainTextClassifier', () => {
         },
       ),
     );
-    expect(err).toMatchObject({ code: 'FAILED_PRECONDITION', message: 'training cancelled' });
+    expect(err).toMatchObject({ code: 'CANCELLED', message: 'training cancelled' });
     expect(await errorOf(trainTextClassifier(texts, labels, {}, { signal: AbortSignal.abort() }))).toMatchObject({
-      code: 'FAILED_PRECONDITION',
+      code: 'CANCELLED',
     });
   });
 });

@@ -328,7 +328,7 @@ function validateTraining(
  * regression, then temperature scaling on validation rows. Deterministic for a given
  * `softmax.seed` whatever the number of worker threads.
  *
- * @throws MloopError INVALID_ARGUMENT for bad data or options; FAILED_PRECONDITION when cancelled.
+ * @throws MloopError INVALID_ARGUMENT for bad data or options; CANCELLED when cancelled.
  * @example
  * const { model, report } = await trainTextClassifier(texts, labels, { softmax: { seed: 1 } }, {
  *   onProgress: (p) => console.log(p.stage, p.done, p.total),
