@@ -180,7 +180,9 @@ export class RetrainingService {
     const lastRetrain = (await this.store.listDecisions({ model: policy.model, retrain: true, limit: 1 }))[0] ?? null;
     const { triggers, labels } = await checkTriggers(this.deps, policy, { source: req.source, now: at, lastRun: runs[0] ?? null, lastRetrain });
     const active = runs.find((r) => ACTIVE.includes(r.state)) ?? null;
-    const { retrain, reason } = summarizeDecision(policy, triggers, { active, lastRun: runs[0] ?? null, now: at });
+    const waiting = [...(await this.deps.jobs.list({ type: 'retrain', state: 'queued', limit: 1000 })), ...(await this.deps.jobs.list({ type: 'retrain', state: 'running', limit: 1000 }))];
+    const job = waiting.find((j) => j.payload['model'] === policy.model) ?? null;
+    const { retrain, reason } = summarizeDecision(policy, triggers, { active, job, lastRun: runs[0] ?? null, now: at });
     const { decision } = await this.store.putDecision({ id: newId('dec'), model: policy.model, key, at: at.toISOString(), source: req.source, retrain, reason, triggers, labels, jobId: null, createdBy: actor });
     return this.queueFor(actor, decision);
   }

@@ -3,6 +3,7 @@
  * and the decision they add up to (a run in progress or the cool-down can hold a retrain back).
  */
 import { MloopError } from '../errors/index.js';
+import type { Job } from '../jobs/index.js';
 import type { RetrainingDeps } from './retraining-service.js';
 import type { RetrainingPolicy, RetrainingRun } from './retraining.js';
 import { loopNames, type CheckSource, type Decision, type TriggerResult } from './triggers.js';
@@ -97,11 +98,12 @@ export async function checkTriggers(deps: RetrainingDeps, policy: RetrainingPoli
 }
 
 /** What the triggers add up to, and why. */
-export function summarizeDecision(policy: RetrainingPolicy, triggers: readonly TriggerResult[], ctx: { active: RetrainingRun | null; lastRun: RetrainingRun | null; now: Date }): { retrain: boolean; reason: string } {
+export function summarizeDecision(policy: RetrainingPolicy, triggers: readonly TriggerResult[], ctx: { active: RetrainingRun | null; job: Job | null; lastRun: RetrainingRun | null; now: Date }): { retrain: boolean; reason: string } {
   const fired = triggers.filter((t) => t.fired);
   const enabled = triggers.filter((t) => t.enabled);
   if (fired.length === 0) return { retrain: false, reason: `no trigger fired: ${enabled.length === 0 ? 'every trigger is off' : enabled.map((t) => t.reason).join('; ')}` };
   const why = fired.map((t) => t.reason).join('; ');
+  if (ctx.job) return { retrain: false, reason: `held back: retrain job ${ctx.job.id} is ${ctx.job.state}; fired: ${why}` };
   if (ctx.active) return { retrain: false, reason: `held back: run ${ctx.active.id} is ${ctx.active.state.replace('_', ' ')}; fired: ${why}` };
   const cooldown = policy.loop.triggers.cooldownHours;
   if (ctx.lastRun && cooldown > 0 && Date.parse(ctx.lastRun.createdAt) > ctx.now.getTime() - cooldown * HOUR_MS) {
