@@ -1,10 +1,10 @@
-// Builds the labeling app into web/dist, served by `mloop server` at /label/ (see src/server/routes/labeling-web.ts).
+// Builds the web app (dashboard and labeling) into web/dist, served by `mloop server` at / (see src/server/routes/labeling-web.ts).
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
 export default defineConfig({
   root: import.meta.dirname,
-  base: '/label/',
+  base: '/',
   plugins: [react()],
   logLevel: 'warn',
   build: {

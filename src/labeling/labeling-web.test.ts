@@ -1,5 +1,5 @@
 /**
- * The labeling web app end to end in headless Chromium (Debian's package, driven by playwright-core):
+ * The labeling page of the web app end to end in headless Chromium (Debian's package, driven by playwright-core):
  * two annotators label a small project in parallel and a reviewer settles the disagreements, while
  * item text, column names, labels and instructions carry script payloads that must never run.
  * Skips when Chromium is missing, except under CI=true where it must run.
@@ -113,6 +113,10 @@ async function signIn(user: string): Promise<Session> {
     void d.dismiss();
   });
   page.on('pageerror', (e) => s.errors.push(e.message));
+  // A CSP violation is reported on the console: any is a failure.
+  page.on('console', (m) => {
+    if (m.type() === 'error') s.errors.push(m.text());
+  });
   await page.goto(`${base}/label/`);
   await page.getByTestId('token').fill(tokens[user]!);
   await page.getByTestId('sign-in').click();
@@ -159,18 +163,26 @@ async function labelAll(s: Session, choose: (text: string) => '1' | '2' | 's'): 
 }
 
 describe.skipIf(!available)('labeling web app in Chromium', () => {
-  it('serves the page with a strict CSP and no inline code', async () => {
-    const res = await fetch(`${base}/label/`);
+  it('serves the app with a strict CSP and no inline code; the old /label/ address leads to its labeling page', async () => {
+    const res = await fetch(`${base}/`);
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('unsafe-eval');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     const html = await res.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is an external file
-    expect((await fetch(`${base}/label/assets/nope.js`)).status).toBe(404);
-    expect((await fetch(`${base}/label/..%2f..%2fpackage.json`)).headers.get('content-type')).toContain('text/html');
+    expect(html).not.toMatch(/<style/);
+    expect((await fetch(`${base}/assets/nope.js`)).status).toBe(404);
+    for (const old of ['/label', '/label/', '/label/..%2f..%2fpackage.json']) {
+      const r = await fetch(`${base}${old}`, { redirect: 'manual' });
+      expect(r.status, old).toBe(302);
+      expect(r.headers.get('location')).toBe('/#/label');
+    }
+    // Anything else still needs a token.
+    expect((await fetch(`${base}/package.json`)).status).toBe(401);
   });
 
   it('two annotators in parallel and a reviewer label the project to the end; no payload runs', async () => {

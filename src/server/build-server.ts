@@ -12,6 +12,7 @@ import './access.js';
 import { installAuth } from './auth-hook.js';
 import { sendError } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -128,6 +129,7 @@ export async function buildServer(
   await app.register(jobRoutes, { ws });
   await app.register(monitoringRoutes, { ws });
   await app.register(retrainingRoutes, { ws });
+  await app.register(dashboardRoutes, { ws });
   if (options.jobs?.worker) {
     const log = {
       info: (o: object, m: string) => app.log.info(o, m),

@@ -1,4 +1,4 @@
-/** A small client for the labeling API. Every error carries the server's code and message. */
+/** A small client for the mloop API. Every error carries the server's code and message. */
 
 export interface ProjectSummary {
   name: string;
@@ -38,6 +38,16 @@ export interface ReviewItem {
   decision: { label: string; reviewer: string; note: string } | null;
 }
 
+export interface Session {
+  user: string;
+  roles: Array<{ role: string; scope: string }>;
+  actions: string[];
+  pages: string[];
+}
+
+/** Encodes one path segment. */
+export const seg = (s: string | number) => encodeURIComponent(String(s));
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -51,7 +61,20 @@ export class ApiError extends Error {
 export class Api {
   constructor(private readonly token: string) {}
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** GET a JSON document; `query` values that are undefined are left out. */
+  get<T>(path: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<T> {
+    const q = Object.entries(query).filter(([, v]) => v !== undefined);
+    const qs = q.length ? `?${new URLSearchParams(q.map(([k, v]) => [k, String(v)])).toString()}` : '';
+    return this.call<T>('GET', `${path}${qs}`);
+  }
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('POST', path, body);
+  }
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('PUT', path, body);
+  }
+
+  private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     const res = await fetch(path, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -1,6 +1,7 @@
 /**
- * The labeling web app (web/, built into web/dist by `npm run build`), served at /label with a
- * strict Content-Security-Policy. The built files are read once at startup into memory and looked up
+ * The web app (web/, built into web/dist by `npm run build`): the dashboard at `/` with its pages
+ * under hash routes (`/#/overview`, `/#/label`, …), served with a strict Content-Security-Policy.
+ * The old labeling address `/label/` redirects to the app's labeling page. The built files are read once at startup into memory and looked up
  * by exact path, so no request path ever reaches the filesystem.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -76,7 +77,7 @@ function secure(reply: FastifyReply): FastifyReply {
 export async function labelingWebRoutes(app: FastifyInstance, opts: { root?: string } = {}): Promise<void> {
   const files = load(opts.root ?? WEB_DIST);
   const send = (reply: FastifyReply, path: string) => {
-    const file = files.get(path) ?? (path.startsWith('assets/') ? undefined : files.get('index.html'));
+    const file = files.get(path);
     if (!file) {
       const missing = files.size === 0 ? 'the web app is not built: run `npm run build`' : 'not found';
       return secure(reply)
@@ -89,7 +90,13 @@ export async function labelingWebRoutes(app: FastifyInstance, opts: { root?: str
     return secure(reply).type(file.type).send(file.body);
   };
   const options = { config: { access: { public: true } as const }, schema: { hide: true } };
-  app.get('/label', options, async (_request, reply) => reply.redirect('/label/'));
-  app.get('/label/', options, async (_request, reply) => send(reply, 'index.html'));
-  app.get('/label/*', options, async (request, reply) => send(reply, (request.params as { '*': string })['*']));
+  app.get('/', options, async (_request, reply) => send(reply, 'index.html'));
+  app.get('/index.html', options, async (_request, reply) => send(reply, 'index.html'));
+  app.get('/favicon.svg', options, async (_request, reply) => send(reply, 'favicon.svg'));
+  app.get('/assets/*', options, async (request, reply) => send(reply, `assets/${(request.params as { '*': string })['*']}`));
+  // The labeling page now lives in the app; bookmarks of the old address land there.
+  const toLabeling = async (_request: unknown, reply: FastifyReply) => secure(reply).redirect('/#/label');
+  app.get('/label', options, toLabeling);
+  app.get('/label/', options, toLabeling);
+  app.get('/label/*', options, toLabeling);
 }

@@ -1,0 +1,134 @@
+/** Dashboard reads over HTTP, in-process: session, overview, compare, traffic, decisions, alerts, monitoring; 401 and 403. */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPrincipal } from '../../auth/index.js';
+import { generateSupportRequests } from '../../demo/index.js';
+import { monitoringFixture } from '../../monitoring/test-support/monitoring-fixture.js';
+import { demoServing } from '../../serving/index.js';
+import { evaluateModel } from '../../training/index.js';
+import type { TempWorkspace } from '../../workspace/test-support/temp-workspace.js';
+import { buildServer } from '../index.js';
+
+const REQUESTS = 60;
+let f: TempWorkspace;
+let app: FastifyInstance;
+const tokens: Record<string, string> = {};
+let served: Awaited<ReturnType<typeof demoServing>>;
+
+beforeAll(async () => {
+  f = await monitoringFixture({ rows: 600 });
+  const e = await evaluateModel({ datasets: f.ws.datasets, registry: f.ws.registry }, { model: 'support@1', dataset: 'tickets@1', replicates: 20, seed: 1 });
+  await f.ws.registry.recordEvaluation('test', e.model, e.dataset, e, { accuracy: e.report.metrics['accuracy']?.value }, null);
+  const traffic = generateSupportRequests({ count: REQUESTS, seed: 9, launch: false });
+  served = await demoServing(f.ws, { model: 'support', rows: traffic.map((t) => ({ text: t.text })), labels: traffic.map((t) => t.intent), actor: 'test' });
+  const admin = localPrincipal();
+  for (const [name, role] of [
+    ['vera', 'viewer'],
+    ['ann', 'annotator:some-project'],
+    ['olga', 'owner'],
+  ] as const) {
+    await f.ws.auth.createUser(admin, name, [role]);
+    tokens[name] = (await f.ws.auth.createToken(admin, { user: name })).token;
+  }
+  tokens['admin'] = f.adminToken;
+  app = await buildServer(f.ws);
+}, 180_000);
+afterAll(async () => {
+  await app?.close();
+  await f?.cleanup();
+});
+
+const get = (url: string, who: string | null = 'admin') => app.inject({ url, headers: who === null ? {} : { authorization: `Bearer ${tokens[who]}` } });
+
+describe('dashboard reads', () => {
+  it("tells each caller the actions and pages their roles allow", async () => {
+    const pages = async (who: string) => (await get('/v1/dashboard/session', who)).json() as { user: string; actions: string[]; pages: string[] };
+    expect((await pages('admin')).pages).toEqual(['overview', 'datasets', 'labeling', 'models', 'monitoring', 'runs']);
+    const ann = await pages('ann');
+    expect(ann).toMatchObject({ user: 'ann', actions: ['labeling:annotate'], pages: ['labeling'] });
+    const viewer = await pages('vera');
+    expect(viewer.pages).toEqual(['overview', 'datasets', 'models', 'monitoring', 'runs']);
+    expect(viewer.actions).not.toContain('approvals:decide');
+    expect((await pages('olga')).actions).toContain('approvals:decide');
+    expect((await get('/v1/dashboard/session', null)).statusCode).toBe(401);
+  });
+
+  it('overview: champion, deployment, traffic and decisions of every model', async () => {
+    // Ground truth for ten predictions: six confirm the answer, four correct it.
+    const page = (await get('/v1/dashboard/models/support/decisions?sort=at&order=asc&limit=10')).json() as { rows: Array<{ id: string; label: string }> };
+    const classes = (await f.ws.registry.resolve('support@1')).record.classes!;
+    for (const [i, r] of page.rows.entries()) await f.ws.serving.feedback('test', r.id, i < 6 ? r.label : classes.find((c) => c !== r.label)!);
+    const res = await get('/v1/overview', 'vera');
+    expect(res.statusCode).toBe(200);
+    const [m] = (res.json() as { models: Array<Record<string, unknown> & { traffic: { auto_share: number }; accuracy: { estimated: number } }> }).models;
+    expect(m).toMatchObject({ name: 'support', champion: 1, challenger: null, open_alerts: 0, pending_approvals: 0, next_run: null });
+    expect(m!['deployments']).toEqual([{ name: 'support', ref: 'support@champion', shadow: null, canary: null, canary_percent: 0 }]);
+    expect(m!['traffic']).toMatchObject({ last_7d: REQUESTS, auto: served.automated, review: served.review });
+    expect(m!.traffic.auto_share).toBeCloseTo(served.automated / REQUESTS, 10);
+    expect(m!['accuracy']).toMatchObject({ labels: 10, realized: 0.6 });
+    expect(m!.accuracy.estimated).toBeGreaterThan(0.3);
+  });
+
+  it('overview refuses a missing token (401) and an annotator (403)', async () => {
+    expect((await get('/v1/overview', null)).statusCode).toBe(401);
+    const res = await get('/v1/overview', 'ann');
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ error: { code: 'PERMISSION_DENIED' } });
+    for (const url of ['/v1/dashboard/models/support/compare', '/v1/dashboard/models/support/decisions', '/v1/dashboard/alerts', '/v1/dashboard/models/support/traffic'])
+      expect((await get(url, 'ann')).statusCode, url).toBe(403);
+  });
+
+  it('compare: the champion with its card and the coverage–precision curve of its saved evaluation', async () => {
+    const res = await get('/v1/dashboard/models/support/compare');
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { a: { version: number; card: { ref: string }; curve: { dataset: string; points: Array<{ coverage: number; precision: number }> } }; b: unknown };
+    expect(body.a.version).toBe(1);
+    expect(body.a.card.ref).toBe('support@1');
+    expect(body.b).toBeNull();
+    expect(body.a.curve.dataset).toBe('tickets@1');
+    expect(body.a.curve.points.length).toBeGreaterThan(10);
+    for (const p of body.a.curve.points) expect(p.coverage).toBeGreaterThanOrEqual(0);
+    expect((await get('/v1/dashboard/models/nope/compare')).statusCode).toBe(404);
+  });
+
+  it('traffic per day adds up to the requests served', async () => {
+    const body = (await get('/v1/dashboard/models/support/traffic')).json() as { days: Array<{ predictions: number; auto: number; review: number; latency: { p50: number; p99: number } }> };
+    expect(body.days.reduce((n, d) => n + d.predictions, 0)).toBe(REQUESTS);
+    expect(body.days.reduce((n, d) => n + d.auto, 0)).toBe(served.automated);
+    for (const d of body.days) expect(d.latency.p99).toBeGreaterThanOrEqual(d.latency.p50);
+  });
+
+  it('decisions are sorted and paginated on the server', async () => {
+    const page = async (q: string) => (await get(`/v1/dashboard/models/support/decisions?${q}`)).json() as { total: number; rows: Array<{ id: string; confidence: number }> };
+    const first = await page('sort=confidence&order=asc&limit=25');
+    const second = await page('sort=confidence&order=asc&limit=25&offset=25');
+    expect(first.total).toBe(REQUESTS);
+    expect(first.rows).toHaveLength(25);
+    const all = [...first.rows, ...second.rows];
+    expect(new Set(all.map((r) => r.id)).size).toBe(50);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.confidence).toBeGreaterThanOrEqual(all[i - 1]!.confidence);
+    expect((await page('decision=review&limit=500')).total).toBe(served.review);
+    expect((await get('/v1/dashboard/models/support/decisions?sort=inputs_json')).statusCode).toBe(400);
+    expect((await get('/v1/dashboard/models/support/decisions?limit=100000')).statusCode).toBe(400);
+  });
+
+  it('alerts: an empty history is an empty page', async () => {
+    expect((await get('/v1/dashboard/alerts?sort=model&order=asc', 'vera')).json()).toEqual({ total: 0, offset: 0, limit: 50, rows: [] });
+  });
+
+  it('monitoring: the report trimmed for charts, computed once and then served from memory', async () => {
+    const first = await get('/v1/dashboard/models/support/monitoring');
+    expect(first.statusCode).toBe(200);
+    const body = first.json() as { computed_at: string; windows: Array<{ predictions: number }>; distributions: unknown[] };
+    expect(body.windows.reduce((n, w) => n + w.predictions, 0)).toBe(REQUESTS);
+    expect(body.distributions.length).toBeGreaterThan(0);
+    const again = (await get('/v1/dashboard/models/support/monitoring', 'vera')).json() as { computed_at: string };
+    expect(again.computed_at).toBe(body.computed_at);
+  });
+
+  it('every dashboard route is in the OpenAPI document', async () => {
+    const doc = (await get('/openapi.json')).json() as { paths: Record<string, unknown> };
+    for (const p of ['/v1/overview', '/v1/dashboard/session', '/v1/dashboard/models/{name}/compare', '/v1/dashboard/models/{name}/decisions', '/v1/dashboard/alerts', '/v1/dashboard/models/{name}/monitoring', '/v1/dashboard/models/{name}/traffic'])
+      expect(doc.paths, p).toHaveProperty([p]);
+  });
+});

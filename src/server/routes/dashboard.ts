@@ -1,0 +1,379 @@
+/**
+ * Dashboard reads (issue 11): the aggregates the web app at `/` needs and the other routes do not
+ * offer — the caller's session (what their roles allow), the overview of every model, champion
+ * versus challenger with their coverage–precision curves, per-day traffic, a cached monitoring
+ * report, and server-side sorted, paginated decisions and alerts. Everything here only reads.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ACTIONS, ROLE_PERMISSIONS, type Action } from '../../auth/index.js';
+import type { MonitoringReport } from '../../monitoring/index.js';
+import { buildModelCard, type ModelVersion } from '../../registry/index.js';
+import type { Workspace } from '../../workspace/index.js';
+import { errorResponses } from '../schemas.js';
+import { DECISION_SORTS, DashboardQueries, type DecisionSort } from './dashboard-queries.js';
+
+const security = [{ bearer: [] }];
+const Any = Type.Object({}, { additionalProperties: true });
+const ModelName = Type.String({ minLength: 1, maxLength: 63 });
+const DAY = 86_400_000;
+/** How long a computed monitoring report is served from memory. */
+export const MONITORING_CACHE_MS = 10 * 60_000;
+
+/** The pages of the web app and the action each needs (any grant, global or for a project). */
+export const DASHBOARD_PAGES = Object.freeze([
+  { page: 'overview', action: 'models:read' },
+  { page: 'datasets', action: 'datasets:read' },
+  { page: 'labeling', action: 'labeling:annotate' },
+  { page: 'models', action: 'models:read' },
+  { page: 'monitoring', action: 'monitoring:read' },
+  { page: 'runs', action: 'jobs:read' },
+] as const satisfies ReadonlyArray<{ page: string; action: Action }>);
+
+const modelParam = (request: FastifyRequest) => (request.params as { name?: string }).name;
+const pageQuery = {
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' })),
+};
+
+function curveOf(report: unknown): Array<{ threshold: number; coverage: number; precision: number; auto: number }> {
+  const r = (report ?? {}) as { report?: { curve?: unknown } };
+  return Array.isArray(r.report?.curve) ? (r.report.curve as Array<{ threshold: number; coverage: number; precision: number; auto: number }>) : [];
+}
+
+/** The report trimmed to what the charts draw: series per window, the latest distributions. */
+function monitoringJson(r: MonitoringReport, computedAt: string) {
+  return {
+    computed_at: computedAt,
+    model: r.model,
+    window: r.window,
+    reference: r.reference,
+    windows: r.windows.map((w) => ({
+      start: w.start,
+      predictions: w.predictions,
+      review_share: w.prediction.review_share,
+      mean_confidence: w.prediction.mean_confidence,
+      drift_share: w.dataset_drift?.share ?? null,
+      features: Object.fromEntries((w.features ?? []).map((f) => [f.name, { statistic: f.statistic, threshold: f.threshold, drift: f.drift, test: f.test }])),
+      realized: w.performance.realized_accuracy?.value ?? null,
+      estimated: w.performance.estimated_accuracy?.value ?? null,
+      labels: w.performance.labels,
+    })),
+    features: r.features,
+    distributions: r.distributions,
+    performance: r.performance,
+  };
+}
+
+export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspace; now?: () => Date }): Promise<void> {
+  const { ws } = opts;
+  const now = opts.now ?? (() => new Date());
+  const queries = new DashboardQueries(ws.backend.db);
+  const reports = new Map<string, { at: number; computedAt: string; result: Promise<ReturnType<typeof monitoringJson>> }>();
+
+  app.get(
+    '/v1/dashboard/session',
+    {
+      config: { access: { authenticated: true } },
+      schema: {
+        summary: "The caller's user, roles, the actions their roles allow (globally or in some project) and the dashboard pages they may open",
+        tags: ['dashboard'],
+        security,
+        response: {
+          200: Type.Object({
+            user: Type.String(),
+            roles: Type.Array(Type.Object({ role: Type.String(), scope: Type.String() })),
+            actions: Type.Array(Type.String()),
+            pages: Type.Array(Type.String()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const p = request.principal!;
+      const allowed = new Set<Action>(p.grants.flatMap((g) => ROLE_PERMISSIONS[g.role]));
+      return {
+        user: p.userName,
+        roles: p.grants.map((g) => ({ role: g.role, scope: g.scope })),
+        actions: ACTIONS.filter((a) => allowed.has(a)),
+        pages: DASHBOARD_PAGES.filter((x) => allowed.has(x.action)).map((x) => x.page),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/overview',
+    {
+      config: { access: { action: 'models:read' } },
+      schema: {
+        summary:
+          'Every model: champion and challenger, deployments, traffic and automated versus review share over the last 7 days, realized accuracy over the last 90 days, estimated accuracy, open alerts, pending approvals and the next scheduled retraining',
+        tags: ['dashboard'],
+        security,
+        response: { 200: Type.Object({ generated_at: Type.String(), models: Type.Array(Any) }), ...errorResponses },
+      },
+    },
+    async () => {
+      const at = now();
+      const [models, deployments, week, quarter, alerts, approvals, schedules, policies, runs] = await Promise.all([
+        ws.registry.listModels(),
+        ws.serving.listDeployments(),
+        queries.trafficByModel(new Date(at.getTime() - 7 * DAY).toISOString()),
+        queries.trafficByModel(new Date(at.getTime() - 90 * DAY).toISOString()),
+        ws.monitoring.listAlerts({ status: 'firing', limit: 1000 }),
+        ws.retraining.listApprovals({ status: 'pending', limit: 1000 }),
+        ws.jobs.listSchedules(),
+        ws.retraining.listPolicies(),
+        ws.retraining.listRuns({ limit: 200 }),
+      ]);
+      const share = (part: number, n: number) => (n === 0 ? null : part / n);
+      return {
+        generated_at: at.toISOString(),
+        models: models.map((m) => {
+          const t = week.get(m.name);
+          const q = quarter.get(m.name);
+          const next = schedules
+            .filter((s) => s.enabled && s.jobType === 'retrain' && s.payload['model'] === m.name && s.nextSlot !== null)
+            .sort((a, b) => String(a.nextSlot).localeCompare(String(b.nextSlot)))[0];
+          const lastRun = runs.find((r) => r.model === m.name);
+          const policy = policies.find((p) => p.policy.model === m.name);
+          return {
+            name: m.name,
+            task: m.task,
+            latest_version: m.latestVersion,
+            champion: m.aliases['champion'] ?? null,
+            challenger: m.aliases['challenger'] ?? null,
+            aliases: m.aliases,
+            deployments: deployments
+              .filter((d) => d.model === m.name)
+              .map((d) => ({ name: d.name, ref: d.ref, shadow: d.shadowRef, canary: d.canaryRef, canary_percent: d.canaryPercent })),
+            traffic: {
+              last_7d: t?.predictions ?? 0,
+              auto: t?.auto ?? 0,
+              review: t?.review ?? 0,
+              auto_share: share(t?.auto ?? 0, t?.predictions ?? 0),
+              review_share: share(t?.review ?? 0, t?.predictions ?? 0),
+              last_prediction_at: t?.lastAt ?? q?.lastAt ?? null,
+            },
+            accuracy: {
+              realized: q && q.labelled > 0 ? q.correct / q.labelled : null,
+              labels: q?.labelled ?? 0,
+              labelled_through: q?.labelledThrough ?? null,
+              estimated: t?.meanConfidence ?? null,
+              estimated_method: 'mean confidence of the last 7 days (calibrated on validation)',
+            },
+            open_alerts: alerts.filter((a) => a.model === m.name || a.model.startsWith(`${m.name}@`)).length,
+            pending_approvals: approvals.filter((a) => a.model === m.name).length,
+            policy: policy ? { promotion: policy.policy.promotion, target_precision: policy.policy.training.settings['targetPrecision'] ?? null } : null,
+            next_run: next ? { schedule: next.name, at: next.nextSlot, cron: next.cron } : null,
+            last_run: lastRun ? { id: lastRun.id, state: lastRun.state, at: lastRun.updatedAt, reason: lastRun.reason } : null,
+          };
+        }),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/dashboard/models/:name/compare',
+    {
+      config: { access: { action: 'models:read', project: modelParam } },
+      schema: {
+        summary:
+          'Champion versus challenger (or versions a and b): each model card (metrics with intervals, slices, calibration, fairness, gates) and the coverage–precision curve of its newest saved evaluation, preferring a dataset both were evaluated on',
+        tags: ['dashboard'],
+        security,
+        params: Type.Object({ name: ModelName }),
+        querystring: Type.Object({ a: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })), b: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) }, { additionalProperties: false }),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const q = request.query as { a?: string; b?: string };
+      const model = await ws.registry.getModel(name);
+      const pick = async (given: string | undefined, alias: string): Promise<ModelVersion | null> => {
+        if (given !== undefined) return ws.registry.resolve(`${name}@${given}`);
+        return model.aliases[alias] === undefined ? null : ws.registry.resolve(`${name}@${model.aliases[alias]}`);
+      };
+      const a = (await pick(q.a, 'champion')) ?? (await ws.registry.resolve(`${name}@${model.latestVersion}`));
+      const b = await pick(q.b, 'challenger');
+      const evals = async (v: ModelVersion | null) => (v ? await ws.registry.evaluations(v.ref) : []);
+      const [ea, eb] = await Promise.all([evals(a), evals(b)]);
+      const shared = ea.map((e) => e.dataset).filter((d) => eb.some((x) => x.dataset === d));
+      const side = async (v: ModelVersion | null, list: typeof ea) => {
+        if (!v) return null;
+        const chosen = [...list].reverse().find((e) => shared.length === 0 || e.dataset === shared.at(-1)) ?? list.at(-1);
+        const card = await buildModelCard({ registry: ws.registry, datasets: ws.datasets }, v.ref);
+        const t = v.record.thresholds ?? {};
+        return {
+          ref: v.ref,
+          version: v.version,
+          aliases: v.aliases,
+          card,
+          threshold: { confidence: t['confidence'] ?? null, target_precision: t['target_precision'] ?? null, validation: t['validation'] ?? null },
+          curve: chosen ? { dataset: chosen.dataset, at: chosen.createdAt, points: curveOf(await ws.registry.readEvaluation(chosen)) } : null,
+        };
+      };
+      return { model: name, shared_dataset: shared.at(-1) ?? null, a: await side(a, ea), b: await side(b, eb) };
+    },
+  );
+
+  app.get(
+    '/v1/dashboard/models/:name/traffic',
+    {
+      config: { access: { action: 'monitoring:read', project: modelParam } },
+      schema: {
+        summary: "Per day: primary predictions, automated and review decisions, latency p50/p95/p99, labelled and correct predictions, shadow predictions and their agreement with the primary's answer",
+        tags: ['dashboard'],
+        security,
+        params: Type.Object({ name: ModelName }),
+        querystring: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365 })) }, { additionalProperties: false }),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const { days = 365 } = request.query as { days?: number };
+      await ws.registry.getModel(name);
+      const since = new Date(now().getTime() - days * DAY).toISOString();
+      return { model: name, since, days: await queries.days(name, { since }) };
+    },
+  );
+
+  app.get(
+    '/v1/dashboard/models/:name/monitoring',
+    {
+      config: { access: { action: 'monitoring:read', project: modelParam } },
+      schema: {
+        summary: `The model's monitoring report (7-day windows over its whole prediction log) trimmed for charts: per-window drift per feature, review share, realized and estimated accuracy, and the latest reference-versus-current distributions. Computed once and kept ${MONITORING_CACHE_MS / 60_000} minutes; refresh=true recomputes`,
+        tags: ['dashboard'],
+        security,
+        params: Type.Object({ name: ModelName }),
+        querystring: Type.Object({ refresh: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const { refresh } = request.query as { refresh?: boolean };
+      await ws.registry.getModel(name);
+      const t = now().getTime();
+      let entry = reports.get(name);
+      if (!entry || refresh === true || t - entry.at > MONITORING_CACHE_MS) {
+        const computedAt = new Date(t).toISOString();
+        const result = ws.monitoring.report({ model: name, window: '7d' }).then((r) => monitoringJson(r, computedAt));
+        entry = { at: t, computedAt, result };
+        reports.set(name, entry);
+        // A failed computation is not kept.
+        result.catch(() => reports.get(name) === entry && reports.delete(name));
+      }
+      return entry.result;
+    },
+  );
+
+  app.get(
+    '/v1/dashboard/models/:name/decisions',
+    {
+      config: { access: { action: 'monitoring:read', project: modelParam } },
+      schema: {
+        summary: "The model's logged predictions with their decision and ground truth, sorted and paginated on the server",
+        tags: ['dashboard'],
+        security,
+        params: Type.Object({ name: ModelName }),
+        querystring: Type.Object(
+          {
+            ...pageQuery,
+            sort: Type.Optional(Type.Union(DECISION_SORTS.map((s) => Type.Literal(s)), { default: 'at' })),
+            decision: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('review')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const q = request.query as { offset: number; limit: number; order: 'asc' | 'desc'; sort: DecisionSort; decision?: string };
+      await ws.registry.getModel(name);
+      const page = await queries.decisions({ model: name, offset: q.offset, limit: q.limit, sort: q.sort, order: q.order, ...(q.decision ? { decision: q.decision } : {}) });
+      return {
+        total: page.total,
+        offset: q.offset,
+        limit: q.limit,
+        rows: page.rows.map((r) => ({ id: r.id, at: r.at, deployment: r.deployment, version: r.version, role: r.role, label: r.label, confidence: r.confidence, decision: r.decision, latency_ms: r.latencyMs, truth: r.truth })),
+      };
+    },
+  );
+
+  const ALERT_SORTS = ['updated_at', 'created_at', 'model', 'rule', 'status', 'value', 'windows'] as const;
+  app.get(
+    '/v1/dashboard/alerts',
+    {
+      config: { access: { action: 'monitoring:read' } },
+      schema: {
+        summary: 'The alert history, sorted and paginated on the server',
+        tags: ['dashboard'],
+        security,
+        querystring: Type.Object(
+          {
+            ...pageQuery,
+            sort: Type.Optional(Type.Union(ALERT_SORTS.map((s) => Type.Literal(s)), { default: 'updated_at' })),
+            model: Type.Optional(ModelName),
+            status: Type.Optional(Type.Union([Type.Literal('firing'), Type.Literal('resolved')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query as { offset: number; limit: number; order: 'asc' | 'desc'; sort: (typeof ALERT_SORTS)[number]; model?: string; status?: 'firing' | 'resolved' };
+      const all = (await ws.monitoring.listAlerts({ ...(q.status ? { status: q.status } : {}), limit: 100_000 })).filter(
+        (a) => q.model === undefined || a.model === q.model || a.model.startsWith(`${q.model}@`),
+      );
+      const key = (a: (typeof all)[number]): string | number => {
+        switch (q.sort) {
+          case 'created_at':
+            return a.createdAt;
+          case 'model':
+            return a.model;
+          case 'rule':
+            return a.ruleName;
+          case 'status':
+            return a.status;
+          case 'value':
+            return a.value ?? -Infinity;
+          case 'windows':
+            return a.windows;
+          default:
+            return a.updatedAt;
+        }
+      };
+      const sign = q.order === 'asc' ? 1 : -1;
+      all.sort((x, y) => {
+        const kx = key(x);
+        const ky = key(y);
+        return (kx < ky ? -1 : kx > ky ? 1 : x.id.localeCompare(y.id)) * sign;
+      });
+      const rows = all.slice(q.offset, q.offset + q.limit).map((a) => ({
+        id: a.id,
+        rule: a.ruleName,
+        model: a.model,
+        metric: a.metric,
+        status: a.status,
+        value: a.value,
+        threshold: a.threshold,
+        windows: a.windows,
+        first_window: a.firstWindow,
+        last_window: a.lastWindow,
+        message: a.message,
+        created_at: a.createdAt,
+        updated_at: a.updatedAt,
+        resolved_at: a.resolvedAt,
+      }));
+      return { total: all.length, offset: q.offset, limit: q.limit, rows };
+    },
+  );
+}
