@@ -10,5 +10,7 @@ export type { TrainRequest, TrainResult } from './training-service.js';
 export { evaluateModel, loadModel, mitigateModel, parseGateFile } from './model-evaluation.js';
 export type { EvaluateRequest, EvaluateResult, MitigateRequest, MitigateResult } from './model-evaluation.js';
 export { findDatasetLabelIssues, stratifiedFolds } from './label-issues.js';
+export { crossValidatedSearch, DEFAULT_GRIDS, MAX_GRID_POINTS, checkGrid, expandGrid, applyPoint } from './hyperparameter-search.js';
+export type { ParamGrid, SearchResult, SearchCandidate } from './hyperparameter-search.js';
 export type { LabelIssuesRequest, LabelIssuesReport, LabelIssueRow } from './label-issues.js';
 export type { GbdtModelJson, GbdtTreeJson, GbdtFeature, LinearModelJson, LinearFeature, Calibrator } from './tabular/index.js';

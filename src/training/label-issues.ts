@@ -6,9 +6,11 @@ import { readColumns, type ColumnData, type DatasetService, type DatasetVersion 
 import { MloopError } from '../errors/index.js';
 import { findLabelIssues } from '../labeling/index.js';
 import type { Task } from '../registry/index.js';
-import { mulberry32 } from '../stats/index.js';
 import { DEFAULT_LEARNER, getLearner, type ColumnBatch, type TrainHooks } from './predictor.js';
+import { stratifiedFolds } from './hyperparameter-search.js';
 import { batchOf, planColumns } from './training-service.js';
+
+export { stratifiedFolds };
 
 /** What to check for label errors. */
 export interface LabelIssuesRequest {
@@ -86,29 +88,6 @@ const MAX_FOLDS = 20;
 function idColumnOf(v: DatasetVersion, label: string): string | null {
   const c = v.schema.find((s) => s.roles.includes('id') && s.name !== label) ?? v.schema.find((s) => s.type === 'id' && s.name !== label);
   return c?.name ?? null;
-}
-
-/** Seeded stratified fold of each position: each class shuffled, then dealt round-robin. */
-export function stratifiedFolds(labels: readonly string[], folds: number, seed: number): Int32Array {
-  const rand = mulberry32(seed);
-  const groups = new Map<string, number[]>();
-  labels.forEach((l, i) => {
-    let g = groups.get(l);
-    if (!g) groups.set(l, (g = []));
-    g.push(i);
-  });
-  const fold = new Int32Array(labels.length);
-  // Continuing the deal across classes keeps fold sizes within one of each other.
-  let next = 0;
-  for (const key of [...groups.keys()].sort()) {
-    const rows = groups.get(key)!;
-    for (let i = rows.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
-    }
-    for (const r of rows) fold[r] = next++ % folds;
-  }
-  return fold;
 }
 
 function cancelled(signal: AbortSignal): MloopError {

@@ -8,6 +8,7 @@ import { MloopError } from '../errors/index.js';
 import { chooseThreshold, evaluateClassification, evaluateRegression, type ClassificationData, type ThresholdChoice, type ThresholdMethod } from '../evaluation/index.js';
 import { TASKS, type ModelVersion, type RegistryService, type Task, type VersionFile } from '../registry/index.js';
 import { mulberry32 } from '../stats/index.js';
+import { checkGrid, crossValidatedSearch, DEFAULT_GRIDS, type ParamGrid, type SearchResult } from './hyperparameter-search.js';
 import { DEFAULT_LEARNER, getLearner, type ColumnBatch, type InputSpec, type Predictor, type TrainHooks } from './predictor.js';
 
 export interface TrainRequest {
@@ -29,6 +30,11 @@ export interface TrainRequest {
   thresholdMethod?: ThresholdMethod;
   /** Use columns marked sensitive as features (off unless asked). */
   allowSensitive?: boolean;
+  /**
+   * Choose learner parameters by k-fold cross-validation on the training rows before the final fit:
+   * `grid` (default {@link DEFAULT_GRIDS} for the learner) over `folds` folds (default 3).
+   */
+  search?: { grid?: ParamGrid; folds?: number };
   /** Registry run key: a retried training run (same key) yields the version it made before, not another. */
   runKey?: string;
   actor: string;
@@ -43,6 +49,8 @@ export interface TrainResult {
   rows: { train: number; validation: number; droppedMissingLabel: number };
   threshold: ThresholdChoice | null;
   warnings: string[];
+  /** The cross-validated search, when asked for. */
+  search: SearchResult | null;
 }
 
 const NUMERIC = new Set(['numeric', 'integer', 'boolean']);
@@ -237,17 +245,35 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
     if (single.length > 0) warnings.push(`classes with a single training example (the model will rarely predict them): ${single.slice(0, 10).join(', ')}`);
   }
 
+  const fitLabels = classification ? trainLabels.map(String) : Float64Array.from(trainLabels as number[]);
+  let search: SearchResult | null = null;
+  if (req.search !== undefined) {
+    const defaultGrid = Object.hasOwn(DEFAULT_GRIDS, learnerId) ? DEFAULT_GRIDS[learnerId] : undefined;
+    if (req.search.grid === undefined && defaultGrid === undefined) throw MloopError.invalidArgument(`learner '${learnerId}' has no default search grid; give one with --grid`);
+    const grid = checkGrid(req.search.grid ?? defaultGrid, 'the search grid');
+    search = await crossValidatedSearch(
+      {
+        task: plan.task,
+        labels: fitLabels,
+        batchOf: (rows) => batchOf(read.columns, plan.inputs, rows.map((j) => trainRows[j]!)),
+        params: req.params ?? {},
+        grid,
+        folds: req.search.folds ?? 3,
+        seed,
+        train: (batch, labels, n, params, h) => learner.train({ task: plan.task, inputs: plan.inputs, label: plan.label, train: { batch, labels, n }, params, seed }, h),
+      },
+      hooks,
+    );
+  }
+  const params = search?.params ?? req.params ?? {};
+
   const predictor: Predictor = await learner.train(
     {
       task: plan.task,
       inputs: plan.inputs,
       label: plan.label,
-      train: {
-        batch: batchOf(read.columns, plan.inputs, trainRows),
-        labels: classification ? trainLabels.map(String) : Float64Array.from(trainLabels as number[]),
-        n: trainRows.length,
-      },
-      params: req.params ?? {},
+      train: { batch: batchOf(read.columns, plan.inputs, trainRows), labels: fitLabels, n: trainRows.length },
+      params,
       seed,
     },
     hooks,
@@ -291,7 +317,7 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
       label: plan.label,
       ...(predictor.classes ? { classes: [...predictor.classes] } : {}),
       learner: learnerId,
-      params: req.params ?? {},
+      params,
       seed,
       codeVersion: `mloop ${MLOOP_VERSION}`,
       metrics,
@@ -308,7 +334,13 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
           }
         : {}),
       trainSeconds,
-      extra: { warnings, rows: { train: trainRows.length, validation: nVal }, validation: details, learner_report: predictor.report },
+      extra: {
+        warnings,
+        rows: { train: trainRows.length, validation: nVal },
+        validation: details,
+        learner_report: predictor.report,
+        ...(search ? { search: { metric: search.metric, folds: search.folds, best: search.best, candidates: search.candidates, seconds: search.seconds } } : {}),
+      },
     },
     files,
   });
@@ -321,5 +353,6 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
     rows: { train: trainRows.length, validation: nVal, droppedMissingLabel: dropped },
     threshold,
     warnings,
+    search,
   };
 }

@@ -6,7 +6,7 @@ import { localPrincipal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
 import type { ClassificationReport } from '../../evaluation/index.js';
 import { TASKS, type Task } from '../../registry/index.js';
-import { evaluateModel, parseGateFile, trainModel } from '../../training/index.js';
+import { checkGrid, evaluateModel, parseGateFile, trainModel } from '../../training/index.js';
 import { stagedProgress, table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -52,8 +52,13 @@ export function registerTrain(program: Command, run: Runner): void {
     .option('--validation <dataset>', 'validation data, name@N (default: a seeded 20% holdout)')
     .option('--target-precision <p>', 'choose and store the confidence threshold for automation at this precision', parseProbability('--target-precision'))
     .option('--allow-sensitive', 'allow sensitive columns as features')
+    .option('--search', 'choose learner parameters by k-fold cross-validation on the training rows over a small grid')
+    .option('--grid <file>', 'the grid for --search (JSON or YAML): parameter → list of values, e.g. {"learningRate": [0.05, 0.1]}')
+    .option('--folds <k>', 'folds for --search', parseIntOption(2, 20), 3)
     .action(
-      run(async (ctx, dataset: string, opts: { name: string; label?: string; text?: string; features?: string[]; task?: string; learner?: string; config?: string; seed: number; validation?: string; targetPrecision?: number; allowSensitive?: boolean }) => {
+      run(async (ctx, dataset: string, opts: { name: string; label?: string; text?: string; features?: string[]; task?: string; learner?: string; config?: string; seed: number; validation?: string; targetPrecision?: number; allowSensitive?: boolean; search?: boolean; grid?: string; folds: number }) => {
+        if (opts.grid !== undefined && !opts.search) throw MloopError.invalidArgument('--grid needs --search');
+        const grid = opts.grid === undefined ? undefined : checkGrid(readDataFile(ctx.io.cwd, opts.grid, 'grid file'), `grid file ${opts.grid}`);
         if (opts.task !== undefined && !TASKS.includes(opts.task as Task)) throw MloopError.invalidArgument(`unknown task '${opts.task}'; valid tasks: ${TASKS.join(', ')}`);
         const params = opts.config === undefined ? undefined : readDataFile(ctx.io.cwd, opts.config, 'config file');
         if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) throw MloopError.invalidArgument(`config file ${opts.config} must hold an object of learner parameters`);
@@ -79,6 +84,7 @@ export function registerTrain(program: Command, run: Runner): void {
               ...(opts.validation === undefined ? {} : { validation: opts.validation }),
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
               ...(opts.allowSensitive ? { allowSensitive: true } : {}),
+              ...(opts.search ? { search: { folds: opts.folds, ...(grid === undefined ? {} : { grid }) } } : {}),
             },
             { onProgress: progress.onProgress, signal: cancel.signal },
           ),
@@ -103,11 +109,25 @@ export function registerTrain(program: Command, run: Runner): void {
             message: r.threshold.message,
           },
           warnings: r.warnings,
+          search: r.search && {
+            metric: r.search.metric,
+            folds: r.search.folds,
+            best: r.search.best,
+            params: r.search.params,
+            seconds: r.search.seconds,
+            candidates: r.search.candidates.map((c) => ({ params: c.point, mean: c.mean, std: c.std })),
+          },
         };
         ctx.emit(out, (o) =>
           [
             `Registered ${o.ref} (${o.task}, ${o.learner}) in ${o.train_seconds.toFixed(1)} s on ${o.rows.train} rows; validated on ${o.rows.validation}.`,
             `validation: ${Object.entries(o.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`,
+            ...(o.search
+              ? [
+                  `search (${o.search.folds}-fold ${o.search.metric}, ${o.search.seconds.toFixed(1)} s):`,
+                  ...o.search.candidates.map((c) => `  ${JSON.stringify(c.params) === JSON.stringify(o.search!.best) ? '*' : ' '} ${Object.entries(c.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}  ${c.mean.toFixed(4)} ± ${c.std.toFixed(4)}`),
+                ]
+              : []),
             ...(o.threshold ? [`automation: ${o.threshold.message}`] : []),
             ...o.warnings.map((w) => `warning: ${w}`),
           ].join('\n'),

@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODE } from '../../errors/index.js';
+import { mulberry32 } from '../../stats/index.js';
+import { tempWorkspace, type TempWorkspace } from '../../workspace/test-support/temp-workspace.js';
+import { main } from '../program.js';
+
+let t: TempWorkspace;
+
+/** y depends on x1 + x2 with noise; x3 is noise. */
+function csv(n: number, seed: number): string {
+  const rand = mulberry32(seed);
+  const lines = ['x1,x2,x3,y'];
+  for (let i = 0; i < n; i++) {
+    const x1 = rand() * 10;
+    const x2 = rand() * 5;
+    lines.push(`${x1.toFixed(3)},${x2.toFixed(3)},${rand().toFixed(3)},${x1 + x2 + (rand() - 0.5) * 4 > 7 ? 'yes' : 'no'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function mloop(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await main(['--workspace', t.dir, ...args], { stdout: out, stderr: err, env: {}, cwd: t.dir });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  t = await tempWorkspace();
+  writeFileSync(join(t.dir, 'train.csv'), csv(600, 1));
+  await t.ws.datasets.importFile({ file: join(t.dir, 'train.csv'), name: 'points', actor: 'test', roles: { label: ['y'] } });
+  await t.ws.close();
+  writeFileSync(join(t.dir, 'grid.yaml'), 'l2:\n  - 0.01\n  - 1000000\n');
+  writeFileSync(join(t.dir, 'bad-grid.json'), '{"l2": []}');
+}, 60_000);
+afterAll(async () => t.cleanup().catch(() => undefined));
+
+describe('mloop train --search', () => {
+  it('cross-validates the grid on the training rows and trains with the best point', async () => {
+    const r = await mloop('--json', 'train', 'points@1', '--name', 'p', '--learner', 'linear', '--search', '--grid', 'grid.yaml', '--folds', '4');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { search: { metric: string; folds: number; best: Record<string, unknown>; candidates: { params: Record<string, unknown>; mean: number }[] } };
+    expect(doc.search).toMatchObject({ metric: 'accuracy', folds: 4, best: { l2: 0.01 } });
+    expect(doc.search.candidates.map((c) => c.params)).toEqual([{ l2: 0.01 }, { l2: 1000000 }]);
+    // An absurd penalty shrinks every weight to ~0: no better than the majority class.
+    expect(doc.search.candidates[0]!.mean).toBeGreaterThan(doc.search.candidates[1]!.mean + 0.1);
+    const shown = await mloop('--json', 'models', 'show', 'p@1');
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('"l2": 0.01');
+  });
+
+  it('refuses a grid without --search, and a malformed grid', async () => {
+    const a = await mloop('train', 'points@1', '--name', 'p', '--learner', 'linear', '--grid', 'grid.yaml');
+    expect(a.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
+    expect(a.stderr).toContain('--grid needs --search');
+    const b = await mloop('train', 'points@1', '--name', 'p', '--learner', 'linear', '--search', '--grid', 'bad-grid.json');
+    expect(b.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
+    expect(b.stderr).toContain("'l2' must list at least one value");
+  });
+});
