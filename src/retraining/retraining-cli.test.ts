@@ -70,6 +70,20 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect((await t.ws.registry.getModel('support')).aliases['champion']).toBe(1);
   }, 120_000);
 
+  it('checks the triggers and lists the decisions with their reasons; runs advance', async () => {
+    expect((await cli('schedules', 'list')).stdout).toMatch(/support\.monitor\s+0 2 \* \* \*\s+UTC\s+monitor/);
+    const check = await cli('retraining', 'check', 'support', '--source', 'schedule', '--key', 'cli-check-1');
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/RETRAIN — held back|RETRAIN — retrain: schedule|no — held back/);
+    expect(check.stdout).toMatch(/schedule\s+yes\s+yes\s+schedule: the scheduled retraining check is due/);
+    const listed = JSON.parse((await cli('--json', 'retraining', 'decisions', '--model', 'support')).stdout);
+    expect(listed.decisions[0]).toMatchObject({ key: 'cli-check-1', source: 'schedule' });
+    expect((await cli('retraining', 'decision', 'cli-check-1')).stdout).toContain('new_labels');
+    expect((await cli('retraining', 'check', 'support', '--source', 'sometimes')).code).toBe(2);
+    expect((await cli('retraining', 'decision', 'dec_nope')).code).toBe(3);
+    expect((await cli('runs', 'advance')).stdout).toContain('no run moved on');
+  });
+
   it('explains bad input with exit codes', async () => {
     const bad = await cli('--json', 'policies', 'set', 'support', 'bad.json');
     expect(bad.code).toBe(2);

@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { localPrincipal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
 import { moveJson } from '../../registry/index.js';
-import { approvalJson, policyJson, runJson, type Approval } from '../../retraining/index.js';
+import { approvalJson, decisionJson, policyJson, runJson, type Approval, type Decision } from '../../retraining/index.js';
 import { table } from '../context.js';
 import { parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -123,6 +123,58 @@ export function registerRetraining(program: Command, run: Runner): void {
           ctx.emit({ run: runJson(r) }, ({ run: x }) => `${x.id}: ${x.state} — ${x.reason}`);
           if (r.state === 'gate_failed') ctx.exitCode = 1;
         });
+      }),
+    );
+
+  runs
+    .command('advance')
+    .description('move waiting runs on now (the monitoring run does it too): a shadow period that has its requests, a watch period that crossed a limit (rollback) or ended, expired approvals')
+    .option('--model <model>', 'only this model')
+    .action(
+      run(async (ctx, opts: { model?: string }) => {
+        const list = await ctx.withWorkspace((ws) => ws.retraining.advance(localPrincipal().userName, opts.model === undefined ? {} : { model: opts.model }));
+        ctx.emit({ runs: list.map(runJson) }, (r) => (r.runs.length === 0 ? 'no run moved on' : r.runs.map((x) => `${x.id} ${x.model}: ${x.state} — ${x.reason}`).join('\n')));
+      }),
+    );
+
+  // `mloop retraining check|decisions`: the triggers and every decision they led to.
+  const retraining = program.command('retraining').description("the lifecycle loop: check a model's retraining triggers and list the decisions, each with its reasons");
+  const decisionLine = (d: ReturnType<typeof decisionJson>) => `${d.id} ${d.model} ${d.at} (${d.source}): ${d.retrain ? 'RETRAIN' : 'no'} — ${d.reason}${d.job_id ? ` [job ${d.job_id}]` : ''}`;
+  const showDecision = (d: ReturnType<typeof decisionJson>) =>
+    [decisionLine(d), table(['trigger', 'on', 'fired', 'reason'], d.triggers.map((t) => [t.trigger, t.enabled ? 'yes' : 'no', t.fired ? 'yes' : 'no', t.reason]))].join('\n');
+  retraining
+    .command('check')
+    .description("evaluate a model's triggers now and record the decision (a retrain queues a retrain job; --source schedule makes the schedule trigger fire)")
+    .argument('<model>', 'model with a retraining policy')
+    .option('--source <source>', 'manual (default), monitoring or schedule', 'manual')
+    .option('--key <key>', 'natural key: the same key returns the recorded decision')
+    .action(
+      run(async (ctx, model: string, opts: { source: string; key?: string }) => {
+        if (!['manual', 'monitoring', 'schedule'].includes(opts.source)) throw MloopError.invalidArgument(`unknown source '${opts.source}'; valid: manual, monitoring, schedule`);
+        const d = await ctx.withWorkspace((ws) => ws.retraining.check(localPrincipal().userName, { model, source: opts.source as Decision['source'], ...(opts.key === undefined ? {} : { key: opts.key }) }));
+        ctx.emit({ decision: decisionJson(d) }, (r) => showDecision(r.decision));
+      }),
+    );
+  retraining
+    .command('decisions')
+    .description('every check of the triggers, newest first: retrain or not, and why')
+    .option('--model <model>', 'only this model')
+    .option('--retrain', 'only decisions that retrained')
+    .option('--limit <n>', 'at most n decisions', parseIntOption(1, 1000), 50)
+    .action(
+      run(async (ctx, opts: { model?: string; retrain?: boolean; limit: number }) => {
+        const list = await ctx.withWorkspace((ws) => ws.retraining.listDecisions({ ...(opts.model === undefined ? {} : { model: opts.model }), ...(opts.retrain ? { retrain: true } : {}), limit: opts.limit }));
+        ctx.emit({ decisions: list.map(decisionJson) }, (r) => (r.decisions.length === 0 ? 'no decisions yet' : r.decisions.map(decisionLine).join('\n')));
+      }),
+    );
+  retraining
+    .command('decision')
+    .description('one decision with every trigger, its verdict and its numbers')
+    .argument('<id>', 'decision id or key')
+    .action(
+      run(async (ctx, id: string) => {
+        const d = await ctx.withWorkspace((ws) => ws.retraining.getDecision(id));
+        ctx.emit({ decision: decisionJson(d) }, (r) => showDecision(r.decision));
       }),
     );
 

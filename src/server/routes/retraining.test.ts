@@ -76,6 +76,7 @@ describe('retraining over HTTP', () => {
     const shown = await get(`/v1/runs/${run.id}`, viewer);
     expect(shown.statusCode).toBe(200);
     expect(shown.json().run.steps.map((s: { step: string; status: string }) => [s.step, s.status])).toEqual([
+      ['trigger', 'done'],
       ['training_data', 'done'],
       ['evaluation_data', 'done'],
       ['train', 'done'],
@@ -135,10 +136,37 @@ describe('retraining over HTTP', () => {
     expect((await t.ws.registry.getModel('support')).aliases['champion']).toBe(weak);
   }, 120_000);
 
+  it('checks the triggers and lists the decisions with their reasons; a retried key is the same decision; viewers read but cannot check', async () => {
+    expect((await send('PUT', '/v1/policies/support', policy({ schedules: false, triggers: { cooldown_hours: 0 } }))).statusCode).toBe(200);
+    // No retrain job left waiting by the tests above (it would hold a retrain back).
+    for (const j of await t.ws.jobs.list({ type: 'retrain', state: 'queued' })) await t.ws.jobs.cancel('test', j.id);
+    expect((await post('/v1/decisions', { model: 'support' }, viewer)).statusCode).toBe(403);
+    const manual = await post('/v1/decisions', { model: 'support' });
+    expect(manual.statusCode).toBe(201);
+    expect(manual.json().decision).toMatchObject({ model: 'support', source: 'manual', retrain: false, job_id: null });
+    expect(manual.json().decision.reason).toMatch(/^no trigger fired/);
+    const due = await post('/v1/decisions', { model: 'support', source: 'schedule', key: 'http-check-1' });
+    expect(due.json().decision).toMatchObject({ retrain: true, key: 'http-check-1' });
+    const again = await post('/v1/decisions', { model: 'support', source: 'schedule', key: 'http-check-1' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().decision.id).toBe(due.json().decision.id);
+    const listed = await get('/v1/decisions?model=support&retrain=true', viewer);
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().decisions.map((d: { id: string }) => d.id)).toContain(due.json().decision.id);
+    expect((await get(`/v1/decisions/${due.json().decision.id}`, viewer)).json().decision.triggers[0]).toMatchObject({ trigger: 'schedule', fired: true });
+    expect((await get('/v1/decisions/dec_missing')).statusCode).toBe(404);
+    expect((await post('/v1/decisions', { model: 'nope' })).statusCode).toBe(404);
+    expect((await post('/v1/decisions', { model: 'support', source: 'sometimes' })).statusCode).toBe(400);
+    await t.ws.jobs.cancel('test', due.json().decision.job_id);
+    const advanced = await post('/v1/runs/advance', { model: 'support' });
+    expect(advanced.statusCode).toBe(200);
+    expect(advanced.json().runs).toEqual([]);
+  });
+
   it('lists the routes in /openapi.json', async () => {
     const paths = Object.keys((await get('/openapi.json')).json().paths as object);
     expect(paths).toEqual(
-      expect.arrayContaining(['/v1/policies', '/v1/policies/{model}', '/v1/runs', '/v1/runs/{id}', '/v1/approvals', '/v1/approvals/{id}/approve', '/v1/approvals/{id}/reject', '/v1/models/{name}/rollback']),
+      expect.arrayContaining(['/v1/policies', '/v1/policies/{model}', '/v1/runs', '/v1/runs/{id}', '/v1/approvals', '/v1/approvals/{id}/approve', '/v1/approvals/{id}/reject', '/v1/models/{name}/rollback', '/v1/decisions', '/v1/decisions/{id}', '/v1/runs/advance']),
     );
   });
 });

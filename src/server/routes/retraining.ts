@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { ROLE_PERMISSIONS, authorize, type Action, type Principal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
 import { moveJson } from '../../registry/index.js';
-import { approvalJson, policyJson, runJson, type Approval } from '../../retraining/index.js';
+import { approvalJson, CHECK_SOURCES, decisionJson, policyJson, runJson, type Approval, type CheckSource } from '../../retraining/index.js';
 import type { Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
 
@@ -134,6 +134,84 @@ export async function retrainingRoutes(app: FastifyInstance, opts: { ws: Workspa
       if (b.now !== true) return { created, job: { id: job.id, key: job.key, state: job.state } };
       const run = await retraining.run({ key: job.key, model: b.model, actor: principal.userName });
       return { created, job: { id: job.id, key: job.key }, run: runJson(run) };
+    },
+  );
+
+  app.get(
+    '/v1/decisions',
+    {
+      config: { access: { action: 'jobs:read', project: (request) => (request.query as { model?: string }).model } },
+      schema: {
+        summary: 'Retraining decisions, newest first: every check of a model’s triggers, retrain or not, each trigger with its reason and numbers',
+        tags: ['retraining'],
+        security,
+        querystring: Type.Object({ model: Type.Optional(ModelName), retrain: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
+        response: { 200: Type.Object({ decisions: Type.Array(Any) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query as { model?: string; retrain?: boolean; limit?: number };
+      return { decisions: (await retraining.listDecisions(q)).map(decisionJson) };
+    },
+  );
+  app.get(
+    '/v1/decisions/:id',
+    {
+      config: { access: { authenticated: true } },
+      schema: { summary: 'One decision (jobs:read on its model)', tags: ['retraining'], security, params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }), response: { 200: Any, ...errorResponses } },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      mayAnywhere(request.principal!, 'jobs:read');
+      const d = await retraining.getDecision(id);
+      authorize(request.principal!, 'jobs:read', { project: d.model });
+      return { decision: decisionJson(d) };
+    },
+  );
+  app.post(
+    '/v1/decisions',
+    {
+      config: { access: { authenticated: true } },
+      schema: {
+        summary: "Check a model's retraining triggers now and record the decision (jobs:manage on the model); a retrain queues a retrain job. 201 new, 200 for a key already checked",
+        tags: ['retraining'],
+        security,
+        body: Type.Object(
+          {
+            model: ModelName,
+            source: Type.Optional(Type.Union(CHECK_SOURCES.map((x) => Type.Literal(x)))),
+            key: Type.Optional(Type.String({ minLength: 1, maxLength: 180, description: 'natural key: the same key returns the recorded decision' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Any, 201: Any, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body as { model: string; source?: CheckSource; key?: string };
+      const principal = request.principal!;
+      authorize(principal, 'jobs:manage', { project: b.model });
+      const known = b.key === undefined ? undefined : await retraining.getDecision(b.key).catch(() => undefined);
+      const d = await retraining.check(principal.userName, { model: b.model, source: b.source ?? 'manual', ...(b.key === undefined ? {} : { key: b.key }) });
+      reply.code(known ? 200 : 201);
+      return { decision: decisionJson(d) };
+    },
+  );
+  app.post(
+    '/v1/runs/advance',
+    {
+      config: { access: { action: 'jobs:manage', project: (request) => (request.body as { model?: string } | undefined)?.model } },
+      schema: {
+        summary: 'Move waiting runs on now: shadow periods with their requests, watch periods (rollback when a limit is crossed), expired approvals',
+        tags: ['retraining'],
+        security,
+        body: Type.Object({ model: Type.Optional(ModelName) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ runs: Type.Array(Any) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { model } = request.body as { model?: string };
+      return { runs: (await retraining.advance(request.principal!.userName, model === undefined ? {} : { model })).map(runJson) };
     },
   );
 
