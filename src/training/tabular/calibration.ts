@@ -6,6 +6,7 @@
 import { MloopError } from '../../errors/index.js';
 import { binaryLogLoss } from './metrics.js';
 import { shuffledIndices, seededRandom } from './random.js';
+import { fitTemperature, negativeLogLikelihood } from '../text/calibration.js';
 
 /** A fitted calibration map from a raw score (log-odds) to a probability. Data only. */
 export type Calibrator =
@@ -18,8 +19,11 @@ export type Calibrator =
    */
   | { method: 'isotonic'; x: number[]; y: number[] };
 
-/** Calibration method names; `auto` picks the one with the lowest cross-validated log loss. */
-export type CalibrationChoice = 'auto' | 'none' | 'platt' | 'isotonic';
+/**
+ * Calibration method names; `auto` picks the one with the lowest cross-validated log loss.
+ * `platt` and `isotonic` apply to two classes, `temperature` to more.
+ */
+export type CalibrationChoice = 'auto' | 'none' | 'platt' | 'isotonic' | 'temperature';
 
 const sigmoid = (m: number): number => 1 / (1 + Math.exp(-m));
 
@@ -208,6 +212,52 @@ export function chooseCalibrator(
   for (const m of methods) if (loss[m]! < loss[best]! - 1e-12) best = m;
   const calibrator: Calibrator = best === 'none' ? { method: 'none' } : best === 'platt' ? fitPlatt(scores, y) : fitIsotonic(scores, y);
   return { calibrator, cvLogLoss: loss };
+}
+
+/** Result of {@link chooseTemperature}. */
+export interface TemperatureChoiceResult {
+  /** Divide the raw multiclass scores by this before the softmax; 1 = unchanged. */
+  temperature: number;
+  /** Cross-validated mean multiclass log loss of `none` (T = 1) and `temperature`. */
+  cvLogLoss: Partial<Record<'none' | 'temperature', number>>;
+}
+
+/**
+ * Temperature scaling of multiclass raw scores (row-major n × k, labels 0…k−1) on held-out rows:
+ * one T minimising the log loss of softmax(score / T). With `auto`, keeps it only when its
+ * `folds`-fold cross-validated log loss beats T = 1.
+ */
+export function chooseTemperature(
+  scores: ArrayLike<number>,
+  y: ArrayLike<number>,
+  k: number,
+  choice: 'auto' | 'none' | 'temperature' = 'auto',
+  seed = 0,
+  folds = 5,
+): TemperatureChoiceResult {
+  const n = y.length;
+  if (choice === 'none' || n === 0) return { temperature: 1, cvLogLoss: {} };
+  if (choice === 'temperature' || n < 2 * folds) return { temperature: choice === 'temperature' ? fitTemperature(scores, y, k) : 1, cvLogLoss: {} };
+  const order = shuffledIndices(n, seededRandom(seed));
+  const loss = { none: 0, temperature: 0 };
+  for (let f = 0; f < folds; f++) {
+    const tr: number[] = [];
+    const te: number[] = [];
+    for (let j = 0; j < n; j++) (j % folds === f ? te : tr).push(order[j]!);
+    const rows = (idx: number[]): [Float64Array, Float64Array] => {
+      const s = new Float64Array(idx.length * k);
+      idx.forEach((i, r) => {
+        for (let c = 0; c < k; c++) s[r * k + c] = scores[i * k + c]!;
+      });
+      return [s, Float64Array.from(idx, (i) => y[i]!)];
+    };
+    const [trS, trY] = rows(tr);
+    const [teS, teY] = rows(te);
+    const t = fitTemperature(trS, trY, k);
+    loss.none += (negativeLogLikelihood(teS, teY, k, 1) * te.length) / n;
+    loss.temperature += (negativeLogLikelihood(teS, teY, k, t) * te.length) / n;
+  }
+  return { temperature: loss.temperature < loss.none - 1e-12 ? fitTemperature(scores, y, k) : 1, cvLogLoss: loss };
 }
 
 /** One bin of a reliability diagram. */

@@ -115,6 +115,51 @@ describe('trainGbdt: learning', () => {
     p.forEach((row) => expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12));
   });
 
+  it('temperature-scales three or more classes by folding 1/T into the trees', async () => {
+    // Three overlapping classes with 25% label noise: deep trees on few rows are overconfident.
+    const r = seededRandom(9);
+    const make = (n: number): Table & { y: string[] } => {
+      const x = new Float64Array(n);
+      const z = new Float64Array(n);
+      const y: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const k = i % 3;
+        x[i] = k + (r() - 0.5) * 2.5;
+        z[i] = r();
+        y.push(['a', 'b', 'c'][r() < 0.25 ? Math.floor(r() * 3) : k]!);
+      }
+      return { columns: { x, z, y }, y };
+    };
+    const train = make(1500);
+    const test = make(3000);
+    const opts: GbdtOptions = { task: 'classification', learningRate: 0.5, maxLeaves: 63, minSamplesLeaf: 2, validationFraction: 0.3, earlyStoppingRounds: 30 };
+    const raw = await trainGbdt(train, 'y', { ...opts, calibration: 'none' });
+    const auto = await trainGbdt(train, 'y', opts);
+    const cal = auto.report.calibration;
+    expect(cal.method).toBe('temperature');
+    expect(cal.cvLogLoss['temperature']!).toBeLessThan(cal.cvLogLoss['none']!);
+    const T = cal.temperature!;
+    expect(T).toBeGreaterThan(1);
+    // Same trees, scores divided by T: probabilities equal softmax(raw / T) computed here.
+    const sRaw = raw.predictRaw(test);
+    const pAuto = auto.predictProba(test);
+    for (let i = 0; i < 50; i++) {
+      const e = [0, 1, 2].map((k) => Math.exp(sRaw[i * 3 + k]! / T));
+      const sum = e[0]! + e[1]! + e[2]!;
+      for (let k = 0; k < 3; k++) expect(pAuto[i]![k]).toBeCloseTo(e[k]! / sum, 12);
+    }
+    expect(auto.predict(test)).toEqual(raw.predict(test));
+    // Held-out log loss improves.
+    const nll = (p: Float64Array[]) => -p.reduce((a, row, i) => a + Math.log(row[['a', 'b', 'c'].indexOf(test.y[i]!)]!), 0) / p.length;
+    expect(nll(pAuto)).toBeLessThan(nll(raw.predictProba(test)) - 0.01);
+    // It survives a JSON round trip (the format is unchanged).
+    expect(GbdtModel.fromJSON(JSON.parse(JSON.stringify(auto.toJSON()))).predictProba(test)).toEqual(pAuto);
+    // Two-class methods on three classes are refused with a warning, not applied.
+    const platt = await trainGbdt(train, 'y', { ...opts, calibration: 'platt' });
+    expect(platt.report.calibration.method).toBe('none');
+    expect(platt.report.warnings.map((w) => w.message)).toContain('platt calibration applies to two classes (use temperature); none applied');
+  });
+
   it('partitions a high-cardinality categorical better than one-hot columns', async () => {
     // 60 categories with a random effect each; label = effect + noise > 0
     const K = 60;

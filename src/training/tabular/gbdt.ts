@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { MloopError, type ValidationIssue } from '../../errors/index.js';
 import { binTable, fitBinners, type BinningOptions, type FeatureBinner, type FeatureWarning } from './binning.js';
 import { boost, type BinTree, type BoosterParams, type Objective } from './booster.js';
-import { chooseCalibrator, type CalibrationChoice, type Calibrator } from './calibration.js';
+import { chooseCalibrator, chooseTemperature, type CalibrationChoice, type Calibrator } from './calibration.js';
 import { argmax, probabilities } from './probabilities.js';
 import { Ticker, type TrainingHooks } from './progress.js';
 import {
@@ -65,7 +65,10 @@ export interface GbdtOptions {
   maxCatToOnehot?: number;
   /** Binning of features. */
   binning?: BinningOptions;
-  /** Probability calibration on the validation rows (classification with two classes; default `auto`). */
+  /**
+   * Probability calibration on the validation rows (default `auto`): none, Platt or isotonic for two
+   * classes; temperature scaling for more, folded into the trees (leaf values and base scores ÷ T).
+   */
   calibration?: CalibrationChoice;
   /** Seed of every random choice (default 0). Same data + options + seed ⇒ identical model. */
   seed?: number;
@@ -129,7 +132,7 @@ export interface GbdtReport {
   /** Validation loss per round run (log loss, multiclass log loss or MSE). */
   validLoss: number[];
   /** Calibration chosen and the cross-validated log losses compared. */
-  calibration: { method: Calibrator['method']; cvLogLoss: Record<string, number> };
+  calibration: { method: Calibrator['method'] | 'temperature'; cvLogLoss: Record<string, number>; temperature?: number };
   /** Dropped features and other non-fatal problems. */
   warnings: ValidationIssue[];
   /** Wall-clock seconds of training (binning + boosting + calibration). */
@@ -481,8 +484,20 @@ export async function trainGbdt(table: Table, target: string, options: GbdtOptio
   }
   let calibrator: Calibrator = { method: 'none' };
   let cvLogLoss: Record<string, number> = {};
+  let temperature: number | undefined;
   const calibration = options.calibration ?? 'auto';
-  if (objective === 'binary' && validSet && result.validScores) {
+  if (objective === 'multiclass' && validSet && result.validScores && (calibration === 'auto' || calibration === 'temperature')) {
+    ticker.report({ stage: 'calibrating', iteration: result.rounds, maxIterations: params.maxRounds });
+    const chosen = chooseTemperature(result.validScores, validSet.y, result.nOutputs, calibration, params.seed);
+    cvLogLoss = chosen.cvLogLoss;
+    if (chosen.temperature !== 1) {
+      // softmax(raw / T) with raw = base + Σ leaves: dividing every leaf and the base by T keeps the model format (and ONNX export) unchanged.
+      temperature = chosen.temperature;
+      const inv = 1 / temperature;
+      finalBase = Float64Array.from(finalBase, (v) => v * inv);
+      finalTrees = finalTrees.map((t) => ({ ...t, value: Float64Array.from(t.value, (v) => v * inv) }));
+    }
+  } else if (objective === 'binary' && validSet && result.validScores && calibration !== 'temperature') {
     ticker.report({ stage: 'calibrating', iteration: result.rounds, maxIterations: params.maxRounds });
     const chosen = chooseCalibrator(result.validScores, validSet.y, calibration, params.seed);
     calibrator = chosen.calibrator;
@@ -491,7 +506,13 @@ export async function trainGbdt(table: Table, target: string, options: GbdtOptio
     warnings.push({
       path: 'calibration',
       code: 'not_applied',
-      message: objective === 'binary' ? 'calibration needs validation rows; none applied' : 'calibration applies to two-class models only; none applied',
+      message: !validSet
+        ? 'calibration needs validation rows; none applied'
+        : objective === 'binary'
+          ? `${calibration} calibration applies to three or more classes (use platt or isotonic); none applied`
+          : objective === 'multiclass'
+            ? `${calibration} calibration applies to two classes (use temperature); none applied`
+            : 'calibration applies to classifiers only; none applied',
     });
   }
   const json: GbdtModelJson = {
@@ -512,7 +533,7 @@ export async function trainGbdt(table: Table, target: string, options: GbdtOptio
       trainRows: train.length,
       validRows: valid.length,
       validLoss: result.validLoss,
-      calibration: { method: calibrator.method, cvLogLoss },
+      calibration: temperature === undefined ? { method: calibrator.method, cvLogLoss } : { method: 'temperature', cvLogLoss, temperature },
       warnings,
       seconds: (performance.now() - ticker.start) / 1000,
     },

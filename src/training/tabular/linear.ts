@@ -457,7 +457,7 @@ export async function trainLinear(table: Table, target: string, options: LinearO
   };
   if (!result.converged) warnings.push({ path: 'maxIter', code: 'not_converged', message: `L-BFGS stopped after ${result.iterations} iterations without meeting the tolerance` });
   const calibration = options.calibration ?? (valid.length > 0 ? 'auto' : 'none');
-  if (objective === 'binary' && valid.length > 0 && calibration !== 'none') {
+  if (objective === 'binary' && valid.length > 0 && calibration !== 'none' && calibration !== 'temperature') {
     ticker.report({ stage: 'calibrating', iteration: result.iterations, maxIterations: maxIter });
     const model = LinearModel.fromParts(json);
     const scores = model.predictRaw(toTableRows(table, features, valid));
