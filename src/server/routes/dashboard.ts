@@ -109,7 +109,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       config: { access: { action: 'models:read' } },
       schema: {
         summary:
-          'Every model: champion and challenger, deployments, traffic and automated versus review share over the last 7 days, realized accuracy over the last 90 days, estimated accuracy, open alerts, pending approvals and the next scheduled retraining',
+          'Every model: champion and challenger, deployments, traffic and automated versus review share over the last 7 days, realized accuracy over the last 90 days, estimated accuracy, open alerts, pending approvals and the next scheduled retraining (or retraining check)',
         tags: ['dashboard'],
         security,
         response: { 200: Type.Object({ generated_at: Type.String(), models: Type.Array(Any) }), ...errorResponses },
@@ -135,7 +135,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
           const t = week.get(m.name);
           const q = quarter.get(m.name);
           const next = schedules
-            .filter((s) => s.enabled && s.jobType === 'retrain' && s.payload['model'] === m.name && s.nextSlot !== null)
+            .filter((s) => s.enabled && s.jobType.startsWith('retrain') && s.payload['model'] === m.name && s.nextSlot !== null)
             .sort((a, b) => String(a.nextSlot).localeCompare(String(b.nextSlot)))[0];
           const lastRun = runs.find((r) => r.model === m.name);
           const policy = policies.find((p) => p.policy.model === m.name);

@@ -1,0 +1,267 @@
+/**
+ * The dashboard end to end in headless Chromium (Debian's package, driven by playwright-core) on a
+ * workspace filled by the demo: an administrator walks every page and sees the demo's numbers, a
+ * viewer can read but not change anything, an owner approves a waiting challenger in the browser
+ * and it becomes champion, and an annotator's token reaches only the labeling page. Any console
+ * error (a CSP violation is one) fails the test. With MLOOP_SCREENSHOTS=1 it saves screenshots of
+ * the main pages at 1280×800 into docs/screenshots/. Skips when Chromium is missing, except under
+ * CI=true where it must run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPrincipal } from '../auth/index.js';
+import { runDemo } from '../demo/index.js';
+import { openWorkspace, type Workspace } from '../workspace/index.js';
+import { buildServer } from './index.js';
+
+const CHROMIUM = process.env['MLOOP_CHROMIUM'] ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = process.env['MLOOP_SCREENSHOTS'] === '1' ? join(ROOT, 'docs', 'screenshots') : null;
+const available = existsSync(CHROMIUM);
+if (!available && process.env['CI'] === 'true') throw new Error(`Chromium is missing at ${CHROMIUM} and CI=true: the browser tests must run in CI`);
+
+const MODEL = 'support-router';
+let parent: string;
+let ws: Workspace;
+let app: Awaited<ReturnType<typeof buildServer>>;
+let browser: Browser;
+let base: string;
+let project: string;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  if (!available) return;
+  if (!existsSync(join(ROOT, 'web', 'dist', 'index.html')))
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'], { cwd: ROOT, stdio: 'ignore' });
+  parent = mkdtempSync(join(tmpdir(), 'mloop-dash-'));
+  const demo = await runDemo({ dir: join(parent, 'ws'), count: Number(process.env['MLOOP_DASHBOARD_ROWS'] ?? 800), env: {} });
+  project = String(demo.steps.find((s) => s.name === 'label')!.details['project']);
+  ws = await openWorkspace({ workspace: demo.workspace, env: {} });
+  const admin = localPrincipal();
+  for (const [name, role] of [
+    ['ada', 'admin'],
+    ['vic', 'viewer'],
+    ['pam', 'owner'],
+    ['ann', `annotator:${project}`],
+  ] as const) {
+    await ws.auth.createUser(admin, name, [role]);
+    tokens[name] = (await ws.auth.createToken(admin, { user: name })).token;
+  }
+  // A retraining run whose challenger waits for a person (unless the demo left one waiting already).
+  if ((await ws.retraining.listApprovals({ status: 'pending' })).length === 0) {
+    const split = demo.steps.find((s) => s.name === 'redact-split-data')!.details['parts'] as Array<{ ref: string }>;
+    await ws.retraining.setPolicy('demo', {
+      model: MODEL,
+      training: { dataset: split[0]!.ref, settings: { label: 'intent', text: 'text', seed: 7, targetPrecision: 0.95 } },
+      evaluation: { dataset: split[2]!.ref },
+      gate: { name: 'sane', rules: [{ metric: 'accuracy', min: 0.3 }] },
+      promotion: 'approval',
+    });
+    const run = await ws.retraining.run({ key: 'dashboard-e2e', model: MODEL, actor: 'demo' });
+    expect(run.state).toBe('awaiting_approval');
+  }
+  app = await buildServer(ws);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  app?.server.closeAllConnections();
+  await app?.close();
+  await ws?.close();
+  if (parent) rmSync(parent, { recursive: true, force: true });
+});
+
+interface Session {
+  page: Page;
+  errors: string[];
+}
+
+async function signIn(user: string, hash = ''): Promise<Session> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const s: Session = { page, errors: [] };
+  page.on('pageerror', (e) => s.errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') s.errors.push(m.text());
+  });
+  await page.goto(`${base}/${hash}`);
+  await page.getByTestId('token').fill(tokens[user]!);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('nav').waitFor();
+  return s;
+}
+
+async function shot(s: Session, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await s.page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+const text = async (s: Session, testId: string) => (await s.page.getByTestId(testId).first().textContent()) ?? '';
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', () => {
+  it('an administrator walks every page and sees the demo numbers', async () => {
+    const s = await signIn('ada');
+    expect(await s.page.getByTestId('nav').locator('a').allTextContents()).toEqual(['Overview', 'Datasets', 'Labeling', 'Models', 'Monitoring', 'Runs & approvals']);
+
+    // Overview: numbers checked against the stores, counted here independently.
+    await s.page.getByTestId('overview-model').first().waitFor();
+    const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    const rows = await ws.backend.db.selectFrom('predictions').select(['decision']).where('model', '=', MODEL).where('role', '=', 'primary').where('at', '>=', since).execute();
+    const model = await ws.registry.getModel(MODEL);
+    const champion = model.aliases['champion'];
+    expect(await text(s, 'champion')).toBe(champion === undefined ? 'none' : `v${champion}`);
+    expect(await text(s, 'traffic')).toBe(rows.length.toLocaleString('en-US'));
+    expect(rows.length).toBeGreaterThan(0);
+    const auto = rows.filter((r) => r.decision === 'auto').length;
+    expect(await text(s, 'auto-share')).toBe(`${pct(auto / rows.length)} / ${pct(1 - auto / rows.length)}`);
+    expect(await text(s, 'realized')).toMatch(/^\d+\.\d%$/);
+    await shot(s, 'overview');
+
+    // Datasets: provenance, lineage, profile and validation of the imported version.
+    await s.page.goto(`${base}/#/datasets/support@1`);
+    await s.page.getByTestId('provenance').waitFor();
+    expect(await text(s, 'provenance')).toContain('support operations');
+    const profile = await ws.datasets.profile('support@1');
+    await s.page.getByTestId('pii-rows').waitFor();
+    expect(await text(s, 'pii-rows')).toBe(profile.pii.rowsWithPii.toLocaleString('en-US'));
+    await s.page.getByTestId('validation').waitFor();
+    expect(await text(s, 'validation')).toMatch(/^passed: \d+ passed, 0 failed/);
+    await s.page.getByTestId('label-chart').locator('canvas').waitFor();
+    // The training split: its lineage back to the import, and the model versions trained on it.
+    const train = (await ws.registry.resolve(`${MODEL}@1`)).record.datasets[0]!;
+    await s.page.goto(`${base}/#/datasets/${train}`);
+    await s.page.getByTestId('lineage').waitFor();
+    expect(await text(s, 'lineage')).toContain('support@1');
+    await s.page.getByTestId('used-by').waitFor();
+    expect(await text(s, 'used-by')).toContain(`${MODEL}@1 (trained on it)`);
+    await shot(s, 'datasets');
+
+    // Labeling: agreement with its interval, annotators with the paused one.
+    await s.page.goto(`${base}/#/label`);
+    await s.page.getByTestId('open-stats').first().click();
+    await s.page.getByTestId('labeling-stats').waitFor();
+    const stats = await ws.labeling.stats(project, { replicates: 20 });
+    expect(await text(s, 'kappa')).toContain(stats.agreement.fleiss_kappa!.toFixed(2));
+    expect(await text(s, 'annotators')).toContain('dan-careless');
+    await shot(s, 'labeling');
+
+    // Models: champion versus challenger; move the target precision by keyboard and see the coverage change.
+    await s.page.goto(`${base}/#/models/${MODEL}`);
+    await s.page.getByTestId('compare-metrics').waitFor();
+    expect(await text(s, 'compare-metrics')).toContain('accuracy');
+    await s.page.getByTestId('curve-chart').locator('canvas').waitFor();
+    const before = await text(s, 'target-coverage');
+    await s.page.getByTestId('target-precision').focus();
+    for (let i = 0; i < 10; i++) await s.page.keyboard.press('ArrowLeft');
+    const after = await text(s, 'target-coverage');
+    expect(after).not.toBe(before);
+    expect(await text(s, 'save-target')).toMatch(/Save \d+\.\d% as the retraining target/);
+    await shot(s, 'models');
+
+    // Monitoring: traffic and latency at once, drift and accuracy once the report is computed.
+    await s.page.goto(`${base}/#/monitoring/${MODEL}`);
+    await s.page.getByTestId('latency-chart').locator('canvas').waitFor();
+    await s.page.getByTestId('decisions-table-range').waitFor();
+    expect(await text(s, 'decisions-table-range')).toMatch(/^1–20 of \d+/);
+    await s.page.getByTestId('drift-chart').first().locator('canvas').waitFor({ timeout: 180_000 });
+    await s.page.getByTestId('accuracy-chart').locator('canvas').waitFor();
+    await shot(s, 'monitoring');
+
+    // Runs: the waiting challenger and the timeline with the reason of every step.
+    await s.page.goto(`${base}/#/runs`);
+    await s.page.getByTestId('pending-approval').first().waitFor();
+    expect(await s.page.getByTestId('run').count()).toBeGreaterThan(0);
+    expect(await s.page.getByTestId('approve').count()).toBe(1);
+    await shot(s, 'runs');
+    expect(s.errors).toEqual([]);
+  }, 300_000);
+
+  it('works by keyboard: Tab reaches the navigation and Enter opens a page', async () => {
+    const s = await signIn('ada');
+    // A fresh load (the token stays in this tab) starts keyboard focus at the top of the page.
+    await s.page.reload();
+    await s.page.getByTestId('overview-model').first().waitFor();
+    const seen: Array<string | null | undefined> = [];
+    for (let i = 0; i < 12 && seen.at(-1) !== 'Models'; i++) {
+      await s.page.keyboard.press('Tab');
+      seen.push(await s.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent));
+    }
+    expect(seen.at(-1), seen.join(' | ')).toBe('Models');
+    await s.page.keyboard.press('Enter');
+    await s.page.getByTestId('models-table').waitFor();
+    expect(new URL(s.page.url()).hash).toBe('#/models');
+    expect(s.errors).toEqual([]);
+  }, 120_000);
+
+  it('a viewer reads every page but cannot approve or save', async () => {
+    const s = await signIn('vic');
+    expect(await s.page.getByTestId('nav').locator('a').allTextContents()).toEqual(['Overview', 'Datasets', 'Models', 'Monitoring', 'Runs & approvals']);
+    await s.page.goto(`${base}/#/runs`);
+    await s.page.getByTestId('pending-approval').first().waitFor();
+    expect(await s.page.getByTestId('approve').count()).toBe(0);
+    expect(await text(s, 'pending-approval')).toContain('Your roles cannot approve or reject.');
+    await s.page.goto(`${base}/#/models/${MODEL}`);
+    await s.page.getByTestId('threshold').waitFor();
+    expect(await s.page.getByTestId('save-target').count()).toBe(0);
+    // The server refuses what the page does not offer.
+    const [approval] = await ws.retraining.listApprovals({ status: 'pending' });
+    const status = await s.page.evaluate(
+      async ([id, token]) => (await fetch(`/v1/approvals/${id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ comment: 'x' }) })).status,
+      [approval!.id, tokens['vic']!] as const,
+    );
+    expect(status).toBe(403);
+    expect(s.errors.filter((e) => !e.includes('403'))).toEqual([]);
+  }, 120_000);
+
+  it("an owner's approval in the browser promotes the challenger, recorded with the comment", async () => {
+    const [approval] = await ws.retraining.listApprovals({ status: 'pending' });
+    const s = await signIn('pam', '#/runs');
+    await s.page.getByTestId('pending-approval').first().waitFor();
+    await s.page.getByTestId('approval-comment').fill('Reviewed the evidence <b>in the dashboard</b>; promote.');
+    await s.page.getByTestId('approve').click();
+    await s.page.getByTestId('no-pending').waitFor();
+    const model = await ws.registry.getModel(MODEL);
+    expect(model.aliases['champion']).toBe(approval!.version);
+    const decided = await ws.retraining.getApproval(approval!.id);
+    expect(decided).toMatchObject({ status: 'approved', decidedBy: 'pam', comment: 'Reviewed the evidence <b>in the dashboard</b>; promote.' });
+    // The decision shows as the literal text, and the alias history names the approver.
+    expect(await text(s, 'decided-approvals')).toContain('Reviewed the evidence <b>in the dashboard</b>; promote.');
+    expect(await text(s, `history-${MODEL}`)).toContain('pam');
+    await s.page.goto(`${base}/#/overview`);
+    await s.page.getByTestId('champion').waitFor();
+    expect(await text(s, 'champion')).toBe(`v${approval!.version}`);
+    expect(s.errors).toEqual([]);
+  }, 120_000);
+
+  it("an annotator's token reaches only the labeling page", async () => {
+    const s = await signIn('ann');
+    expect(await s.page.getByTestId('nav').locator('a').allTextContents()).toEqual(['Labeling']);
+    await s.page.getByTestId('project').first().waitFor();
+    expect(await s.page.getByTestId('open-stats').count()).toBe(0);
+    await s.page.goto(`${base}/#/overview`);
+    await s.page.getByTestId('not-allowed').waitFor();
+    const statuses = await s.page.evaluate(
+      async (token) =>
+        Promise.all(
+          ['/v1/overview', '/v1/models', '/v1/datasets', '/v1/runs', '/v1/approvals', '/v1/dashboard/alerts', '/v1/status', '/openapi.json'].map(
+            async (path) => (await fetch(path, { headers: { authorization: `Bearer ${token}` } })).status,
+          ),
+        ),
+      tokens['ann']!,
+    );
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403, 403]);
+    expect(s.errors.filter((e) => !e.includes('403'))).toEqual([]);
+  }, 120_000);
+});
