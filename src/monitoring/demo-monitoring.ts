@@ -119,6 +119,7 @@ export async function demoMonitoring(ws: Workspace, options: DemoMonitoringOptio
         decision: res.decision,
         latencyMs: 0,
         redacted: redact,
+        groups: { region: r.region },
       };
     });
     await ws.serving.store.insertPredictions(records);

@@ -7,6 +7,7 @@
  */
 import { readColumns, type ColumnData, type DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
+import { BIAS_METRIC_KEYS, BiasWindow, type BiasWindowOptions, type BiasWindowResult } from '../fairness/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import { calibrateAlarms, evaluateAlarms, type AlarmCalibration, type AlarmPolicy } from './drift/alarms.js';
 import { computeDrift, DriftWindow, profileDataset, type Columns, type DatasetProfile, type FeatureSpec } from './drift/dataset-drift.js';
@@ -34,6 +35,8 @@ export interface MonitorRequest {
   policy?: AlarmPolicy;
   /** Rows per page read from the store (default 1000). */
   pageSize?: number;
+  /** Bias monitoring of the logged group columns (minimum group size, level, positive class). */
+  fairness?: Pick<BiasWindowOptions, 'minGroupSize' | 'level' | 'positiveLabel'>;
 }
 
 /** One feature's drift in one window (the JSON shape of issue 7). */
@@ -78,6 +81,12 @@ export interface MonitoringWindow {
     confidence_drift: WindowFeatureDrift | null;
   };
   performance: WindowPerformance;
+  /**
+   * Group gaps of the window over the logged group columns (fairness's definitions): selection
+   * rate and review share on every row, accuracy/TPR/FPR where ground truth arrived; null when no
+   * prediction carried groups.
+   */
+  fairness: BiasWindowResult | null;
   /** Every monitored value by name (what alert rules read). */
   values: Record<string, number | null>;
 }
@@ -99,6 +108,9 @@ export interface MonitoringReport {
   performance: WindowPerformance & { series: Array<{ start: string; realized: number | null; estimated: number | null; labels: number }> };
   /** The latest window's distributions against the reference. */
   distributions: FeatureDistribution[];
+  /** The latest window's group gaps, and each window's gaps by attribute and metric (value and bounds) for charts. */
+  fairness: BiasWindowResult | null;
+  fairness_series: Array<{ start: string; attribute: string; metric: string; value: number | null; lower: number | null; upper: number | null }>;
   method: { false_alarm_rate: number; fdr: number; bootstrap: number; min_window_rows: number };
 }
 
@@ -125,7 +137,7 @@ function featureSpecs(version: ModelVersion): FeatureSpec[] {
     if (c.role === 'label' || c.role === 'id' || c.role === 'time') continue;
     const kind = KIND[c.type];
     if (kind === undefined) continue;
-    specs.push(kind === 'text' ? { name: c.name, kind, tests: [{ test: 'drift:text-token-js' }, { test: 'drift:text-oov' }] } : { name: c.name, kind });
+    specs.push(kind === 'text' ? { name: c.name, kind, tests: [{ test: 'drift:text-oov' }, { test: 'drift:text-token-js' }] } : { name: c.name, kind });
   }
   if (specs.length === 0) throw MloopError.failedPrecondition(`${version.ref} has no inputs drift tests can compare`);
   return specs;
@@ -260,6 +272,8 @@ class WindowAccumulator {
   readonly drift: DriftWindow;
   readonly pred: DriftWindow | null;
   readonly perf: PerformanceWindow;
+  readonly bias: BiasWindow;
+  grouped = 0;
   n = 0;
   review = 0;
   confSum = 0;
@@ -273,10 +287,12 @@ class WindowAccumulator {
     featureProfile: DatasetProfile,
     predProfile: DatasetProfile | null,
     calibration: ConfidenceCalibration | null,
+    biasOptions: BiasWindowOptions,
   ) {
     this.drift = new DriftWindow(featureProfile);
     this.pred = predProfile ? new DriftWindow(predProfile) : null;
     this.perf = new PerformanceWindow(calibration);
+    this.bias = new BiasWindow(biasOptions);
   }
 
   add(p: MonitoredPrediction): void {
@@ -292,6 +308,10 @@ class WindowAccumulator {
     }
     if (p.label !== null) this.labels.set(p.label, (this.labels.get(p.label) ?? 0) + 1);
     this.perf.add(p.confidence, p.truth === null || p.label === null ? null : p.truth === p.label);
+    if (p.groups && Object.keys(p.groups).length > 0) {
+      this.grouped++;
+      this.bias.add({ groups: p.groups, prediction: p.label, decision: p.decision, truth: p.truth });
+    }
   }
 }
 
@@ -327,6 +347,15 @@ function finish(acc: WindowAccumulator, spec: WindowSpec, ctx: Context): Monitor
     values[`drift.${f.name}`] = Number(f.drift);
     values[`drift.${f.name}.statistic`] = f.statistic;
   }
+  const fairness = acc.grouped > 0 ? acc.bias.result() : null;
+  for (const a of fairness?.attributes ?? []) {
+    for (const key of BIAS_METRIC_KEYS) {
+      const g = a.gaps[key];
+      values[`fairness.${a.attribute}.${key}`] = g.value;
+      values[`fairness.${a.attribute}.${key}.lower`] = g.lower;
+      values[`fairness.${a.attribute}.${key}.upper`] = g.upper;
+    }
+  }
   const start = acc.start !== null ? new Date(acc.start).toISOString() : acc.first;
   const end = acc.start !== null && spec.kind === 'time' ? new Date(acc.start + spec.ms).toISOString() : acc.last;
   return {
@@ -343,6 +372,7 @@ function finish(acc: WindowAccumulator, spec: WindowSpec, ctx: Context): Monitor
       confidence_drift: confDrift,
     },
     performance,
+    fairness,
     values,
   };
 }
@@ -418,6 +448,7 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
   }
 
   const ctx: Context = { featureProfile, predProfile, cache: new CalibrationCache(policy), minRows };
+  const biasOptions: BiasWindowOptions = { ...(version.record.classes ? { classes: version.record.classes } : {}), ...req.fairness };
   const windows: MonitoringWindow[] = [];
   let acc: WindowAccumulator | null = null;
   let lastSummaries: FeatureWindowSummary[] | null = null;
@@ -434,11 +465,11 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
         const start = windowStart(spec, Date.parse(p.at));
         if (!acc || acc.start !== start) {
           close();
-          acc = new WindowAccumulator(start, featureProfile, predProfile, calibration);
+          acc = new WindowAccumulator(start, featureProfile, predProfile, calibration, biasOptions);
         }
       } else if (!acc || acc.n >= spec.size) {
         close();
-        acc = new WindowAccumulator(null, featureProfile, predProfile, calibration);
+        acc = new WindowAccumulator(null, featureProfile, predProfile, calibration, biasOptions);
       }
       acc.add(p);
     }
@@ -463,6 +494,10 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
       series: windows.map((w) => ({ start: w.start, realized: w.performance.realized_accuracy?.value ?? null, estimated: w.performance.estimated_accuracy?.value ?? null, labels: w.performance.labels })),
     },
     distributions: lastSummaries ? featureDistributions(featureProfile, lastSummaries) : [],
+    fairness: latest?.fairness ?? null,
+    fairness_series: windows.flatMap((w) =>
+      (w.fairness?.attributes ?? []).flatMap((a) => BIAS_METRIC_KEYS.map((metric) => ({ start: w.start, attribute: a.attribute, metric, value: a.gaps[metric].value, lower: a.gaps[metric].lower, upper: a.gaps[metric].upper }))),
+    ),
     method: {
       false_alarm_rate: ctx.cache.any?.false_alarm_rate ?? policy.falseAlarmRate ?? 0.01,
       fdr: ctx.cache.any?.fdr ?? policy.fdr ?? 0.05,

@@ -50,7 +50,7 @@ describe('mloop monitor report', () => {
     const r = await cli({}, '--json', 'monitor', 'report', 'support@champion', '--window', '7d', '--html', html);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.features[0]).toMatchObject({ name: 'text', test: 'drift:text-token-js', drift: true });
+    expect(j.features[0]).toMatchObject({ name: 'text', test: 'drift:text-oov', drift: true });
     for (const k of ['name', 'test', 'statistic', 'p_value', 'effect_size', 'drift']) expect(j.features[0]).toHaveProperty(k);
     expect(j.dataset_drift).toMatchObject({ drifted: 1, total: 1, detected: true });
     expect(j.performance.estimated_accuracy.value).toBeGreaterThan(0.5);

@@ -11,6 +11,8 @@ export interface MonitoredPrediction {
   confidence: number | null;
   decision: 'auto' | 'review';
   truth: string | null;
+  /** Group (sensitive) column values sent with the request, or null when none were. */
+  groups?: Record<string, string | null> | null;
 }
 
 /** Which predictions to read: primary and canary rows of one model (shadow rows are not served). */

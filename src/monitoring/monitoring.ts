@@ -1,5 +1,6 @@
 /** Monitoring entities: windows of the prediction log, alert rules and alerts. */
 import { MloopError } from '../errors/index.js';
+import { BIAS_METRIC_KEYS } from '../fairness/index.js';
 
 /** How the prediction log is cut into windows: by time (UTC-aligned) or by a count of predictions. */
 export type WindowSpec = { kind: 'time'; ms: number; text: string } | { kind: 'count'; size: number; text: string };
@@ -71,7 +72,8 @@ export interface Alert {
 }
 
 /**
- * Monitored values every window carries (patterns: `<feature>` is a model input).
+ * Monitored values every window carries (patterns: `<feature>` is a model input, `<attribute>` a
+ * logged group column, `<gap>` one of fairness's gaps tracked over time: {@link BIAS_METRIC_KEYS}).
  * Rules on other names are refused with this list.
  */
 export const MONITORED_METRICS = Object.freeze([
@@ -87,14 +89,20 @@ export const MONITORED_METRICS = Object.freeze([
   'performance.labels',
   'performance.realized_accuracy',
   'performance.estimated_accuracy',
+  'fairness.<attribute>.<gap>',
+  'fairness.<attribute>.<gap>.lower',
+  'fairness.<attribute>.<gap>.upper',
 ] as const);
 
-const PATTERNS = MONITORED_METRICS.map((m) => new RegExp(`^${m.replace(/\./g, '\\.').replace('<feature>', '[^\\s]+')}$`));
+const GAPS = BIAS_METRIC_KEYS.join('|');
+const PATTERNS = MONITORED_METRICS.map(
+  (m) => new RegExp(`^${m.replace(/\./g, '\\.').replace('<feature>', '[^\\s]+').replace('<attribute>', '[^\\s]+').replace('<gap>', `(?:${GAPS})`)}$`),
+);
 
 /** Validates a metric name against {@link MONITORED_METRICS}. */
 export function checkMetric(metric: string): string {
   if (!PATTERNS.some((p) => p.test(metric))) {
-    throw MloopError.invalidArgument(`unknown monitored value '${metric}'`, { hint: `monitored values: ${MONITORED_METRICS.join(', ')}` });
+    throw MloopError.invalidArgument(`unknown monitored value '${metric}'`, { hint: `monitored values: ${MONITORED_METRICS.join(', ')} (<gap>: ${BIAS_METRIC_KEYS.join(', ')})` });
   }
   return metric;
 }

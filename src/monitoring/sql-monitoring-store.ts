@@ -55,7 +55,7 @@ export class SqlMonitoringStore implements MonitoringStore {
   async scanPredictions(scan: PredictionScan): Promise<MonitoredPrediction[]> {
     let q = this.db
       .selectFrom('predictions')
-      .select(['id', 'at', 'version', 'inputs_json', 'label', 'confidence', 'decision'])
+      .select(['id', 'at', 'version', 'inputs_json', 'label', 'confidence', 'decision', 'groups_json'])
       .where('model', '=', scan.model)
       .where('role', '!=', 'shadow');
     if (scan.version !== undefined) q = q.where('version', '=', scan.version);
@@ -79,6 +79,7 @@ export class SqlMonitoringStore implements MonitoringStore {
       confidence: r.confidence === null ? null : Number(r.confidence),
       decision: r.decision === 'auto' ? 'auto' : 'review',
       truth: truth.get(r.id) ?? null,
+      groups: r.groups_json === null ? null : (JSON.parse(r.groups_json) as Record<string, string | null>),
     }));
   }
 

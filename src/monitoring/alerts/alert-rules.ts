@@ -1,5 +1,6 @@
 /** Alert rules evaluated on a monitoring snapshot: a breach is the run of windows, ending at the latest, where the condition holds. */
 import { breaches, type AlertRule } from '../monitoring.js';
+import type { BiasMetricKey } from '../../fairness/index.js';
 import type { MonitoringWindow } from '../model-monitor.js';
 
 /** The current breach of a rule, or null when the latest `consecutive` windows do not all breach. */
@@ -29,6 +30,16 @@ export function evaluateRule(rule: Pick<AlertRule, 'metric' | 'op' | 'threshold'
     lastWindow: last.start,
     windows: run,
     value,
-    message: `${rule.metric} = ${shown} ${rule.op} ${rule.threshold} in ${run} consecutive ${rule.window} window(s) since ${first.start}`,
+    message: `${rule.metric} = ${shown} ${rule.op} ${rule.threshold} in ${run} consecutive ${rule.window} window(s) since ${first.start}${gapGroups(rule.metric, last)}`,
   };
+}
+
+/** For a fairness gap: the groups at its extremes in the latest window, e.g. ` (accuracy: south 0.7100, north 0.8900)`. */
+function gapGroups(metric: string, w: MonitoringWindow): string {
+  const m = /^fairness\.(.+)\.([a-z_]+?)(?:\.(lower|upper))?$/.exec(metric);
+  if (!m || !w.fairness) return '';
+  const gap = w.fairness.attributes.find((a) => a.attribute === m[1])?.gaps[m[2] as BiasMetricKey];
+  if (!gap?.min || !gap.max) return '';
+  const cls = gap.class === null ? '' : ` of '${gap.class}'`;
+  return ` (${gap.rate}${cls}: ${gap.min.group} ${gap.min.value.toFixed(4)}, ${gap.max.group} ${gap.max.value.toFixed(4)}; bounds ${gap.lower?.toFixed(4)}–${gap.upper?.toFixed(4)})`;
 }

@@ -95,6 +95,8 @@ interface NullModel {
   windowDraws(windowSize: number): number;
   /** Statistic from pseudo-reference and pseudo-window atom counts. */
   statistic(ref: Float64Array, cur: Float64Array): number;
+  /** Draws a pseudo-reference and a pseudo-window of `windowSize` rows itself (instead of independent atoms). */
+  drawWindow?(windowSize: number, rng: Random, ref: Float64Array, cur: Float64Array): void;
 }
 
 function discreteStatistic(test: DriftTestConfig, bin: (counts: Float64Array) => Float64Array): (r: Float64Array, c: Float64Array) => number {
@@ -182,18 +184,58 @@ function nullModel(profile: FeatureProfile, test: DriftTestConfig): NullModel {
     return { weights, nRef: profile.n, windowDraws: (m) => m, statistic: discreteStatistic(test, (c) => c) };
   }
   if (test.test === 'drift:text-length-ks') return numericNull(profile.lengths, test);
-  // text tokens: the last atom is the OOV bucket, reached with the Good–Turing probability
-  const g = profile.expectedOovRate;
+  // Text tokens: a pseudo-window is m whole reference documents drawn without replacement and the
+  // pseudo-reference is the other documents, so the two are disjoint samples as real windows are:
+  // words that come in bursts (a product name, a typo-prone writer) vary as they do between real
+  // windows, and a window word is out of vocabulary when no other document has it. (Drawing
+  // tokens independently made the null far too narrow.) A window of more than half the kept
+  // documents is drawn with replacement against the whole reference.
   const v = profile.tokenCounts.length;
-  const weights = new Float64Array(v + 1);
-  for (let i = 0; i < v; i++) weights[i] = ((profile.tokenCounts[i] as number) / profile.tokens) * (1 - g);
-  weights[v] = g;
-  const tokensPerDoc = profile.n ? profile.tokens / profile.n : 0;
-  const windowDraws = (m: number): number => Math.max(1, Math.round(m * tokensPerDoc));
+  const { offsets, ids } = profile.documents;
+  const docs = offsets.length - 1;
+  const totals = new Float64Array(v + 1);
+  for (let j = 0; j < ids.length; j++) totals[ids[j] as number] = (totals[ids[j] as number] as number) + 1;
+  const order = Int32Array.from({ length: docs }, (_, i) => i);
+  const touched: number[] = [];
+  const drawWindow = (m: number, rng: Random, ref: Float64Array, cur: Float64Array): void => {
+    cur.fill(0);
+    touched.length = 0;
+    const split = m <= docs / 2;
+    for (let k = 0; k < m && docs > 0; k++) {
+      let d: number;
+      if (split) {
+        const j = k + Math.floor(rng.next() * (docs - k));
+        d = order[j] as number;
+        order[j] = order[k] as number;
+        order[k] = d;
+      } else d = Math.floor(rng.next() * docs);
+      for (let j = offsets[d] as number; j < (offsets[d + 1] as number); j++) {
+        const id = ids[j] as number;
+        if (cur[id] === 0) touched.push(id);
+        cur[id] = (cur[id] as number) + 1;
+      }
+    }
+    ref.set(totals);
+    if (split) {
+      for (const id of touched) {
+        ref[id] = (ref[id] as number) - (cur[id] as number);
+        if (ref[id] === 0 && id !== v) {
+          cur[v] = (cur[v] as number) + (cur[id] as number);
+          cur[id] = 0;
+        }
+      }
+    }
+    // the kept ids already map words confined to one document to the OOV index; in the reference they are words
+    ref[v] = 0;
+    // an empty pseudo-window has no rate: count it as one in-vocabulary token
+    if (sum(cur) === 0) cur[0] = 1;
+  };
+  const weights = totals;
+  const windowDraws = (m: number): number => m;
   if (test.test === 'drift:text-oov') {
-    return { weights, nRef: profile.tokens, windowDraws, statistic: (_r, c) => (c[v] as number) / sum(c) };
+    return { weights, nRef: profile.tokens, windowDraws, drawWindow, statistic: (_r, c) => (c[v] as number) / sum(c) };
   }
-  return { weights, nRef: profile.tokens, windowDraws, statistic: discreteStatistic(test, (c) => c) };
+  return { weights, nRef: profile.tokens, windowDraws, drawWindow, statistic: discreteStatistic(test, (c) => c) };
 }
 
 function sum(a: ArrayLike<number>): number {
@@ -260,7 +302,7 @@ export function calibrateAlarms(profile: DatasetProfile, windowSize: number, pol
     let acc = 0;
     for (let i = 0; i < cum.length; i++) cum[i] = acc += model.weights[i] as number;
     let rankToAtom: Uint32Array | null = null;
-    if (acc <= 1e7 && model.weights.every((w) => Number.isInteger(w))) {
+    if (!model.drawWindow && acc <= 1e7 && model.weights.every((w) => Number.isInteger(w))) {
       rankToAtom = new Uint32Array(acc);
       let r = 0;
       for (let i = 0; i < model.weights.length; i++) for (let c = 0; c < (model.weights[i] as number); c++) rankToAtom[r++] = i;
@@ -270,9 +312,12 @@ export function calibrateAlarms(profile: DatasetProfile, windowSize: number, pol
     const stats: number[] = [];
     const refScale = model.nRef / acc;
     for (let b = 0; b < B; b++) {
-      if (resample) drawCounts(cum, model.nRef, rng, ref, rankToAtom);
-      else for (let i = 0; i < ref.length; i++) ref[i] = (model.weights[i] as number) * refScale;
-      drawCounts(cum, model.windowDraws(windowSize), rng, cur, rankToAtom);
+      if (model.drawWindow) model.drawWindow(windowSize, rng, ref, cur);
+      else {
+        if (resample) drawCounts(cum, model.nRef, rng, ref, rankToAtom);
+        else for (let i = 0; i < ref.length; i++) ref[i] = (model.weights[i] as number) * refScale;
+        drawCounts(cum, model.windowDraws(windowSize), rng, cur, rankToAtom);
+      }
       stats.push(model.statistic(ref, cur));
     }
     stats.sort((a, b) => a - b);

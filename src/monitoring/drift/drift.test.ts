@@ -121,6 +121,16 @@ describe('categorical and text tests', () => {
     const len = runDriftTest({ test: 'drift:text-length-ks' }, p, w.summary);
     expect(len.statistic).toBe(ks2samp([3, 4, 2], [3, 2]).statistic);
   });
+  it('text: the expected OOV rate leaves one document out (by hand: 5 of 11 tokens are confined to one document)', () => {
+    // the ×2 (docs 1, 2), cat ×2 (1, 3), sat ×2 (1, 2); dog, down, a once; zip twice, both in doc 4
+    const p = profileText(['the cat sat', 'the dog sat down', 'a cat', 'zip zip']);
+    expect(p.singletonRate).toBeCloseTo(3 / 11, 15);
+    expect(p.expectedOovRate).toBeCloseTo(5 / 11, 15);
+    const w = new TextWindow(p).addAll(['zip the new']);
+    const oov = runDriftTest({ test: 'drift:text-oov' }, p, w.summary);
+    expect(oov.effect_size).toBe(0); // 1/3 new is less than the 5/11 expected
+    expect(DEFAULT_DRIFT_TEST.text).toBe('drift:text-oov');
+  });
 });
 
 describe('properties', () => {
@@ -196,6 +206,41 @@ describe('alarms', () => {
   it('calibrated p-values count bootstrap statistics at or above the observed one', () => {
     expect(calibratedPValue([1, 2, 3, 4], 3)).toBe(3 / 5);
     expect(calibratedPValue([1, 2, 3, 4], 9)).toBe(1 / 5);
+  });
+
+  it('text: words in bursts (a topic word repeated within a document) do not raise false alarms', () => {
+    // Each document repeats one topic word 4 times. Drawing tokens independently (the old null)
+    // put the 99th percentile of token JS and OOV far too low; whole documents resampled keep
+    // the rate at alpha. 2 tests × 200 windows at alpha = 0.05: mean 20, allow mean + 3 sd.
+    const gen = (seed: number, docs: number) => {
+      const r = seededRandom(seed);
+      return Array.from({ length: docs }, () => {
+        const topic = `w${Math.floor(400 * r.next() ** 3)}`;
+        const common = Array.from({ length: 4 }, () => `c${Math.floor(20 * r.next())}`);
+        return [topic, ...common, topic, topic, topic].join(' ');
+      });
+    };
+    const alpha = 0.05;
+    const specs2 = [
+      { name: 'oov', kind: 'text' as const, tests: [{ test: 'drift:text-oov' as const }] },
+      { name: 'js', kind: 'text' as const, tests: [{ test: 'drift:text-token-js' as const }] },
+    ];
+    const ref = gen(1, 3000);
+    const profile = profileDataset({ oov: ref, js: ref }, specs2);
+    const cal = calibrateAlarms(profile, 100, { falseAlarmRate: alpha, fdr: 0.5, bootstrap: 399, seed: 3 });
+    let exceed = 0;
+    const windows = 200;
+    for (let w = 0; w < windows; w++) {
+      const docs = gen(5000 + w, 100);
+      const rep = evaluateAlarms(cal, computeDrift(profile, new DriftWindow(profile).addColumns({ oov: docs, js: docs })));
+      exceed += rep.features.filter((f) => f.exceeds_threshold).length;
+    }
+    const trials = windows * 2;
+    expect(exceed).toBeLessThanOrEqual(alpha * trials + 3 * Math.sqrt(trials * alpha * (1 - alpha)));
+    // and a window with new words is still caught
+    const shifted = gen(9, 100).map((d, i) => (i % 2 ? d.replace(/w\d+/g, 'launchword') : d));
+    const rep = evaluateAlarms(cal, computeDrift(profile, new DriftWindow(profile).addColumns({ oov: shifted, js: shifted })));
+    expect(rep.alarms).toContain('oov');
   });
 
   it('false-alarm rate on same-distribution windows stays at or below the target', () => {

@@ -24,13 +24,27 @@ export interface TextProfile {
   /** Total reference tokens. */
   readonly tokens: number;
   /**
-   * Good–Turing estimate of the out-of-vocabulary rate a fresh sample from the reference
-   * distribution would show: tokens seen once / all tokens.
+   * The out-of-vocabulary rate a fresh sample from the reference distribution would show, by
+   * leaving one document out (Good–Turing at the document level): the share of reference tokens
+   * whose every occurrence is in one document. Words repeated within a document but seen nowhere
+   * else (a name, an order number, a typo) count, as they would be new in a fresh sample.
    */
   readonly expectedOovRate: number;
+  /** Token-level Good–Turing rate (tokens seen once / all tokens), for comparison. */
+  readonly singletonRate: number;
+  /**
+   * Documents kept for calibrating alarms (every document up to {@link MAX_CALIBRATION_DOCS}, else
+   * an evenly spaced subsample): document d's tokens are `ids[offsets[d] … offsets[d+1])`, as
+   * vocabulary indices, with the tokens that are out of vocabulary when d is left out mapped to
+   * the index `tokenCounts.length`.
+   */
+  readonly documents: { readonly offsets: Int32Array; readonly ids: Int32Array };
   /** Document lengths in tokens. */
   readonly lengths: NumericProfile;
 }
+
+/** At most this many reference documents are kept for calibration. */
+export const MAX_CALIBRATION_DOCS = 20_000;
 
 /** A window's text summary. */
 export interface TextWindowSummary {
@@ -53,6 +67,9 @@ export function profileText(values: ArrayLike<string | null | undefined>): TextP
   const lengths: number[] = [];
   let missing = 0;
   let tokens = 0;
+  // Every document's token ids (needed once, to find the tokens confined to one document).
+  const docIds: number[] = [];
+  const docEnds: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v === null || v === undefined) {
@@ -70,10 +87,32 @@ export function profileText(values: ArrayLike<string | null | undefined>): TextP
         counts.push(0);
       }
       counts[id] = (counts[id] as number) + 1;
+      docIds.push(id);
     }
+    docEnds.push(docIds.length);
   }
   let singletons = 0;
   for (const c of counts) if (c === 1) singletons++;
+  const oovIndex = counts.length;
+  const inDoc = new Map<number, number>();
+  let confined = 0;
+  const step = Math.max(1, Math.ceil(docEnds.length / MAX_CALIBRATION_DOCS));
+  const offsets: number[] = [0];
+  const ids: number[] = [];
+  for (let d = 0; d < docEnds.length; d++) {
+    const from = d === 0 ? 0 : (docEnds[d - 1] as number);
+    const to = docEnds[d] as number;
+    inDoc.clear();
+    for (let j = from; j < to; j++) inDoc.set(docIds[j] as number, (inDoc.get(docIds[j] as number) ?? 0) + 1);
+    const keep = d % step === 0;
+    for (let j = from; j < to; j++) {
+      const id = docIds[j] as number;
+      const alone = inDoc.get(id) === counts[id];
+      if (alone) confined++;
+      if (keep) ids.push(alone ? oovIndex : id);
+    }
+    if (keep) offsets.push(ids.length);
+  }
   return {
     kind: 'text',
     n: lengths.length,
@@ -81,7 +120,9 @@ export function profileText(values: ArrayLike<string | null | undefined>): TextP
     vocabulary,
     tokenCounts: Float64Array.from(counts),
     tokens,
-    expectedOovRate: tokens ? singletons / tokens : 0,
+    expectedOovRate: tokens ? confined / tokens : 0,
+    singletonRate: tokens ? singletons / tokens : 0,
+    documents: { offsets: Int32Array.from(offsets), ids: Int32Array.from(ids) },
     lengths: profileNumeric(lengths),
   };
 }

@@ -59,6 +59,7 @@ export function runMonitoringStoreContract(name: string, make: () => Promise<{ s
           label: 'billing',
           confidence: 0.5 + i / 20,
           decision: i % 2 ? ('auto' as const) : ('review' as const),
+          ...(i === 1 ? { groups: { region: 'south', sex: null } } : {}),
         }));
         await serving.insertPredictions(rows);
         await serving.addTruth({ predictionId: 'prd_1', label: 'other', source: 'feedback', actor: 'a', at: '2026-02-01T00:00:00.000Z' });
@@ -73,9 +74,9 @@ export function runMonitoringStoreContract(name: string, make: () => Promise<{ s
         }
         expect(seen).toEqual(['prd_0', 'prd_1', 'prd_2', 'prd_3', 'prd_4', 'prd_6']);
         const one = (await store.scanPredictions({ model: 'support', limit: 10, from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' }));
-        expect(one.map((p) => [p.id, p.truth, p.decision, p.inputs])).toEqual([
-          ['prd_0', null, 'review', { text: 't0' }],
-          ['prd_1', 'billing', 'auto', { text: 't1' }],
+        expect(one.map((p) => [p.id, p.truth, p.decision, p.inputs, p.groups])).toEqual([
+          ['prd_0', null, 'review', { text: 't0' }, null],
+          ['prd_1', 'billing', 'auto', { text: 't1' }, { region: 'south', sex: null }],
         ]);
         expect((await store.scanPredictions({ model: 'support', version: 2, limit: 10 })).map((p) => p.id)).toEqual(['prd_6']);
         expect(await store.scanPredictions({ model: 'other', limit: 10 })).toEqual([]);

@@ -32,7 +32,7 @@ describe('monitoring over HTTP', () => {
     expect(r.statusCode, r.body).toBe(200);
     const j = r.json();
     expect(j).toMatchObject({ model: 'support', version: 1, window: '7d', dataset_drift: { drifted: 1, total: 1, detected: true } });
-    expect(j.features[0]).toMatchObject({ name: 'text', test: 'drift:text-token-js', drift: true });
+    expect(j.features[0]).toMatchObject({ name: 'text', test: 'drift:text-oov', drift: true });
     expect(j.windows.length).toBeGreaterThan(0);
     const html = await get('/v1/monitoring/support@champion/report?format=html', viewer);
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
