@@ -3,6 +3,8 @@
  * logged inputs, and several servers on one PostgreSQL following one alias.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
@@ -79,6 +81,75 @@ describe('on SQLite', () => {
     expect(versions.at(-1)).toBe(1);
     const metrics = await runtime.metrics.render();
     expect(metrics).toMatch(/mloop_serving_model_loads_total\{model="support",version="3",result="failed"\} 1/);
+  }, 60_000);
+
+  it('over a real TCP listener with keep-alive clients: three alias moves (one to a corrupt bundle), zero failed requests, each response names its version', async () => {
+    const runtime = f.ws.serving.runtime();
+    await f.ws.registry.setAlias('test', 'support', 'champion', 1, 'start');
+    await until(() => runtime.state('support').primary?.version === 1);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    // Keep-alive connections, as a load balancer holds them; destroyed at the end so the server can close.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const post = (payload: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/v1/models/support:predict', method: 'POST', agent, headers: { ...headers(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(payload);
+      });
+    let stop = false;
+    const seen: Array<{ status: number; version: number | undefined; rows: number[] }> = [];
+    const failures: string[] = [];
+    const client = async (k: number) => {
+      let i = k;
+      while (!stop) {
+        try {
+          const res = await post(JSON.stringify({ instances: [{ text: f.texts[i++ % f.texts.length] }, { text: f.texts[(i * 7) % f.texts.length] }] }));
+          const body = JSON.parse(res.body) as { model_version?: number; predictions?: Array<{ model_version: number }> };
+          seen.push({ status: res.status, version: body.model_version, rows: (body.predictions ?? []).map((p) => p.model_version) });
+        } catch (err) {
+          failures.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+    };
+    const clients = Array.from({ length: 8 }, (_, k) => client(k));
+    const served = () => runtime.state('support').primary?.version;
+    const count = () => seen.length;
+    const progress = async (n: number) => {
+      const target = count() + n;
+      await until(() => count() >= target);
+    };
+    await progress(50);
+    await f.ws.registry.setAlias('test', 'support', 'champion', 2, 'tcp move 1');
+    await until(() => served() === 2);
+    await progress(50);
+    await f.ws.registry.setAlias('test', 'support', 'champion', 3, 'tcp move 2: corrupt bundle');
+    await until(() => (runtime.state('support').lastError ?? '').includes('support@3'));
+    await progress(50);
+    expect(served()).toBe(2);
+    await f.ws.registry.setAlias('test', 'support', 'champion', 1, 'tcp move 3: back');
+    await until(() => served() === 1);
+    await progress(50);
+    stop = true;
+    await Promise.all(clients);
+    agent.destroy();
+
+    expect(failures).toEqual([]);
+    expect(seen.filter((s) => s.status !== 200)).toEqual([]);
+    for (const s of seen) {
+      expect([1, 2]).toContain(s.version);
+      expect(s.rows).toEqual([s.version, s.version]);
+    }
+    const versions = seen.map((s) => s.version);
+    expect(versions.indexOf(2)).toBeGreaterThan(0);
+    expect(versions.lastIndexOf(1)).toBeGreaterThan(versions.indexOf(2));
+    expect(versions.at(-1)).toBe(1);
   }, 60_000);
 
   it('runs a shadow on the same requests, logs it beside the served prediction and never returns it', async () => {
