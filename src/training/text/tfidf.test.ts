@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isMloopError } from '../../errors/index.js';
 import { fitTfidf, TfidfVectorizer, type CsrMatrix, type TfidfOptions, type TfidfState } from './tfidf.js';
+import { appendCharWbNgrams, appendWordNgrams, normalizeText, wordTokens } from './tokenize.js';
 
 const DOCS = [
   'Reset my password, please!',
@@ -105,5 +107,81 @@ describe('fitTfidf', () => {
       const err = bad(o);
       expect(isMloopError(err) && err.code === 'INVALID_ARGUMENT').toBe(true);
     }
+  });
+});
+
+/** Transform through the string analyzers (slice every n-gram, look it up): what transform must equal bit for bit. */
+function referenceTransform(state: TfidfState, texts: readonly string[]): CsrMatrix {
+  const indptr = new Int32Array(texts.length + 1);
+  const indices: number[] = [];
+  const data: number[] = [];
+  const vocabs = state.blocks.map((b) => new Map(b.terms.map((t, i) => [t, i])));
+  texts.forEach((text, r) => {
+    let offset = 0;
+    state.blocks.forEach((block, b) => {
+      const grams: string[] = [];
+      const lowered = normalizeText(text);
+      if (block.analyzer === 'word') appendWordNgrams(wordTokens(lowered), block.ngramRange, grams);
+      else appendCharWbNgrams(lowered, block.ngramRange, grams);
+      const tf = new Map<number, number>();
+      for (const g of grams) {
+        const col = vocabs[b]!.get(g);
+        if (col !== undefined) tf.set(col, (tf.get(col) ?? 0) + 1);
+      }
+      const cols = [...tf.keys()].sort((x, y) => x - y);
+      const values = cols.map((c) => (state.sublinearTf ? 1 + Math.log(tf.get(c)!) : tf.get(c)!) * block.idf[c]!);
+      let sq = 0;
+      for (const v of values) sq += v * v;
+      const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+      cols.forEach((c, i) => {
+        indices.push(c + offset);
+        data.push(values[i]! * inv);
+      });
+      offset += block.terms.length;
+    });
+    indptr[r + 1] = indices.length;
+  });
+  return { rows: texts.length, cols: state.blocks.reduce((n, b) => n + b.terms.length, 0), indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+}
+
+describe('TfidfVectorizer.transform (char_wb through a trie)', () => {
+  // Short words, long words, tabs and newlines, accents, non-BMP characters (emoji), digits.
+  const alphabet = ['a', 'b', 'e', 'ab', 'é', 'ß', 'İ', '😀', '1', '_', ' ', '  ', '\t', '\n', '.', ',', 'ka', 'ü'];
+  const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((parts) => parts.join(''));
+
+  it('equals the string analyzers bit for bit on random texts, for several n-gram ranges and vocabularies', () => {
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 12 }),
+        fc.array(text, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom<[number, number]>([2, 5], [1, 1], [1, 3], [3, 6], [4, 4]),
+        fc.integer({ min: 1, max: 2 }),
+        fc.boolean(),
+        (corpus, unseen, ngramRange, minDf, sublinearTf) => {
+          const opts: TfidfOptions = { blocks: [{ analyzer: 'word', ngramRange: [1, 2], minDf: 1 }, { analyzer: 'char_wb', ngramRange, minDf }], sublinearTf };
+          const { state, matrix } = fitTfidf(corpus, opts);
+          const v = new TfidfVectorizer(state);
+          const again = v.transform(corpus);
+          expect(again.indptr).toEqual(matrix.indptr);
+          expect(again.indices).toEqual(matrix.indices);
+          expect(again.data).toEqual(matrix.data);
+          const got = v.transform(unseen);
+          const want = referenceTransform(state, unseen);
+          expect(got.indptr).toEqual(want.indptr);
+          expect(got.indices).toEqual(want.indices);
+          expect(got.data).toEqual(want.data);
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it('equals the string analyzers on generated support requests', () => {
+    const docs = Array.from({ length: 400 }, (_, i) => `Ticket ${i}: my card was charged twice — refund? ${'x'.repeat(i % 7)} naïve café 😀 ${i % 3 ? 'ok' : 'a'}`);
+    const { state } = fitTfidf(docs.slice(0, 300), OPTIONS);
+    const got = new TfidfVectorizer(state).transform(docs.slice(300));
+    const want = referenceTransform(state, docs.slice(300));
+    expect(got.indices).toEqual(want.indices);
+    expect(got.data).toEqual(want.data);
   });
 });

@@ -5,7 +5,7 @@
  * placed side by side (so a row with both blocks non-empty has norm √2).
  */
 import { MloopError } from '../../errors/index.js';
-import { appendCharWbNgrams, appendWordNgrams, normalizeText, wordTokens, type NgramRange } from './tokenize.js';
+import { appendCharWbNgrams, appendWordNgrams, normalizeText, SURROGATE, WHITESPACE, wordTokens, type NgramRange } from './tokenize.js';
 import { checkCancelled, type TrainHooks } from './progress.js';
 
 /** A sparse matrix in compressed sparse row form. */
@@ -234,6 +234,10 @@ function weigh(docs: DocTerms, remap: Int32Array, idf: Float32Array, sublinear: 
   return { rows, cols: idf.length, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
 }
 
+/** Scratch space of {@link writeRow}: the columns sorted as numbers, and their weights. */
+let sortedScratch = new Int32Array(256);
+let valueScratch = new Float64Array(256);
+
 /** Writes one normalised row (columns ascending) and resets `tf` for the touched columns. */
 function writeRow(
   touched: number[],
@@ -244,11 +248,19 @@ function writeRow(
   data: Float32Array,
   start: number,
 ): number {
-  touched.sort((a, b) => a - b);
+  const m = touched.length;
+  if (m > sortedScratch.length) {
+    sortedScratch = new Int32Array(m * 2);
+    valueScratch = new Float64Array(m * 2);
+  }
+  // A typed array sorts numbers natively (no comparator calls); same order as (a, b) => a - b.
+  const cols = sortedScratch.subarray(0, m);
+  for (let i = 0; i < m; i++) cols[i] = touched[i] as number;
+  cols.sort();
+  const values = valueScratch;
   let sq = 0;
-  const values = new Float64Array(touched.length);
-  for (let i = 0; i < touched.length; i++) {
-    const col = touched[i] as number;
+  for (let i = 0; i < m; i++) {
+    const col = cols[i] as number;
     const t = tf[col] as number;
     const v = (sublinear ? 1 + Math.log(t) : t) * (idf[col] as number);
     values[i] = v;
@@ -256,11 +268,125 @@ function writeRow(
     tf[col] = 0;
   }
   const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
-  for (let i = 0; i < touched.length; i++) {
-    indices[start + i] = touched[i] as number;
+  for (let i = 0; i < m; i++) {
+    indices[start + i] = cols[i] as number;
     data[start + i] = (values[i] as number) * inv;
   }
-  return start + touched.length;
+  return start + m;
+}
+
+/**
+ * The `char_wb` vocabulary as a trie over UTF-16 code units, so that transform finds the column
+ * of every n-gram of a word by walking its characters, without building n-gram strings. Edges are
+ * kept in one open-addressing table keyed by (node, code unit).
+ */
+class CharGramTrie {
+  /** Column of each node's string, or -1 when it is only a prefix of vocabulary terms. */
+  private col: Int32Array;
+  private parent: Int32Array;
+  private code: Uint16Array;
+  private child: Int32Array;
+  private mask: number;
+  private nodes = 1;
+
+  constructor(terms: readonly string[]) {
+    let units = 0;
+    for (const t of terms) units += t.length;
+    let size = 1024;
+    while (size < units * 2) size *= 2;
+    this.mask = size - 1;
+    this.parent = new Int32Array(size).fill(-1);
+    this.code = new Uint16Array(size);
+    this.child = new Int32Array(size);
+    this.col = new Int32Array(units + 1).fill(-1);
+    terms.forEach((t, c) => {
+      let node = 0;
+      for (let i = 0; i < t.length; i++) {
+        const code = t.charCodeAt(i);
+        let next = this.next(node, code);
+        if (next < 0) next = this.add(node, code);
+        node = next;
+      }
+      this.col[node] = c;
+    });
+  }
+
+  private slot(node: number, code: number): number {
+    return (Math.imul(node, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & this.mask;
+  }
+
+  private add(node: number, code: number): number {
+    let h = this.slot(node, code);
+    while (this.parent[h] !== -1) h = (h + 1) & this.mask;
+    const id = this.nodes++;
+    this.parent[h] = node;
+    this.code[h] = code;
+    this.child[h] = id;
+    return id;
+  }
+
+  /** The node reached from `node` by `code`, or -1. */
+  next(node: number, code: number): number {
+    const parent = this.parent;
+    const mask = this.mask;
+    for (let h = this.slot(node, code); ; h = (h + 1) & mask) {
+      const p = parent[h] as number;
+      if (p === -1) return -1;
+      if (p === node && this.code[h] === code) return this.child[h] as number;
+    }
+  }
+
+  /** The column of a node's string, or -1. */
+  columnOf(node: number): number {
+    return this.col[node] as number;
+  }
+}
+
+/** Code unit `i` of ` ${word} `. */
+function paddedCode(word: string, i: number, wLen: number): number {
+  return i === 0 || i === wLen - 1 ? 32 : word.charCodeAt(i - 1);
+}
+
+/**
+ * Counts the `char_wb` n-grams of `lowered` found in the vocabulary into `tf` (pushing newly seen
+ * columns to `touched`): the same n-grams as {@link appendCharWbNgrams}, counted the same number
+ * of times, looked up by walking `trie` instead of slicing strings.
+ */
+function countCharWb(lowered: string, range: NgramRange, trie: CharGramTrie, vocab: Map<string, number>, tf: Int32Array, touched: number[], grams: string[]): void {
+  const [minN, maxN] = range;
+  const count = (col: number): void => {
+    if (col < 0) return;
+    if (tf[col] === 0) touched.push(col);
+    tf[col]! += 1;
+  };
+  for (const word of lowered.split(WHITESPACE)) {
+    if (word.length === 0) continue;
+    if (SURROGATE.test(word)) {
+      // Lengths count code points here: the string path handles it.
+      grams.length = 0;
+      appendCharWbNgrams(word, range, grams);
+      for (const g of grams) count(vocab.get(g) ?? -1);
+      continue;
+    }
+    const wLen = word.length + 2;
+    if (wLen < minN) {
+      // A padded word shorter than the smallest n contributes itself once.
+      let node = 0;
+      for (let i = 0; i < wLen && node >= 0; i++) node = trie.next(node, paddedCode(word, i, wLen));
+      if (node >= 0) count(trie.columnOf(node));
+      continue;
+    }
+    // Every substring of length n in [minN, min(maxN, wLen)]: for n = wLen that is the padded word, once.
+    for (let i = 0; i < wLen; i++) {
+      const top = Math.min(maxN, wLen - i);
+      let node = 0;
+      for (let n = 1; n <= top; n++) {
+        node = trie.next(node, paddedCode(word, i + n - 1, wLen));
+        if (node < 0) break;
+        if (n >= minN) count(trie.columnOf(node));
+      }
+    }
+  }
 }
 
 /** Places CSR blocks with the same rows side by side. */
@@ -301,6 +427,8 @@ export class TfidfVectorizer {
   /** The fitted state (shared, not copied). */
   readonly state: TfidfState;
   private readonly vocab: Map<string, number>[];
+  /** Per block: the trie of a `char_wb` block (null for word blocks). */
+  private readonly tries: Array<CharGramTrie | null>;
   private readonly offsets: number[];
   /** Total number of columns. */
   readonly numFeatures: number;
@@ -308,6 +436,7 @@ export class TfidfVectorizer {
   constructor(state: TfidfState) {
     this.state = state;
     this.vocab = state.blocks.map((b) => new Map(b.terms.map((t, i) => [t, i])));
+    this.tries = state.blocks.map((b) => (b.analyzer === 'char_wb' ? new CharGramTrie(b.terms) : null));
     this.offsets = [];
     let off = 0;
     for (const b of state.blocks) {
@@ -332,14 +461,18 @@ export class TfidfVectorizer {
       this.state.blocks.forEach((block, b) => {
         grams.length = 0;
         touched.length = 0;
-        analyze(block, lowered, grams);
         const vocab = this.vocab[b] as Map<string, number>;
         const tf = tfs[b] as Int32Array;
-        for (const g of grams) {
-          const col = vocab.get(g);
-          if (col === undefined) continue;
-          if (tf[col] === 0) touched.push(col);
-          tf[col]! += 1;
+        const trie = this.tries[b];
+        if (trie) countCharWb(lowered, block.ngramRange, trie, vocab, tf, touched, grams);
+        else {
+          analyze(block, lowered, grams);
+          for (const g of grams) {
+            const col = vocab.get(g);
+            if (col === undefined) continue;
+            if (tf[col] === 0) touched.push(col);
+            tf[col]! += 1;
+          }
         }
         if (nnz + touched.length > indices.length) {
           indices = grow(indices, nnz + touched.length);

@@ -5,8 +5,10 @@
 
 /** A word: two or more letters, digits, combining marks or underscores (sklearn's `\w\w+`, plus marks). */
 const WORD = /[\p{L}\p{N}\p{M}_]{2,}/gu;
-const SURROGATE = /[\uD800-\uDFFF]/;
-const WHITESPACE = /\s+/u;
+/** A UTF-16 surrogate: the word has code points outside the BMP (n-gram lengths count code points). */
+export const SURROGATE = /[\uD800-\uDFFF]/;
+/** What separates words for `char_wb`. */
+export const WHITESPACE = /\s+/u;
 
 /** An inclusive n-gram range `[min, max]`, both ≥ 1. */
 export type NgramRange = readonly [number, number];
