@@ -7,12 +7,12 @@
  * assignment makes it current; requests that started on the old version finish on it (their
  * batcher keeps running), and a version that fails to load never replaces a working one.
  */
-import { randomUUID } from 'node:crypto';
 import { redactText, type DatasetService, type LineageReport } from '../datasets/index.js';
 import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
 import { MicroBatcher, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
+import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
 import type { ServingStore } from './serving-store.js';
@@ -387,7 +387,7 @@ export class ServingRuntime {
     }
     const latencyMs = performance.now() - started;
     const at = new Date().toISOString();
-    const rows: ServedRow[] = results.map((r) => ({ ...r, predictionId: `prd_${randomUUID().replace(/-/g, '')}` }));
+    const rows: ServedRow[] = results.map((r) => ({ ...r, predictionId: newPredictionId() }));
     const versionLabel = String(model.version.version);
     for (const r of rows) this.metrics.predictions.inc({ deployment: name, model: model.version.model, version: versionLabel, role, decision: r.decision });
     this.metrics.latency.observe({ deployment: name, model: model.version.model, version: versionLabel }, latencyMs / 1000);
@@ -421,7 +421,7 @@ export class ServingRuntime {
     shadow.batcher.submit(batch, n, Date.now() + this.opts.requestTimeoutMs).then(
       (results) => {
         const latencyMs = performance.now() - started;
-        const rows = results.map((r) => ({ ...r, predictionId: `prd_${randomUUID().replace(/-/g, '')}` }));
+        const rows = results.map((r) => ({ ...r, predictionId: newPredictionId() }));
         const v = String(shadow.version.version);
         rows.forEach((r, i) => {
           this.metrics.predictions.inc({ deployment: name, model: shadow.version.model, version: v, role: 'shadow', decision: r.decision });
