@@ -1,30 +1,45 @@
 // Online serving throughput and latency: mloop's POST /v1/models/{name}:predict with the demo text
 // model, logging on and off, against (a) a bare Node http server answering a constant (the limit)
 // and (d) FastAPI + uvicorn serving scikit-learn TF-IDF + LinearSVC on the same data, all loaded
-// by autocannon from a second process in the same run. Then p99 at half the maximum rate, twice
-// the sustainable rate (fast 503s, recovery), and batch scoring rows per second.
+// by autocannon from a second process in the same run, in interleaved rounds, with the server's CPU
+// time per request beside req/s (CPU per request moves much less than req/s when other work shares
+// the machine). Then p99 at half the maximum rate, twice the sustainable rate (fast 503s, recovery),
+// and batch scoring rows per second. BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3).
 // MLOOP_DIST=<dir> runs against another build of the code than ../dist.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from './lib.mjs';
 
-const DIST = process.env.MLOOP_DIST ? pathToFileURL(`${process.env.MLOOP_DIST}/`).href : new URL('../dist/', import.meta.url).href;
+const DIST = process.env.MLOOP_DIST
+  ? pathToFileURL(`${process.env.MLOOP_DIST}/`).href
+  : new URL('../dist/', import.meta.url).href;
 const { initWorkspace, openWorkspace } = await import(`${DIST}workspace/index.js`);
 const { buildServer } = await import(`${DIST}server/index.js`);
 const { generateSupportRequests, supportRequestsToCsv } = await import(`${DIST}demo/index.js`);
 const { trainModel } = await import(`${DIST}training/index.js`);
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 16;
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
 
 /** autocannon in a child process; `rate` caps the overall request rate. */
 function load(url, { connections = CONNECTIONS, duration = DURATION, headers = {}, body, rate } = {}) {
-  const args = [AUTOCANNON, '-j', '-c', String(connections), '-d', String(duration), '-m', 'POST', '-H', 'content-type=application/json'];
+  const args = [
+    AUTOCANNON,
+    '-j',
+    '-c',
+    String(connections),
+    '-d',
+    String(duration),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+  ];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
   if (rate) args.push('--overallRate', String(Math.max(1, Math.round(rate))));
   args.push('-b', body, url);
@@ -37,7 +52,18 @@ function load(url, { connections = CONNECTIONS, duration = DURATION, headers = {
       if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
       const r = JSON.parse(out);
       const codes = r.statusCodeStats ?? {};
-      resolve({ rps: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, max_ms: r.latency.max, ok: r['2xx'], non2xx: r.non2xx, s503: codes['503']?.count ?? 0, errors: r.errors, timeouts: r.timeouts, total: r.requests.total });
+      resolve({
+        rps: r.requests.average,
+        p50_ms: r.latency.p50,
+        p99_ms: r.latency.p99,
+        max_ms: r.latency.max,
+        ok: r['2xx'],
+        non2xx: r.non2xx,
+        s503: codes['503']?.count ?? 0,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        total: r.requests.total,
+      });
     });
   });
 }
@@ -50,14 +76,30 @@ const rows = generateSupportRequests({ count: 6000, seed: 42 });
 const csv = join(parent, 'support.csv');
 writeFileSync(csv, supportRequestsToCsv(rows));
 await setup.datasets.importFile({ file: csv, name: 'support', actor: 'bench', roles: { text: ['text'], label: ['intent'] } });
-const trained = await trainModel({ datasets: setup.datasets, registry: setup.registry }, { dataset: 'support@1', name: 'support', targetPrecision: 0.95, actor: 'bench', seed: 42 });
+const trained = await trainModel(
+  { datasets: setup.datasets, registry: setup.registry },
+  { dataset: 'support@1', name: 'support', targetPrecision: 0.95, actor: 'bench', seed: 42 },
+);
 await setup.registry.setAlias('bench', 'support', 'champion', trained.version.version, 'bench');
 await setup.serving.deploy('bench', 'support@champion');
 const auth = { authorization: `Bearer ${init.admin.token}` };
 const body = JSON.stringify({ instances: [{ text: rows[17].text }] });
 
 // (a) the limit: a bare Node server answering a constant of the same shape.
-const constant = JSON.stringify({ model: 'support', model_version: 1, predictions: [{ label: 'billing', probabilities: { billing: 0.9 }, confidence: 0.9, decision: 'auto', model_version: 1, prediction_id: 'prd_0' }] });
+const constant = JSON.stringify({
+  model: 'support',
+  model_version: 1,
+  predictions: [
+    {
+      label: 'billing',
+      probabilities: { billing: 0.9 },
+      confidence: 0.9,
+      decision: 'auto',
+      model_version: 1,
+      prediction_id: 'prd_0',
+    },
+  ],
+});
 const bare = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
@@ -67,55 +109,117 @@ const bare = createServer((req, res) => {
 });
 await new Promise((r) => bare.listen(0, '127.0.0.1', r));
 
-async function mloop(serving, fn) {
+/** CPU seconds (user + system) of this process (the servers and their log worker) since `from`. */
+const cpuSince = (from) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
+/** CPU seconds of another process, from /proc (Linux). */
+function procCpu(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+const loadavg = () =>
+  osLoadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+async function startMloop(serving) {
   const ws = await openWorkspace({ workspace: dir, env: {} });
   const app = await buildServer(ws, { serving });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  try {
-    return await fn(`http://127.0.0.1:${app.server.address().port}/v1/models/support:predict`, ws);
-  } finally {
-    await app.close();
-    await ws.close();
-  }
+  return {
+    ws,
+    app,
+    url: `http://127.0.0.1:${app.server.address().port}/v1/models/support:predict`,
+    close: async () => (await app.close(), await ws.close()),
+  };
 }
 
-const results = {};
-results.bare = await load(`http://127.0.0.1:${bare.address().port}/`, { body });
-await mloop({}, async (url, ws) => {
-  await load(url, { body, headers: auth, duration: 2 }); // warm-up
-  results.logOn = await load(url, { body, headers: auth });
-  results.logOnHalf = await load(url, { body, headers: auth, rate: results.logOn.rps / 2 });
-  results.logged = ws.serving.runtime().log.snapshot();
-});
-await mloop({ logPredictions: false }, async (url) => {
-  await load(url, { body, headers: auth, duration: 2 });
-  results.logOff = await load(url, { body, headers: auth });
-});
-// Twice the sustainable rate, from 4× the connections, with a small admission limit; then half the rate again.
-await mloop({ maxInflight: CONNECTIONS }, async (url) => {
-  results.overload = await load(url, { body, headers: auth, connections: CONNECTIONS * 4, rate: results.logOn.rps * 2 });
-  results.recovered = await load(url, { body, headers: auth, rate: results.logOn.rps / 2 });
-});
-
-// (d) FastAPI + uvicorn + scikit-learn on the same CSV, when the Debian packages are installed.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_QUICK=1: only the interleaved rounds and the half-rate run (no overload, no batch scoring). */
+const QUICK = process.env.BENCH_QUICK === '1';
+const results = { load_before: loadavg(), rounds: [] };
+const on = await startMloop({});
+const off = await startMloop({ logPredictions: false });
+let fastapi = null;
 const py = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' });
 if (py.status === 0) {
+  // (d) FastAPI + uvicorn + scikit-learn on the same CSV, when the Debian packages are installed.
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('/usr/bin/python3', [fileURLToPath(new URL('./serving-fastapi.py', import.meta.url)), csv, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('/usr/bin/python3', [fileURLToPath(new URL('./serving-fastapi.py', import.meta.url)), csv, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((resolve) => child.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
   await new Promise((r) => setTimeout(r, 1500));
-  const url = `http://127.0.0.1:${port}/predict`;
-  await load(url, { body, duration: 2 });
-  results.fastapi = await load(url, { body });
-  child.kill('SIGTERM');
+  fastapi = { child, url: `http://127.0.0.1:${port}/predict` };
 }
+const targets = {
+  bare: { url: `http://127.0.0.1:${bare.address().port}/`, headers: {}, cpu: () => process.cpuUsage() },
+  logOn: { url: on.url, headers: auth, cpu: () => process.cpuUsage() },
+  logOff: { url: off.url, headers: auth, cpu: () => process.cpuUsage() },
+  ...(fastapi ? { fastapi: { url: fastapi.url, headers: {}, cpu: () => procCpu(fastapi.child.pid) } } : {}),
+};
+/** One load run, with the server's CPU seconds per request. */
+async function measure(name, opts = {}) {
+  const t = targets[name];
+  const before = t.cpu();
+  const r = await load(t.url, { body, headers: t.headers, ...opts });
+  // The log worker's writes belong to the run that made them, not to the next target's.
+  if (name === 'logOn') await on.ws.serving.runtime().log.flush();
+  const cpu = name === 'fastapi' ? procCpu(fastapi.child.pid) - before : cpuSince(before);
+  return { ...r, cpu_us_per_request: (cpu * 1e6) / Math.max(1, r.total) };
+}
+for (const name of Object.keys(targets)) await load(targets[name].url, { body, headers: targets[name].headers, duration: 2 }); // warm-up
+// Interleaved rounds (the order rotates) so that a change in the machine's load hits every target alike.
+for (let round = 0; round < ROUNDS; round++) {
+  const names = Object.keys(targets);
+  const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
+  const r = { load: loadavg() };
+  for (const name of order) r[name] = await measure(name);
+  results.rounds.push(r);
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const med = (name, key) => median(results.rounds.map((r) => r[name]?.[key]).filter((x) => x !== undefined));
+const ratios = (a, b) => results.rounds.map((r) => r[a].rps / r[b].rps);
+results.ratio_on_bare = ratios('logOn', 'bare');
+results.ratio_off_bare = ratios('logOff', 'bare');
+results.logging_cost = results.rounds.map((r) => 1 - r.logOn.rps / r.logOff.rps);
+results.logging_cpu = results.rounds.map((r) => r.logOn.cpu_us_per_request / r.logOff.cpu_us_per_request - 1);
+if (fastapi) results.ratio_on_fastapi = ratios('logOn', 'fastapi');
+const maxOn = med('logOn', 'rps');
+results.logOnHalf = await measure('logOn', { rate: maxOn / 2 });
+results.logged = on.ws.serving.runtime().log.snapshot();
+await on.close();
+await off.close();
+fastapi?.child.kill('SIGTERM');
+// Twice the sustainable rate, from 4× the connections, with a small admission limit; then half the rate again.
+if (!QUICK) {
+  const over = await startMloop({ maxInflight: CONNECTIONS });
+  try {
+    results.overload = await load(over.url, { body, headers: auth, connections: CONNECTIONS * 4, rate: maxOn * 2 });
+    results.recovered = await load(over.url, { body, headers: auth, rate: maxOn / 2 });
+  } finally {
+    await over.close();
+  }
+}
+results.load_after = loadavg();
 
 // Batch scoring rows per second.
-const many = generateSupportRequests({ count: 100_000, seed: 7 });
-const batchIn = join(parent, 'batch.csv');
-writeFileSync(batchIn, supportRequestsToCsv(many));
-const batch = await setup.serving.predictFile('support@champion', batchIn, join(parent, 'scored.parquet'));
-results.batch = { rows: batch.rows, seconds: batch.seconds, rows_per_second: batch.rowsPerSecond };
+if (!QUICK) {
+  const many = generateSupportRequests({ count: 100_000, seed: 7 });
+  const batchIn = join(parent, 'batch.csv');
+  writeFileSync(batchIn, supportRequestsToCsv(many));
+  const batch = await setup.serving.predictFile('support@champion', batchIn, join(parent, 'scored.parquet'));
+  results.batch = { rows: batch.rows, seconds: batch.seconds, rows_per_second: batch.rowsPerSecond };
+}
 
 await setup.close();
 bare.close();
@@ -123,23 +227,34 @@ rmSync(parent, { recursive: true, force: true });
 
 const m = machine();
 console.log(JSON.stringify({ machine: m, results }, null, 2));
-const row = (name, r) => `| ${name} | ${Math.round(r.rps)} | ${(r.rps / results.bare.rps).toFixed(2)} | ${r.p50_ms} | ${r.p99_ms} | ${r.non2xx + r.errors + r.timeouts} |`;
-const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
+const f0 = (x) => Math.round(x);
+const f2 = (x) => x.toFixed(2);
+const pct = (x) => `${(x * 100).toFixed(0)} %`;
+const row = (label, name) =>
+  `| ${label} | ${f0(med(name, 'rps'))} | ${f2(med(name, 'rps') / med('bare', 'rps'))} | ${f0(med(name, 'cpu_us_per_request'))} | ${f2(med('bare', 'cpu_us_per_request') / med(name, 'cpu_us_per_request'))} | ${med(name, 'p50_ms')} | ${med(name, 'p99_ms')} | ${results.rounds.reduce((n, r) => n + r[name].non2xx + r[name].errors + r[name].timeouts, 0)} |`;
 console.log(`
-### Online serving (${m.date.slice(0, 10)}, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
-autocannon from a second process, one row per request, ${CONNECTIONS} connections, ${DURATION} s each, one after another.
+### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
+autocannon from a second process, one row per request, ${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
+Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
+"CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).
 
-| target | req/s | vs bare | p50 ms | p99 ms | failed |
-|---|---|---|---|---|---|
-${row('(a) bare Node http, constant (the limit)', results.bare)}
-${row('(b) mloop /v1/models/support:predict, logging on', results.logOn)}
-${row('(c) mloop, logging off', results.logOff)}
-${results.fastapi ? row('(d) FastAPI + uvicorn + sklearn TF-IDF+LinearSVC', results.fastapi) : '| (d) FastAPI peer | not installed | | | | |'}
-${row(`(b) at half its maximum rate (${Math.round(results.logOn.rps / 2)} req/s)`, results.logOnHalf)}
+| target | req/s | vs bare | CPU µs/req | CPU vs bare | p50 ms | p99 ms | failed |
+|---|---|---|---|---|---|---|---|
+${row('(a) bare Node http, constant (the limit)', 'bare')}
+${row('(b) mloop /v1/models/support:predict, logging on', 'logOn')}
+${row('(c) mloop, logging off', 'logOff')}
+${fastapi ? row('(d) FastAPI + uvicorn + sklearn TF-IDF+LinearSVC', 'fastapi') : '| (d) FastAPI peer | not installed | | | | | | |'}
 
-- (b) / (a) = ${ratio(results.logOn.rps, results.bare.rps)} (goal ≥ 0.5); (b) / (d) = ${ratio(results.logOn.rps, results.fastapi?.rps)} (goal ≥ 3); logging cost = ${((1 - results.logOn.rps / results.logOff.rps) * 100).toFixed(1)} % (goal ≤ 10 %); p99 at half rate = ${results.logOnHalf.p99_ms} ms (goal ≤ 10 ms).
-- Prediction log during (b): ${results.logged.written} written, ${results.logged.dropped} dropped.
-- Twice the sustainable rate (${Math.round(results.logOn.rps * 2)} req/s offered, ${CONNECTIONS * 4} connections, maxInflight ${CONNECTIONS}): ${results.overload.ok} answered 200, ${results.overload.s503} answered 503, ${results.overload.timeouts} timeouts, p50 ${results.overload.p50_ms} ms, p99 ${results.overload.p99_ms} ms; then at half rate: ${results.recovered.non2xx} failures, p99 ${results.recovered.p99_ms} ms.
-- Batch scoring (\`mloop predict\`, CSV → Parquet): ${results.batch.rows} rows in ${results.batch.seconds.toFixed(1)} s = ${Math.round(results.batch.rows_per_second)} rows/s.
+- (b) / (a) per round = ${results.ratio_on_bare.map(f2).join(', ')} (goal ≥ 0.5); (c) / (a) = ${results.ratio_off_bare.map(f2).join(', ')}.
+- (b) / (d) per round = ${fastapi ? results.ratio_on_fastapi.map(f2).join(', ') : 'n/a'} (goal ≥ 3).
+- Logging cost in req/s, 1 − (b)/(c), per round = ${results.logging_cost.map(pct).join(', ')}; in server CPU per request = ${results.logging_cpu.map(pct).join(', ')} (goal ≤ 10 %).
+- (b) at half its median maximum rate (${f0(maxOn / 2)} req/s offered): ${f0(results.logOnHalf.rps)} req/s, p50 ${results.logOnHalf.p50_ms} ms, p99 ${results.logOnHalf.p99_ms} ms (goal ≤ 10 ms), ${results.logOnHalf.non2xx + results.logOnHalf.errors + results.logOnHalf.timeouts} failed.
+- Prediction log of (b): ${results.logged.written} written, ${results.logged.dropped} dropped.
+${
+  QUICK
+    ? ''
+    : `- Twice the sustainable rate (${f0(maxOn * 2)} req/s offered, ${CONNECTIONS * 4} connections, maxInflight ${CONNECTIONS}): ${results.overload.ok} answered 200, ${results.overload.s503} answered 503, ${results.overload.timeouts} timeouts, p50 ${results.overload.p50_ms} ms, p99 ${results.overload.p99_ms} ms; then at half rate: ${results.recovered.non2xx} failures, p99 ${results.recovered.p99_ms} ms.
+- Batch scoring (\`mloop predict\`, CSV → Parquet): ${results.batch.rows} rows in ${results.batch.seconds.toFixed(1)} s = ${f0(results.batch.rows_per_second)} rows/s.`
+}
 `);

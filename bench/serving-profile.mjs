@@ -1,0 +1,108 @@
+// Profiles the predict path: `node bench/serving-profile.mjs [seconds] [--no-log]` trains (once, cached
+// in $TMPDIR/mloop-serving-profile) the demo text model the serving benchmark uses, runs
+// `mloop server`'s app in a child process under `node --cpu-prof`, loads it with autocannon from a
+// third process, and prints the functions with the most self time (and the req/s seen, which under
+// the profiler is lower than without it). Not a benchmark: a tool to find where the time goes.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const DIST = process.env.MLOOP_DIST ? pathToFileURL(`${process.env.MLOOP_DIST}/`).href : new URL('../dist/', import.meta.url).href;
+const args = process.argv.slice(2);
+const role = args[0];
+
+if (role === '--serve') {
+  // Child: serve the cached workspace until SIGINT.
+  const { openWorkspace } = await import(`${DIST}workspace/index.js`);
+  const { buildServer } = await import(`${DIST}server/index.js`);
+  const ws = await openWorkspace({ workspace: args[1], env: {} });
+  const app = await buildServer(ws, { serving: { logPredictions: args[2] !== '--no-log' } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`port ${app.server.address().port}\n`);
+  process.on('SIGINT', async () => {
+    await app.close();
+    await ws.close();
+    process.exit(0);
+  });
+} else {
+  const seconds = Number(args.find((a) => /^\d+$/.test(a)) ?? 8);
+  const noLog = args.includes('--no-log');
+  const root = join(tmpdir(), 'mloop-serving-profile');
+  const dir = join(root, 'ws');
+  let token;
+  if (!existsSync(join(root, 'token'))) {
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    const { initWorkspace, openWorkspace } = await import(`${DIST}workspace/index.js`);
+    const { generateSupportRequests, supportRequestsToCsv } = await import(`${DIST}demo/index.js`);
+    const { trainModel } = await import(`${DIST}training/index.js`);
+    const init = await initWorkspace(dir, { env: {} });
+    const ws = await openWorkspace({ workspace: dir, env: {} });
+    const csv = join(root, 'support.csv');
+    const rows = generateSupportRequests({ count: 6000, seed: 42 });
+    writeFileSync(csv, supportRequestsToCsv(rows));
+    await ws.datasets.importFile({ file: csv, name: 'support', actor: 'bench', roles: { text: ['text'], label: ['intent'] } });
+    const t = await trainModel({ datasets: ws.datasets, registry: ws.registry }, { dataset: 'support@1', name: 'support', targetPrecision: 0.95, actor: 'bench', seed: 42 });
+    await ws.registry.setAlias('bench', 'support', 'champion', t.version.version, 'bench');
+    await ws.serving.deploy('bench', 'support@champion');
+    await ws.close();
+    writeFileSync(join(root, 'body.json'), JSON.stringify({ instances: [{ text: rows[17].text }] }));
+    writeFileSync(join(root, 'token'), init.admin.token);
+  }
+  token = readFileSync(join(root, 'token'), 'utf8');
+  const profDir = join(root, 'prof');
+  rmSync(profDir, { recursive: true, force: true });
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, fileURLToPath(import.meta.url), '--serve', dir, noLog ? '--no-log' : ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => child.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1]))));
+  const autocannon = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+  const out = await new Promise((resolve) => {
+    const a = spawn(process.execPath, [autocannon, '-j', '-c', '16', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${token}`, '-b', readFileSync(join(root, 'body.json'), 'utf8'), `http://127.0.0.1:${port}/v1/models/support:predict`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let s = '';
+    a.stdout.on('data', (d) => (s += d));
+    a.on('close', () => resolve(JSON.parse(s)));
+  });
+  child.kill('SIGINT');
+  await new Promise((r) => child.on('close', r));
+  console.log(`req/s under the profiler: ${Math.round(out.requests.average)}, non-2xx ${out.non2xx}`);
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const keyOf = (n) => {
+    const f = n.callFrame;
+    return `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules\/)?/, '')}:${f.lineNumber + 1}`;
+  };
+  // Only the load window: the last `seconds` before the stop, less half a second at each end.
+  const times = [];
+  let t = prof.startTime;
+  for (const d of prof.timeDeltas) times.push((t += d));
+  const from = prof.endTime - (seconds - 0.5) * 1e6;
+  const to = prof.endTime - 0.5e6;
+  const self = new Map();
+  const incl = new Map();
+  let total = 0;
+  prof.samples.forEach((id, i) => {
+    if (times[i] < from || times[i] > to) return;
+    const d = prof.timeDeltas[i + 1] ?? 0;
+    total += d;
+    const k = keyOf(byId.get(id));
+    self.set(k, (self.get(k) ?? 0) + d);
+    const seen = new Set();
+    for (let n = id; n !== undefined; n = parent.get(n)) {
+      const key = keyOf(byId.get(n));
+      if (seen.has(key)) continue;
+      seen.add(key);
+      incl.set(key, (incl.get(key) ?? 0) + d);
+    }
+  });
+  const show = (m, title) => {
+    console.log(title);
+    for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+  };
+  show(self, '## self time');
+  show(incl, '## inclusive time');
+  console.log(`profile: ${join(profDir, file)}`);
+}
