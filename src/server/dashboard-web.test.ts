@@ -107,6 +107,16 @@ async function shot(s: Session, name: string): Promise<void> {
   await s.page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
 
+/** Load times of the pages (navigation until the page's data is shown), printed with MLOOP_SCREENSHOTS=1; never asserted. */
+const timings: Record<string, number> = {};
+async function timed(s: Session, name: string, hash: string, ready: string): Promise<void> {
+  await s.page.goto('about:blank'); // a full load, not a route change inside the app (the token stays in this tab)
+  const started = performance.now();
+  await s.page.goto(`${base}/${hash}`);
+  await s.page.getByTestId(ready).first().waitFor({ timeout: 180_000 });
+  timings[name] = Math.round(performance.now() - started);
+}
+
 const text = async (s: Session, testId: string) => (await s.page.getByTestId(testId).first().textContent()) ?? '';
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
@@ -129,9 +139,10 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     expect(await text(s, 'realized')).toMatch(/^\d+\.\d%$/);
     await shot(s, 'overview');
 
+    await timed(s, 'overview', '#/overview', 'overview-model');
+
     // Datasets: provenance, lineage, profile and validation of the imported version.
-    await s.page.goto(`${base}/#/datasets/support@1`);
-    await s.page.getByTestId('provenance').waitFor();
+    await timed(s, 'datasets (version with profile and validation)', '#/datasets/support@1', 'validation');
     expect(await text(s, 'provenance')).toContain('support operations');
     const profile = await ws.datasets.profile('support@1');
     await s.page.getByTestId('pii-rows').waitFor();
@@ -149,7 +160,7 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     await shot(s, 'datasets');
 
     // Labeling: agreement with its interval, annotators with the paused one.
-    await s.page.goto(`${base}/#/label`);
+    await timed(s, 'labeling (projects)', '#/label', 'open-stats');
     await s.page.getByTestId('open-stats').first().click();
     await s.page.getByTestId('labeling-stats').waitFor();
     const stats = await ws.labeling.stats(project, { replicates: 20 });
@@ -158,8 +169,7 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     await shot(s, 'labeling');
 
     // Models: champion versus challenger; move the target precision by keyboard and see the coverage change.
-    await s.page.goto(`${base}/#/models/${MODEL}`);
-    await s.page.getByTestId('compare-metrics').waitFor();
+    await timed(s, 'models (champion vs challenger)', `#/models/${MODEL}`, 'compare-metrics');
     expect(await text(s, 'compare-metrics')).toContain('accuracy');
     await s.page.getByTestId('curve-chart').locator('canvas').waitFor();
     const before = await text(s, 'target-coverage');
@@ -171,20 +181,22 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     await shot(s, 'models');
 
     // Monitoring: traffic and latency at once, drift and accuracy once the report is computed.
-    await s.page.goto(`${base}/#/monitoring/${MODEL}`);
-    await s.page.getByTestId('latency-chart').locator('canvas').waitFor();
+    const monitoringStarted = performance.now();
+    await timed(s, 'monitoring (traffic and latency)', `#/monitoring/${MODEL}`, 'latency-chart');
     await s.page.getByTestId('decisions-table-range').waitFor();
     expect(await text(s, 'decisions-table-range')).toMatch(/^1–20 of \d+/);
     await s.page.getByTestId('drift-chart').first().locator('canvas').waitFor({ timeout: 180_000 });
     await s.page.getByTestId('accuracy-chart').locator('canvas').waitFor();
+    timings['monitoring (drift and accuracy, report computed on the first visit)'] = Math.round(performance.now() - monitoringStarted);
+    await timed(s, 'monitoring (report from memory)', `#/monitoring/${MODEL}`, 'drift-chart');
     await shot(s, 'monitoring');
 
     // Runs: the waiting challenger and the timeline with the reason of every step.
-    await s.page.goto(`${base}/#/runs`);
-    await s.page.getByTestId('pending-approval').first().waitFor();
+    await timed(s, 'runs & approvals', '#/runs', 'pending-approval');
     expect(await s.page.getByTestId('run').count()).toBeGreaterThan(0);
     expect(await s.page.getByTestId('approve').count()).toBe(1);
     await shot(s, 'runs');
+    if (SHOTS) process.stdout.write(`dashboard page loads (ms): ${JSON.stringify(timings)}\n`);
     expect(s.errors).toEqual([]);
   }, 300_000);
 

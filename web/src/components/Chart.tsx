@@ -47,7 +47,7 @@ export function Chart(props: ChartProps) {
         { label: props.yLabel ?? '' },
       ],
       series: [
-        {},
+        { label: props.xLabel ?? (props.time ? 'time' : 'x') },
         ...props.series.map((s, i) => ({
           label: s.label,
           stroke: s.color ?? COLORS[i % COLORS.length],

@@ -151,7 +151,7 @@ function Threshold({ api, can, model, cmp }: PageProps & { model: string; cmp: C
         testId="curve-chart"
         data={data}
         xLabel="coverage (share decided automatically)"
-        yLabel="precision of automatic decisions"
+        yLabel="precision"
         xRange={[0, 1]}
         series={[...sides.map((s) => ({ label: `v${s.version}${s.aliases.length ? ` (${s.aliases.join(', ')})` : ''}` })), { label: 'at the target', points: true, color: '#111' }, { label: 'target precision', dash: [6, 4], color: '#999' }]}
       />
@@ -187,7 +187,9 @@ function Threshold({ api, can, model, cmp }: PageProps & { model: string; cmp: C
 function ModelDetail(props: PageProps & { model: string }) {
   const { api, model } = props;
   const versions = useLoad(() => api.get<{ model: { aliases: Record<string, number> }; versions: Version[] }>(`/v1/models/${seg(model)}`), [api, model]);
-  const cmp = useLoad(() => api.get<Compare>(`/v1/dashboard/models/${seg(model)}/compare`), [api, model]);
+  const qa = props.route.query.get('a') ?? undefined;
+  const qb = props.route.query.get('b') ?? undefined;
+  const cmp = useLoad(() => api.get<Compare>(`/v1/dashboard/models/${seg(model)}/compare`, { a: qa, b: qb }), [api, model, qa, qb]);
   const [tab, setTab] = useState<'compare' | 'card' | 'versions'>('compare');
   useEffect(() => setTab('compare'), [model]);
   const c = cmp.data;

@@ -130,7 +130,7 @@ export function RunsPage(props: PageProps) {
           </p>
         ) : (
           pending.map((a) => {
-            const gate = a.evidence['gate'] as { passed?: boolean; rules?: Array<{ message: string; status: string }> } | undefined;
+            const metrics = (a.evidence['metrics'] ?? {}) as Record<string, number | null>;
             return (
               <div className="approval" key={a.id} data-testid="pending-approval">
                 <p>
@@ -139,15 +139,15 @@ export function RunsPage(props: PageProps) {
                   </strong>{' '}
                   from run {a.run_id} · opened {time(a.created_at)} · expires {time(a.expires_at)}
                 </p>
-                {gate?.rules ? (
-                  <ul className="plain">
-                    {gate.rules.map((r, i) => (
-                      <li key={i}>
-                        <span className={r.status === 'pass' ? 'badge good' : r.status === 'fail' ? 'badge bad' : 'badge'}>{r.status}</span> {r.message}
-                      </li>
-                    ))}
-                  </ul>
-                ) : null}
+                <p data-testid="approval-evidence">
+                  Gate &apos;{String(a.evidence['gate'] ?? '—')}&apos; passed on {String(a.evidence['dataset'] ?? '—')}
+                  {a.evidence['champion'] ? ` against ${String(a.evidence['champion'])}` : ''}:{' '}
+                  {['accuracy', 'macro_f1', 'ece']
+                    .filter((k) => typeof metrics[k] === 'number')
+                    .map((k) => `${k} ${k === 'ece' ? metrics[k]!.toFixed(3) : `${(metrics[k]! * 100).toFixed(1)}%`}`)
+                    .join(', ')}{' '}
+                  · <a href={`${href('models', a.model)}?b=${a.version}`}>compare v{a.version} with the champion</a>
+                </p>
                 {mayDecide ? <Decide {...props} approval={a} onDone={refresh} /> : <p className="muted">Your roles cannot approve or reject.</p>}
               </div>
             );
