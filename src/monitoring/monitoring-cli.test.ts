@@ -59,9 +59,14 @@ describe('mloop monitor report', () => {
     expect(page).toContain('<svg');
     expect(page).not.toMatch(/<script|src=|href=|@import|url\(/i);
     expect(page).toContain('estimated accuracy (CBPE)');
+    expect(page).toContain('Groups over time');
+    // the replay logs each request's region: every window carries its group gaps
+    expect(j.fairness.attributes[0].attribute).toBe('region');
+    expect(j.windows[0].values).toHaveProperty('fairness.region.auto_share_difference.lower');
     const human = await cli({}, 'monitor', 'report', 'support', '--window', '500');
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('window(s) of 500');
+    expect(human.stdout).toContain('groups by region');
   });
 
   it('explains a bad window and an unknown model', async () => {
@@ -103,6 +108,10 @@ describe('mloop monitor rules / run / alerts', () => {
   }, 60_000);
 
   it('refuses unknown metrics, comparisons and duplicate names', async () => {
+    expect((await cli({}, 'monitor', 'rules', 'add', 'gap', '--model', 'support', '--metric', 'fairness.region.accuracy_difference.lower', '--op', '>', '--threshold', '0.1')).code).toBe(0);
+    const gap = await cli({}, 'monitor', 'rules', 'add', 'gap2', '--model', 'support', '--metric', 'fairness.region.accuracy_gap', '--op', '>', '--threshold', '0.1');
+    expect(gap.code).toBe(2);
+    expect(gap.stderr).toContain('accuracy_difference');
     const bad = await cli({}, 'monitor', 'rules', 'add', 'x', '--model', 'support', '--metric', 'accuracy', '--op', '<', '--threshold', '1');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('monitored values:');

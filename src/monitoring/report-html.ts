@@ -95,6 +95,7 @@ export function renderMonitoringHtml(r: MonitoringReport): string {
   const dists = r.distributions
     .map((d) => `<section class="feature"><h3>${escapeHtml(d.name)} <small>${escapeHtml(d.kind)}</small></h3>${barChart(d)}${d.oov ? `<p>Out-of-vocabulary tokens: reference (expected) ${pct(d.oov.reference)}, current ${pct(d.oov.current)}</p>` : ''}</section>`)
     .join('');
+  const bias = biasSection(r, labels);
   const windowRows = r.windows
     .map(
       (w) =>
@@ -130,9 +131,40 @@ path.line.s0,path.line.s1,path.line.s2,path.line.s3,path.line.s4,path.line.s5{fi
 <h2>Latest window: features</h2>
 <table><thead><tr><th>feature</th><th>test</th><th>statistic</th><th>p-value</th><th>effect</th><th>drift</th></tr></thead><tbody>${featureRows}</tbody></table>
 <p><small>Alarms: thresholds calibrated on bootstrap windows of the reference at false-alarm rate ${r.method.false_alarm_rate} per feature, a minimum effect size, Benjamini–Hochberg at ${r.method.fdr}.</small></p>
+${bias}
 <h2>Reference vs current distributions</h2><p><small><span style="color:#9aa5b1">■</span> reference <span style="color:#d9534f">■</span> current (latest window)</small></p>${dists}
 <h2>Windows</h2>
 <table><thead><tr><th>start</th><th>predictions</th><th>drifted</th><th>review</th><th>realized</th><th>estimated</th></tr></thead><tbody>${windowRows}</tbody></table>
 </body></html>
 `;
+}
+
+/** Group gaps over time with their simultaneous bounds, and the latest window's groups. */
+function biasSection(r: MonitoringReport, labels: string[]): string {
+  const attributes = [...new Set(r.windows.flatMap((w) => w.fairness?.attributes.map((a) => a.attribute) ?? []))];
+  if (attributes.length === 0) return '';
+  const shown = [
+    ['auto_share_difference', 'review-share gap'],
+    ['demographic_parity_difference', 'selection-rate gap'],
+    ['accuracy_difference', 'accuracy gap (labelled)'],
+  ] as const;
+  const parts = attributes.map((attr) => {
+    const gaps = r.windows.map((w) => w.fairness?.attributes.find((a) => a.attribute === attr)?.gaps);
+    const chart = lineChart(
+      labels,
+      shown.map(([key, name], i) => ({
+        name,
+        cls: `s${i + 2}`,
+        values: gaps.map((g) => g?.[key].value ?? null),
+        band: gaps.map((g) => (g && g[key].lower !== null && g[key].upper !== null ? [g[key].lower!, g[key].upper!] : null)),
+      })),
+      [0, 1],
+    );
+    const latest = r.fairness?.attributes.find((a) => a.attribute === attr);
+    const rows = (latest?.groups ?? [])
+      .map((g) => `<tr><td>${escapeHtml(g.group)}</td><td>${g.n}</td><td>${pct(g.review_share)}</td><td>${g.selection_rate === null ? '–' : pct(g.selection_rate)}</td><td>${pct(g.accuracy)} <small>(${g.labelled} labels)</small></td></tr>`)
+      .join('');
+    return `<h3>${escapeHtml(attr)}</h3>${chart}<table><thead><tr><th>group (latest window)</th><th>predictions</th><th>review</th><th>selection</th><th>accuracy</th></tr></thead><tbody>${rows}</tbody></table>`;
+  });
+  return `<h2>Groups over time</h2><p><small>Gaps between the largest and smallest group rate (fairness definitions); bands are simultaneous ${escapeHtml(String((r.fairness?.level ?? 0.95) * 100))} % bounds, so a band reaching 0 means the window cannot tell the groups apart. Groups under ${r.fairness?.min_group_size ?? 30} rows (labelled rows for accuracy) are not compared.</small></p>${parts.join('')}`;
 }

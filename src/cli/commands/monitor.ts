@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
+import type { BiasGap } from '../../fairness/index.js';
 import { alertJson, compareDatasets, renderMonitoringHtml, ruleJson, type MonitoringReport } from '../../monitoring/index.js';
 import { table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
@@ -35,6 +36,20 @@ function showReport(r: MonitoringReport): string {
       table(
         ['feature', 'test', 'statistic', 'p-value', 'effect', 'drift'],
         r.features.map((f) => [f.name, f.test, f.statistic.toPrecision(4), f.p_value === null ? '-' : f.p_value.toPrecision(3), f.effect_size.toPrecision(3), f.drift ? 'DRIFT' : '']),
+      ),
+    );
+  }
+  const attributes = [...new Set(r.windows.flatMap((w) => w.fairness?.attributes.map((a) => a.attribute) ?? []))];
+  const gap = (g: BiasGap | undefined) => (!g || g.value === null ? '-' : `${pct(g.value)} [${pct(g.lower)}, ${pct(g.upper)}]${g.min ? ` ${g.min.group}` : ''}`);
+  for (const attr of attributes) {
+    lines.push(
+      `groups by ${attr} (gap [simultaneous 95% bounds] lowest group; groups under the minimum size are not compared):`,
+      table(
+        ['window', 'review-share gap', 'selection gap', 'accuracy gap (labelled)'],
+        r.windows.map((w) => {
+          const a = w.fairness?.attributes.find((x) => x.attribute === attr);
+          return [w.start.slice(0, 16), gap(a?.gaps.auto_share_difference), gap(a?.gaps.demographic_parity_difference), gap(a?.gaps.accuracy_difference)];
+        }),
       ),
     );
   }
@@ -139,7 +154,7 @@ export function registerMonitor(program: Command, run: Runner): void {
     .description('raise an alert when <metric> <op> <threshold> holds in N consecutive windows')
     .argument('<name>', 'rule name')
     .requiredOption('--model <ref>', 'model monitored: name, name@N or name@alias')
-    .requiredOption('--metric <metric>', 'monitored value, e.g. performance.estimated_accuracy, drift.share, prediction.review_share, drift.<feature>')
+    .requiredOption('--metric <metric>', 'monitored value, e.g. performance.estimated_accuracy, drift.share, prediction.review_share, drift.<feature>, fairness.<attribute>.accuracy_difference.lower')
     .requiredOption('--op <op>', 'one of > >= < <=')
     .requiredOption('--threshold <x>', 'threshold', (v) => {
       const n = Number(v);

@@ -1,6 +1,6 @@
 /** Alert rules evaluated on a monitoring snapshot: a breach is the run of windows, ending at the latest, where the condition holds. */
 import { breaches, type AlertRule } from '../monitoring.js';
-import type { BiasMetricKey } from '../../fairness/index.js';
+import { BIAS_METRIC_KEYS, type BiasMetricKey } from '../../fairness/index.js';
 import type { MonitoringWindow } from '../model-monitor.js';
 
 /** The current breach of a rule, or null when the latest `consecutive` windows do not all breach. */
@@ -36,7 +36,7 @@ export function evaluateRule(rule: Pick<AlertRule, 'metric' | 'op' | 'threshold'
 
 /** For a fairness gap: the groups at its extremes in the latest window, e.g. ` (accuracy: south 0.7100, north 0.8900)`. */
 function gapGroups(metric: string, w: MonitoringWindow): string {
-  const m = /^fairness\.(.+)\.([a-z_]+?)(?:\.(lower|upper))?$/.exec(metric);
+  const m = new RegExp(`^fairness\\.(.+)\\.(${BIAS_METRIC_KEYS.join('|')})(?:\\.(?:lower|upper))?$`).exec(metric);
   if (!m || !w.fairness) return '';
   const gap = w.fairness.attributes.find((a) => a.attribute === m[1])?.gaps[m[2] as BiasMetricKey];
   if (!gap?.min || !gap.max) return '';
