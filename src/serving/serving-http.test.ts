@@ -163,6 +163,53 @@ describe('review queue, feedback and the prediction log', () => {
   });
 });
 
+describe('POST /v1/feedback/bulk', () => {
+  it('records a JSON array of ground truth, reporting bad and unknown items by index', async () => {
+    const ids = (await predict(f.texts.slice(0, 3).map((text) => ({ text })))).json().predictions.map((p: { prediction_id: string }) => p.prediction_id);
+    await f.ws.serving.runtime().log.flush();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/feedback/bulk',
+      headers: admin(),
+      payload: [{ prediction_id: ids[0], label: 'refund', note: 'ignored' }, { prediction_id: ids[1], label: 'billing' }, { prediction_id: 'prd_unknown', label: 'x' }, 42, { prediction_id: ids[2], label: '' }],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ rows: 5, recorded: 2, unknown_predictions: 1 });
+    expect(res.json().issues).toEqual([
+      { line: 3, path: '3', code: 'invalid_type', message: expect.any(String) },
+      { line: 4, path: '4.label', code: 'invalid_value', message: 'empty or too long label' },
+      { line: 2, path: '2.prediction_id', code: 'not_found', message: "prediction 'prd_unknown' is not in the log" },
+    ]);
+    expect((await f.ws.serving.prediction(ids[0])).truth).toMatchObject({ label: 'refund', source: 'import', actor: 'admin' });
+    expect((await f.ws.serving.prediction(ids[1])).truth).toMatchObject({ label: 'billing', source: 'import' });
+    expect((await f.ws.serving.prediction(ids[2])).truth).toBeNull();
+  });
+
+  it('records CSV (text/csv), a prediction still in the log queue included, with line numbers for problems', async () => {
+    const ids = (await predict(f.texts.slice(3, 5).map((text) => ({ text })))).json().predictions.map((p: { prediction_id: string }) => p.prediction_id);
+    // Not flushed: the second id may still wait in the log queue, and counts as known.
+    const csv = `source,prediction_id,label\r\ncrm,${ids[0]},"refund"\r\ncrm,${ids[1]},billing\r\ncrm,prd_nope,x\r\ncrm,,x\r\n`;
+    const res = await app.inject({ method: 'POST', url: '/v1/feedback/bulk', headers: { ...admin(), 'content-type': 'text/csv' }, payload: csv });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ rows: 4, recorded: 2, unknown_predictions: 1 });
+    expect(res.json().issues.map((i: { line: number; code: string }) => [i.line, i.code])).toEqual([
+      [5, 'invalid_value'],
+      [4, 'not_found'],
+    ]);
+    await f.ws.serving.runtime().log.flush();
+    expect((await f.ws.serving.prediction(ids[1])).truth).toMatchObject({ label: 'billing', source: 'import' });
+  });
+
+  it('answers 400 for a CSV without the columns or a body that is not an array, 403 without serving:predict', async () => {
+    const noColumns = await app.inject({ method: 'POST', url: '/v1/feedback/bulk', headers: { ...admin(), 'content-type': 'text/csv' }, payload: 'id,truth\nprd_1,x\n' });
+    expect(noColumns.statusCode).toBe(400);
+    expect(noColumns.json().error.message).toContain("'prediction_id' and 'label'");
+    const notArray = await app.inject({ method: 'POST', url: '/v1/feedback/bulk', headers: admin(), payload: { prediction_id: 'prd_1', label: 'x' } });
+    expect(notArray.statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/v1/feedback/bulk', headers: auth(viewer), payload: [] })).statusCode).toBe(403);
+  });
+});
+
 describe('group (sensitive) columns', () => {
   it('accepts them beside the inputs, keeps them from the model and logs them as groups (v1 and v2)', async () => {
     const plain = (await predict([{ text: f.texts[0] }])).json().predictions[0];

@@ -25,13 +25,15 @@ export interface DeployOptions {
   canaryPercent?: number;
 }
 
-/** One line of a feedback import that was not recorded. */
+/** One line (CSV) or item (JSON array) of a feedback import that was not recorded. */
 export interface FeedbackImportIssue extends ValidationIssue {
+  /** The CSV line number (from 1, the header included), or the JSON array index (from 0). */
   line: number;
 }
 
-/** The result of a bulk feedback import: one entry per problem, counts for the rest. */
+/** The result of a bulk feedback import: one entry per problem (the first 100), counts for the rest. */
 export interface FeedbackImportResult {
+  /** The file imported, or `request` for an HTTP body. */
   file: string;
   rows: number;
   recorded: number;
@@ -193,7 +195,6 @@ export class ServingService {
    * Streams the file; rows are checked in chunks; each bad row is reported, never thrown.
    */
   async importFeedbackCsv(actor: string, file: string): Promise<FeedbackImportResult> {
-    const result: FeedbackImportResult = { file, rows: 0, recorded: 0, unknownPredictions: 0, issues: [] };
     let stream;
     try {
       stream = createReadStream(file, { encoding: 'utf8' });
@@ -204,26 +205,25 @@ export class ServingService {
     } catch (err) {
       throw MloopError.notFound('file', file, { cause: err });
     }
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    return this.importFeedbackCsvStream(actor, stream, file);
+  }
+
+  /**
+   * Imports ground truth from CSV text (a header naming `prediction_id` and `label`; other columns
+   * ignored) read from `input`, line by line. A prediction still in this server's log queue counts
+   * as known. Bad and unknown rows are reported with their line numbers, never thrown.
+   *
+   * @example
+   * const r = await ws.serving.importFeedbackCsvStream('crm', request.raw, 'request');
+   */
+  async importFeedbackCsvStream(actor: string, input: NodeJS.ReadableStream, name: string): Promise<FeedbackImportResult> {
+    const result: FeedbackImportResult = { file: name, rows: 0, recorded: 0, unknownPredictions: 0, issues: [] };
+    const lines = createInterface({ input, crlfDelay: Infinity });
     let header: string[] | null = null;
     let idCol = -1;
     let labelCol = -1;
     let lineNo = 0;
-    let chunk: Array<{ line: number; id: string; label: string }> = [];
-    const at = this.clock().toISOString();
-    const flush = async () => {
-      const known = await this.store.existingPredictions(chunk.map((c) => c.id));
-      for (const c of chunk) {
-        if (!known.has(c.id)) {
-          result.unknownPredictions += 1;
-          if (result.issues.length < 100) result.issues.push({ line: c.line, path: `line ${c.line}.prediction_id`, code: 'not_found', message: `prediction '${c.id}' is not in the log` });
-          continue;
-        }
-        await this.store.addTruth({ predictionId: c.id, label: c.label, source: 'import', actor, at });
-        result.recorded += 1;
-      }
-      chunk = [];
-    };
+    const sink = this.feedbackSink(actor, result, (line, field) => `line ${line}${field ? `.${field}` : ''}`);
     for await (const raw of lines) {
       lineNo += 1;
       const line = raw.replace(/^\uFEFF/, '');
@@ -234,25 +234,76 @@ export class ServingService {
         idCol = header.indexOf('prediction_id');
         labelCol = header.indexOf('label');
         if (idCol < 0 || labelCol < 0) {
-          throw MloopError.validation(`${file}: the header must name 'prediction_id' and 'label' columns (found: ${header.join(', ')})`, [
+          throw MloopError.validation(`${name}: the header must name 'prediction_id' and 'label' columns (found: ${header.join(', ')})`, [
             { path: 'header', code: 'missing_column', message: "needs 'prediction_id' and 'label'" },
           ]);
         }
         continue;
       }
-      result.rows += 1;
-      const id = (fields[idCol] ?? '').trim();
-      const label = (fields[labelCol] ?? '').trim();
-      if (id === '' || label === '' || label.length > MAX_LABEL) {
-        if (result.issues.length < 100) result.issues.push({ line: lineNo, path: `line ${lineNo}`, code: 'invalid_value', message: id === '' ? 'empty prediction_id' : 'empty or too long label' });
+      await sink.add(lineNo, (fields[idCol] ?? '').trim(), (fields[labelCol] ?? '').trim());
+    }
+    await sink.done();
+    if (header === null) throw MloopError.invalidArgument(`${name} is empty: expected a header with prediction_id,label`);
+    return result;
+  }
+
+  /**
+   * Imports ground truth from a JSON array of `{prediction_id, label}` objects (other fields
+   * ignored). Each bad or unknown item is reported with its index, never thrown.
+   */
+  async importFeedbackItems(actor: string, items: readonly unknown[], name = 'request'): Promise<FeedbackImportResult> {
+    const result: FeedbackImportResult = { file: name, rows: 0, recorded: 0, unknownPredictions: 0, issues: [] };
+    const sink = this.feedbackSink(actor, result, (i, field) => `${i}${field ? `.${field}` : ''}`);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        result.rows += 1;
+        sink.issue({ line: i, path: String(i), code: 'invalid_type', message: 'expected an object {"prediction_id", "label"}' });
         continue;
       }
-      chunk.push({ line: lineNo, id, label });
-      if (chunk.length >= 500) await flush();
+      const { prediction_id: id, label } = item as { prediction_id?: unknown; label?: unknown };
+      await sink.add(i, typeof id === 'string' ? id.trim() : '', typeof label === 'string' ? label.trim() : '');
     }
-    if (chunk.length > 0) await flush();
-    if (header === null) throw MloopError.invalidArgument(`${file} is empty: expected a header with prediction_id,label`);
+    await sink.done();
     return result;
+  }
+
+  /** Collects feedback rows into `result`: checks each, looks ids up in chunks of 500, records the known ones. */
+  private feedbackSink(actor: string, result: FeedbackImportResult, where: (line: number, field?: string) => string) {
+    let chunk: Array<{ line: number; id: string; label: string }> = [];
+    const at = this.clock().toISOString();
+    const issue = (i: FeedbackImportIssue) => {
+      if (result.issues.length < 100) result.issues.push(i);
+    };
+    const flush = async () => {
+      const known = await this.store.existingPredictions(chunk.map((c) => c.id));
+      const queue = this.runtimeInstance?.log;
+      for (const c of chunk) {
+        if (!known.has(c.id) && queue?.isQueued(c.id) !== true) {
+          result.unknownPredictions += 1;
+          issue({ line: c.line, path: where(c.line, 'prediction_id'), code: 'not_found', message: `prediction '${c.id}' is not in the log` });
+          continue;
+        }
+        await this.store.addTruth({ predictionId: c.id, label: c.label, source: 'import', actor, at });
+        result.recorded += 1;
+      }
+      chunk = [];
+    };
+    return {
+      issue: (i: FeedbackImportIssue) => issue(i),
+      add: async (line: number, id: string, label: string) => {
+        result.rows += 1;
+        if (id === '' || label === '' || label.length > MAX_LABEL) {
+          issue({ line, path: where(line, id === '' ? 'prediction_id' : 'label'), code: 'invalid_value', message: id === '' ? 'empty prediction_id' : 'empty or too long label' });
+          return;
+        }
+        chunk.push({ line, id, label });
+        if (chunk.length >= 500) await flush();
+      },
+      done: async () => {
+        if (chunk.length > 0) await flush();
+      },
+    };
   }
 
   /**

@@ -282,6 +282,43 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
       return { prediction_id: t.predictionId, label: t.label, source: t.source, at: t.at };
     },
   );
+  // CSV bodies stay a stream: the import reads them line by line.
+  app.addContentTypeParser(['text/csv', 'text/plain'], (_request, payload, done) => done(null, payload));
+  app.post(
+    '/v1/feedback/bulk',
+    {
+      config: { access: { action: 'serving:predict' } },
+      schema: {
+        summary: 'Ground truth for many logged predictions: a JSON array of {prediction_id, label}, or CSV (text/csv) with a header naming prediction_id and label',
+        description: 'Every known row is recorded; each bad or unknown row is reported in issues (the first 100) with its CSV line number or JSON array index, and counted.',
+        tags: ['serving'],
+        security,
+        body: {
+          content: {
+            'application/json': { schema: Type.Array(Type.Unknown(), { maxItems: 100_000, description: '[{"prediction_id": "prd_…", "label": "refund"}, …]' }) },
+            'text/csv': { schema: Type.Unknown({ description: 'prediction_id,label\nprd_…,refund' }) },
+            'text/plain': { schema: Type.Unknown({ description: 'CSV, as text/csv' }) },
+          },
+        },
+        response: {
+          200: Type.Object({
+            rows: Type.Integer(),
+            recorded: Type.Integer(),
+            unknown_predictions: Type.Integer(),
+            issues: Type.Array(Type.Object({ line: Type.Integer(), path: Type.String(), code: Type.String(), message: Type.String() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const actor = request.principal!.userName;
+      const r = Array.isArray(request.body)
+        ? await ws.serving.importFeedbackItems(actor, request.body)
+        : await ws.serving.importFeedbackCsvStream(actor, request.body as NodeJS.ReadableStream, 'request');
+      return { rows: r.rows, recorded: r.recorded, unknown_predictions: r.unknownPredictions, issues: r.issues };
+    },
+  );
   app.get(
     '/v1/predictions/:id',
     {
