@@ -34,6 +34,11 @@ describe('monitoring over HTTP', () => {
     expect(j).toMatchObject({ model: 'support', version: 1, window: '7d', dataset_drift: { drifted: 1, total: 1, detected: true } });
     expect(j.features[0]).toMatchObject({ name: 'text', test: 'drift:text-oov', drift: true });
     expect(j.windows.length).toBeGreaterThan(0);
+    // bias drift: the logged region of each request gives every window its group gaps
+    expect(j.fairness.attributes[0].attribute).toBe('region');
+    const gaps = j.windows.map((w: { values: Record<string, number | null> }) => w.values['fairness.region.auto_share_difference']);
+    expect(gaps.some((v: number | null) => typeof v === 'number')).toBe(true);
+    expect(j.fairness_series.some((s: { attribute: string }) => s.attribute === 'region')).toBe(true);
     const html = await get('/v1/monitoring/support@champion/report?format=html', viewer);
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
     expect(html.headers['content-type']).toContain('text/html');

@@ -34,7 +34,7 @@ export async function monitoringRoutes(app: FastifyInstance, opts: { ws: Workspa
     {
       config: { access: { action: 'monitoring:read', project: (request: FastifyRequest) => projectOfRef((request.params as { model?: string }).model) } },
       schema: {
-        summary: 'Drift, prediction drift, realized and estimated performance of a model over windows of its prediction log (JSON, or a self-contained HTML page)',
+        summary: 'Drift, prediction drift, realized and estimated performance, and group gaps (bias drift) of a model over windows of its prediction log (JSON, or a self-contained HTML page)',
         tags: ['monitoring'],
         security,
         params: Type.Object({ model: ModelRef }),
