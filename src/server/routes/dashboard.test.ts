@@ -49,7 +49,10 @@ describe('dashboard reads', () => {
     const viewer = await pages('vera');
     expect(viewer.pages).toEqual(['overview', 'datasets', 'models', 'monitoring', 'runs']);
     expect(viewer.actions).not.toContain('approvals:decide');
-    expect((await pages('olga')).actions).toContain('approvals:decide');
+    const owner = await pages('olga');
+    expect(owner.actions).toContain('approvals:decide');
+    // An owner manages labeling without annotating: the labeling page is theirs too.
+    expect(owner.pages).toContain('labeling');
     expect((await get('/v1/dashboard/session', null)).statusCode).toBe(401);
   });
 

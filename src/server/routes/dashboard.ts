@@ -20,15 +20,15 @@ const DAY = 86_400_000;
 /** How long a computed monitoring report is served from memory. */
 export const MONITORING_CACHE_MS = 10 * 60_000;
 
-/** The pages of the web app and the action each needs (any grant, global or for a project). */
+/** The pages of the web app and the actions that open each (any one of them, globally or in some project). */
 export const DASHBOARD_PAGES = Object.freeze([
-  { page: 'overview', action: 'models:read' },
-  { page: 'datasets', action: 'datasets:read' },
-  { page: 'labeling', action: 'labeling:annotate' },
-  { page: 'models', action: 'models:read' },
-  { page: 'monitoring', action: 'monitoring:read' },
-  { page: 'runs', action: 'jobs:read' },
-] as const satisfies ReadonlyArray<{ page: string; action: Action }>);
+  { page: 'overview', actions: ['models:read'] },
+  { page: 'datasets', actions: ['datasets:read'] },
+  { page: 'labeling', actions: ['labeling:annotate', 'labeling:review', 'labeling:manage'] },
+  { page: 'models', actions: ['models:read'] },
+  { page: 'monitoring', actions: ['monitoring:read'] },
+  { page: 'runs', actions: ['jobs:read'] },
+] as const satisfies ReadonlyArray<{ page: string; actions: readonly Action[] }>);
 
 const modelParam = (request: FastifyRequest) => (request.params as { name?: string }).name;
 const pageQuery = {
@@ -98,7 +98,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
         user: p.userName,
         roles: p.grants.map((g) => ({ role: g.role, scope: g.scope })),
         actions: ACTIONS.filter((a) => allowed.has(a)),
-        pages: DASHBOARD_PAGES.filter((x) => allowed.has(x.action)).map((x) => x.page),
+        pages: DASHBOARD_PAGES.filter((x) => x.actions.some((a) => allowed.has(a))).map((x) => x.page),
       };
     },
   );
