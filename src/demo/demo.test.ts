@@ -24,14 +24,25 @@ describe('mloop demo', () => {
     expect(events[0]).toBe('start:workspace');
     const gen = result.steps.find((s) => s.name === 'generate-data')!;
     expect(gen.details['rows']).toBe(800);
+    // The lifecycle loop: drift triggers a recorded retrain; the challenger shadows, is approved, watched; a second run waits for approval.
+    const loop = ['retraining-policy', 'monitoring-run', 'review-answers', 'retrain', 'shadow', 'approve', 'watch', 'next-run', 'why'];
+    expect(names.slice(names.indexOf('monitor') + 1, names.indexOf('monitor') + 1 + loop.length)).toEqual(loop);
+    const by = (name: string) => result.steps.find((s) => s.name === name)!.details as Record<string, unknown>;
+    const decision = by('monitoring-run')['decision'] as { retrain: boolean; triggers: Array<{ trigger: string; fired: boolean }> };
+    expect(decision.retrain).toBe(true);
+    expect(decision.triggers.find((x) => x.trigger === 'drift')!.fired).toBe(true);
+    expect(by('retrain')['steps']).toEqual(expect.arrayContaining([expect.objectContaining({ step: 'trigger', status: 'done' }), expect.objectContaining({ step: 'gate', status: 'done' })]));
+    expect(by('shadow')['state']).toBe('awaiting_approval');
+    expect(by('watch')).toMatchObject({ state: 'promoted', recovered: true });
+    expect(by('next-run')).toMatchObject({ state: 'awaiting_approval', approval: expect.stringMatching(/^apr_/) });
     const api = result.steps.find((s) => s.name === 'api')!;
     expect(api.details).toMatchObject({ readyz: 200, status_without_token: 401, status_with_token: 200 });
-  });
+  }, 180_000);
 
   it('refuses a folder that is a workspace already, as a failed first step', async () => {
     await runDemo({ dir: join(parent, 'b'), count: 200 });
     await expect(runDemo({ dir: join(parent, 'b'), count: 200 })).rejects.toThrow(/demo step 'workspace' failed/);
-  });
+  }, 180_000);
 
   it('--json prints exactly one JSON document with the workspace and its steps', async () => {
     const r = await runCli(['demo', '--json', '--rows', '300', '--dir', join(parent, 'c')], { cwd: parent });
@@ -40,5 +51,5 @@ describe('mloop demo', () => {
     expect(doc.workspace).toBe(join(parent, 'c'));
     expect(doc.steps.every((s) => s.ok && typeof s.summary === 'string' && typeof s.details === 'object')).toBe(true);
     expect(hasStackTrace(r.stderr)).toBe(false);
-  });
+  }, 180_000);
 });

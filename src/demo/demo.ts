@@ -16,6 +16,7 @@ import { buildModelCard } from '../registry/index.js';
 import { demoServing } from '../serving/index.js';
 import { evaluateModel, parseGateFile, trainModel } from '../training/index.js';
 import { readColumns } from '../datasets/index.js';
+import { DemoLoop, replayPeriod } from './demo-loop.js';
 import { CONFUSED_WITH as CONFUSABLE, SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
 
 /** The challenger's leaner features: word n-grams only, without the character n-grams that soften typos. */
@@ -488,8 +489,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       };
     });
 
+    const traffic = generateSupportRequests({ seed: seed + 1, count: 400, launch: false });
     await step('serve', async () => {
-      const traffic = generateSupportRequests({ seed: seed + 1, count: 400, launch: false });
       const r = await demoServing(opened, { model: 'support-router', alias: servedAlias, rows: traffic.map((t) => ({ text: t.text })), labels: traffic.map((t) => t.intent), actor });
       return {
         summary:
@@ -500,8 +501,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       };
     });
 
+    const replay = { ...replayPeriod(new Date()), months: 3, count: 1500, product: 'Orbit Cam' };
+    let launch = '';
+    let afterLaunch: number | null = null;
     await step('monitor', async () => {
-      const r = await demoMonitoring(opened, { model: 'support-router', alias: servedAlias, seed, actor });
+      const r = await demoMonitoring(opened, { model: 'support-router', alias: servedAlias, seed, actor, start: replay.start, months: replay.months, count: replay.count, launch: { product: replay.product } });
+      launch = r.launch;
+      afterLaunch = r.realizedAccuracy.afterLaunch;
       const f = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
       return {
         ok: r.driftDetected,
@@ -519,6 +525,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         },
       };
     });
+
+    // The lifecycle loop, on its own handle of the workspace whose clock the demo moves day by day.
+    const loop = new DemoLoop({ dir, env, model: 'support-router', trainRef: trainRef!, seed, actor, monitoring: { ...replay, launch, seed }, served: traffic });
+    try {
+      await step('retraining-policy', () => loop.policy());
+      await step('monitoring-run', () => loop.monitoringRun());
+      await step('review-answers', () => loop.reviewAnswers());
+      await step('retrain', () => loop.retrain());
+      await step('shadow', () => loop.shadow());
+      await step('approve', () => loop.approve());
+      await step('watch', () => loop.watch(afterLaunch));
+      await step('next-run', () => loop.nextRun());
+      await step('why', () => loop.why());
+    } finally {
+      await loop.close();
+    }
 
     await step('api', async () => {
       const server = await runServer(opened, { host: '127.0.0.1', port: 0, logger: createLogger('silent') });

@@ -18,10 +18,10 @@ export interface AgreementReport {
 }
 
 /**
- * Pairs the challenger's shadow predictions (version `version`, at or after `from`) with the
- * champion predictions they shadowed.
+ * Pairs the challenger's shadow predictions (version `version`: a new version shadows only in its
+ * own run) with the champion predictions they shadowed.
  */
-export function agreementReport(log: readonly Logged[], opts: { version: number; from: string }): AgreementReport {
+export function agreementReport(log: readonly Logged[], opts: { version: number }): AgreementReport {
   const primary = new Map(log.filter((p) => p.role !== 'shadow').map((p) => [p.id, p]));
   let agree = 0;
   let labelled = 0;
@@ -30,7 +30,7 @@ export function agreementReport(log: readonly Logged[], opts: { version: number;
   let requests = 0;
   const pairs = new Map<string, { champion: string | null; challenger: string | null; count: number }>();
   for (const s of log) {
-    if (s.role !== 'shadow' || s.version !== opts.version || s.at < opts.from || s.primaryId === null) continue;
+    if (s.role !== 'shadow' || s.version !== opts.version || s.primaryId === null) continue;
     const p = primary.get(s.primaryId);
     if (!p) continue;
     requests++;
@@ -68,14 +68,17 @@ export interface WatchReport {
   reviewShare: number | null;
 }
 
-/** The primary (and canary) predictions of `version` from `from` until `until`. */
-export function watchReport(log: readonly Logged[], opts: { version: number; from: string; until: string }): WatchReport {
+/**
+ * The primary (and canary) predictions of `version` made before `until` (a new champion served
+ * none before its promotion; it only shadowed).
+ */
+export function watchReport(log: readonly Logged[], opts: { version: number; until: string }): WatchReport {
   let predictions = 0;
   let labelled = 0;
   let wrong = 0;
   let review = 0;
   for (const p of log) {
-    if (p.role === 'shadow' || p.version !== opts.version || p.at < opts.from || p.at >= opts.until) continue;
+    if (p.role === 'shadow' || p.version !== opts.version || p.at >= opts.until) continue;
     predictions++;
     if (p.decision === 'review') review++;
     if (p.truth) {

@@ -289,9 +289,9 @@ describe('reports', () => {
       p('sb', { role: 'shadow', version: 2, primaryId: 'b', label: 'x' }),
       p('sc', { role: 'shadow', version: 2, primaryId: 'missing', label: 'x' }),
     ];
-    expect(agreementReport(log, { version: 2, from: '' })).toEqual({ requests: 2, agreement: 0.5, disagreements: [{ champion: 'x', challenger: 'y', count: 1 }], labelled: 1, championAccuracy: 1, challengerAccuracy: 0 });
-    expect(agreementReport(log, { version: 3, from: '' }).agreement).toBeNull();
-    expect(watchReport(log, { version: 1, from: '', until: '9999' })).toEqual({ predictions: 2, labelled: 1, errorRate: 0, reviewShare: 0 });
-    expect(watchReport(log, { version: 1, from: '9999', until: '99999' }).predictions).toBe(0);
+    expect(agreementReport(log, { version: 2 })).toEqual({ requests: 2, agreement: 0.5, disagreements: [{ champion: 'x', challenger: 'y', count: 1 }], labelled: 1, championAccuracy: 1, challengerAccuracy: 0 });
+    expect(agreementReport(log, { version: 3 }).agreement).toBeNull();
+    expect(watchReport(log, { version: 1, until: '9999' })).toEqual({ predictions: 2, labelled: 1, errorRate: 0, reviewShare: 0 });
+    expect(watchReport(log, { version: 1, until: '' }).predictions).toBe(0);
   });
 });

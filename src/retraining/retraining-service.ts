@@ -416,7 +416,7 @@ export class RetrainingService {
     const d = s.details as { deployments: string[]; version: number; from: string; requests: number; min_agreement: number | null; evidence: Record<string, unknown> };
     const logs = [];
     for (const name of d.deployments) logs.push(...(await this.deps.serving.store.listPredictions({ deployment: name, limit: LOG_LIMIT })));
-    const report = agreementReport(logs, { version: d.version, from: d.from });
+    const report = agreementReport(logs, { version: d.version });
     if (report.requests < d.requests) {
       await step('shadow', 'running', `${report.requests} of ${d.requests} shadowed requests so far (agreement ${fmtShare(report.agreement)})`, { ...d, report });
       return false;
@@ -446,7 +446,7 @@ export class RetrainingService {
     const d = s.details as { version: number; from: string; until: string; hours: number; maxErrorRate: number | null; maxReviewShare: number | null; minPredictions: number };
     const logs = [];
     for (const dep of (await this.deps.serving.listDeployments()).filter((x) => x.model === run.model)) logs.push(...(await this.deps.serving.store.listPredictions({ deployment: dep.name, limit: LOG_LIMIT })));
-    const w = watchReport(logs, { version: d.version, from: d.from, until: d.until });
+    const w = watchReport(logs, { version: d.version, until: d.until });
     const crossed: string[] = [];
     if (d.maxErrorRate !== null && w.labelled >= d.minPredictions && w.errorRate! > d.maxErrorRate) crossed.push(`error rate ${fmtShare(w.errorRate)} > ${fmtShare(d.maxErrorRate)} on ${w.labelled} labelled predictions`);
     if (d.maxReviewShare !== null && w.predictions >= d.minPredictions && w.reviewShare! > d.maxReviewShare) crossed.push(`review share ${fmtShare(w.reviewShare)} > ${fmtShare(d.maxReviewShare)} of ${w.predictions} predictions`);
