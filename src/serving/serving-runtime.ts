@@ -16,7 +16,7 @@ import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
 import type { ServingStore } from './serving-store.js';
-import { ServingMetrics } from './serving-metrics.js';
+import { ServingMetrics, type CounterCell, type HistogramCell } from './serving-metrics.js';
 
 /** The runtime's limits. */
 export interface ServingRuntimeOptions {
@@ -118,6 +118,7 @@ export class ServingRuntime {
   private readonly loaded = new Map<string, LoadedModel>();
   private readonly loading = new Map<string, Promise<LoadedModel>>();
   private readonly failed = new Map<string, { at: number; error: string }>();
+  private readonly cells = new Map<string, { auto: CounterCell; review: CounterCell; latency: HistogramCell }>();
   private readonly logger: RuntimeLogger;
   private readonly opts: Required<Omit<ServingRuntimeOptions, 'log' | 'random'>>;
   private readonly random: () => number;
@@ -388,13 +389,29 @@ export class ServingRuntime {
     const latencyMs = performance.now() - started;
     const at = new Date().toISOString();
     const rows: ServedRow[] = results.map((r) => ({ ...r, predictionId: newPredictionId() }));
-    const versionLabel = String(model.version.version);
-    for (const r of rows) this.metrics.predictions.inc({ deployment: name, model: model.version.model, version: versionLabel, role, decision: r.decision });
-    this.metrics.latency.observe({ deployment: name, model: model.version.model, version: versionLabel }, latencyMs / 1000);
+    const cells = this.cellsOf(name, model, role);
+    for (const r of rows) (r.decision === 'auto' ? cells.auto : cells.review).n += 1;
+    cells.latency.observe(latencyMs / 1000);
     if (this.opts.logPredictions) this.log.append(this.records(name, model, role, rows, input.rows, input.groups, at, latencyMs, ctx.requestId ?? null, null));
     const shadow = slot.shadow;
     if (shadow && shadow.version.id !== model.version.id) this.runShadow(name, shadow, input.batch, input.n, input.rows, input.groups, rows, model);
     return { deployment: name, model: model.version.model, version: model.version.version, role, rows, latencyMs };
+  }
+
+  /** The metric cells of one deployment, version and role, bound once. */
+  private cellsOf(name: string, model: LoadedModel, role: PredictionRole): { auto: CounterCell; review: CounterCell; latency: HistogramCell } {
+    const key = `${name}\u0000${model.version.id}\u0000${role}`;
+    let c = this.cells.get(key);
+    if (!c) {
+      const labels = { deployment: name, model: model.version.model, version: String(model.version.version) };
+      c = {
+        auto: this.metrics.predictions.cell({ ...labels, role, decision: 'auto' }),
+        review: this.metrics.predictions.cell({ ...labels, role, decision: 'review' }),
+        latency: this.metrics.latency.cell(labels),
+      };
+      this.cells.set(key, c);
+    }
+    return c;
   }
 
   private withTimeout<T>(p: Promise<T>, name: string): Promise<T> {
@@ -423,8 +440,9 @@ export class ServingRuntime {
         const latencyMs = performance.now() - started;
         const rows = results.map((r) => ({ ...r, predictionId: newPredictionId() }));
         const v = String(shadow.version.version);
+        const cells = this.cellsOf(name, shadow, 'shadow');
         rows.forEach((r, i) => {
-          this.metrics.predictions.inc({ deployment: name, model: shadow.version.model, version: v, role: 'shadow', decision: r.decision });
+          (r.decision === 'auto' ? cells.auto : cells.review).n += 1;
           const mine = served[i]!;
           const differs = r.label !== null ? r.label !== mine.label : r.value !== mine.value;
           if (differs) this.metrics.shadowDisagreements.inc({ deployment: name, model: primary.version.model, version: String(primary.version.version), shadow_version: v });
