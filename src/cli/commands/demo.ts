@@ -23,7 +23,13 @@ export function registerDemo(program: Command, run: Runner): void {
             else if (e.step) ctx.note(`${e.step.ok ? '✔' : '✘'} ${e.name}: ${e.step.summary}`);
           },
         });
-        ctx.emit(result, (r) => `\nDemo workspace: ${r.workspace}\nInspect it with: mloop --workspace ${r.workspace} status`);
+        ctx.emit(result, (r) =>
+          [
+            `\nDemo workspace: ${r.workspace}`,
+            `Inspect it with: mloop --workspace ${r.workspace} status`,
+            `Why each retraining step happened: mloop --workspace ${r.workspace} retraining decisions; … runs list; … runs show <run>; … approvals list`,
+          ].join('\n'),
+        );
       }),
     );
 }

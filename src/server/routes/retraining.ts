@@ -54,7 +54,7 @@ export async function retrainingRoutes(app: FastifyInstance, opts: { ws: Workspa
         tags: ['retraining'],
         security,
         params: Type.Object({ model: ModelName }),
-        body: Type.Object({}, { additionalProperties: true, description: 'The policy: {training, evaluation?, gate, promotion?, approval?} (snake_case, as in the policy file; the gate inline)' }),
+        body: Type.Object({}, { additionalProperties: true, description: 'The policy: {training, evaluation?, gate, promotion?, approval?, triggers?, schedules?, shadow?, watch?} (snake_case, as in the policy file; the gate inline). Setting it creates the model schedules <model>.monitor and <model>.retrain-check' }),
         response: { 200: Any, ...errorResponses },
       },
     },
