@@ -171,6 +171,7 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     // Models: champion versus challenger; move the target precision by keyboard and see the coverage change.
     await timed(s, 'models (champion vs challenger)', `#/models/${MODEL}`, 'compare-metrics');
     expect(await text(s, 'compare-metrics')).toContain('accuracy');
+    expect(await text(s, 'compare-groups')).toContain('region=south');
     await s.page.getByTestId('curve-chart').locator('canvas').waitFor();
     const before = await text(s, 'target-coverage');
     await s.page.getByTestId('target-precision').focus();

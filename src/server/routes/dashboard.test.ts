@@ -17,7 +17,7 @@ let served: Awaited<ReturnType<typeof demoServing>>;
 
 beforeAll(async () => {
   f = await monitoringFixture({ rows: 600 });
-  const e = await evaluateModel({ datasets: f.ws.datasets, registry: f.ws.registry }, { model: 'support@1', dataset: 'tickets@1', replicates: 20, seed: 1 });
+  const e = await evaluateModel({ datasets: f.ws.datasets, registry: f.ws.registry }, { model: 'support@1', dataset: 'tickets@1', sensitive: ['region'], replicates: 20, seed: 1 });
   await f.ws.registry.recordEvaluation('test', e.model, e.dataset, e, { accuracy: e.report.metrics['accuracy']?.value }, null);
   const traffic = generateSupportRequests({ count: REQUESTS, seed: 9, launch: false });
   served = await demoServing(f.ws, { model: 'support', rows: traffic.map((t) => ({ text: t.text })), labels: traffic.map((t) => t.intent), actor: 'test' });
@@ -90,6 +90,12 @@ describe('dashboard reads', () => {
     expect(body.b).toBeNull();
     expect(body.a.curve.dataset).toBe('tickets@1');
     expect(body.a.curve.points.length).toBeGreaterThan(10);
+    // Per-group accuracy of the audit over 'region': every row in one group, and the difference is the widest gap between compared groups.
+    const { groups, differences } = (body.a as unknown as { groups: { groups: Array<{ attribute: string; n: number; status: string; accuracy: { value: number } }>; differences: Record<string, number> } }).groups;
+    expect(groups.map((g) => g.attribute)).toEqual(groups.map(() => 'region'));
+    expect(groups.reduce((n, g) => n + g.n, 0)).toBe(600);
+    const ok = groups.filter((g) => g.status === 'ok').map((g) => g.accuracy.value);
+    expect(differences['region']).toBeCloseTo(Math.max(...ok) - Math.min(...ok), 12);
     for (const p of body.a.curve.points) expect(p.coverage).toBeGreaterThanOrEqual(0);
     expect((await get('/v1/dashboard/models/nope/compare')).statusCode).toBe(404);
   });

@@ -42,6 +42,35 @@ function curveOf(report: unknown): Array<{ threshold: number; coverage: number; 
   return Array.isArray(r.report?.curve) ? (r.report.curve as Array<{ threshold: number; coverage: number; precision: number; auto: number }>) : [];
 }
 
+interface GroupRow {
+  attribute: string;
+  group: string;
+  n: number;
+  status: string;
+  accuracy: { value: number | null; lower?: number | null; upper?: number | null } | null;
+  calibration_error: number | null;
+}
+
+/** Per-group accuracy of a saved evaluation's bias audit, with the across-group accuracy differences. */
+function groupsOf(saved: unknown): { groups: GroupRow[]; differences: Record<string, number | null> } {
+  const attributes = ((saved ?? {}) as { fairness?: { attributes?: Record<string, { groups?: Array<Record<string, unknown>>; differences?: Record<string, { value?: number | null }> }> } | null }).fairness?.attributes ?? {};
+  const groups: GroupRow[] = [];
+  const differences: Record<string, number | null> = {};
+  for (const [attribute, a] of Object.entries(attributes)) {
+    differences[attribute] = a.differences?.['accuracy_difference']?.value ?? null;
+    for (const g of a.groups ?? [])
+      groups.push({
+        attribute,
+        group: String(g['group']),
+        n: Number(g['n']),
+        status: String(g['status']),
+        accuracy: (g['accuracy'] as GroupRow['accuracy']) ?? null,
+        calibration_error: typeof g['calibrationError'] === 'number' ? g['calibrationError'] : null,
+      });
+  }
+  return { groups, differences };
+}
+
 /** The report trimmed to what the charts draw: series per window, the latest distributions. */
 function monitoringJson(r: MonitoringReport, computedAt: string) {
   return {
@@ -181,7 +210,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       config: { access: { action: 'models:read', project: modelParam } },
       schema: {
         summary:
-          'Champion versus challenger (or versions a and b): each model card (metrics with intervals, slices, calibration, fairness, gates) and the coverage–precision curve of its newest saved evaluation, preferring a dataset both were evaluated on',
+          'Champion versus challenger (or versions a and b): each model card (metrics with intervals, slices, calibration, fairness, gates), and the coverage–precision curve and per-group accuracy of its newest saved evaluation, preferring a dataset both were evaluated on',
         tags: ['dashboard'],
         security,
         params: Type.Object({ name: ModelName }),
@@ -213,7 +242,11 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
           aliases: v.aliases,
           card,
           threshold: { confidence: t['confidence'] ?? null, target_precision: t['target_precision'] ?? null, validation: t['validation'] ?? null },
-          curve: chosen ? { dataset: chosen.dataset, at: chosen.createdAt, points: curveOf(await ws.registry.readEvaluation(chosen)) } : null,
+          ...(await (async () => {
+            if (!chosen) return { curve: null, groups: { groups: [], differences: {} } };
+            const saved = await ws.registry.readEvaluation(chosen);
+            return { curve: { dataset: chosen.dataset, at: chosen.createdAt, points: curveOf(saved) }, groups: groupsOf(saved) };
+          })()),
         };
       };
       return { model: name, shared_dataset: shared.at(-1) ?? null, a: await side(a, ea), b: await side(b, eb) };

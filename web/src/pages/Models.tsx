@@ -58,6 +58,10 @@ interface Side {
   card: Card;
   threshold: { confidence: number | null; target_precision: number | null };
   curve: { dataset: string; at: string; points: Point[] } | null;
+  groups: {
+    groups: Array<{ attribute: string; group: string; n: number; status: string; accuracy: Interval | null; calibration_error: number | null }>;
+    differences: Record<string, number | null>;
+  };
 }
 interface Compare {
   model: string;
@@ -314,34 +318,49 @@ function ModelDetail(props: PageProps & { model: string }) {
                   </tbody>
                 </table>
               </div>
-              <h3>Groups (fairness)</h3>
+              <h3>Groups</h3>
               <div className="table-wrap">
                 <table data-testid="compare-groups">
                   <thead>
                     <tr>
-                      <th>version</th>
-                      <th>attribute</th>
-                      <th className="num">demographic parity diff.</th>
-                      <th className="num">equalized odds diff.</th>
+                      <th>group</th>
+                      <th className="num">n</th>
+                      <th className="num">v{c.a?.version} accuracy (95% CI)</th>
+                      <th className="num">{c.b ? `v${c.b.version} accuracy (95% CI)` : ''}</th>
                     </tr>
                   </thead>
                   <tbody>
-                    {[
-                      [c.a, ea],
-                      [c.b, eb],
-                    ].flatMap(([s, e]) =>
-                      ((e as CardEvaluation | null)?.fairness ?? []).map((f) => (
-                        <tr key={`${(s as Side).version}-${f.attribute}`}>
-                          <td>v{(s as Side).version}</td>
-                          <td>{f.attribute}</td>
-                          <td className="num">{num(f.demographicParityDifference)}</td>
-                          <td className="num">{num(f.equalizedOddsDifference)}</td>
+                    {(c.a?.groups.groups ?? c.b?.groups.groups ?? []).map((g) => {
+                      const other = c.b?.groups.groups.find((x) => x.attribute === g.attribute && x.group === g.group);
+                      return (
+                        <tr key={`${g.attribute}=${g.group}`}>
+                          <td>
+                            {g.attribute}={g.group}
+                            {g.status === 'ok' ? '' : ' (too few rows to compare)'}
+                          </td>
+                          <td className="num">{int(g.n)}</td>
+                          <td className="num">{withCi(g.accuracy)}</td>
+                          <td className="num">{withCi(other?.accuracy)}</td>
                         </tr>
-                      )),
-                    )}
+                      );
+                    })}
                   </tbody>
                 </table>
               </div>
+              <p className="muted">
+                Accuracy gap across groups:{' '}
+                {[c.a, c.b]
+                  .filter((x): x is Side => x !== null)
+                  .map((x) => `v${x.version} ${Object.entries(x.groups.differences).map(([attr, d]) => `${attr} ${d === null ? '—' : `${(d * 100).toFixed(1)} points`}`).join(', ') || '—'}`)
+                  .join('; ')}
+                {' · '}
+                {[
+                  [c.a, ea],
+                  [c.b, eb],
+                ]
+                  .flatMap(([x, e]) => ((e as CardEvaluation | null)?.fairness ?? []).map((f) => `v${(x as Side).version} ${f.attribute}: demographic parity diff. ${num(f.demographicParityDifference)}, equalized odds diff. ${num(f.equalizedOddsDifference)}`))
+                  .join('; ')}
+              </p>
             </section>
             <section className="card">
               <h2>Calibration</h2>
