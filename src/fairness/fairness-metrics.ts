@@ -4,7 +4,7 @@
  * Definitions follow Fairlearn's `between_groups` method; see docs/fairness.md.
  */
 import { MloopError } from '../errors/index.js';
-import type { RateName } from './group-counts.js';
+import { PER_CLASS_RATES, type RateName } from './group-counts.js';
 
 /** Every across-group comparison, by the key it has in a report. */
 export const FAIRNESS_METRIC_KEYS = Object.freeze([
@@ -81,7 +81,8 @@ function gap(rate: RateName): FairnessMetricSpec['calculate'] {
       const ext = extremes(rates(rate, c));
       if (!ext) continue;
       const value = ext.max.value - ext.min.value;
-      if (!best || value > best.value) best = { value, class: labels[c] ?? null, ...ext, rate };
+      // a rate of the whole group (accuracy, automatic share) is about no class
+      if (!best || value > best.value) best = { value, class: PER_CLASS_RATES.has(rate) ? (labels[c] ?? null) : null, ...ext, rate };
     }
     return best;
   };
