@@ -23,7 +23,7 @@ import {
   type Lineage,
 } from './dataset.js';
 import type { AddVersionResult, DatasetStore } from './dataset-store.js';
-import { DEFAULT_LIMITS, sqlString, withDuckDb, type DuckSession, type EngineLimits } from './duckdb-session.js';
+import { DEFAULT_LIMITS, limitsForInput, sqlString, withDuckDb, type DuckSession, type EngineLimits } from './duckdb-session.js';
 import { checkInputFile, resolveFormat, stageFile, type ReadOptions } from './file-stager.js';
 import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js';
 import { queryToJsonl } from './sql-source.js';
@@ -171,7 +171,7 @@ export class DatasetService {
     try {
       let made: Staged | undefined;
       try {
-        made = await withDuckDb(this.limits, async (db) => {
+        made = await withDuckDb(limitsForInput(this.limits, bytes), async (db) => {
           engine = db;
           if (found) return undefined;
           const staged = await stageFile(db, file, out, { ...reading, displayName: o.displayName, onColumns: (columns) => checkRoles(roles, columns, shown) });
