@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MloopError } from '../errors/index.js';
 import type { ClassificationData } from '../evaluation/index.js';
 import { mulberry32 } from '../stats/index.js';
-import { applyThresholdPlan, auditFairness, evaluateThresholdPlan, mitigateThresholds } from './index.js';
+import { applyThresholdPlan, auditFairness, decideWithPlan, evaluateThresholdPlan, mitigateThresholds } from './index.js';
 import { bestWithinTolerance, type Candidate } from './window-search.js';
 
 /**
@@ -194,5 +194,42 @@ describe('bestWithinTolerance', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('decideWithPlan (one served row)', () => {
+  const val = biasedBinary(4000, 1);
+  const test = biasedBinary(600, 3);
+  const rows = (d: ClassificationData) =>
+    Array.from(d.yTrue, (_, i) => {
+      const probabilities = Object.fromEntries(d.classes.map((c, k) => [c, d.proba![i * d.classes.length + k]!]));
+      return { probabilities, label: d.classes[d.yPred[i]!]!, confidence: d.confidence[i]! };
+    });
+
+  it("gives applyThresholdPlan's answers row by row, for decisions and for review routing", () => {
+    const decision = mitigateThresholds(val.data, val.group, { constraint: 'demographic_parity', attribute: 'group' });
+    const automation = mitigateThresholds(val.data, val.group, { constraint: 'auto_share', baseThreshold: 0.8, attribute: 'group' });
+    expect(decision.adjusted.length).toBeGreaterThanOrEqual(2);
+    const served = rows(test.data);
+    const a = applyThresholdPlan(decision, test.data, test.group);
+    const b = applyThresholdPlan(automation, test.data, test.group);
+    let changed = 0;
+    served.forEach((row, i) => {
+      const groups = { group: test.group[i]! };
+      const d = decideWithPlan(decision, row, groups);
+      expect(d.label).toBe(test.data.classes[a.yPred[i]!]);
+      if (d.label !== row.label) changed++;
+      expect(decideWithPlan(automation, row, groups).decision).toBe(b.auto[i] ? 'auto' : 'review');
+    });
+    expect(changed).toBeGreaterThan(0); // the plan moves some decisions
+  });
+
+  it('uses the base threshold for a missing or unseen group, and refuses a row without the positive class', () => {
+    const plan = mitigateThresholds(val.data, val.group, { constraint: 'auto_share', baseThreshold: 0.8, attribute: 'group' });
+    const row = { probabilities: { deny: 0.15, grant: 0.85 }, label: 'grant', confidence: 0.85 };
+    expect(decideWithPlan(plan, row, null)).toMatchObject({ threshold: 0.8, group: '(missing)' });
+    expect(decideWithPlan(plan, row, { group: 'martian' })).toMatchObject({ threshold: 0.8, decision: 'auto' });
+    const decision = mitigateThresholds(val.data, val.group, { constraint: 'demographic_parity', attribute: 'group' });
+    expect(() => decideWithPlan(decision, { probabilities: { a: 1 }, label: 'a', confidence: 1 }, { group: 'A' })).toThrow(/positive label 'grant'/);
   });
 });

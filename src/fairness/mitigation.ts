@@ -383,6 +383,42 @@ export function thresholdsFor(plan: ThresholdPlan, groups: ReadonlyArray<string 
   return Float64Array.from(groups, (g) => plan.thresholds[key(g)] ?? plan.baseThreshold);
 }
 
+/** One served prediction, as serving computes it before its decision rule. */
+export interface ServedScores {
+  /** Class probabilities by class name. */
+  probabilities: Readonly<Record<string, number>>;
+  /** Top class and its probability. */
+  label: string;
+  confidence: number;
+}
+
+/**
+ * A plan's decision for one served row, for serving to call in place of its single threshold:
+ * automation plans route the row (`auto` iff confidence ≥ its group's threshold, label unchanged);
+ * decision plans choose the label (the positive class iff its probability ≥ the group's threshold,
+ * else the most probable other class) and leave routing to serving. The row's group is
+ * `groups[plan.attribute]`; a missing value is `(missing)`, a group the plan has not seen gets the
+ * base threshold. Row by row, the same answers as {@link applyThresholdPlan}.
+ *
+ * @example
+ * const d = decideWithPlan(plan, { probabilities, label, confidence }, row.groups); // { label, decision, threshold, group }
+ */
+export function decideWithPlan(
+  plan: ThresholdPlan,
+  row: ServedScores,
+  groups: Readonly<Record<string, string | null>> | null,
+): { label: string; decision: 'auto' | 'review' | null; threshold: number; group: string } {
+  const group = key(plan.attribute === null ? null : groups?.[plan.attribute]);
+  const threshold = plan.thresholds[group] ?? plan.baseThreshold;
+  if (plan.kind === 'automation') return { label: row.label, decision: row.confidence >= threshold ? 'auto' : 'review', threshold, group };
+  const pos = plan.positiveLabel ?? '';
+  ensure(Object.hasOwn(row.probabilities, pos), `positive label '${pos}' is not a class of this prediction`);
+  if (row.probabilities[pos]! >= threshold) return { label: pos, decision: null, threshold, group };
+  let best: string | null = null;
+  for (const [c, p] of Object.entries(row.probabilities)) if (c !== pos && (best === null || p > row.probabilities[best]!)) best = c;
+  return { label: best ?? pos, decision: null, threshold, group };
+}
+
 /**
  * Applies a plan. Decisions: the predicted class per row (positive when its score ≥ its group's
  * threshold, else the best other class). Review/auto: 1 where the row is decided automatically.
