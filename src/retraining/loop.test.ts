@@ -11,7 +11,7 @@ import type { PredictionRecord } from '../serving/index.js';
 import { trainModel } from '../training/index.js';
 import { openWorkspace, type Workspace } from '../workspace/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
-import { agreementReport, parsePolicy, watchReport } from './index.js';
+import { agreementReport, parsePolicy, RetrainingService, SqlRetrainingStore, watchReport } from './index.js';
 
 let t: TempWorkspace;
 let ws: Workspace;
@@ -151,6 +151,35 @@ describe('decisions', () => {
     expect(listed.map((d) => d.id)).toEqual(expect.arrayContaining([manual.id, due.id, held.id, cool.id]));
     expect(await ws.retraining.listDecisions({ model: 'dec', retrain: true })).toHaveLength(1);
   }, 120_000);
+
+  it('a check that loses the database between recording its decision and queueing the run resumes on retry: one decision, one retrain job', async () => {
+    await champion('flaky');
+    await ws.retraining.setPolicy('test', policy('flaky', { schedules: false }));
+    let down = true;
+    const jobs = new Proxy(ws.jobs, {
+      get(target, prop, receiver) {
+        if (prop === 'enqueue' && down) {
+          return () => {
+            down = false;
+            return Promise.reject(new Error('connection terminated unexpectedly'));
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const service = new RetrainingService(new SqlRetrainingStore(ws.backend.db), { datasets: ws.datasets, registry: ws.registry, serving: ws.serving, jobs, monitoring: ws.monitoring, labeling: ws.labeling }, { clock: () => new Date(now) });
+    const key = 'schedule:flaky.retrain-check:2027-01-01T03:00:00.000Z';
+    await expect(service.check('test', { model: 'flaky', source: 'schedule', key })).rejects.toThrow('connection terminated');
+    const recorded = (await service.listDecisions({ model: 'flaky' }))[0]!;
+    expect(recorded).toMatchObject({ key, retrain: true, jobId: null });
+    const retried = await service.check('test', { model: 'flaky', source: 'schedule', key });
+    expect(retried.id).toBe(recorded.id);
+    expect(retried.jobId).not.toBeNull();
+    expect(await service.check('test', { model: 'flaky', source: 'schedule', key })).toEqual(retried);
+    expect((await ws.jobs.list({ type: 'retrain' })).filter((j) => j.payload['model'] === 'flaky')).toHaveLength(1);
+    expect(await service.listDecisions({ model: 'flaky' })).toHaveLength(1);
+  }, 60_000);
 
   it('a firing drift alert, an accuracy below the floor and enough new labels each fire, with their numbers', async () => {
     const v = await champion('trig');

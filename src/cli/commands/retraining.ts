@@ -73,7 +73,7 @@ export function registerRetraining(program: Command, run: Runner): void {
         ctx.emit({ policies: list.map((p) => ({ ...policyJson(p.policy), updated_at: p.updatedAt, updated_by: p.updatedBy })) }, (r) =>
           r.policies.length === 0
             ? 'no retraining policies'
-            : table(['model', 'training data', 'reviews', 'evaluation', 'promotion', 'updated'], r.policies.map((p) => [p.model, p.training.dataset, p.training.include_review_answers ? 'yes' : 'no', 'dataset' in p.evaluation ? p.evaluation.dataset : `holdout (${p.evaluation.holdout.by})`, p.promotion, p.updated_at])),
+            : table(['model', 'training data', 'reviews', 'evaluation', 'triggers', 'promotion', 'updated'], r.policies.map((p) => [p.model, p.training.dataset, p.training.include_review_answers ? 'yes' : 'no', 'dataset' in p.evaluation ? p.evaluation.dataset : `holdout (${p.evaluation.holdout.by})`, Object.entries(p.triggers).filter(([k, v]) => k !== 'cooldown_hours' && v !== null && v !== false).map(([k]) => k).join(',') || '-', p.promotion, p.updated_at])),
         );
       }),
     );
