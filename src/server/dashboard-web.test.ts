@@ -161,6 +161,15 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
 
     // Labeling: agreement with its interval, annotators with the paused one.
     await timed(s, 'labeling (projects)', '#/label', 'open-stats');
+    // The model's review queue: confirm or correct a prediction the model was unsure of.
+    const pending = (await ws.serving.listReview({ status: 'pending', limit: 10_000 })).length;
+    expect(pending).toBeGreaterThan(0);
+    const [answered] = await Promise.all([
+      s.page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.startsWith('/v1/review/')),
+      s.page.getByTestId('model-review-item').first().getByRole('button').click(),
+    ]);
+    expect(answered.status()).toBe(200);
+    expect((await ws.serving.listReview({ status: 'pending', limit: 10_000 })).length).toBe(pending - 1);
     await s.page.getByTestId('open-stats').first().click();
     await s.page.getByTestId('labeling-stats').waitFor();
     const stats = await ws.labeling.stats(project, { replicates: 20 });

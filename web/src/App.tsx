@@ -116,7 +116,7 @@ export function App() {
         content = <DatasetsPage {...args} />;
         break;
       case 'label':
-        content = <LabelingPage api={api} />;
+        content = <LabelingPage api={api} canReviewPredictions={can('review:answer')} />;
         break;
       case 'models':
         content = <ModelsPage {...args} />;

@@ -9,6 +9,7 @@ import { Api, ApiError, seg, type ProjectSummary, type Progress, type QueueEntry
 import { SortableTable } from '../components/Table';
 import { int, pct } from '../components/format';
 import { describe, useLoad } from '../components/useLoad';
+import { ModelReview } from './ModelReview';
 
 /** Calls `onKey(index)` for keys 1–9 and `onSkip` for S, unless the user is typing in a field. */
 function useShortcuts(count: number, onKey: (index: number) => void, onSkip?: () => void) {
@@ -336,7 +337,7 @@ function Stats({ api, project }: { api: Api; project: string }) {
 }
 
 /** The labeling page: every project the caller may label, review or manage. */
-export function LabelingPage({ api }: { api: Api }) {
+export function LabelingPage({ api, canReviewPredictions }: { api: Api; canReviewPredictions: boolean }) {
   const [projects, setProjects] = useState<ProjectSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<{ project: ProjectSummary; mode: 'annotate' | 'review' | 'stats' } | null>(null);
@@ -404,6 +405,12 @@ export function LabelingPage({ api }: { api: Api }) {
           </div>
         ))
       )}
+      {!open && canReviewPredictions ? (
+        <section className="card">
+          <h2>Review queue: predictions waiting for a person</h2>
+          <ModelReview api={api} />
+        </section>
+      ) : null}
     </>
   );
 }
