@@ -158,6 +158,64 @@ describe('jobs across processes', () => {
     expect(w.output()).toContain('database reachable again');
   }, 180_000);
 
+  it('the lifecycle loop with PostgreSQL unreachable for a while: every scheduled check records one decision, every decision to retrain one job, every job one run and one version', async (ctx) => {
+    if (!(await postgresReachable())) {
+      if (process.env['CI'] === 'true') throw new Error('PostgreSQL must be reachable in CI');
+      ctx.skip();
+    }
+    const admin = new URL(POSTGRES_ADMIN_URL);
+    const proxy = new CuttableProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
+    await proxy.up();
+    cleanups.push(() => proxy.down());
+    const t = await pgWorkspace('127.0.0.1', String(proxy.port));
+    await withData(t);
+    const first = await t.ws.jobs.enqueue('test', trainJob(0));
+    const w0 = worker(t, { MLOOP_JOBS_SCHEDULE_INTERVAL_MS: '500' });
+    await waitFor('the first model', async () => (await t.ws.jobs.get(first.job.id)).state === 'succeeded', 60_000);
+    await t.ws.registry.setAlias('test', 'acc', 'champion', 1, 'first model');
+    // A retraining check every 2 seconds that always retrains (the schedule trigger, no cool-down).
+    await t.ws.retraining.setPolicy('test', {
+      model: 'acc',
+      training: { dataset: 'tab@1', settings: { label: 'label', seed: 1 } },
+      evaluation: { holdout: { by: 'random', fraction: 0.2, seed: 1 } },
+      gate: { rules: [{ metric: 'accuracy', min: 0 }] },
+      promotion: 'auto',
+      triggers: { schedule: true, cooldown_hours: 0 },
+      schedules: { monitoring: false, retraining_check: '*/2 * * * * *' },
+    });
+    const promoted = async (n: number) => (await t.ws.retraining.listRuns({ model: 'acc', states: ['promoted'] })).length >= n;
+    await waitFor('a first promoted run', () => promoted(1), 60_000);
+    await proxy.down();
+    await new Promise((r) => setTimeout(r, 4000));
+    await proxy.up();
+    const before = (await t.ws.retraining.listRuns({ model: 'acc', states: ['promoted'] })).length;
+    await waitFor('two more promoted runs after the outage', () => promoted(before + 2), 120_000);
+    await t.ws.jobs.removeSchedule('acc.retrain-check');
+    w0.child.kill('SIGTERM');
+    expect(await w0.exited).toBe(0);
+
+    const decisions = await t.ws.retraining.listDecisions({ model: 'acc', limit: 1000 });
+    const checks = await t.ws.jobs.list({ type: 'retrain-check', limit: 1000 });
+    const retrains = await t.ws.jobs.list({ type: 'retrain', limit: 1000 });
+    const runs = await t.ws.retraining.listRuns({ model: 'acc', limit: 1000 });
+    // One decision per finished check (keyed by the check's job key), one job per decision to retrain.
+    expect(new Set(decisions.map((d) => d.key)).size).toBe(decisions.length);
+    for (const c of checks.filter((j) => j.state === 'succeeded')) expect(decisions.filter((d) => d.key === c.key)).toHaveLength(1);
+    const toRetrain = decisions.filter((d) => d.retrain);
+    expect(toRetrain.every((d) => d.jobId !== null)).toBe(true);
+    expect(retrains.map((j) => j.key).sort()).toEqual(toRetrain.map((d) => `retrain:${d.key}`).sort());
+    // One run per retrain job, and exactly one new version per run that trained.
+    expect(new Set(runs.map((r) => r.runKey)).size).toBe(runs.length);
+    expect(runs.every((r) => retrains.some((j) => j.key === r.runKey))).toBe(true);
+    const trained = runs.filter((r) => r.challenger !== null);
+    expect(new Set(trained.map((r) => r.challenger)).size).toBe(trained.length);
+    const versions = await t.ws.registry.listVersions('acc');
+    expect(new Set(versions.map((v) => v.runKey)).size).toBe(versions.length);
+    expect(versions.map((v) => v.runKey).filter((k) => k !== 'job:train-0').every((k) => retrains.some((j) => k === `retrain:${j.key}`))).toBe(true);
+    for (const r of trained) expect(versions.map((v) => `acc@${v.version}`)).toContain(r.challenger);
+    expect(trained.length).toBeGreaterThanOrEqual(before + 2);
+  }, 240_000);
+
   it('mloop jobs, schedules and worker from the command line: enqueue once per key, drain on SIGTERM, errors with exit codes', async () => {
     const t = await tempWorkspace();
     cleanups.push(() => t.cleanup());
