@@ -99,4 +99,21 @@ describe('bias drift', () => {
       f.ws.monitoring.addRule('test', { name: 'bad', model: 'support@champion', metric: 'fairness.region.demographic_parity_ratio', op: '<', threshold: 0.8 }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+
+  it('reports a window whose input is missing throughout (its test cannot run) without failing the others', async () => {
+    const version = await f.ws.registry.resolve('support@champion');
+    const at = START + 9 * WEEK;
+    await f.ws.serving.store.insertPredictions(
+      Array.from({ length: 40 }, (_, i): PredictionRecord => ({
+        id: `prd_empty_${i}`, at: new Date(at + i * 1000).toISOString(), deployment: 'support', model: version.model, version: version.version,
+        role: 'primary', primaryId: null, requestId: null, inputs: {}, outputs: {}, label: 'order_status', confidence: 0.9, decision: 'auto', latencyMs: 1, redacted: false,
+      })),
+    );
+    const r = await f.ws.monitoring.report({ model: 'support@champion', window: '7d' });
+    const last = r.windows.at(-1)!;
+    expect(last.predictions).toBe(40);
+    expect(last.features![0]).toMatchObject({ name: 'text', drift: false });
+    expect(last.fairness).toBeNull();
+    expect(r.windows.slice(0, 8).some((w) => w.dataset_drift !== null)).toBe(true);
+  });
 });

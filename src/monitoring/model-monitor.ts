@@ -197,7 +197,11 @@ class CalibrationCache {
 
 function driftRows(profile: DatasetProfile, window: DriftWindow, cache: CalibrationCache): WindowFeatureDrift[] {
   const report = computeDrift(profile, window);
-  const alarms = evaluateAlarms(cache.get(profile, window.rows), report);
+  // A feature whose test could not run (every value missing in the window) raises no alarm and
+  // does not stop the others.
+  const calibration = cache.get(profile, window.rows);
+  const tested = calibration.features.filter((c) => report.features.find((f) => f.feature === c.feature)?.results.some((r) => r.test === c.test.test));
+  const alarms = evaluateAlarms(tested.length === calibration.features.length ? calibration : { ...calibration, features: tested }, report);
   return report.features.map((f) => {
     const first = f.results[0];
     const alarm = alarms.features.find((a) => a.feature === f.feature);
