@@ -17,7 +17,7 @@ import type { CsrMatrix } from './tfidf.js';
 
 /** Settings of {@link trainSoftmax}. */
 export interface SoftmaxOptions {
-  /** Inverse L2 strength as in scikit-learn: the objective is C·Σ loss + ½‖W‖² (bias not penalised). Default 10. */
+  /** Inverse L2 strength as in scikit-learn: the objective is C·Σ loss + ½‖W‖² (bias not penalised). Default 20. */
   C: number;
   /** Upper bound on passes over the data. Default 6. */
   maxEpochs: number;
@@ -51,7 +51,7 @@ export interface SoftmaxOptions {
 
 /** Defaults tuned on held-out intent data (CLINC150 validation, generated support requests). */
 export const DEFAULT_SOFTMAX_OPTIONS: Readonly<SoftmaxOptions> = Object.freeze({
-  C: 10,
+  C: 20,
   maxEpochs: 6,
   tol: 1e-4,
   patience: 3,
