@@ -26,6 +26,8 @@ export interface BoosterParams {
   subsample: number;
   colsample: number;
   earlyStoppingRounds: number;
+  /** Also stop when the best validation loss fell by less than this fraction over the last `earlyStoppingRounds` rounds. */
+  earlyStoppingTol: number;
   catSmooth: number;
   catL2: number;
   maxCatThreshold: number;
@@ -692,6 +694,7 @@ export async function boost(
     const validLoss: number[] = [];
     let bestRound = -1;
     let bestLoss = Infinity;
+    const bestSoFar: number[] = [];
     const prob = new Float64Array(K);
     const sampled = p.subsample < 1;
     for (let round = 0; round < p.maxRounds; round++) {
@@ -771,7 +774,13 @@ export async function boost(
         validLoss: vl,
         bestRound,
       });
-      if (valid && round - bestRound >= p.earlyStoppingRounds) break;
+      if (valid) {
+        bestSoFar.push(bestLoss);
+        if (round - bestRound >= p.earlyStoppingRounds) break;
+        // A loss that still creeps down (near-separable classes) would otherwise run to maxRounds.
+        const before = bestSoFar[round - p.earlyStoppingRounds];
+        if (before !== undefined && Number.isFinite(before) && bestLoss > before * (1 - p.earlyStoppingTol)) break;
+      }
     }
     const rounds = bestRound + 1;
     const kept = trees.slice(0, rounds * K);

@@ -115,6 +115,26 @@ describe('trainGbdt: learning', () => {
     p.forEach((row) => expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12));
   });
 
+  it('stops when 20 rounds improve the validation loss by less than earlyStoppingTol', async () => {
+    // Separable classes on 8 noisy copies of one signal: the loss keeps falling as margins grow.
+    const r = seededRandom(5);
+    const n = 900;
+    const columns: Table['columns'] = { y: Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]!) };
+    for (let f = 0; f < 8; f++) columns[`x${f}`] = Float64Array.from({ length: n }, (_, i) => (i % 3) + r() * 1.5);
+    const opts: GbdtOptions = { task: 'classification', maxRounds: 400, minSamplesLeaf: 5 };
+    const roundsAt = async (tol: number) => (await trainGbdt({ columns }, 'y', { ...opts, earlyStoppingTol: tol })).report;
+    expect((await roundsAt(0)).roundsRun).toBe(400);
+    // tol 1: any 20 rounds "improve too little", so it stops at the first check.
+    expect((await roundsAt(1)).roundsRun).toBe(21);
+    const mid = await roundsAt(0.1);
+    expect(mid.roundsRun).toBeGreaterThan(21);
+    expect(mid.roundsRun).toBeLessThan(400);
+    const best = (upTo: number) => Math.min(...mid.validLoss.slice(0, upTo + 1));
+    const last = mid.roundsRun - 1;
+    expect(best(last)).toBeGreaterThan(best(last - 20) * 0.9);
+    expect(best(last - 1)).toBeLessThanOrEqual(best(last - 21) * 0.9);
+  });
+
   it('temperature-scales three or more classes by folding 1/T into the trees', async () => {
     // Three overlapping classes with 25% label noise: deep trees on few rows are overconfident.
     const r = seededRandom(9);
@@ -278,7 +298,7 @@ describe('trainGbdt: determinism, threads, serialisation', () => {
     const y = Float64Array.from(data.y, (v) => (v === 'pos' ? 1 : 0));
     const p: BoosterParams = {
       learningRate: 0.1, maxRounds: 10, maxLeaves: 15, maxDepth: 0, minSamplesLeaf: 5, minChildWeight: 1e-3, lambda: 1, minSplitGain: 0,
-      subsample: 1, colsample: 1, earlyStoppingRounds: 5, catSmooth: 10, catL2: 10, maxCatThreshold: 32, minDataPerGroup: 20, maxCatToOnehot: 4, seed: 0,
+      subsample: 1, colsample: 1, earlyStoppingRounds: 5, earlyStoppingTol: 0, catSmooth: 10, catL2: 10, maxCatThreshold: 32, minDataPerGroup: 20, maxCatToOnehot: 4, seed: 0,
     };
     const hooks = { wantTrainLoss: false, afterRound: () => undefined };
     const one = await boost('binary', 2, layout, bins, y, undefined, p, hooks, { threads: 1 });

@@ -53,6 +53,11 @@ export interface GbdtOptions {
   validationFraction?: number;
   /** Stop after this many rounds without a better validation loss (default 20). */
   earlyStoppingRounds?: number;
+  /**
+   * Also stop when the best validation loss fell by less than this fraction over the last
+   * `earlyStoppingRounds` rounds (default 0.002), so a loss that creeps down for ever stops.
+   */
+  earlyStoppingTol?: number;
   /** Categorical splits (LightGBM-style): smoothing of the gradient/hessian ratio used to order categories (default 10). */
   catSmooth?: number;
   /** Extra L2 for categorical partitions (default 10). */
@@ -168,6 +173,7 @@ const DEFAULTS = {
   colsample: 0.8,
   validationFraction: 0.1,
   earlyStoppingRounds: 20,
+  earlyStoppingTol: 0.002,
   catSmooth: 10,
   catL2: 10,
   maxCatThreshold: 32,
@@ -190,6 +196,7 @@ const RANGES: Record<keyof typeof DEFAULTS, Range> = {
   colsample: [0, 1, false, true],
   validationFraction: [0, 0.9, false],
   earlyStoppingRounds: [1, 1e6, true],
+  earlyStoppingTol: [0, 1, false],
   catSmooth: [0, 1e9, false],
   catL2: [0, 1e9, false],
   maxCatThreshold: [1, 254, true],
