@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { decodeLogBatch, encodeLogBatch } from './log-codec.js';
+import { prediction } from './test-support/serving-store-contract.js';
+
+describe('log batch codec', () => {
+  it('rebuilds records equal to the originals, key order included, after a structured clone', () => {
+    const records = [
+      prediction('prd_a', { groups: { region: 'EU' } }),
+      prediction('prd_b', { role: 'shadow', primaryId: 'prd_a', requestId: null, version: 2, decision: 'auto', confidence: 0.99 }),
+      prediction('prd_c', { outputs: { value: 3.5 }, label: null, confidence: null, decision: 'auto' }),
+      prediction('prd_d', { outputs: { label: 'x', probabilities: { x: 0.7, y: 0.2, z: 0.1 } }, label: 'x', redacted: true }),
+      prediction('prd_e', { outputs: { label: 'billing', probabilities: { billing: 0.5, other: 0.5 } }, groups: { region: null, tier: 'gold' } }),
+      prediction('prd_f', { outputs: { probabilities: { a: 1 }, label: 'a' } }),
+      prediction('prd_g', { outputs: { label: 'a', probabilities: { a: 'high' } } }),
+    ];
+    const encoded = structuredClone(encodeLogBatch(records));
+    expect(encoded.classSets).toEqual([
+      ['billing', 'other'],
+      ['x', 'y', 'z'],
+    ]);
+    const decoded = decodeLogBatch(encoded);
+    expect(decoded).toEqual(records);
+    expect(decoded.map((r) => JSON.stringify(r.outputs))).toEqual(records.map((r) => JSON.stringify(r.outputs)));
+  });
+
+  it('reads records without groups as groups {}', () => {
+    const { groups: _g, ...bare } = prediction('prd_a');
+    expect(decodeLogBatch(encodeLogBatch([bare]))[0]!.groups).toEqual({});
+  });
+});
