@@ -119,7 +119,7 @@ describe('trainGbdt: learning', () => {
     // Separable classes on 8 noisy copies of one signal: the loss keeps falling as margins grow.
     const r = seededRandom(5);
     const n = 900;
-    const columns: Table['columns'] = { y: Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]!) };
+    const columns: Record<string, Float64Array | string[]> = { y: Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3]!) };
     for (let f = 0; f < 8; f++) columns[`x${f}`] = Float64Array.from({ length: n }, (_, i) => (i % 3) + r() * 1.5);
     const opts: GbdtOptions = { task: 'classification', maxRounds: 400, minSamplesLeaf: 5 };
     const roundsAt = async (tol: number) => (await trainGbdt({ columns }, 'y', { ...opts, earlyStoppingTol: tol })).report;
