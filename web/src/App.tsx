@@ -4,16 +4,18 @@
  * (GET /v1/dashboard/session); the navigation only shows what it allows, and every API call is
  * authorized again on the server. User-supplied text is always rendered as React text.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Api, ApiError, type Session } from './api';
 import { describe } from './components/useLoad';
-import { DatasetsPage } from './pages/Datasets';
-import { LabelingPage } from './pages/Labeling';
-import { ModelsPage } from './pages/Models';
-import { MonitoringPage } from './pages/Monitoring';
-import { OverviewPage } from './pages/Overview';
-import { RunsPage } from './pages/Runs';
 import { href, useRoute } from './router';
+
+// Each page is its own chunk: an annotator's browser never loads the charts.
+const DatasetsPage = lazy(() => import('./pages/Datasets').then((m) => ({ default: m.DatasetsPage })));
+const LabelingPage = lazy(() => import('./pages/Labeling').then((m) => ({ default: m.LabelingPage })));
+const ModelsPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.ModelsPage })));
+const MonitoringPage = lazy(() => import('./pages/Monitoring').then((m) => ({ default: m.MonitoringPage })));
+const OverviewPage = lazy(() => import('./pages/Overview').then((m) => ({ default: m.OverviewPage })));
+const RunsPage = lazy(() => import('./pages/Runs').then((m) => ({ default: m.RunsPage })));
 
 const TOKEN_KEY = 'mloop.token';
 
@@ -116,7 +118,7 @@ export function App() {
         content = <DatasetsPage {...args} />;
         break;
       case 'label':
-        content = <LabelingPage api={api} canReviewPredictions={can('review:answer')} />;
+        content = <LabelingPage api={api} canReviewPredictions={session.global_actions.includes('review:answer')} />;
         break;
       case 'models':
         content = <ModelsPage {...args} />;
@@ -160,7 +162,7 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {error ? <div className="message error">{error}</div> : null}
-        {content}
+        <Suspense fallback={<p>Loading…</p>}>{content}</Suspense>
       </main>
     </>
   );

@@ -42,6 +42,8 @@ export interface Session {
   user: string;
   roles: Array<{ role: string; scope: string }>;
   actions: string[];
+  /** Actions a global grant allows: routes that name no project need one. */
+  global_actions: string[];
   pages: string[];
 }
 

@@ -26,6 +26,7 @@ beforeAll(async () => {
     ['vera', 'viewer'],
     ['ann', 'annotator:some-project'],
     ['olga', 'owner'],
+    ['rita', 'reviewer:some-project'],
   ] as const) {
     await f.ws.auth.createUser(admin, name, [role]);
     tokens[name] = (await f.ws.auth.createToken(admin, { user: name })).token;
@@ -45,7 +46,7 @@ describe('dashboard reads', () => {
     const pages = async (who: string) => (await get('/v1/dashboard/session', who)).json() as { user: string; actions: string[]; pages: string[] };
     expect((await pages('admin')).pages).toEqual(['overview', 'datasets', 'labeling', 'models', 'monitoring', 'runs']);
     const ann = await pages('ann');
-    expect(ann).toMatchObject({ user: 'ann', actions: ['labeling:annotate'], pages: ['labeling'] });
+    expect(ann).toMatchObject({ user: 'ann', actions: ['labeling:annotate'], global_actions: [], pages: ['labeling'] });
     const viewer = await pages('vera');
     expect(viewer.pages).toEqual(['overview', 'datasets', 'models', 'monitoring', 'runs']);
     expect(viewer.actions).not.toContain('approvals:decide');
@@ -53,6 +54,11 @@ describe('dashboard reads', () => {
     expect(owner.actions).toContain('approvals:decide');
     // An owner manages labeling without annotating: the labeling page is theirs too.
     expect(owner.pages).toContain('labeling');
+    // A reviewer of one project reads only that project: workspace-wide pages need a global grant.
+    const rita = await pages('rita');
+    expect(rita.actions).toContain('models:read');
+    expect(rita.pages).toEqual(['labeling']);
+    expect((await get('/v1/overview', 'rita')).statusCode).toBe(403);
     expect((await get('/v1/dashboard/session', null)).statusCode).toBe(401);
   });
 

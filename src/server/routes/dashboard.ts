@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ACTIONS, ROLE_PERMISSIONS, type Action } from '../../auth/index.js';
+import { ACTIONS, GLOBAL_SCOPE, ROLE_PERMISSIONS, type Action } from '../../auth/index.js';
 import type { MonitoringReport } from '../../monitoring/index.js';
 import { buildModelCard, type ModelVersion } from '../../registry/index.js';
 import type { Workspace } from '../../workspace/index.js';
@@ -20,15 +20,18 @@ const DAY = 86_400_000;
 /** How long a computed monitoring report is served from memory. */
 export const MONITORING_CACHE_MS = 10 * 60_000;
 
-/** The pages of the web app and the actions that open each (any one of them, globally or in some project). */
+/**
+ * The pages of the web app and the actions that open each (any one of them). Only the labeling page
+ * lists per-project data; the others read workspace-wide lists, so they need a global grant.
+ */
 export const DASHBOARD_PAGES = Object.freeze([
-  { page: 'overview', actions: ['models:read'] },
-  { page: 'datasets', actions: ['datasets:read'] },
-  { page: 'labeling', actions: ['labeling:annotate', 'labeling:review', 'labeling:manage'] },
-  { page: 'models', actions: ['models:read'] },
-  { page: 'monitoring', actions: ['monitoring:read'] },
-  { page: 'runs', actions: ['jobs:read'] },
-] as const satisfies ReadonlyArray<{ page: string; actions: readonly Action[] }>);
+  { page: 'overview', actions: ['models:read'], scoped: false },
+  { page: 'datasets', actions: ['datasets:read'], scoped: false },
+  { page: 'labeling', actions: ['labeling:annotate', 'labeling:review', 'labeling:manage'], scoped: true },
+  { page: 'models', actions: ['models:read'], scoped: false },
+  { page: 'monitoring', actions: ['monitoring:read'], scoped: false },
+  { page: 'runs', actions: ['jobs:read'], scoped: false },
+] as const satisfies ReadonlyArray<{ page: string; actions: readonly Action[]; scoped: boolean }>);
 
 const modelParam = (request: FastifyRequest) => (request.params as { name?: string }).name;
 const pageQuery = {
@@ -106,7 +109,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
     {
       config: { access: { authenticated: true } },
       schema: {
-        summary: "The caller's user, roles, the actions their roles allow (globally or in some project) and the dashboard pages they may open",
+        summary: "The caller's user, roles, the actions their roles allow in some project (and those a global grant allows) and the dashboard pages they may open",
         tags: ['dashboard'],
         security,
         response: {
@@ -114,6 +117,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
             user: Type.String(),
             roles: Type.Array(Type.Object({ role: Type.String(), scope: Type.String() })),
             actions: Type.Array(Type.String()),
+            global_actions: Type.Array(Type.String(), { description: 'actions a global grant allows (routes that name no project need one)' }),
             pages: Type.Array(Type.String()),
           }),
           ...errorResponses,
@@ -123,11 +127,13 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
     async (request) => {
       const p = request.principal!;
       const allowed = new Set<Action>(p.grants.flatMap((g) => ROLE_PERMISSIONS[g.role]));
+      const global = new Set<Action>(p.grants.filter((g) => g.scope === GLOBAL_SCOPE).flatMap((g) => ROLE_PERMISSIONS[g.role]));
       return {
         user: p.userName,
         roles: p.grants.map((g) => ({ role: g.role, scope: g.scope })),
         actions: ACTIONS.filter((a) => allowed.has(a)),
-        pages: DASHBOARD_PAGES.filter((x) => x.actions.some((a) => allowed.has(a))).map((x) => x.page),
+        global_actions: ACTIONS.filter((a) => global.has(a)),
+        pages: DASHBOARD_PAGES.filter((x) => x.actions.some((a) => (x.scoped ? allowed : global).has(a))).map((x) => x.page),
       };
     },
   );
