@@ -82,6 +82,8 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect((await cli('retraining', 'check', 'support', '--source', 'sometimes')).code).toBe(2);
     expect((await cli('retraining', 'decision', 'dec_nope')).code).toBe(3);
     expect((await cli('runs', 'advance')).stdout).toContain('no run moved on');
+    expect((await cli('runs', 'list', '--state', 'promoted')).stdout).not.toContain('awaiting_approval');
+    expect((await cli('runs', 'list', '--state', 'sometimes')).code).toBe(2);
   });
 
   it('explains bad input with exit codes', async () => {

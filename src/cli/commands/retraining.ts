@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { localPrincipal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
 import { moveJson } from '../../registry/index.js';
-import { approvalJson, decisionJson, policyJson, runJson, type Approval, type Decision } from '../../retraining/index.js';
+import { approvalJson, decisionJson, policyJson, RUN_STATES, runJson, type Approval, type Decision, type RunState } from '../../retraining/index.js';
 import { table } from '../context.js';
 import { parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -83,10 +83,14 @@ export function registerRetraining(program: Command, run: Runner): void {
     .command('list')
     .description('retraining runs, newest first')
     .option('--model <model>', 'only this model')
+    .option('--state <state>', `only runs in this state: ${RUN_STATES.join(', ')}`)
     .option('--limit <n>', 'at most n runs', parseIntOption(1, 1000), 50)
     .action(
-      run(async (ctx, opts: { model?: string; limit: number }) => {
-        const list = await ctx.withWorkspace((ws) => ws.retraining.listRuns({ ...(opts.model === undefined ? {} : { model: opts.model }), limit: opts.limit }));
+      run(async (ctx, opts: { model?: string; state?: string; limit: number }) => {
+        if (opts.state !== undefined && !RUN_STATES.includes(opts.state as RunState)) throw MloopError.invalidArgument(`unknown state '${opts.state}'; valid: ${RUN_STATES.join(', ')}`);
+        const list = await ctx.withWorkspace((ws) =>
+          ws.retraining.listRuns({ ...(opts.model === undefined ? {} : { model: opts.model }), ...(opts.state === undefined ? {} : { states: [opts.state as RunState] }), limit: opts.limit }),
+        );
         ctx.emit({ runs: list.map(runJson) }, (r) =>
           r.runs.length === 0 ? 'no retraining runs' : table(['id', 'model', 'state', 'challenger', 'champion', 'created'], r.runs.map((x) => [x.id, x.model, x.state, x.challenger, x.champion, x.created_at])),
         );

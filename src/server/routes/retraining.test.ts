@@ -158,6 +158,8 @@ describe('retraining over HTTP', () => {
     expect((await post('/v1/decisions', { model: 'nope' })).statusCode).toBe(404);
     expect((await post('/v1/decisions', { model: 'support', source: 'sometimes' })).statusCode).toBe(400);
     await t.ws.jobs.cancel('test', due.json().decision.job_id);
+    expect((await get('/v1/runs?state=expired')).json().runs.every((r: { state: string }) => r.state === 'expired')).toBe(true);
+    expect((await get('/v1/runs?state=sometimes')).statusCode).toBe(400);
     const advanced = await post('/v1/runs/advance', { model: 'support' });
     expect(advanced.statusCode).toBe(200);
     expect(advanced.json().runs).toEqual([]);

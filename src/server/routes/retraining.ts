@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { ROLE_PERMISSIONS, authorize, type Action, type Principal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
 import { moveJson } from '../../registry/index.js';
-import { approvalJson, CHECK_SOURCES, decisionJson, policyJson, runJson, type Approval, type CheckSource } from '../../retraining/index.js';
+import { approvalJson, CHECK_SOURCES, decisionJson, policyJson, RUN_STATES, runJson, type Approval, type CheckSource, type RunState } from '../../retraining/index.js';
 import type { Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
 
@@ -80,13 +80,13 @@ export async function retrainingRoutes(app: FastifyInstance, opts: { ws: Workspa
         summary: 'Retraining runs, newest first, each with its steps',
         tags: ['retraining'],
         security,
-        querystring: Type.Object({ model: Type.Optional(ModelName), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
+        querystring: Type.Object({ model: Type.Optional(ModelName), state: Type.Optional(Type.Union(RUN_STATES.map((x) => Type.Literal(x)))), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
         response: { 200: Type.Object({ runs: Type.Array(Any) }), ...errorResponses },
       },
     },
     async (request) => {
-      const q = request.query as { model?: string; limit?: number };
-      return { runs: (await retraining.listRuns(q)).map(runJson) };
+      const { state, ...q } = request.query as { model?: string; state?: RunState; limit?: number };
+      return { runs: (await retraining.listRuns({ ...q, ...(state === undefined ? {} : { states: [state] }) })).map(runJson) };
     },
   );
   app.get(
