@@ -12,7 +12,7 @@ export type ParamGrid = Record<string, readonly unknown[]>;
 
 /** The grids `--search` tries when no grid file is given: few points, each known to matter. */
 export const DEFAULT_GRIDS: Readonly<Record<string, ParamGrid>> = Object.freeze({
-  'text-softmax': { 'softmax.C': [3, 10, 30] },
+  'text-softmax': { 'softmax.C': [5, 20, 80] },
   gbdt: { learningRate: [0.05, 0.1], maxLeaves: [15, 31, 63] },
   linear: { l2: [0.1, 1, 10] },
 });
