@@ -62,7 +62,8 @@ export class SqlMonitoringStore implements MonitoringStore {
     if (scan.from !== undefined) q = q.where('at', '>=', scan.from);
     if (scan.to !== undefined) q = q.where('at', '<', scan.to);
     const after = scan.after;
-    if (after) q = q.where((eb) => eb.or([eb('at', '>', after.at), eb.and([eb('at', '=', after.at), eb('id', '>', after.id)])]));
+    // `at >= …` first so that the (model, at, id) index seeks to the page instead of walking from the start
+    if (after) q = q.where('at', '>=', after.at).where((eb) => eb.or([eb('at', '>', after.at), eb('id', '>', after.id)]));
     const rows = await q.orderBy('at').orderBy('id').limit(scan.limit).execute();
     const truth = new Map<string, string>();
     for (let i = 0; i < rows.length; i += CHUNK) {
