@@ -4,6 +4,7 @@
 //
 //   npm run build && node bench/drift-elec2.bench.mjs            # everything, writes bench/.out/drift-RESULTS.md
 //   node bench/drift-elec2.bench.mjs --match                     # agreement + alarms only
+//   node bench/drift-elec2.bench.mjs --speed 5                   # 1M×20 vs 100k: mloop and scipy alternated 5 times
 //
 // Needs /work/shared (datasets, peers/results/drift_reference.json) and /usr/bin/python3 with scipy.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -13,15 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Buffer } from 'node:buffer';
-import {
-  DriftWindow,
-  calibrateAlarms,
-  computeDrift,
-  evaluateAlarms,
-  normal,
-  profileDataset,
-  seededRandom,
-} from '../dist/monitoring/index.js';
+// DRIFT_DIST: a private build (`npx tsc -p tsconfig.build.json --outDir /tmp/drift-dist`) when others rebuild dist/.
+const { DriftWindow, calibrateAlarms, computeDrift, evaluateAlarms, normal, profileDataset, seededRandom } = await import(
+  process.env.DRIFT_DIST ? path.join(process.env.DRIFT_DIST, 'monitoring/index.js') : '../dist/monitoring/index.js'
+);
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SHARED = process.env.MLOOP_SHARED ?? '/work/shared';
@@ -340,6 +336,36 @@ function perfAll() {
   return out;
 }
 
+/**
+ * Speed at 1M×20 vs a 100k reference: mloop and scipy alternated `reps` times, each run in its own
+ * process, with the load average before each; the ratio of medians and the per-pair ratios.
+ */
+function speed(reps) {
+  ensureData(1_000_000);
+  const pairs = [];
+  for (let i = 0; i < reps; i++) {
+    const order = i % 2 === 0 ? ['mloop', 'scipy'] : ['scipy', 'mloop'];
+    const pair = {};
+    for (const who of order) {
+      const load = os.loadavg()[0];
+      const r =
+        who === 'mloop'
+          ? spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--perf-child', '1000000'], { encoding: 'utf8', maxBuffer: 1 << 26, env: process.env })
+          : spawnSync(PY, [path.join(HERE, 'drift-scipy.py'), DATA_DIR, String(REF_ROWS), '1000000', String(N_NUM), String(N_CAT)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (r.status !== 0) throw new Error(r.stderr);
+      const j = JSON.parse(r.stdout);
+      pair[who] = { ms: j.totalMs, rss: j.maxRssMB, load };
+    }
+    pairs.push(pair);
+    log(`  pair ${i + 1}: mloop ${pair.mloop.ms.toFixed(0)} ms (load ${pair.mloop.load.toFixed(2)}), scipy ${pair.scipy.ms.toFixed(0)} ms (load ${pair.scipy.load.toFixed(2)}), ratio mloop/scipy ${(pair.mloop.ms / pair.scipy.ms).toFixed(2)}`);
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const m = med(pairs.map((p) => p.mloop.ms));
+  const s = med(pairs.map((p) => p.scipy.ms));
+  const ratios = pairs.map((p) => p.mloop.ms / p.scipy.ms);
+  log(`  median mloop ${m.toFixed(0)} ms, scipy ${s.toFixed(0)} ms, ratio ${(m / s).toFixed(2)}; per-pair ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; mloop faster in ${ratios.filter((r) => r < 1).length}/${reps}`);
+}
+
 function machine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   let commit = 'unknown';
@@ -356,6 +382,7 @@ const fmt = (x, d = 3) => (typeof x === 'number' ? (Math.abs(x) < 1e-3 && x !== 
 function main() {
   const args = process.argv.slice(2);
   if (args[0] === '--perf-child') return perfChild(Number(args[1]));
+  if (args[0] === '--speed') return speed(Number(args[1] ?? 5));
   const m = matchAll();
   log('== agreement with drift_reference.json (scipy', readPyJson(REF_JSON).meta.scipy + ')');
   for (const [k, s] of Object.entries(m.summary)) {
