@@ -57,6 +57,7 @@ type StepFn = (n: string, s: RunStep['status'], r: string, d?: Record<string, un
 /** States a run leaves only by a later event (a shadow period, an approval, a watch period). */
 const ACTIVE: readonly RunState[] = ['running', 'shadowing', 'awaiting_approval', 'watching'];
 const FINAL: ReadonlySet<RunState> = new Set(['promoted', 'gate_failed', 'awaiting_approval', 'rejected', 'expired', 'shadowing', 'shadow_failed', 'watching', 'rolled_back']);
+// Newest predictions read per deployment for a shadow or watch report (a shadow asks for at most 20000 requests).
 const LOG_LIMIT = 50_000;
 const MAX_REVIEW_ROWS = 1_000_000;
 const HOUR_MS = 3_600_000;
@@ -421,6 +422,8 @@ export class RetrainingService {
       await step('shadow', 'running', `${report.requests} of ${d.requests} shadowed requests so far (agreement ${fmtShare(report.agreement)})`, { ...d, report });
       return false;
     }
+    // Claim the end of the shadow: of two processes moving the run on, one does it.
+    if (!(await this.store.transitionRun(run.id, 'shadowing', { state: 'running', reason: `shadow period ended after ${report.requests} requests` }, this.now()))) return false;
     // The shadow ends: deployments serve the champion alone again (unless someone changed them meanwhile).
     const challenger = `${run.model}@${d.version}`;
     for (const name of d.deployments) {
@@ -454,19 +457,21 @@ export class RetrainingService {
     if (crossed.length > 0) {
       const model = await this.deps.registry.getModel(run.model);
       if (model.aliases['champion'] !== d.version) {
+        if (!(await this.store.transitionRun(run.id, 'watching', { state: 'promoted', reason: 'watch ended: the champion moved on' }, this.now()))) return false;
         await step('watch', 'skipped', `${crossed.join('; ')}, but champion moved to version ${model.aliases['champion'] ?? 'none'} meanwhile: nothing rolled back`, { ...d, report: w });
-        await this.store.updateRun(run.id, { state: 'promoted', reason: `watch ended: the champion moved on` }, this.now());
         return true;
       }
       const reason = `watch of run ${run.id}: ${crossed.join('; ')} within ${d.hours}h of promotion`;
+      // Claim the rollback first: two processes must never both move the alias back.
+      if (!(await this.store.transitionRun(run.id, 'watching', { state: 'rolled_back', reason: `rolling back: ${crossed.join('; ')}` }, this.now()))) return false;
       const move = await this.rollback('system', `${run.model}@champion`, reason);
       await step('watch', 'failed', `rolled back to version ${move.toVersion}: ${reason}`, { ...d, report: w, rollback: { seq: move.seq, to_version: move.toVersion } });
       await this.store.updateRun(run.id, { state: 'rolled_back', reason: `rolled back to ${run.model}@${move.toVersion}: ${crossed.join('; ')}` }, this.now());
       return true;
     }
     if (this.now() >= d.until) {
+      if (!(await this.store.transitionRun(run.id, 'watching', { state: 'promoted', reason: `${run.reason.replace(/; watched until .*$/, '')}; watch passed (${seen})` }, this.now()))) return false;
       await step('watch', 'done', `no limit crossed by ${d.until}: ${seen}`, { ...d, report: w });
-      await this.store.updateRun(run.id, { state: 'promoted', reason: `${run.reason.replace(/; watched until .*$/, '')}; watch passed (${seen})` }, this.now());
       return true;
     }
     await step('watch', 'running', `watching until ${d.until}: ${seen} so far`, { ...d, report: w });

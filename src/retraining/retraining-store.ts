@@ -13,6 +13,8 @@ export interface RetrainingStore {
   /** Newest first. */
   listRuns(filter: { model?: string; states?: readonly RunState[]; limit: number }): Promise<RetrainingRun[]>;
   updateRun(id: string, patch: { state?: RunState; reason?: string; challenger?: string | null; champion?: string | null }, at: string): Promise<void>;
+  /** Moves a run from state `from` (and only from it) to `patch.state`; false when it was not in `from` (another process moved it). */
+  transitionRun(id: string, from: RunState, patch: { state: RunState; reason: string }, at: string): Promise<boolean>;
   /** Records a step, replacing an earlier record of the same step (a retried attempt). */
   putStep(runId: string, step: Omit<RunStep, 'seq'>): Promise<void>;
   /** Creates the approval of a run, or returns the one it has. */

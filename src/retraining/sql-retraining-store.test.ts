@@ -93,6 +93,14 @@ for (const factory of BACKENDS) {
       expect((await store.listRuns({ model: 'm', limit: 10 })).map((r) => r.id)).toEqual([id]);
       expect((await store.listRuns({ states: ['watching', 'shadowing'], limit: 10 })).map((r) => r.id)).toEqual([id]);
       expect(await store.listRuns({ states: [], limit: 10 })).toEqual([]);
+      // Of two racing transitions out of the same state, one wins.
+      const moved = await Promise.all([
+        store.transitionRun(id, 'watching', { state: 'rolled_back', reason: 'a' }, '2026-01-01T00:00:05.000Z'),
+        store.transitionRun(id, 'watching', { state: 'promoted', reason: 'b' }, '2026-01-01T00:00:05.000Z'),
+      ]);
+      expect(moved.filter(Boolean)).toHaveLength(1);
+      expect((await store.getRun(id))!.state).toBe(moved[0] ? 'rolled_back' : 'promoted');
+      expect(await store.transitionRun(id, 'watching', { state: 'promoted', reason: 'c' }, '2026-01-01T00:00:06.000Z')).toBe(false);
     });
 
     it('opens one approval per run; only one of two racing decisions wins', async () => {

@@ -136,6 +136,11 @@ export class SqlRetrainingStore implements RetrainingStore {
       .execute();
   }
 
+  async transitionRun(id: string, from: RunState, patch: { state: RunState; reason: string }, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('retraining_runs').set({ state: patch.state, reason: patch.reason, updated_at: at }).where('id', '=', id).where('state', '=', from).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async putStep(runId: string, step: Omit<RunStep, 'seq'>): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       const had = await tx.selectFrom('run_steps').select('seq').where('run_id', '=', runId).where('step', '=', step.step).executeTakeFirst();

@@ -210,7 +210,8 @@ export function parseLoopSettings(raw: Record<string, unknown>, model: string, i
   if (sh) {
     fields(sh, 'shadow', ['requests', 'min_agreement'], issue);
     shadow = {
-      requests: num(sh, 'requests', 'shadow', 200, (v) => Number.isInteger(v) && v >= 1 && v <= 1_000_000, 'a whole number from 1 to 1000000', issue)!,
+      // The shadow's requests are read back from the newest predictions of the log (see LOG_LIMIT).
+      requests: num(sh, 'requests', 'shadow', 200, (v) => Number.isInteger(v) && v >= 1 && v <= 20_000, 'a whole number from 1 to 20000', issue)!,
       minAgreement: num(sh, 'min_agreement', 'shadow', null, probability, 'a share from 0 to 1', issue),
     };
   }
