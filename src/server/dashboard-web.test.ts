@@ -264,6 +264,17 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     await s.page.goto(`${base}/#/overview`);
     await s.page.getByTestId('champion').waitFor();
     expect(await text(s, 'champion')).toBe(`v${approval!.version}`);
+
+    // The product manager sets the automation target: it lands in the retraining policy.
+    await s.page.goto(`${base}/#/models/${MODEL}`);
+    await s.page.getByTestId('target-precision').waitFor();
+    await s.page.getByTestId('target-precision').fill('0.9');
+    expect(await text(s, 'target-value')).toBe('90.0%');
+    await s.page.getByTestId('save-target').click();
+    await s.page.getByText('Retraining target now: 90.0%.').waitFor();
+    const policy = await ws.retraining.getPolicy(MODEL);
+    expect(policy.policy.training.settings['targetPrecision']).toBe(0.9);
+    expect(policy.updatedBy).toBe('pam');
     expect(s.errors).toEqual([]);
   }, 120_000);
 

@@ -141,9 +141,31 @@ describe('dashboard reads', () => {
     expect(again.computed_at).toBe(body.computed_at);
   });
 
+  it('the automation target: set by whoever may promote, into the retraining policy only', async () => {
+    const put = (who: string, body: object) => app.inject({ method: 'PUT', url: '/v1/dashboard/models/support/target-precision', headers: { authorization: `Bearer ${tokens[who]}` }, payload: body });
+    expect((await put('olga', { target_precision: 0.9 })).statusCode).toBe(404); // no policy yet
+    await f.ws.retraining.setPolicy('test', {
+      model: 'support',
+      training: { dataset: 'tickets', settings: { label: 'intent', text: 'text', targetPrecision: 0.97 } },
+      evaluation: { dataset: 'tickets@1' },
+      gate: { name: 'g', rules: [{ metric: 'accuracy', min: 0.5 }] },
+      promotion: 'approval',
+    });
+    const before = (await f.ws.retraining.getPolicy('support')).policy;
+    expect((await put('vera', { target_precision: 0.9 })).statusCode).toBe(403);
+    expect((await put('ann', { target_precision: 0.9 })).statusCode).toBe(403);
+    expect((await put('olga', { target_precision: 1.5 })).statusCode).toBe(400);
+    const res = await put('olga', { target_precision: 0.9 });
+    expect(res.statusCode).toBe(200);
+    const after = await f.ws.retraining.getPolicy('support');
+    expect(after.updatedBy).toBe('olga');
+    expect(after.policy.training.settings).toEqual({ ...before.training.settings, targetPrecision: 0.9 });
+    expect({ ...after.policy, training: before.training }).toEqual(before);
+  });
+
   it('every dashboard route is in the OpenAPI document', async () => {
     const doc = (await get('/openapi.json')).json() as { paths: Record<string, unknown> };
-    for (const p of ['/v1/overview', '/v1/dashboard/session', '/v1/dashboard/models/{name}/compare', '/v1/dashboard/models/{name}/decisions', '/v1/dashboard/alerts', '/v1/dashboard/models/{name}/monitoring', '/v1/dashboard/models/{name}/traffic'])
+    for (const p of ['/v1/overview', '/v1/dashboard/session', '/v1/dashboard/models/{name}/compare', '/v1/dashboard/models/{name}/decisions', '/v1/dashboard/alerts', '/v1/dashboard/models/{name}/monitoring', '/v1/dashboard/models/{name}/traffic', '/v1/dashboard/models/{name}/target-precision'])
       expect(doc.paths, p).toHaveProperty([p]);
   });
 });

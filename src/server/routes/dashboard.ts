@@ -2,13 +2,15 @@
  * Dashboard reads (issue 11): the aggregates the web app at `/` needs and the other routes do not
  * offer — the caller's session (what their roles allow), the overview of every model, champion
  * versus challenger with their coverage–precision curves, per-day traffic, a cached monitoring
- * report, and server-side sorted, paginated decisions and alerts. Everything here only reads.
+ * report, and server-side sorted, paginated decisions and alerts. Everything here only reads, but
+ * for the automation target a product manager sets on a model's page.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACTIONS, GLOBAL_SCOPE, ROLE_PERMISSIONS, type Action } from '../../auth/index.js';
 import type { MonitoringReport } from '../../monitoring/index.js';
 import { buildModelCard, type ModelVersion } from '../../registry/index.js';
+import { policyJson } from '../../retraining/index.js';
 import type { Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
 import { DECISION_SORTS, DashboardQueries, type DecisionSort } from './dashboard-queries.js';
@@ -343,6 +345,32 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
         limit: q.limit,
         rows: page.rows.map((r) => ({ id: r.id, at: r.at, deployment: r.deployment, version: r.version, role: r.role, label: r.label, confidence: r.confidence, decision: r.decision, latency_ms: r.latencyMs, truth: r.truth })),
       };
+    },
+  );
+
+  app.put(
+    '/v1/dashboard/models/:name/target-precision',
+    {
+      config: { access: { action: 'models:promote', project: modelParam } },
+      schema: {
+        summary:
+          "Set the automation target of a model: the precision its next retraining chooses the confidence threshold for (training.settings.targetPrecision of its retraining policy; everything else stays). For whoever may promote the model; 404 when it has no policy",
+        tags: ['dashboard'],
+        security,
+        params: Type.Object({ name: ModelName }),
+        body: Type.Object({ target_precision: Type.Number({ exclusiveMinimum: 0, maximum: 1 }) }, { additionalProperties: false }),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const { target_precision } = request.body as { target_precision: number };
+      const current = policyJson((await ws.retraining.getPolicy(name)).policy);
+      const policy = await ws.retraining.setPolicy(request.principal!.userName, {
+        ...current,
+        training: { ...current.training, settings: { ...current.training.settings, targetPrecision: target_precision } },
+      });
+      return { policy: policyJson(policy) };
     },
   );
 

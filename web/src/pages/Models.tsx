@@ -135,19 +135,18 @@ function Threshold({ api, can, model, cmp }: PageProps & { model: string; cmp: C
     [cmp, target],
   );
   if (sides.length === 0) return <p className="muted">No saved evaluation with a coverage–precision curve yet (`mloop evaluate --save`).</p>;
-  const mayEdit = can('jobs:manage');
+  const mayEdit = can('models:promote');
   const save = async () => {
-    if (!policy.data) return;
     setMessage(null);
     try {
-      const p = policy.data.policy;
-      await api.put(`/v1/policies/${seg(model)}`, { ...p, training: { ...p.training, settings: { ...p.training.settings, targetPrecision: target } } });
+      await api.put(`/v1/dashboard/models/${seg(model)}/target-precision`, { target_precision: target });
       setMessage({ text: `Saved: the next retraining of ${model} chooses its threshold for ${pct(target, 1)} precision.`, error: false });
       policy.reload();
     } catch (e) {
       setMessage({ text: describe(e), error: true });
     }
   };
+  const savedTarget = policy.data?.policy.training.settings['targetPrecision'];
   return (
     <div data-testid="threshold">
       <Chart
@@ -172,6 +171,9 @@ function Threshold({ api, can, model, cmp }: PageProps & { model: string; cmp: C
           </li>
         ))}
       </ul>
+      <p className="muted" data-testid="policy-target">
+        {policy.data ? `Retraining target now: ${typeof savedTarget === 'number' ? pct(savedTarget, 1) : 'not set (the training default)'}.` : ''}
+      </p>
       {mayEdit ? (
         policy.data ? (
           <button className="primary" onClick={() => void save()} data-testid="save-target">
@@ -181,7 +183,7 @@ function Threshold({ api, can, model, cmp }: PageProps & { model: string; cmp: C
           <p className="muted">{policy.loading ? 'Loading the retraining policy…' : 'No retraining policy for this model: set one (`mloop policies set`) to save a target.'}</p>
         )
       ) : (
-        <p className="muted">Your roles cannot change the retraining target.</p>
+        <p className="muted">Your roles cannot change the automation target.</p>
       )}
       {message ? <div className={message.error ? 'message error' : 'message'}>{message.text}</div> : null}
     </div>
