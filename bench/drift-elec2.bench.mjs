@@ -348,22 +348,28 @@ function speed(reps) {
     const pair = {};
     for (const who of order) {
       const load = os.loadavg()[0];
-      const r =
+      // /usr/bin/time: the child's CPU seconds (user + sys), less sensitive to the machine's load than wall time
+      const cmd =
         who === 'mloop'
-          ? spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--perf-child', '1000000'], { encoding: 'utf8', maxBuffer: 1 << 26, env: process.env })
-          : spawnSync(PY, [path.join(HERE, 'drift-scipy.py'), DATA_DIR, String(REF_ROWS), '1000000', String(N_NUM), String(N_CAT)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+          ? [process.execPath, fileURLToPath(import.meta.url), '--perf-child', '1000000']
+          : [PY, path.join(HERE, 'drift-scipy.py'), DATA_DIR, String(REF_ROWS), '1000000', String(N_NUM), String(N_CAT)];
+      const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 26, env: process.env });
       if (r.status !== 0) throw new Error(r.stderr);
       const j = JSON.parse(r.stdout);
-      pair[who] = { ms: j.totalMs, rss: j.maxRssMB, load };
+      const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+      pair[who] = { ms: j.totalMs, rss: j.maxRssMB, load, cpuS: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN };
     }
     pairs.push(pair);
-    log(`  pair ${i + 1}: mloop ${pair.mloop.ms.toFixed(0)} ms (load ${pair.mloop.load.toFixed(2)}), scipy ${pair.scipy.ms.toFixed(0)} ms (load ${pair.scipy.load.toFixed(2)}), ratio mloop/scipy ${(pair.mloop.ms / pair.scipy.ms).toFixed(2)}`);
+    log(`  pair ${i + 1}: mloop ${pair.mloop.ms.toFixed(0)} ms (load ${pair.mloop.load.toFixed(2)}), scipy ${pair.scipy.ms.toFixed(0)} ms (load ${pair.scipy.load.toFixed(2)}), ratio mloop/scipy ${(pair.mloop.ms / pair.scipy.ms).toFixed(2)}; process CPU s (start-up and file reads included) mloop ${pair.mloop.cpuS.toFixed(2)}, scipy ${pair.scipy.cpuS.toFixed(2)}`);
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const m = med(pairs.map((p) => p.mloop.ms));
   const s = med(pairs.map((p) => p.scipy.ms));
   const ratios = pairs.map((p) => p.mloop.ms / p.scipy.ms);
   log(`  median mloop ${m.toFixed(0)} ms, scipy ${s.toFixed(0)} ms, ratio ${(m / s).toFixed(2)}; per-pair ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; mloop faster in ${ratios.filter((r) => r < 1).length}/${reps}`);
+  const mc = med(pairs.map((p) => p.mloop.cpuS));
+  const sc = med(pairs.map((p) => p.scipy.cpuS));
+  log(`  median process CPU: mloop ${mc.toFixed(2)} s, scipy ${sc.toFixed(2)} s, ratio ${(mc / sc).toFixed(2)}`);
 }
 
 function machine() {
