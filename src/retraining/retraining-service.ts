@@ -478,10 +478,14 @@ export class RetrainingService {
     return false;
   }
 
-  /** The training dataset: the policy's dataset, plus the review answers as labelled rows when asked. */
+  /**
+   * The training dataset: the policy's dataset, plus the review answers and the final labels of
+   * the policy's labeling projects as labelled rows when asked (one derived version, both lineages).
+   */
   private async trainingData(policy: RetrainingPolicy, req: RunRequest, step: StepFn): Promise<string> {
     const base = await this.deps.datasets.show(policy.training.dataset);
-    if (!policy.training.includeReviewAnswers) {
+    const projects = policy.training.labelingProjects ?? [];
+    if (!policy.training.includeReviewAnswers && projects.length === 0) {
       await step('training_data', 'done', `training on ${base.ref} (review answers not asked for)`, { dataset: base.ref });
       return base.ref;
     }
@@ -489,35 +493,63 @@ export class RetrainingService {
     const label = typeof settings['label'] === 'string' ? settings['label'] : base.schema.find((c) => c.roles.includes('label'))?.name;
     if (label === undefined) throw MloopError.invalidArgument(`${base.ref} has no label column: name it in training.settings.label`);
     const columns = base.schema.map((c) => c.name);
-    const answered = (await this.deps.serving.store.listReview({ status: 'answered', limit: MAX_REVIEW_ROWS })).filter((r) => r.model === policy.model && r.answer !== null && r.inputs !== undefined);
-    if (answered.length === 0) {
-      await step('training_data', 'done', `training on ${base.ref}: no answered review items for ${policy.model} yet`, { dataset: base.ref, review_answers: 0 });
+    // Each extra source: its version and the SELECT list that maps its columns onto the base's.
+    const extra: Array<{ ref: string; select: string; what: string; columns: string[] }> = [];
+    const notes: string[] = [];
+    let reviewAnswers = 0;
+    if (policy.training.includeReviewAnswers) {
+      const answered = (await this.deps.serving.store.listReview({ status: 'answered', limit: MAX_REVIEW_ROWS })).filter((r) => r.model === policy.model && r.answer !== null && r.inputs !== undefined);
+      reviewAnswers = answered.length;
+      if (answered.length === 0) notes.push(`no answered review items for ${policy.model} yet`);
+      else {
+        const shared = columns.filter((c) => c !== label && answered.some((r) => r.inputs![c] !== undefined));
+        const rows = answered.map((r) => JSON.stringify(Object.fromEntries([...shared.map((c) => [c, r.inputs![c] ?? null]), [label, r.answer]])));
+        const dir = join(this.deps.datasets.tempDir, `review-${process.pid}-${newId('tmp')}`);
+        mkdirSync(dir, { recursive: true });
+        try {
+          const file = join(dir, 'review-answers.jsonl');
+          writeFileSync(file, `${rows.join('\n')}\n`);
+          const reviews = await this.deps.datasets.importFile({ file, name: `${policy.model}-review-answers`, actor: req.actor, description: `answered review items of ${policy.model}` });
+          extra.push({ ref: reviews.version.ref, select: [...shared, label].map(quote).join(', '), what: `${answered.length} review answers (${reviews.version.ref})`, columns: shared });
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    const labelingRows: Record<string, number> = {};
+    for (const project of projects) {
+      const consensus = `${label}_consensus`;
+      try {
+        const exported = await this.deps.labeling.export(project, { name: `${policy.model}-labels-${project}`.slice(0, 63), actor: req.actor, labelColumn: consensus });
+        const have = new Set(exported.version.schema.map((c) => c.name));
+        const shared = columns.filter((c) => c !== label && have.has(c));
+        labelingRows[project] = exported.rows;
+        extra.push({ ref: exported.version.ref, select: [...shared.map(quote), `${quote(consensus)} AS ${quote(label)}`].join(', '), what: `${exported.rows} labels of project ${project} (${exported.version.ref})`, columns: shared });
+      } catch (err) {
+        if (!(err instanceof MloopError) || err.code !== 'FAILED_PRECONDITION') throw err;
+        notes.push(`project ${project}: ${err.message}`);
+        labelingRows[project] = 0;
+      }
+    }
+    const counts = { review_answers: reviewAnswers, ...(projects.length > 0 ? { labeling: labelingRows } : {}) };
+    if (extra.length === 0) {
+      await step('training_data', 'done', `training on ${base.ref}: ${notes.join('; ')}`, { dataset: base.ref, ...counts });
       return base.ref;
     }
-    const shared = columns.filter((c) => c !== label && answered.some((r) => r.inputs![c] !== undefined));
-    const rows = answered.map((r) => JSON.stringify(Object.fromEntries([...shared.map((c) => [c, r.inputs![c] ?? null]), [label, r.answer]])));
-    const dir = join(this.deps.datasets.tempDir, `review-${process.pid}-${newId('tmp')}`);
-    mkdirSync(dir, { recursive: true });
-    try {
-      const file = join(dir, 'review-answers.jsonl');
-      writeFileSync(file, `${rows.join('\n')}\n`);
-      const reviews = await this.deps.datasets.importFile({ file, name: `${policy.model}-review-answers`, actor: req.actor, description: `answered review items of ${policy.model}` });
-      const cols = [...shared, label].map(quote).join(', ');
-      const derived = await this.deps.datasets.derive({
-        sql: `SELECT ${cols} FROM {${base.ref}} UNION ALL BY NAME SELECT ${cols} FROM {${reviews.version.ref}}`,
-        name: `${policy.model}-training`,
-        actor: req.actor,
-        description: `${base.ref} plus the review answers of ${policy.model}`,
-      });
-      await step('training_data', 'done', `built ${derived.version.ref}: ${base.ref} plus ${answered.length} review answers (${reviews.version.ref})`, {
-        dataset: derived.version.ref,
-        parents: [base.ref, reviews.version.ref],
-        review_answers: answered.length,
-      });
-      return derived.version.ref;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // The base's columns the added rows carry (the model's inputs, as logged or labelled) and the label.
+    const cols = [...columns.filter((c) => c !== label && extra.some((x) => x.columns.includes(c))), label].map(quote).join(', ');
+    const derived = await this.deps.datasets.derive({
+      sql: [`SELECT ${cols} FROM {${base.ref}}`, ...extra.map((x) => `SELECT ${x.select} FROM {${x.ref}}`)].join(' UNION ALL BY NAME '),
+      name: `${policy.model}-training`,
+      actor: req.actor,
+      description: `${base.ref} plus ${extra.map((x) => x.what).join(' and ')}`,
+    });
+    await step('training_data', 'done', `built ${derived.version.ref}: ${base.ref} plus ${extra.map((x) => x.what).join(' plus ')}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`, {
+      dataset: derived.version.ref,
+      parents: [base.ref, ...extra.map((x) => x.ref)],
+      ...counts,
+    });
+    return derived.version.ref;
   }
 
   /** The evaluation dataset: the policy's, or a holdout split off the training data. */

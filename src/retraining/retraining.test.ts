@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSupportRequests, supportRequestsToCsv } from '../demo/index.js';
+import { generateSupportRequests, SUPPORT_INTENTS, supportRequestsToCsv } from '../demo/index.js';
 import type { MloopError } from '../errors/index.js';
 import { JobWorker } from '../jobs/index.js';
 import type { RegistryService } from '../registry/index.js';
@@ -49,6 +49,11 @@ describe('parsePolicy', () => {
     expect(bad.issues.map((i) => i.path).sort()).toEqual(['evaluation.holdout.by', 'evaluation.holdout.fraction', 'gate', 'model', 'promotion', 'training.dataset', 'training.settings.nope']);
   });
 
+  it('takes labeling projects as a list of names', () => {
+    expect(parsePolicy(policy('support', { training: { dataset: 't', labeling_projects: ['a'] } })).policy!.training.labelingProjects).toEqual(['a']);
+    expect(parsePolicy(policy('support', { training: { dataset: 't', labeling_projects: 'a' } })).issues.map((i) => i.path)).toEqual(['training.labeling_projects']);
+  });
+
   it('rejects a bad gate rule with its path', () => {
     const r = parsePolicy(policy('support', { gate: { rules: [{ metric: 'accuracy' }] } }));
     expect(r.policy).toBeNull();
@@ -89,6 +94,23 @@ describe('retraining runs', () => {
     expect((await t.ws.retraining.listRuns({ model: 'support' })).map((r) => r.id)).toContain(run.id);
     expect(t.ws.jobs.types().map((h) => h.type)).toContain('retrain');
     expect(await code(t.ws.jobs.enqueue('test', { type: 'retrain', payload: {} }))).toBe('INVALID_ARGUMENT');
+  }, 120_000);
+
+  it('adds the final labels of the policy\'s labeling projects as training rows', async () => {
+    await weakChampion('labelled');
+    const small = generateSupportRequests({ count: 60, seed: 5, launch: false });
+    await t.ws.labeling.createProject({ name: 'small-intents', dataset: 'small@1', labels: [...SUPPORT_INTENTS], idColumn: 'id', showColumns: ['text'], consensus: 'mv', actor: 'test' });
+    await t.ws.labeling.importAnswers('small-intents', small.slice(0, 20).map((r) => ({ item: r.id, worker: 'ann', label: r.intent })));
+    await t.ws.retraining.setPolicy('test', policy('labelled', { training: { dataset: 'tickets', labeling_projects: ['small-intents', 'empty-project'], settings } }));
+    await t.ws.labeling.createProject({ name: 'empty-project', dataset: 'small@1', labels: [...SUPPORT_INTENTS], idColumn: 'id', showColumns: ['text'], actor: 'test' });
+    const run = await t.ws.retraining.run({ key: 'labelled-1', model: 'labelled', actor: 'test' });
+    const data = run.steps.find((s) => s.step === 'training_data')!;
+    expect(data.details).toMatchObject({ review_answers: 0, labeling: { 'small-intents': 20, 'empty-project': 0 } });
+    expect(data.reason).toMatch(/plus 20 labels of project small-intents .*project empty-project: /);
+    const derived = await t.ws.datasets.show(data.details['dataset'] as string);
+    expect(derived.rowCount).toBe(1220);
+    expect(derived.schema.map((c) => c.name)).toEqual(expect.arrayContaining(['intent', 'text']));
+    expect(run.state).toBe('promoted');
   }, 120_000);
 
   it('records a failing gate and promotes nothing', async () => {

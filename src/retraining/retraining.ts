@@ -21,6 +21,8 @@ export interface RetrainingPolicy {
     dataset: string;
     /** Add the answered review items of the model's deployments as labelled rows. */
     includeReviewAnswers: boolean;
+    /** Labeling projects whose final labels (consensus, gold, adjudication) are added as labelled rows. */
+    labelingProjects: string[];
     /** Passed to `trainModel` (label, text, features, learner, params, seed, targetPrecision, …). */
     settings: Record<string, unknown>;
   };
@@ -62,8 +64,8 @@ export function parsePolicy(raw: unknown): { policy: RetrainingPolicy | null; is
     }
   }
   const t = raw['training'];
-  let training: RetrainingPolicy['training'] = { dataset: '', includeReviewAnswers: false, settings: {} };
-  if (!isObject(t)) issue('training', 'required', 'training is required: {dataset, include_review_answers?, settings?}');
+  let training: RetrainingPolicy['training'] = { dataset: '', includeReviewAnswers: false, labelingProjects: [], settings: {} };
+  if (!isObject(t)) issue('training', 'required', 'training is required: {dataset, include_review_answers?, labeling_projects?, settings?}');
   else {
     if (typeof t['dataset'] !== 'string' || t['dataset'] === '') issue('training.dataset', 'required', 'training.dataset is required (name or name@N)');
     const inc = t['include_review_answers'] ?? false;
@@ -71,8 +73,15 @@ export function parsePolicy(raw: unknown): { policy: RetrainingPolicy | null; is
     const settings = t['settings'] ?? {};
     if (!isObject(settings)) issue('training.settings', 'invalid_type', 'training.settings is an object of training options');
     else for (const k of Object.keys(settings)) if (!TRAIN_SETTINGS.has(k)) issue(`training.settings.${k}`, 'unknown_field', `'${k}' is not a training option; known: ${[...TRAIN_SETTINGS].join(', ')}`);
-    for (const k of Object.keys(t)) if (!['dataset', 'include_review_answers', 'settings'].includes(k)) issue(`training.${k}`, 'unknown_field', `unknown field 'training.${k}'`);
-    training = { dataset: String(t['dataset'] ?? ''), includeReviewAnswers: inc === true, settings: isObject(settings) ? settings : {} };
+    const projects = t['labeling_projects'] ?? [];
+    if (!Array.isArray(projects) || projects.some((p) => typeof p !== 'string' || p === '')) issue('training.labeling_projects', 'invalid_type', 'training.labeling_projects is a list of labeling project names');
+    for (const k of Object.keys(t)) if (!['dataset', 'include_review_answers', 'labeling_projects', 'settings'].includes(k)) issue(`training.${k}`, 'unknown_field', `unknown field 'training.${k}'`);
+    training = {
+      dataset: String(t['dataset'] ?? ''),
+      includeReviewAnswers: inc === true,
+      labelingProjects: Array.isArray(projects) ? projects.filter((p): p is string => typeof p === 'string' && p !== '') : [],
+      settings: isObject(settings) ? settings : {},
+    };
   }
   const e = raw['evaluation'] ?? { holdout: {} };
   let evaluation: RetrainingPolicy['evaluation'] = { holdout: { by: 'time', fraction: 0.2, seed: 42 } };
@@ -127,7 +136,7 @@ export function parsePolicy(raw: unknown): { policy: RetrainingPolicy | null; is
 export function policyJson(p: RetrainingPolicy) {
   return {
     model: p.model,
-    training: { dataset: p.training.dataset, include_review_answers: p.training.includeReviewAnswers, settings: p.training.settings },
+    training: { dataset: p.training.dataset, include_review_answers: p.training.includeReviewAnswers, labeling_projects: p.training.labelingProjects ?? [], settings: p.training.settings },
     evaluation: p.evaluation,
     gate: p.gate,
     promotion: p.promotion,
@@ -138,7 +147,8 @@ export function policyJson(p: RetrainingPolicy) {
 
 /** A stored policy with the settings later versions added filled in with their defaults. */
 export function withLoopDefaults(p: RetrainingPolicy): RetrainingPolicy {
-  return p.loop === undefined ? { ...p, loop: DEFAULT_LOOP } : p;
+  const training = p.training.labelingProjects === undefined ? { ...p.training, labelingProjects: [] } : p.training;
+  return { ...p, training, loop: p.loop ?? DEFAULT_LOOP };
 }
 
 /** Where a run stands. */
