@@ -6,6 +6,8 @@ import type { ServingStore } from './serving-store.js';
 
 /** Rows per INSERT statement: stays under SQLite's and PostgreSQL's bound-parameter limits. */
 const CHUNK = 200;
+/** Most rows per prediction-log INSERT (a power of two; 16 columns × 128 rows = 2048 parameters). */
+const LOG_CHUNK = 128;
 
 function toDeployment(r: Selectable<DeploymentsTable>): Deployment {
   return {
@@ -134,8 +136,12 @@ export class SqlServingStore implements ServingStore {
   async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
-      for (let i = 0; i < records.length; i += CHUNK) {
-        const part = records.slice(i, i + CHUNK);
+      // Chunks of a power of two rows (at most 128): a handful of statement shapes, each compiled once.
+      for (let i = 0; i < records.length; ) {
+        let size = LOG_CHUNK;
+        while (size > records.length - i) size >>= 1;
+        const part = records.slice(i, i + size);
+        i += size;
         await tx.executeQuery(this.insertSql('predictions', part.length, PREDICTION_COLUMNS, (p) => predictionRow(p), part));
         const review = part.filter((p) => p.decision === 'review' && p.role !== 'shadow');
         if (review.length > 0) await tx.executeQuery(this.insertSql('review_queue', review.length, REVIEW_COLUMNS, reviewRow, review));
@@ -152,7 +158,10 @@ export class SqlServingStore implements ServingStore {
     const key = `${table}:${n}`;
     let sqlText = this.compiled.get(key);
     if (sqlText === undefined) {
-      const values = rows.map((r) => Object.fromEntries(columns.map((c, j) => [c, row(r)[j]])));
+      // Kysely only needs the column names here: the first row stands for all of them.
+      const sample = row(rows[0]!);
+      const first = Object.fromEntries(columns.map((c, j) => [c, sample[j]]));
+      const values = rows.map(() => first);
       const conflict = table === 'predictions' ? 'id' : 'prediction_id';
       // The row objects only give Kysely the column names; the SQL's parameters are filled below.
       sqlText = this.db
