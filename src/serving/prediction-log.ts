@@ -52,7 +52,8 @@ export class PredictionLogWriter {
   private readonly maxAttempts: number;
   private readonly attempts = new WeakMap<PredictionRecord, number>();
   private queue: PredictionRecord[] = [];
-  private readonly ids = new Set<string>();
+  /** The batch being written (its records left the queue but are not in the store yet). */
+  private inFlight: readonly PredictionRecord[] = [];
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private pausedUntil = 0;
@@ -83,18 +84,15 @@ export class PredictionLogWriter {
     }
     const room = Math.max(0, this.maxQueue - this.queue.length);
     const accepted = room >= records.length ? records : records.slice(0, room);
-    for (const r of accepted) {
-      this.queue.push(r);
-      this.ids.add(r.id);
-    }
+    for (const r of accepted) this.queue.push(r);
     if (accepted.length < records.length) this.drop(records.slice(accepted.length), 'queue-full');
     this.schedule();
     return accepted.length;
   }
 
-  /** True while `id` waits in the queue (written soon, or dropped). */
+  /** True while `id` waits in the queue or is being written (written soon, or dropped). A scan: feedback is rare, appends are not. */
   isQueued(id: string): boolean {
-    return this.ids.has(id);
+    return this.inFlight.some((r) => r.id === id) || this.queue.some((r) => r.id === id);
   }
 
   /** Records waiting to be written. */
@@ -125,7 +123,6 @@ export class PredictionLogWriter {
     if (this.queue.length > 0) {
       const rest = this.queue;
       this.queue = [];
-      this.ids.clear();
       this.drop(rest, 'write-failed');
     }
     this.warnNow();
@@ -145,6 +142,7 @@ export class PredictionLogWriter {
   private startWrite(): void {
     const batch = this.queue.splice(0, this.batchSize);
     if (batch.length === 0) return;
+    this.inFlight = batch;
     const started = performance.now();
     let timeout: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -173,7 +171,7 @@ export class PredictionLogWriter {
         this.drop(batch.slice(kept.length), 'write-failed');
       } finally {
         clearTimeout(timeout);
-        for (const r of batch.slice(kept.length)) this.ids.delete(r.id);
+        this.inFlight = [];
         this.writing = null;
         if (this.queue.length > 0) this.schedule();
       }

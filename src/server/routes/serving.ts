@@ -77,10 +77,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
       try {
         const served = await runtime.predict(name, instances, { requestId: request.id });
         servedBy.set(request, { model: served.model, version: String(served.version) });
-        // Serialised here (the shape is the 200 schema above): JSON.stringify is cheaper than the
-        // schema serialiser, whose unions are checked by a validator for every prediction.
-        reply.type('application/json; charset=utf-8');
-        return JSON.stringify({
+        return {
           model: served.model,
           model_version: served.version,
           predictions: served.rows.map((r) => ({
@@ -92,7 +89,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
             model_version: served.version,
             prediction_id: r.predictionId,
           })),
-        });
+        };
       } catch (err) {
         return retryAfter(reply, err);
       }
