@@ -67,6 +67,10 @@ describe('mloop monitor report', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('window(s) of 500');
     expect(human.stdout).toContain('groups by region');
+    // with a smaller minimum group size, more windows compare their regions
+    const compared = (x: { windows: Array<{ values: Record<string, number | null> }> }) => x.windows.filter((w) => w.values['fairness.region.auto_share_difference'] !== null).length;
+    const small = JSON.parse((await cli({}, '--json', 'monitor', 'report', 'support@champion', '--window', '7d', '--min-group-size', '10')).stdout);
+    expect(compared(small)).toBeGreaterThan(compared(j));
   });
 
   it('explains a bad window and an unknown model', async () => {

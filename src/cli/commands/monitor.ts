@@ -105,12 +105,20 @@ export function registerMonitor(program: Command, run: Runner): void {
     .option('--since <iso>', 'only predictions from this time')
     .option('--until <iso>', 'only predictions before this time')
     .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--min-group-size <n>', 'groups with fewer predictions in a window (labelled ones for accuracy) are not compared', parseIntOption(1, 1_000_000))
     .action(
-      run(async (ctx, model: string, o: { window: string; reference?: string; referenceFrom?: string; referenceTo?: string; since?: string; until?: string; html?: string }) => {
+      run(async (ctx, model: string, o: { window: string; reference?: string; referenceFrom?: string; referenceTo?: string; since?: string; until?: string; html?: string; minGroupSize?: number }) => {
         if ((o.referenceFrom === undefined) !== (o.referenceTo === undefined)) throw new InvalidArgumentError('--reference-from and --reference-to go together');
         const reference = o.referenceFrom !== undefined && o.referenceTo !== undefined ? { from: o.referenceFrom, to: o.referenceTo } : o.reference;
         const r = await ctx.withWorkspace((ws) =>
-          ws.monitoring.report({ model, window: o.window, ...(reference ? { reference } : {}), ...(o.since ? { from: o.since } : {}), ...(o.until ? { to: o.until } : {}) }),
+          ws.monitoring.report({
+            model,
+            window: o.window,
+            ...(reference ? { reference } : {}),
+            ...(o.since ? { from: o.since } : {}),
+            ...(o.until ? { to: o.until } : {}),
+            ...(o.minGroupSize === undefined ? {} : { fairness: { minGroupSize: o.minGroupSize } }),
+          }),
         );
         if (o.html !== undefined) {
           writeFileSync(o.html, renderMonitoringHtml(r));

@@ -38,6 +38,10 @@ describe('monitoring over HTTP', () => {
     expect(j.fairness.attributes[0].attribute).toBe('region');
     const gaps = j.windows.map((w: { values: Record<string, number | null> }) => w.values['fairness.region.auto_share_difference']);
     expect(gaps.some((v: number | null) => typeof v === 'number')).toBe(true);
+    const small = (await get('/v1/monitoring/support@champion/report?window=7d&min_group_size=10', viewer)).json();
+    const count = (x: { windows: Array<{ values: Record<string, number | null> }> }) => x.windows.filter((w) => typeof w.values['fairness.region.auto_share_difference'] === 'number').length;
+    expect(count(small)).toBeGreaterThan(count(j));
+    expect((await get('/v1/monitoring/support@champion/report?min_group_size=0', viewer)).statusCode).toBe(400);
     expect(j.fairness_series.some((s: { attribute: string }) => s.attribute === 'region')).toBe(true);
     const html = await get('/v1/monitoring/support@champion/report?format=html', viewer);
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");

@@ -46,6 +46,7 @@ export async function monitoringRoutes(app: FastifyInstance, opts: { ws: Workspa
             reference_to: Type.Optional(Time),
             since: Type.Optional(Time),
             until: Type.Optional(Time),
+            min_group_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'groups with fewer predictions (labelled ones for the ground-truth gaps) are not compared (default 30)' })),
             format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('html')], { default: 'json' })),
           },
           { additionalProperties: false },
@@ -55,7 +56,7 @@ export async function monitoringRoutes(app: FastifyInstance, opts: { ws: Workspa
     },
     async (request, reply) => {
       const { model } = request.params as { model: string };
-      const q = request.query as { window?: string; reference?: string; reference_from?: string; reference_to?: string; since?: string; until?: string; format: 'json' | 'html' };
+      const q = request.query as { window?: string; reference?: string; reference_from?: string; reference_to?: string; since?: string; until?: string; min_group_size?: number; format: 'json' | 'html' };
       if ((q.reference_from === undefined) !== (q.reference_to === undefined)) throw MloopError.invalidArgument('reference_from and reference_to go together');
       if (q.reference !== undefined && q.reference_from !== undefined) throw MloopError.invalidArgument('give reference or reference_from/reference_to, not both');
       const reference = q.reference_from !== undefined && q.reference_to !== undefined ? { from: q.reference_from, to: q.reference_to } : q.reference;
@@ -65,6 +66,7 @@ export async function monitoringRoutes(app: FastifyInstance, opts: { ws: Workspa
         ...(reference === undefined ? {} : { reference }),
         ...(q.since === undefined ? {} : { from: q.since }),
         ...(q.until === undefined ? {} : { to: q.until }),
+        ...(q.min_group_size === undefined ? {} : { fairness: { minGroupSize: q.min_group_size } }),
       });
       if (q.format === 'html') {
         return reply
