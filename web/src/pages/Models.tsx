@@ -332,17 +332,19 @@ function ModelDetail(props: PageProps & { model: string }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {(c.a?.groups.groups ?? c.b?.groups.groups ?? []).map((g) => {
-                      const other = c.b?.groups.groups.find((x) => x.attribute === g.attribute && x.group === g.group);
+                    {[...new Set([...(c.a?.groups.groups ?? []), ...(c.b?.groups.groups ?? [])].map((g) => `${g.attribute}=${g.group}`))].map((k) => {
+                      const find = (x: Side | null) => x?.groups.groups.find((g) => `${g.attribute}=${g.group}` === k);
+                      const ga = find(c.a);
+                      const gb = find(c.b);
                       return (
-                        <tr key={`${g.attribute}=${g.group}`}>
+                        <tr key={k}>
                           <td>
-                            {g.attribute}={g.group}
-                            {g.status === 'ok' ? '' : ' (too few rows to compare)'}
+                            {k}
+                            {(ga ?? gb)?.status === 'ok' ? '' : ' (too few rows to compare)'}
                           </td>
-                          <td className="num">{int(g.n)}</td>
-                          <td className="num">{withCi(g.accuracy)}</td>
-                          <td className="num">{withCi(other?.accuracy)}</td>
+                          <td className="num">{int((ga ?? gb)?.n)}</td>
+                          <td className="num">{withCi(ga?.accuracy)}</td>
+                          <td className="num">{withCi(gb?.accuracy)}</td>
                         </tr>
                       );
                     })}
