@@ -104,6 +104,17 @@ describe('BiasWindow', () => {
     expect(a.excluded).toContainEqual({ group: '(missing)', from: 'all', class: null, reason: '10 rows, fewer than the minimum group size 30' });
   });
 
+  it('counts a row without a tracked attribute in the (missing) group', () => {
+    const w = new BiasWindow({ attributes: ['region', 'sex'], minGroupSize: 1 });
+    w.add({ groups: { region: 'north' }, prediction: 'a', decision: 'auto' });
+    w.add({ groups: null, prediction: 'a', decision: 'review' });
+    const r = w.result();
+    expect(r.attributes.map((a) => [a.attribute, a.groups.map((g) => [g.group, g.n])])).toEqual([
+      ['region', [['(missing)', 1], ['north', 1]]],
+      ['sex', [['(missing)', 2]]],
+    ]);
+  });
+
   it('refuses a level outside (0, 1) and a positive label that is not a class', () => {
     expect(() => new BiasWindow({ level: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => new BiasWindow({ classes: ['a', 'b'], positiveLabel: 'c' })).toThrow(/not a class/);

@@ -312,10 +312,9 @@ class WindowAccumulator {
     }
     if (p.label !== null) this.labels.set(p.label, (this.labels.get(p.label) ?? 0) + 1);
     this.perf.add(p.confidence, p.truth === null || p.label === null ? null : p.truth === p.label);
-    if (p.groups && Object.keys(p.groups).length > 0) {
-      this.grouped++;
-      this.bias.add({ groups: p.groups, prediction: p.label, decision: p.decision, truth: p.truth });
-    }
+    // a window without any logged group has no group figures; otherwise rows without one are `(missing)`
+    if (p.groups && Object.keys(p.groups).length > 0) this.grouped++;
+    this.bias.add({ groups: p.groups ?? null, prediction: p.label, decision: p.decision, truth: p.truth });
   }
 }
 
@@ -452,7 +451,21 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
   }
 
   const ctx: Context = { featureProfile, predProfile, cache: new CalibrationCache(policy), minRows };
-  const biasOptions: BiasWindowOptions = { ...(version.record.classes ? { classes: version.record.classes } : {}), ...req.fairness };
+  // Group attributes: the sensitive columns of the training data (as serving logs them), so a
+  // prediction that did not carry one counts in the `(missing)` group; else whatever rows carry.
+  const sensitive = new Set<string>();
+  for (const ref of version.record.datasets) {
+    try {
+      for (const c of (await deps.datasets.show(ref)).schema) if (c.roles.includes('sensitive')) sensitive.add(c.name);
+    } catch (err) {
+      if (!(err instanceof MloopError)) throw err;
+    }
+  }
+  const biasOptions: BiasWindowOptions = {
+    ...(version.record.classes ? { classes: version.record.classes } : {}),
+    ...(sensitive.size > 0 ? { attributes: [...sensitive].sort() } : {}),
+    ...req.fairness,
+  };
   const windows: MonitoringWindow[] = [];
   let acc: WindowAccumulator | null = null;
   let lastSummaries: FeatureWindowSummary[] | null = null;
