@@ -9,7 +9,7 @@ import type { DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
 import type { JobService } from '../jobs/index.js';
 import type { LabelingService } from '../labeling/index.js';
-import type { MonitoringService, RuleOutcome } from '../monitoring/index.js';
+import type { MonitoringReport, MonitoringService, RuleOutcome } from '../monitoring/index.js';
 import { parseModelRef, type AliasMove, type RegistryService } from '../registry/index.js';
 import type { ServingService } from '../serving/index.js';
 import { newId } from '../storage/index.js';
@@ -171,7 +171,7 @@ export class RetrainingService {
    * const d = await ws.retraining.check('alice', { model: 'support', source: 'manual' });
    * console.log(d.retrain, d.reason);
    */
-  async check(actor: string, req: CheckRequest): Promise<Decision> {
+  async check(actor: string, req: CheckRequest, reports?: ReadonlyMap<string, MonitoringReport>): Promise<Decision> {
     const key = req.key ?? newId('chk');
     const recorded = await this.store.getDecision(key);
     if (recorded) return this.queueFor(actor, recorded);
@@ -179,7 +179,7 @@ export class RetrainingService {
     const at = this.clock();
     const runs = await this.store.listRuns({ model: policy.model, limit: 20 });
     const lastRetrain = (await this.store.listDecisions({ model: policy.model, retrain: true, limit: 1 }))[0] ?? null;
-    const { triggers, labels } = await checkTriggers(this.deps, policy, { source: req.source, now: at, lastRun: runs[0] ?? null, lastRetrain });
+    const { triggers, labels } = await checkTriggers(this.deps, policy, { source: req.source, now: at, lastRun: runs[0] ?? null, lastRetrain, ...(reports ? { reports } : {}) });
     const active = runs.find((r) => ACTIVE.includes(r.state)) ?? null;
     const waiting = [...(await this.deps.jobs.list({ type: 'retrain', state: 'queued', limit: 1000 })), ...(await this.deps.jobs.list({ type: 'retrain', state: 'running', limit: 1000 }))];
     const job = waiting.find((j) => j.payload['model'] === policy.model) ?? null;
@@ -206,7 +206,7 @@ export class RetrainingService {
     await this.ensureDriftRule(actor, policy);
     const rules = (await this.deps.monitoring.listRules()).filter((r) => r.enabled && (r.model === model || r.model.startsWith(`${model}@`)));
     const outcomes: RuleOutcome[] = [];
-    const reports = new Map<string, Awaited<ReturnType<MonitoringService['report']>>>();
+    const reports = new Map<string, MonitoringReport>();
     for (const rule of rules) {
       const k = `${rule.model} ${rule.window}`;
       let report = reports.get(k);
@@ -226,7 +226,8 @@ export class RetrainingService {
     }
     const runs = await this.advance(actor, { model });
     for (const r of runs) await log?.(`run ${r.id}: ${r.state} — ${r.reason}`);
-    const decision = await this.check(actor, { model, source: 'monitoring', key });
+    // The rules' reports serve the triggers too, unless a run just moved the champion.
+    const decision = await this.check(actor, { model, source: 'monitoring', key }, runs.length === 0 ? reports : undefined);
     await log?.(`decision ${decision.id}: ${decision.reason}`);
     return { rules: outcomes, runs, decision };
   }

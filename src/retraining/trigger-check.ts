@@ -4,6 +4,7 @@
  */
 import { MloopError } from '../errors/index.js';
 import type { Job } from '../jobs/index.js';
+import type { MonitoringReport } from '../monitoring/index.js';
 import type { RetrainingDeps } from './retraining-service.js';
 import type { RetrainingPolicy, RetrainingRun } from './retraining.js';
 import { loopNames, type CheckSource, type Decision, type TriggerResult } from './triggers.js';
@@ -20,6 +21,8 @@ export interface CheckContext {
   lastRun: RetrainingRun | null;
   /** The latest decision that retrained (its label counts are the baseline of `new_labels`). */
   lastRetrain: Decision | null;
+  /** Reports the monitoring run made already, by `<model ref> <window>`. */
+  reports?: ReadonlyMap<string, MonitoringReport>;
 }
 
 /** Evaluates every trigger of the policy; a trigger the policy leaves off is listed as not enabled. */
@@ -53,7 +56,7 @@ export async function checkTriggers(deps: RetrainingDeps, policy: RetrainingPoli
     const p = t.performance;
     const name = p.metric === 'estimated_accuracy' ? 'estimated accuracy (CBPE)' : 'realized accuracy';
     try {
-      const report = await deps.monitoring.report({ model: `${model}@champion`, window: p.window });
+      const report = ctx.reports?.get(`${model}@champion ${p.window}`) ?? (await deps.monitoring.report({ model: `${model}@champion`, window: p.window }));
       const windows = report.windows.filter((w) => (p.metric === 'estimated_accuracy' ? w.performance.predictions : w.performance.labels) >= p.minPredictions);
       const w = windows.at(-1);
       const est = w?.performance[p.metric] ?? null;
