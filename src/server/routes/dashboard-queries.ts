@@ -74,6 +74,12 @@ function latestTruth(db: Kysely<DatabaseSchema>) {
 export class DashboardQueries {
   constructor(private readonly db: Kysely<DatabaseSchema>) {}
 
+  /** The newest prediction's time (ISO), or null when the log is empty. */
+  async latestAt(): Promise<string | null> {
+    const r = await this.db.selectFrom('predictions').select((eb) => eb.fn.max('at').as('m')).executeTakeFirst();
+    return (r?.m as string | null | undefined) ?? null;
+  }
+
   /** Totals per model over primary predictions at or after `since` (ISO), with realized accuracy. */
   async trafficByModel(since: string): Promise<Map<string, ModelTraffic>> {
     const rows = await this.db

@@ -163,6 +163,19 @@ describe('dashboard reads', () => {
     expect({ ...after.policy, training: before.training }).toEqual(before);
   });
 
+  it('a log that runs ahead of the clock (replayed or simulated) moves the windows to its newest prediction', async () => {
+    const ahead = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    await f.ws.backend.db
+      .insertInto('predictions')
+      .values({ id: 'pred_ahead', at: ahead, deployment: 'support', model: 'support', version: 1, role: 'primary', primary_id: null, request_id: null, inputs_json: '{}', outputs_json: '{}', label: 'x', confidence: 0.99, decision: 'auto', latency_ms: 1, redacted: 0, groups_json: null })
+      .execute();
+    const body = (await get('/v1/overview')).json() as { as_of: string; models: Array<{ traffic: { last_7d: number; auto: number } }> };
+    expect(body.as_of).toBe(ahead);
+    expect(body.models[0]!.traffic).toMatchObject({ last_7d: 1, auto: 1 });
+    const days = (await get('/v1/dashboard/models/support/traffic?days=7')).json() as { days: Array<{ predictions: number }> };
+    expect(days.days.reduce((n, d) => n + d.predictions, 0)).toBe(1);
+  });
+
   it('every dashboard route is in the OpenAPI document', async () => {
     const doc = (await get('/openapi.json')).json() as { paths: Record<string, unknown> };
     for (const p of ['/v1/overview', '/v1/dashboard/session', '/v1/dashboard/models/{name}/compare', '/v1/dashboard/models/{name}/decisions', '/v1/dashboard/alerts', '/v1/dashboard/models/{name}/monitoring', '/v1/dashboard/models/{name}/traffic', '/v1/dashboard/models/{name}/target-precision'])

@@ -104,6 +104,12 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
   const { ws } = opts;
   const now = opts.now ?? (() => new Date());
   const queries = new DashboardQueries(ws.backend.db);
+  // Windows end now, or at the newest prediction when the log runs ahead of the clock (a replayed or simulated log).
+  const anchor = async (): Promise<Date> => {
+    const latest = await queries.latestAt();
+    const t = now();
+    return latest !== null && Date.parse(latest) > t.getTime() ? new Date(latest) : t;
+  };
   const reports = new Map<string, { at: number; computedAt: string; result: Promise<ReturnType<typeof monitoringJson>> }>();
 
   app.get(
@@ -146,14 +152,14 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       config: { access: { action: 'models:read' } },
       schema: {
         summary:
-          'Every model: champion and challenger, deployments, traffic and automated versus review share over the last 7 days, realized accuracy over the last 90 days, estimated accuracy, open alerts, pending approvals and the next scheduled retraining (or retraining check)',
+          'Every model: champion and challenger, deployments, traffic and automated versus review share over the last 7 days, realized accuracy over the last 90 days, estimated accuracy, open alerts, pending approvals and the next scheduled retraining (or retraining check). The windows end at as_of: now, or the newest prediction when the log runs ahead of the clock',
         tags: ['dashboard'],
         security,
-        response: { 200: Type.Object({ generated_at: Type.String(), models: Type.Array(Any) }), ...errorResponses },
+        response: { 200: Type.Object({ generated_at: Type.String(), as_of: Type.String(), models: Type.Array(Any) }), ...errorResponses },
       },
     },
     async () => {
-      const at = now();
+      const at = await anchor();
       const [models, deployments, week, quarter, alerts, approvals, schedules, policies, runs] = await Promise.all([
         ws.registry.listModels(),
         ws.serving.listDeployments(),
@@ -167,7 +173,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       ]);
       const share = (part: number, n: number) => (n === 0 ? null : part / n);
       return {
-        generated_at: at.toISOString(),
+        generated_at: now().toISOString(),
+        as_of: at.toISOString(),
         models: models.map((m) => {
           const t = week.get(m.name);
           const q = quarter.get(m.name);
@@ -278,7 +285,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       const { name } = request.params as { name: string };
       const { days = 365 } = request.query as { days?: number };
       await ws.registry.getModel(name);
-      const since = new Date(now().getTime() - days * DAY).toISOString();
+      const since = new Date((await anchor()).getTime() - days * DAY).toISOString();
       return { model: name, since, days: await queries.days(name, { since }) };
     },
   );

@@ -22,7 +22,7 @@ export interface OverviewModel {
 }
 
 export function OverviewPage({ api }: PageProps) {
-  const { data, error } = useLoad(() => api.get<{ generated_at: string; models: OverviewModel[] }>('/v1/overview'), [api]);
+  const { data, error } = useLoad(() => api.get<{ generated_at: string; as_of: string; models: OverviewModel[] }>('/v1/overview'), [api]);
   return (
     <>
       <h1>Overview</h1>
@@ -120,7 +120,10 @@ export function OverviewPage({ api }: PageProps) {
               { key: 'next', title: 'next run', render: (m) => time(m.next_run?.at), sort: (m) => m.next_run?.at ?? null },
             ]}
           />
-          <p className="muted">As of {time(data.generated_at)} UTC.</p>
+          <p className="muted" data-testid="as-of">
+            As of {time(data.generated_at)} UTC
+            {data.as_of !== data.generated_at ? `; traffic windows end at the newest prediction, ${time(data.as_of)} UTC (the log runs ahead of the clock)` : ''}.
+          </p>
         </>
       )}
     </>
