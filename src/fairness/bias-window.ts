@@ -78,29 +78,39 @@ export interface BiasGap {
   class: string | null;
   /** The rate deciding the value (`tpr` or `fpr` for equalized odds). */
   rate: RateName | null;
+  /** The groups with the smallest and the largest rate. */
   min: GroupRate | null;
   max: GroupRate | null;
-  /** Groups compared. */
+  /** Groups compared (the most over the rates and classes involved). */
   compared: number;
 }
 
 /** One group's rates in one window (`selection_rate` for the positive class of a binary model; accuracy, TPR, FPR over labelled rows). */
 export interface BiasGroupRates {
+  /** The group's value (`(missing)` for rows without one). */
   group: string;
+  /** Predictions of the group in the window. */
   n: number;
+  /** Of which with ground truth. */
   labelled: number;
+  /** Share sent to people. */
   review_share: number;
+  /** Share predicted as the positive class; null without one (multiclass). */
   selection_rate: number | null;
+  /** Over labelled rows; null without any. */
   accuracy: number | null;
+  /** Positive class, over labelled rows; null without a positive class or without the rows it needs. */
   tpr: number | null;
   fpr: number | null;
 }
 
 /** The bias figures of one attribute in one window. */
 export interface BiasAttribute {
+  /** The group column. */
   attribute: string;
   /** Every group seen, largest first. */
   groups: BiasGroupRates[];
+  /** Each tracked gap (null values where it is not defined). */
   gaps: Record<BiasMetricKey, BiasGap>;
   /** Groups left out of a comparison, and why. */
   excluded: Exclusion[];
@@ -108,12 +118,17 @@ export interface BiasAttribute {
 
 /** The bias figures of a window: a JSON-safe snapshot. */
 export interface BiasWindowResult {
+  /** Predictions counted (those with a predicted class). */
   rows: number;
+  /** Of which with ground truth. */
   labelled: number;
   /** The favourable class (binary), or null when every class is compared one-vs-rest. */
   positive_label: string | null;
+  /** Confidence of the simultaneous bounds. */
   level: number;
+  /** Smallest group compared (rows; labelled rows for the ground-truth gaps). */
   min_group_size: number;
+  /** One entry per group column, by name. */
   attributes: BiasAttribute[];
 }
 
@@ -178,6 +193,7 @@ export class BiasWindow {
     return this.#rows;
   }
 
+  /** Counts one prediction (ignored when it has no predicted class). */
   add(row: BiasRow): void {
     if (row.prediction === null) return;
     this.#rows++;
