@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../stats/index.js';
 import { auditFairness, BiasWindow, BIAS_METRIC_KEYS, type BiasRow } from './index.js';
@@ -102,6 +103,35 @@ describe('BiasWindow', () => {
     }
     expect(a.groups.map((g) => [g.group, g.n, g.review_share])).toEqual([['north', 100, expect.closeTo(0.1, 12)], ['south', 100, expect.closeTo(0.5, 12)], ['(missing)', 10, 0]]);
     expect(a.excluded).toContainEqual({ group: '(missing)', from: 'all', class: null, reason: '10 rows, fewer than the minimum group size 30' });
+  });
+
+  it('property: bounds enclose the value, which does not depend on how groups are named', () => {
+    const group = fc.record({ n: fc.integer({ min: 1, max: 80 }), right: fc.double({ min: 0, max: 1, noNaN: true }), auto: fc.double({ min: 0, max: 1, noNaN: true }) });
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 2, maxLength: 5 }), (groups) => {
+        const run = (name: (g: number) => string) => {
+          const w = new BiasWindow({ minGroupSize: 1 });
+          groups.forEach((g, k) => {
+            for (let i = 0; i < g.n; i++) {
+              w.add({ groups: { a: name(k) }, prediction: 'x', decision: i < g.auto * g.n ? 'auto' : 'review', truth: i < g.right * g.n ? 'x' : 'y' });
+            }
+          });
+          return w.result().attributes[0]!.gaps;
+        };
+        const a = run((k) => `g${k}`);
+        const b = run((k) => `z${groups.length - k}`);
+        for (const key of BIAS_METRIC_KEYS) {
+          const g = a[key];
+          if (g.value === null) continue;
+          expect(g.lower!).toBeLessThanOrEqual(g.value + 1e-12);
+          expect(g.upper!).toBeGreaterThanOrEqual(g.value - 1e-12);
+          expect(g.lower!).toBeGreaterThanOrEqual(0);
+          expect(b[key].value).toBeCloseTo(g.value, 12);
+          expect(b[key].lower).toBeCloseTo(g.lower!, 12);
+        }
+      }),
+      { numRuns: 100, seed: 7 },
+    );
   });
 
   it('counts a row without a tracked attribute in the (missing) group', () => {
