@@ -51,6 +51,8 @@ export interface TrainInput {
   inputs: InputSpec[];
   label: string;
   train: { batch: ColumnBatch; labels: ReadonlyArray<string> | Float64Array; n: number };
+  /** Held-out rows a learner may calibrate on (never fit weights on); the text learner fits its temperature there instead of holding out training rows. */
+  validation?: { batch: ColumnBatch; labels: ReadonlyArray<string> | Float64Array; n: number };
   params: Record<string, unknown>;
   seed: number;
 }
@@ -120,7 +122,12 @@ const textLearner: Learner = {
   async train(input, hooks) {
     const textCol = input.inputs[0]!;
     const column = input.train.batch[textCol.name] as ReadonlyArray<string | null>;
-    const result = await trainTextClassifier(column, input.train.labels as string[], { ...(input.params as object), softmax: { seed: input.seed, ...((input.params['softmax'] as object) ?? {}) } }, {
+    const v = input.validation;
+    const validation =
+      v !== undefined && input.params['holdoutFraction'] === undefined && input.params['validation'] === undefined
+        ? { validation: { texts: Array.from({ length: v.n }, (_, i) => ((v.batch[textCol.name] as ReadonlyArray<string | null> | undefined)?.[i] ?? null)), labels: v.labels as string[] } }
+        : {};
+    const result = await trainTextClassifier(column, input.train.labels as string[], { ...(input.params as object), ...validation, softmax: { seed: input.seed, ...((input.params['softmax'] as object) ?? {}) } }, {
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onProgress: (p) => hooks.onProgress?.({ stage: p.stage, done: p.done, total: p.total }),
     });

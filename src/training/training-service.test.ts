@@ -62,6 +62,9 @@ describe('trainModel', () => {
     expect(r.threshold!.achievable).toBe(true);
     expect(r.version.record).toMatchObject({ datasets: ['tickets@1'], label: 'intent', learner: 'text-softmax', seed: 1 });
     expect(r.version.record.thresholds!['confidence']).toBe(r.threshold!.threshold);
+    // The text learner trains on every training row and fits its temperature on the validation rows.
+    const learnerReport = (r.version.record.extra as { learner_report: { trainRows: number; calibrationRows: number } }).learner_report;
+    expect(learnerReport).toMatchObject({ trainRows: r.rows.train, calibrationRows: r.rows.validation });
 
     const e = await evaluateModel(deps(), { model: 'support@1', dataset: 'later@1', slices: ['region'], replicates: 200 });
     expect(e.report.n).toBe(600);

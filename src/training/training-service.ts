@@ -273,6 +273,7 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
       inputs: plan.inputs,
       label: plan.label,
       train: { batch: batchOf(read.columns, plan.inputs, trainRows), labels: fitLabels, n: trainRows.length },
+      ...(classification ? { validation: { batch: valBatch, labels: valLabels.map(String), n: valLabels.length } } : {}),
       params,
       seed,
     },
