@@ -41,5 +41,7 @@ function gapGroups(metric: string, w: MonitoringWindow): string {
   const gap = w.fairness.attributes.find((a) => a.attribute === m[1])?.gaps[m[2] as BiasMetricKey];
   if (!gap?.min || !gap.max) return '';
   const cls = gap.class === null ? '' : ` of '${gap.class}'`;
-  return ` (${gap.rate}${cls}: ${gap.min.group} ${gap.min.value.toFixed(4)}, ${gap.max.group} ${gap.max.value.toFixed(4)}; bounds ${gap.lower?.toFixed(4)}–${gap.upper?.toFixed(4)})`;
+  // group names come from requests: keep them short in a message
+  const name = (g: string) => (g.length > 40 ? `${g.slice(0, 39)}…` : g);
+  return ` (${gap.rate}${cls}: ${name(gap.min.group)} ${gap.min.value.toFixed(4)}, ${name(gap.max.group)} ${gap.max.value.toFixed(4)}; bounds ${gap.lower?.toFixed(4)}–${gap.upper?.toFixed(4)})`;
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkWebhookUrl, postWebhook, privateAddressReason } from './webhook.js';
+import { checkWebhookUrl, postWebhook, privateAddressReason, slackBody } from './webhook.js';
 
 let server: Server;
 let url: string;
@@ -83,5 +83,19 @@ describe('postWebhook', () => {
   it('reports a non-2xx answer and an unreachable receiver as UNAVAILABLE', async () => {
     await expect(postWebhook(`${url}/fail`, { text: 'x' }, { allowPrivate: true })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await expect(postWebhook('http://127.0.0.1:1/x', { text: 'x' }, { allowPrivate: true, timeoutMs: 1000 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});
+
+describe('slackBody', () => {
+  it("escapes Slack's control characters in the message (group names come from requests)", () => {
+    const alert = {
+      id: 'alt_1', ruleId: 'rul_1', ruleName: 'gap', model: 'support', metric: 'fairness.region.accuracy_difference.lower', dedupKey: 'k', status: 'firing' as const,
+      firstWindow: 'w1', lastWindow: 'w2', windows: 2, value: 0.2, threshold: 0.05, createdAt: 't', updatedAt: 't', resolvedAt: null, delivery: 'none' as const, deliveryError: null, deliveredAt: null,
+      message: 'fairness.region.accuracy_difference.lower = 0.2 > 0.05 (accuracy: <!channel> 0.6, <https://evil.example|click> & co 0.9)',
+    };
+    const body = slackBody(alert, 'firing');
+    expect(body.text).not.toMatch(/<!channel>|<https:/);
+    expect(body.text).toContain('&lt;!channel&gt; 0.6, &lt;https://evil.example|click&gt; &amp; co 0.9');
+    expect(body.text).toContain('= 0.2 &gt; 0.05');
   });
 });

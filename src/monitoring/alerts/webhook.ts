@@ -125,16 +125,24 @@ export async function checkWebhookUrl(url: string, options: WebhookOptions = {})
 }
 
 /** A Slack-compatible body (`text` plus blocks), with the alert itself under `mloop`. */
+/**
+ * Slack's control characters escaped (`&`, `<`, `>`): alert messages carry group names that API
+ * callers chose, and `<!channel>` or `<https://…|text>` in them must not notify or link.
+ */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function slackBody(alert: Alert, event: 'firing' | 'resolved') {
   const icon = event === 'firing' ? ':rotating_light:' : ':white_check_mark:';
-  const text = `${icon} ${event === 'firing' ? 'Alert' : 'Resolved'} ${alert.ruleName} on ${alert.model}: ${alert.message}`;
+  const text = `${icon} ${event === 'firing' ? 'Alert' : 'Resolved'} ${escapeSlack(alert.ruleName)} on ${escapeSlack(alert.model)}: ${escapeSlack(alert.message)}`;
   return {
     text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text } },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `metric \`${alert.metric}\` · ${alert.windows} window(s) from ${alert.firstWindow} to ${alert.lastWindow}` }],
+        elements: [{ type: 'mrkdwn', text: `metric \`${escapeSlack(alert.metric)}\` · ${alert.windows} window(s) from ${alert.firstWindow} to ${alert.lastWindow}` }],
       },
     ],
     mloop: {
