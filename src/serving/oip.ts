@@ -39,7 +39,8 @@ export function oipMetadata(name: string, model: LoadedModel) {
     platform: `mloop/${p.learner}`,
     inputs: p.inputs.map((i) => ({ name: i.name, datatype: datatypeOf(i.kind), shape: [-1] })),
     outputs: [...outputs, { name: 'decision', datatype: 'BYTES', shape: [-1] }, { name: 'prediction_id', datatype: 'BYTES', shape: [-1] }],
-    parameters: { model: model.version.model, classes: p.classes, task: model.version.task },
+    // Group (sensitive) columns a request may add as tensors: logged, never given to the model.
+    parameters: { model: model.version.model, classes: p.classes, task: model.version.task, group_columns: [...model.groups] },
   };
 }
 

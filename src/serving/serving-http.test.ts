@@ -88,6 +88,7 @@ describe('Open Inference Protocol', () => {
     const meta = (await app.inject({ url: '/v2/models/support', headers: admin() })).json();
     expect(meta).toMatchObject({ name: 'support', versions: ['1'], inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }] });
     expect(meta.outputs.map((o: { name: string }) => o.name)).toEqual(['label', 'probabilities', 'confidence', 'decision', 'prediction_id']);
+    expect(meta.parameters.group_columns).toEqual(['region']);
     expect((await app.inject({ url: '/v2/models/nope', headers: admin() })).statusCode).toBe(404);
   });
 
