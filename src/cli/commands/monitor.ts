@@ -40,10 +40,12 @@ function showReport(r: MonitoringReport): string {
     );
   }
   const attributes = [...new Set(r.windows.flatMap((w) => w.fairness?.attributes.map((a) => a.attribute) ?? []))];
-  const gap = (g: BiasGap | undefined) => (!g || g.value === null ? '-' : `${pct(g.value)} [${pct(g.lower)}, ${pct(g.upper)}]${g.min ? ` ${g.min.group}` : ''}`);
+  // group names come from requests: no terminal control characters
+  const clean = (t: string) => t.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const gap = (g: BiasGap | undefined) => (!g || g.value === null ? '-' : `${pct(g.value)} [${pct(g.lower)}, ${pct(g.upper)}]${g.min ? ` ${clean(g.min.group)}` : ''}`);
   for (const attr of attributes) {
     lines.push(
-      `groups by ${attr} (gap [simultaneous 95% bounds] lowest group; groups under the minimum size are not compared):`,
+      `groups by ${clean(attr)} (gap [simultaneous 95% bounds] lowest group; groups under the minimum size are not compared):`,
       table(
         ['window', 'review-share gap', 'selection gap', 'accuracy gap (labelled)'],
         r.windows.map((w) => {
