@@ -41,7 +41,7 @@ function showReport(r: MonitoringReport): string {
   }
   const attributes = [...new Set(r.windows.flatMap((w) => w.fairness?.attributes.map((a) => a.attribute) ?? []))];
   // group names come from requests: no terminal control characters
-  const clean = (t: string) => t.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const clean = (t: string) => Array.from(t, (ch) => (ch.charCodeAt(0) < 0x20 || (ch.charCodeAt(0) >= 0x7f && ch.charCodeAt(0) <= 0x9f) ? '?' : ch)).join('');
   const gap = (g: BiasGap | undefined) => (!g || g.value === null ? '-' : `${pct(g.value)} [${pct(g.lower)}, ${pct(g.upper)}]${g.min ? ` ${clean(g.min.group)}` : ''}`);
   for (const attr of attributes) {
     lines.push(
