@@ -282,7 +282,8 @@ export class RetrainingService {
       const theirs = champion === null ? null : await evaluateModel(this.deps, { model: champion, dataset: evalRef });
       const saved = await this.deps.registry.recordEvaluation(req.actor, challenger, mine.dataset, mine, summaryOf(mine), mine.gate?.passed ?? null);
       const savedChampion = theirs === null ? null : await this.deps.registry.recordEvaluation(req.actor, theirs.model, theirs.dataset, theirs, summaryOf(theirs), null);
-      await step('evaluate', 'done', champion === null ? `evaluated ${challenger} on ${mine.dataset}; there is no champion yet` : `evaluated ${challenger} and ${champion} on ${mine.dataset}`, {
+      const acc = (r: EvaluateResult | null) => (r?.report.metrics['accuracy'] === undefined ? '' : ` (accuracy ${fmtShare(r.report.metrics['accuracy'].value)})`);
+      await step('evaluate', 'done', champion === null ? `evaluated ${challenger}${acc(mine)} on ${mine.dataset}; there is no champion yet` : `evaluated ${challenger}${acc(mine)} and ${champion}${acc(theirs)} on ${mine.dataset}`, {
         dataset: mine.dataset,
         challenger: { ref: challenger, metrics: summaryOf(mine), evaluation: saved.id },
         champion: theirs === null ? null : { ref: champion, metrics: summaryOf(theirs), evaluation: savedChampion?.id ?? null },
