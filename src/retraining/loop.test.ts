@@ -284,6 +284,15 @@ describe('shadow, watch and rollback', () => {
     expect(done!.steps.find((s) => s.step === 'watch')!.reason).toMatch(/^no limit crossed by .*: 8 predictions \(0 labelled\): error rate -, review share 25\.0%/);
     expect((await ws.registry.getModel('calm')).aliases['champion']).toBe(version);
 
+    // A shadow whose deployment was redeployed without it cannot complete: it fails, nothing is promoted.
+    await ws.retraining.setPolicy('test', policy('calm', { schedules: false, shadow: { requests: 10 } }));
+    const orphan = await ws.retraining.run({ key: 'calm-orphan', model: 'calm', actor: 'test' });
+    expect(orphan.state).toBe('shadowing');
+    await ws.serving.deploy('test', 'calm@champion');
+    const [ended] = await ws.retraining.advance('test', { model: 'calm' });
+    expect(ended).toMatchObject({ id: orphan.id, state: 'shadow_failed' });
+    expect((await ws.registry.getModel('calm')).aliases['champion']).toBe(version);
+
     await ws.retraining.setPolicy('test', policy('calm', { schedules: false, shadow: { requests: 10, min_agreement: 0.9 } }));
     const second = await ws.retraining.run({ key: 'calm-2', model: 'calm', actor: 'test' });
     const challenger = Number(second.challenger!.split('@')[1]);

@@ -417,6 +417,14 @@ export class RetrainingService {
   private async checkShadow(run: RetrainingRun, actor: string, step: StepFn): Promise<boolean> {
     const s = run.steps.find((x) => x.step === 'shadow')!;
     const d = s.details as { deployments: string[]; version: number; from: string; requests: number; min_agreement: number | null; evidence: Record<string, unknown> };
+    const live = (await this.deps.serving.listDeployments()).filter((x) => d.deployments.includes(x.name) && x.shadowRef === `${run.model}@${d.version}`);
+    if (live.length === 0) {
+      // Nobody shadows any more (undeployed or redeployed by hand): the shadow cannot complete.
+      if (!(await this.store.transitionRun(run.id, 'shadowing', { state: 'shadow_failed', reason: `shadow ended early: ${d.deployments.join(', ')} no longer run${d.deployments.length === 1 ? 's' : ''} ${run.model}@${d.version} as shadow; nothing promoted` }, this.now()))) return false;
+      await step('shadow', 'failed', `no deployment shadows ${run.model}@${d.version} any more (${d.deployments.join(', ')} undeployed or redeployed); nothing promoted`, d);
+      await step('promote', 'skipped', 'the shadow period did not complete');
+      return true;
+    }
     const logs = [];
     for (const name of d.deployments) logs.push(...(await this.deps.serving.store.listPredictions({ deployment: name, limit: LOG_LIMIT })));
     const report = agreementReport(logs, { version: d.version });
