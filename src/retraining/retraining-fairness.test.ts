@@ -1,0 +1,73 @@
+/**
+ * Fairness gates in retraining: the evaluation of a retrained challenger carries the evaluation
+ * dataset's sensitive columns, so a `fairness.*` rule blocks a challenger that widens a group gap
+ * (nothing promoted, the reason recorded) and passes one that does not.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSupportRequests, supportRequestsToCsv } from '../demo/index.js';
+import type { FairnessReport } from '../fairness/index.js';
+import { trainModel } from '../training/index.js';
+import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
+
+let t: TempWorkspace;
+const settings = { label: 'intent', text: 'text', seed: 1 };
+const roles = { text: ['text'], label: ['intent'], id: ['id'], sensitive: ['region'] };
+let champion = 0;
+
+beforeAll(async () => {
+  t = await tempWorkspace();
+  const write = async (name: string, count: number, seed: number) => {
+    const file = join(t.dir, `${name}.csv`);
+    writeFileSync(file, supportRequestsToCsv(generateSupportRequests({ count, seed, launch: false })));
+    await t.ws.datasets.importFile({ file, name, actor: 'test', roles });
+  };
+  await write('tickets', 1500, 3);
+  await write('later', 800, 4);
+  // The south region (the generator's harder one) left out of training.
+  await t.ws.datasets.derive({ sql: `SELECT * FROM {tickets@1} WHERE region <> 'south'`, name: 'few-south', actor: 'test' });
+  const r = await trainModel({ datasets: t.ws.datasets, registry: t.ws.registry }, { dataset: 'tickets@1', name: 'router', ...settings, actor: 'test' });
+  await t.ws.registry.setAlias('test', 'router', 'champion', r.version.version, 'first model');
+  champion = r.version.version;
+}, 300_000);
+afterAll(async () => t?.cleanup());
+
+const policy = (dataset: string, rule: Record<string, unknown>) => ({
+  model: 'router',
+  training: { dataset, settings },
+  evaluation: { dataset: 'later@1' },
+  gate: { name: 'parity', rules: [{ metric: 'fairness.accuracy_difference', attribute: 'region', ...rule }] },
+  promotion: 'auto',
+});
+
+const gapOf = (evaluation: unknown) => (evaluation as { fairness: FairnessReport | null }).fairness?.attributes['region']?.differences['accuracy_difference'];
+
+describe('retraining with a fairness gate', () => {
+  it('blocks a challenger that widens the regional accuracy gap: nothing promoted, the reason recorded', async () => {
+    await t.ws.retraining.setPolicy('test', policy('few-south', { beats_champion_by: 0 }));
+    const run = await t.ws.retraining.run({ key: 'few-south-1', model: 'router', actor: 'test' });
+    expect(run.state).toBe('gate_failed');
+    expect(run.reason).toMatch(/gate 'parity' failed: .*accuracy_difference for 'region'/);
+    expect(run.steps.find((s) => s.step === 'promote')!.status).toBe('skipped');
+    expect((await t.ws.registry.getModel('router')).aliases['champion']).toBe(champion);
+    // The saved evaluations carry the groups, challenger and champion alike.
+    const [mine] = await t.ws.registry.evaluations(run.challenger!);
+    const [theirs] = await t.ws.registry.evaluations(`router@${champion}`);
+    const wide = gapOf(await t.ws.registry.readEvaluation(mine!))!;
+    const narrow = gapOf(await t.ws.registry.readEvaluation(theirs!))!;
+    expect(wide.min!.group).toBe('south');
+    expect(wide.value!).toBeGreaterThan(narrow.value!);
+  }, 300_000);
+
+  it('passes a challenger within the limit, with the fairness rule checked (not skipped)', async () => {
+    await t.ws.retraining.setPolicy('test', policy('tickets', { max: 1 }));
+    const run = await t.ws.retraining.run({ key: 'tickets-1', model: 'router', actor: 'test' });
+    expect(run.state).toBe('promoted');
+    const gate = run.steps.find((s) => s.step === 'gate')!;
+    expect(gate.reason).toMatch(/1 rules passed, 0 skipped/);
+    const [mine] = await t.ws.registry.evaluations(run.challenger!);
+    expect(Object.keys((await t.ws.registry.readEvaluation(mine!)) as object)).toContain('fairness');
+    expect(gapOf(await t.ws.registry.readEvaluation(mine!))!.value).not.toBeNull();
+  }, 300_000);
+});
