@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasStackTrace, runCli } from '../cli/test-support/run-cli.js';
+import { BIN, hasStackTrace, runCli } from '../cli/test-support/run-cli.js';
 import { runDemo } from './index.js';
 
 const parent = mkdtempSync(join(tmpdir(), 'mloop-demo-test-'));
@@ -45,11 +46,52 @@ describe('mloop demo', () => {
   }, 180_000);
 
   it('--json prints exactly one JSON document with the workspace and its steps', async () => {
-    const r = await runCli(['demo', '--json', '--rows', '300', '--dir', join(parent, 'c')], { cwd: parent });
+    const r = await runCli(['demo', '--json', '--no-serve', '--rows', '300', '--dir', join(parent, 'c')], { cwd: parent });
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { workspace: string; steps: Array<{ name: string; ok: boolean; summary: string; details: object }> };
     expect(doc.workspace).toBe(join(parent, 'c'));
     expect(doc.steps.every((s) => s.ok && typeof s.summary === 'string' && typeof s.details === 'object')).toBe(true);
+    expect(doc).toMatchObject({ dashboard: null });
     expect(hasStackTrace(r.stderr)).toBe(false);
   }, 180_000);
+
+  it('ends serving the dashboard with a fresh admin token until SIGTERM, then exits cleanly', async () => {
+    const child = spawn(process.execPath, [BIN, 'demo', '--rows', '300', '--port', '0', '--dir', join(parent, 'd')], {
+      cwd: parent,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      // The story runs, then the address and the token are printed and the server keeps running.
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (/^Serving the dashboard/m.test(stdout)) resolve();
+        });
+        void exited.then((code) => reject(new Error(`demo exited (${code}) before serving: ${stderr.slice(-2000)}`)));
+      });
+      const url = /^Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout)?.[1];
+      const token = /^Token: (\S+)$/m.exec(stdout)?.[1];
+      expect(url, stdout).toBeDefined();
+      expect(token, stdout).toMatch(/^mlp_/);
+      expect(stdout).toMatch(/admin 'admin'/);
+      const page = await fetch(url!);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+      expect((await fetch(`${url!}v1/overview`)).status).toBe(401);
+      const overview = await fetch(`${url!}v1/overview`, { headers: { authorization: `Bearer ${token!}` } });
+      expect(overview.status).toBe(200);
+      const body = (await overview.json()) as { models: Array<{ name: string }> };
+      expect(body.models.map((m) => m.name)).toContain('support-router');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(hasStackTrace(stderr)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 240_000);
 });

@@ -49,7 +49,13 @@ export async function runServer(ws: Workspace, options: RunServerOptions = {}): 
   const app = await buildServer(ws, { logger, jobs: { worker: ws.config.jobs.serverWorker }, ...(options.plugins ? { plugins: options.plugins } : {}) });
   const host = options.host ?? ws.config.server.host;
   const port = options.port ?? ws.config.server.port;
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    // Not listening (the port is taken, say): stop what buildServer started; the caller keeps the workspace.
+    await app.close();
+    throw err;
+  }
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
