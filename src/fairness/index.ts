@@ -32,7 +32,7 @@ export type {
   FairnessGateResult,
   FairnessRuleResult,
 } from './fairness-gates.js';
-export { mitigateThresholds, applyThresholdPlan, evaluateThresholdPlan, thresholdsFor, decideWithPlan, PARITY_CONSTRAINTS } from './mitigation.js';
+export { mitigateThresholds, applyThresholdPlan, evaluateThresholdPlan, thresholdsFor, decideWithPlan, planToJson, planFromJson, PARITY_CONSTRAINTS } from './mitigation.js';
 export type { MitigationFigures, MitigationOptions, MitigationOutcome, ParityConstraint, ServedScores, ThresholdPlan } from './mitigation.js';
 export { BiasWindow, BIAS_METRIC_KEYS, BIAS_METRICS_NEEDING_TRUTH } from './bias-window.js';
 export type { BiasAttribute, BiasGap, BiasGroupRates, BiasMetricKey, BiasRow, BiasWindowOptions, BiasWindowResult } from './bias-window.js';

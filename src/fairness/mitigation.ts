@@ -475,3 +475,34 @@ export function evaluateThresholdPlan(
     figures(p, rowsByGroup, adjusted, (g) => plan.thresholds[g] ?? plan.baseThreshold, o),
   );
 }
+
+/** A plan as JSON (a version record): thresholds of `Infinity` (never) become null. */
+export function planToJson(plan: ThresholdPlan): Record<string, unknown> {
+  return { ...plan, thresholds: Object.fromEntries(Object.entries(plan.thresholds).map(([g, t]) => [g, Number.isFinite(t) ? t : null])) };
+}
+
+/**
+ * A plan read back from JSON (e.g. a version's `record.thresholds.groups`), null thresholds as
+ * `Infinity`; null when the value is absent. A value that is not a usable plan is INVALID_ARGUMENT.
+ */
+export function planFromJson(value: unknown): ThresholdPlan | null {
+  if (value === undefined || value === null) return null;
+  const p = value as Partial<Record<keyof ThresholdPlan, unknown>>;
+  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  const thresholds = p.thresholds;
+  const ok =
+    typeof value === 'object' &&
+    (p.kind === 'decision' || p.kind === 'automation') &&
+    (p.attribute === null || typeof p.attribute === 'string') &&
+    num(p.baseThreshold) &&
+    (p.kind === 'automation' || typeof p.positiveLabel === 'string') &&
+    thresholds !== null &&
+    typeof thresholds === 'object' &&
+    !Array.isArray(thresholds) &&
+    Object.values(thresholds).every((t) => t === null || num(t));
+  ensure(ok, 'the stored plan is not a threshold plan (kind, attribute, baseThreshold, thresholds)');
+  return {
+    ...(value as ThresholdPlan),
+    thresholds: Object.fromEntries(Object.entries(thresholds as Record<string, number | null>).map(([g, t]) => [g, t === null ? Infinity : t])),
+  };
+}

@@ -88,6 +88,30 @@ export class RegistryService {
     });
   }
 
+  /**
+   * Registers a new version of `source`'s model with the same files (no copy: they are
+   * content-addressed) and a new record, e.g. the same weights with a decision rule added.
+   * Versions are immutable: this is how a version "changes". A repeated `runKey` returns the
+   * version it made the first time (`created: false`).
+   */
+  deriveVersion(
+    actor: string,
+    source: ModelVersion,
+    input: { record: VersionRecord; runKey?: string; tags?: Record<string, string>; notes?: string },
+  ): Promise<{ version: ModelVersion; created: boolean }> {
+    return this.store.createVersion({
+      model: source.model,
+      task: source.task,
+      ...(input.runKey === undefined ? {} : { runKey: input.runKey }),
+      record: input.record,
+      artifacts: source.artifacts.map((a) => ({ ...a })),
+      tags: { ...source.tags, ...input.tags },
+      ...(input.notes === undefined ? {} : { notes: input.notes }),
+      createdAt: this.clock().toISOString(),
+      createdBy: actor,
+    });
+  }
+
   async getModel(name: string): Promise<Model> {
     const model = await this.store.getModel(checkModelName(name));
     if (!model) throw MloopError.notFound('model', name, { hint: "'mloop models list' shows the models" });

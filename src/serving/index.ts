@@ -6,6 +6,8 @@
 export { checkDeploymentName, deploymentJson, reviewJson } from './serving.js';
 export type { Deployment, Decision, PredictionRecord, PredictionRole, ReviewItem, GroundTruth, TruthSource } from './serving.js';
 export type { ServingStore } from './serving-store.js';
+export { DECISION_SORTS } from './prediction-stats.js';
+export type { DayStats, DecisionRow, DecisionSort, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 export { SqlServingStore } from './sql-serving-store.js';
 export { ServingService } from './serving-service.js';
 export type { DeployOptions, FeedbackImportResult, FeedbackImportIssue } from './serving-service.js';
@@ -14,10 +16,10 @@ export type { ServingRuntimeOptions, ServingRuntimeDeps, RuntimeLogger, ServedPr
 export { ServingMetrics } from './serving-metrics.js';
 export { PredictionLogWriter } from './prediction-log.js';
 export type { PredictionLogOptions, PredictionLogEvents, PredictionLogStats } from './prediction-log.js';
-export { validateRows, rowResults, storedThreshold, MicroBatcher } from './inference.js';
+export { validateRows, rowResults, storedThreshold, storedPlan, applyPlan, MicroBatcher } from './inference.js';
 export { oipMetadata, oipRows, oipResponse } from './oip.js';
 export type { OipTensor } from './oip.js';
-export type { LoadedModel, RowResult, ValidatedRows } from './inference.js';
+export type { LoadedModel, PlanDecision, RowResult, ValidatedRows } from './inference.js';
 export { scoreFile, BATCH_FORMATS } from './batch-scoring.js';
 export type { BatchScoreOptions, BatchScoreResult } from './batch-scoring.js';
 export { demoServing } from './demo-serving.js';

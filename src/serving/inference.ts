@@ -4,6 +4,7 @@
  * requests that arrived in the same event-loop turn) and turned into decisions.
  */
 import { MloopError, type ValidationIssue } from '../errors/index.js';
+import { decideWithPlan, planFromJson, type ThresholdPlan } from '../fairness/index.js';
 import type { ModelVersion } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
 import type { Decision } from './serving.js';
@@ -14,6 +15,8 @@ export interface LoadedModel {
   readonly predictor: Predictor;
   /** `record.thresholds.confidence`; null means every prediction goes to review. */
   readonly threshold: number | null;
+  /** The version's fairness mitigation plan (`record.thresholds.groups`): group thresholds applied per row; null without one. */
+  readonly plan: ThresholdPlan | null;
   /** True when the model's training data was PII-redacted: logged text inputs are redacted too. */
   readonly redact: boolean;
   /**
@@ -34,6 +37,18 @@ export interface RowResult {
   value: number | null;
   confidence: number | null;
   decision: Decision;
+  /** The group threshold that decided the row, when the version carries a mitigation plan. */
+  fairness?: PlanDecision;
+}
+
+/** Which threshold of a mitigation plan decided a row (logged in its outputs as `fairness`). */
+export interface PlanDecision {
+  /** The plan's sensitive column. */
+  attribute: string | null;
+  /** The row's group: its value of `attribute`, `(missing)` when the request did not carry it. */
+  group: string;
+  /** The threshold applied: the group's, or the plan's base threshold for a group it has not seen; null = never automatic. */
+  threshold: number | null;
 }
 
 /** Input rows validated against a model's inputs: a column batch, plus the rows to log. */
@@ -130,6 +145,34 @@ export function validateRows(instances: unknown, inputs: readonly InputSpec[], o
   }
   inputs.forEach((input, c) => (batch[input.name] = columns[c]!));
   return { batch, n, rows, groups };
+}
+
+/** The version's mitigation plan (`record.thresholds.groups`), or null. */
+export function storedPlan(version: ModelVersion): ThresholdPlan | null {
+  return planFromJson(version.record.thresholds?.['groups']);
+}
+
+/**
+ * Applies a mitigation plan to rows decided by the single threshold, each with its request's group
+ * values: automation plans route by the row's group threshold (label unchanged); decision plans
+ * choose the label by the group threshold, the confidence becomes that label's probability and the
+ * stored `threshold` routes it as before. Rows without the plan's column are the `(missing)` group
+ * (its validation threshold if it had one, else the plan's base threshold). Regression rows are unchanged.
+ */
+export function applyPlan(
+  plan: ThresholdPlan,
+  threshold: number | null,
+  rows: readonly RowResult[],
+  groups: ReadonlyArray<Record<string, string | null> | null>,
+): RowResult[] {
+  return rows.map((r, i) => {
+    if (r.label === null || r.probabilities === null || r.confidence === null) return r;
+    const d = decideWithPlan(plan, { probabilities: r.probabilities, label: r.label, confidence: r.confidence }, groups[i] ?? null);
+    const fairness: PlanDecision = { attribute: plan.attribute, group: d.group, threshold: Number.isFinite(d.threshold) ? d.threshold : null };
+    if (d.decision !== null) return { ...r, decision: d.decision, fairness };
+    const confidence = r.probabilities[d.label]!;
+    return { ...r, label: d.label, confidence, decision: threshold !== null && confidence >= threshold ? 'auto' : 'review', fairness };
+  });
 }
 
 /** Turns predictor output into one result per row, with the decision rule applied. */

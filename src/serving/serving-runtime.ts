@@ -11,7 +11,7 @@ import { redactText, type DatasetService, type LineageReport } from '../datasets
 import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
-import { MicroBatcher, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
+import { applyPlan, MicroBatcher, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
 import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
@@ -268,6 +268,7 @@ export class ServingRuntime {
           version,
           predictor,
           threshold,
+          plan: storedPlan(version),
           redact: await this.redacts(version),
           groups: await this.groupColumns(version),
           batcher: new MicroBatcher(predictor, threshold, this.opts.microBatchRows),
@@ -377,6 +378,7 @@ export class ServingRuntime {
     let results: RowResult[];
     try {
       results = await this.withTimeout(model.batcher.submit(input.batch, input.n, deadline), name);
+      if (model.plan) results = applyPlan(model.plan, model.threshold, results, input.groups);
     } catch (err) {
       if (isMloopError(err) && err.code === 'UNAVAILABLE') {
         this.metrics.rejected.inc({ deployment: name, reason: 'timeout' });
@@ -436,8 +438,9 @@ export class ServingRuntime {
     if (shadow.batcher.rowsWaiting > this.opts.microBatchRows * 8) return;
     const started = performance.now();
     shadow.batcher.submit(batch, n, Date.now() + this.opts.requestTimeoutMs).then(
-      (results) => {
+      (decided) => {
         const latencyMs = performance.now() - started;
+        const results = shadow.plan ? applyPlan(shadow.plan, shadow.threshold, decided, groups) : decided;
         const rows = results.map((r) => ({ ...r, predictionId: newPredictionId() }));
         const v = String(shadow.version.version);
         const cells = this.cellsOf(name, shadow, 'shadow');
@@ -483,7 +486,7 @@ export class ServingRuntime {
         primaryId,
         requestId,
         inputs: logged,
-        outputs: r.label !== null ? { label: r.label, probabilities: r.probabilities } : { value: r.value },
+        outputs: r.label !== null ? { label: r.label, probabilities: r.probabilities, ...(r.fairness ? { fairness: r.fairness } : {}) } : { value: r.value },
         label: r.label,
         confidence: r.confidence,
         decision: r.decision,

@@ -7,8 +7,8 @@ export { LEARNERS, DEFAULT_LEARNER, getLearner, loadPredictor } from './predicto
 export type { LearnerId, Predictor, InputSpec, ColumnBatch, TrainHooks, TrainProgress } from './predictor.js';
 export { trainModel, planColumns, holdout, classificationData } from './training-service.js';
 export type { TrainRequest, TrainResult } from './training-service.js';
-export { evaluateModel, loadModel, mitigateModel, parseGateFile } from './model-evaluation.js';
-export type { EvaluateRequest, EvaluateResult, MitigateRequest, MitigateResult } from './model-evaluation.js';
+export { applyMitigation, evaluateModel, loadModel, mitigateModel, parseGateFile } from './model-evaluation.js';
+export type { ApplyMitigationResult, EvaluateRequest, EvaluateResult, MitigateRequest, MitigateResult } from './model-evaluation.js';
 export { findDatasetLabelIssues, stratifiedFolds } from './label-issues.js';
 export { crossValidatedSearch, DEFAULT_GRIDS, MAX_GRID_POINTS, checkGrid, expandGrid, applyPoint } from './hyperparameter-search.js';
 export type { ParamGrid, SearchResult, SearchCandidate } from './hyperparameter-search.js';

@@ -1,10 +1,12 @@
 /** `mloop eval`: a registered model on a dataset version, with slices, automation and gates. */
+import { createHash } from 'node:crypto';
 import { readColumns, type DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
 import {
   auditFairness,
   checkFairnessRule,
   mitigateThresholds,
+  planToJson,
   PARITY_CONSTRAINTS,
   validateFairnessRule,
   type FairnessGateRule,
@@ -241,4 +243,40 @@ export async function mitigateModel(deps: { datasets: DatasetService; registry: 
     ...(req.positiveLabel === undefined ? {} : { positiveLabel: req.positiveLabel }),
   });
   return { model: version.ref, dataset: data.ref, plan };
+}
+
+export interface ApplyMitigationResult {
+  /** The version the plan was chosen for. */
+  source: string;
+  /** The new version: the source's files, its record with `thresholds.groups` = the plan. */
+  version: ModelVersion;
+  /** False when this plan was applied to this source before (the same version is returned). */
+  created: boolean;
+}
+
+/**
+ * Applies a plan from {@link mitigateModel}: registers a new version of the model with the source
+ * version's files and record, the plan in `record.thresholds.groups` (so serving decides with the
+ * group thresholds) and its lineage in `record.extra.mitigation` (source version, validation
+ * dataset, the plan's validation figures). Applying the same plan to the same version twice
+ * returns the first version. An infeasible plan (thresholds unchanged) is FAILED_PRECONDITION.
+ *
+ * @example
+ * const r = await mitigateModel(deps, { model: 'support@champion', dataset: 'tickets@5', sensitive: 'region', constraint: 'auto_share' });
+ * const { version } = await applyMitigation(deps, 'alice', r); // support@N, serving group thresholds
+ */
+export async function applyMitigation(deps: { registry: RegistryService }, actor: string, mitigation: MitigateResult): Promise<ApplyMitigationResult> {
+  const { plan } = mitigation;
+  if (!plan.feasible) throw MloopError.failedPrecondition(`the plan for ${mitigation.model} changes nothing: ${plan.message}`, { hint: 'try a larger --tolerance' });
+  const source = await deps.registry.resolve(mitigation.model);
+  const stored = planToJson(plan);
+  const digest = createHash('sha256').update(JSON.stringify(stored)).digest('hex').slice(0, 16);
+  const lineage = { source: source.ref, source_id: source.id, dataset: mitigation.dataset, attribute: plan.attribute, constraint: plan.constraint, tolerance: plan.tolerance, validation: plan.validation };
+  const { version, created } = await deps.registry.deriveVersion(actor, source, {
+    runKey: `mitigate:${source.id}:${digest}`,
+    record: { ...source.record, thresholds: { ...source.record.thresholds, groups: stored }, extra: { ...source.record.extra, mitigation: lineage } },
+    tags: { mitigated_from: source.ref },
+    notes: `${source.ref} with group thresholds for ${plan.constraint} by '${plan.attribute ?? ''}' (tolerance ${plan.tolerance}), chosen on ${mitigation.dataset}: ${plan.message}`,
+  });
+  return { source: source.ref, version, created };
 }
