@@ -6,6 +6,8 @@
 export { checkDeploymentName, deploymentJson, reviewJson } from './serving.js';
 export type { Deployment, Decision, PredictionRecord, PredictionRole, ReviewItem, GroundTruth, TruthSource } from './serving.js';
 export type { ServingStore } from './serving-store.js';
+export { DECISION_SORTS } from './prediction-stats.js';
+export type { DayStats, DecisionRow, DecisionSort, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 export { SqlServingStore } from './sql-serving-store.js';
 export { ServingService } from './serving-service.js';
 export type { DeployOptions, FeedbackImportResult, FeedbackImportIssue } from './serving-service.js';

@@ -10,6 +10,7 @@ import { parseModelRef, type ModelVersion, type RegistryService } from '../regis
 import type { Predictor } from '../training/index.js';
 import { checkDeploymentName, type Deployment, type GroundTruth, type PredictionRecord, type ReviewItem, type TruthSource } from './serving.js';
 import type { ServingStore } from './serving-store.js';
+import type { DayStats, DecisionRow, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 import { ServingRuntime, type RuntimeLogger, type ServingRuntimeOptions } from './serving-runtime.js';
 import type { PredictionLogStore } from './log-store.js';
 import { scoreFile, type BatchScoreOptions, type BatchScoreResult } from './batch-scoring.js';
@@ -314,6 +315,32 @@ export class ServingService {
     const version = await this.registry.resolve(ref);
     const predictor = await this.loader(this.registry, version);
     return scoreFile(version, predictor, input, output, options);
+  }
+
+  /** The newest logged prediction's time (ISO), or null when the log is empty. */
+  latestPredictionAt(): Promise<string | null> {
+    return this.store.latestPredictionAt();
+  }
+
+  /**
+   * Per model, totals of primary predictions at or after `since` (ISO): automated and review
+   * decisions, mean confidence, and realized accuracy where ground truth arrived.
+   *
+   * @example
+   * const week = await ws.serving.trafficByModel(new Date(Date.now() - 7 * 86_400_000).toISOString());
+   */
+  trafficByModel(since: string): Promise<Map<string, ModelTraffic>> {
+    return this.store.trafficByModel(since);
+  }
+
+  /** Per day: a model's traffic, decisions, latency p50/p95/p99, realized accuracy and shadow agreement. */
+  dailyTraffic(model: string, options: { since?: string; maxRows?: number } = {}): Promise<DayStats[]> {
+    return this.store.dailyTraffic(model, options);
+  }
+
+  /** One page of a model's logged predictions with their ground truth, sorted and paginated in SQL. */
+  decisions(filter: DecisionsFilter): Promise<{ total: number; rows: DecisionRow[] }> {
+    return this.store.decisions(filter);
   }
 
   /** A logged prediction with its latest ground truth. */

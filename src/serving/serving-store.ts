@@ -1,4 +1,5 @@
 /** The store serving needs: deployments, the prediction log, the review queue and ground truth. */
+import type { DayStats, DecisionRow, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 import type { Deployment, GroundTruth, PredictionRecord, ReviewItem } from './serving.js';
 
 export interface ServingStore {
@@ -28,4 +29,12 @@ export interface ServingStore {
   getTruth(predictionId: string): Promise<GroundTruth | undefined>;
   /** Which of `ids` are in the log. */
   existingPredictions(ids: readonly string[]): Promise<Set<string>>;
+  /** The newest logged prediction's time (ISO), or null when the log is empty. */
+  latestPredictionAt(): Promise<string | null>;
+  /** Per model, totals of primary predictions at or after `since` (ISO), with realized accuracy on the labelled ones. */
+  trafficByModel(since: string): Promise<Map<string, ModelTraffic>>;
+  /** Per day (oldest first): a model's primary traffic, decisions, latency percentiles, realized accuracy and shadow agreement, over its newest `maxRows` predictions at or after `since`. */
+  dailyTraffic(model: string, options?: { since?: string; maxRows?: number }): Promise<DayStats[]>;
+  /** One page of a model's logged predictions (every role) with their latest ground truth, sorted in SQL, and how many match. */
+  decisions(filter: DecisionsFilter): Promise<{ total: number; rows: DecisionRow[] }>;
 }

@@ -2,7 +2,9 @@
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import type { DatabaseSchema, DeploymentsTable, PredictionsTable, ReviewQueueTable } from '../storage/index.js';
 import type { Deployment, Decision, GroundTruth, PredictionRecord, PredictionRole, ReviewItem, TruthSource } from './serving.js';
+import type { DayStats, DecisionRow, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 import type { ServingStore } from './serving-store.js';
+import { SqlPredictionStats } from './sql-prediction-stats.js';
 
 /** Rows per INSERT statement: stays under SQLite's and PostgreSQL's bound-parameter limits. */
 const CHUNK = 200;
@@ -96,7 +98,27 @@ export class SqlServingStore implements ServingStore {
   /** Compiled insert SQL by table and row count. */
   private readonly compiled = new Map<string, string>();
 
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  private readonly stats: SqlPredictionStats;
+
+  constructor(private readonly db: Kysely<DatabaseSchema>) {
+    this.stats = new SqlPredictionStats(db);
+  }
+
+  latestPredictionAt(): Promise<string | null> {
+    return this.stats.latestAt();
+  }
+
+  trafficByModel(since: string): Promise<Map<string, ModelTraffic>> {
+    return this.stats.trafficByModel(since);
+  }
+
+  dailyTraffic(model: string, options: { since?: string; maxRows?: number } = {}): Promise<DayStats[]> {
+    return this.stats.days(model, options);
+  }
+
+  decisions(filter: DecisionsFilter): Promise<{ total: number; rows: DecisionRow[] }> {
+    return this.stats.decisions(filter);
+  }
 
   async putDeployment(d: Deployment): Promise<Deployment> {
     return this.db.transaction().execute(async (tx) => {

@@ -11,9 +11,9 @@ import { ACTIONS, GLOBAL_SCOPE, ROLE_PERMISSIONS, type Action } from '../../auth
 import type { MonitoringReport } from '../../monitoring/index.js';
 import { buildModelCard, type ModelVersion } from '../../registry/index.js';
 import { policyJson } from '../../retraining/index.js';
+import { DECISION_SORTS, type DecisionSort } from '../../serving/index.js';
 import type { Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
-import { DECISION_SORTS, DashboardQueries, type DecisionSort } from './dashboard-queries.js';
 
 const security = [{ bearer: [] }];
 const Any = Type.Object({}, { additionalProperties: true });
@@ -103,10 +103,9 @@ function monitoringJson(r: MonitoringReport, computedAt: string) {
 export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspace; now?: () => Date }): Promise<void> {
   const { ws } = opts;
   const now = opts.now ?? (() => new Date());
-  const queries = new DashboardQueries(ws.backend.db);
   // Windows end now, or at the newest prediction when the log runs ahead of the clock (a replayed or simulated log).
   const anchor = async (): Promise<Date> => {
-    const latest = await queries.latestAt();
+    const latest = await ws.serving.latestPredictionAt();
     const t = now();
     return latest !== null && Date.parse(latest) > t.getTime() ? new Date(latest) : t;
   };
@@ -163,8 +162,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       const [models, deployments, week, quarter, alerts, approvals, schedules, policies, runs] = await Promise.all([
         ws.registry.listModels(),
         ws.serving.listDeployments(),
-        queries.trafficByModel(new Date(at.getTime() - 7 * DAY).toISOString()),
-        queries.trafficByModel(new Date(at.getTime() - 90 * DAY).toISOString()),
+        ws.serving.trafficByModel(new Date(at.getTime() - 7 * DAY).toISOString()),
+        ws.serving.trafficByModel(new Date(at.getTime() - 90 * DAY).toISOString()),
         ws.monitoring.listAlerts({ status: 'firing', limit: 1000 }),
         ws.retraining.listApprovals({ status: 'pending', limit: 1000 }),
         ws.jobs.listSchedules(),
@@ -286,7 +285,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       const { days = 365 } = request.query as { days?: number };
       await ws.registry.getModel(name);
       const since = new Date((await anchor()).getTime() - days * DAY).toISOString();
-      return { model: name, since, days: await queries.days(name, { since }) };
+      return { model: name, since, days: await ws.serving.dailyTraffic(name, { since }) };
     },
   );
 
@@ -345,7 +344,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       const { name } = request.params as { name: string };
       const q = request.query as { offset: number; limit: number; order: 'asc' | 'desc'; sort: DecisionSort; decision?: string };
       await ws.registry.getModel(name);
-      const page = await queries.decisions({ model: name, offset: q.offset, limit: q.limit, sort: q.sort, order: q.order, ...(q.decision ? { decision: q.decision } : {}) });
+      const page = await ws.serving.decisions({ model: name, offset: q.offset, limit: q.limit, sort: q.sort, order: q.order, ...(q.decision ? { decision: q.decision } : {}) });
       return {
         total: page.total,
         offset: q.offset,

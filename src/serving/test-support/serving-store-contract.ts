@@ -95,6 +95,38 @@ export function runServingStoreContract(name: string, make: () => Promise<{ stor
       }
     });
 
+    it('aggregates the log for dashboards: latest time, traffic per model with realized accuracy (latest truth wins), days, sorted pages', async () => {
+      const { store, cleanup } = await make();
+      try {
+        expect(await store.latestPredictionAt()).toBeNull();
+        await store.insertPredictions([
+          prediction('prd_a', { latencyMs: 10 }),
+          prediction('prd_b', { decision: 'auto', confidence: 0.9, latencyMs: 30, at: '2026-01-02T10:00:00.000Z' }),
+          prediction('prd_s', { role: 'shadow', primaryId: 'prd_a', label: 'billing' }),
+          prediction('prd_c', { decision: 'auto', confidence: 0.8, label: 'refund', at: '2026-01-03T00:00:00.000Z' }),
+          prediction('prd_old', { at: '2025-06-01T00:00:00.000Z' }),
+        ]);
+        await store.addTruth({ predictionId: 'prd_a', label: 'refund', source: 'feedback', actor: 'crm', at: '2026-01-05T00:00:00.000Z' });
+        await store.addTruth({ predictionId: 'prd_a', label: 'billing', source: 'import', actor: 'crm', at: '2026-01-06T00:00:00.000Z' });
+        await store.addTruth({ predictionId: 'prd_c', label: 'billing', source: 'feedback', actor: 'crm', at: '2026-01-06T00:00:00.000Z' });
+        expect(await store.latestPredictionAt()).toBe('2026-01-03T00:00:00.000Z');
+        const t = (await store.trafficByModel('2026-01-01T00:00:00.000Z')).get('support')!;
+        expect(t).toMatchObject({ predictions: 3, auto: 2, review: 1, lastAt: '2026-01-03T00:00:00.000Z', labelled: 2, correct: 1, labelledThrough: '2026-01-03T00:00:00.000Z' });
+        expect(t.meanConfidence).toBeCloseTo((0.6 + 0.9 + 0.8) / 3, 9);
+        const days = await store.dailyTraffic('support', { since: '2026-01-01T00:00:00.000Z' });
+        expect(days.map((d) => [d.day, d.predictions, d.shadow, d.shadowAgree, d.labelled, d.correct])).toEqual([
+          ['2026-01-02', 2, 1, 1, 1, 1],
+          ['2026-01-03', 1, 0, 0, 1, 0],
+        ]);
+        expect(days[0]!.latency.p50).toBeCloseTo(20, 9);
+        const page = await store.decisions({ model: 'support', decision: 'auto', offset: 0, limit: 1, sort: 'confidence', order: 'asc' });
+        expect(page.total).toBe(2);
+        expect(page.rows.map((r) => [r.id, r.confidence, r.truth])).toEqual([['prd_c', 0.8, 'billing']]);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('writes a large batch in one call (chunked under parameter limits)', async () => {
       const { store, cleanup } = await make();
       try {

@@ -1,56 +1,7 @@
-/**
- * The dashboard's read model: small aggregates over the prediction log and ground truth that no
- * service offers yet (traffic, decisions, latency percentiles, realized accuracy, shadow agreement).
- * Read-only SQL through Kysely, the same on SQLite and PostgreSQL; nothing here decides anything.
- */
+/** The prediction log's read-only aggregates (prediction-stats.ts) as Kysely SQL. */
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../storage/index.js';
-
-/** Traffic and decisions of one model's primary predictions. */
-export interface ModelTraffic {
-  predictions: number;
-  auto: number;
-  review: number;
-  lastAt: string | null;
-  /** Mean confidence of primary predictions (the estimate of accuracy before labels arrive). */
-  meanConfidence: number | null;
-  /** Primary predictions with ground truth, and how many were right. */
-  labelled: number;
-  correct: number;
-  /** The newest labelled prediction's time. */
-  labelledThrough: string | null;
-}
-
-/** One day of a deployment's traffic. */
-export interface DayStats {
-  day: string;
-  predictions: number;
-  auto: number;
-  review: number;
-  latency: { p50: number; p95: number; p99: number };
-  labelled: number;
-  correct: number;
-  /** Shadow predictions of the day, and how many agreed with the primary answer. */
-  shadow: number;
-  shadowAgree: number;
-}
-
-/** A logged prediction as the decisions table shows it. */
-export interface DecisionRow {
-  id: string;
-  at: string;
-  deployment: string;
-  version: number;
-  role: string;
-  label: string | null;
-  confidence: number | null;
-  decision: string;
-  latencyMs: number;
-  truth: string | null;
-}
-
-export const DECISION_SORTS = Object.freeze(['at', 'confidence', 'latency_ms', 'label', 'decision'] as const);
-export type DecisionSort = (typeof DECISION_SORTS)[number];
+import type { DatabaseSchema } from '../storage/index.js';
+import type { DayStats, DecisionRow, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
@@ -71,7 +22,8 @@ function latestTruth(db: Kysely<DatabaseSchema>) {
     .select(['g.prediction_id', 'g.label']);
 }
 
-export class DashboardQueries {
+/** The prediction-log aggregates over Kysely, the same SQL on SQLite and PostgreSQL (used by SqlServingStore). */
+export class SqlPredictionStats {
   constructor(private readonly db: Kysely<DatabaseSchema>) {}
 
   /** The newest prediction's time (ISO), or null when the log is empty. */
@@ -160,7 +112,7 @@ export class DashboardQueries {
   }
 
   /** One page of logged predictions, sorted on the server. */
-  async decisions(filter: { model: string; decision?: string; offset: number; limit: number; sort: DecisionSort; order: 'asc' | 'desc' }): Promise<{ total: number; rows: DecisionRow[] }> {
+  async decisions(filter: DecisionsFilter): Promise<{ total: number; rows: DecisionRow[] }> {
     let base = this.db.selectFrom('predictions as p').where('p.model', '=', filter.model);
     if (filter.decision) base = base.where('p.decision', '=', filter.decision);
     const total = num((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n);
