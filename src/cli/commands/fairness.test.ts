@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE } from '../../errors/index.js';
 import { mulberry32 } from '../../stats/index.js';
+import { openWorkspace } from '../../workspace/index.js';
 import { tempWorkspace, type TempWorkspace } from '../../workspace/test-support/temp-workspace.js';
 import { main } from '../program.js';
 
@@ -62,6 +63,29 @@ describe('mloop fairness mitigate', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/auto_share by 'grp'/);
     expect(text.stdout).toMatch(/coverage/);
+  });
+
+  it('--apply registers a new version with the same files, the plan in its thresholds and its lineage; applying again returns it', async () => {
+    const args = ['--json', 'fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'demographic_parity', '--tolerance', '0.03', '--apply'];
+    const r = await mloop(...args);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { thresholds: Record<string, number | null>; validation: unknown; applied: { version: string; created: boolean } };
+    expect(doc.applied.created).toBe(true);
+    const again = JSON.parse((await mloop(...args)).stdout) as typeof doc;
+    expect(again.applied).toEqual({ version: doc.applied.version, created: false });
+    const ws = await openWorkspace({ workspace: t.dir, env: {} });
+    const reg = ws.registry;
+    const [source, derived] = [await reg.resolve('loans@1'), await reg.resolve(doc.applied.version)];
+    expect(derived.version).toBeGreaterThan(source.version);
+    expect(derived.artifacts.map((a) => a.sha256)).toEqual(source.artifacts.map((a) => a.sha256));
+    expect(derived.record.thresholds!['confidence']).toBe(source.record.thresholds!['confidence']);
+    const plan = derived.record.thresholds!['groups'] as { attribute: string; constraint: string; thresholds: Record<string, number | null> };
+    expect(plan).toMatchObject({ attribute: 'grp', constraint: 'demographic_parity', thresholds: doc.thresholds });
+    expect(derived.record.extra!['mitigation']).toMatchObject({ source: 'loans@1', dataset: 'loans-val@1', attribute: 'grp', validation: doc.validation });
+    expect(derived.tags['mitigated_from']).toBe('loans@1');
+    await ws.close();
+    const text = await mloop('fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'demographic_parity', '--tolerance', '0.03', '--apply');
+    expect(text.stdout).toContain(`already registered as ${doc.applied.version}`);
   });
 
   it('refuses an unknown column, an unknown constraint and a bad tolerance', async () => {

@@ -2,7 +2,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { PARITY_CONSTRAINTS, type MitigationFigures, type ParityConstraint } from '../../fairness/index.js';
 import { MloopError } from '../../errors/index.js';
-import { mitigateModel } from '../../training/index.js';
+import { localPrincipal } from '../../auth/index.js';
+import { applyMitigation, mitigateModel } from '../../training/index.js';
 import { table } from '../context.js';
 import type { Runner } from '../program.js';
 
@@ -28,13 +29,14 @@ export function registerFairness(program: Command, run: Runner): void {
     .requiredOption('--constraint <name>', `one of ${PARITY_CONSTRAINTS.join(', ')}`)
     .option('--tolerance <gap>', 'largest allowed gap between groups on the validation data', parseUnit('--tolerance', false), 0.02)
     .option('--target-precision <p>', 'auto_share/auto_precision: break-even precision of an automatic decision (default: the validation precision at the stored threshold)', parseUnit('--target-precision', true))
+    .option('--apply', 'register a new version of the model with these group thresholds (same weights), for serving to apply')
     .action(
-      run(async (ctx, model: string, dataset: string, opts: { sensitive: string; constraint: string; tolerance: number; targetPrecision?: number }) => {
+      run(async (ctx, model: string, dataset: string, opts: { sensitive: string; constraint: string; tolerance: number; targetPrecision?: number; apply?: boolean }) => {
         if (!PARITY_CONSTRAINTS.includes(opts.constraint as ParityConstraint)) {
           throw MloopError.invalidArgument(`unknown constraint '${opts.constraint}'; valid: ${PARITY_CONSTRAINTS.join(', ')}`);
         }
-        const r = await ctx.withWorkspace((ws) =>
-          mitigateModel(
+        const { r, applied } = await ctx.withWorkspace(async (ws) => {
+          const r = await mitigateModel(
             { datasets: ws.datasets, registry: ws.registry },
             {
               model,
@@ -44,11 +46,18 @@ export function registerFairness(program: Command, run: Runner): void {
               tolerance: opts.tolerance,
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
             },
-          ),
-        );
+          );
+          return { r, applied: opts.apply === true ? await applyMitigation({ registry: ws.registry }, localPrincipal().userName, r) : null };
+        });
         const p = r.plan;
         // Infinity (a group never decided automatically) is not JSON: it prints as null.
-        const out = { model: r.model, dataset: r.dataset, ...p, thresholds: Object.fromEntries(Object.entries(p.thresholds).map(([g, t]) => [g, Number.isFinite(t) ? t : null])) };
+        const out = {
+          model: r.model,
+          dataset: r.dataset,
+          ...p,
+          thresholds: Object.fromEntries(Object.entries(p.thresholds).map(([g, t]) => [g, Number.isFinite(t) ? t : null])),
+          ...(applied ? { applied: { version: applied.version.ref, created: applied.created } } : {}),
+        };
         ctx.emit(out, () => {
           const v = p.validation;
           const row = (name: string, f: (x: MitigationFigures) => number | null, cost: number | null) => [name, num(f(v.before)), num(f(v.after)), num(cost)];
@@ -77,6 +86,9 @@ export function registerFairness(program: Command, run: Runner): void {
             ),
           );
           if (!p.feasible) lines.push('thresholds unchanged: no plan meets the constraint on this data');
+          if (applied) {
+            lines.push(`${applied.created ? 'registered' : 'already registered as'} ${applied.version.ref}: ${r.model}'s weights with these group thresholds; deploy it (or move an alias to it) to serve them`);
+          }
           return lines.join('\n');
         });
       }),
