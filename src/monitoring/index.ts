@@ -57,8 +57,8 @@ export type { MonitoringStore, MonitoredPrediction, PredictionScan } from './mon
 export { SqlMonitoringStore } from './sql-monitoring-store.js';
 export { wilsonInterval, fitConfidenceCalibration, calibrate, PerformanceWindow } from './performance/performance.js';
 export type { IntervalEstimate, ConfidenceCalibration, WindowPerformance } from './performance/performance.js';
-export { monitorModel, featureDistributions } from './model-monitor.js';
-export type { MonitorRequest, MonitoringReport, MonitoringWindow, WindowFeatureDrift, FeatureDistribution, MonitorDeps } from './model-monitor.js';
+export { monitorModel, featureDistributions, estimateLatestAccuracy } from './model-monitor.js';
+export type { LatestEstimate, LatestEstimateRequest, MonitorRequest, MonitoringReport, MonitoringWindow, WindowFeatureDrift, FeatureDistribution, MonitorDeps } from './model-monitor.js';
 export { evaluateRule } from './alerts/alert-rules.js';
 export type { RuleBreach } from './alerts/alert-rules.js';
 export { checkWebhookUrl, postWebhook, privateAddressReason, parseWebhookUrl, slackBody } from './alerts/webhook.js';

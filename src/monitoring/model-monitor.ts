@@ -380,6 +380,76 @@ function finish(acc: WindowAccumulator, spec: WindowSpec, ctx: Context): Monitor
   };
 }
 
+/** The confidence calibration fitted on the version's held-out (validation) predictions, if it has them. */
+function validationCalibration(heldOut: HeldOut | null): { calibration: ConfidenceCalibration | null; info: MonitoringReport['calibration'] } {
+  if (!heldOut || heldOut.confidence.length === 0) return { calibration: null, info: { source: 'none', n: 0 } };
+  const calibration = fitConfidenceCalibration(heldOut.confidence, heldOut.correct);
+  return { calibration, info: { source: 'validation', n: calibration.n } };
+}
+
+/** What `estimateLatestAccuracy` asks for. */
+export interface LatestEstimateRequest {
+  /** As in `MonitorRequest`: `name`, `name@N` or `name@alias`. */
+  model: string;
+  /** A time window spec (default `7d`); count windows are refused. */
+  window?: string;
+  /** ISO time of the model's newest prediction: the estimate is of the window holding it. */
+  last: string;
+}
+
+/** The CBPE-estimated accuracy of one window, as the monitoring report's window computes it. */
+export interface LatestEstimate {
+  model: string;
+  window: string;
+  /** ISO start and end (exclusive) of the window, aligned as the report aligns it. */
+  start: string;
+  end: string;
+  /** Predictions with a confidence in the window (the estimate rests on them). */
+  predictions: number;
+  estimated_accuracy: WindowPerformance['estimated_accuracy'];
+  realized_accuracy: WindowPerformance['realized_accuracy'];
+  labels: number;
+  calibration: MonitoringReport['calibration'];
+}
+
+/**
+ * The estimated (CBPE) and realized accuracy of the window holding `last`, computed exactly as
+ * `monitorModel` computes that window (same calibration, same rows) but without drift tests, so
+ * a summary page shows the number the monitoring report shows, cheaply.
+ *
+ * @example
+ * const e = await estimateLatestAccuracy(deps, { model: 'support', last: '2026-03-04T10:00:00Z' });
+ */
+export async function estimateLatestAccuracy(deps: MonitorDeps, req: LatestEstimateRequest): Promise<LatestEstimate> {
+  const spec = parseWindow(req.window ?? '7d');
+  if (spec.kind !== 'time') throw MloopError.invalidArgument(`the latest estimate needs a time window such as 7d, got '${spec.text}'`);
+  const lastMs = Date.parse(req.last);
+  if (!Number.isFinite(lastMs)) throw MloopError.invalidArgument(`invalid time '${req.last}'`);
+  const version = await deps.registry.resolve(req.model);
+  const pinned = req.model.includes('@') ? version.version : undefined;
+  const heldOut = version.task === 'regression' ? null : await heldOutPredictions(deps.registry, version);
+  const { calibration, info } = validationCalibration(heldOut);
+  const start = windowStart(spec, lastMs);
+  const end = start + spec.ms;
+  const perf = new PerformanceWindow(calibration);
+  const scan = { model: version.model, ...(pinned ? { version: pinned } : {}), from: new Date(start).toISOString(), to: new Date(end).toISOString() };
+  for await (const page of pages(deps.store, scan, 1000)) {
+    for (const p of page) perf.add(p.confidence, p.truth === null || p.label === null ? null : p.truth === p.label);
+  }
+  const r = perf.result();
+  return {
+    model: version.model,
+    window: spec.text,
+    start: scan.from,
+    end: scan.to,
+    predictions: r.predictions,
+    estimated_accuracy: r.estimated_accuracy,
+    realized_accuracy: r.realized_accuracy,
+    labels: r.labels,
+    calibration: info,
+  };
+}
+
 /**
  * Monitors a model over windows of its prediction log.
  *
@@ -440,12 +510,8 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
     predProfile = profileDataset({ label: heldOut.labels, confidence: heldOut.confidence }, [{ name: 'label', kind: 'categorical' }, { name: 'confidence', kind: 'numeric' }]);
     predictionReference = { source: 'validation', rows: heldOut.labels.length };
   }
-  let calibration: ConfidenceCalibration | null = null;
-  let calibrationInfo: MonitoringReport['calibration'] = { source: 'none', n: 0 };
-  if (heldOut && heldOut.confidence.length > 0) {
-    calibration = fitConfidenceCalibration(heldOut.confidence, heldOut.correct);
-    calibrationInfo = { source: 'validation', n: calibration.n };
-  } else if (refPredictions && refPredictions.conf.length >= 50) {
+  let { calibration, info: calibrationInfo } = validationCalibration(heldOut);
+  if (calibration === null && refPredictions && refPredictions.conf.length >= 50) {
     calibration = fitConfidenceCalibration(refPredictions.conf, refPredictions.correct);
     calibrationInfo = { source: 'predictions', n: calibration.n };
   }

@@ -9,7 +9,7 @@ import type { ServingService } from '../serving/index.js';
 import { newId } from '../storage/index.js';
 import { evaluateRule } from './alerts/alert-rules.js';
 import { parseWebhookUrl, postWebhook, slackBody, type WebhookOptions } from './alerts/webhook.js';
-import { monitorModel, type MonitorRequest, type MonitoringReport } from './model-monitor.js';
+import { estimateLatestAccuracy, monitorModel, type LatestEstimate, type LatestEstimateRequest, type MonitorRequest, type MonitoringReport } from './model-monitor.js';
 import { checkMetric, parseWindow, RULE_OPS, type Alert, type AlertRule, type RuleOp } from './monitoring.js';
 import type { MonitoringStore } from './monitoring-store.js';
 
@@ -79,6 +79,14 @@ export class MonitoringService {
    */
   report(req: MonitorRequest): Promise<MonitoringReport> {
     return monitorModel({ store: this.store, registry: this.registry, datasets: this.datasets, clock: this.clock }, req);
+  }
+
+  /**
+   * The estimated (CBPE) and realized accuracy of the window holding the model's newest prediction
+   * (`last`), the same number as the report's window there, without computing drift.
+   */
+  estimateLatest(req: LatestEstimateRequest): Promise<LatestEstimate> {
+    return estimateLatestAccuracy({ store: this.store, registry: this.registry, datasets: this.datasets, clock: this.clock }, req);
   }
 
   /** Adds an alert rule after checking the model, metric, comparison, window and webhook. */

@@ -141,6 +141,28 @@ describe('dashboard reads', () => {
     expect(again.computed_at).toBe(body.computed_at);
   });
 
+  it("overview: the estimated accuracy is the monitoring report's estimate (CBPE) of its latest window, not the mean confidence", async () => {
+    const report = (await get('/v1/dashboard/models/support/monitoring?refresh=true')).json() as { windows: Array<{ start: string; estimated: number | null }> };
+    const latest = report.windows.at(-1)!;
+    const [m] = ((await get('/v1/overview')).json() as { models: Array<{ accuracy: { estimated: number; estimated_method: string; estimated_window: { start: string; predictions: number }; estimated_interval: { lower: number; upper: number } } }> }).models;
+    expect(latest.estimated).not.toBeNull();
+    expect(m!.accuracy.estimated).toBeCloseTo(latest.estimated!, 12);
+    expect(m!.accuracy.estimated_window.start).toBe(latest.start);
+    expect(m!.accuracy.estimated_method).toMatch(/^CBPE over the week from \d{4}-\d\d-\d\d, as on the monitoring page .*calibrated on validation data/);
+    expect(m!.accuracy.estimated_interval.lower).toBeLessThanOrEqual(m!.accuracy.estimated);
+    // The mean confidence (the former overview figure) differs: the calibration matters.
+    const rows = ((await get('/v1/dashboard/models/support/decisions?limit=500')).json() as { rows: Array<{ confidence: number; role: string }> }).rows.filter((r) => r.role === 'primary');
+    const meanConfidence = rows.reduce((a, r) => a + r.confidence, 0) / rows.length;
+    expect(Math.abs(m!.accuracy.estimated - meanConfidence)).toBeGreaterThan(1e-6);
+  });
+
+  it('the latest estimate: nothing in an empty week, and count windows refused', async () => {
+    const empty = await f.ws.monitoring.estimateLatest({ model: 'support', last: '2001-01-03T00:00:00.000Z' });
+    expect(empty).toMatchObject({ start: '2001-01-01T00:00:00.000Z', end: '2001-01-08T00:00:00.000Z', predictions: 0, estimated_accuracy: null, realized_accuracy: null });
+    await expect(f.ws.monitoring.estimateLatest({ model: 'support', window: '500', last: '2026-01-01T00:00:00.000Z' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(f.ws.monitoring.estimateLatest({ model: 'nope', last: '2026-01-01T00:00:00.000Z' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('the automation target: set by whoever may promote, into the retraining policy only', async () => {
     const put = (who: string, body: object) => app.inject({ method: 'PUT', url: '/v1/dashboard/models/support/target-precision', headers: { authorization: `Bearer ${tokens[who]}` }, payload: body });
     expect((await put('olga', { target_precision: 0.9 })).statusCode).toBe(404); // no policy yet

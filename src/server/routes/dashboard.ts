@@ -8,7 +8,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACTIONS, GLOBAL_SCOPE, ROLE_PERMISSIONS, type Action } from '../../auth/index.js';
-import type { MonitoringReport } from '../../monitoring/index.js';
+import { isMloopError } from '../../errors/index.js';
+import type { LatestEstimate, MonitoringReport } from '../../monitoring/index.js';
 import { buildModelCard, type ModelVersion } from '../../registry/index.js';
 import { policyJson } from '../../retraining/index.js';
 import { DECISION_SORTS, type DecisionSort } from '../../serving/index.js';
@@ -151,7 +152,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       config: { access: { action: 'models:read' } },
       schema: {
         summary:
-          'Every model: champion and challenger, deployments, traffic and automated versus review share over the last 7 days, realized accuracy over the last 90 days, estimated accuracy, open alerts, pending approvals and the next scheduled retraining (or retraining check). The windows end at as_of: now, or the newest prediction when the log runs ahead of the clock',
+          'Every model: champion and challenger, deployments, traffic and automated versus review share over the last 7 days, realized accuracy over the last 90 days, estimated accuracy (CBPE on the latest 7-day window, as the monitoring report computes it), open alerts, pending approvals and the next scheduled retraining (or retraining check). The windows end at as_of: now, or the newest prediction when the log runs ahead of the clock',
         tags: ['dashboard'],
         security,
         response: { 200: Type.Object({ generated_at: Type.String(), as_of: Type.String(), models: Type.Array(Any) }), ...errorResponses },
@@ -171,11 +172,26 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
         ws.retraining.listRuns({ limit: 200 }),
       ]);
       const share = (part: number, n: number) => (n === 0 ? null : part / n);
+      // The estimate the monitoring page shows for its latest 7-day window (CBPE), not a second estimator.
+      const estimates = new Map<string, LatestEstimate | null>();
+      for (const m of models) {
+        const last = week.get(m.name)?.lastAt ?? quarter.get(m.name)?.lastAt ?? null;
+        let e: LatestEstimate | null = null;
+        if (last !== null) {
+          try {
+            e = await ws.monitoring.estimateLatest({ model: m.name, window: '7d', last });
+          } catch (err) {
+            if (!isMloopError(err)) throw err;
+          }
+        }
+        estimates.set(m.name, e);
+      }
       return {
         generated_at: now().toISOString(),
         as_of: at.toISOString(),
         models: models.map((m) => {
           const t = week.get(m.name);
+          const e = estimates.get(m.name) ?? null;
           const q = quarter.get(m.name);
           const next = schedules
             .filter((s) => s.enabled && s.jobType.startsWith('retrain') && s.payload['model'] === m.name && s.nextSlot !== null)
@@ -204,8 +220,12 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
               realized: q && q.labelled > 0 ? q.correct / q.labelled : null,
               labels: q?.labelled ?? 0,
               labelled_through: q?.labelledThrough ?? null,
-              estimated: t?.meanConfidence ?? null,
-              estimated_method: 'mean confidence of the last 7 days (calibrated on validation)',
+              estimated: e?.estimated_accuracy?.value ?? null,
+              estimated_interval: e?.estimated_accuracy ? { lower: e.estimated_accuracy.lower, upper: e.estimated_accuracy.upper } : null,
+              estimated_window: e ? { start: e.start, end: e.end, predictions: e.predictions } : null,
+              estimated_method: e?.estimated_accuracy
+                ? `CBPE over the week from ${e.start.slice(0, 10)}, as on the monitoring page (${e.predictions} predictions; confidence calibrated on ${e.calibration.source === 'validation' ? 'validation data' : 'nothing: raw confidence'})`
+                : 'no estimate yet: no recent predictions to estimate from',
             },
             open_alerts: alerts.filter((a) => a.model === m.name || a.model.startsWith(`${m.name}@`)).length,
             pending_approvals: approvals.filter((a) => a.model === m.name).length,
