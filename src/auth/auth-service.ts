@@ -251,6 +251,14 @@ export class AuthService {
     return { users: users.length, activeTokens: live.length };
   }
 
+  /**
+   * Appends a decision another concept made to the audit log (approvals, say), so the log is the
+   * one place that says who did what, when. `at` defaults to now.
+   */
+  async recordAudit(entry: { actor: string; action: string; target: string; details: Record<string, unknown>; at?: string }): Promise<void> {
+    await this.store.appendAudit({ at: entry.at ?? this.now(), actor: entry.actor, action: entry.action, target: entry.target, details: entry.details });
+  }
+
   /** The audit log, newest first. */
   async audit(actor: Principal, options: { target?: string; limit?: number } = {}) {
     authorize(actor, 'users:read');

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { MloopError } from '../errors/index.js';
 import { MLOOP_VERSION } from '../workspace/index.js';
+import { registerAudit } from './commands/audit.js';
 import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
@@ -62,6 +63,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
   registerDemo(program, run);
   registerToken(program, run);
   registerUser(program, run);
+  registerAudit(program, run);
   registerData(program, run);
   registerLabelIssues(program, run);
   registerLabel(program, run);

@@ -13,5 +13,6 @@ export type { AgreementReport, WatchReport } from './loop-reports.js';
 export type { RetrainingStore } from './retraining-store.js';
 export { SqlRetrainingStore } from './sql-retraining-store.js';
 export { RetrainingService } from './retraining-service.js';
+export type { AuditSink } from './retraining-service.js';
 export type { RetrainingDeps, RunRequest, CheckRequest } from './retraining-service.js';
 export { retrainHandler, retrainCheckHandler, monitorHandler, retrainingHandlers } from './retrain-handler.js';

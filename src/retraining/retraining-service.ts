@@ -33,6 +33,9 @@ export interface RetrainingDeps {
   labeling: LabelingService;
 }
 
+/** Where decisions are written for the audit log (the workspace wires `AuthService.recordAudit`). */
+export type AuditSink = (entry: { at: string; actor: string; action: string; target: string; details: Record<string, unknown> }) => Promise<void>;
+
 /** What one run needs from its job. */
 export interface RunRequest {
   /** The job key: the run, its datasets and its challenger are keyed by it. */
@@ -68,12 +71,19 @@ const summaryOf = (r: EvaluateResult) => Object.fromEntries(Object.entries(r.rep
 
 export class RetrainingService {
   private readonly clock: () => Date;
+  private readonly audit: AuditSink;
   constructor(
     private readonly store: RetrainingStore,
     private readonly deps: RetrainingDeps,
-    options: { clock?: () => Date } = {},
+    options: { clock?: () => Date; audit?: AuditSink } = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.audit = options.audit ?? (async () => undefined);
+  }
+
+  /** Records an approval's decision in the audit log: who, when, what (approve, reject, expire), the comment. */
+  private auditApproval(a: Approval, action: 'approve' | 'reject' | 'expire', actor: string, at: string, comment: string): Promise<void> {
+    return this.audit({ at, actor, action: `approval.${action}`, target: `model:${a.model}`, details: { approval: a.id, run: a.runId, version: a.version, comment } });
   }
 
   private now(): string {
@@ -595,6 +605,7 @@ export class RetrainingService {
       if (a.expiresAt <= now && (await this.store.decideApproval(a.id, { status: 'expired', decidedBy: 'system', decidedAt: now, comment: 'expired by policy' }))) {
         await this.store.updateRun(a.runId, { state: 'expired', reason: `approval ${a.id} expired at ${a.expiresAt}` }, now);
         await this.store.putStep(a.runId, { step: 'approval', status: 'failed', reason: `expired at ${a.expiresAt} without a decision`, details: { approval: a.id }, at: now });
+        await this.auditApproval(a, 'expire', 'system', now, 'expired by policy');
       }
     }
   }
@@ -624,6 +635,7 @@ export class RetrainingService {
     const at = this.now();
     if (!(await this.store.decideApproval(id, { status: 'approved', decidedBy: actor, decidedAt: at, comment }))) throw MloopError.conflict(`approval ${id} was decided meanwhile`);
     const reason = `approved by ${actor} (approval ${id}): ${comment.trim()}`;
+    await this.auditApproval(a, 'approve', actor, at, comment.trim());
     const move = await this.deps.registry.setAlias(actor, a.model, 'champion', a.version, reason, { ...a.evidence, approval: id });
     await this.store.putStep(a.runId, { step: 'approval', status: 'done', reason, details: { approval: id, actor }, at });
     const run = await this.getRun(a.runId);
@@ -638,6 +650,7 @@ export class RetrainingService {
     const at = this.now();
     if (!(await this.store.decideApproval(id, { status: 'rejected', decidedBy: actor, decidedAt: at, comment }))) throw MloopError.conflict(`approval ${id} was decided meanwhile`);
     const reason = `rejected by ${actor} (approval ${id}): ${comment.trim()}`;
+    await this.auditApproval(a, 'reject', actor, at, comment.trim());
     await this.store.putStep(a.runId, { step: 'approval', status: 'failed', reason, details: { approval: id, actor }, at });
     await this.store.updateRun(a.runId, { state: 'rejected', reason }, at);
     return (await this.store.getApproval(id))!;

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPrincipal } from '../auth/index.js';
 import { generateSupportRequests, SUPPORT_INTENTS, supportRequestsToCsv } from '../demo/index.js';
 import type { MloopError } from '../errors/index.js';
 import { JobWorker } from '../jobs/index.js';
@@ -182,14 +183,23 @@ describe('retraining runs', () => {
     expect((await t.ws.retraining.getRun(second.id)).state).toBe('rejected');
     expect(second.state).toBe('awaiting_approval');
     expect((await t.ws.registry.getModel('gated')).aliases['champion']).toBe(champion);
+    // Both decisions are in the workspace's audit log, newest first: who, when, what, the comment.
+    const audit = await t.ws.auth.audit(localPrincipal(), { target: 'model:gated' });
+    expect(audit.map((e) => [e.action, e.actor, e.details['approval'], e.details['comment']])).toEqual([
+      ['approval.reject', 'boss', a2.id, 'not this month'],
+      ['approval.approve', 'boss', pending!.id, 'numbers look right'],
+    ]);
+    expect(audit[1]!.at).toBe(approval.decidedAt);
+    expect(audit[1]!.details).toMatchObject({ run: run.id, version: pending!.version });
 
     // Expiry: a service whose clock is two days on refuses the approval and marks it expired.
     const third = await t.ws.retraining.run({ key: 'gated-3', model: 'gated', actor: 'test' });
     const a3 = (await t.ws.retraining.listApprovals({ status: 'pending' })).find((a) => a.runId === third.id)!;
-    const later = new RetrainingService(new SqlRetrainingStore(t.ws.backend.db), { datasets: t.ws.datasets, registry: t.ws.registry, serving: t.ws.serving, jobs: t.ws.jobs, monitoring: t.ws.monitoring, labeling: t.ws.labeling }, { clock: () => new Date(Date.now() + 48 * 3_600_000) });
+    const later = new RetrainingService(new SqlRetrainingStore(t.ws.backend.db), { datasets: t.ws.datasets, registry: t.ws.registry, serving: t.ws.serving, jobs: t.ws.jobs, monitoring: t.ws.monitoring, labeling: t.ws.labeling }, { clock: () => new Date(Date.now() + 48 * 3_600_000), audit: (e) => t.ws.auth.recordAudit(e) });
     expect(await code(later.approve('boss', a3.id, 'ok'))).toBe('FAILED_PRECONDITION');
     expect((await later.listApprovals()).find((a) => a.id === a3.id)!.status).toBe('expired');
     expect((await later.getRun(third.id)).state).toBe('expired');
+    expect((await t.ws.auth.audit(localPrincipal(), { target: 'model:gated', limit: 1 }))[0]).toMatchObject({ action: 'approval.expire', actor: 'system', details: { approval: a3.id } });
     expect((await t.ws.registry.getModel('gated')).aliases['champion']).toBe(champion);
   }, 180_000);
 

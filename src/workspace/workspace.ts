@@ -99,7 +99,10 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
       allowPrivateWebhooks: config.monitoring.allowPrivateWebhooks,
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    const retraining = new RetrainingService(new SqlRetrainingStore(backend.db), { datasets, registry, serving, jobs, monitoring, labeling }, options.clock ? { clock: options.clock } : {});
+    const retraining = new RetrainingService(new SqlRetrainingStore(backend.db), { datasets, registry, serving, jobs, monitoring, labeling }, {
+      ...(options.clock ? { clock: options.clock } : {}),
+      audit: (e) => auth.recordAudit(e),
+    });
     for (const h of retrainingHandlers(retraining)) jobs.register(h);
     return {
       root,
