@@ -46,6 +46,23 @@ describe('RegistryService', () => {
   });
 });
 
+describe('deriveVersion', () => {
+  it('registers a new version with the source files and a new record; a repeated run key returns it', async () => {
+    const source = await t.ws.registry.resolve('support@1');
+    const next = { ...source.record, thresholds: { confidence: 0.8 } };
+    const a = await t.ws.registry.deriveVersion('eng', source, { record: next, runKey: 'derive-1', tags: { from: source.ref }, notes: 'with a threshold' });
+    expect(a.created).toBe(true);
+    expect(a.version.version).toBe((await t.ws.registry.getModel('support')).latestVersion);
+    expect(a.version).toMatchObject({ model: 'support', task: source.task, notes: 'with a threshold', tags: { from: 'support@1' }, record: { thresholds: { confidence: 0.8 } } });
+    expect(a.version.artifacts).toEqual(source.artifacts);
+    expect((await t.ws.registry.readArtifact(a.version, 'model.json')).toString()).toBe('{"i":0}');
+    // The source is unchanged (versions are immutable).
+    expect((await t.ws.registry.resolve('support@1')).record).toEqual(source.record);
+    const b = await t.ws.registry.deriveVersion('eng', source, { record: next, runKey: 'derive-1' });
+    expect(b).toMatchObject({ created: false, version: { id: a.version.id } });
+  });
+});
+
 describe('registry over HTTP', () => {
   it('moves aliases with a reason, keeps the history, and offers no way to rewrite it', async () => {
     const app = await buildServer(t.ws);
