@@ -11,7 +11,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion } from '../registry/index.js';
 import type { ColumnBatch, Predictor } from '../training/index.js';
-import { rowResults, storedThreshold } from './inference.js';
+import { applyPlan, rowResults, storedPlan, storedThreshold } from './inference.js';
 
 /** File formats batch scoring reads and writes, by extension. */
 export const BATCH_FORMATS = Object.freeze({ '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet' } as const);
@@ -86,6 +86,8 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
   if (existsSync(output) && !options.force) throw MloopError.alreadyExists('file', output, { hint: 'pass --force to replace it' });
   const chunkRows = options.chunkRows ?? 4096;
   const threshold = storedThreshold(version);
+  // A mitigation plan decides each row by its group: the plan's column when the file has it.
+  const plan = storedPlan(version);
   const started = performance.now();
   const work = mkdtempSync(join(tmpdir(), 'mloop-predict-'));
   let instance: DuckDBInstance | undefined;
@@ -141,7 +143,12 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
         } else batch[i.name] = rows.map((r) => (r[i.name] === null || r[i.name] === undefined ? (i.kind === 'text' ? '' : null) : String(r[i.name])));
       }
       const out = predictor.classes === null ? predictor.predictValues(batch, n) : predictor.predictProba(batch, n);
-      const results = rowResults(predictor, threshold, out, n);
+      const decided = rowResults(predictor, threshold, out, n);
+      const attribute = plan?.attribute ?? null;
+      const results =
+        plan === null
+          ? decided
+          : applyPlan(plan, threshold, decided, rows.map((r) => (attribute !== null && r[attribute] !== undefined ? { [attribute]: r[attribute] === null ? null : String(r[attribute]) } : null)));
       let text = '';
       for (let r = 0; r < n; r++) {
         const res = results[r]!;

@@ -4,13 +4,16 @@
  * rows; rows without the group column fall back to the `(missing)` group (else the base threshold);
  * the threshold used is logged; a version without a plan decides as before.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DatasetService } from '../datasets/index.js';
 import type { ClassificationData } from '../evaluation/index.js';
 import { applyThresholdPlan, mitigateThresholds, planFromJson, planToJson, type ThresholdPlan } from '../fairness/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, Predictor } from '../training/index.js';
-import { ServingRuntime, type Deployment, type PredictionRecord, type ServingStore } from './index.js';
+import { scoreFile, ServingRuntime, type Deployment, type PredictionRecord, type ServingStore } from './index.js';
 
 /** Deterministic uniform numbers for a seed (mulberry32). */
 function rng(seed: number): () => number {
@@ -163,6 +166,20 @@ describe('serving a version with a mitigation plan', () => {
       expect(r.fairness).toBeUndefined();
     });
     expect(logged.every((l) => !('fairness' in l.outputs))).toBe(true);
+  });
+
+  it('batch scoring decides each row by the group column of the file, as serving does', async () => {
+    const plan = mitigateThresholds(data(validation), validation.map((x) => x.region), { constraint: 'auto_share', baseThreshold: CONFIDENCE, attribute: 'region', tolerance: 0.02 });
+    const dir = mkdtempSync(join(tmpdir(), 'mloop-mitigation-'));
+    try {
+      writeFileSync(join(dir, 'in.csv'), `text,region\n${served.map((x) => `${x.pa},${x.region ?? ''}`).join('\n')}\n`);
+      await scoreFile(versionWith({ confidence: CONFIDENCE, groups: planToJson(plan) }), predictor, join(dir, 'in.csv'), join(dir, 'out.jsonl'));
+      const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { decision: string });
+      const expected = applyThresholdPlan(plan, data(served), groupsOf);
+      expect(out.map((r) => r.decision)).toEqual(Array.from(expected.auto, (a) => (a ? 'auto' : 'review')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a stored plan survives JSON (never-automatic thresholds as null), and a malformed one is refused', () => {
