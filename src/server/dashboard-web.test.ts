@@ -273,6 +273,9 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     expect(model.aliases['champion']).toBe(approval!.version);
     const decided = await ws.retraining.getApproval(approval!.id);
     expect(decided).toMatchObject({ status: 'approved', decidedBy: 'pam', comment: 'Reviewed the evidence <b>in the dashboard</b>; promote.' });
+    // …and in the workspace's audit log.
+    const [entry] = await ws.auth.audit(localPrincipal(), { target: `model:${MODEL}`, limit: 1 });
+    expect(entry).toMatchObject({ actor: 'pam', action: 'approval.approve', details: { approval: approval!.id, comment: 'Reviewed the evidence <b>in the dashboard</b>; promote.' } });
     // The decision shows as the literal text, and the alias history names the approver.
     expect(await text(s, 'decided-approvals')).toContain('Reviewed the evidence <b>in the dashboard</b>; promote.');
     expect(await text(s, `history-${MODEL}`)).toContain('pam');
