@@ -83,10 +83,12 @@ describe.each(BACKENDS)('jobs on $name', (factory) => {
   });
 
   it('a permanent error fails at once without retrying', async () => {
-    const jobs = fx!.service([failingHandler('INVALID_ARGUMENT')]);
-    const { job } = await jobs.enqueue('a', { type: 'fail-invalid_argument', maxAttempts: 5 });
-    await fx!.worker(jobs).runOnce();
-    expect(await jobs.get(job.id)).toMatchObject({ state: 'failed', attempts: 1, error: { code: 'INVALID_ARGUMENT' } });
+    for (const code of ['INVALID_ARGUMENT', 'CANCELLED'] as const) {
+      const jobs = fx!.service([failingHandler(code)]);
+      const { job } = await jobs.enqueue('a', { type: `fail-${code.toLowerCase()}`, maxAttempts: 5 });
+      await fx!.worker(jobs).runOnce();
+      expect(await jobs.get(job.id)).toMatchObject({ state: 'failed', attempts: 1, error: { code } });
+    }
   });
 
   it('cancels a queued job at once and a running one cooperatively through its AbortSignal', async () => {

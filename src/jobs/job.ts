@@ -112,9 +112,14 @@ export function backoffDelayMs(baseMs: number, attempt: number): number {
   return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
-/** Error codes that another attempt cannot fix: the job fails at once instead of retrying. */
+/**
+ * Error codes that another attempt cannot fix: the job fails at once instead of retrying.
+ * CANCELLED is here for work cancelled from inside the handler; a worker's own shutdown still
+ * retries (the worker records that cause separately).
+ */
 export const PERMANENT_ERROR_CODES: readonly string[] = Object.freeze([
   'INVALID_ARGUMENT',
+  'CANCELLED',
   'NOT_FOUND',
   'ALREADY_EXISTS',
   'FAILED_PRECONDITION',

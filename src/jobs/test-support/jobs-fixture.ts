@@ -54,7 +54,7 @@ export function gateHandler(type = 'gate'): JobHandler & { release(value?: unkno
 }
 
 /** A handler that fails with `code` on every attempt. */
-export function failingHandler(code: 'UNAVAILABLE' | 'INVALID_ARGUMENT', type = `fail-${code.toLowerCase()}`): JobHandler {
+export function failingHandler(code: 'UNAVAILABLE' | 'INVALID_ARGUMENT' | 'CANCELLED', type = `fail-${code.toLowerCase()}`): JobHandler {
   return {
     type,
     description: 'always fails',
