@@ -17,6 +17,7 @@ import { demoServing } from '../serving/index.js';
 import { evaluateModel, parseGateFile, trainModel } from '../training/index.js';
 import { readColumns } from '../datasets/index.js';
 import { DemoLoop, replayPeriod } from './demo-loop.js';
+import { demoMitigation } from './demo-mitigation.js';
 import { CONFUSED_WITH as CONFUSABLE, SUPPORT_INTENTS, generateSupportRequests, supportRequestsToCsv, type SupportRequest } from './support-requests.js';
 
 /** The challenger's leaner features: word n-grams only, without the character n-grams that soften typos. */
@@ -488,6 +489,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         },
       };
     });
+
+    await step('mitigate', () => demoMitigation(opened, { model: modelRef, validation: validationRef!, actor }));
 
     const traffic = generateSupportRequests({ seed: seed + 1, count: 400, launch: false });
     await step('serve', async () => {
