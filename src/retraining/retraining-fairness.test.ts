@@ -25,6 +25,9 @@ beforeAll(async () => {
   };
   await write('tickets', 1500, 3);
   await write('later', 800, 4);
+  // The same evaluation rows with no column marked sensitive.
+  const plain = join(t.dir, 'later.csv');
+  await t.ws.datasets.importFile({ file: plain, name: 'later-plain', actor: 'test', roles: { text: ['text'], label: ['intent'], id: ['id'] } });
   // The south region (the generator's harder one) left out of training.
   await t.ws.datasets.derive({ sql: `SELECT * FROM {tickets@1} WHERE region <> 'south'`, name: 'few-south', actor: 'test' });
   const r = await trainModel({ datasets: t.ws.datasets, registry: t.ws.registry }, { dataset: 'tickets@1', name: 'router', ...settings, actor: 'test' });
@@ -69,5 +72,14 @@ describe('retraining with a fairness gate', () => {
     const [mine] = await t.ws.registry.evaluations(run.challenger!);
     expect(Object.keys((await t.ws.registry.readEvaluation(mine!)) as object)).toContain('fairness');
     expect(gapOf(await t.ws.registry.readEvaluation(mine!))!.value).not.toBeNull();
+  }, 300_000);
+
+  it('audits the columns a fairness rule names even when the evaluation data marks none, for the champion too', async () => {
+    await t.ws.retraining.setPolicy('test', { ...policy('tickets', { max: 1 }), evaluation: { dataset: 'later-plain@1' } });
+    const run = await t.ws.retraining.run({ key: 'plain-1', model: 'router', actor: 'test' });
+    expect(run.state, run.reason).toBe('promoted');
+    const evaluate = run.steps.find((s) => s.step === 'evaluate')!.details as { champion: { ref: string; evaluation: string } };
+    const saved = (await t.ws.registry.evaluations(evaluate.champion.ref)).find((e) => e.id === evaluate.champion.evaluation)!;
+    expect(gapOf(await t.ws.registry.readEvaluation(saved))!.value).not.toBeNull();
   }, 300_000);
 });

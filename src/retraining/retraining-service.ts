@@ -288,8 +288,10 @@ export class RetrainingService {
       const championVersion = model.aliases['champion'];
       const champion = championVersion !== undefined && championVersion !== trained.version.version ? `${policy.model}@${championVersion}` : null;
       await this.store.updateRun(run.id, { champion }, this.now());
-      const mine = await evaluateModel(this.deps, { model: challenger, dataset: evalRef, gate: policy.gate, champion });
-      const theirs = champion === null ? null : await evaluateModel(this.deps, { model: champion, dataset: evalRef });
+      // Both audited over the same groups: the evaluation data's sensitive columns and any a fairness rule names.
+      const sensitive = await this.sensitiveColumns(policy, evalRef);
+      const mine = await evaluateModel(this.deps, { model: challenger, dataset: evalRef, gate: policy.gate, champion, sensitive });
+      const theirs = champion === null ? null : await evaluateModel(this.deps, { model: champion, dataset: evalRef, sensitive });
       const saved = await this.deps.registry.recordEvaluation(req.actor, challenger, mine.dataset, mine, summaryOf(mine), mine.gate?.passed ?? null);
       const savedChampion = theirs === null ? null : await this.deps.registry.recordEvaluation(req.actor, theirs.model, theirs.dataset, theirs, summaryOf(theirs), null);
       const acc = (r: EvaluateResult | null) => (r?.report.metrics['accuracy'] === undefined ? '' : ` (accuracy ${fmtShare(r.report.metrics['accuracy'].value)})`);
@@ -573,6 +575,13 @@ export class RetrainingService {
   }
 
   /** The evaluation dataset: the policy's, or a holdout split off the training data. */
+  /** Columns to audit for fairness: the dataset's sensitive columns plus those the gate's `fairness.*` rules name. */
+  private async sensitiveColumns(policy: RetrainingPolicy, dataset: string): Promise<string[]> {
+    const marked = (await this.deps.datasets.show(dataset)).schema.filter((c) => c.roles.includes('sensitive')).map((c) => c.name);
+    const named = policy.gate.rules.filter((r) => r.metric.startsWith('fairness.')).flatMap((r) => String((r as { attribute?: unknown }).attribute ?? '').split('&'));
+    return [...new Set([...marked, ...named.filter((c) => c !== '')])];
+  }
+
   private async evaluationData(
     policy: RetrainingPolicy,
     trainingRef: string,
