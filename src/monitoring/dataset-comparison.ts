@@ -69,7 +69,7 @@ export async function compareDatasets(datasets: DatasetService, req: CompareRequ
       if (req.columns) throw MloopError.invalidArgument(`column '${name}' is of type ${r.type}, which drift tests do not compare`);
       continue;
     }
-    specs.push({ name, kind });
+    specs.push(kind === 'text' ? { name, kind, tests: [{ test: 'drift:text-oov' }, { test: 'drift:text-token-js' }, { test: 'drift:text-domain-auc' }] } : { name, kind });
   }
   if (specs.length === 0) throw MloopError.invalidArgument(`${ref.ref} and ${cur.ref} share no comparable columns`);
   const names = specs.map((s) => s.name);

@@ -137,7 +137,7 @@ function featureSpecs(version: ModelVersion): FeatureSpec[] {
     if (c.role === 'label' || c.role === 'id' || c.role === 'time') continue;
     const kind = KIND[c.type];
     if (kind === undefined) continue;
-    specs.push(kind === 'text' ? { name: c.name, kind, tests: [{ test: 'drift:text-oov' }, { test: 'drift:text-token-js' }] } : { name: c.name, kind });
+    specs.push(kind === 'text' ? { name: c.name, kind, tests: [{ test: 'drift:text-oov' }, { test: 'drift:text-token-js' }, { test: 'drift:text-domain-auc' }] } : { name: c.name, kind });
   }
   if (specs.length === 0) throw MloopError.failedPrecondition(`${version.ref} has no inputs drift tests can compare`);
   return specs;

@@ -178,6 +178,12 @@ function numericNull(p: NumericProfile, test: DriftTestConfig): NullModel {
 }
 
 function nullModel(profile: FeatureProfile, test: DriftTestConfig): NullModel {
+  if (test.test === 'drift:text-domain-auc') {
+    // A classifier per bootstrap replicate would cost hundreds of trainings; its own p-value is reported instead.
+    throw MloopError.invalidArgument("drift:text-domain-auc is reported beside a text feature's alarm test, not used as one: list drift:text-oov (or another test) first", {
+      details: { test: test.test },
+    });
+  }
   if (profile.kind === 'numeric') return numericNull(profile, test);
   if (profile.kind === 'categorical') {
     const weights = Float64Array.from([...profile.counts.keys()].sort(), (c) => profile.counts.get(c) ?? 0);

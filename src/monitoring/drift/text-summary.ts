@@ -4,11 +4,22 @@
  * tokens over the reference vocabulary plus one out-of-vocabulary bucket, so its memory is
  * O(reference vocabulary), not O(rows) nor O(new words).
  */
+import { seededRandom, type Random } from '../stats/random.js';
 import { NumericWindow, profileNumeric, type NumericProfile, type NumericWindowSummary } from './numeric-summary.js';
 
 /** Lower-cases and splits on anything that is not a letter or a digit. */
 export function tokenize(text: string): string[] {
   return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0);
+}
+
+/** Out-of-vocabulary tokens are told apart by the domain classifier through this many hash buckets. */
+export const OOV_BUCKETS = 64;
+
+/** The hash bucket of an out-of-vocabulary token (FNV-1a, 32 bits). */
+export function oovBucket(token: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % OOV_BUCKETS;
 }
 
 /** Reference profile of one text feature. */
@@ -38,13 +49,21 @@ export interface TextProfile {
    * vocabulary indices, with the tokens that are out of vocabulary when d is left out mapped to
    * the index `tokenCounts.length`.
    */
-  readonly documents: { readonly offsets: Int32Array; readonly ids: Int32Array };
+  readonly documents: {
+    readonly offsets: Int32Array;
+    readonly ids: Int32Array;
+    /** For each entry of `ids` mapped to the out-of-vocabulary index: its token's {@link oovBucket} (0 elsewhere). */
+    readonly buckets: Uint8Array;
+  };
   /** Document lengths in tokens. */
   readonly lengths: NumericProfile;
 }
 
 /** At most this many reference documents are kept for calibration. */
 export const MAX_CALIBRATION_DOCS = 20_000;
+
+/** At most this many window documents are kept, as a seeded reservoir sample, for the domain classifier. */
+export const MAX_WINDOW_SAMPLE_DOCS = 1000;
 
 /** A window's text summary. */
 export interface TextWindowSummary {
@@ -58,6 +77,12 @@ export interface TextWindowSummary {
   /** All tokens. */
   tokens: number;
   readonly lengths: NumericWindowSummary;
+  /**
+   * A uniform sample of the window's documents (reservoir of at most {@link MAX_WINDOW_SAMPLE_DOCS},
+   * seeded, so the same rows give the same sample), each as its token ids over the reference
+   * vocabulary, an out-of-vocabulary token as `tokenCounts.length + 1 + oovBucket(token)`.
+   */
+  readonly sample: Int32Array[];
 }
 
 /** Builds a text reference profile. */
@@ -99,6 +124,9 @@ export function profileText(values: ArrayLike<string | null | undefined>): TextP
   const step = Math.max(1, Math.ceil(docEnds.length / MAX_CALIBRATION_DOCS));
   const offsets: number[] = [0];
   const ids: number[] = [];
+  const buckets: number[] = [];
+  const terms: string[] = new Array<string>(counts.length);
+  for (const [t, id] of vocabulary) terms[id] = t;
   for (let d = 0; d < docEnds.length; d++) {
     const from = d === 0 ? 0 : (docEnds[d - 1] as number);
     const to = docEnds[d] as number;
@@ -109,7 +137,10 @@ export function profileText(values: ArrayLike<string | null | undefined>): TextP
       const id = docIds[j] as number;
       const alone = inDoc.get(id) === counts[id];
       if (alone) confined++;
-      if (keep) ids.push(alone ? oovIndex : id);
+      if (keep) {
+        ids.push(alone ? oovIndex : id);
+        buckets.push(alone ? oovBucket(terms[id] as string) : 0);
+      }
     }
     if (keep) offsets.push(ids.length);
   }
@@ -122,7 +153,7 @@ export function profileText(values: ArrayLike<string | null | undefined>): TextP
     tokens,
     expectedOovRate: tokens ? confined / tokens : 0,
     singletonRate: tokens ? singletons / tokens : 0,
-    documents: { offsets: Int32Array.from(offsets), ids: Int32Array.from(ids) },
+    documents: { offsets: Int32Array.from(offsets), ids: Int32Array.from(ids), buckets: Uint8Array.from(buckets) },
     lengths: profileNumeric(lengths),
   };
 }
@@ -132,6 +163,8 @@ export class TextWindow {
   readonly summary: TextWindowSummary;
   readonly #profile: TextProfile;
   readonly #lengths: NumericWindow;
+  readonly #rng: Random = seededRandom(0x5eed);
+  #seen = 0;
 
   constructor(profile: TextProfile) {
     this.#profile = profile;
@@ -144,6 +177,7 @@ export class TextWindow {
       oovTokens: 0,
       tokens: 0,
       lengths: this.#lengths.summary,
+      sample: [],
     };
   }
 
@@ -158,10 +192,20 @@ export class TextWindow {
     s.n++;
     s.tokens += toks.length;
     this.#lengths.add(toks.length);
-    for (const t of toks) {
-      const id = this.#profile.vocabulary.get(t);
+    const oov = s.tokenCounts.length;
+    const ids = new Int32Array(toks.length);
+    for (let j = 0; j < toks.length; j++) {
+      const id = this.#profile.vocabulary.get(toks[j] as string);
       if (id === undefined) s.oovTokens++;
       else s.tokenCounts[id] = (s.tokenCounts[id] as number) + 1;
+      ids[j] = id ?? oov + 1 + oovBucket(toks[j] as string);
+    }
+    // Reservoir sampling (Algorithm R): every document seen so far is in the sample with equal probability.
+    this.#seen++;
+    if (s.sample.length < MAX_WINDOW_SAMPLE_DOCS) s.sample.push(ids);
+    else {
+      const j = this.#rng.int(this.#seen);
+      if (j < MAX_WINDOW_SAMPLE_DOCS) s.sample[j] = ids;
     }
   }
 
