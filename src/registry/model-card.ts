@@ -32,6 +32,18 @@ export interface ModelCard {
   validation: { dataset: string | null; metrics: Record<string, Interval> };
   calibration: { ece: number | null; bins: Array<{ lower: number; upper: number; count: number; confidence: number; accuracy: number }> };
   automation: { targetPrecision: number | null; threshold: number | null; achievable: boolean | null; validationCoverage: number | null; validationPrecision: number | null } | null;
+  /** Group thresholds applied by `mloop fairness mitigate --apply`: where they came from and what they did on validation data; null without a plan. */
+  mitigation: {
+    source: string | null;
+    dataset: string | null;
+    attribute: string | null;
+    constraint: string | null;
+    tolerance: number | null;
+    /** Threshold per group; null = never automatic (automation plans) or never positive. */
+    thresholds: Record<string, number | null>;
+    gapBefore: number | null;
+    gapAfter: number | null;
+  } | null;
   evaluations: Array<{
     dataset: string;
     at: string;
@@ -165,7 +177,25 @@ export async function buildModelCard(deps: { registry: RegistryService; datasets
           validationPrecision: num(thValidation.precision),
         }
       : null,
+    mitigation: mitigationOf(r),
     evaluations,
+  };
+}
+
+function mitigationOf(r: ModelVersion['record']): ModelCard['mitigation'] {
+  const plan = r.thresholds?.['groups'] as { attribute?: unknown; constraint?: unknown; tolerance?: unknown; thresholds?: Record<string, unknown>; validation?: { before?: { gap?: unknown }; after?: { gap?: unknown } } } | undefined;
+  if (!plan || typeof plan !== 'object') return null;
+  const lineage = (r.extra?.['mitigation'] as { source?: unknown; dataset?: unknown } | undefined) ?? {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    source: str(lineage.source),
+    dataset: str(lineage.dataset),
+    attribute: str(plan.attribute),
+    constraint: str(plan.constraint),
+    tolerance: num(plan.tolerance),
+    thresholds: Object.fromEntries(Object.entries(plan.thresholds ?? {}).map(([g, t]) => [g, num(t)])),
+    gapBefore: num(plan.validation?.before?.gap),
+    gapAfter: num(plan.validation?.after?.gap),
   };
 }
 
@@ -194,6 +224,19 @@ export function renderCardMarkdown(card: ModelCard): string {
   if (!card.automation) out.push('No target precision was set; every prediction goes to review until one is (`mloop train … --target-precision P`).', '');
   else if (!card.automation.achievable) out.push(`No threshold reached the target precision ${pct(card.automation.targetPrecision)} on validation data; everything goes to review.`, '');
   else out.push(`Decided automatically above confidence ${card.automation.threshold?.toPrecision(6)}: on validation data ${pct(card.automation.validationCoverage)} of requests at ${pct(card.automation.validationPrecision)} precision (target ${pct(card.automation.targetPrecision)}); the rest go to people.`, '');
+  if (card.mitigation) {
+    const m = card.mitigation;
+    out.push(
+      '## Fairness mitigation',
+      '',
+      `Group thresholds by \`${esc(m.attribute ?? '–')}\` for ${esc(m.constraint ?? '–')} (tolerance ${m.tolerance ?? '–'}), chosen on ${esc(m.dataset ?? '–')} for ${esc(m.source ?? '–')}: gap ${f4(m.gapBefore)} → ${f4(m.gapAfter)} on that data. Rows without the column get the \`(missing)\` group's threshold.`,
+      '',
+      '| group | threshold |',
+      '|---|---|',
+      ...Object.entries(m.thresholds).map(([g, t]) => `| ${esc(g)} | ${t === null ? 'never' : f4(t)} |`),
+      '',
+    );
+  }
   out.push('## Evaluations', '');
   if (card.evaluations.length === 0) out.push('_None saved yet: `mloop eval <model> <dataset> --save`._', '');
   for (const e of card.evaluations) {

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE } from '../../errors/index.js';
 import { mulberry32 } from '../../stats/index.js';
+import { buildModelCard, renderCardMarkdown } from '../../registry/index.js';
 import { openWorkspace } from '../../workspace/index.js';
 import { tempWorkspace, type TempWorkspace } from '../../workspace/test-support/temp-workspace.js';
 import { main } from '../program.js';
@@ -83,6 +84,11 @@ describe('mloop fairness mitigate', () => {
     expect(plan).toMatchObject({ attribute: 'grp', constraint: 'demographic_parity', thresholds: doc.thresholds });
     expect(derived.record.extra!['mitigation']).toMatchObject({ source: 'loans@1', dataset: 'loans-val@1', attribute: 'grp', validation: doc.validation });
     expect(derived.tags['mitigated_from']).toBe('loans@1');
+    // The card says where the thresholds came from; the source's card has none.
+    const card = await buildModelCard({ registry: reg, datasets: ws.datasets }, derived.ref);
+    expect(card.mitigation).toMatchObject({ source: 'loans@1', dataset: 'loans-val@1', attribute: 'grp', constraint: 'demographic_parity', thresholds: doc.thresholds });
+    expect(renderCardMarkdown(card)).toMatch(/## Fairness mitigation[\s\S]*\| a \| /);
+    expect((await buildModelCard({ registry: reg, datasets: ws.datasets }, 'loans@1')).mitigation).toBeNull();
     await ws.close();
     const text = await mloop('fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'demographic_parity', '--tolerance', '0.03', '--apply');
     expect(text.stdout).toContain(`already registered as ${doc.applied.version}`);
