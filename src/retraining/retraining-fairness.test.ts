@@ -78,8 +78,22 @@ describe('retraining with a fairness gate', () => {
     await t.ws.retraining.setPolicy('test', { ...policy('tickets', { max: 1 }), evaluation: { dataset: 'later-plain@1' } });
     const run = await t.ws.retraining.run({ key: 'plain-1', model: 'router', actor: 'test' });
     expect(run.state, run.reason).toBe('promoted');
+    // A champion without a plan: no note.
+    expect(run.steps.find((s) => s.step === 'evaluate')!.reason).not.toContain('note:');
     const evaluate = run.steps.find((s) => s.step === 'evaluate')!.details as { champion: { ref: string; evaluation: string } };
     const saved = (await t.ws.registry.evaluations(evaluate.champion.ref)).find((e) => e.id === evaluate.champion.evaluation)!;
     expect(gapOf(await t.ws.registry.readEvaluation(saved))!.value).not.toBeNull();
+  }, 300_000);
+
+  it('says when the champion serves a mitigation plan that the retrained challenger does not carry', async () => {
+    const current = await t.ws.registry.resolve('router@champion');
+    const plan = { kind: 'automation', attribute: 'region', constraint: 'auto_share', tolerance: 0.02, baseThreshold: 0.9, positiveLabel: null, targetPrecision: 0.95, thresholds: { north: 0.9, south: 0.8 }, adjusted: ['north', 'south'], unadjusted: [], feasible: true, validation: {}, message: 'test' };
+    const mitigated = await t.ws.registry.deriveVersion('test', current, { record: { ...current.record, thresholds: { ...current.record.thresholds, groups: plan } } });
+    await t.ws.registry.setAlias('test', 'router', 'champion', mitigated.version.version, 'mitigated');
+    await t.ws.retraining.setPolicy('test', policy('tickets', { max: 1 }));
+    const run = await t.ws.retraining.run({ key: 'after-mitigation-1', model: 'router', actor: 'test' });
+    const evaluate = run.steps.find((s) => s.step === 'evaluate')!;
+    expect(evaluate.reason).toContain(`note: ${mitigated.version.ref} serves group thresholds (fairness mitigation) and ${run.challenger} does not`);
+    expect(evaluate.details['mitigation_not_carried']).toBe(true);
   }, 300_000);
 });

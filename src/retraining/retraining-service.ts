@@ -295,10 +295,14 @@ export class RetrainingService {
       const saved = await this.deps.registry.recordEvaluation(req.actor, challenger, mine.dataset, mine, summaryOf(mine), mine.gate?.passed ?? null);
       const savedChampion = theirs === null ? null : await this.deps.registry.recordEvaluation(req.actor, theirs.model, theirs.dataset, theirs, summaryOf(theirs), null);
       const acc = (r: EvaluateResult | null) => (r?.report.metrics['accuracy'] === undefined ? '' : ` (accuracy ${fmtShare(r.report.metrics['accuracy'].value)})`);
-      await step('evaluate', 'done', champion === null ? `evaluated ${challenger}${acc(mine)} on ${mine.dataset}; there is no champion yet` : `evaluated ${challenger}${acc(mine)} and ${champion}${acc(theirs)} on ${mine.dataset}`, {
+      // A retrained challenger has no fairness mitigation plan: say so when the champion serves one.
+      const mitigated = champion !== null && (await this.deps.registry.resolve(champion)).record.thresholds?.['groups'] !== undefined;
+      const planNote = mitigated ? `; note: ${champion} serves group thresholds (fairness mitigation) and ${challenger} does not — run \`mloop fairness mitigate ${challenger} … --apply\` before serving it` : '';
+      await step('evaluate', 'done', (champion === null ? `evaluated ${challenger}${acc(mine)} on ${mine.dataset}; there is no champion yet` : `evaluated ${challenger}${acc(mine)} and ${champion}${acc(theirs)} on ${mine.dataset}`) + planNote, {
         dataset: mine.dataset,
         challenger: { ref: challenger, metrics: summaryOf(mine), evaluation: saved.id },
         champion: theirs === null ? null : { ref: champion, metrics: summaryOf(theirs), evaluation: savedChampion?.id ?? null },
+        ...(mitigated ? { mitigation_not_carried: true } : {}),
       });
 
       current = 'gate';
