@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { MloopError } from '../errors/index.js';
 import { newId } from '../storage/index.js';
 import { GLOBAL_SCOPE, ROLES, type ApiToken, type Principal, type Role, type RoleGrant, type User } from './auth.js';
-import type { AuthStore } from './auth-store.js';
+import type { AuditEntry, AuthStore } from './auth-store.js';
 import { authorize, isAllowed } from './authorize.js';
 
 /** Every token starts with this, so secret scanners and people can recognise one. */
@@ -263,5 +263,13 @@ export class AuthService {
   async audit(actor: Principal, options: { target?: string; limit?: number } = {}) {
     authorize(actor, 'users:read');
     return this.store.listAudit(options);
+  }
+
+  /** One page of the audit log, newest first, with how many entries match in all. */
+  async auditPage(actor: Principal, options: { target?: string; limit: number; offset: number }): Promise<{ entries: AuditEntry[]; total: number }> {
+    authorize(actor, 'users:read');
+    const filter = options.target === undefined ? {} : { target: options.target };
+    const [entries, total] = await Promise.all([this.store.listAudit({ ...filter, limit: options.limit, offset: options.offset }), this.store.countAudit(filter)]);
+    return { entries, total };
   }
 }

@@ -40,8 +40,10 @@ export interface AuthStore {
   touchToken(id: string, at: string): Promise<void>;
   /** Appends to the audit log, which nothing updates or deletes. */
   appendAudit(entry: { at: string; actor: string; action: string; target: string; details: Record<string, unknown> }): Promise<void>;
-  /** Audit entries, newest first. */
-  listAudit(options?: { target?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Audit entries, newest first; `offset` skips that many of the newest (after the target filter). */
+  listAudit(options?: { target?: string; limit?: number; offset?: number }): Promise<AuditEntry[]>;
+  /** How many audit entries there are (for `target` only, when given). */
+  countAudit(options?: { target?: string }): Promise<number>;
 }
 
 export interface AuditEntry {

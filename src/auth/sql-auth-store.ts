@@ -166,10 +166,17 @@ export class SqlAuthStore implements AuthStore {
       .execute();
   }
 
-  async listAudit(options: { target?: string; limit?: number } = {}): Promise<AuditEntry[]> {
-    let q = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(options.limit ?? 100);
+  async listAudit(options: { target?: string; limit?: number; offset?: number } = {}): Promise<AuditEntry[]> {
+    let q = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(options.limit ?? 100).offset(options.offset ?? 0);
     if (options.target !== undefined) q = q.where('target', '=', options.target);
     const rows = await q.execute();
     return rows.map((r) => ({ seq: Number(r.seq), at: r.at, actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) as Record<string, unknown> }));
+  }
+
+  async countAudit(options: { target?: string } = {}): Promise<number> {
+    let q = this.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n'));
+    if (options.target !== undefined) q = q.where('target', '=', options.target);
+    const row = await q.executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 }

@@ -106,6 +106,20 @@ describe('authorization', () => {
     expect(me.json().user).toBe('eng');
   });
 
+  it('pages through the audit log for admins and refuses annotators and viewers', async () => {
+    for (let i = 0; i < 3; i++) await t.ws.auth.recordAudit({ actor: 'admin', action: 'approval.approve', target: 'model:audited', details: { i } });
+    const first = await app.inject({ url: '/v1/audit?target=model:audited&limit=2', headers: auth(t.adminToken) });
+    expect(first.statusCode).toBe(200);
+    expect(first.json().total).toBe(3);
+    expect(first.json().entries.map((e: { details: { i: number } }) => e.details.i)).toEqual([2, 1]);
+    const second = await app.inject({ url: '/v1/audit?target=model:audited&limit=2&offset=2', headers: auth(t.adminToken) });
+    expect(second.json().entries.map((e: { details: { i: number } }) => e.details.i)).toEqual([0]);
+    const all = await app.inject({ url: '/v1/audit', headers: auth(t.adminToken) });
+    expect(all.json().entries.some((e: { action: string }) => e.action === 'user.create')).toBe(true);
+    expect((await app.inject({ url: '/v1/audit?limit=0', headers: auth(t.adminToken) })).statusCode).toBe(400);
+    for (const token of [annotatorToken, viewerToken]) expect((await app.inject({ url: '/v1/audit', headers: auth(token) })).statusCode).toBe(403);
+  });
+
   it('refuses to register a route without an access declaration', async () => {
     const other = Fastify();
     installAuth(other, t.ws.auth);

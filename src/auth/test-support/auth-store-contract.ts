@@ -78,6 +78,9 @@ export function runAuthStoreContract(name: string, make: () => Promise<{ store: 
         expect(all[0]!.seq).toBeGreaterThan(all[1]!.seq);
         expect((await store.listAudit({ target: 'odd' })).map((e) => e.details['i'])).toEqual([1]);
         expect(await store.listAudit({ limit: 1 })).toHaveLength(1);
+        expect((await store.listAudit({ limit: 1, offset: 1 }))[0]!.seq).toBe(all[1]!.seq);
+        expect(await store.countAudit()).toBe(all.length);
+        expect(await store.countAudit({ target: 'odd' })).toBe(1);
       } finally {
         await cleanup();
       }

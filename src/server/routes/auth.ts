@@ -125,6 +125,46 @@ export async function authRoutes(app: FastifyInstance, opts: { ws: Workspace }):
     }),
   );
 
+  app.get(
+    '/v1/audit',
+    {
+      config: { access: { action: 'users:read' } },
+      schema: {
+        summary: 'The audit log (user, role and token changes, approval decisions), newest first, one page at a time',
+        tags: ['auth'],
+        security,
+        querystring: Type.Object({
+          target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+        }),
+        response: {
+          200: Type.Object({
+            entries: Type.Array(
+              Type.Object({
+                seq: Type.Integer(),
+                at: Type.String(),
+                actor: Type.String(),
+                action: Type.String(),
+                target: Type.String(),
+                details: Type.Record(Type.String(), Type.Unknown()),
+              }),
+            ),
+            total: Type.Integer(),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { target, limit, offset } = request.query as { target?: string; limit: number; offset: number };
+      const page = await auth.auditPage(request.principal!, { ...(target === undefined ? {} : { target }), limit, offset });
+      return { ...page, limit, offset };
+    },
+  );
+
   app.post(
     '/v1/users',
     {
