@@ -124,9 +124,14 @@ export interface AutomationReport {
 }
 
 /** Applies `threshold` to `d`: coverage, review share and precision of automatic decisions, with intervals. */
-export function automationAt(d: ClassificationData, threshold: number, options: { replicates?: number; seed?: number } = {}): AutomationReport {
+export function automationAt(
+  d: ClassificationData,
+  threshold: number,
+  options: { replicates?: number; seed?: number; rowThresholds?: ArrayLike<number> } = {},
+): AutomationReport {
   const n = d.confidence.length;
-  const isAuto = (i: number) => d.confidence[i]! >= threshold;
+  const rows = options.rowThresholds;
+  const isAuto = (i: number) => d.confidence[i]! >= (rows === undefined ? threshold : rows[i]!);
   const stats = {
     coverage: (wts: Uint32Array) => {
       let a = 0;
@@ -209,13 +214,13 @@ export interface OutOfScopeReport {
 }
 
 /** In-scope accuracy with rejection and out-of-scope recall at `threshold` (rows with yTrue = -1 are out of scope). */
-export function outOfScopeAt(d: ClassificationData, threshold: number): OutOfScopeReport {
+export function outOfScopeAt(d: ClassificationData, threshold: number, rowThresholds?: ArrayLike<number>): OutOfScopeReport {
   let inScope = 0;
   let inCorrect = 0;
   let oos = 0;
   let oosRejected = 0;
   for (let i = 0; i < d.yTrue.length; i++) {
-    const accepted = d.confidence[i]! >= threshold;
+    const accepted = d.confidence[i]! >= (rowThresholds === undefined ? threshold : rowThresholds[i]!);
     if (d.yTrue[i]! < 0) {
       oos++;
       if (!accepted) oosRejected++;

@@ -43,6 +43,8 @@ export interface ReportOptions {
   seed?: number;
   /** Automation threshold to report (chosen on validation data). */
   threshold?: number;
+  /** Per-row automation thresholds (a mitigation plan's group thresholds) used instead of `threshold`, which is still reported. */
+  rowThresholds?: ArrayLike<number>;
 }
 
 function classificationSpecs(d: ClassificationData): ClassificationMetricSpec[] {
@@ -99,8 +101,12 @@ export function evaluateClassification(d: ClassificationData, options: ReportOpt
     curve: coveragePrecisionCurve(d, 200),
   };
   if (options.threshold !== undefined) {
-    report.automation = automationAt(d, options.threshold, { replicates: options.replicates ?? 1000, seed: options.seed ?? 0 });
-    if (hasOos) report.outOfScope = outOfScopeAt(d, options.threshold);
+    report.automation = automationAt(d, options.threshold, {
+      replicates: options.replicates ?? 1000,
+      seed: options.seed ?? 0,
+      ...(options.rowThresholds === undefined ? {} : { rowThresholds: options.rowThresholds }),
+    });
+    if (hasOos) report.outOfScope = outOfScopeAt(d, options.threshold, options.rowThresholds);
   }
   return report;
 }

@@ -206,14 +206,14 @@ function memoByWeights<T>(f: (w: Uint32Array) => T): (w: Uint32Array) => T {
 
 function auditAttribute(d: ClassificationData, grouping: Grouping, pos: number | null, o: ResolvedOptions): AttributeReport {
   const classes = pos === null ? d.classes.map((_, c) => c) : [pos];
-  const counts = countGroups(d, grouping, o.threshold);
+  const counts = countGroups(d, grouping, o.threshold, undefined, o.rowThresholds);
   const { eligible, excluded } = eligibility(d, grouping, counts, classes, o);
   const specs: FairnessMetricSpec[] = Object.values(FAIRNESS_METRICS).filter(
     (m) => m.needs !== 'threshold' || o.threshold !== undefined,
   );
   const lookup = lookupFor(grouping, counts, eligible);
   const point = new Map(specs.map((s) => [s.key, s.calculate(lookup, classes, d.classes)]));
-  const resampled = memoByWeights((w) => lookupFor(grouping, countGroups(d, grouping, o.threshold, w), eligible));
+  const resampled = memoByWeights((w) => lookupFor(grouping, countGroups(d, grouping, o.threshold, w, o.rowThresholds), eligible));
   const intervals = bootstrap(
     d.yTrue.length,
     Object.fromEntries(

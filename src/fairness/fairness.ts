@@ -15,6 +15,8 @@ export interface FairnessOptions {
   minOutcomeCount?: number;
   /** Automation threshold: confidence ≥ threshold is decided automatically, else sent to people. Enables the `auto_*` metrics. */
   threshold?: number;
+  /** Per-row automation thresholds (a mitigation plan's group thresholds), used instead of `threshold` for the `auto_*` counts; `threshold` must still be given. */
+  rowThresholds?: ArrayLike<number>;
   /** Bootstrap resamples for the intervals of the differences (default 1000; 0 = no intervals). */
   replicates?: number;
   /** Seed of the bootstrap (default 0). */

@@ -81,7 +81,7 @@ export interface GroupCounts {
 }
 
 /** One pass over the rows: counts per group under `weights` (each row once when undefined). */
-export function countGroups(d: ClassificationData, grouping: Grouping, threshold?: number, weights?: Uint32Array): GroupCounts[] {
+export function countGroups(d: ClassificationData, grouping: Grouping, threshold?: number, weights?: Uint32Array, rowThresholds?: ArrayLike<number>): GroupCounts[] {
   const k = d.classes.length;
   const out: GroupCounts[] = grouping.labels.map(() => ({
     n: 0,
@@ -111,7 +111,7 @@ export function countGroups(d: ClassificationData, grouping: Grouping, threshold
       c.predictedKnown[p]! += w;
       if (hit) c.hits[t]! += w;
     }
-    if (threshold !== undefined && d.confidence[i]! >= threshold) {
+    if (threshold !== undefined && d.confidence[i]! >= (rowThresholds === undefined ? threshold : rowThresholds[i]!)) {
       c.auto += w;
       if (hit) c.autoCorrect += w;
     }

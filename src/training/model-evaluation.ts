@@ -3,8 +3,11 @@ import { createHash } from 'node:crypto';
 import { readColumns, type DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
 import {
+  applyThresholdPlan,
   auditFairness,
   checkFairnessRule,
+  planFromJson,
+  thresholdsFor,
   mitigateThresholds,
   planToJson,
   PARITY_CONSTRAINTS,
@@ -128,9 +131,6 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
       ...fairnessRules.flatMap((r) => r.attribute.split('&')),
     ]),
   ];
-  const data = await predictOn(deps, predictor, req.dataset, label, [...new Set([...slices, ...sensitive])]);
-  const n = data.keep.length;
-
   let championVersion: ModelVersion | undefined;
   if (req.gate?.rules.some((r) => r.beats_champion_by !== undefined) && req.champion !== null) {
     const model = await deps.registry.getModel(version.model);
@@ -141,6 +141,11 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
     }
   }
 
+  const plans = [version, championVersion].map((v) => (v === undefined ? null : planFromJson(v.record.thresholds?.['groups'])));
+  // a plan's column, when the data has it: rows without it fall back as in serving
+  const planColumns = plans.flatMap((p) => (p?.attribute != null && datasetVersion.schema.some((c) => c.name === p.attribute) ? [p.attribute] : []));
+  const data = await predictOn(deps, predictor, req.dataset, label, [...new Set([...slices, ...sensitive, ...planColumns])]);
+  const n = data.keep.length;
   if (version.task === 'regression') {
     const evalOf = async (p: Predictor) =>
       evaluateRegression({ yTrue: Float64Array.from(data.truth as number[], Number), yPred: p.predictValues(data.batch, n) }, { slices: data.sliceValues, replicates, seed });
@@ -161,18 +166,34 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
   }
   const sliceOnly = Object.fromEntries(slices.map((s) => [s, data.sliceValues[s]!]));
   const sensitiveValues = Object.fromEntries(sensitive.map((s) => [s, data.sliceValues[s]!]));
-  const evalOf = (p: Predictor, t: number | null) => {
-    const d = classificationData(p.classes!, data.truth.map(String), p.predictProba(data.batch, n));
-    const report = evaluateClassification(d, { slices: sliceOnly, replicates, seed, ...(t === null ? {} : { threshold: t }) });
-    const fairness = sensitive.length === 0 ? null : auditFairness(d, sensitiveValues, { replicates: Math.min(replicates, 500), seed, ...(t === null ? {} : { threshold: t }) });
+  const evalOf = (p: Predictor, t: number | null, plan: ThresholdPlan | null) => {
+    let d = classificationData(p.classes!, data.truth.map(String), p.predictProba(data.batch, n));
+    let rowThresholds: Float64Array | undefined;
+    if (plan !== null) {
+      const groups = plan.attribute !== null && data.sliceValues[plan.attribute] !== undefined ? data.sliceValues[plan.attribute]! : new Array<string | null>(n).fill(null);
+      if (plan.kind === 'automation') {
+        t ??= plan.baseThreshold;
+        rowThresholds = thresholdsFor(plan, groups);
+      } else {
+        // the plan chooses the label; its probability becomes the confidence, as in serving
+        const { yPred } = applyThresholdPlan(plan, d, groups);
+        const k = d.classes.length;
+        const proba = d.proba;
+        d = { ...d, yPred, confidence: proba === undefined ? d.confidence : Float64Array.from(yPred, (c, i) => proba[i * k + c]!) };
+      }
+    }
+    const thresholdOptions = { ...(t === null ? {} : { threshold: t }), ...(rowThresholds === undefined ? {} : { rowThresholds }) };
+    const report = evaluateClassification(d, { slices: sliceOnly, replicates, seed, ...thresholdOptions });
+    const fairness = sensitive.length === 0 ? null : auditFairness(d, sensitiveValues, { replicates: Math.min(replicates, 500), seed, ...thresholdOptions });
     return { report, fairness };
   };
-  const mine = evalOf(predictor, threshold?.confidence ?? null);
+  // an explicit --target-precision asks for one threshold: the plan's group thresholds then do not apply
+  const mine = evalOf(predictor, threshold?.confidence ?? null, threshold?.source === 'target-precision' ? null : plans[0]!);
   let champion: ReturnType<typeof evalOf> | undefined;
   if (championVersion) {
     const cp = await loadModel(deps.registry, championVersion);
     const ct = championVersion.record.thresholds?.['confidence'];
-    champion = evalOf(cp, typeof ct === 'number' ? ct : null);
+    champion = evalOf(cp, typeof ct === 'number' ? ct : null, plans[1]!);
   }
   const external = (rule: { metric: string }) =>
     rule.metric.startsWith('fairness.') ? checkFairnessRule(rule as unknown as FairnessGateRule, mine.fairness ?? undefined, champion?.fairness ?? undefined) : undefined;
