@@ -249,6 +249,7 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     await s.page.getByTestId('pending-approval').first().waitFor();
     expect(await s.page.getByTestId('approve').count()).toBe(0);
     expect(await text(s, 'pending-approval')).toContain('Your roles cannot approve or reject.');
+    expect(await s.page.getByText('Audit trail').count()).toBe(0);
     await s.page.goto(`${base}/#/models/${MODEL}`);
     await s.page.getByTestId('threshold').waitFor();
     expect(await s.page.getByTestId('save-target').count()).toBe(0);
@@ -279,6 +280,12 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     // The decision shows as the literal text, and the alias history names the approver.
     expect(await text(s, 'decided-approvals')).toContain('Reviewed the evidence <b>in the dashboard</b>; promote.');
     expect(await text(s, `history-${MODEL}`)).toContain('pam');
+    // The page's audit trail (GET /v1/audit, paged by the server) shows the decision too.
+    await s.page.getByTestId(`audit-${MODEL}`).getByText('approval.approve').first().waitFor();
+    const trail = await text(s, `audit-${MODEL}`);
+    expect(trail).toContain('pam');
+    expect(trail).toContain('Reviewed the evidence <b>in the dashboard</b>; promote.');
+    expect(trail).toContain(`v${approval!.version}`);
     await s.page.goto(`${base}/#/overview`);
     await s.page.getByTestId('champion').waitFor();
     expect(await text(s, 'champion')).toBe(`v${approval!.version}`);

@@ -3,10 +3,10 @@
  * approvals waiting for a person (approve or reject with a comment, for roles allowed to decide),
  * and each model's alias history, where every promotion is recorded with its actor and reason.
  */
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { seg } from '../api';
 import { time } from '../components/format';
-import { SortableTable } from '../components/Table';
+import { ServerTable, SortableTable } from '../components/Table';
 import { describe, useLoad } from '../components/useLoad';
 import { href } from '../router';
 import type { PageProps } from './types';
@@ -35,6 +35,14 @@ interface Approval {
   decided_by: string | null;
   decided_at: string | null;
   comment: string | null;
+}
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
 }
 interface Move {
   seq: number;
@@ -99,6 +107,33 @@ function History({ api, model }: PageProps & { model: string }) {
         { key: 'move', title: 'move', render: (m) => `${m.from_version === null ? '—' : `v${m.from_version}`} → ${m.to_version === null ? 'removed' : `v${m.to_version}`}` },
         { key: 'actor', title: 'by', render: (m) => m.actor, sort: (m) => m.actor },
         { key: 'reason', title: 'reason', render: (m) => m.reason },
+      ]}
+    />
+  );
+}
+
+/** The audit log's entries for one model (approval decisions), paged by the server. */
+function AuditTrail({ api, model }: PageProps & { model: string }) {
+  const load = useCallback(
+    async (q: { offset: number; limit: number }) => {
+      const page = await api.get<{ total: number; entries: AuditRow[] }>('/v1/audit', { target: `model:${model}`, limit: q.limit, offset: q.offset });
+      return { total: page.total, rows: page.entries };
+    },
+    [api, model],
+  );
+  return (
+    <ServerTable<AuditRow>
+      testId={`audit-${model}`}
+      load={load}
+      initialSort="at"
+      pageSize={10}
+      rowKey={(e) => String(e.seq)}
+      columns={[
+        { key: 'at', title: 'when', render: (e) => time(e.at) },
+        { key: 'actor', title: 'by', render: (e) => e.actor },
+        { key: 'action', title: 'action', render: (e) => e.action },
+        { key: 'version', title: 'version', render: (e) => (typeof e.details['version'] === 'number' ? `v${e.details['version']}` : '—') },
+        { key: 'comment', title: 'comment', render: (e) => (typeof e.details['comment'] === 'string' ? e.details['comment'] : '—') },
       ]}
     />
   );
@@ -202,6 +237,14 @@ export function RunsPage(props: PageProps) {
           <History {...props} model={m.name} />
         </section>
       ))}
+      {can('users:read')
+        ? (models.data?.models ?? []).map((m) => (
+            <section className="card" key={`audit-${m.name}-${tick}`}>
+              <h2>Audit trail · {m.name}</h2>
+              <AuditTrail {...props} model={m.name} />
+            </section>
+          ))
+        : null}
     </>
   );
 }
