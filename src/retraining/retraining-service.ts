@@ -161,6 +161,13 @@ export class RetrainingService {
     return this.store.listRuns({ ...(filter.model === undefined ? {} : { model: filter.model }), ...(filter.states === undefined ? {} : { states: filter.states }), limit: filter.limit ?? 50 });
   }
 
+  /** One page of runs, newest first, with how many match in all. */
+  async pageRuns(filter: { model?: string; states?: readonly RunState[]; limit: number; offset: number }): Promise<{ runs: RetrainingRun[]; total: number }> {
+    const where = { ...(filter.model === undefined ? {} : { model: filter.model }), ...(filter.states === undefined ? {} : { states: filter.states }) };
+    const [runs, total] = await Promise.all([this.store.listRuns({ ...where, limit: filter.limit, offset: filter.offset }), this.store.countRuns(where)]);
+    return { runs, total };
+  }
+
   /** Decisions (evaluations of the triggers), newest first. */
   listDecisions(filter: { model?: string; retrain?: boolean; limit?: number } = {}): Promise<Decision[]> {
     return this.store.listDecisions({ ...(filter.model === undefined ? {} : { model: filter.model }), ...(filter.retrain === undefined ? {} : { retrain: filter.retrain }), limit: filter.limit ?? 50 });

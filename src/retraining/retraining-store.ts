@@ -10,8 +10,10 @@ export interface RetrainingStore {
   /** The run under `runKey`, created when it does not exist yet (a retried job finds its run). */
   openRun(run: Omit<RetrainingRun, 'steps'>): Promise<{ run: RetrainingRun; created: boolean }>;
   getRun(id: string): Promise<RetrainingRun | undefined>;
-  /** Newest first. */
-  listRuns(filter: { model?: string; states?: readonly RunState[]; limit: number }): Promise<RetrainingRun[]>;
+  /** Newest first; `offset` skips that many of the newest matching runs. */
+  listRuns(filter: { model?: string; states?: readonly RunState[]; limit: number; offset?: number }): Promise<RetrainingRun[]>;
+  /** How many runs match the filter. */
+  countRuns(filter: { model?: string; states?: readonly RunState[] }): Promise<number>;
   updateRun(id: string, patch: { state?: RunState; reason?: string; challenger?: string | null; champion?: string | null }, at: string): Promise<void>;
   /** Moves a run from state `from` (and only from it) to `patch.state`; false when it was not in `from` (another process moved it). */
   transitionRun(id: string, from: RunState, patch: { state: RunState; reason: string }, at: string): Promise<boolean>;

@@ -111,15 +111,25 @@ export class SqlRetrainingStore implements RetrainingStore {
     return r && this.withSteps(r);
   }
 
-  async listRuns(filter: { model?: string; states?: readonly RunState[]; limit: number }): Promise<RetrainingRun[]> {
+  async listRuns(filter: { model?: string; states?: readonly RunState[]; limit: number; offset?: number }): Promise<RetrainingRun[]> {
     let q = this.db.selectFrom('retraining_runs').selectAll();
     if (filter.model !== undefined) q = q.where('model', '=', filter.model);
     if (filter.states !== undefined) {
       if (filter.states.length === 0) return [];
       q = q.where('state', 'in', [...filter.states]);
     }
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset ?? 0).execute();
     return Promise.all(rows.map((r) => this.withSteps(r)));
+  }
+
+  async countRuns(filter: { model?: string; states?: readonly RunState[] }): Promise<number> {
+    let q = this.db.selectFrom('retraining_runs').select((eb) => eb.fn.countAll().as('n'));
+    if (filter.model !== undefined) q = q.where('model', '=', filter.model);
+    if (filter.states !== undefined) {
+      if (filter.states.length === 0) return 0;
+      q = q.where('state', 'in', [...filter.states]);
+    }
+    return Number((await q.executeTakeFirstOrThrow()).n);
   }
 
   async updateRun(id: string, patch: { state?: RunState; reason?: string; challenger?: string | null; champion?: string | null }, at: string): Promise<void> {

@@ -165,6 +165,24 @@ describe('retraining over HTTP', () => {
     expect(advanced.json().runs).toEqual([]);
   });
 
+  it('pages through the runs on the server with the total; a bad page is 400', async () => {
+    const all = (await get('/v1/runs?model=support&limit=1000', viewer)).json();
+    expect(all.runs.length).toBeGreaterThanOrEqual(2);
+    expect(all.total).toBe(all.runs.length);
+    const ids: string[] = [];
+    for (let offset = 0; offset < all.total; offset++) {
+      const page = (await get(`/v1/runs?model=support&limit=1&offset=${offset}`, viewer)).json();
+      expect(page).toMatchObject({ total: all.total, limit: 1, offset });
+      ids.push(...page.runs.map((r: { id: string }) => r.id));
+    }
+    expect(ids).toEqual(all.runs.map((r: { id: string }) => r.id));
+    const past = (await get(`/v1/runs?model=support&offset=${all.total}`)).json();
+    expect(past).toMatchObject({ runs: [], total: all.total, limit: 50 });
+    expect((await get('/v1/runs?model=nobody')).json()).toMatchObject({ runs: [], total: 0 });
+    expect((await get('/v1/runs?limit=0')).statusCode).toBe(400);
+    expect((await get('/v1/runs?offset=-1')).statusCode).toBe(400);
+  });
+
   it('lists the routes in /openapi.json', async () => {
     const paths = Object.keys((await get('/openapi.json')).json().paths as object);
     expect(paths).toEqual(

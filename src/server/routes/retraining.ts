@@ -77,16 +77,22 @@ export async function retrainingRoutes(app: FastifyInstance, opts: { ws: Workspa
     {
       config: { access: { action: 'jobs:read', project: (request) => (request.query as { model?: string }).model } },
       schema: {
-        summary: 'Retraining runs, newest first, each with its steps',
+        summary: 'Retraining runs, newest first, each with its steps, one page at a time with the total',
         tags: ['retraining'],
         security,
-        querystring: Type.Object({ model: Type.Optional(ModelName), state: Type.Optional(Type.Union(RUN_STATES.map((x) => Type.Literal(x)))), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
-        response: { 200: Type.Object({ runs: Type.Array(Any) }), ...errorResponses },
+        querystring: Type.Object({
+          model: Type.Optional(ModelName),
+          state: Type.Optional(Type.Union(RUN_STATES.map((x) => Type.Literal(x)))),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+        }),
+        response: { 200: Type.Object({ runs: Type.Array(Any), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }), ...errorResponses },
       },
     },
     async (request) => {
-      const { state, ...q } = request.query as { model?: string; state?: RunState; limit?: number };
-      return { runs: (await retraining.listRuns({ ...q, ...(state === undefined ? {} : { states: [state] }) })).map(runJson) };
+      const { state, model, limit, offset } = request.query as { model?: string; state?: RunState; limit: number; offset: number };
+      const page = await retraining.pageRuns({ ...(model === undefined ? {} : { model }), ...(state === undefined ? {} : { states: [state] }), limit, offset });
+      return { runs: page.runs.map(runJson), total: page.total, limit, offset };
     },
   );
   app.get(
