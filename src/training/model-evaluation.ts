@@ -280,7 +280,7 @@ export interface ApplyMitigationResult {
  * version's files and record, the plan in `record.thresholds.groups` (so serving decides with the
  * group thresholds) and its lineage in `record.extra.mitigation` (source version, validation
  * dataset, the plan's validation figures). Applying the same plan to the same version twice
- * returns the first version. An infeasible plan (thresholds unchanged) is FAILED_PRECONDITION.
+ * returns the first version. An infeasible plan (thresholds unchanged) is INVALID_ARGUMENT.
  *
  * @example
  * const r = await mitigateModel(deps, { model: 'support@champion', dataset: 'tickets@5', sensitive: 'region', constraint: 'auto_share' });
@@ -288,7 +288,7 @@ export interface ApplyMitigationResult {
  */
 export async function applyMitigation(deps: { registry: RegistryService }, actor: string, mitigation: MitigateResult): Promise<ApplyMitigationResult> {
   const { plan } = mitigation;
-  if (!plan.feasible) throw MloopError.failedPrecondition(`the plan for ${mitigation.model} changes nothing: ${plan.message}`, { hint: 'try a larger --tolerance' });
+  if (!plan.feasible) throw MloopError.invalidArgument(`the plan for ${mitigation.model} changes nothing: ${plan.message}`, { hint: 'try a larger tolerance' });
   const source = await deps.registry.resolve(mitigation.model);
   const stored = planToJson(plan);
   const digest = createHash('sha256').update(JSON.stringify(stored)).digest('hex').slice(0, 16);

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MloopError } from '../../errors/index.js';
+import { PARITY_CONSTRAINTS, planToJson, type ParityConstraint } from '../../fairness/index.js';
+import { applyMitigation, mitigateModel } from '../../training/index.js';
 import { buildModelCard, exportOnnx, importOnnx, MAX_ONNX_BYTES, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
 import type { Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
@@ -104,6 +106,47 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
     async (request) => {
       const { name, ref } = request.params as { name: string; ref: string };
       return versionJson(await registry.resolve(`${name}@${ref}`));
+    },
+  );
+  app.post(
+    '/v1/models/:name/versions/:ref/mitigation',
+    {
+      config: { access: { action: 'models:write', project: projectOf } },
+      schema: {
+        summary:
+          'Choose group thresholds for a parity constraint on validation data and register them as a new version (201; 200 with the version made before when the same plan was applied to this version); as `mloop fairness mitigate --apply`',
+        tags: ['registry'],
+        security,
+        params: Type.Object({ name: Name, ref: Ref }),
+        body: Type.Object(
+          {
+            dataset: Type.String({ minLength: 1, maxLength: 100, description: 'validation data with labels and the sensitive column, name@N' }),
+            attribute: Type.String({ minLength: 1, maxLength: 200, description: 'the sensitive column whose groups get their own thresholds' }),
+            constraint: Type.Union(PARITY_CONSTRAINTS.map((c) => Type.Literal(c))),
+            tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+            target_precision: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+            positive_label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Any, 201: Any, ...errorResponses, 412: Type.Ref('ErrorBody') },
+      },
+    },
+    async (request, reply) => {
+      const { name, ref } = request.params as { name: string; ref: string };
+      const body = request.body as { dataset: string; attribute: string; constraint: ParityConstraint; tolerance?: number; target_precision?: number; positive_label?: string };
+      const deps = { datasets: opts.ws.datasets, registry };
+      const r = await mitigateModel(deps, {
+        model: `${name}@${ref}`,
+        dataset: body.dataset,
+        sensitive: body.attribute,
+        constraint: body.constraint,
+        ...(body.tolerance === undefined ? {} : { tolerance: body.tolerance }),
+        ...(body.target_precision === undefined ? {} : { targetPrecision: body.target_precision }),
+        ...(body.positive_label === undefined ? {} : { positiveLabel: body.positive_label }),
+      });
+      const applied = await applyMitigation(deps, request.principal!.userName, r);
+      return reply.status(applied.created ? 201 : 200).send({ ...versionJson(applied.version), created: applied.created, source: applied.source, dataset: r.dataset, plan: planToJson(r.plan) });
     },
   );
   app.put(
