@@ -219,6 +219,10 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
     // Runs: the waiting challenger and the timeline with the reason of every step.
     await timed(s, 'runs & approvals', '#/runs', 'pending-approval');
     expect(await s.page.getByTestId('run').count()).toBeGreaterThan(0);
+    // The timeline shows one page of runs; the server says how many there are.
+    const { total: runsTotal } = await ws.retraining.pageRuns({ limit: 1, offset: 0 });
+    expect(await text(s, 'runs-range')).toBe(`1–${Math.min(runsTotal, 10)} of ${runsTotal}`);
+    expect(await s.page.getByTestId('run').count()).toBe(Math.min(runsTotal, 10));
     expect(await s.page.getByTestId('approve').count()).toBe(1);
     await shot(s, 'runs');
     if (SHOTS) process.stdout.write(`dashboard page loads (ms): ${JSON.stringify(timings)}\n`);

@@ -54,6 +54,9 @@ interface Move {
   reason: string;
 }
 
+/** Runs per page of the timeline; the server pages (GET /v1/runs?limit=&offset=). */
+const RUNS_PAGE = 10;
+
 const STATE_CLASS: Record<string, string> = { promoted: 'good', awaiting_approval: 'warn', gate_failed: 'bad', failed: 'bad', rejected: 'bad', expired: 'bad', running: 'warn' };
 
 function Decide({ api, approval, onDone }: PageProps & { approval: Approval; onDone: () => void }) {
@@ -141,7 +144,9 @@ function AuditTrail({ api, model }: PageProps & { model: string }) {
 
 export function RunsPage(props: PageProps) {
   const { api, can } = props;
-  const runs = useLoad(() => api.get<{ runs: Run[] }>('/v1/runs', { limit: 100 }), [api]);
+  const [runsOffset, setRunsOffset] = useState(0);
+  const runs = useLoad(() => api.get<{ runs: Run[]; total: number }>('/v1/runs', { limit: RUNS_PAGE, offset: runsOffset }), [api, runsOffset]);
+  const runsTotal = runs.data?.total ?? 0;
   const approvals = useLoad(() => api.get<{ approvals: Approval[] }>('/v1/approvals', { limit: 200 }), [api]);
   const models = useLoad(() => api.get<{ models: Array<{ name: string }> }>('/v1/models'), [api]);
   const [tick, setTick] = useState(0);
@@ -214,6 +219,15 @@ export function RunsPage(props: PageProps) {
             ))}
           </ol>
         )}
+        <div className="pager">
+          <button disabled={runsOffset === 0} onClick={() => setRunsOffset(Math.max(0, runsOffset - RUNS_PAGE))} data-testid="runs-previous">
+            ← Newer
+          </button>
+          <span data-testid="runs-range">{runsTotal === 0 ? 'nothing yet' : `${runsOffset + 1}–${Math.min(runsTotal, runsOffset + RUNS_PAGE)} of ${runsTotal}`}</span>
+          <button disabled={runsOffset + RUNS_PAGE >= runsTotal} onClick={() => setRunsOffset(runsOffset + RUNS_PAGE)} data-testid="runs-next">
+            Older →
+          </button>
+        </div>
       </section>
       <section className="card">
         <h2>Decisions</h2>
