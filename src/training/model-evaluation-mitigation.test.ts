@@ -44,6 +44,10 @@ beforeAll(async () => {
   await t.ws.datasets.importFile({ file: join(t.dir, 'support.csv'), name: 'tickets', actor: 'test', roles: { text: ['text'], label: ['intent'], sensitive: ['region'] } });
   writeFileSync(join(t.dir, 'later.csv'), supportRequestsToCsv(generateSupportRequests({ count: 600, seed: 4 })));
   await t.ws.datasets.importFile({ file: join(t.dir, 'later.csv'), name: 'later', actor: 'test', roles: { sensitive: ['region'] } });
+  // the same requests without the region column: every row falls back as in serving
+  const rows = generateSupportRequests({ count: 600, seed: 4 }).map((r) => JSON.stringify({ text: r.text, intent: r.intent }));
+  writeFileSync(join(t.dir, 'noregion.jsonl'), rows.join('\n') + '\n');
+  await t.ws.datasets.importFile({ file: join(t.dir, 'noregion.jsonl'), name: 'noregion', actor: 'test' });
   writeFileSync(join(t.dir, 'tab.csv'), tabularCsv(1200, 5));
   await t.ws.datasets.importFile({ file: join(t.dir, 'tab.csv'), name: 'tab', actor: 'test', roles: { sensitive: ['group'] } });
   writeFileSync(join(t.dir, 'tab-later.csv'), tabularCsv(600, 6));
@@ -78,6 +82,11 @@ describe('evaluateModel on a mitigated version', () => {
     const single = d.confidence.reduce((s, c) => s + (c >= stored.baseThreshold ? 1 : 0), 0);
     expect((plain.report as ClassificationReport).automation!.auto).toBe(single);
     expect(single).not.toBe(autoCount);
+
+    // data without the plan's column: the (missing) group's threshold, else the base threshold
+    const none = await evaluateModel(deps(), { model: version.ref, dataset: 'noregion@1', replicates: 50 });
+    const fallback = applyThresholdPlan(stored, d, new Array<string | null>(d.yTrue.length).fill(null)).auto.reduce((s, a) => s + a, 0);
+    expect((none.report as ClassificationReport).automation!.auto).toBe(fallback);
   }, 120_000);
 
   it('judges a decision plan by the labels it chooses', async () => {
