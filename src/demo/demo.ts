@@ -252,6 +252,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         gold: gold.version.ref,
         goldColumn: 'intent',
         goldRate: 0.15,
+        seed: `demo-${seed}`,
         minGoldAccuracy: 0.7,
         minGoldAnswers: 8,
         actor,

@@ -2,7 +2,7 @@
  * The labeling service: projects on dataset versions, the assignment queue with gold questions,
  * consensus, adjudication, agreement, annotator quality (with automatic pausing) and export.
  */
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -16,6 +16,7 @@ import {
 import { MloopError, type ValidationIssue } from '../errors/index.js';
 import { newId } from '../storage/index.js';
 import { parseAnswersCsv, type ExternalAnswer } from './answers-csv.js';
+import { goldPhase, isGoldTurn } from './gold-schedule.js';
 import {
   assertProjectName,
   CONSENSUS_METHODS,
@@ -54,6 +55,8 @@ export interface CreateProjectInput {
   /** Column of `gold` holding the label (default: its `label`-role column, else `label` or `gold`). */
   goldColumn?: string | undefined;
   goldRate?: number | undefined;
+  /** Secret seed placing the gold questions (reproducible runs pass one); random by default. */
+  seed?: string | undefined;
   instructions?: string | undefined;
   leaseSeconds?: number | undefined;
   adjudicationThreshold?: number | undefined;
@@ -136,8 +139,6 @@ export interface LabelingServiceOptions {
   /** Loads a registered model (`name@alias` or `name@N`) for active learning. */
   loadModel?: (ref: string) => Promise<UncertaintyModel>;
   clock?: () => Date;
-  /** Uniform [0, 1) draws for gold mixing (tests pass a seeded one). */
-  random?: () => number;
   /** Folder for export staging files. */
   tempDir: string;
 }
@@ -163,7 +164,6 @@ function fullMethod(m: ConsensusMethodName): 'majority-vote' | 'dawid-skene' {
 
 export class LabelingService {
   private readonly clock: () => Date;
-  private readonly random: () => number;
   private readonly tempDir: string;
   private readonly loadModel: ((ref: string) => Promise<UncertaintyModel>) | undefined;
 
@@ -173,7 +173,6 @@ export class LabelingService {
     options: LabelingServiceOptions,
   ) {
     this.clock = options.clock ?? (() => new Date());
-    this.random = options.random ?? (() => randomInt(0, 2 ** 32) / 2 ** 32);
     this.tempDir = options.tempDir;
     this.loadModel = options.loadModel;
   }
@@ -308,6 +307,7 @@ export class LabelingService {
       'the gold rate is at least 0 and below 1',
     );
     check(issues, goldRate === 0 || o.gold !== undefined, 'gold-rate', 'a gold rate needs --gold');
+    check(issues, o.seed === undefined || (o.seed.length >= 1 && o.seed.length <= 200), 'seed', 'the seed has 1 to 200 characters');
     const config: ProjectConfig = {
       ...DEFAULT_PROJECT_CONFIG,
       labels,
@@ -315,6 +315,7 @@ export class LabelingService {
       showColumns,
       overlap,
       goldRate,
+      goldSeed: o.seed ?? randomBytes(16).toString('hex'),
       goldColumn: null,
       ...(o.leaseSeconds !== undefined ? { leaseSeconds: o.leaseSeconds } : {}),
       ...(o.adjudicationThreshold !== undefined ? { adjudicationThreshold: o.adjudicationThreshold } : {}),
@@ -476,12 +477,15 @@ export class LabelingService {
   }
 
   /**
-   * The next item for `annotator`, or null when nothing is left for them. With probability
-   * `goldRate` a gold question is served first (when one is left); nothing in the answer marks it.
+   * The next item for `annotator`, or null when nothing is left for them. Gold questions come at
+   * `goldRate`, evenly spaced with a phase from the project's secret seed and the annotator's name
+   * (a gold turn serves gold first, when one is left); nothing in the answer marks them.
    */
   async next(projectName: string, annotator: string): Promise<ServedItem | null> {
     const p = await this.project(projectName);
-    const gold = p.config.goldRate > 0 && this.random() < p.config.goldRate;
+    const gold =
+      p.config.goldRate > 0 &&
+      isGoldTurn(await this.store.servedCount(p.id, annotator), p.config.goldRate, goldPhase(p.config.goldSeed ?? p.id, annotator));
     const leased = await this.store.next({
       projectId: p.id,
       annotator,

@@ -123,6 +123,8 @@ export interface LabelingStore {
   /** Makes `worker` active again (flagged answers stay flagged). */
   resumeAnnotator(projectId: string, worker: string, actor: string, now: Date): Promise<void>;
 
+  /** How many items `annotator` has been served in the project (leased, answered or expired). */
+  servedCount(projectId: string, annotator: string): Promise<number>;
   /** Counts of answers and gold answers right of one worker on gold items. */
   goldRecord(projectId: string, worker: string): Promise<{ answers: number; correct: number }>;
   /** An annotator's progress. */

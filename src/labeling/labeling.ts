@@ -17,6 +17,11 @@ export interface ProjectConfig {
   overlap: number;
   /** Share of served items that are gold questions, in [0, 1). */
   goldRate: number;
+  /**
+   * Secret seed that places each annotator's gold questions (with their name, it fixes the phase
+   * of the even spacing); never shown to annotators. Projects made before it use their id.
+   */
+  goldSeed?: string;
   /** Column of the gold version that holds the gold label; null when there is no gold. */
   goldColumn: string | null;
   /** How long an annotator holds an item before it goes back to the queue. */

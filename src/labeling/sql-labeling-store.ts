@@ -695,6 +695,16 @@ export class SqlLabelingStore implements LabelingStore {
       .execute();
   }
 
+  async servedCount(projectId: string, annotator: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('labeling_assignments')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('project_id', '=', projectId)
+      .where('annotator', '=', annotator)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   async goldRecord(projectId: string, worker: string): Promise<{ answers: number; correct: number }> {
     const r = await this.db
       .selectFrom('labeling_answers as a')

@@ -63,6 +63,7 @@ export function registerLabel(program: Command, run: Runner): void {
       'share of served items that are gold questions (default 0.1 with --gold)',
       parseUnit('--gold-rate', true),
     )
+    .option('--seed <text>', "secret seed placing each annotator's gold questions (default: random); fix it for reproducible runs")
     .option('--instructions <file>', 'a text or Markdown file shown to annotators')
     .option('--lease-seconds <s>', 'how long an annotator holds an item', parseIntOption(5, 86_400), 600)
     .option(
@@ -88,6 +89,7 @@ export function registerLabel(program: Command, run: Runner): void {
             gold?: string;
             goldColumn?: string;
             goldRate?: number;
+            seed?: string;
             instructions?: string;
             leaseSeconds: number;
             adjudicationThreshold: number;
@@ -109,6 +111,7 @@ export function registerLabel(program: Command, run: Runner): void {
               gold: o.gold,
               goldColumn: o.goldColumn,
               goldRate: o.goldRate,
+              seed: o.seed,
               instructions,
               leaseSeconds: o.leaseSeconds,
               adjudicationThreshold: o.adjudicationThreshold,
