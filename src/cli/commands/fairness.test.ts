@@ -1,13 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE } from '../../errors/index.js';
 import { mulberry32 } from '../../stats/index.js';
 import { buildModelCard, renderCardMarkdown } from '../../registry/index.js';
 import { openWorkspace } from '../../workspace/index.js';
 import { tempWorkspace, type TempWorkspace } from '../../workspace/test-support/temp-workspace.js';
-import { main } from '../program.js';
+import { runCliInProcess } from '../test-support/run-cli.js';
 
 let t: TempWorkspace;
 
@@ -25,15 +24,9 @@ function loansCsv(n: number, seed: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function mloop(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main(['--workspace', t.dir, ...args], { stdout: out, stderr: err, env: {}, cwd: t.dir });
-  return { code, stdout, stderr };
+/** `mloop --workspace <t.dir> …` in this process (the project's in-process CLI runner). */
+function mloop(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCliInProcess(['--workspace', t.dir, ...args], { cwd: t.dir, env: {} });
 }
 
 beforeAll(async () => {
