@@ -98,6 +98,38 @@ describe('labeling API', () => {
     expect((await app.inject({ method: 'POST', url: '/v1/labeling/projects/qa/next' })).statusCode).toBe(401);
   });
 
+  it('takes the gold seed on create, keeps it secret, and rejects an empty or over-long seed with 400', async () => {
+    const created = await call('eng', 'POST', '/v1/labeling/projects', {
+      name: 'seeded',
+      dataset: 'questions',
+      labels: ['yes', 'no'],
+      id: 'id',
+      seed: 'fixed-seed-42',
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).not.toContain('fixed-seed-42');
+    expect((await t.ws.labeling.project('seeded')).config.goldSeed).toBe('fixed-seed-42');
+    const manager = await call('admin', 'GET', '/v1/labeling/projects/seeded');
+    expect(manager.statusCode).toBe(200);
+    expect(manager.body).not.toContain('fixed-seed-42');
+    // Without a seed the project gets a random one, different per project.
+    await call('eng', 'POST', '/v1/labeling/projects', { name: 'unseeded', dataset: 'questions', labels: ['yes', 'no'] });
+    const random = (await t.ws.labeling.project('unseeded')).config.goldSeed;
+    expect(random).toMatch(/^[0-9a-f]{32}$/);
+    for (const seed of ['', 'x'.repeat(201)]) {
+      const bad = await call('eng', 'POST', '/v1/labeling/projects', {
+        name: 'badseed',
+        dataset: 'questions',
+        labels: ['yes', 'no'],
+        seed,
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.code).toBe('INVALID_ARGUMENT');
+      expect(bad.json().error.message).toContain('seed');
+    }
+    expect((await call('admin', 'GET', '/v1/labeling/projects/badseed')).statusCode).toBe(404);
+  });
+
   it('leases, answers, skips; a stale or foreign submit is 409 or 404; a finished queue returns null', async () => {
     const first = (await call('ann1', 'POST', '/v1/labeling/projects/qa/next')).json() as {
       item: { assignment: { id: string; lease_token: string }; data: Record<string, string> };

@@ -85,6 +85,7 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
             gold: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
             gold_column: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
             gold_rate: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+            seed: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
             instructions: Type.Optional(Type.String({ maxLength: 20_000 })),
             lease_seconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 86_400 })),
             adjudication_threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
@@ -108,6 +109,7 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
         gold?: string;
         gold_column?: string;
         gold_rate?: number;
+        seed?: string;
         instructions?: string;
         lease_seconds?: number;
         adjudication_threshold?: number;
@@ -125,6 +127,7 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
         gold: b.gold,
         goldColumn: b.gold_column,
         goldRate: b.gold_rate,
+        seed: b.seed,
         instructions: b.instructions,
         leaseSeconds: b.lease_seconds,
         adjudicationThreshold: b.adjudication_threshold,
