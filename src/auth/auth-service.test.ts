@@ -70,6 +70,62 @@ describe('tokens', () => {
     expect(await codeOf(noCache.authenticate(fresh.token))).toBe('UNAUTHENTICATED');
   });
 
+  it('a cached token revoked through the service, or whose role is revoked, is refused at once', async () => {
+    await auth.createUser(admin, 'eve', ['engineer', 'viewer']);
+    const tok = await auth.createToken(admin, { user: 'eve' });
+    expect((await auth.authenticate(tok.token)).grants.map((g) => g.role).sort()).toEqual(['engineer', 'viewer']);
+    await auth.revoke(admin, 'eve', 'engineer');
+    expect((await auth.authenticate(tok.token)).grants.map((g) => g.role)).toEqual(['viewer']);
+    await auth.revokeToken(admin, tok.info.id);
+    expect(await codeOf(auth.authenticate(tok.token))).toBe('UNAUTHENTICATED');
+  });
+
+  it('a revocation that lands while a verification waits on the store is not cached over', async () => {
+    await auth.createUser(admin, 'eve', ['viewer']);
+    const tok = await auth.createToken(admin, { user: 'eve' });
+    const real = new SqlAuthStore(t.backend.db);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slowStore = Object.assign(Object.create(real) as SqlAuthStore, {
+      findTokenByHash: async (hash: string) => {
+        const found = await real.findTokenByHash(hash);
+        await gate;
+        return found;
+      },
+    });
+    const svc = new AuthService(slowStore, { clock: () => now, cacheTtlMs: 60_000 });
+    const first = svc.authenticate(tok.token);
+    await new Promise((r) => setTimeout(r, 10));
+    await svc.revokeToken(admin, tok.info.id); // the store already answered "live" to the first call
+    release();
+    expect((await first).userName).toBe('eve');
+    expect(await codeOf(svc.authenticate(tok.token))).toBe('UNAUTHENTICATED');
+  });
+
+  it('never trusts a cached token past its expiry, whatever the TTL', async () => {
+    await auth.createUser(admin, 'eve', ['viewer']);
+    const tok = await auth.createToken(admin, { user: 'eve', expiresInDays: 1 });
+    const long = new AuthService(new SqlAuthStore(t.backend.db), { clock: () => now, cacheTtlMs: 30 * 86_400_000 });
+    expect((await long.authenticate(tok.token)).userName).toBe('eve');
+    now = new Date(now.getTime() + 86_400_000 - 1);
+    expect((await long.authenticate(tok.token)).userName).toBe('eve');
+    now = new Date(now.getTime() + 1);
+    expect(await codeOf(long.authenticate(tok.token))).toBe('UNAUTHENTICATED');
+  });
+
+  it('keeps at most cacheMaxEntries tokens; an evicted one is checked against the store again', async () => {
+    await auth.createUser(admin, 'eve', ['viewer']);
+    const store = new SqlAuthStore(t.backend.db);
+    const small = new AuthService(store, { clock: () => now, cacheTtlMs: 60_000, cacheMaxEntries: 2 });
+    const toks = [];
+    for (let i = 0; i < 3; i++) toks.push(await auth.createToken(admin, { user: 'eve', name: `t${i}` }));
+    for (const x of toks) await small.authenticate(x.token);
+    // Revoked behind the service's back (as another process would): only a cached token survives it.
+    for (const x of toks) await store.revokeToken(x.info.id, now.toISOString());
+    expect(await codeOf(small.authenticate(toks[0]!.token))).toBe('UNAUTHENTICATED');
+    expect((await small.authenticate(toks[2]!.token)).userName).toBe('eve');
+  });
+
   it('never waits for the last-use write, which happens at most once a minute', async () => {
     await auth.createUser(admin, 'eve', ['viewer']);
     const tok = await auth.createToken(admin, { user: 'eve' });

@@ -53,15 +53,23 @@ export interface AuthServiceOptions {
    * another process (another server, the CLI) take effect within this time.
    */
   cacheTtlMs?: number;
+  /** Most verified tokens cached at once (default 10,000); the oldest entry makes room. */
+  cacheMaxEntries?: number;
 }
 
-const CACHE_MAX_ENTRIES = 10_000;
 const USE_FLUSH_INTERVAL_MS = 60_000;
 
 export class AuthService {
   private readonly clock: () => Date;
   private readonly cacheTtlMs: number;
-  private readonly cache = new Map<string, { principal: Principal; until: number; expiresAt: string | null }>();
+  private readonly cacheMaxEntries: number;
+  /**
+   * Verified tokens by their own text, so a hit costs a map lookup (no SHA-256, no date
+   * formatting): in process memory only, each for at most the TTL and never past its expiry.
+   */
+  private readonly cache = new Map<string, { principal: Principal; untilMs: number; expiresMs: number }>();
+  /** Bumped by every change; a verification that started before a change is not cached. */
+  private generation = 0;
   private readonly pendingUses = new Map<string, string>();
   private lastFlushMs = Number.NEGATIVE_INFINITY;
   private flushing = false;
@@ -72,6 +80,7 @@ export class AuthService {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.cacheTtlMs = options.cacheTtlMs ?? 2000;
+    this.cacheMaxEntries = Math.max(1, options.cacheMaxEntries ?? 10_000);
   }
 
   /**
@@ -102,6 +111,7 @@ export class AuthService {
 
   /** Forgets every cached token verification (after any change to users, roles or tokens). */
   private invalidate(): void {
+    this.generation += 1;
     this.cache.clear();
   }
 
@@ -214,23 +224,26 @@ export class AuthService {
    */
   async authenticate(token: string | undefined): Promise<Principal> {
     if (token === undefined || token === '') throw MloopError.unauthenticated('a bearer token is required: send Authorization: Bearer <token>');
+    const nowMs = this.clock().getTime();
+    // Only tokens verified against the store are ever cached, so a hit needs no other check.
+    const cached = this.cache.get(token);
+    if (cached !== undefined) {
+      if (cached.untilMs > nowMs && cached.expiresMs > nowMs) return cached.principal;
+      this.cache.delete(token);
+    }
     const fail = () => MloopError.unauthenticated('the bearer token is invalid, expired or revoked');
     if (!TOKEN_PATTERN.test(token)) throw fail();
-    const hash = hashToken(token);
-    const nowMs = this.clock().getTime();
     const now = new Date(nowMs).toISOString();
-    const cached = this.cache.get(hash);
-    if (cached && cached.until > nowMs && !(cached.expiresAt && cached.expiresAt <= now)) return cached.principal;
-    const found = await this.store.findTokenByHash(hash);
-    if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= now) || found.user.disabledAt) {
-      this.cache.delete(hash);
-      throw fail();
-    }
+    const generation = this.generation;
+    const found = await this.store.findTokenByHash(hashToken(token));
+    if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= now) || found.user.disabledAt) throw fail();
     this.recordUse(found.id, now, nowMs);
     const principal: Principal = { userId: found.user.id, userName: found.user.name, grants: await this.store.listGrants(found.user.id), tokenId: found.id };
-    if (this.cacheTtlMs > 0) {
-      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(hash, { principal, until: nowMs + this.cacheTtlMs, expiresAt: found.expiresAt });
+    // A change made while the store answered (a revocation, say) may not be reflected in `found`.
+    if (this.cacheTtlMs > 0 && generation === this.generation) {
+      if (this.cache.size >= this.cacheMaxEntries) this.cache.delete(this.cache.keys().next().value!);
+      const expiresMs = found.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(found.expiresAt);
+      this.cache.set(token, { principal, untilMs: nowMs + this.cacheTtlMs, expiresMs });
     }
     return principal;
   }
