@@ -18,6 +18,8 @@ export {
   subset,
 } from './automation.js';
 export type { CurvePoint, ThresholdChoice, ThresholdMethod, AutomationReport, OutOfScopeReport } from './automation.js';
+export { chooseRejectionThreshold, REJECTION_RULES } from './rejection.js';
+export type { RejectionChoice, RejectionRule } from './rejection.js';
 export { evaluateClassification, evaluateRegression } from './report.js';
 export type { ClassificationReport, RegressionReport, SliceReport, ReportOptions } from './report.js';
 export { parseGate, checkGate } from './gates.js';
