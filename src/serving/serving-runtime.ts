@@ -104,6 +104,21 @@ function lineageHasRedact(node: LineageReport): boolean {
   return node.transform.kind === 'redact' || node.parents.some(lineageHasRedact);
 }
 
+/** How many of `records` each model version has, as `[model, version, count]` (a batch usually has one). */
+function countByVersion(records: readonly PredictionRecord[]): Array<[string, string, number]> {
+  const out: Array<[string, string, number]> = [];
+  let last: [string, string, number] | undefined;
+  for (const r of records) {
+    const version = String(r.version);
+    if (last === undefined || last[0] !== r.model || last[1] !== version) {
+      last = out.find((x) => x[0] === r.model && x[1] === version);
+      if (last === undefined) out.push((last = [r.model, version, 0]));
+    }
+    last[2] += 1;
+  }
+  return out;
+}
+
 /** A row of zeros/empties to prove a freshly loaded predictor answers. */
 function warmupBatch(inputs: readonly InputSpec[]): ColumnBatch {
   const batch: ColumnBatch = {};
@@ -148,10 +163,11 @@ export class ServingRuntime {
     };
     this.log = new PredictionLogWriter((records) => (deps.writeLog ? deps.writeLog(records) : deps.store.insertPredictions(records)), options.log ?? {}, {
       onDrop: (records, reason) => {
-        for (const r of records) this.metrics.logDropped.inc({ model: r.model, version: String(r.version), reason });
+        for (const [model, version, n] of countByVersion(records)) this.metrics.logDropped.inc({ model, version, reason }, n);
       },
       onWritten: (records) => {
-        for (const r of records) this.metrics.logWritten.inc({ model: r.model, version: String(r.version) });
+        // One counter call per model version, not per record: prom-client validates and hashes labels per call.
+        for (const [model, version, n] of countByVersion(records)) this.metrics.logWritten.inc({ model, version }, n);
       },
       warn: (message, details) => this.logger.warn(details, message),
     });

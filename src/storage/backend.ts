@@ -28,4 +28,10 @@ export interface OpenBackendOptions {
   connectTimeoutMs: number;
   /** Create the database (or its file and folder) when missing. Default true. */
   create?: boolean;
+  /**
+   * SQLite: keep up to this many prepared statements by SQL text and reuse them (default 0: every
+   * query is prepared anew, as Kysely does). For a connection that runs the same few statements
+   * all day (the prediction log's inserts); PostgreSQL ignores it.
+   */
+  statementCache?: number;
 }

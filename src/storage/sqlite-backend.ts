@@ -2,11 +2,31 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import { MloopError } from '../errors/index.js';
 import type { OpenBackendOptions, StorageBackend } from './backend.js';
 import { SQLITE_CAPABILITIES } from './capabilities.js';
 import type { DatabaseSchema } from './schema.js';
+
+/**
+ * `native` with its prepared statements kept by SQL text (the `size` most recently used). Kysely
+ * prepares every query anew; preparing a many-row INSERT cost about a fifth of writing its rows.
+ */
+function cachingStatements(native: Database.Database, size: number): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => native.close(),
+    prepare(text: string) {
+      let s = statements.get(text);
+      if (s === undefined) {
+        s = native.prepare(text);
+        if (statements.size >= size) statements.delete(statements.keys().next().value!);
+      } else statements.delete(text);
+      statements.set(text, s);
+      return s;
+    },
+  };
+}
 
 /** Opens (and creates, when missing) the SQLite database at `path` (`:memory:` allowed). */
 export async function openSqliteBackend(path: string, options: OpenBackendOptions): Promise<StorageBackend> {
@@ -24,7 +44,8 @@ export async function openSqliteBackend(path: string, options: OpenBackendOption
       hint: 'check that the folder exists and is writable',
     });
   }
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: native }) });
+  const size = options.statementCache ?? 0;
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: size > 0 ? cachingStatements(native, size) : native }) });
   let closed = false;
   return {
     name: 'sqlite',

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openBackend, type StorageBackend } from './index.js';
+
+let dir: string;
+let backend: StorageBackend | undefined;
+afterEach(async () => {
+  await backend?.close();
+  backend = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(statementCache: number): Promise<StorageBackend> {
+  dir = mkdtempSync(join(tmpdir(), 'mloop-stmt-cache-'));
+  backend = await openBackend(`sqlite:${join(dir, 'x.db')}`, { busyTimeoutMs: 0, poolSize: 1, connectTimeoutMs: 1000, statementCache });
+  await sql`create table t (k integer primary key, v text not null)`.execute(backend.db);
+  return backend;
+}
+
+describe('SQLite statement cache', () => {
+  it('answers like fresh statements when statements are reused and evicted (cache of 2, four shapes)', async () => {
+    const b = await open(2);
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < 4; k++) await sql`insert into t (k, v) values (${round * 4 + k}, ${`r${round}k${k}`})`.execute(b.db);
+      const all = await sql<{ n: number }>`select count(*) as n from t`.execute(b.db);
+      const one = await sql<{ v: string }>`select v from t where k = ${round * 4 + 1}`.execute(b.db);
+      const streamed: string[] = [];
+      for await (const r of b.db.selectFrom('t' as never).select('v' as never).where('k' as never, '<', round * 4 + 4).stream()) streamed.push((r as { v: string }).v);
+      expect(all.rows[0]!.n).toBe(round * 4 + 4);
+      expect(one.rows[0]!.v).toBe(`r${round}k1`);
+      expect(streamed).toHaveLength(round * 4 + 4);
+    }
+    const failed = await sql`insert into t (k, v) values (${0}, ${'dup'})`.execute(b.db).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(failed).toMatch(/UNIQUE/);
+    // The statement that failed is reusable afterwards.
+    await sql`insert into t (k, v) values (${100}, ${'ok'})`.execute(b.db);
+    expect((await sql<{ v: string }>`select v from t where k = ${100}`.execute(b.db)).rows[0]!.v).toBe('ok');
+  });
+
+  it('runs a transaction of reused inserts and rolls it back as a whole on failure', async () => {
+    const b = await open(8);
+    const bad = b.db.transaction().execute(async (tx) => {
+      for (let k = 0; k < 5; k++) await sql`insert into t (k, v) values (${k}, ${'x'})`.execute(tx);
+      await sql`insert into t (k, v) values (${1}, ${'dup'})`.execute(tx);
+    });
+    await expect(bad).rejects.toThrow(/UNIQUE/);
+    expect((await sql<{ n: number }>`select count(*) as n from t`.execute(b.db)).rows[0]!.n).toBe(0);
+  });
+});
