@@ -50,24 +50,26 @@ describe('chooseRejectionThreshold', () => {
     expect(c.validation.outOfScopeRecall).toBeCloseTo(1 / 3, 12);
   });
 
-  it('min-in-scope-accuracy: the best recall that keeps the floor, at the lowest threshold giving it', () => {
+  it('min-in-scope-accuracy: the highest threshold that keeps the floor (the best recall it allows)', () => {
     const at = (floor: number) => chooseRejectionThreshold(example, { rule: 'min-in-scope-accuracy', minInScopeAccuracy: floor });
     expect(at(0.6).threshold).toBe(0.6);
     expect(at(0.6).validation.outOfScopeRecall).toBeCloseTo(2 / 3, 12);
     expect(at(0.8).threshold).toBe(0.4);
     expect(at(0.7).threshold).toBe(0.4);
+    // 0.6 already reaches recall 2/3 with 3/5 kept, but the floor 0.4 allows up to 0.8 (recall 1)
     expect(at(0.4).threshold).toBe(0.8);
-    expect(at(0.2).threshold).toBe(0.8);
+    expect(at(0.2).threshold).toBe(0.9);
     expect(at(0.6).minInScopeAccuracy).toBe(0.6);
-    // t = 0.9 keeps 1/3 with recall 1, but so does 0.6, which rejects fewer rows (the wrong one at 0.6 stays)
-    const tie = rows([
+    // rejecting a wrong prediction costs no in-scope accuracy: the threshold climbs past it to 0.9
+    const wrongTop = rows([
       [0.9, 'ok'],
       [0.3, 'ok'],
       [0.6, 'wrong'],
       [0.5, 'oos'],
     ]);
-    const c = chooseRejectionThreshold(tie, { rule: 'min-in-scope-accuracy', minInScopeAccuracy: 0.3 });
-    expect(c.threshold).toBe(0.6);
+    const c = chooseRejectionThreshold(wrongTop, { rule: 'min-in-scope-accuracy', minInScopeAccuracy: 0.3 });
+    expect(c.threshold).toBe(0.9);
+    expect(c.validation.inScopeAccuracy).toBeCloseTo(1 / 3, 12);
     expect(c.validation.outOfScopeRecall).toBe(1);
   });
 
@@ -132,6 +134,7 @@ describe('chooseRejectionThreshold', () => {
         } else {
           expect(np.validation.inScopeAccuracy).toBeGreaterThanOrEqual(floor - 1e-12);
           expect(np.validation.outOfScopeRecall).toBeCloseTo(Math.max(...feasible.map((x) => x.rec)), 12);
+          expect(np.threshold).toBe(feasible[feasible.length - 1]!.t);
         }
       }),
     );

@@ -13,8 +13,8 @@ export type RejectionRule =
   /** Maximise accuracy over all rows (an out-of-scope row is right when rejected); ties → lowest threshold. */
   | 'accuracy'
   /**
-   * Maximise out-of-scope recall while in-scope accuracy with rejection stays ≥ `minInScopeAccuracy`;
-   * among thresholds with that recall, the lowest (most in-scope rows kept).
+   * The highest threshold at which in-scope accuracy with rejection stays ≥ `minInScopeAccuracy`:
+   * the best out-of-scope recall the stated in-scope accuracy allows.
    */
   | 'min-in-scope-accuracy';
 
@@ -48,6 +48,9 @@ interface SweepPoint {
   inScopeAccuracy: number;
   outOfScopeRecall: number;
   accuracy: number;
+  /** Exact integer keys, so that mathematically equal objectives tie (floating sums can differ by an ulp). */
+  balancedKey: number;
+  accuracyKey: number;
 }
 
 /** Every candidate threshold (−∞, then each distinct score ascending) with its figures; rejected ⇔ score < threshold. */
@@ -69,6 +72,8 @@ function sweep(d: ClassificationData): SweepPoint[] {
     inScopeAccuracy: (inCorrect - correctRejected) / nIn,
     outOfScopeRecall: oosRejected / nOos,
     accuracy: (inCorrect - correctRejected + oosRejected) / n,
+    balancedKey: (inCorrect - correctRejected) * nOos + oosRejected * nIn,
+    accuracyKey: inCorrect - correctRejected + oosRejected,
   });
   const points = [point(-Infinity)];
   for (let i = 0; i < n; ) {
@@ -126,25 +131,25 @@ export function chooseRejectionThreshold(
   let objective = Number.NaN;
   let achievable = true;
   if (rule === 'min-in-scope-accuracy') {
-    // In-scope accuracy falls and recall rises as the threshold rises: the highest feasible
-    // threshold has the best recall; the lowest threshold with that recall keeps the most rows.
-    let top: SweepPoint | undefined;
-    for (const p of points) if (p.inScopeAccuracy >= floor! - 1e-12) top = p;
-    if (top === undefined) {
+    // In-scope accuracy falls and recall rises with the threshold, so the highest feasible one has the
+    // best recall. It is set by the in-scope rows (many) rather than by the edge of a recall step
+    // (few out-of-scope rows), so it does not sit on one out-of-scope score.
+    for (const p of points) if (p.inScopeAccuracy >= floor! - 1e-12) best = p;
+    if (best === undefined) {
       achievable = false;
       best = points[0]!;
-    } else {
-      best = points.find((p) => p.outOfScopeRecall === top.outOfScopeRecall)!;
     }
     objective = best.outOfScopeRecall;
   } else {
+    let bestKey = -1;
     for (const p of points) {
-      const v = rule === 'balanced' ? 0.5 * (p.inScopeAccuracy + p.outOfScopeRecall) : p.accuracy;
-      if (best === undefined || v > objective) {
+      const key = rule === 'balanced' ? p.balancedKey : p.accuracyKey;
+      if (key > bestKey) {
         best = p;
-        objective = v;
+        bestKey = key;
       }
     }
+    objective = rule === 'balanced' ? 0.5 * (best!.inScopeAccuracy + best!.outOfScopeRecall) : best!.accuracy;
   }
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   const at = `in-scope accuracy ${pct(best!.inScopeAccuracy)}, out-of-scope recall ${pct(best!.outOfScopeRecall)} on ${nIn} + ${nOos} validation rows`;
