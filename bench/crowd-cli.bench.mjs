@@ -29,9 +29,27 @@ const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
  */
 const ZHENG = 'uniform prior, confusion matrices 0.7 on the diagonal, 20 iterations';
 const PUBLISHED = {
-  product: { ds: 0.9366, mv: null, run: 'python-07diag', setting: ZHENG, source: 'Zheng et al., PVLDB 2017, result files (../shared/datasets/crowd/README.md)' },
-  dog: { ds: 0.8426, mv: null, run: 'python-07diag', setting: ZHENG, source: 'Zheng et al., PVLDB 2017, result files (../shared/datasets/crowd/README.md)' },
-  rte: { ds: 0.9275, mv: null, run: 'python-07diag', setting: ZHENG, source: 'Zheng et al., PVLDB 2017, result files (../shared/datasets/crowd/README.md)' },
+  product: {
+    ds: 0.9366,
+    mv: null,
+    run: 'python-07diag',
+    setting: ZHENG,
+    source: 'Zheng et al., PVLDB 2017, result files (../shared/datasets/crowd/README.md)',
+  },
+  dog: {
+    ds: 0.8426,
+    mv: null,
+    run: 'python-07diag',
+    setting: ZHENG,
+    source: 'Zheng et al., PVLDB 2017, result files (../shared/datasets/crowd/README.md)',
+  },
+  rte: {
+    ds: 0.9275,
+    mv: null,
+    run: 'python-07diag',
+    setting: ZHENG,
+    source: 'Zheng et al., PVLDB 2017, result files (../shared/datasets/crowd/README.md)',
+  },
   bluebirds: {
     ds: 1 - 0.1019,
     mv: 1 - 0.2407,
@@ -74,7 +92,10 @@ const ws = join(dir, 'ws');
 const run = (...args) => {
   const c0 = childCpuSeconds();
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [BIN, '--workspace', ws, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const out = execFileSync(process.execPath, [BIN, '--workspace', ws, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return { out, seconds: (performance.now() - t0) / 1000, cpu: childCpuSeconds() - c0 };
 };
 execFileSync(process.execPath, [BIN, 'init', ws], { stdio: 'ignore' });
@@ -111,7 +132,19 @@ folders.forEach((folder, k) => {
   const itemsFile = join(dir, `${name}-items.csv`);
   writeFileSync(itemsFile, `item\n${items.join('\n')}\n`);
   run('data', 'import', itemsFile, '--name', `${name}-items`, '--id', 'item');
-  run('label', 'create', name, '--dataset', `${name}-items@1`, '--id', 'item', '--labels', labels.join(','), '--overlap', String(overlap));
+  run(
+    'label',
+    'create',
+    name,
+    '--dataset',
+    `${name}-items@1`,
+    '--id',
+    'item',
+    '--labels',
+    labels.join(','),
+    '--overlap',
+    String(overlap),
+  );
   const imported = run('label', 'import-answers', name, join(folder, 'answers.csv'), '--json');
   const accuracy = (doc) => {
     let ok = 0;
@@ -192,9 +225,14 @@ const lines = [
   '',
   '| check | ours | reference | tolerance | result |',
   '|---|---|---|---|---|',
-  ...checks.map((c) => `| ${c.name} | ${f(c.ours, 8)} | ${f(c.ref, 8)} | ${c.tol} | ${c.ok === null ? 'no reference' : c.ok ? 'pass' : 'FAIL'} |`),
+  ...checks.map(
+    (c) =>
+      `| ${c.name} | ${f(c.ours, 8)} | ${f(c.ref, 8)} | ${c.tol} | ${c.ok === null ? 'no reference' : c.ok ? 'pass' : 'FAIL'} |`,
+  ),
   '',
-  ...rows.filter((r) => r.published).map((r) => `- ${r.name}: published figure from ${r.published.source}; setting: ${r.published.setting}.`),
+  ...rows
+    .filter((r) => r.published)
+    .map((r) => `- ${r.name}: published figure from ${r.published.source}; setting: ${r.published.setting}.`),
 ];
 console.log(JSON.stringify({ machine: m, loadavg, peer_seconds: peerSeconds, rows, checks }, null, 2));
 console.log(`\n${lines.join('\n')}\n`);
