@@ -1,14 +1,16 @@
 // Online serving throughput and latency: mloop's POST /v1/models/{name}:predict with the demo text
 // model, logging on and off, against (a) a bare Node http server answering a constant (the limit)
 // and (d) FastAPI + uvicorn serving scikit-learn TF-IDF + LinearSVC on the same data, all loaded
-// by autocannon from a second process in the same run, in interleaved rounds, with the server's CPU
-// time per request beside req/s (CPU per request moves much less than req/s when other work shares
-// the machine). Then p99 at half the maximum rate, twice the sustainable rate (fast 503s, recovery),
-// and batch scoring rows per second. BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3).
-// MLOOP_DIST=<dir> runs against another build of the code than ../dist.
+// by wrk (one thread; autocannon when wrk is not installed or BENCH_LOADGEN=autocannon) from a
+// second process in the same run, in interleaved rounds, with the server's CPU time per request
+// beside req/s (CPU per request moves much less than req/s when other work shares the machine).
+// Then p99 at half the maximum rate and twice the sustainable rate (fast 503s, recovery), both
+// with autocannon, which can hold a given rate, and batch scoring rows per second.
+// BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3). MLOOP_DIST=<dir> runs against another
+// build of the code than ../dist.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,6 +71,56 @@ function load(url, { connections = CONNECTIONS, duration = DURATION, headers = {
 }
 
 const parent = mkdtempSync(join(tmpdir(), 'mloop-bench-serving-'));
+const WRK = process.env.BENCH_LOADGEN === 'autocannon' ? null : ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p)) ?? null;
+const WRK_SCRIPT = join(parent, 'post.lua');
+// wrk posts the body and headers named in its environment and prints its summary as one JSON line.
+writeFileSync(
+  WRK_SCRIPT,
+  `wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+local f = io.open(os.getenv("WRK_BODY_FILE"), "rb"); wrk.body = f:read("*a"); f:close()
+local auth = os.getenv("WRK_AUTHORIZATION"); if auth and auth ~= "" then wrk.headers["authorization"] = auth end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
+end
+`,
+);
+
+/** wrk (one thread) in a child process, as fast as the server answers; the same result shape as {@link load}. */
+function loadWrk(url, { connections = CONNECTIONS, duration = DURATION, headers = {}, body }) {
+  const bodyFile = join(parent, 'body.json');
+  writeFileSync(bodyFile, body);
+  const env = { ...process.env, WRK_BODY_FILE: bodyFile, WRK_AUTHORIZATION: headers.authorization ?? '' };
+  const args = ['-t1', `-c${connections}`, `-d${duration}s`, '--timeout', '10s', '-s', WRK_SCRIPT, url];
+  return new Promise((resolve, reject) => {
+    const child = spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
+      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}: ${out.slice(-500)}`));
+      const r = JSON.parse(line.slice('WRKJSON '.length));
+      const socketErrors = r.connect + r.read + r.write;
+      resolve({
+        rps: r.requests / (r.duration_us / 1e6),
+        p50_ms: Math.round(r.p50_us / 100) / 10,
+        p99_ms: Math.round(r.p99_us / 100) / 10,
+        max_ms: Math.round(r.max_us / 100) / 10,
+        ok: r.requests - r.status,
+        non2xx: r.status,
+        s503: 0,
+        errors: socketErrors,
+        timeouts: r.timeout,
+        total: r.requests,
+      });
+    });
+  });
+}
+/** Full-speed load: wrk when installed, else autocannon. */
+const loadMax = (url, opts) => (WRK ? loadWrk(url, opts) : load(url, opts));
 const dir = join(parent, 'ws');
 const init = await initWorkspace(dir, { env: {} });
 const setup = await openWorkspace({ workspace: dir, env: {} });
@@ -168,13 +220,13 @@ const targets = {
 async function measure(name, opts = {}) {
   const t = targets[name];
   const before = t.cpu();
-  const r = await load(t.url, { body, headers: t.headers, ...opts });
+  const r = await (opts.rate ? load : loadMax)(t.url, { body, headers: t.headers, ...opts });
   // The log worker's writes belong to the run that made them, not to the next target's.
   if (name === 'logOn') await on.ws.serving.runtime().log.flush();
   const cpu = name === 'fastapi' ? procCpu(fastapi.child.pid) - before : cpuSince(before);
   return { ...r, cpu_us_per_request: (cpu * 1e6) / Math.max(1, r.total) };
 }
-for (const name of Object.keys(targets)) await load(targets[name].url, { body, headers: targets[name].headers, duration: 2 }); // warm-up
+for (const name of Object.keys(targets)) await loadMax(targets[name].url, { body, headers: targets[name].headers, duration: 2 }); // warm-up
 // Interleaved rounds (the order rotates) so that a change in the machine's load hits every target alike.
 for (let round = 0; round < ROUNDS; round++) {
   const names = Object.keys(targets);
@@ -234,7 +286,7 @@ const row = (label, name) =>
   `| ${label} | ${f0(med(name, 'rps'))} | ${f2(med(name, 'rps') / med('bare', 'rps'))} | ${f0(med(name, 'cpu_us_per_request'))} | ${f2(med('bare', 'cpu_us_per_request') / med(name, 'cpu_us_per_request'))} | ${med(name, 'p50_ms')} | ${med(name, 'p99_ms')} | ${results.rounds.reduce((n, r) => n + r[name].non2xx + r[name].errors + r[name].timeouts, 0)} |`;
 console.log(`
 ### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
-autocannon from a second process, one row per request, ${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
+${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate and overload runs: autocannon at a fixed rate); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
 Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
 "CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).
