@@ -171,6 +171,41 @@ export class AuthService {
   }
 
   /**
+   * Sets a user's roles to exactly `roleSpecs`: grants the missing ones and revokes the others, each
+   * recorded in the audit log as `grant` and `revoke` record them. Every spec is checked before
+   * anything changes; FAILED_PRECONDITION when no active user would keep a global admin role.
+   */
+  async setRoles(actor: Principal, userName: string, roleSpecs: string[]): Promise<User & { grants: RoleGrant[] }> {
+    authorize(actor, 'users:manage');
+    const wanted = new Map(roleSpecs.map(parseRoleSpec).map((g) => [`${g.role}:${g.scope}`, g]));
+    const user = await this.requireUser(userName);
+    const held = await this.store.listGrants(user.id);
+    const key = (g: { role: Role; scope: string }) => `${g.role}:${g.scope}`;
+    const removed = held.filter((g) => !wanted.has(key(g)));
+    const added = [...wanted.values()].filter((g) => !held.some((h) => key(h) === key(g)));
+    if (removed.some((g) => g.role === 'admin' && g.scope === GLOBAL_SCOPE)) {
+      const others = (await this.store.listUsers()).filter((u) => u.id !== user.id && !u.disabledAt);
+      const grants = await Promise.all(others.map((u) => this.store.listGrants(u.id)));
+      if (!grants.some((gs) => gs.some((g) => g.role === 'admin' && g.scope === GLOBAL_SCOPE))) {
+        throw MloopError.failedPrecondition(`'${userName}' is the only administrator: grant admin to someone else first`);
+      }
+    }
+    const at = this.now();
+    for (const g of added) {
+      if (await this.store.grantRole(user.id, g.role, g.scope, actor.userName, at)) {
+        await this.store.appendAudit({ at, actor: actor.userName, action: 'role.grant', target: `user:${userName}`, details: { role: g.role, scope: g.scope } });
+      }
+    }
+    for (const g of removed) {
+      if (await this.store.revokeRole(user.id, g.role, g.scope)) {
+        await this.store.appendAudit({ at, actor: actor.userName, action: 'role.revoke', target: `user:${userName}`, details: { role: g.role, scope: g.scope } });
+      }
+    }
+    this.invalidate();
+    return { ...user, grants: await this.store.listGrants(user.id) };
+  }
+
+  /**
    * Creates a token for `userName` (default: the actor). Users may make tokens for themselves;
    * making one for someone else needs `tokens:manage-all`.
    */

@@ -10,8 +10,8 @@ import { newId } from '../storage/index.js';
 import { evaluateRule } from './alerts/alert-rules.js';
 import { parseWebhookUrl, postWebhook, slackBody, type WebhookOptions } from './alerts/webhook.js';
 import { estimateLatestAccuracy, monitorModel, type LatestEstimate, type LatestEstimateRequest, type MonitorRequest, type MonitoringReport } from './model-monitor.js';
-import { checkMetric, parseWindow, RULE_OPS, type Alert, type AlertRule, type RuleOp } from './monitoring.js';
-import type { MonitoringStore } from './monitoring-store.js';
+import { checkMetric, parseWindow, ruleJson, RULE_OPS, type Alert, type AlertPageQuery, type AlertRule, type RuleOp } from './monitoring.js';
+import type { LogState, MonitoringStore } from './monitoring-store.js';
 
 /** A new alert rule. */
 export interface NewRule {
@@ -26,6 +26,12 @@ export interface NewRule {
   window?: string;
   webhook?: string | null;
 }
+
+/** Changes to a rule; what is left out stays. `webhook: null` removes the webhook. */
+export type RuleChanges = Partial<NewRule> & { enabled?: boolean };
+
+/** Where rule changes are written for the audit log (the workspace wires `AuthService.recordAudit`). */
+export type MonitoringAuditSink = (entry: { at: string; actor: string; action: string; target: string; details: Record<string, unknown> }) => Promise<void>;
 
 /** What `run` did for one rule. */
 export interface RuleOutcome {
@@ -56,6 +62,8 @@ export interface MonitoringServiceOptions {
   /** Resolver for webhook hosts (tests). */
   resolve?: WebhookOptions['resolve'];
   webhookTimeoutMs?: number;
+  /** Records rule changes (create, update, delete) in the audit log. */
+  audit?: MonitoringAuditSink;
 }
 
 export class MonitoringService {
@@ -89,8 +97,8 @@ export class MonitoringService {
     return estimateLatestAccuracy({ store: this.store, registry: this.registry, datasets: this.datasets, clock: this.clock }, req);
   }
 
-  /** Adds an alert rule after checking the model, metric, comparison, window and webhook. */
-  async addRule(actor: string, input: NewRule): Promise<AlertRule> {
+  /** Checks a rule's fields as given; returns them normalised (window text, webhook URL). */
+  private async checkRule(input: NewRule): Promise<Pick<AlertRule, 'name' | 'model' | 'metric' | 'op' | 'threshold' | 'consecutive' | 'window' | 'webhook'>> {
     if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(input.name)) throw MloopError.invalidArgument(`invalid rule name '${input.name}': use 1–63 lowercase letters, digits, '.', '_' or '-'`);
     await this.registry.resolve(input.model);
     checkMetric(input.metric);
@@ -100,31 +108,73 @@ export class MonitoringService {
     if (!Number.isInteger(consecutive) || consecutive < 1 || consecutive > 1000) throw MloopError.invalidArgument(`consecutive must be a whole number from 1 to 1000, got ${consecutive}`);
     const window = parseWindow(input.window ?? '7d').text;
     const webhook = input.webhook ? parseWebhookUrl(input.webhook).toString() : null;
-    return this.store.insertRule({
-      id: newId('rul'),
-      name: input.name,
-      model: input.model,
-      metric: input.metric,
-      op: input.op as RuleOp,
-      threshold: input.threshold,
-      consecutive,
-      window,
-      webhook,
-      enabled: true,
-      createdAt: this.clock().toISOString(),
-      createdBy: actor,
-    });
+    return { name: input.name, model: input.model, metric: input.metric, op: input.op as RuleOp, threshold: input.threshold, consecutive, window, webhook };
+  }
+
+  /** A rule as the audit log keeps it: the webhook by origin only (Slack-style URLs carry their secret in the path). */
+  private auditRule(actor: string, action: 'create' | 'update' | 'delete', rule: AlertRule, at: string): Promise<void> {
+    const json = ruleJson(rule);
+    let webhook: string | null = null;
+    if (json.webhook !== null) {
+      try {
+        webhook = `${new URL(json.webhook).origin}/…`;
+      } catch {
+        webhook = '…';
+      }
+    }
+    const { name, model, metric, op, threshold, consecutive, window, enabled } = json;
+    return this.options.audit?.({ at, actor, action: `rule.${action}`, target: `model:${model.split('@')[0]}`, details: { rule: name, id: rule.id, model, metric, op, threshold, consecutive, window, enabled, webhook } }) ?? Promise.resolve();
+  }
+
+  /** Adds an alert rule after checking the model, metric, comparison, window and webhook. */
+  async addRule(actor: string, input: NewRule): Promise<AlertRule> {
+    const fields = await this.checkRule(input);
+    const at = this.clock().toISOString();
+    const rule = await this.store.insertRule({ id: newId('rul'), ...fields, enabled: true, createdAt: at, createdBy: actor });
+    await this.auditRule(actor, 'create', rule, at);
+    return rule;
+  }
+
+  /** Changes a rule (by id or name) after checking the result as {@link addRule} does; its id, alerts and creator stay. */
+  async updateRule(actor: string, idOrName: string, changes: RuleChanges): Promise<AlertRule> {
+    const rule = await this.store.getRule(idOrName);
+    if (!rule) throw MloopError.notFound('alert rule', idOrName);
+    const merged: NewRule = {
+      name: changes.name ?? rule.name,
+      model: changes.model ?? rule.model,
+      metric: changes.metric ?? rule.metric,
+      op: changes.op ?? rule.op,
+      threshold: changes.threshold ?? rule.threshold,
+      consecutive: changes.consecutive ?? rule.consecutive,
+      window: changes.window ?? rule.window,
+      webhook: changes.webhook === undefined ? rule.webhook : changes.webhook,
+    };
+    const updated: AlertRule = { ...rule, ...(await this.checkRule(merged)), enabled: changes.enabled ?? rule.enabled };
+    if (!(await this.store.updateRule(updated))) throw MloopError.notFound('alert rule', idOrName);
+    await this.auditRule(actor, 'update', updated, this.clock().toISOString());
+    return updated;
   }
 
   listRules(filter: { model?: string } = {}): Promise<AlertRule[]> {
     return this.store.listRules(filter);
   }
 
-  async removeRule(_actor: string, idOrName: string): Promise<AlertRule> {
+  async removeRule(actor: string, idOrName: string): Promise<AlertRule> {
     const rule = await this.store.getRule(idOrName);
     if (!rule) throw MloopError.notFound('alert rule', idOrName);
     await this.store.deleteRule(rule.id);
+    await this.auditRule(actor, 'delete', rule, this.clock().toISOString());
     return rule;
+  }
+
+  /** One page of the alert history, filtered, sorted and cut by the store (see {@link AlertPageQuery}). */
+  pageAlerts(query: AlertPageQuery): Promise<{ alerts: Alert[]; total: number }> {
+    return this.store.pageAlerts(query);
+  }
+
+  /** What the model's reports depend on in the log (see {@link LogState}). */
+  logState(model: string): Promise<LogState> {
+    return this.store.logState(model);
   }
 
   listAlerts(filter: { model?: string; status?: Alert['status']; limit?: number } = {}): Promise<Alert[]> {

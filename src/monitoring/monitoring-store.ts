@@ -1,5 +1,5 @@
 /** The store monitoring needs: pages of the prediction log with ground truth, rules and alerts. */
-import type { Alert, AlertRule } from './monitoring.js';
+import type { Alert, AlertPageQuery, AlertRule } from './monitoring.js';
 
 /** A logged prediction as monitoring reads it, with its latest ground truth. */
 export interface MonitoredPrediction {
@@ -29,6 +29,18 @@ export interface PredictionScan {
   limit: number;
 }
 
+/**
+ * What a model's monitoring results depend on in the log: its primary and canary predictions (how
+ * many, the newest) and the newest ground truth of any prediction. Equal states give equal reports.
+ */
+export interface LogState {
+  predictions: number;
+  lastId: string | null;
+  lastAt: string | null;
+  /** Sequence number of the newest ground-truth row in the workspace (0 when none). */
+  truthSeq: number;
+}
+
 export interface MonitoringStore {
   /** One page of predictions ordered by (at, id), each with its latest ground truth. */
   scanPredictions(scan: PredictionScan): Promise<MonitoredPrediction[]>;
@@ -38,6 +50,8 @@ export interface MonitoringStore {
   listRules(filter?: { model?: string }): Promise<AlertRule[]>;
   /** A rule by id or name. */
   getRule(idOrName: string): Promise<AlertRule | undefined>;
+  /** Replaces a stored rule's fields (matched by id); false when absent, ALREADY_EXISTS when its new name is taken. */
+  updateRule(rule: AlertRule): Promise<boolean>;
   /** Deletes a rule (its alerts stay in the history); false when absent. */
   deleteRule(id: string): Promise<boolean>;
   /**
@@ -51,4 +65,8 @@ export interface MonitoringStore {
   setDelivery(id: string, delivery: Alert['delivery'], error: string | null, at: string | null): Promise<void>;
   /** Alerts, newest first. */
   listAlerts(filter: { model?: string; status?: Alert['status']; limit: number }): Promise<Alert[]>;
+  /** One page of alerts with how many match the filter in all. */
+  pageAlerts(query: AlertPageQuery): Promise<{ alerts: Alert[]; total: number }>;
+  /** The state of a model's prediction log and of the ground truth (see {@link LogState}). */
+  logState(model: string): Promise<LogState>;
 }

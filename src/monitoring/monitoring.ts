@@ -71,6 +71,21 @@ export interface Alert {
   deliveredAt: string | null;
 }
 
+/** Columns an alert list can be sorted by (`value`: alerts without one sort lowest). */
+export const ALERT_SORTS = Object.freeze(['updated_at', 'created_at', 'model', 'rule', 'status', 'value', 'windows'] as const);
+export type AlertSort = (typeof ALERT_SORTS)[number];
+
+/** One page of the alert history: filtered, sorted (ties by id, in the same order) and cut in SQL. */
+export interface AlertPageQuery {
+  /** A model name: its alerts under the name and under any `name@…` reference. */
+  model?: string;
+  status?: Alert['status'];
+  sort: AlertSort;
+  order: 'asc' | 'desc';
+  offset: number;
+  limit: number;
+}
+
 /**
  * Monitored values every window carries (patterns: `<feature>` is a model input, `<attribute>` a
  * logged group column, `<gap>` one of fairness's gaps tracked over time: {@link BIAS_METRIC_KEYS}).

@@ -1,9 +1,9 @@
 /** The MonitoringStore over Kysely, shared by SQLite and PostgreSQL. */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { MloopError } from '../errors/index.js';
 import { isUniqueViolation, type DatabaseSchema, type MonitoringAlertsTable, type MonitoringRulesTable } from '../storage/index.js';
-import type { Alert, AlertRule, RuleOp } from './monitoring.js';
-import type { MonitoredPrediction, MonitoringStore, PredictionScan } from './monitoring-store.js';
+import type { Alert, AlertPageQuery, AlertRule, AlertSort, RuleOp } from './monitoring.js';
+import type { LogState, MonitoredPrediction, MonitoringStore, PredictionScan } from './monitoring-store.js';
 
 /** Ids per `IN (…)`: stays under bound-parameter limits. */
 const CHUNK = 500;
@@ -48,6 +48,16 @@ function toAlert(r: Selectable<MonitoringAlertsTable>): Alert {
     deliveredAt: r.delivered_at,
   };
 }
+
+const ALERT_COLUMN: Record<AlertSort, 'updated_at' | 'created_at' | 'model' | 'rule_name' | 'status' | 'value' | 'windows'> = {
+  updated_at: 'updated_at',
+  created_at: 'created_at',
+  model: 'model',
+  rule: 'rule_name',
+  status: 'status',
+  value: 'value',
+  windows: 'windows',
+};
 
 export class SqlMonitoringStore implements MonitoringStore {
   constructor(private readonly db: Kysely<DatabaseSchema>) {}
@@ -121,6 +131,30 @@ export class SqlMonitoringStore implements MonitoringStore {
     return r ? toRule(r) : undefined;
   }
 
+  async updateRule(rule: AlertRule): Promise<boolean> {
+    try {
+      const r = await this.db
+        .updateTable('monitoring_rules')
+        .set({
+          name: rule.name,
+          model: rule.model,
+          metric: rule.metric,
+          op: rule.op,
+          threshold: rule.threshold,
+          consecutive: rule.consecutive,
+          window: rule.window,
+          webhook: rule.webhook,
+          enabled: rule.enabled ? 1 : 0,
+        })
+        .where('id', '=', rule.id)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    } catch (err) {
+      if (isUniqueViolation(err)) throw MloopError.alreadyExists('alert rule', rule.name);
+      throw err;
+    }
+  }
+
   async deleteRule(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('monitoring_rules').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
@@ -191,5 +225,47 @@ export class SqlMonitoringStore implements MonitoringStore {
     if (filter.model !== undefined) q = q.where('model', '=', filter.model);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     return (await q.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute()).map(toAlert);
+  }
+
+  async pageAlerts(query: AlertPageQuery): Promise<{ alerts: Alert[]; total: number }> {
+    const filter = (eb: ExpressionBuilder<DatabaseSchema, 'monitoring_alerts'>) => {
+      const parts = [];
+      if (query.model !== undefined) {
+        const prefix = `${query.model}@`;
+        // substr, not LIKE: model names may hold '_', a LIKE wildcard.
+        parts.push(eb.or([eb('model', '=', query.model), eb(sql<string>`substr(model, 1, ${sql.lit(prefix.length)})`, '=', prefix)]));
+      }
+      if (query.status !== undefined) parts.push(eb('status', '=', query.status));
+      return eb.and(parts);
+    };
+    const dir = query.order;
+    const column = ALERT_COLUMN[query.sort];
+    let q = this.db.selectFrom('monitoring_alerts').selectAll().where(filter);
+    // Alerts without a value sort lowest on both backends (SQLite and PostgreSQL place NULL differently).
+    if (column === 'value') q = q.orderBy(sql`case when value is null then 0 else 1 end`, dir);
+    q = q.orderBy(column, dir).orderBy('id', dir);
+    const [rows, count] = await Promise.all([
+      q.limit(query.limit).offset(query.offset).execute(),
+      this.db.selectFrom('monitoring_alerts').select((eb) => eb.fn.countAll().as('n')).where(filter).executeTakeFirstOrThrow(),
+    ]);
+    return { alerts: rows.map(toAlert), total: Number(count.n) };
+  }
+
+  async logState(model: string): Promise<LogState> {
+    const [log, truth] = await Promise.all([
+      this.db
+        .selectFrom('predictions')
+        .select((eb) => [eb.fn.countAll().as('n'), eb.fn.max('id').as('last_id'), eb.fn.max('at').as('last_at')])
+        .where('model', '=', model)
+        .where('role', '!=', 'shadow')
+        .executeTakeFirstOrThrow(),
+      this.db.selectFrom('ground_truth').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow(),
+    ]);
+    return {
+      predictions: Number(log.n),
+      lastId: (log.last_id as string | null) ?? null,
+      lastAt: (log.last_at as string | null) ?? null,
+      truthSeq: truth.seq === null ? 0 : Number(truth.seq),
+    };
   }
 }

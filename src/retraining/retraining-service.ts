@@ -16,7 +16,7 @@ import { newId } from '../storage/index.js';
 import { evaluateModel, trainModel, type EvaluateResult, type TrainRequest } from '../training/index.js';
 import { checkTriggers, summarizeDecision } from './trigger-check.js';
 import { agreementReport, watchReport } from './loop-reports.js';
-import { parsePolicy, type Approval, type RetrainingPolicy, type RetrainingRun, type RunState, type RunStep } from './retraining.js';
+import { parsePolicy, policyJson, type Approval, type RetrainingPolicy, type RetrainingRun, type RunState, type RunStep } from './retraining.js';
 import type { RetrainingStore } from './retraining-store.js';
 import { loopNames, type CheckSource, type Decision } from './triggers.js';
 
@@ -100,7 +100,9 @@ export class RetrainingService {
   async setPolicy(actor: string, raw: unknown): Promise<RetrainingPolicy> {
     const { policy, issues } = parsePolicy(raw);
     if (!policy) throw MloopError.validation(`the policy has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
-    await this.store.putPolicy(policy, this.now(), actor);
+    const at = this.now();
+    await this.store.putPolicy(policy, at, actor);
+    await this.audit({ at, actor, action: 'policy.set', target: `model:${policy.model}`, details: { policy: policyJson(policy) } });
     await this.ensureLoop(actor, policy);
     return policy;
   }

@@ -184,7 +184,10 @@ describe('retraining runs', () => {
     expect(second.state).toBe('awaiting_approval');
     expect((await t.ws.registry.getModel('gated')).aliases['champion']).toBe(champion);
     // Both decisions are in the workspace's audit log, newest first: who, when, what, the comment.
-    const audit = await t.ws.auth.audit(localPrincipal(), { target: 'model:gated' });
+    const log = await t.ws.auth.audit(localPrincipal(), { target: 'model:gated' });
+    // Policy changes are there too (policy.set, with the policy as set).
+    expect(log.find((e) => e.action === 'policy.set')?.details['policy']).toMatchObject({ model: 'gated' });
+    const audit = log.filter((e) => e.action.startsWith('approval.'));
     expect(audit.map((e) => [e.action, e.actor, e.details['approval'], e.details['comment']])).toEqual([
       ['approval.reject', 'boss', a2.id, 'not this month'],
       ['approval.approve', 'boss', pending!.id, 'numbers look right'],

@@ -98,6 +98,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
     const monitoring = new MonitoringService(new SqlMonitoringStore(backend.db), registry, datasets, serving, {
       allowPrivateWebhooks: config.monitoring.allowPrivateWebhooks,
       ...(options.clock ? { clock: options.clock } : {}),
+      audit: (e) => auth.recordAudit(e),
     });
     const retraining = new RetrainingService(new SqlRetrainingStore(backend.db), { datasets, registry, serving, jobs, monitoring, labeling }, {
       ...(options.clock ? { clock: options.clock } : {}),

@@ -123,5 +123,75 @@ export function runMonitoringStoreContract(name: string, make: () => Promise<{ s
         await cleanup();
       }
     });
+    it('updates a rule in place, keeping its id; a taken name is ALREADY_EXISTS', async () => {
+      const { store, cleanup } = await make();
+      try {
+        await store.insertRule(rule('acc'));
+        await store.insertRule(rule('drift', { metric: 'drift.share' }));
+        const changed = rule('acc-low', { id: 'rul_acc', threshold: 0.75, consecutive: 3, op: '<=', enabled: false, webhook: 'https://hooks.example.com/y' });
+        expect(await store.updateRule(changed)).toBe(true);
+        expect(await store.getRule('rul_acc')).toEqual(changed);
+        expect(await store.getRule('acc')).toBeUndefined();
+        await expect(store.updateRule(rule('drift', { id: 'rul_acc' }))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+        expect(await store.updateRule(rule('ghost', { id: 'rul_ghost' }))).toBe(false);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('pages alerts in SQL: filtered by model (name and name@…) and status, sorted with ties by id, with the total', async () => {
+      const { store, cleanup } = await make();
+      try {
+        const made = [
+          alert('alt_a', 'k1', { model: 'support', ruleName: 'acc', value: 0.7, windows: 2, updatedAt: '2026-01-03T00:00:00.000Z' }),
+          alert('alt_b', 'k2', { model: 'support@champion', ruleName: 'drift', value: null, windows: 5, updatedAt: '2026-01-05T00:00:00.000Z', status: 'resolved' }),
+          alert('alt_c', 'k3', { model: 'support_x', ruleName: 'acc', value: 0.9, windows: 1, updatedAt: '2026-01-04T00:00:00.000Z' }),
+          alert('alt_d', 'k4', { model: 'supportx@1', ruleName: 'acc', value: 0.1, windows: 2, updatedAt: '2026-01-04T00:00:00.000Z' }),
+          alert('alt_e', 'k5', { model: 'support@2', ruleName: 'bias', value: 0.4, windows: 2, updatedAt: '2026-01-01T00:00:00.000Z' }),
+        ];
+        for (const a of made) await store.upsertAlert(a);
+        const ids = async (q: Partial<Parameters<MonitoringStore['pageAlerts']>[0]>) => {
+          const page = await store.pageAlerts({ sort: 'updated_at', order: 'desc', offset: 0, limit: 50, ...q });
+          return [page.total, page.alerts.map((a) => a.id)];
+        };
+        expect(await ids({})).toEqual([5, ['alt_b', 'alt_d', 'alt_c', 'alt_a', 'alt_e']]);
+        expect(await ids({ order: 'asc' })).toEqual([5, ['alt_e', 'alt_a', 'alt_c', 'alt_d', 'alt_b']]);
+        // 'support' matches support and support@…, never support_x ('_' is no wildcard) or supportx@1.
+        expect(await ids({ model: 'support' })).toEqual([3, ['alt_b', 'alt_a', 'alt_e']]);
+        expect(await ids({ model: 'support_x' })).toEqual([1, ['alt_c']]);
+        expect(await ids({ model: 'support', status: 'firing' })).toEqual([2, ['alt_a', 'alt_e']]);
+        // Alerts without a value sort lowest; ties (windows 2) follow the id in the same direction.
+        expect(await ids({ sort: 'value', order: 'asc' })).toEqual([5, ['alt_b', 'alt_d', 'alt_e', 'alt_a', 'alt_c']]);
+        expect(await ids({ sort: 'value', order: 'desc' })).toEqual([5, ['alt_c', 'alt_a', 'alt_e', 'alt_d', 'alt_b']]);
+        expect(await ids({ sort: 'windows', order: 'desc' })).toEqual([5, ['alt_b', 'alt_e', 'alt_d', 'alt_a', 'alt_c']]);
+        expect(await ids({ sort: 'rule', order: 'asc' })).toEqual([5, ['alt_a', 'alt_c', 'alt_d', 'alt_e', 'alt_b']]);
+        expect(await ids({ sort: 'model', order: 'asc', offset: 1, limit: 2 })).toEqual([5, ['alt_e', 'alt_b']]);
+        expect(await ids({ offset: 10 })).toEqual([5, []]);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it("states a model's log: primary and canary predictions, the newest, and the newest ground truth", async () => {
+      const { store, serving, cleanup } = await make();
+      try {
+        expect(await store.logState('support')).toEqual({ predictions: 0, lastId: null, lastAt: null, truthSeq: 0 });
+        const base = { deployment: 'support', model: 'support', primaryId: null, requestId: null, outputs: {}, latencyMs: 1, redacted: false, version: 1, inputs: { text: 't' }, label: 'billing', confidence: 0.9, decision: 'auto' as const };
+        await serving.insertPredictions([
+          { ...base, id: 'prd_1', at: '2026-01-01T00:00:00.000Z', role: 'primary' as const },
+          { ...base, id: 'prd_2', at: '2026-01-02T00:00:00.000Z', role: 'canary' as const },
+          { ...base, id: 'prd_3', at: '2026-01-03T00:00:00.000Z', role: 'shadow' as const },
+          { ...base, id: 'prd_4', at: '2026-01-04T00:00:00.000Z', role: 'primary' as const, model: 'other' },
+        ]);
+        const before = await store.logState('support');
+        expect(before).toEqual({ predictions: 2, lastId: 'prd_2', lastAt: '2026-01-02T00:00:00.000Z', truthSeq: 0 });
+        await serving.addTruth({ predictionId: 'prd_1', label: 'other', source: 'feedback', actor: 'a', at: '2026-02-01T00:00:00.000Z' });
+        const after = await store.logState('support');
+        expect(after.truthSeq).toBeGreaterThan(0);
+        expect({ ...after, truthSeq: 0 }).toEqual(before);
+      } finally {
+        await cleanup();
+      }
+    });
   });
 }

@@ -191,4 +191,25 @@ export async function authRoutes(app: FastifyInstance, opts: { ws: Workspace }):
       });
     },
   );
+
+  app.put(
+    '/v1/users/:name/roles',
+    {
+      config: { access: { action: 'users:manage' } },
+      schema: {
+        summary: "Set a user's roles to exactly this list (`engineer`, or `annotator:<project>` for one project): missing ones are granted, others revoked, each in the audit log. 412 when no administrator would be left",
+        tags: ['auth'],
+        security,
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 63 }) }),
+        body: Type.Object({ roles: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50 }) }, { additionalProperties: false }),
+        response: { 200: UserInfo, ...errorResponses, 412: Type.Ref('ErrorBody') },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const { roles } = request.body as { roles: string[] };
+      const u = await auth.setRoles(request.principal!, name, roles);
+      return { id: u.id, name: u.name, created_at: u.createdAt, roles: u.grants.map((g) => ({ role: g.role, scope: g.scope })) };
+    },
+  );
 }

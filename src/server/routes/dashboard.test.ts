@@ -44,7 +44,7 @@ const get = (url: string, who: string | null = 'admin') => app.inject({ url, hea
 describe('dashboard reads', () => {
   it("tells each caller the actions and pages their roles allow", async () => {
     const pages = async (who: string) => (await get('/v1/dashboard/session', who)).json() as { user: string; actions: string[]; pages: string[] };
-    expect((await pages('admin')).pages).toEqual(['overview', 'datasets', 'labeling', 'models', 'monitoring', 'runs']);
+    expect((await pages('admin')).pages).toEqual(['overview', 'datasets', 'labeling', 'models', 'monitoring', 'runs', 'settings']);
     const ann = await pages('ann');
     expect(ann).toMatchObject({ user: 'ann', actions: ['labeling:annotate'], global_actions: [], pages: ['labeling'] });
     const viewer = await pages('vera');
@@ -54,6 +54,8 @@ describe('dashboard reads', () => {
     expect(owner.actions).toContain('approvals:decide');
     // An owner manages labeling without annotating: the labeling page is theirs too.
     expect(owner.pages).toContain('labeling');
+    // Settings is for roles that may change a policy, an alert rule or a user: not an owner or a viewer.
+    expect(owner.pages).not.toContain('settings');
     // A reviewer of one project reads only that project: workspace-wide pages need a global grant.
     const rita = await pages('rita');
     expect(rita.actions).toContain('models:read');
@@ -131,14 +133,30 @@ describe('dashboard reads', () => {
     expect((await get('/v1/dashboard/alerts?sort=model&order=asc', 'vera')).json()).toEqual({ total: 0, offset: 0, limit: 50, rows: [] });
   });
 
+  it('alerts: filtered, sorted and paged in SQL with the total; bad parameters are 400, a viewer may read, an annotator not', async () => {
+    const base = { ruleId: 'rul_x', metric: 'drift.share', firstWindow: '2026-01-05T00:00:00.000Z', lastWindow: '2026-01-12T00:00:00.000Z', threshold: 0.5, message: 'm', resolvedAt: null, delivery: 'none' as const, deliveryError: null, deliveredAt: null };
+    for (let i = 0; i < 7; i++)
+      await f.ws.monitoring.store.upsertAlert({ ...base, id: `alt_p${i}`, ruleName: `r${i % 3}`, dedupKey: `p${i}`, model: i < 5 ? (i % 2 ? 'support@champion' : 'support') : 'other', status: i % 3 ? 'firing' : 'resolved', windows: 1 + (i % 4), value: i === 2 ? null : i / 10, createdAt: `2026-02-0${1 + i}T00:00:00.000Z`, updatedAt: `2026-02-1${i}T00:00:00.000Z` });
+    const page = (await get('/v1/dashboard/alerts?model=support&limit=2&offset=1&sort=updated_at&order=desc', 'vera')).json() as { total: number; rows: Array<{ id: string; model: string }> };
+    expect(page.total).toBe(5);
+    expect(page.rows.map((r) => r.id)).toEqual(['alt_p3', 'alt_p2']);
+    const firing = (await get('/v1/dashboard/alerts?status=firing&sort=value&order=asc')).json() as { total: number; rows: Array<{ id: string; value: number | null }> };
+    expect(firing.total).toBe(4);
+    expect(firing.rows.map((r) => r.id)).toEqual(['alt_p2', 'alt_p1', 'alt_p4', 'alt_p5']);
+    expect((await get('/v1/dashboard/alerts?sort=nope')).statusCode).toBe(400);
+    expect((await get('/v1/dashboard/alerts?limit=0')).statusCode).toBe(400);
+    expect((await get('/v1/dashboard/alerts', 'ann')).statusCode).toBe(403);
+    for (const a of await f.ws.monitoring.listAlerts({ limit: 100 })) await f.ws.backend.db.deleteFrom('monitoring_alerts').where('id', '=', a.id).execute();
+  });
+
   it('monitoring: the report trimmed for charts, computed once and then served from memory', async () => {
     const first = await get('/v1/dashboard/models/support/monitoring');
     expect(first.statusCode).toBe(200);
     const body = first.json() as { computed_at: string; windows: Array<{ predictions: number }>; distributions: unknown[] };
     expect(body.windows.reduce((n, w) => n + w.predictions, 0)).toBe(REQUESTS);
     expect(body.distributions.length).toBeGreaterThan(0);
-    const again = (await get('/v1/dashboard/models/support/monitoring', 'vera')).json() as { computed_at: string };
-    expect(again.computed_at).toBe(body.computed_at);
+    const again = (await get('/v1/dashboard/models/support/monitoring', 'vera')).json() as { computed_at: string; fresh: boolean };
+    expect(again).toMatchObject({ computed_at: body.computed_at, fresh: true });
   });
 
   it("overview: the estimated accuracy is the monitoring report's estimate (CBPE) of its latest window, not the mean confidence", async () => {

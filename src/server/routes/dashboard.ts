@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACTIONS, GLOBAL_SCOPE, ROLE_PERMISSIONS, type Action } from '../../auth/index.js';
 import { isMloopError } from '../../errors/index.js';
-import type { LatestEstimate, MonitoringReport } from '../../monitoring/index.js';
+import { ALERT_SORTS, MonitoringResultCache, type AlertSort, type LatestEstimate, type MonitoringReport } from '../../monitoring/index.js';
 import { buildModelCard, type ModelVersion } from '../../registry/index.js';
 import { policyJson } from '../../retraining/index.js';
 import { DECISION_SORTS, type DecisionSort } from '../../serving/index.js';
@@ -20,7 +20,7 @@ const security = [{ bearer: [] }];
 const Any = Type.Object({}, { additionalProperties: true });
 const ModelName = Type.String({ minLength: 1, maxLength: 63 });
 const DAY = 86_400_000;
-/** How long a computed monitoring report is served from memory. */
+/** How long a monitoring report whose log has changed since is still served while its successor is computed. */
 export const MONITORING_CACHE_MS = 10 * 60_000;
 
 /**
@@ -34,6 +34,8 @@ export const DASHBOARD_PAGES = Object.freeze([
   { page: 'models', actions: ['models:read'], scoped: false },
   { page: 'monitoring', actions: ['monitoring:read'], scoped: false },
   { page: 'runs', actions: ['jobs:read'], scoped: false },
+  // Editing: retraining policies, alert rules, users. Only for roles that may change one of them.
+  { page: 'settings', actions: ['jobs:manage', 'monitoring:manage', 'users:manage'], scoped: false },
 ] as const satisfies ReadonlyArray<{ page: string; actions: readonly Action[]; scoped: boolean }>);
 
 const modelParam = (request: FastifyRequest) => (request.params as { name?: string }).name;
@@ -78,9 +80,10 @@ function groupsOf(saved: unknown): { groups: GroupRow[]; differences: Record<str
 }
 
 /** The report trimmed to what the charts draw: series per window, the latest distributions. */
-function monitoringJson(r: MonitoringReport, computedAt: string) {
+function monitoringJson(r: MonitoringReport, computedAt: string, fresh: boolean) {
   return {
     computed_at: computedAt,
+    fresh,
     model: r.model,
     window: r.window,
     reference: r.reference,
@@ -110,7 +113,22 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
     const t = now();
     return latest !== null && Date.parse(latest) > t.getTime() ? new Date(latest) : t;
   };
-  const reports = new Map<string, { at: number; computedAt: string; result: Promise<ReturnType<typeof monitoringJson>> }>();
+  // Reports and estimates are kept while the model's log, ground truth, versions and aliases are unchanged.
+  const results = new MonitoringResultCache(ws.monitoring, ws.registry, { staleMs: MONITORING_CACHE_MS, clock: now });
+  // Once listening, compute each model's report in the background, so that a first visit reads a stored one.
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+  });
+  app.addHook('onListen', async () => {
+    void (async () => {
+      const models = (await ws.registry.listModels()).map((m) => m.name);
+      const warmed = await results.warm(models, () => closing);
+      app.log.info({ warmed }, 'monitoring reports computed for the dashboard');
+    })().catch((err: unknown) => {
+      if (!closing) app.log.warn({ err }, 'computing the monitoring reports in the background failed');
+    });
+  });
 
   app.get(
     '/v1/dashboard/session',
@@ -179,7 +197,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
         let e: LatestEstimate | null = null;
         if (last !== null) {
           try {
-            e = await ws.monitoring.estimateLatest({ model: m.name, window: '7d', last });
+            e = await results.estimateLatest(m.name, last);
           } catch (err) {
             if (!isMloopError(err)) throw err;
           }
@@ -325,18 +343,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
     async (request) => {
       const { name } = request.params as { name: string };
       const { refresh } = request.query as { refresh?: boolean };
-      await ws.registry.getModel(name);
-      const t = now().getTime();
-      let entry = reports.get(name);
-      if (!entry || refresh === true || t - entry.at > MONITORING_CACHE_MS) {
-        const computedAt = new Date(t).toISOString();
-        const result = ws.monitoring.report({ model: name, window: '7d' }).then((r) => monitoringJson(r, computedAt));
-        entry = { at: t, computedAt, result };
-        reports.set(name, entry);
-        // A failed computation is not kept.
-        result.catch(() => reports.get(name) === entry && reports.delete(name));
-      }
-      return entry.result;
+      const r = await results.report(name, refresh === true ? { refresh: true } : {});
+      return monitoringJson(r.report, r.computedAt, r.fresh);
     },
   );
 
@@ -400,7 +408,6 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
     },
   );
 
-  const ALERT_SORTS = ['updated_at', 'created_at', 'model', 'rule', 'status', 'value', 'windows'] as const;
   app.get(
     '/v1/dashboard/alerts',
     {
@@ -422,35 +429,9 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       },
     },
     async (request) => {
-      const q = request.query as { offset: number; limit: number; order: 'asc' | 'desc'; sort: (typeof ALERT_SORTS)[number]; model?: string; status?: 'firing' | 'resolved' };
-      const all = (await ws.monitoring.listAlerts({ ...(q.status ? { status: q.status } : {}), limit: 100_000 })).filter(
-        (a) => q.model === undefined || a.model === q.model || a.model.startsWith(`${q.model}@`),
-      );
-      const key = (a: (typeof all)[number]): string | number => {
-        switch (q.sort) {
-          case 'created_at':
-            return a.createdAt;
-          case 'model':
-            return a.model;
-          case 'rule':
-            return a.ruleName;
-          case 'status':
-            return a.status;
-          case 'value':
-            return a.value ?? -Infinity;
-          case 'windows':
-            return a.windows;
-          default:
-            return a.updatedAt;
-        }
-      };
-      const sign = q.order === 'asc' ? 1 : -1;
-      all.sort((x, y) => {
-        const kx = key(x);
-        const ky = key(y);
-        return (kx < ky ? -1 : kx > ky ? 1 : x.id.localeCompare(y.id)) * sign;
-      });
-      const rows = all.slice(q.offset, q.offset + q.limit).map((a) => ({
+      const q = request.query as { offset: number; limit: number; order: 'asc' | 'desc'; sort: AlertSort; model?: string; status?: 'firing' | 'resolved' };
+      const page = await ws.monitoring.pageAlerts({ sort: q.sort, order: q.order, offset: q.offset, limit: q.limit, ...(q.model === undefined ? {} : { model: q.model }), ...(q.status === undefined ? {} : { status: q.status }) });
+      const rows = page.alerts.map((a) => ({
         id: a.id,
         rule: a.ruleName,
         model: a.model,
@@ -466,7 +447,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
         updated_at: a.updatedAt,
         resolved_at: a.resolvedAt,
       }));
-      return { total: all.length, offset: q.offset, limit: q.limit, rows };
+      return { total: page.total, offset: q.offset, limit: q.limit, rows };
     },
   );
 }

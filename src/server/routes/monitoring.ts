@@ -1,6 +1,7 @@
 /** Monitoring over HTTP (issue 7): reports, alert rules, the alert history and one evaluation run — what `mloop monitor` does, through `ws.monitoring`. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorize, ROLE_PERMISSIONS } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
 import { alertJson, renderMonitoringHtml, ruleJson, type AlertRule } from '../../monitoring/index.js';
 import type { Workspace } from '../../workspace/index.js';
@@ -135,6 +136,46 @@ export async function monitoringRoutes(app: FastifyInstance, opts: { ws: Workspa
         webhook: b.webhook ?? null,
       });
       return reply.status(201).send(ruleView(rule));
+    },
+  );
+
+  app.patch(
+    '/v1/monitoring/rules/:rule',
+    {
+      config: { access: { authenticated: true } },
+      schema: {
+        summary: 'Change an alert rule by name or id (monitoring:manage on its model, and on the new model when it moves); what is left out stays, `webhook: null` removes the webhook. Its alerts stay in the history',
+        tags: ['monitoring'],
+        security,
+        params: Type.Object({ rule: Type.String({ minLength: 1, maxLength: 80 }) }),
+        body: Type.Object(
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
+            model: Type.Optional(ModelRef),
+            metric: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            op: Type.Optional(Type.String({ minLength: 1, maxLength: 2, description: 'one of > >= < <=' })),
+            threshold: Type.Optional(Type.Number()),
+            consecutive: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+            window: Type.Optional(Window),
+            webhook: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 2000 }), Type.Null()])),
+            enabled: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Any, ...errorResponses, 409: Type.Ref('ErrorBody') },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      const { rule } = request.params as { rule: string };
+      const b = request.body as { name?: string; model?: string; metric?: string; op?: string; threshold?: number; consecutive?: number; window?: string; webhook?: string | null; enabled?: boolean };
+      // A token that may manage monitoring nowhere is refused before the rule is looked up.
+      if (!principal.grants.some((g) => ROLE_PERMISSIONS[g.role].includes('monitoring:manage'))) authorize(principal, 'monitoring:manage');
+      const found = (await monitoring.listRules()).find((r) => r.id === rule || r.name === rule);
+      if (!found) throw MloopError.notFound('alert rule', rule);
+      authorize(principal, 'monitoring:manage', { project: projectOfRef(found.model)! });
+      if (b.model !== undefined) authorize(principal, 'monitoring:manage', { project: projectOfRef(b.model)! });
+      return ruleView(await monitoring.updateRule(principal.userName, found.id, b));
     },
   );
 

@@ -12,5 +12,6 @@ import { retraining } from './0009-retraining.js';
 import { predictionGroups } from './0010-prediction-groups.js';
 import { retrainingDecisions } from './0011-retraining-decisions.js';
 import { predictionScanIndex } from './0012-prediction-scan-index.js';
+import { alertListIndexes } from './0013-alert-list-indexes.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining, predictionGroups, retrainingDecisions, predictionScanIndex]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining, predictionGroups, retrainingDecisions, predictionScanIndex, alertListIndexes]);

@@ -1,0 +1,92 @@
+/** The monitoring result cache: stored reports and estimates equal freshly computed ones, and change when their inputs do. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSupportRequests } from '../demo/index.js';
+import { demoServing } from '../serving/index.js';
+import type { TempWorkspace } from '../workspace/test-support/temp-workspace.js';
+import { MonitoringResultCache, type MonitoringReport } from './index.js';
+import { monitoringFixture } from './test-support/monitoring-fixture.js';
+
+let f: TempWorkspace;
+let ids: string[];
+
+beforeAll(async () => {
+  f = await monitoringFixture({ rows: 600 });
+  const traffic = generateSupportRequests({ count: 80, seed: 11, launch: false });
+  await demoServing(f.ws, { model: 'support', rows: traffic.map((t) => ({ text: t.text })), labels: traffic.map((t) => t.intent), actor: 'test' });
+  ids = (await f.ws.backend.db.selectFrom('predictions').select('id').where('model', '=', 'support').orderBy('at').orderBy('id').execute()).map((r) => r.id);
+}, 180_000);
+afterAll(async () => {
+  await f?.cleanup();
+});
+
+/** A report without the time it was made: the only field two computations over the same data may differ in. */
+const numbers = (r: MonitoringReport) => ({ ...r, generated_at: '' });
+
+describe('MonitoringResultCache', () => {
+  it('serves the stored report while nothing changed, equal to an uncached computation', async () => {
+    const cache = new MonitoringResultCache(f.ws.monitoring, f.ws.registry);
+    const first = await cache.report('support');
+    const second = await cache.report('support');
+    expect(second.report).toBe(first.report); // the stored object, not a recomputation
+    expect(second).toMatchObject({ fresh: true, computedAt: first.computedAt, key: first.key });
+    expect(numbers(second.report)).toEqual(numbers(await f.ws.monitoring.report({ model: 'support', window: '7d' })));
+  }, 60_000);
+
+  it('recomputes after new ground truth (or a new version or alias); numbers equal the uncached ones again', async () => {
+    const cache = new MonitoringResultCache(f.ws.monitoring, f.ws.registry, { staleMs: 0 });
+    const before = await cache.report('support');
+    const classes = (await f.ws.registry.resolve('support@1')).record.classes!;
+    const row = await f.ws.serving.prediction(ids[3]!);
+    await f.ws.serving.feedback('test', ids[3]!, classes.find((c) => c !== row.label)!);
+    const after = await cache.report('support');
+    expect(after.key).not.toBe(before.key);
+    expect(after.report).not.toBe(before.report);
+    const uncached = await f.ws.monitoring.report({ model: 'support', window: '7d' });
+    expect(numbers(after.report)).toEqual(numbers(uncached));
+    expect(after.report.performance.labels).toBe(before.report.performance.labels + 1);
+    // An alias move changes the key too.
+    await f.ws.registry.setAlias('test', 'support', 'candidate', 1, 'test');
+    expect(await cache.key('support')).not.toBe(after.key);
+  }, 60_000);
+
+  it('within staleMs a changed log gets the stored report marked stale, and its successor once computed', async () => {
+    const cache = new MonitoringResultCache(f.ws.monitoring, f.ws.registry, { staleMs: 60_000 });
+    const old = await cache.report('support');
+    await f.ws.serving.feedback('test', ids[5]!, (await f.ws.serving.prediction(ids[5]!)).label!);
+    const stale = await cache.report('support');
+    expect(stale).toMatchObject({ fresh: false, key: old.key });
+    expect(stale.report).toBe(old.report);
+    await expect.poll(async () => (await cache.report('support')).fresh, { timeout: 30_000 }).toBe(true);
+    const next = await cache.report('support');
+    expect(numbers(next.report)).toEqual(numbers(await f.ws.monitoring.report({ model: 'support', window: '7d' })));
+    // refresh always computes anew.
+    const again = await cache.report('support', { refresh: true });
+    expect(again.report).not.toBe(next.report);
+    expect(numbers(again.report)).toEqual(numbers(next.report));
+  }, 60_000);
+
+  it('keeps estimates per key and window end, equal to uncached ones; a failure is not kept', async () => {
+    const cache = new MonitoringResultCache(f.ws.monitoring, f.ws.registry);
+    const last = (await f.ws.monitoring.logState('support')).lastAt!;
+    const a = await cache.estimateLatest('support', last);
+    expect(await cache.estimateLatest('support', last)).toBe(a);
+    expect(a).toEqual(await f.ws.monitoring.estimateLatest({ model: 'support', window: '7d', last }));
+    await f.ws.serving.feedback('test', ids.at(-1)!, (await f.ws.serving.prediction(ids.at(-1)!)).label!);
+    const b = await cache.estimateLatest('support', last);
+    expect(b).not.toBe(a);
+    expect(b).toEqual(await f.ws.monitoring.estimateLatest({ model: 'support', window: '7d', last }));
+    await expect(cache.estimateLatest('support', 'not a time')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(cache.report('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  }, 60_000);
+
+  it('warms reports model by model and reports each failure instead of throwing', async () => {
+    const cache = new MonitoringResultCache(f.ws.monitoring, f.ws.registry);
+    const warmed = await cache.warm(['support', 'nope']);
+    expect(warmed[0]).toEqual({ model: 'support', error: null });
+    expect(warmed[1]!.model).toBe('nope');
+    expect(warmed[1]!.error).toMatch(/nope/);
+    const key = await cache.key('support');
+    expect((await cache.report('support')).key).toBe(key);
+    expect(await cache.warm(['support'], () => true)).toEqual([]);
+  }, 60_000);
+});
