@@ -175,6 +175,40 @@ export function applyPlan(
   });
 }
 
+type ProbabilityObject = (output: Float64Array, at: number) => Record<string, number>;
+const probabilityMakers = new WeakMap<readonly string[], ProbabilityObject>();
+/** The same by content, in case a predictor hands out a fresh class array per call (bounded). */
+const probabilityMakersByNames = new Map<string, ProbabilityObject>();
+
+/**
+ * A function making `{class: output[at + c]}` for one class list. It is an object literal compiled
+ * once per list: filling an empty object key by key went through V8's generic keyed stores (~1 µs
+ * a row for 15 classes, and objects that later reads handle slowly). Names that an object literal
+ * would treat specially (`__proto__`) keep the key-by-key path.
+ */
+function probabilityObjects(classes: readonly string[]): ProbabilityObject {
+  let make = probabilityMakers.get(classes);
+  if (make !== undefined) return make;
+  const names = JSON.stringify(classes);
+  make = probabilityMakersByNames.get(names);
+  if (make === undefined) {
+    if (classes.includes('__proto__') || classes.length > 1000) {
+      make = (output, at) => {
+        const o: Record<string, number> = {};
+        for (let c = 0; c < classes.length; c++) Object.defineProperty(o, classes[c]!, { value: output[at + c]!, enumerable: true, writable: true, configurable: true });
+        return o;
+      };
+    } else {
+      // Class names enter the source only as JSON string literals.
+      make = new Function('output', 'at', `return { ${classes.map((c, j) => `${JSON.stringify(c)}: output[at + ${j}]`).join(', ')} };`) as ProbabilityObject;
+    }
+    if (probabilityMakersByNames.size >= 256) probabilityMakersByNames.clear();
+    probabilityMakersByNames.set(names, make);
+  }
+  probabilityMakers.set(classes, make);
+  return make;
+}
+
 /** Turns predictor output into one result per row, with the decision rule applied. */
 export function rowResults(predictor: Predictor, threshold: number | null, output: Float64Array, n: number): RowResult[] {
   const out: RowResult[] = new Array(n);
@@ -185,14 +219,11 @@ export function rowResults(predictor: Predictor, threshold: number | null, outpu
     return out;
   }
   const k = classes.length;
+  const probabilitiesOf = probabilityObjects(classes);
   for (let i = 0; i < n; i++) {
     let best = 0;
-    const probabilities: Record<string, number> = {};
-    for (let c = 0; c < k; c++) {
-      const p = output[i * k + c]!;
-      probabilities[classes[c]!] = p;
-      if (p > output[i * k + best]!) best = c;
-    }
+    for (let c = 1; c < k; c++) if (output[i * k + c]! > output[i * k + best]!) best = c;
+    const probabilities = probabilitiesOf(output, i * k);
     const confidence = output[i * k + best]!;
     out[i] = { label: classes[best]!, probabilities, value: null, confidence, decision: threshold !== null && confidence >= threshold ? 'auto' : 'review' };
   }

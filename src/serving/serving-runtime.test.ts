@@ -106,6 +106,24 @@ describe('overload', () => {
     expect(results).toContain('timeout');
     await rt.close();
   });
+
+  it('times out a wait that never ends (the shared sweep), and lets answers through untouched', async () => {
+    const rt = await runtimeWith({ requestTimeoutMs: 40 });
+    const wait = (rt as unknown as { withTimeout<T>(p: Promise<T>, name: string): Promise<T> }).withTimeout.bind(rt);
+    const started = performance.now();
+    const never = wait(new Promise<never>(() => undefined), 'm').then(
+      () => 'answered',
+      (e: MloopError) => e.code,
+    );
+    expect(await wait(Promise.resolve('fine'), 'm')).toBe('fine');
+    await expect(wait(Promise.reject(new Error('boom')), 'm')).rejects.toThrow('boom');
+    expect(await never).toBe('UNAVAILABLE');
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(39);
+    expect(waited).toBeLessThan(1000);
+    expect((rt as unknown as { waiting: Set<unknown> }).waiting.size).toBe(0);
+    await rt.close();
+  });
 });
 
 describe('a log store that is down or slow never fails or delays a prediction', () => {

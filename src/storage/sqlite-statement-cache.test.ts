@@ -28,7 +28,7 @@ describe('SQLite statement cache', () => {
       const all = await sql<{ n: number }>`select count(*) as n from t`.execute(b.db);
       const one = await sql<{ v: string }>`select v from t where k = ${round * 4 + 1}`.execute(b.db);
       const streamed: string[] = [];
-      for await (const r of b.db.selectFrom('t' as never).select('v' as never).where('k' as never, '<', round * 4 + 4).stream()) streamed.push((r as { v: string }).v);
+      for await (const r of b.db.selectFrom('t' as never).select('v' as never).where('k' as never, '<', (round * 4 + 4) as never).stream()) streamed.push((r as { v: string }).v);
       expect(all.rows[0]!.n).toBe(round * 4 + 4);
       expect(one.rows[0]!.v).toBe(`r${round}k1`);
       expect(streamed).toHaveLength(round * 4 + 4);
