@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // CLINC150 benchmark of the text learner against scikit-learn's TF-IDF + LinearSVC, in one run.
 //
-//   npm run build && node bench/text-clinc150.bench.mjs [--repeat 2] [--no-peer] [--write]
+//   npm run build && node bench/text-clinc150.bench.mjs [--repeat 2] [--no-peer] [--min-in-scope 0.876] [--write]
 //
 // Trains on the 15,000 in-scope rows, calibrates on val (3,000), reports test accuracy and
 // macro-F1 (4,500 in-scope rows), OOS rejection with a confidence threshold chosen on
-// val + oos_val (the peer's two criteria), predict throughput at batch 1 and 1000, and runs
+// val + oos_val (the peer's two criteria, and the best OOS recall keeping in-scope accuracy
+// >= --min-in-scope on val, by src/evaluation's chooseRejectionThreshold, applied to our scores and
+// to the peer's decision values from bench/clinc150-peer-scores.py), predict throughput at batch 1 and 1000, and runs
 // /work/shared/peers/sk_text.py --model svc in the same process tree for a same-machine time.
 // --write writes bench/.out/text-RESULTS.md. Data is read from /work/shared; nothing is copied.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -27,9 +29,13 @@ const PEER = value('--peer', '/work/shared/peers/sk_text.py');
 const DIST = process.env.TEXT_BENCH_DIST ?? join(here, '..', 'dist');
 const repeat = Number(value('--repeat', '1'));
 const workers = args.includes('--workers') ? Number(value('--workers', '2')) : undefined;
+// The goal's in-scope accuracy (LinearSVC's at its balanced threshold), as a floor stated up front.
+const minInScope = Number(value('--min-in-scope', '0.876'));
+if (!(minInScope > 0 && minInScope <= 1)) throw new Error(`--min-in-scope must be in (0, 1], got ${value('--min-in-scope', '')}`);
 const log = (...m) => process.stderr.write(m.join(' ') + '\n');
 
 const { trainTextClassifier } = await import(join(DIST, 'training', 'text', 'index.js'));
+const { chooseRejectionThreshold } = await import(join(DIST, 'evaluation', 'index.js'));
 const j = JSON.parse(readFileSync(DATA, 'utf8'));
 const split = (k) => ({ texts: j[k].map((r) => r[0]), labels: j[k].map((r) => r[1]) });
 const train = split('train');
@@ -53,22 +59,27 @@ function macroF1(truth, pred) {
   return sum / labels.length;
 }
 
-// Same rules as text_data.pick_thresholds / oos_report in the peer scripts.
+// The peer's rules (text_data.pick_thresholds: max_val_accuracy, max_val_balanced, ties to the
+// lowest threshold) and the stated in-scope floor, all through the library's chooseRejectionThreshold.
+const floorKey = `min_in_scope_${minInScope}`;
 function pickThresholds(valConf, valCorrect, oosConf) {
-  const cands = [-Infinity, ...[...new Set([...valConf, ...oosConf])].sort((a, b) => a - b)];
-  const best = {};
-  const nIn = valConf.length;
-  const nOos = oosConf.length;
-  for (const t of cands) {
-    let inOk = 0;
-    for (let i = 0; i < nIn; i++) if (valCorrect[i] && valConf[i] >= t) inOk++;
-    let oosOk = 0;
-    for (const c of oosConf) if (c < t) oosOk++;
-    const scores = { max_val_accuracy: (inOk + oosOk) / (nIn + nOos), max_val_balanced: 0.5 * (inOk / nIn + oosOk / nOos) };
-    for (const [k, v] of Object.entries(scores))
-      if (!(k in best) || v > best[k].val_score) best[k] = { threshold: t, val_score: v };
+  const n = valConf.length + oosConf.length;
+  const d = {
+    classes: ['a', 'b'],
+    yTrue: Int32Array.from({ length: n }, (_, i) => (i < valConf.length ? 0 : -1)),
+    yPred: Int32Array.from({ length: n }, (_, i) => (i < valConf.length && !valCorrect[i] ? 1 : 0)),
+    confidence: Float64Array.from([...valConf, ...oosConf]),
+  };
+  const out = {};
+  for (const [key, opts] of [
+    ['max_val_accuracy', { rule: 'accuracy' }],
+    ['max_val_balanced', { rule: 'balanced' }],
+    [floorKey, { rule: 'min-in-scope-accuracy', minInScopeAccuracy: minInScope }],
+  ]) {
+    const c = chooseRejectionThreshold(d, opts);
+    out[key] = { threshold: c.threshold, val_score: c.validation.objective, val_in_scope_accuracy: c.validation.inScopeAccuracy, val_oos_recall: c.validation.outOfScopeRecall };
   }
-  return best;
+  return out;
 }
 
 function oosReport(conf, pred, truth, oosConf, t) {
@@ -216,6 +227,25 @@ function runPeer() {
   }
 }
 
+// The peer's top decision values, put through the same rules as ours (bench/clinc150-peer-scores.py).
+function runPeerScores() {
+  const dir = mkdtempSync(join(tmpdir(), 'text-bench-'));
+  try {
+    const out = join(dir, 'scores.json');
+    const r = spawnSync('/usr/bin/python3', [join(here, 'clinc150-peer-scores.py'), '--peers', dirname(PEER), '--out', out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`peer scores failed: ${r.stderr}`);
+    const sc = JSON.parse(readFileSync(out, 'utf8'));
+    const picked = pickThresholds(sc.val.conf, sc.val.correct, sc.oos_val.conf);
+    const predTest = sc.test.correct.map((ok, i) => (ok ? test.labels[i] : null));
+    const thresholds = {};
+    for (const [k, v] of Object.entries(picked))
+      thresholds[k] = { ...oosReport(sc.test.conf, predTest, test.labels, sc.oos_test.conf, v.threshold), val_score: v.val_score };
+    return thresholds;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const f4 = (x) => x.toFixed(4);
 const runs = [];
 for (let r = 1; r <= repeat; r++) {
@@ -227,6 +257,10 @@ for (let r = 1; r <= repeat; r++) {
     log(`run ${r}: scikit-learn LinearSVC`);
     peer = runPeer();
     log(`  ${f4(peer.test_accuracy)} in ${peer.fit_seconds.toFixed(2)} s`);
+    if (r === 1) {
+      log('scikit-learn LinearSVC decision values under our rules');
+      peer.thresholds_here = runPeerScores();
+    }
   }
   runs.push({ run: r, ours, peer });
 }
@@ -294,12 +328,13 @@ lines.push(
 );
 lines.push('|---|---|---|---|---|---|---|---|---|');
 for (const { run, ours, peer } of runs) {
-  for (const [name, res] of [
-    ['mloop (calibrated max prob)', ours],
-    ['sklearn LinearSVC (max decision)', peer],
+  for (const [name, th] of [
+    ['mloop (calibrated max prob)', ours.thresholds],
+    ['sklearn LinearSVC (max decision; its own script)', peer?.thresholds],
+    ['sklearn LinearSVC (max decision; rules applied here)', peer?.thresholds_here],
   ]) {
-    if (!res) continue;
-    for (const [k, v] of Object.entries(res.thresholds)) {
+    if (!th) continue;
+    for (const [k, v] of Object.entries(th)) {
       lines.push(
         `| ${run} | ${name} | ${k} | ${f4(v.threshold)} | ${f4(v.in_scope_accuracy)} | ${f4(v.oos_recall)} | ${f4(v.oos_precision)} | ${f4(v.overall_accuracy_151way)} | ${v.in_scope_rejected} |`,
       );
@@ -353,8 +388,11 @@ min_df 2, sublinear tf, per-block L2; softmax regression C=20, minibatch SGD wit
 temperature scaled on val). "train wall s" is the whole call: vectorising, training and
 calibration. The peer is \`/usr/bin/python3 ${PEER} --dataset clinc150 --model svc\`, run in the
 same process tree right after ours; its time is \`pipeline.fit\` (vectorising + LinearSVC).
-OOS thresholds are chosen on val + oos_val by the peer's rules (\`text_data.pick_thresholds\`)
-and applied to test + oos_test. Times on a shared machine swing with other jobs' load (see the load
+OOS thresholds are chosen on val + oos_val and applied to test + oos_test, by the peer's rules
+(\`text_data.pick_thresholds\`: max_val_accuracy, max_val_balanced) and by
+\`${floorKey}\` (the best OOS recall on val that keeps in-scope accuracy with rejection at least
+${minInScope} on val), all through \`chooseRejectionThreshold\`; the peer's own script reports its two
+rules, and its decision values (\`bench/clinc150-peer-scores.py\`) go through the same three here. Times on a shared machine swing with other jobs' load (see the load
 average above); compare the two rows of one run, not rows across runs.
 
 ${table}
