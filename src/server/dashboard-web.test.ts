@@ -123,13 +123,35 @@ async function timed(s: Session, name: string, hash: string, ready: string): Pro
   expect(widths.page, `${name} is wider than the window`).toBeLessThanOrEqual(widths.viewport);
 }
 
+/** What the settings page would send, sent with `token` from the page: policy, rule create/change/delete, roles, another's token. */
+async function writes(s: Session, token: string): Promise<number[]> {
+  const [rule] = await ws.monitoring.listRules();
+  const [other] = (await ws.auth.listTokens(localPrincipal())).filter((t) => t.userName === 'ada');
+  const policy = (await (await fetch(`${base}/v1/policies/${MODEL}`, { headers: { authorization: `Bearer ${tokens['ada']}` } })).json()) as { policy: unknown };
+  return s.page.evaluate(
+    async ([token, model, policy, rule, tokenId]) => {
+      const call = async (method: string, path: string, body?: unknown) =>
+        (await fetch(path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })).status;
+      return [
+        await call('PUT', `/v1/policies/${model}`, policy),
+        await call('POST', '/v1/monitoring/rules', { name: 'sneaky', model, metric: 'drift.share', op: '>', threshold: 0.1 }),
+        await call('PATCH', `/v1/monitoring/rules/${rule}`, { threshold: 0.1 }),
+        await call('DELETE', `/v1/monitoring/rules/${rule}`),
+        await call('PUT', '/v1/users/ada/roles', { roles: ['viewer'] }),
+        await call('DELETE', `/v1/tokens/${tokenId}`),
+      ];
+    },
+    [token, MODEL, policy.policy, rule?.name ?? 'none', other!.id] as const,
+  );
+}
+
 const text = async (s: Session, testId: string) => (await s.page.getByTestId(testId).first().textContent()) ?? '';
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', () => {
   it('an administrator walks every page and sees the demo numbers', async () => {
     const s = await signIn('ada');
-    expect(await s.page.getByTestId('nav').locator('a').allTextContents()).toEqual(['Overview', 'Datasets', 'Labeling', 'Models', 'Monitoring', 'Runs & approvals']);
+    expect(await s.page.getByTestId('nav').locator('a').allTextContents()).toEqual(['Overview', 'Datasets', 'Labeling', 'Models', 'Monitoring', 'Runs & approvals', 'Settings']);
 
     // Overview: numbers checked against the stores, counted here independently.
     await s.page.getByTestId('overview-model').first().waitFor();
@@ -264,6 +286,10 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
       [approval!.id, tokens['vic']!] as const,
     );
     expect(status).toBe(403);
+    // No settings page, and the server refuses the writes it would make.
+    await s.page.goto(`${base}/#/settings`);
+    await s.page.getByTestId('not-allowed').waitFor();
+    expect(await writes(s, tokens['vic']!)).toEqual([403, 403, 403, 403, 403, 403]);
     expect(s.errors.filter((e) => !e.includes('403'))).toEqual([]);
   }, 120_000);
 
@@ -324,6 +350,101 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
       tokens['ann']!,
     );
     expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403, 403]);
+    await s.page.goto(`${base}/#/settings`);
+    await s.page.getByTestId('not-allowed').waitFor();
+    expect(await writes(s, tokens['ann']!)).toEqual([403, 403, 403, 403, 403, 403]);
     expect(s.errors.filter((e) => !e.includes('403'))).toEqual([]);
   }, 120_000);
+
+  it('an administrator edits the retraining policy, an alert rule and a user in the browser, by keyboard; each change is audited', async () => {
+    const s = await signIn('ada');
+    await timed(s, 'settings', `#/settings?model=${MODEL}`, 'policy-editor');
+    const expected = (e: string) => /status of (400|404|409|412)/.test(e);
+
+    // The policy: target precision and approval expiry, saved with Enter from the field.
+    await s.page.getByTestId('policy-training-settings-targetPrecision').fill('0.93');
+    await s.page.getByTestId('policy-approval-expires_in_hours').fill('48');
+    await s.page.getByTestId('policy-approval-expires_in_hours').press('Enter');
+    await s.page.getByTestId('policy-saved').waitFor();
+    const policy = await ws.retraining.getPolicy(MODEL);
+    expect(policy.policy.training.settings['targetPrecision']).toBe(0.93);
+    expect(policy.policy.approvalExpiresHours).toBe(48);
+    expect(policy.updatedBy).toBe('ada');
+    const [set] = await ws.auth.audit(localPrincipal(), { target: `model:${MODEL}`, limit: 1 });
+    expect(set).toMatchObject({ actor: 'ada', action: 'policy.set' });
+    // A bad value: the server's message, with the issue's path, and nothing saved.
+    await s.page.getByTestId('policy-approval-expires_in_hours').fill('-5');
+    await s.page.getByTestId('policy-save').click();
+    await s.page.getByTestId('policy-error').waitFor();
+    expect(await text(s, 'policy-error')).toContain('approval.expires_in_hours is a positive number');
+    expect((await ws.retraining.getPolicy(MODEL)).policy.approvalExpiresHours).toBe(48);
+
+    // An alert rule, typed and submitted by keyboard.
+    await s.page.getByTestId('rule-name').focus();
+    await s.page.keyboard.type('e2e-review');
+    await s.page.keyboard.press('Tab');
+    await s.page.keyboard.type(MODEL);
+    await s.page.getByTestId('rule-metric').fill('prediction.review_share');
+    await s.page.getByTestId('rule-op').selectOption('>');
+    await s.page.getByTestId('rule-threshold').fill('0.5');
+    await s.page.getByTestId('rule-consecutive').fill('2');
+    await s.page.getByTestId('rule-consecutive').press('Enter');
+    await s.page.getByTestId('rule-message').waitFor();
+    expect(await text(s, 'rule-message')).toBe('Added the alert rule e2e-review.');
+    expect((await ws.monitoring.listRules()).find((r) => r.name === 'e2e-review')).toMatchObject({ model: MODEL, metric: 'prediction.review_share', op: '>', threshold: 0.5, consecutive: 2, enabled: true, createdBy: 'ada' });
+    // Change it: a higher threshold, disabled.
+    await s.page.getByTestId('rule-edit-e2e-review').click();
+    await s.page.getByTestId('rule-threshold').fill('0.6');
+    await s.page.getByTestId('rule-enabled').uncheck();
+    await s.page.getByTestId('rule-save').click();
+    await s.page.getByText('Changed the alert rule e2e-review.').waitFor();
+    expect((await ws.monitoring.listRules()).find((r) => r.name === 'e2e-review')).toMatchObject({ threshold: 0.6, enabled: false });
+    // Refused input shows the server's message as text, markup and all.
+    await s.page.getByTestId('rule-edit-e2e-review').click();
+    await s.page.getByTestId('rule-name').fill('<b>bold</b>');
+    await s.page.getByTestId('rule-save').click();
+    await s.page.getByTestId('rule-error').waitFor();
+    expect(await text(s, 'rule-error')).toContain("invalid rule name '<b>bold</b>'");
+    expect(await s.page.getByTestId('rule-error').locator('b').count()).toBe(0);
+    await s.page.getByTestId('rule-cancel').click();
+    // Delete, with a confirmation.
+    await s.page.getByTestId('rule-delete-e2e-review').click();
+    await s.page.getByTestId('rule-confirm-delete').click();
+    await s.page.getByText('Deleted the alert rule e2e-review; its alerts stay in the history.').waitFor();
+    expect((await ws.monitoring.listRules()).some((r) => r.name === 'e2e-review')).toBe(false);
+    const ruleLog = (await ws.auth.audit(localPrincipal(), { target: `model:${MODEL}`, limit: 3 })).map((e) => [e.actor, e.action, e.details['rule']]);
+    expect(ruleLog).toEqual([
+      ['ada', 'rule.delete', 'e2e-review'],
+      ['ada', 'rule.update', 'e2e-review'],
+      ['ada', 'rule.create', 'e2e-review'],
+    ]);
+
+    // Users: add one, change the roles, refuse a bad role, revoke a token.
+    await s.page.getByTestId('user-name').fill('newbie');
+    await s.page.getByTestId('user-roles').fill('viewer');
+    await s.page.getByTestId('user-roles').press('Enter');
+    await s.page.getByTestId('users-message').waitFor();
+    expect(await text(s, 'users-message')).toContain('Created newbie (viewer)');
+    await s.page.getByTestId('roles-edit-newbie').click();
+    await s.page.getByTestId('roles-input-newbie').fill(`reviewer, annotator:${project}`);
+    await s.page.getByTestId('roles-save-newbie').click();
+    await expect.poll(async () => ((await s.page.getByTestId('roles-newbie').textContent()) ?? '').split(', ').sort(), { timeout: 30_000 }).toEqual([`annotator:${project}`, 'reviewer']);
+    const newbie = (await ws.auth.listUsers(localPrincipal())).find((u) => u.name === 'newbie')!;
+    expect(newbie.grants.map((g) => `${g.role}:${g.scope}`).sort()).toEqual([`annotator:${project}`, 'reviewer:*']);
+    await s.page.getByTestId('roles-edit-newbie').click();
+    await s.page.getByTestId('roles-input-newbie').fill('wizard');
+    await s.page.getByTestId('roles-save-newbie').click();
+    await s.page.getByTestId('roles-error').waitFor();
+    expect(await text(s, 'roles-error')).toContain("unknown role 'wizard'");
+    const created = await ws.auth.createToken(localPrincipal(), { user: 'newbie', name: 'laptop' });
+    expect((await fetch(`${base}/v1/whoami`, { headers: { authorization: `Bearer ${created.token}` } })).status).toBe(200);
+    await s.page.getByTestId('tokens-show-newbie').click();
+    await s.page.getByTestId(`revoke-${created.info.id}`).click();
+    await s.page.getByText("Revoked newbie's token laptop").waitFor();
+    expect((await fetch(`${base}/v1/whoami`, { headers: { authorization: `Bearer ${created.token}` } })).status).toBe(401);
+    const userLog = (await ws.auth.audit(localPrincipal(), { target: 'user:newbie' })).map((e) => [e.actor, e.action]);
+    expect(userLog).toEqual(expect.arrayContaining([['ada', 'user.create'], ['ada', 'role.grant'], ['ada', 'role.revoke'], ['ada', 'token.revoke']]));
+    await shot(s, 'settings');
+    expect(s.errors.filter((e) => !expected(e))).toEqual([]);
+  }, 180_000);
 });

@@ -16,6 +16,7 @@ const ModelsPage = lazy(() => import('./pages/Models').then((m) => ({ default: m
 const MonitoringPage = lazy(() => import('./pages/Monitoring').then((m) => ({ default: m.MonitoringPage })));
 const OverviewPage = lazy(() => import('./pages/Overview').then((m) => ({ default: m.OverviewPage })));
 const RunsPage = lazy(() => import('./pages/Runs').then((m) => ({ default: m.RunsPage })));
+const SettingsPage = lazy(() => import('./pages/Settings').then((m) => ({ default: m.SettingsPage })));
 
 const TOKEN_KEY = 'mloop.token';
 
@@ -27,6 +28,7 @@ const PAGES = [
   { route: 'models', title: 'Models', page: 'models' },
   { route: 'monitoring', title: 'Monitoring', page: 'monitoring' },
   { route: 'runs', title: 'Runs & approvals', page: 'runs' },
+  { route: 'settings', title: 'Settings', page: 'settings' },
 ] as const;
 
 function SignIn({ onToken }: { onToken: (token: string) => void }) {
@@ -128,6 +130,9 @@ export function App() {
         break;
       case 'runs':
         content = <RunsPage {...args} />;
+        break;
+      case 'settings':
+        content = <SettingsPage {...args} />;
         break;
     }
   }

@@ -50,11 +50,19 @@ export interface Session {
 /** Encodes one path segment. */
 export const seg = (s: string | number) => encodeURIComponent(String(s));
 
+/** One problem of a refused document (a policy, say), as the server lists it in `error.details.issues`. */
+export interface Issue {
+  path: string;
+  code: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly issues: Issue[] = [],
   ) {
     super(message);
   }
@@ -75,8 +83,14 @@ export class Api {
   put<T>(path: string, body: unknown): Promise<T> {
     return this.call<T>('PUT', path, body);
   }
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('PATCH', path, body);
+  }
+  del<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
+  }
 
-  private async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const res = await fetch(path, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -84,9 +98,9 @@ export class Api {
       credentials: 'omit',
       cache: 'no-store',
     });
-    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string; details?: { issues?: Issue[] } } };
     if (!res.ok)
-      throw new ApiError(res.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? `request failed (${res.status})`);
+      throw new ApiError(res.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? `request failed (${res.status})`, Array.isArray(json.error?.details?.issues) ? json.error.details.issues : []);
     return json as T;
   }
 

@@ -27,6 +27,8 @@ interface Day {
 }
 interface Monitoring {
   computed_at: string;
+  /** False: predictions or ground truth arrived since; a newer report is being computed. */
+  fresh?: boolean;
   window: string;
   reference: { kind: string; ref: string; rows: number };
   windows: Array<{
@@ -120,11 +122,11 @@ function Drift({ api, model }: PageProps & { model: string }) {
     };
   }, [data]);
   if (error) return <div className="message error">{error}</div>;
-  if (!data || !charts) return <p data-testid="monitoring-loading">{loading ? 'Computing the monitoring report (the first time takes a few seconds; it is kept for 10 minutes)…' : ''}</p>;
+  if (!data || !charts) return <p data-testid="monitoring-loading">{loading ? 'Computing the monitoring report (it is kept until new predictions or ground truth arrive)…' : ''}</p>;
   return (
     <>
       <p className="muted">
-        {data.window} windows against {data.reference.kind} {data.reference.ref} ({data.reference.rows} rows); computed {time(data.computed_at)} UTC.
+        {data.window} windows against {data.reference.kind} {data.reference.ref} ({data.reference.rows} rows); computed {time(data.computed_at)} UTC{data.fresh === false ? '; newer predictions or ground truth have arrived since, and a new report is being computed' : ''}.
       </p>
       <div className="grid2">
         <section className="card">
