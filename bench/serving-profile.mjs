@@ -2,7 +2,8 @@
 // in $TMPDIR/mloop-serving-profile) the demo text model the serving benchmark uses, runs
 // `mloop server`'s app in a child process under `node --cpu-prof`, loads it with autocannon from a
 // third process, and prints the functions with the most self time (and the req/s seen, which under
-// the profiler is lower than without it). Not a benchmark: a tool to find where the time goes.
+// the profiler is lower than without it). THREAD=1 shows the prediction log's writer thread instead.
+// Not a benchmark: a tool to find where the time goes.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,11 @@ if (role === '--serve') {
   const app = await buildServer(ws, { serving: { logPredictions: args[2] !== '--no-log' } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`port ${app.server.address().port}\n`);
+  // The parent marks the start and end of its load (SIGUSR2); the profile's clock is this monotonic one.
+  const marks = [];
+  process.on('SIGUSR2', () => marks.push(Number(process.hrtime.bigint() / 1000n)));
   process.on('SIGINT', async () => {
+    writeFileSync(join(args[1], '..', 'marks.json'), JSON.stringify(marks));
     await app.close();
     await ws.close();
     process.exit(0);
@@ -56,17 +61,31 @@ if (role === '--serve') {
   rmSync(profDir, { recursive: true, force: true });
   const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, fileURLToPath(import.meta.url), '--serve', dir, noLog ? '--no-log' : ''], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => child.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1]))));
+  // The server computes the dashboard's monitoring reports when it starts listening (on its main
+  // thread, longer the bigger the log): wait until predictions answer quickly before profiling.
+  const url = `http://127.0.0.1:${port}/v1/models/support:predict`;
+  const body = readFileSync(join(root, 'body.json'), 'utf8');
+  for (let fast = 0, deadline = Date.now() + 120_000; fast < 3 && Date.now() < deadline; ) {
+    const t0 = performance.now();
+    await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body }).then((r) => r.arrayBuffer());
+    fast = performance.now() - t0 < 20 ? fast + 1 : 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const autocannon = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+  child.kill('SIGUSR2');
   const out = await new Promise((resolve) => {
     const a = spawn(process.execPath, [autocannon, '-j', '-c', '16', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${token}`, '-b', readFileSync(join(root, 'body.json'), 'utf8'), `http://127.0.0.1:${port}/v1/models/support:predict`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let s = '';
     a.stdout.on('data', (d) => (s += d));
     a.on('close', () => resolve(JSON.parse(s)));
   });
+  child.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGINT');
   await new Promise((r) => child.on('close', r));
   console.log(`req/s under the profiler: ${Math.round(out.requests.average)}, non-2xx ${out.non2xx}`);
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the serving thread, 1 the log writer (THREAD=1).
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === (process.env.THREAD ?? '0'));
   const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map();
@@ -75,12 +94,13 @@ if (role === '--serve') {
     const f = n.callFrame;
     return `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules\/)?/, '')}:${f.lineNumber + 1}`;
   };
-  // Only the load window: the last `seconds` before the stop, less half a second at each end.
+  // Only the load window (between the two marks), less half a second at each end.
   const times = [];
   let t = prof.startTime;
   for (const d of prof.timeDeltas) times.push((t += d));
-  const from = prof.endTime - (seconds - 0.5) * 1e6;
-  const to = prof.endTime - 0.5e6;
+  const [markFrom, markTo] = JSON.parse(readFileSync(join(root, 'marks.json'), 'utf8'));
+  const from = markFrom + 0.5e6;
+  const to = markTo - 0.5e6;
   const self = new Map();
   const incl = new Map();
   let total = 0;
