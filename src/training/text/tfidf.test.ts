@@ -75,6 +75,21 @@ describe('fitTfidf', () => {
     expect(again.data).toEqual(matrix.data);
   });
 
+  it('gives the same rows on every call of one vectorizer (its reused counts start at zero), also after a failed call', () => {
+    const v = new TfidfVectorizer(state);
+    for (let i = 0; i < DOCS.length; i++) {
+      const one = v.transform([DOCS[i]!]);
+      const fresh = new TfidfVectorizer(state).transform([DOCS[i]!]);
+      expect(one.indices).toEqual(fresh.indices);
+      expect(one.data).toEqual(fresh.data);
+    }
+    // A row that throws half-way (not a string) must not leave its counts to the next call.
+    expect(() => v.transform([DOCS[0]!, 42 as unknown as string])).toThrow();
+    const after = v.transform(DOCS);
+    expect(after.indices).toEqual(matrix.indices);
+    expect(after.data).toEqual(matrix.data);
+  });
+
   it('maps unseen texts to empty rows and keeps blocks side by side', () => {
     const m = new TfidfVectorizer(state).transform(['zzz qqq', '']);
     expect(m.indptr[2]).toBe(0);

@@ -430,6 +430,12 @@ export class TfidfVectorizer {
   /** Per block: the trie of a `char_wb` block (null for word blocks). */
   private readonly tries: Array<CharGramTrie | null>;
   private readonly offsets: number[];
+  /**
+   * Per block: term counts of the row being vectorised, all zero between rows (writeRow resets what
+   * it touched). Kept across calls: allocating and zeroing vocabulary-sized arrays per call cost
+   * serving more than vectorising its one-row batches.
+   */
+  private tfScratch: Int32Array[] | null = null;
   /** Total number of columns. */
   readonly numFeatures: number;
 
@@ -455,7 +461,10 @@ export class TfidfVectorizer {
     let nnz = 0;
     const grams: string[] = [];
     const touched: number[] = [];
-    const tfs = this.state.blocks.map((b) => new Int32Array(b.terms.length));
+    const tfs = this.tfScratch ?? this.state.blocks.map((b) => new Int32Array(b.terms.length));
+    // Taken for this call (transform is synchronous); given back only after the rows completed, so
+    // a call that threw never leaves counts behind for the next one.
+    this.tfScratch = null;
     for (let r = 0; r < rows; r++) {
       const lowered = normalizeText(texts[r] as string);
       this.state.blocks.forEach((block, b) => {
@@ -487,6 +496,7 @@ export class TfidfVectorizer {
       });
       indptr[r + 1] = nnz;
     }
+    this.tfScratch = tfs;
     return { rows, cols: this.numFeatures, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
   }
 }
