@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import type { ArtifactStore } from '../artifacts/index.js';
+import type { ArtifactStore, BlobInfo } from '../artifacts/index.js';
 import { redactUrl } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
 import {
@@ -169,14 +169,28 @@ export class DatasetService {
     this.cleanupStale();
     const out = join(this.tempDir, `stage-${process.pid}-${randomBytes(8).toString('hex')}.parquet`);
     try {
-      let made: Staged | undefined;
+      let made: (Staged & { stored: Promise<BlobInfo> }) | undefined;
       try {
         made = await withDuckDb(limitsForInput(this.limits, bytes), async (db) => {
           engine = db;
           if (found) return undefined;
           const staged = await stageFile(db, file, out, { ...reading, displayName: o.displayName, onColumns: (columns) => checkRoles(roles, columns, shown) });
-          const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
-          return { rowCount: staged.rowCount, schema, stats: { skippedRows: staged.skippedRows, badRows: staged.badRows } };
+          // The hash has usually finished by now; a version found meanwhile needs no blob.
+          await identity.catch(() => undefined);
+          if (found) return undefined;
+          // Storing the blob (hashing and copying it on this thread) overlaps the schema scan in
+          // DuckDB's threads. A failed scan leaves at worst an unreferenced blob, as a kill would.
+          const stored = this.artifacts.putFile(out);
+          stored.catch(() => undefined);
+          let schema: ColumnSchema[];
+          try {
+            schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
+          } catch (err) {
+            await stored.catch(() => undefined);
+            throw err;
+          }
+          // Awaited outside the engine, so a storage failure is not reported as an engine failure.
+          return { rowCount: staged.rowCount, schema, stats: { skippedRows: staged.skippedRows, badRows: staged.badRows }, stored };
         });
       } catch (err) {
         await identity.catch(() => undefined);
@@ -186,7 +200,7 @@ export class DatasetService {
       const { sha256, contentHash } = await identity;
       if (found || made === undefined) return { version: found!, created: false };
       const source: DatasetSource = { kind: o.displayName === undefined ? 'file' : 'upload', file: shown, format, sha256, bytes };
-      return await this.commit(out, made, { name: o.name, contentHash, actor: o.actor, description: describe(o), lineage: { parents: [], transform: { kind: 'import', ...reading } }, source });
+      return await this.commit(out, made, { name: o.name, contentHash, actor: o.actor, description: describe(o), lineage: { parents: [], transform: { kind: 'import', ...reading } }, source }, await made.stored);
     } finally {
       rmSync(out, { force: true });
     }
@@ -273,13 +287,14 @@ export class DatasetService {
     }
   }
 
-  /** Stores a staged Parquet file and records its version: the row is inserted last. */
+  /** Stores a staged Parquet file (unless `stored` says it is) and records its version: the row is inserted last. */
   private async commit(
     out: string,
     made: Staged,
     meta: { name: string; contentHash: string; actor: string; description: DatasetDescription; lineage: Lineage; source: DatasetSource },
+    stored?: BlobInfo,
   ): Promise<ImportResult> {
-    const blob = await this.artifacts.putFile(out);
+    const blob = stored ?? (await this.artifacts.putFile(out));
     return this.store.addVersion({
       name: meta.name,
       contentHash: meta.contentHash,
