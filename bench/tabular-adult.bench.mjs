@@ -124,6 +124,13 @@ for (let run = 1; run <= runs; run++) {
     const r = { model: `XGBoost ${x.xgboost_version} (peer script)`, run, fitSeconds: x.fit_seconds, accuracy: x.test_accuracy, auc: x.test_auc, predictRowsPerS: x.predict_rows_per_s };
     results.push(r);
     console.log(JSON.stringify(r));
+    // The same pipeline's fit on one thread, with its process CPU time (bench/adult-xgb-cpu.py).
+    const c = JSON.parse(
+      execFileSync('/usr/bin/python3', [join(here, 'adult-xgb-cpu.py'), '--peers', dirname(PEER)], { env: { ...process.env, OMP_NUM_THREADS: '1' }, encoding: 'utf8' }),
+    );
+    const rc = { model: 'XGBoost (same pipeline, OMP_NUM_THREADS=1)', run, fitSeconds: c.fit_seconds, cpuSeconds: c.fit_cpu_seconds };
+    results.push(rc);
+    console.log(JSON.stringify(rc));
   }
 }
 const loadAfter = loadavg();
@@ -140,14 +147,14 @@ console.log(`peak RSS of this node process: ${peakRssMB.toFixed(0)} MB`);
 if (!args.includes('--no-write')) {
   const f = (v, d = 4) => (typeof v === 'number' ? v.toFixed(d) : '—');
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`;
-  const rows = results.map((r) => `| ${r.model} | ${r.run} | ${f(r.accuracy)} | ${f(r.auc)} | ${f(r.fitSeconds, 2)} | ${f(r.cpuSeconds, 2)} | ${r.rounds ?? '—'} | ${r.calibration ?? '—'} | ${f(r.ece)} | ${f(r.accuracyUncalibrated)} / ${f(r.aucUncalibrated)} / ${f(r.eceUncalibrated)} | ${Math.round(r.predictRowsPerS)} |`);
+  const rows = results.map((r) => `| ${r.model} | ${r.run} | ${f(r.accuracy)} | ${f(r.auc)} | ${f(r.fitSeconds, 2)} | ${f(r.cpuSeconds, 2)} | ${r.rounds ?? '—'} | ${r.calibration ?? '—'} | ${f(r.ece)} | ${f(r.accuracyUncalibrated)} / ${f(r.aucUncalibrated)} / ${f(r.eceUncalibrated)} | ${r.predictRowsPerS ? Math.round(r.predictRowsPerS) : '—'} |`);
   const text = `# Tabular learners on Adult (bench/tabular-adult.bench.mjs)
 
 - date: ${new Date().toISOString()}
 - machine: ${machine}
 - git commit: ${gitCommit()} (plus uncommitted changes if any)
 - data: adult_train.csv (32,561 rows) → adult_test.csv (16,281 rows), 14 features, threshold 0.5 on P(>50K)
-- peer: \`/usr/bin/python3 ${PEER} --model xgb\` run in the same process tree, right after ours
+- peer: \`/usr/bin/python3 ${PEER} --model xgb\` run in the same process tree, right after ours; then the same pipeline's fit on one thread with its process CPU time (\`OMP_NUM_THREADS=1 bench/adult-xgb-cpu.py\`)
 - node peak RSS (whole bench process, data + all mloop models): ${peakRssMB.toFixed(0)} MB
 - load average (1/5/15 min) before: ${loadBefore.map((v) => v.toFixed(1)).join(' / ')}, after: ${loadAfter.map((v) => v.toFixed(1)).join(' / ')} — the machine is shared; compare rows of the same run
 - mloop defaults: learningRate 0.1, maxLeaves 31, minSamplesLeaf 20, lambda 1, colsample 0.8, early stopping on a stratified 10 % split (patience 20), calibration auto
