@@ -101,6 +101,7 @@ function PolicyEditor({ api, entry, onSaved }: PageProps & { entry: PolicyEntry;
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [last, setLast] = useState({ at: entry.updated_at, by: entry.updated_by });
   const model = entry.policy.model;
   const save = async (policy: unknown) => {
     setBusy(true);
@@ -111,6 +112,7 @@ function PolicyEditor({ api, entry, onSaved }: PageProps & { entry: PolicyEntry;
       setDraft(res.policy);
       setJson(JSON.stringify(res.policy, null, 2));
       setSaved(`Saved the policy of ${model}.`);
+      setLast({ at: new Date().toISOString(), by: 'you' });
       onSaved();
     } catch (e) {
       setError(e);
@@ -140,7 +142,7 @@ function PolicyEditor({ api, entry, onSaved }: PageProps & { entry: PolicyEntry;
   return (
     <div data-testid="policy-editor">
       <p className="muted">
-        Last set {time(entry.updated_at)} by {entry.updated_by}. Training data {String(getIn(draft, ['training', 'dataset']) ?? '—')}, gate &apos;{String(getIn(draft, ['gate', 'name']) ?? '—')}&apos;.
+        Last set {time(last.at)} by {last.by}. Training data {String(getIn(draft, ['training', 'dataset']) ?? '—')}, gate &apos;{String(getIn(draft, ['gate', 'name']) ?? '—')}&apos;.
       </p>
       <form
         className="form-grid"
