@@ -155,9 +155,9 @@ async function runOurs() {
       }
       out.t1.push(1 / sum);
       out.calibrated.push(1 / sumT);
-      out.maxLogit.push(zz[o + best]);
       out.pred.push(model.labels[best]);
     }
+    out.maxLogit = Array.from(model.inScopeScores(texts)); // the library's OOS score: the top logit
     return out;
   };
   const auroc = (pos, neg) => {
