@@ -25,6 +25,8 @@ export interface ColumnFacts {
 const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
 const NUMERIC = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
 const DATETIME = /^(DATE|TIME|TIMESTAMP.*|TIMESTAMP WITH TIME ZONE)$/;
+/** Integer columns with such names and all values distinct are ids. */
+const ID_NAME = /(^|[_\s-])id$/i;
 
 /** Throws INVALID_ARGUMENT naming every role column that does not exist. */
 export function checkRoles(roles: ColumnRoles, columns: string[], file: string): void {
@@ -52,7 +54,7 @@ export function inferType(f: ColumnFacts, roles: ColumnRole[]): ColumnType {
   if (DATETIME.test(t)) return 'datetime';
   if (INTEGER.test(t)) {
     if (roles.includes('label')) return 'categorical';
-    return f.nonNull >= 20 && f.distinct === f.nonNull && /(^|[_\s-])id$/i.test(f.name) ? 'id' : 'integer';
+    return f.nonNull >= 20 && f.distinct === f.nonNull && ID_NAME.test(f.name) ? 'id' : 'integer';
   }
   if (NUMERIC.test(t)) return 'numeric';
   if (t !== 'VARCHAR') return 'categorical';
@@ -86,11 +88,23 @@ export async function columnFacts(db: DuckSession, relation: string, columns: Ar
   });
 }
 
-/** The schema of a relation, with roles applied. */
+/**
+ * Whether {@link inferType} reads the facts of a column with these roles: only text columns and
+ * integer columns named like an id decide on them, and only without an id, time, text or label role.
+ */
+export function needsFacts(column: { name: string; physicalType: string }, roles: ColumnRole[]): boolean {
+  if (roles.some((r) => r === 'id' || r === 'time' || r === 'text' || r === 'label')) return false;
+  if (column.physicalType === 'VARCHAR') return true;
+  return INTEGER.test(column.physicalType) && ID_NAME.test(column.name);
+}
+
+/** The schema of a relation, with roles applied. Only the columns whose type depends on facts are scanned. */
 export async function inferSchema(db: DuckSession, relation: string, columns: Array<{ name: string; physicalType: string }>, roles: ColumnRoles): Promise<ColumnSchema[]> {
-  const facts = await columnFacts(db, relation, columns);
-  return facts.map((f) => {
-    const own = (Object.entries(roles) as Array<[ColumnRole, string[] | undefined]>).filter(([, names]) => names?.includes(f.name)).map(([role]) => role);
-    return { name: f.name, physicalType: f.physicalType, type: inferType(f, own), roles: own };
+  const own = columns.map((c) => (Object.entries(roles) as Array<[ColumnRole, string[] | undefined]>).filter(([, names]) => names?.includes(c.name)).map(([role]) => role));
+  const scanned = columns.filter((c, i) => needsFacts(c, own[i]!));
+  const facts = new Map((scanned.length === 0 ? [] : await columnFacts(db, relation, scanned)).map((f) => [f.name, f]));
+  return columns.map((c, i) => {
+    const f = facts.get(c.name) ?? { name: c.name, physicalType: c.physicalType, nonNull: 0, distinct: 0, meanLength: 0 };
+    return { name: c.name, physicalType: c.physicalType, type: inferType(f, own[i]!), roles: own[i]! };
   });
 }
