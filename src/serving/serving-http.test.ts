@@ -34,7 +34,11 @@ describe('POST /v1/models/{name}:predict', () => {
   it('answers label, probabilities, decision by the stored threshold, version and prediction id', async () => {
     const res = await predict(f.texts.slice(0, 20).map((text) => ({ text, ticket: 'ignored' })));
     expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = res.json();
+    // Exactly the documented fields, in order (the route serialises the answer itself).
+    expect(Object.keys(body)).toEqual(['model', 'model_version', 'predictions']);
+    for (const p of body.predictions) expect(Object.keys(p)).toEqual(['label', 'probabilities', 'confidence', 'decision', 'model_version', 'prediction_id']);
     expect(body.model_version).toBe(1);
     expect(body.predictions).toHaveLength(20);
     const v1 = await f.ws.registry.resolve('support@1');

@@ -77,19 +77,19 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
       try {
         const served = await runtime.predict(name, instances, { requestId: request.id });
         servedBy.set(request, { model: served.model, version: String(served.version) });
-        return {
+        // Serialised here, in the 200 schema's shape: the schema serialiser checks its unions with a
+        // validator per prediction (~12 µs for a 15-class answer); JSON.stringify takes ~5.5 µs now
+        // that probabilities are plain fast-mode objects (serving/inference.ts).
+        reply.type('application/json; charset=utf-8');
+        return JSON.stringify({
           model: served.model,
           model_version: served.version,
-          predictions: served.rows.map((r) => ({
-            label: r.label,
-            probabilities: r.probabilities,
-            ...(r.value === null ? {} : { value: r.value }),
-            confidence: r.confidence,
-            decision: r.decision,
-            model_version: served.version,
-            prediction_id: r.predictionId,
-          })),
-        };
+          predictions: served.rows.map((r) =>
+            r.value === null
+              ? { label: r.label, probabilities: r.probabilities, confidence: r.confidence, decision: r.decision, model_version: served.version, prediction_id: r.predictionId }
+              : { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, model_version: served.version, prediction_id: r.predictionId },
+          ),
+        });
       } catch (err) {
         return retryAfter(reply, err);
       }
