@@ -102,6 +102,7 @@ function oosReport(conf, pred, truth, oosConf, t) {
 
 async function runOurs() {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let lastStage = '';
   const { model, report } = await trainTextClassifier(
     train.texts,
@@ -115,6 +116,8 @@ async function runOurs() {
     },
   );
   const trainSeconds = (performance.now() - t0) / 1000;
+  const cu = process.cpuUsage(c0);
+  const trainCpuSeconds = (cu.user + cu.system) / 1e6;
   const predictTexts = [...test.texts, ...oosTest.texts];
   let t = performance.now();
   const preds = [];
@@ -188,6 +191,7 @@ async function runOurs() {
   const testAfter = calibrationReport(z, yTest, k, model.temperature);
   return {
     fit_seconds: trainSeconds,
+    fit_cpu_seconds: trainCpuSeconds,
     stage_seconds: report.seconds,
     epochs: report.epochs,
     converged: report.converged,
@@ -241,7 +245,7 @@ function runPeerScores() {
     const thresholds = {};
     for (const [k, v] of Object.entries(picked))
       thresholds[k] = { ...oosReport(sc.test.conf, predTest, test.labels, sc.oos_test.conf, v.threshold), val_score: v.val_score };
-    return thresholds;
+    return { thresholds, fit_seconds: sc.fit_seconds, fit_cpu_seconds: sc.fit_cpu_seconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -260,7 +264,10 @@ for (let r = 1; r <= repeat; r++) {
     log(`  ${f4(peer.test_accuracy)} in ${peer.fit_seconds.toFixed(2)} s`);
     if (r === 1) {
       log('scikit-learn LinearSVC decision values under our rules');
-      peer.thresholds_here = runPeerScores();
+      const here_ = runPeerScores();
+      peer.thresholds_here = here_.thresholds;
+      peer.refit_seconds = here_.fit_seconds;
+      peer.refit_cpu_seconds = here_.fit_cpu_seconds;
     }
   }
   runs.push({ run: r, ours, peer });
@@ -322,6 +329,15 @@ for (const { run, ours, peer } of runs) {
     lines.push(
       `| ${run} | sklearn TF-IDF + LinearSVC (peer) | ${f4(peer.test_accuracy)} | ${f4(peer.test_macro_f1)} | ${peer.fit_seconds.toFixed(2)} | 1.00 | ${Math.round(peer.predict_rows_per_s)} (one batch of ${peer.predict_rows}) | ${peer.n_features} |`,
     );
+}
+lines.push('');
+lines.push('Training CPU (process CPU seconds, all threads; less distorted by other load than wall time). The peer\'s CPU is from its second fit of the same pipeline in `clinc150-peer-scores.py` (run 1 only):');
+lines.push('');
+lines.push('| run | mloop fit CPU s | peer fit CPU s (wall s) | CPU ratio |');
+lines.push('|---|---|---|---|');
+for (const { run, ours, peer } of runs) {
+  const pc = peer?.refit_cpu_seconds;
+  lines.push(`| ${run} | ${ours.fit_cpu_seconds.toFixed(2)} | ${pc === undefined ? '–' : `${pc.toFixed(2)} (${peer.refit_seconds.toFixed(2)})`} | ${pc === undefined ? '–' : (ours.fit_cpu_seconds / pc).toFixed(2)} |`);
 }
 lines.push('');
 lines.push(
