@@ -7,7 +7,9 @@
 // Then p99 at half the maximum rate and twice the sustainable rate (fast 503s, recovery), both
 // with autocannon, which can hold a given rate, and batch scoring rows per second.
 // BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3). MLOOP_DIST=<dir> runs against another
-// build of the code than ../dist.
+// build of the code than ../dist; MLOOP_DIST_BEFORE=<dir> adds that build's server, logging on and
+// off, to the same interleaved rounds (its own workspace, same data and seed), for a before/after
+// comparison under the same load.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const { initWorkspace, openWorkspace } = await import(`${DIST}workspace/index.js
 const { buildServer } = await import(`${DIST}server/index.js`);
 const { generateSupportRequests, supportRequestsToCsv } = await import(`${DIST}demo/index.js`);
 const { trainModel } = await import(`${DIST}training/index.js`);
+const BEFORE = process.env.MLOOP_DIST_BEFORE ? pathToFileURL(`${process.env.MLOOP_DIST_BEFORE}/`).href : null;
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 16;
@@ -121,20 +124,34 @@ function loadWrk(url, { connections = CONNECTIONS, duration = DURATION, headers 
 }
 /** Full-speed load: wrk when installed, else autocannon. */
 const loadMax = (url, opts) => (WRK ? loadWrk(url, opts) : load(url, opts));
-const dir = join(parent, 'ws');
-const init = await initWorkspace(dir, { env: {} });
-const setup = await openWorkspace({ workspace: dir, env: {} });
 const rows = generateSupportRequests({ count: 6000, seed: 42 });
 const csv = join(parent, 'support.csv');
 writeFileSync(csv, supportRequestsToCsv(rows));
-await setup.datasets.importFile({ file: csv, name: 'support', actor: 'bench', roles: { text: ['text'], label: ['intent'] } });
-const trained = await trainModel(
-  { datasets: setup.datasets, registry: setup.registry },
-  { dataset: 'support@1', name: 'support', targetPrecision: 0.95, actor: 'bench', seed: 42 },
-);
-await setup.registry.setAlias('bench', 'support', 'champion', trained.version.version, 'bench');
-await setup.serving.deploy('bench', 'support@champion');
-const auth = { authorization: `Bearer ${init.admin.token}` };
+/** A workspace in `wsDir` made by the build `mods`, with the demo text model deployed; its admin token. */
+async function prepare(mods, wsDir) {
+  const init = await mods.initWorkspace(wsDir, { env: {} });
+  const ws = await mods.openWorkspace({ workspace: wsDir, env: {} });
+  await ws.datasets.importFile({ file: csv, name: 'support', actor: 'bench', roles: { text: ['text'], label: ['intent'] } });
+  const trained = await mods.trainModel(
+    { datasets: ws.datasets, registry: ws.registry },
+    { dataset: 'support@1', name: 'support', targetPrecision: 0.95, actor: 'bench', seed: 42 },
+  );
+  await ws.registry.setAlias('bench', 'support', 'champion', trained.version.version, 'bench');
+  await ws.serving.deploy('bench', 'support@champion');
+  return { ws, auth: { authorization: `Bearer ${init.admin.token}` } };
+}
+const current = { initWorkspace, openWorkspace, buildServer, trainModel, dir: join(parent, 'ws') };
+const dir = current.dir;
+const { ws: setup, auth } = await prepare(current, dir);
+current.auth = auth;
+let before = null;
+if (BEFORE) {
+  const m = { ...(await import(`${BEFORE}workspace/index.js`)), ...(await import(`${BEFORE}server/index.js`)), ...(await import(`${BEFORE}training/index.js`)) };
+  before = { initWorkspace: m.initWorkspace, openWorkspace: m.openWorkspace, buildServer: m.buildServer, trainModel: m.trainModel, dir: join(parent, 'ws-before') };
+  const made = await prepare(before, before.dir);
+  await made.ws.close();
+  before.auth = made.auth;
+}
 const body = JSON.stringify({ instances: [{ text: rows[17].text }] });
 
 // (a) the limit: a bare Node server answering a constant of the same shape.
@@ -185,22 +202,22 @@ const loadavg = () =>
  * server computes the dashboard's monitoring reports when it starts listening, on its main thread,
  * and the measurements must not include that.
  */
-async function settle(url) {
+async function settle(url, headers) {
   const deadline = Date.now() + 120_000;
   let fast = 0;
   while (fast < 3 && Date.now() < deadline) {
     const t0 = performance.now();
-    await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body }).then((r) => r.arrayBuffer());
+    await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then((r) => r.arrayBuffer());
     fast = performance.now() - t0 < 20 ? fast + 1 : 0;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-async function startMloop(serving) {
-  const ws = await openWorkspace({ workspace: dir, env: {} });
-  const app = await buildServer(ws, { serving });
+async function startMloop(serving, build = current) {
+  const ws = await build.openWorkspace({ workspace: build.dir, env: {} });
+  const app = await build.buildServer(ws, { serving });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  await settle(`http://127.0.0.1:${app.server.address().port}/v1/models/support:predict`);
+  await settle(`http://127.0.0.1:${app.server.address().port}/v1/models/support:predict`, build.auth);
   return {
     ws,
     app,
@@ -215,6 +232,8 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const results = { load_before: loadavg(), rounds: [] };
 const on = await startMloop({});
 const off = await startMloop({ logPredictions: false });
+const onBefore = before && (await startMloop({}, before));
+const offBefore = before && (await startMloop({ logPredictions: false }, before));
 let fastapi = null;
 const py = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' });
 if (py.status === 0) {
@@ -231,6 +250,7 @@ const targets = {
   bare: { url: `http://127.0.0.1:${bare.address().port}/`, headers: {}, cpu: () => process.cpuUsage() },
   logOn: { url: on.url, headers: auth, cpu: () => process.cpuUsage() },
   logOff: { url: off.url, headers: auth, cpu: () => process.cpuUsage() },
+  ...(before ? { beforeOn: { url: onBefore.url, headers: before.auth, cpu: () => process.cpuUsage() }, beforeOff: { url: offBefore.url, headers: before.auth, cpu: () => process.cpuUsage() } } : {}),
   ...(fastapi ? { fastapi: { url: fastapi.url, headers: {}, cpu: () => procCpu(fastapi.child.pid) } } : {}),
 };
 /** One load run, with the server's CPU seconds per request. */
@@ -240,6 +260,7 @@ async function measure(name, opts = {}) {
   const r = await (opts.rate ? load : loadMax)(t.url, { body, headers: t.headers, ...opts });
   // The log worker's writes belong to the run that made them, not to the next target's.
   if (name === 'logOn') await on.ws.serving.runtime().log.flush();
+  if (name === 'beforeOn') await onBefore.ws.serving.runtime().log.flush();
   const cpu = name === 'fastapi' ? procCpu(fastapi.child.pid) - before : cpuSince(before);
   return { ...r, cpu_us_per_request: (cpu * 1e6) / Math.max(1, r.total) };
 }
@@ -262,12 +283,19 @@ results.ratio_on_bare = ratios('logOn', 'bare');
 results.ratio_off_bare = ratios('logOff', 'bare');
 results.logging_cost = results.rounds.map((r) => 1 - r.logOn.rps / r.logOff.rps);
 results.logging_cpu = results.rounds.map((r) => r.logOn.cpu_us_per_request / r.logOff.cpu_us_per_request - 1);
+if (before) {
+  results.cpu_after_before_on = results.rounds.map((r) => r.logOn.cpu_us_per_request / r.beforeOn.cpu_us_per_request);
+  results.cpu_after_before_off = results.rounds.map((r) => r.logOff.cpu_us_per_request / r.beforeOff.cpu_us_per_request);
+  results.logging_cpu_before = results.rounds.map((r) => r.beforeOn.cpu_us_per_request / r.beforeOff.cpu_us_per_request - 1);
+}
 if (fastapi) results.ratio_on_fastapi = ratios('logOn', 'fastapi');
 const maxOn = med('logOn', 'rps');
 results.logOnHalf = await measure('logOn', { rate: maxOn / 2 });
 results.logged = on.ws.serving.runtime().log.snapshot();
 await on.close();
 await off.close();
+await onBefore?.close();
+await offBefore?.close();
 fastapi?.child.kill('SIGTERM');
 // Twice the sustainable rate, from 4× the connections, with a small admission limit; then half the rate again.
 if (!QUICK) {
@@ -304,7 +332,7 @@ const row = (label, name) =>
 console.log(`
 ### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
 ${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate and overload runs: autocannon at a fixed rate); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
-Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
+Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
 "CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).
 
@@ -313,11 +341,15 @@ Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-
 ${row('(a) bare Node http, constant (the limit)', 'bare')}
 ${row('(b) mloop /v1/models/support:predict, logging on', 'logOn')}
 ${row('(c) mloop, logging off', 'logOff')}
-${fastapi ? row('(d) FastAPI + uvicorn + sklearn TF-IDF+LinearSVC', 'fastapi') : '| (d) FastAPI peer | not installed | | | | | | |'}
+${before ? `${row('(b₀) the MLOOP_DIST_BEFORE build, logging on', 'beforeOn')}\n${row('(c₀) the MLOOP_DIST_BEFORE build, logging off', 'beforeOff')}\n` : ''}${fastapi ? row('(d) FastAPI + uvicorn + sklearn TF-IDF+LinearSVC', 'fastapi') : '| (d) FastAPI peer | not installed | | | | | | |'}
 
 - (b) / (a) per round = ${results.ratio_on_bare.map(f2).join(', ')} (goal ≥ 0.5); (c) / (a) = ${results.ratio_off_bare.map(f2).join(', ')}.
 - (b) / (d) per round = ${fastapi ? results.ratio_on_fastapi.map(f2).join(', ') : 'n/a'} (goal ≥ 3).
-- Logging cost in req/s, 1 − (b)/(c), per round = ${results.logging_cost.map(pct).join(', ')}; in server CPU per request = ${results.logging_cpu.map(pct).join(', ')} (goal ≤ 10 %).
+- Logging cost in req/s, 1 − (b)/(c), per round = ${results.logging_cost.map(pct).join(', ')}; in server CPU per request = ${results.logging_cpu.map(pct).join(', ')} (goal ≤ 10 %).${
+  before
+    ? `\n- Before/after in the same rounds: CPU per request (b)/(b₀) = ${results.cpu_after_before_on.map(f2).join(', ')}, (c)/(c₀) = ${results.cpu_after_before_off.map(f2).join(', ')}; logging cost in CPU before = ${results.logging_cpu_before.map(pct).join(', ')}.`
+    : ''
+}
 - (b) at half its median maximum rate (${f0(maxOn / 2)} req/s offered): ${f0(results.logOnHalf.rps)} req/s, p50 ${results.logOnHalf.p50_ms} ms, p99 ${results.logOnHalf.p99_ms} ms (goal ≤ 10 ms), ${results.logOnHalf.non2xx + results.logOnHalf.errors + results.logOnHalf.timeouts} failed.
 - Prediction log of (b): ${results.logged.written} written, ${results.logged.dropped} dropped.
 ${
