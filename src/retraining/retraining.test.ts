@@ -60,6 +60,15 @@ describe('parsePolicy', () => {
     expect(r.policy).toBeNull();
     expect(r.issues[0]!.path.startsWith('gate')).toBe(true);
   });
+
+  it('refuses a target precision that is not a number in (0, 1], with its path', () => {
+    for (const bad of ['0.9', 0, 1.5, null]) {
+      const r = parsePolicy(policy('support', { training: { dataset: 'tickets@1', settings: { label: 'intent', targetPrecision: bad } } }));
+      expect(r.policy, String(bad)).toBeNull();
+      expect(r.issues.map((i) => i.path)).toEqual(['training.settings.targetPrecision']);
+    }
+    expect(parsePolicy(policy('support', { training: { dataset: 'tickets@1', settings: { label: 'intent', targetPrecision: 0.95 } } })).policy).not.toBeNull();
+  });
 });
 
 describe('retraining runs', () => {

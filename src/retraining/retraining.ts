@@ -73,6 +73,11 @@ export function parsePolicy(raw: unknown): { policy: RetrainingPolicy | null; is
     const settings = t['settings'] ?? {};
     if (!isObject(settings)) issue('training.settings', 'invalid_type', 'training.settings is an object of training options');
     else for (const k of Object.keys(settings)) if (!TRAIN_SETTINGS.has(k)) issue(`training.settings.${k}`, 'unknown_field', `'${k}' is not a training option; known: ${[...TRAIN_SETTINGS].join(', ')}`);
+    // The automation target is set from the dashboard too: a wrong one is refused here, not when a run trains.
+    if (isObject(settings) && settings['targetPrecision'] !== undefined) {
+      const tp = settings['targetPrecision'];
+      if (typeof tp !== 'number' || !(tp > 0 && tp <= 1)) issue('training.settings.targetPrecision', 'out_of_range', 'training.settings.targetPrecision is a number above 0 and at most 1');
+    }
     const projects = t['labeling_projects'] ?? [];
     if (!Array.isArray(projects) || projects.some((p) => typeof p !== 'string' || p === '')) issue('training.labeling_projects', 'invalid_type', 'training.labeling_projects is a list of labeling project names');
     for (const k of Object.keys(t)) if (!['dataset', 'include_review_answers', 'labeling_projects', 'settings'].includes(k)) issue(`training.${k}`, 'unknown_field', `unknown field 'training.${k}'`);

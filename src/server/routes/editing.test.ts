@@ -113,6 +113,23 @@ describe('editing over HTTP', () => {
     expect((await f.ws.monitoring.listRules()).find((r) => r.name === 'drift-a')).toMatchObject({ threshold: 0.5, op: '>', metric: 'drift.share', window: '7d' });
   });
 
+  it('the retraining policy the Settings page sends: set by an engineer and audited; 403 for a viewer and an annotator; 400 with the path of a bad target', async () => {
+    const body = {
+      training: { dataset: 'tickets@1', settings: { label: 'intent', text: 'text', targetPrecision: 0.9 } },
+      evaluation: { dataset: 'tickets@1' },
+      gate: { name: 'floor', rules: [{ metric: 'accuracy', min: 0.5 }] },
+      promotion: 'approval',
+    };
+    for (const who of ['vera', 'ann']) expect((await call('PUT', '/v1/policies/support', who, body)).statusCode, who).toBe(403);
+    const ok = await call('PUT', '/v1/policies/support', 'eve', body);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect((await audit('model:support')).find(([a]) => a === 'policy.set')).toEqual(['policy.set', 'eve', { policy: expect.objectContaining({ model: 'support', promotion: 'approval' }) }]);
+    const bad = await call('PUT', '/v1/policies/support', 'eve', { ...body, training: { ...body.training, settings: { ...body.training.settings, targetPrecision: 'high' } } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.issues).toEqual([expect.objectContaining({ path: 'training.settings.targetPrecision' })]);
+    expect((await f.ws.retraining.getPolicy('support')).policy.training.settings['targetPrecision']).toBe(0.9);
+  });
+
   it('both routes are in the OpenAPI document', async () => {
     const doc = (await call('GET', '/openapi.json', 'admin')).json() as { paths: Record<string, Record<string, unknown>> };
     expect(doc.paths['/v1/users/{name}/roles']).toHaveProperty('put');
