@@ -416,7 +416,12 @@ export class ServingRuntime {
     }
     const latencyMs = performance.now() - started;
     const at = new Date().toISOString();
-    const rows: ServedRow[] = results.map((r) => ({ ...r, predictionId: newPredictionId() }));
+    // Literals, not spreads: one object shape for every row, made without copying keys one by one.
+    const rows: ServedRow[] = results.map((r) =>
+      r.fairness === undefined
+        ? { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, predictionId: newPredictionId() }
+        : { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, fairness: r.fairness, predictionId: newPredictionId() },
+    );
     const cells = this.cellsOf(name, model, role);
     for (const r of rows) (r.decision === 'auto' ? cells.auto : cells.review).n += 1;
     cells.latency.observe(latencyMs / 1000);
@@ -528,8 +533,12 @@ export class ServingRuntime {
   ): PredictionRecord[] {
     return rows.map((r, i) => {
       const given = inputs[i] ?? {};
-      const logged: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(given)) logged[k] = model.redact && typeof v === 'string' ? redactText(v).text : v;
+      // The validated rows are the runtime's own copies of the model's inputs: logged as they are unless redacted.
+      let logged = given;
+      if (model.redact) {
+        logged = {};
+        for (const [k, v] of Object.entries(given)) logged[k] = typeof v === 'string' ? redactText(v).text : v;
+      }
       return {
         id: r.predictionId,
         at,
@@ -540,7 +549,7 @@ export class ServingRuntime {
         primaryId,
         requestId,
         inputs: logged,
-        outputs: r.label !== null ? { label: r.label, probabilities: r.probabilities, ...(r.fairness ? { fairness: r.fairness } : {}) } : { value: r.value },
+        outputs: r.label === null ? { value: r.value } : r.fairness ? { label: r.label, probabilities: r.probabilities, fairness: r.fairness } : { label: r.label, probabilities: r.probabilities },
         label: r.label,
         confidence: r.confidence,
         decision: r.decision,
