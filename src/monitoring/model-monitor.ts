@@ -5,6 +5,7 @@
  * predictions, realized accuracy where ground truth arrived and CBPE-estimated accuracy
  * everywhere. Rows are streamed from the store in pages into bounded window summaries.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { readColumns, type ColumnData, type DatasetService } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
 import { BIAS_METRIC_KEYS, BiasWindow, type BiasWindowOptions, type BiasWindowResult } from '../fairness/index.js';
@@ -159,10 +160,15 @@ async function heldOutPredictions(registry: RegistryService, version: ModelVersi
   };
 }
 
-/** Streams predictions of the scan in pages. */
+/**
+ * Streams predictions of the scan in pages. Before each page it gives the event loop a turn: the
+ * server computes reports while it serves predictions, and with SQLite a page read never waits on
+ * I/O, so a report over a long log would otherwise hold the thread for seconds.
+ */
 async function* pages(store: MonitoringStore, scan: { model: string; version?: number; from?: string; to?: string }, pageSize: number): AsyncGenerator<MonitoredPrediction[]> {
   let after: { at: string; id: string } | undefined;
   for (;;) {
+    await yieldToEventLoop();
     const page = await store.scanPredictions({ ...scan, ...(after ? { after } : {}), limit: pageSize });
     if (page.length === 0) return;
     yield page;
