@@ -1,51 +1,93 @@
 // The prediction log's CPU cost per prediction, without HTTP: `node bench/serving-log-cost.mjs`
-// predicts one row at a time through two serving runtimes on the demo text model (the workspace
-// bench/serving-profile.mjs caches; run it once first), one logging and one not, in interleaved
-// rounds, and prints the process's CPU time (serving thread + log worker thread) per prediction.
-// Concurrency 16 (like the HTTP benchmark's connections) so the micro-batcher batches as it does there.
-import { existsSync, readFileSync } from 'node:fs';
+// trains the demo text model (as bench/serving-http.bench.mjs does) in a temporary workspace,
+// predicts one row at a time through two serving runtimes, one logging and one not, with 16
+// concurrent callers (so the micro-batcher batches as under the HTTP benchmark's connections), in
+// interleaved rounds, and prints the process's CPU time per prediction (serving thread + the log's
+// writer thread) and the serving thread's alone (from /proc/self/task, Linux).
+// MLOOP_DIST=<dir> measures another build than ../dist; MLOOP_DIST_BEFORE=<dir> adds a second build
+// (its own workspace, same data and seed) to the same rounds. N (default 4000) predictions per
+// round, ROUNDS (default 6).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const DIST = process.env.MLOOP_DIST ? pathToFileURL(`${process.env.MLOOP_DIST}/`).href : new URL('../dist/', import.meta.url).href;
-const root = join(tmpdir(), 'mloop-serving-profile');
-if (!existsSync(join(root, 'token'))) throw new Error('run bench/serving-profile.mjs once first (it trains and caches the workspace)');
-const { openWorkspace } = await import(`${DIST}workspace/index.js`);
-const { buildServer } = await import(`${DIST}server/index.js`);
-const text = JSON.parse(readFileSync(join(root, 'body.json'), 'utf8')).instances[0].text;
-const make = async (logPredictions) => {
-  const ws = await openWorkspace({ workspace: join(root, 'ws'), env: {} });
-  const app = await buildServer(ws, { serving: { logPredictions } });
-  await app.ready();
-  return { ws, app, runtime: ws.serving.runtime() };
-};
-const on = await make(true);
-const off = await make(false);
+const dist = (d) => (d ? pathToFileURL(`${d}/`).href : new URL('../dist/', import.meta.url).href);
+const builds = [{ name: 'after', url: dist(process.env.MLOOP_DIST) }];
+if (process.env.MLOOP_DIST_BEFORE) builds.unshift({ name: 'before', url: dist(process.env.MLOOP_DIST_BEFORE) });
 const N = Number(process.env.N ?? 4000);
-async function round(t) {
+const ROUNDS = Number(process.env.ROUNDS ?? 6);
+const parent = mkdtempSync(join(tmpdir(), 'mloop-bench-log-cost-'));
+
+const subjects = [];
+let text;
+for (const b of builds) {
+  const { initWorkspace, openWorkspace } = await import(`${b.url}workspace/index.js`);
+  const { buildServer } = await import(`${b.url}server/index.js`);
+  const { generateSupportRequests, supportRequestsToCsv } = await import(`${b.url}demo/index.js`);
+  const { trainModel } = await import(`${b.url}training/index.js`);
+  const dir = join(parent, `ws-${b.name}`);
+  await initWorkspace(dir, { env: {} });
+  const setup = await openWorkspace({ workspace: dir, env: {} });
+  const rows = generateSupportRequests({ count: 6000, seed: 42 });
+  const csv = join(parent, `support-${b.name}.csv`);
+  writeFileSync(csv, supportRequestsToCsv(rows));
+  await setup.datasets.importFile({ file: csv, name: 'support', actor: 'bench', roles: { text: ['text'], label: ['intent'] } });
+  const t = await trainModel({ datasets: setup.datasets, registry: setup.registry }, { dataset: 'support@1', name: 'support', targetPrecision: 0.95, actor: 'bench', seed: 42 });
+  await setup.registry.setAlias('bench', 'support', 'champion', t.version.version, 'bench');
+  await setup.serving.deploy('bench', 'support@champion');
+  await setup.close();
+  text = rows[17].text;
+  for (const log of [true, false]) {
+    const ws = await openWorkspace({ workspace: dir, env: {} });
+    // `ready`, not `listen`: the dashboard's start-up work (on listen) stays out of the measurement.
+    const app = await buildServer(ws, { serving: { logPredictions: log } });
+    await app.ready();
+    subjects.push({ build: b.name, log, ws, app, runtime: ws.serving.runtime(), total: [], thread: [] });
+  }
+}
+
+/** CPU seconds of this process's main (serving) thread. */
+function threadCpu() {
+  const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+async function round(s) {
+  const t0 = threadCpu();
   const c0 = process.cpuUsage();
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next++ < N) await t.runtime.predict('support', [{ text }]);
-  }));
-  await t.runtime.log.flush();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next++ < N) await s.runtime.predict('support', [{ text }]);
+    }),
+  );
+  await s.runtime.log.flush();
   const c = process.cpuUsage(c0);
-  return (c.user + c.system) / N;
+  s.total.push((c.user + c.system) / N);
+  s.thread.push(((threadCpu() - t0) * 1e6) / N);
 }
-await round(on);
-await round(off);
-const rows = [];
-for (let i = 0; i < Number(process.env.ROUNDS ?? 5); i++) {
-  const a = i % 2 ? await round(off) : null;
-  const b = await round(on);
-  const o = a ?? (await round(off));
-  rows.push({ on: b, off: o, cost: b - o, load: loadavg()[0] });
+for (const s of subjects) await round(s); // warm-up
+for (const s of subjects) s.total.length = s.thread.length = 0;
+const load0 = loadavg()[0];
+for (let r = 0; r < ROUNDS; r++) for (const s of r % 2 ? [...subjects].reverse() : subjects) await round(s);
+const load1 = loadavg()[0];
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+const f1 = (x) => x.toFixed(1);
+console.log(`${ROUNDS} interleaved rounds of ${N} predictions per build and mode, 16 concurrent callers; load average ${load0.toFixed(1)} → ${load1.toFixed(1)}; medians (µs per prediction)\n`);
+console.log('| build | log on | log off | the log costs | of it on the serving thread |');
+console.log('|---|---|---|---|---|');
+for (const b of builds) {
+  const on = subjects.find((s) => s.build === b.name && s.log);
+  const off = subjects.find((s) => s.build === b.name && !s.log);
+  const cost = median(on.total) - median(off.total);
+  const threadCost = median(on.thread) - median(off.thread);
+  console.log(`| ${b.name} | ${f1(median(on.total))} | ${f1(median(off.total))} | ${f1(cost)} (${((cost / median(off.total)) * 100).toFixed(0)} %) | ${f1(threadCost)} |`);
 }
-for (const r of rows) console.log(`log on ${r.on.toFixed(1)} µs, off ${r.off.toFixed(1)} µs per prediction: logging +${r.cost.toFixed(1)} µs (${((r.cost / r.off) * 100).toFixed(0)} %), load ${r.load.toFixed(1)}`);
-const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-console.log(`median: on ${med(rows.map((r) => r.on)).toFixed(1)}, off ${med(rows.map((r) => r.off)).toFixed(1)}, logging +${med(rows.map((r) => r.cost)).toFixed(1)} µs per prediction`);
-for (const t of [on, off]) {
-  await t.app.close();
-  await t.ws.close();
+for (const s of subjects) {
+  await s.app.close();
+  await s.ws.close();
 }
+rmSync(parent, { recursive: true, force: true });
