@@ -23,6 +23,16 @@ describe('log batch codec', () => {
     expect(decoded.map((r) => JSON.stringify(r.outputs))).toEqual(records.map((r) => JSON.stringify(r.outputs)));
   });
 
+  it('keeps a class named __proto__ as an own key of the probabilities', () => {
+    const probabilities = JSON.parse('{"__proto__": 0.25, "constructor": 0.75}') as Record<string, number>;
+    const record = prediction('prd_p', { outputs: { label: 'constructor', probabilities }, label: 'constructor' });
+    const [decoded] = decodeLogBatch(structuredClone(encodeLogBatch([record])));
+    const p = (decoded!.outputs as { probabilities: Record<string, number> }).probabilities;
+    expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
+    expect(Object.keys(p)).toEqual(['__proto__', 'constructor']);
+    expect(JSON.stringify(decoded!.outputs)).toBe(JSON.stringify(record.outputs));
+  });
+
   it('reads records without groups as groups {}', () => {
     const { groups: _g, ...bare } = prediction('prd_a');
     expect(decodeLogBatch(encodeLogBatch([bare]))[0]!.groups).toEqual({});

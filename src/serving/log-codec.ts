@@ -127,7 +127,12 @@ export function decodeLogBatch(b: EncodedLogBatch): PredictionRecord[] {
     let outputs: Record<string, unknown>;
     if (set >= 0) {
       const probabilities: Record<string, number> = {};
-      for (const c of b.classSets[set]!) probabilities[c] = b.probabilities[at++]!;
+      for (const c of b.classSets[set]!) {
+        const v = b.probabilities[at++]!;
+        // A class named `__proto__` stays an own key (assigning it would try to set the prototype).
+        if (c === '__proto__') Object.defineProperty(probabilities, c, { value: v, enumerable: true, writable: true, configurable: true });
+        else probabilities[c] = v;
+      }
       outputs = { label: b.outputLabel[labelled++]!, probabilities };
     } else outputs = b.other[other++]!;
     const groups = b.groups[i];
