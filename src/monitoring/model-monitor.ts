@@ -10,7 +10,7 @@ import { readColumns, type ColumnData, type DatasetService } from '../datasets/i
 import { MloopError } from '../errors/index.js';
 import { BIAS_METRIC_KEYS, BiasWindow, type BiasWindowOptions, type BiasWindowResult } from '../fairness/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
-import { calibrateAlarms, evaluateAlarms, type AlarmCalibration, type AlarmPolicy } from './drift/alarms.js';
+import { calibrateAlarms, calibrateAlarmsAsync, evaluateAlarms, type AlarmCalibration, type AlarmPolicy } from './drift/alarms.js';
 import { computeDrift, DriftWindow, profileDataset, type Columns, type DatasetProfile, type FeatureSpec } from './drift/dataset-drift.js';
 import type { FeatureKind, FeatureWindowSummary } from './drift/drift-tests.js';
 import { parseWindow, type WindowSpec } from './monitoring.js';
@@ -198,6 +198,15 @@ class CalibrationCache {
     list.push(made);
     this.any ??= made;
     return made;
+  }
+  /** Makes the calibration {@link get} will need, giving the event loop turns while it works. */
+  async prepare(profile: DatasetProfile, size: number): Promise<void> {
+    const list = this.#byProfile.get(profile) ?? [];
+    this.#byProfile.set(profile, list);
+    if (list.some((c) => Math.abs(size - c.window_size) <= 0.1 * c.window_size)) return;
+    const made = await calibrateAlarmsAsync(profile, size, this.policy);
+    list.push(made);
+    this.any ??= made;
   }
 }
 
@@ -541,8 +550,13 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
   const windows: MonitoringWindow[] = [];
   let acc: WindowAccumulator | null = null;
   let lastSummaries: FeatureWindowSummary[] | null = null;
-  const close = () => {
+  const close = async () => {
     if (acc && acc.n > 0) {
+      // Calibrating alarms is the heavy part of a window: done first, with turns for the event loop.
+      if (acc.n >= ctx.minRows) {
+        await ctx.cache.prepare(ctx.featureProfile, acc.drift.rows);
+        if (acc.pred && ctx.predProfile) await ctx.cache.prepare(ctx.predProfile, acc.pred.rows);
+      }
       windows.push(finish(acc, spec, ctx));
       lastSummaries = acc.drift.summaries();
     }
@@ -553,17 +567,17 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
       if (spec.kind === 'time') {
         const start = windowStart(spec, Date.parse(p.at));
         if (!acc || acc.start !== start) {
-          close();
+          await close();
           acc = new WindowAccumulator(start, featureProfile, predProfile, calibration, biasOptions);
         }
       } else if (!acc || acc.n >= spec.size) {
-        close();
+        await close();
         acc = new WindowAccumulator(null, featureProfile, predProfile, calibration, biasOptions);
       }
       acc.add(p);
     }
   }
-  close();
+  await close();
 
   const latest = windows.at(-1);
   const emptyPerf = new PerformanceWindow(calibration).result();

@@ -10,6 +10,7 @@
  *    p ≤ falseAlarmRate (equivalently T > its calibrated threshold), its effect size reaches the
  *    test's minimum effect size, and Benjamini–Hochberg at level `fdr` across features keeps it.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { MloopError } from '../../errors/index.js';
 import { benjaminiHochberg } from '../stats/benjamini-hochberg.js';
 import { chi2Statistic } from '../stats/chi2-contingency.js';
@@ -283,6 +284,32 @@ function drawCounts(cum: Float64Array, draws: number, rng: Random, out: Float64A
  * const calibration = calibrateAlarms(profile, 10_000, { falseAlarmRate: 0.01, fdr: 0.05 });
  */
 export function calibrateAlarms(profile: DatasetProfile, windowSize: number, policy: AlarmPolicy = {}): AlarmCalibration {
+  const steps = calibrationSteps(profile, windowSize, policy);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link calibrateAlarms}, giving the event loop a turn about every `sliceMs` of work: a server
+ * calibrates while it serves, and a calibration can take seconds. Same draws, same result.
+ */
+export async function calibrateAlarmsAsync(profile: DatasetProfile, windowSize: number, policy: AlarmPolicy = {}, sliceMs = 10): Promise<AlarmCalibration> {
+  const steps = calibrationSteps(profile, windowSize, policy);
+  let since = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - since >= sliceMs) {
+      await yieldToEventLoop();
+      since = performance.now();
+    }
+  }
+}
+
+/** The calibration as steps: it yields after every 16 bootstrap draws and returns the calibration. */
+function* calibrationSteps(profile: DatasetProfile, windowSize: number, policy: AlarmPolicy): Generator<void, AlarmCalibration, void> {
   const alpha = policy.falseAlarmRate ?? 0.01;
   const fdr = policy.fdr ?? 0.05;
   if (!(alpha > 0 && alpha < 1) || !(fdr > 0 && fdr < 1)) {
@@ -301,7 +328,8 @@ export function calibrateAlarms(profile: DatasetProfile, windowSize: number, pol
   const seed = policy.seed ?? 42;
   const resample = policy.resampleReference ?? true;
   const rng = seededRandom(seed);
-  const features = profile.features.map((f) => {
+  const features: AlarmCalibration['features'] = [];
+  for (const f of profile.features) {
     const test = f.spec.tests[0] as DriftTestConfig;
     const model = nullModel(f.profile, test);
     const cum = new Float64Array(model.weights.length);
@@ -325,19 +353,20 @@ export function calibrateAlarms(profile: DatasetProfile, windowSize: number, pol
         drawCounts(cum, model.windowDraws(windowSize), rng, cur, rankToAtom);
       }
       stats.push(model.statistic(ref, cur));
+      if ((b & 15) === 15) yield;
     }
     stats.sort((a, b) => a - b);
     // p ≤ alpha  ⟺  #{T* ≥ T} ≤ alpha(B+1) − 1  ⟺  T > the (r+1)-th largest T*
     const r = Math.floor(alpha * (B + 1) - 1 + 1e-9);
     const threshold = stats[B - 1 - r] as number;
-    return {
+    features.push({
       feature: f.spec.name,
       test,
       threshold,
       min_effect: policy.minEffect?.[test.test] ?? DRIFT_TESTS[test.test].defaultMinEffect,
       null_statistics: stats,
-    };
-  });
+    });
+  }
   return { window_size: windowSize, false_alarm_rate: alpha, fdr, bootstrap: B, seed, resample_reference: resample, features };
 }
 

@@ -5,7 +5,7 @@ import { jensenShannonDistance, psiFromCounts, wassersteinSorted } from '../stat
 import { ks2samp } from '../stats/ks-2samp.js';
 import { normal, seededRandom } from '../stats/random.js';
 import { expectClose } from '../stats/test-support/close.js';
-import { calibrateAlarms, calibratedPValue, evaluateAlarms } from './alarms.js';
+import { calibrateAlarms, calibrateAlarmsAsync, calibratedPValue, evaluateAlarms } from './alarms.js';
 import { CategoricalWindow, profileCategorical } from './categorical-summary.js';
 import { computeDrift, DriftWindow, profileDataset } from './dataset-drift.js';
 import { DEFAULT_DRIFT_TEST, DRIFT_TEST_IDS, DRIFT_TESTS, getDriftTest, runDriftTest } from './drift-tests.js';
@@ -283,6 +283,23 @@ describe('alarms', () => {
     const x = repBig.features.find((f) => f.feature === 'x');
     expect(x?.exceeds_threshold).toBe(true); // statistically detectable…
     expect(x?.status).toBe('ok'); // …but below the minimum effect size
+  });
+
+  it('the async calibration gives the event loop turns and the same calibration as the sync one', async () => {
+    const profile = profileDataset(gen(1, 20000), specs);
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      if (done) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const cal = await calibrateAlarmsAsync(profile, 2000, { seed: 5, bootstrap: 300 }, 0);
+    done = true;
+    expect(turns).toBeGreaterThan(10); // with a zero slice: a turn every 16 draws
+    expect(cal).toEqual(calibrateAlarms(profile, 2000, { seed: 5, bootstrap: 300 }));
+    await expect(calibrateAlarmsAsync(profile, 0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('refuses a window far from the calibrated size and too few replicates', () => {
