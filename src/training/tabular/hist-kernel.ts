@@ -60,7 +60,56 @@ export function buildHistRange(
       hist[q + 2] = hist[q + 2]! + 1;
     }
   }
-  for (; j < fEnd; j++) {
+  // the last one to three features in one pass too (a pass per feature reloads row ids and gradients each time)
+  const rest = fEnd - j;
+  if (rest === 3) {
+    const f0 = feats[j]!;
+    const f1 = feats[j + 1]!;
+    const f2 = feats[j + 2]!;
+    const b0 = f0 * nRows;
+    const b1 = f1 * nRows;
+    const b2 = f2 * nRows;
+    const o0 = offsets[f0]! * 3;
+    const o1 = offsets[f1]! * 3;
+    const o2 = offsets[f2]! * 3;
+    for (let i = begin; i < end; i++) {
+      const r = all ? i : idx[i]!;
+      const gi = g[r]!;
+      const hi = h[r]!;
+      let q = o0 + bins[b0 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+      q = o1 + bins[b1 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+      q = o2 + bins[b2 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+    }
+  } else if (rest === 2) {
+    const f0 = feats[j]!;
+    const f1 = feats[j + 1]!;
+    const b0 = f0 * nRows;
+    const b1 = f1 * nRows;
+    const o0 = offsets[f0]! * 3;
+    const o1 = offsets[f1]! * 3;
+    for (let i = begin; i < end; i++) {
+      const r = all ? i : idx[i]!;
+      const gi = g[r]!;
+      const hi = h[r]!;
+      let q = o0 + bins[b0 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+      q = o1 + bins[b1 + r]! * 3;
+      hist[q] = hist[q]! + gi;
+      hist[q + 1] = hist[q + 1]! + hi;
+      hist[q + 2] = hist[q + 2]! + 1;
+    }
+  } else if (rest === 1) {
     const f = feats[j]!;
     const base = f * nRows;
     const o = offsets[f]! * 3;
