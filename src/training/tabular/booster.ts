@@ -721,6 +721,8 @@ export async function boost(
     const bestSoFar: number[] = [];
     const prob = new Float64Array(K);
     const sampled = p.subsample < 1;
+    // validation scores at the best round so far: the same additions in the same order as re-scoring the kept trees
+    const bestFv = Fv.slice();
     for (let round = 0; round < p.maxRounds; round++) {
       // gradients
       if (objective === 'regression') {
@@ -784,6 +786,7 @@ export async function boost(
         if (vl < bestLoss - 1e-12) {
           bestLoss = vl;
           bestRound = round;
+          bestFv.set(Fv);
         }
       } else {
         bestRound = round;
@@ -804,12 +807,7 @@ export async function boost(
     }
     const rounds = bestRound + 1;
     const kept = trees.slice(0, rounds * K);
-    let validScores: Float64Array | undefined;
-    if (valid) {
-      validScores = new Float64Array(nV * K);
-      for (let i = 0; i < nV; i++) for (let k = 0; k < K; k++) validScores[i * K + k] = base[k]!;
-      kept.forEach((t, j) => addTreeScores(t, valid.data, validScores!, K, j % K));
-    }
+    const validScores = valid ? bestFv : undefined;
     return { trees: kept, nOutputs: K, baseScore: base, rounds, bestRound, validLoss, validScores };
   } finally {
     if (worker) {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isMloopError } from '../../errors/index.js';
 import { binTable, fitBinners } from './binning.js';
-import { boost, type BoosterParams } from './booster.js';
+import { addTreeScores, boost, type BoosterParams } from './booster.js';
 import { GbdtModel, trainGbdt, type GbdtOptions } from './gbdt.js';
 import { binaryLogLoss } from './metrics.js';
 import { isCancellation, type TrainingProgress } from './progress.js';
@@ -304,6 +304,32 @@ describe('trainGbdt: determinism, threads, serialisation', () => {
     const one = await boost('binary', 2, layout, bins, y, undefined, p, hooks, { threads: 1 });
     const two = await boost('binary', 2, layout, bins, y, undefined, p, hooks, { threads: 2, workerUrl, minRowsForWorker: 1 });
     expect(two.trees).toEqual(one.trees);
+  });
+
+  it('returns validation scores equal bit for bit to re-scoring the kept trees, stopped before the last round', async () => {
+    const r = seededRandom(3);
+    const n = 900;
+    const x = Float64Array.from({ length: n }, () => r());
+    // noisy 3-class labels, so that the validation loss turns up and early stopping keeps fewer rounds than it grew
+    const cls = Array.from(x, (v) => (r() < 0.35 ? Math.floor(r() * 3) : v < 0.33 ? 0 : v < 0.66 ? 1 : 2));
+    const table: Table = { columns: { x, z: Float64Array.from({ length: n }, () => r()), y: cls.map(String) } };
+    const features = [{ name: 'x', kind: 'numeric' as const }, { name: 'z', kind: 'numeric' as const }];
+    const trainRows = Uint32Array.from({ length: 600 }, (_, i) => i);
+    const validRows = Uint32Array.from({ length: 300 }, (_, i) => 600 + i);
+    const { binners } = fitBinners(table, features, trainRows);
+    const layout = { nFeatures: 2, nBins: Int32Array.from(binners, (b) => b.nBins), isCat: new Uint8Array(2) };
+    const y = Float64Array.from(cls);
+    const p: BoosterParams = {
+      learningRate: 0.3, maxRounds: 200, maxLeaves: 31, maxDepth: 0, minSamplesLeaf: 2, minChildWeight: 1e-3, lambda: 0, minSplitGain: 0,
+      subsample: 1, colsample: 1, earlyStoppingRounds: 5, earlyStoppingTol: 0, catSmooth: 10, catL2: 10, maxCatThreshold: 32, minDataPerGroup: 20, maxCatToOnehot: 4, seed: 0,
+    };
+    const valid = { data: binTable(table, binners, validRows), y: y.slice(600) };
+    const res = await boost('multiclass', 3, layout, binTable(table, binners, trainRows), y.slice(0, 600), valid, p, { wantTrainLoss: false, afterRound: () => undefined });
+    expect(res.validLoss.length).toBeGreaterThan(res.rounds);
+    const want = new Float64Array(300 * 3);
+    for (let i = 0; i < 300; i++) for (let k = 0; k < 3; k++) want[i * 3 + k] = res.baseScore[k]!;
+    res.trees.forEach((t, j) => addTreeScores(t, valid.data, want, 3, j % 3));
+    expect(Array.from(res.validScores!)).toEqual(Array.from(want));
   });
 });
 
