@@ -106,6 +106,9 @@ export interface SharedState {
   idx: Uint32Array;
   g: Float64Array;
   h: Float64Array;
+  /** g and h gathered into idx order for the node being built (og[i] = g[idx[i]]). */
+  og: Float64Array;
+  oh: Float64Array;
   /** Active feature ids (colsample), first nActive entries used. */
   feats: Int32Array;
   /** One Float64Array view per histogram slot. */
@@ -189,6 +192,21 @@ class TreeGrower {
     const sh = this.shared;
     const hist = sh.slots[slot]!;
     const nAct = this.nActive;
+    let g = sh.g;
+    let h = sh.h;
+    if (!all) {
+      // gradients gathered once into row order: every pass over the features then reads them sequentially
+      const idx = sh.idx;
+      const og = sh.og;
+      const oh = sh.oh;
+      for (let i = begin; i < end; i++) {
+        const r = idx[i]!;
+        og[i] = g[r]!;
+        oh[i] = h[r]!;
+      }
+      g = og;
+      h = oh;
+    }
     if (sh.worker && end - begin >= sh.minRowsForWorker && nAct >= 2) {
       const mid = nAct >>> 1;
       const ctrl = sh.ctrl;
@@ -201,14 +219,14 @@ class TreeGrower {
       const seq = ++sh.seq;
       Atomics.store(ctrl, CTRL.SEQ, seq);
       Atomics.notify(ctrl, CTRL.SEQ);
-      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, mid, sh.idx, begin, end, sh.g, sh.h, all);
+      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, mid, sh.idx, begin, end, g, h, all);
       let done = Atomics.load(ctrl, CTRL.DONE);
       while (done !== seq) {
         Atomics.wait(ctrl, CTRL.DONE, done);
         done = Atomics.load(ctrl, CTRL.DONE);
       }
     } else {
-      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, nAct, sh.idx, begin, end, sh.g, sh.h, all);
+      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, nAct, sh.idx, begin, end, g, h, all);
     }
   }
 
@@ -678,6 +696,8 @@ export async function boost(
   const trainData: BinnedData = { nRows: N, bins };
   const gBuf = sharedBuffer(N * 8, useWorker);
   const hBuf = sharedBuffer(N * 8, useWorker);
+  const ogBuf = sharedBuffer(N * 8, useWorker);
+  const ohBuf = sharedBuffer(N * 8, useWorker);
   const idxBuf = sharedBuffer(N * 4, useWorker);
   const featsBuf = sharedBuffer(layout.nFeatures * 4, useWorker);
   const ctrlBuf = sharedBuffer(CTRL.SIZE * 4, useWorker);
@@ -685,6 +705,8 @@ export async function boost(
     idx: new Uint32Array(idxBuf),
     g: new Float64Array(gBuf),
     h: new Float64Array(hBuf),
+    og: new Float64Array(ogBuf),
+    oh: new Float64Array(ohBuf),
     feats: new Int32Array(featsBuf),
     slots: Array.from({ length: nSlots }, (_, s) => new Float64Array(histBuf, s * slotSize * 8, slotSize)),
     ctrl: new Int32Array(ctrlBuf),
@@ -704,6 +726,8 @@ export async function boost(
       g: gBuf as SharedArrayBuffer,
       h: hBuf as SharedArrayBuffer,
       hist: histBuf as SharedArrayBuffer,
+      og: ogBuf as SharedArrayBuffer,
+      oh: ohBuf as SharedArrayBuffer,
       slotSize,
     });
     shared.worker = worker !== undefined;

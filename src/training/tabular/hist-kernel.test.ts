@@ -49,8 +49,15 @@ describe('buildHistRange', () => {
 
       const idx = new Uint32Array(nRows);
       idx.set(subset, 5);
+      // gradients by position: og[i] belongs to row idx[i]
+      const og = new Float64Array(nRows);
+      const oh = new Float64Array(nRows);
+      subset.forEach((r, i) => {
+        og[5 + i] = g[r]!;
+        oh[5 + i] = h[r]!;
+      });
       const sub = new Float64Array(offsets[nFeatures]! * 3);
-      buildHistRange(sub, bins, nRows, offsets, feats, 0, k, idx, 5, 5 + subset.length, g, h, false);
+      buildHistRange(sub, bins, nRows, offsets, feats, 0, k, idx, 5, 5 + subset.length, og, oh, false);
       const wantSub = reference(bins, nRows, offsets, featList, subset, g, h);
       for (const f of featList) {
         const a = offsets[f]! * 3;

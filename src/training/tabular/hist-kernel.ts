@@ -3,6 +3,7 @@
 /**
  * Adds gradient, hessian and count of rows idx[begin..end) (or rows begin..end when `all`) into
  * hist[(offsets[f] + bin) * 3 + {0,1,2}] for features feats[fStart..fEnd), zeroing them first.
+ * g and h are by position: g[i] belongs to row idx[i] (gathered once per node), or to row i when `all`.
  */
 export function buildHistRange(
   hist: Float64Array,
@@ -40,8 +41,8 @@ export function buildHistRange(
     const o3 = offsets[f3]! * 3;
     for (let i = begin; i < end; i++) {
       const r = all ? i : idx[i]!;
-      const gi = g[r]!;
-      const hi = h[r]!;
+      const gi = g[i]!;
+      const hi = h[i]!;
       let q = o0 + bins[b0 + r]! * 3;
       hist[q] = hist[q]! + gi;
       hist[q + 1] = hist[q + 1]! + hi;
@@ -74,8 +75,8 @@ export function buildHistRange(
     const o2 = offsets[f2]! * 3;
     for (let i = begin; i < end; i++) {
       const r = all ? i : idx[i]!;
-      const gi = g[r]!;
-      const hi = h[r]!;
+      const gi = g[i]!;
+      const hi = h[i]!;
       let q = o0 + bins[b0 + r]! * 3;
       hist[q] = hist[q]! + gi;
       hist[q + 1] = hist[q + 1]! + hi;
@@ -98,8 +99,8 @@ export function buildHistRange(
     const o1 = offsets[f1]! * 3;
     for (let i = begin; i < end; i++) {
       const r = all ? i : idx[i]!;
-      const gi = g[r]!;
-      const hi = h[r]!;
+      const gi = g[i]!;
+      const hi = h[i]!;
       let q = o0 + bins[b0 + r]! * 3;
       hist[q] = hist[q]! + gi;
       hist[q + 1] = hist[q + 1]! + hi;
@@ -116,8 +117,8 @@ export function buildHistRange(
     for (let i = begin; i < end; i++) {
       const r = all ? i : idx[i]!;
       const q = o + bins[base + r]! * 3;
-      hist[q] = hist[q]! + g[r]!;
-      hist[q + 1] = hist[q + 1]! + h[r]!;
+      hist[q] = hist[q]! + g[i]!;
+      hist[q + 1] = hist[q + 1]! + h[i]!;
       hist[q + 2] = hist[q + 2]! + 1;
     }
   }
@@ -150,6 +151,8 @@ export interface WorkerInit {
   g: SharedArrayBuffer;
   h: SharedArrayBuffer;
   hist: SharedArrayBuffer;
+  og: SharedArrayBuffer;
+  oh: SharedArrayBuffer;
   /** Float64 entries per histogram slot. */
   slotSize: number;
 }

@@ -10,6 +10,8 @@ const idx = new Uint32Array(init.idx);
 const g = new Float64Array(init.g);
 const h = new Float64Array(init.h);
 const hist = new Float64Array(init.hist);
+const og = new Float64Array(init.og);
+const oh = new Float64Array(init.oh);
 parentPort?.postMessage('ready');
 let seen = 0;
 for (;;) {
@@ -28,8 +30,8 @@ for (;;) {
     idx,
     ctrl[CTRL.BEGIN]!,
     ctrl[CTRL.END]!,
-    g,
-    h,
+    ctrl[CTRL.ALL] === 1 ? g : og,
+    ctrl[CTRL.ALL] === 1 ? h : oh,
     ctrl[CTRL.ALL] === 1,
   );
   Atomics.store(ctrl, CTRL.DONE, seen);
