@@ -130,7 +130,7 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     default: 2000,
     min: 0,
     max: 60000,
-    doc: 'How long a server trusts a verified token before checking the store again. Revocations made through the same server apply at once; those made elsewhere (CLI, another server) within this time. 0 checks every request.',
+    doc: "How long a server trusts a verified token before checking the store again (never past the token's expiry; at most 10,000 tokens, kept in memory only). Revocations made through the same server apply at once, also to a check already under way; those made elsewhere (CLI, another server) within this time. 0 checks every request.",
   },
   {
     key: 'jobs.leaseMs',
