@@ -4,6 +4,7 @@ import { generateSupportRequests } from '../demo/index.js';
 import { demoServing } from '../serving/index.js';
 import type { TempWorkspace } from '../workspace/test-support/temp-workspace.js';
 import { monitorModel, MonitoringResultCache, SqlMonitoringStore, type MonitoringReport } from './index.js';
+import { countLoopTurns } from './test-support/loop-turns.js';
 import { monitoringFixture } from './test-support/monitoring-fixture.js';
 
 let f: TempWorkspace;
@@ -66,25 +67,18 @@ describe('MonitoringResultCache', () => {
   }, 60_000);
 
   it('a report gives the event loop a turn before every page of the log, so requests are served meanwhile', async () => {
-    let turns = 0;
-    let done = false;
-    const spin = () => {
-      if (done) return;
-      turns += 1;
-      setImmediate(spin);
-    };
     // The turns seen when each page is read: SQLite reads alone never give the loop a turn.
     const seen: number[] = [];
     const real = new SqlMonitoringStore(f.ws.backend.db);
     const store = Object.assign(Object.create(real) as SqlMonitoringStore, {
       scanPredictions: (q: Parameters<SqlMonitoringStore['scanPredictions']>[0]) => {
-        seen.push(turns);
+        seen.push(loop.turns);
         return real.scanPredictions(q);
       },
     });
-    setImmediate(spin);
+    const loop = countLoopTurns();
     const report = await monitorModel({ store, registry: f.ws.registry, datasets: f.ws.datasets }, { model: 'support', window: '7d', pageSize: 10 });
-    done = true;
+    loop.stop();
     expect(report.windows.length).toBeGreaterThan(0);
     expect(seen.length).toBeGreaterThanOrEqual(8); // 80 predictions in pages of 10
     for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);

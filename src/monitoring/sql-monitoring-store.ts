@@ -59,6 +59,21 @@ const ALERT_COLUMN: Record<AlertSort, 'updated_at' | 'created_at' | 'model' | 'r
   windows: 'windows',
 };
 
+/** The columns of a rule that an update may change (all but its id and creation). */
+function editableColumns(rule: AlertRule) {
+  return {
+    name: rule.name,
+    model: rule.model,
+    metric: rule.metric,
+    op: rule.op,
+    threshold: rule.threshold,
+    consecutive: rule.consecutive,
+    window: rule.window,
+    webhook: rule.webhook,
+    enabled: rule.enabled ? 1 : 0,
+  };
+}
+
 export class SqlMonitoringStore implements MonitoringStore {
   constructor(private readonly db: Kysely<DatabaseSchema>) {}
 
@@ -98,20 +113,7 @@ export class SqlMonitoringStore implements MonitoringStore {
     try {
       await this.db
         .insertInto('monitoring_rules')
-        .values({
-          id: rule.id,
-          name: rule.name,
-          model: rule.model,
-          metric: rule.metric,
-          op: rule.op,
-          threshold: rule.threshold,
-          consecutive: rule.consecutive,
-          window: rule.window,
-          webhook: rule.webhook,
-          enabled: rule.enabled ? 1 : 0,
-          created_at: rule.createdAt,
-          created_by: rule.createdBy,
-        })
+        .values({ id: rule.id, ...editableColumns(rule), created_at: rule.createdAt, created_by: rule.createdBy })
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw MloopError.alreadyExists('alert rule', rule.name);
@@ -135,17 +137,7 @@ export class SqlMonitoringStore implements MonitoringStore {
     try {
       const r = await this.db
         .updateTable('monitoring_rules')
-        .set({
-          name: rule.name,
-          model: rule.model,
-          metric: rule.metric,
-          op: rule.op,
-          threshold: rule.threshold,
-          consecutive: rule.consecutive,
-          window: rule.window,
-          webhook: rule.webhook,
-          enabled: rule.enabled ? 1 : 0,
-        })
+        .set(editableColumns(rule))
         .where('id', '=', rule.id)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;

@@ -11,6 +11,7 @@ import { computeDrift, DriftWindow, profileDataset } from './dataset-drift.js';
 import { DEFAULT_DRIFT_TEST, DRIFT_TEST_IDS, DRIFT_TESTS, getDriftTest, runDriftTest } from './drift-tests.js';
 import { NumericWindow, profileNumeric } from './numeric-summary.js';
 import { profileText, TextWindow } from './text-summary.js';
+import { countLoopTurns } from '../test-support/loop-turns.js';
 
 const ks = (ref: number[], cur: number[]) =>
   runDriftTest({ test: 'drift:ks' }, profileNumeric(ref), new NumericWindow(profileNumeric(ref)).addAll(cur).summary);
@@ -287,17 +288,10 @@ describe('alarms', () => {
 
   it('the async calibration gives the event loop turns and the same calibration as the sync one', async () => {
     const profile = profileDataset(gen(1, 20000), specs);
-    let turns = 0;
-    let done = false;
-    const spin = () => {
-      if (done) return;
-      turns += 1;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
+    const loop = countLoopTurns();
     const cal = await calibrateAlarmsAsync(profile, 2000, { seed: 5, bootstrap: 300 }, 0);
-    done = true;
-    expect(turns).toBeGreaterThan(10); // with a zero slice: a turn every 16 draws
+    loop.stop();
+    expect(loop.turns).toBeGreaterThan(10); // with a zero slice: a turn every 16 draws
     expect(cal).toEqual(calibrateAlarms(profile, 2000, { seed: 5, bootstrap: 300 }));
     await expect(calibrateAlarmsAsync(profile, 0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
