@@ -54,6 +54,24 @@ describe('fitBinners', () => {
     expect(Array.from(m.bins)).toEqual([2, 3, 2, 3, 2, 1, 0, 4, 4]);
   });
 
+  it('bins the same with a category code cache shared by fitting and binning', () => {
+    const c = ['b', 1, 'b', '1', true, null, 'c', 'c', NaN, 'true'];
+    const table = { columns: { c } };
+    const spec = [{ name: 'c', kind: 'categorical' as const }];
+    const cache = new Map();
+    const withCache = fitBinners(table, spec, all(c.length), { minCategoryCount: 2 }, cache);
+    const without = fitBinners(table, spec, all(c.length), { minCategoryCount: 2 });
+    expect(cache.size).toBe(1);
+    const b = withCache.binners[0]!;
+    if (b.kind !== 'categorical') throw new Error('expected categorical');
+    // 1 and '1' are the same label, as are true and 'true'; null and NaN are missing
+    expect(b.categories).toEqual(['1', 'b', 'c', 'true']);
+    expect(withCache.binners).toEqual(without.binners);
+    const rows = Uint32Array.of(9, 0, 5, 1);
+    expect(Array.from(binTable(table, withCache.binners, rows, cache).bins)).toEqual(Array.from(binTable(table, without.binners, rows).bins));
+    expect(Array.from(binTable(table, withCache.binners, rows, cache).bins)).toEqual([5, 3, 0, 2]);
+  });
+
   it('drops all-missing and constant features with a warning', () => {
     const table = { columns: { a: [NaN, NaN, NaN], k: [5, 5, 5], s: [null, null, null], x: [1, 2, 3] } };
     const { binners, warnings } = fitBinners(

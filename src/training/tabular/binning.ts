@@ -16,7 +16,7 @@
  */
 import { MloopError } from '../../errors/index.js';
 import { seededRandom, shuffledIndices } from './random.js';
-import { categoricalValues, getColumn, numericValues, type FeatureSpec, type Table } from './table.js';
+import { categoricalValues, getColumn, numericValues, type ColumnValues, type FeatureSpec, type Table } from './table.js';
 
 /** Binning of one numeric feature. */
 export interface NumericBinner {
@@ -64,6 +64,45 @@ export interface FeatureWarning {
   code: 'all_missing' | 'constant';
   /** Human sentence. */
   message: string;
+}
+
+/** A categorical column coded once: codes[i] indexes labels, −1 = missing. */
+interface CategoryCodes {
+  readonly codes: Int32Array;
+  readonly labels: readonly string[];
+}
+
+/**
+ * Categorical columns coded once per training run, keyed by column array, so fitting and binning
+ * look each label up in a Map once instead of once per pass (the caller drops it after training).
+ */
+export type CategoryCodeCache = Map<unknown, CategoryCodes>;
+
+/** Codes of a categorical column (same labels as categoricalValues), from `cache` when given. */
+function categoryCodes(col: ColumnValues, cache: CategoryCodeCache | undefined): CategoryCodes {
+  const hit = cache?.get(col);
+  if (hit) return hit;
+  const values = categoricalValues(col);
+  const codes = new Int32Array(values.length);
+  const labels: string[] = [];
+  const index = new Map<string, number>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === null) {
+      codes[i] = -1;
+      continue;
+    }
+    let c = index.get(v);
+    if (c === undefined) {
+      c = labels.length;
+      index.set(v, c);
+      labels.push(v);
+    }
+    codes[i] = c;
+  }
+  const out = { codes, labels };
+  cache?.set(col, out);
+  return out;
 }
 
 /** Binned features: bins[f * nRows + r], column-major. */
@@ -151,6 +190,7 @@ export function fitBinners(
   features: readonly FeatureSpec[],
   rows: Uint32Array,
   options: BinningOptions = {},
+  cache?: CategoryCodeCache,
 ): { binners: FeatureBinner[]; warnings: FeatureWarning[] } {
   const maxBins = options.maxBins ?? 255;
   const sampleSize = options.sampleSize ?? 200_000;
@@ -199,14 +239,16 @@ export function fitBinners(
       const edges = numericEdges(vals, maxBins);
       binners.push({ kind: 'numeric', name: spec.name, edges, nBins: edges.length + 2 });
     } else {
-      const labels = categoricalValues(col);
-      const counts = new Map<string, number>();
+      const { codes, labels } = categoryCodes(col, cache);
+      const perCode = new Float64Array(labels.length);
       let missing = 0;
       for (let i = 0; i < rows.length; i++) {
-        const v = labels[rows[i]!]!;
-        if (v === null) missing++;
-        else counts.set(v, (counts.get(v) ?? 0) + 1);
+        const c = codes[rows[i]!]!;
+        if (c < 0) missing++;
+        else perCode[c]!++;
       }
+      const counts = new Map<string, number>();
+      for (let c = 0; c < labels.length; c++) if (perCode[c]! > 0) counts.set(labels[c]!, perCode[c]!);
       if (counts.size === 0) {
         warnings.push({ path: spec.name, code: 'all_missing', message: `feature '${spec.name}' has only missing values; dropped` });
         continue;
@@ -229,7 +271,7 @@ export function fitBinners(
 }
 
 /** Bins `rows` of the table (all rows when omitted) with fitted binners; column-major Uint8. */
-export function binTable(table: Table, binners: readonly FeatureBinner[], rows?: Uint32Array): BinnedMatrix {
+export function binTable(table: Table, binners: readonly FeatureBinner[], rows?: Uint32Array, cache?: CategoryCodeCache): BinnedMatrix {
   const first = binners[0] ? getColumn(table, binners[0].name, 'feature column') : undefined;
   const nRows = rows ? rows.length : (first?.length ?? 0);
   const bins = new Uint8Array(binners.length * nRows);
@@ -240,8 +282,12 @@ export function binTable(table: Table, binners: readonly FeatureBinner[], rows?:
       const vals = numericValues(col, b.name);
       for (let i = 0; i < nRows; i++) bins[base + i] = numericBin(vals[rows ? rows[i]! : i]!, b.edges);
     } else {
-      const labels = categoricalValues(col);
-      for (let i = 0; i < nRows; i++) bins[base + i] = categoricalBin(labels[rows ? rows[i]! : i]!, b.index);
+      const { codes, labels } = categoryCodes(col, cache);
+      const binOf = Uint8Array.from(labels, (l) => categoricalBin(l, b.index));
+      for (let i = 0; i < nRows; i++) {
+        const c = codes[rows ? rows[i]! : i]!;
+        bins[base + i] = c < 0 ? 0 : binOf[c]!;
+      }
     }
   });
   return { nRows, nFeatures: binners.length, bins };

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildHistRange, CTRL, type WorkerInit } from './hist-kernel.js';
+import { buildHistAllRows, buildHistRange, CTRL, rowCountsByBin, type WorkerInit } from './hist-kernel.js';
 import { seededRandom } from './random.js';
 
 /** Loss being minimised. */
@@ -119,6 +119,8 @@ export interface SharedState {
   worker: boolean;
   /** Nodes with fewer rows are built on the main thread alone (sync costs more than it saves). */
   minRowsForWorker: number;
+  /** Per-bin counts of every training row ({@link rowCountsByBin}): the root's counts when it holds every row. */
+  rowCounts: Float64Array;
 }
 
 interface Leaf {
@@ -153,7 +155,8 @@ export function histOffsets(layout: FeatureLayout): Int32Array {
 class TreeGrower {
   private readonly offsets: Int32Array;
   private readonly free: number[] = [];
-  private readonly tmp: Uint32Array;
+  private readonly tmpL: Uint32Array;
+  private readonly tmpR: Uint32Array;
   private readonly goLeft = new Uint8Array(256);
   private readonly sortBuf: number[] = [];
   private readonly featureMask: Uint8Array;
@@ -168,7 +171,8 @@ class TreeGrower {
     private readonly shared: SharedState,
   ) {
     this.offsets = histOffsets(layout);
-    this.tmp = new Uint32Array(data.nRows);
+    this.tmpL = new Uint32Array(data.nRows);
+    this.tmpR = new Uint32Array(data.nRows);
     this.featureMask = new Uint8Array(layout.nFeatures).fill(1);
     this.nActive = layout.nFeatures;
     for (let f = 0; f < layout.nFeatures; f++) shared.feats[f] = f;
@@ -219,14 +223,17 @@ class TreeGrower {
       const seq = ++sh.seq;
       Atomics.store(ctrl, CTRL.SEQ, seq);
       Atomics.notify(ctrl, CTRL.SEQ);
-      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, mid, sh.idx, begin, end, g, h, all);
+      if (all) buildHistAllRows(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, mid, begin, end, g, h, sh.rowCounts);
+      else buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, mid, sh.idx, begin, end, g, h);
       let done = Atomics.load(ctrl, CTRL.DONE);
       while (done !== seq) {
         Atomics.wait(ctrl, CTRL.DONE, done);
         done = Atomics.load(ctrl, CTRL.DONE);
       }
+    } else if (all) {
+      buildHistAllRows(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, nAct, begin, end, g, h, sh.rowCounts);
     } else {
-      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, nAct, sh.idx, begin, end, g, h, all);
+      buildHistRange(hist, this.data.bins, this.data.nRows, this.offsets, sh.feats, 0, nAct, sh.idx, begin, end, g, h);
     }
   }
 
@@ -451,7 +458,6 @@ class TreeGrower {
     const bins = this.data.bins;
     const N = this.data.nRows;
     const goLeft = this.goLeft;
-    const tmp = this.tmp;
     while (leaves.length < p.maxLeaves) {
       let bi = -1;
       let bg = -Infinity;
@@ -472,7 +478,7 @@ class TreeGrower {
       } else {
         for (let b = 0; b < 256; b++) goLeft[b] = (leaf.catBits[b >>> 5]! >>> (b & 31)) & 1;
       }
-      const nl = partitionRows(idx, tmp, bins, f * N, goLeft, leaf.begin, leaf.end);
+      const nl = partitionRows(idx, this.tmpL, this.tmpR, bins, f * N, goLeft, leaf.begin, leaf.end);
       all = false;
       const node = leaf.node;
       const ln = t.nNodes;
@@ -523,20 +529,22 @@ class TreeGrower {
 /**
  * Stably moves the rows of idx[begin..end) whose bin routes left to the front; returns where the
  * right rows start. Branch-free: the side is a coin flip per row, so a branch mispredicts half the time.
+ * Both sides go to scratch buffers first (no store into idx while it is read), then back in two copies.
  */
-function partitionRows(idx: Uint32Array, tmp: Uint32Array, bins: Uint8Array, base: number, goLeft: Uint8Array, begin: number, end: number): number {
-  let nl = begin;
+function partitionRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins: Uint8Array, base: number, goLeft: Uint8Array, begin: number, end: number): number {
+  let nl = 0;
   let nr = 0;
   for (let i = begin; i < end; i++) {
     const r = idx[i]!;
     const l = goLeft[bins[base + r]!]!;
-    idx[nl] = r;
-    tmp[nr] = r;
+    tmpL[nl] = r;
+    tmpR[nr] = r;
     nl += l;
     nr += 1 - l;
   }
-  for (let i = 0; i < nr; i++) idx[nl + i] = tmp[i]!;
-  return nl;
+  idx.set(tmpL.subarray(0, nl), begin);
+  idx.set(tmpR.subarray(0, nr), begin + nl);
+  return begin + nl;
 }
 
 /** parent -= child, in place: the parent's slot becomes the sibling's histogram. */
@@ -713,6 +721,7 @@ export async function boost(
     seq: 0,
     worker: false,
     minRowsForWorker: threading.minRowsForWorker ?? 2048,
+    rowCounts: rowCountsByBin(bins, N, offsets),
   };
   let worker: Worker | undefined;
   if (useWorker) {
@@ -729,6 +738,7 @@ export async function boost(
       og: ogBuf as SharedArrayBuffer,
       oh: ohBuf as SharedArrayBuffer,
       slotSize,
+      counts: shared.rowCounts,
     });
     shared.worker = worker !== undefined;
   }

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MloopError, type ValidationIssue } from '../../errors/index.js';
-import { binTable, fitBinners, type BinningOptions, type FeatureBinner, type FeatureWarning } from './binning.js';
+import { binTable, fitBinners, type BinningOptions, type CategoryCodeCache, type FeatureBinner, type FeatureWarning } from './binning.js';
 import { boost, type BinTree, type BoosterParams, type Objective } from './booster.js';
 import { chooseCalibrator, chooseTemperature, type CalibrationChoice, type Calibrator } from './calibration.js';
 import { argmax, probabilities } from './probabilities.js';
@@ -441,7 +441,8 @@ export async function trainGbdt(table: Table, target: string, options: GbdtOptio
       { details: { rows: train.length, minSamplesLeaf: params.minSamplesLeaf }, hint: 'lower minSamplesLeaf or add rows' },
     );
   }
-  const { binners, warnings: featureWarnings } = fitBinners(table, features, train, { seed: params.seed, ...options.binning });
+  const codeCache: CategoryCodeCache = new Map();
+  const { binners, warnings: featureWarnings } = fitBinners(table, features, train, { seed: params.seed, ...options.binning }, codeCache);
   warnings.push(...featureWarnings.map((w: FeatureWarning) => ({ ...w })));
   if (binners.length === 0) {
     throw MloopError.invalidArgument('no usable features: every feature is all-missing or constant', { details: { issues: warnings } });
@@ -452,9 +453,9 @@ export async function trainGbdt(table: Table, target: string, options: GbdtOptio
     nBins: Int32Array.from(binners, (b) => b.nBins),
     isCat: Uint8Array.from(binners, (b) => (b.kind === 'categorical' ? 1 : 0)),
   };
-  const trainData = binTable(table, binners, train);
+  const trainData = binTable(table, binners, train, codeCache);
   const yTrain = pick(y, train);
-  const validSet = valid.length > 0 ? { data: binTable(table, binners, valid), y: pick(y, valid) } : undefined;
+  const validSet = valid.length > 0 ? { data: binTable(table, binners, valid, codeCache), y: pick(y, valid) } : undefined;
   const threads = options.threads ?? (availableParallelism() >= 2 && train.length * binners.length >= 2_000_000 ? 2 : 1);
   if (threads !== 1 && threads !== 2) {
     throw MloopError.invalidArgument(`threads must be 1 or 2, got ${String(threads)}`, { details: { valid: [1, 2] } });
@@ -480,7 +481,7 @@ export async function trainGbdt(table: Table, target: string, options: GbdtOptio
     const everyRow = Uint32Array.from({ length: n }, (_, i) => i);
     refitRounds = Math.max(1, Math.round(result.rounds / (1 - params.validationFraction)));
     ticker.report({ stage: 'training', iteration: 0, maxIterations: refitRounds });
-    const refit = await boost(objective, nClasses, layout, binTable(table, binners, everyRow), y, undefined, { ...params, maxRounds: refitRounds }, {
+    const refit = await boost(objective, nClasses, layout, binTable(table, binners, everyRow, codeCache), y, undefined, { ...params, maxRounds: refitRounds }, {
       wantTrainLoss: false,
       afterRound: async (r) => {
         ticker.report({ stage: 'training', iteration: r.round + 1, maxIterations: refitRounds! });

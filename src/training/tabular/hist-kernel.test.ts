@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildHistRange } from './hist-kernel.js';
+import { buildHistAllRows, buildHistRange, rowCountsByBin } from './hist-kernel.js';
 import { seededRandom } from './random.js';
 
 /** Straightforward reference: one feature at a time, rows in the given order (the kernel's summation order). */
@@ -16,7 +16,7 @@ function reference(bins: Uint8Array, nRows: number, offsets: Int32Array, feats: 
   return hist;
 }
 
-describe('buildHistRange', () => {
+describe('buildHistAllRows and buildHistRange', () => {
   const nRows = 500;
   const nFeatures = 9;
   const rand = seededRandom(7);
@@ -31,12 +31,12 @@ describe('buildHistRange', () => {
 
   // 1 to 9 active features covers the 4-wide passes and every remainder (3, 2, 1, 0)
   for (let k = 1; k <= nFeatures; k++) {
-    it(`equals the per-feature sums bit for bit with ${k} active feature(s), over all rows and over a row subset`, () => {
+    it(`equal the per-feature sums bit for bit with ${k} active feature(s), over all rows (counts from rowCountsByBin) and over a row subset`, () => {
       const featList = Array.from({ length: nFeatures }, (_, f) => f).filter((f) => f % 2 === 0).concat(Array.from({ length: nFeatures }, (_, f) => f).filter((f) => f % 2 === 1)).slice(0, k);
       const feats = Int32Array.from(featList);
       const hist = new Float64Array(offsets[nFeatures]! * 3).fill(99); // stale values of active features must be cleared
       const identity = Uint32Array.from({ length: nRows }, (_, r) => r);
-      buildHistRange(hist, bins, nRows, offsets, feats, 0, k, identity, 0, nRows, g, h, true);
+      buildHistAllRows(hist, bins, nRows, offsets, feats, 0, k, 0, nRows, g, h, rowCountsByBin(bins, nRows, offsets));
       const want = reference(bins, nRows, offsets, featList, Array.from(identity), g, h);
       for (const f of featList) {
         const a = offsets[f]! * 3;
@@ -57,7 +57,7 @@ describe('buildHistRange', () => {
         oh[5 + i] = h[r]!;
       });
       const sub = new Float64Array(offsets[nFeatures]! * 3);
-      buildHistRange(sub, bins, nRows, offsets, feats, 0, k, idx, 5, 5 + subset.length, og, oh, false);
+      buildHistRange(sub, bins, nRows, offsets, feats, 0, k, idx, 5, 5 + subset.length, og, oh);
       const wantSub = reference(bins, nRows, offsets, featList, subset, g, h);
       for (const f of featList) {
         const a = offsets[f]! * 3;

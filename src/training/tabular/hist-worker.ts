@@ -1,6 +1,6 @@
 /** Worker thread building histograms of a share of the features for the tree grower. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildHistRange, CTRL, type WorkerInit } from './hist-kernel.js';
+import { buildHistAllRows, buildHistRange, CTRL, type WorkerInit } from './hist-kernel.js';
 
 const init = workerData as WorkerInit;
 const ctrl = new Int32Array(init.ctrl);
@@ -19,21 +19,13 @@ for (;;) {
   seen = Atomics.load(ctrl, CTRL.SEQ);
   if (Atomics.load(ctrl, CTRL.QUIT) === 1) break;
   const slot = ctrl[CTRL.SLOT]!;
-  buildHistRange(
-    hist.subarray(slot * init.slotSize, (slot + 1) * init.slotSize),
-    bins,
-    init.nRows,
-    init.offsets,
-    feats,
-    ctrl[CTRL.FSTART]!,
-    ctrl[CTRL.FEND]!,
-    idx,
-    ctrl[CTRL.BEGIN]!,
-    ctrl[CTRL.END]!,
-    ctrl[CTRL.ALL] === 1 ? g : og,
-    ctrl[CTRL.ALL] === 1 ? h : oh,
-    ctrl[CTRL.ALL] === 1,
-  );
+  const slotHist = hist.subarray(slot * init.slotSize, (slot + 1) * init.slotSize);
+  const fStart = ctrl[CTRL.FSTART]!;
+  const fEnd = ctrl[CTRL.FEND]!;
+  const begin = ctrl[CTRL.BEGIN]!;
+  const end = ctrl[CTRL.END]!;
+  if (ctrl[CTRL.ALL] === 1) buildHistAllRows(slotHist, bins, init.nRows, init.offsets, feats, fStart, fEnd, begin, end, g, h, init.counts);
+  else buildHistRange(slotHist, bins, init.nRows, init.offsets, feats, fStart, fEnd, idx, begin, end, og, oh);
   Atomics.store(ctrl, CTRL.DONE, seen);
   Atomics.notify(ctrl, CTRL.DONE);
 }
