@@ -211,6 +211,8 @@ export interface OutOfScopeReport {
   outOfScopeRecall: Estimate;
   inScope: number;
   outOfScope: number;
+  /** The score the threshold applies to: `confidence` (the automation threshold) or a model's own in-scope score (`max_logit`). */
+  score?: string;
 }
 
 /** In-scope accuracy with rejection and out-of-scope recall at `threshold` (rows with yTrue = -1 are out of scope). */

@@ -160,6 +160,24 @@ describe('automation at a target precision', () => {
     expect(r.inScopeAccuracy.value).toBeCloseTo(1 / 3, 12); // row 0 only: row 1 rejected, row 2 wrong
     expect(r.outOfScopeRecall.value).toBeCloseTo(2 / 3, 12);
   });
+
+  it('out-of-scope on a model score of its own: the report thresholds that score, not the confidence', () => {
+    const o: ClassificationData = {
+      classes: ['a', 'b'],
+      yTrue: Int32Array.from([0, 1, 0, -1, -1, -1]),
+      yPred: Int32Array.from([0, 1, 1, 0, 1, 0]),
+      confidence: Float64Array.from([0.9, 0.4, 0.8, 0.95, 0.3, 0.2]),
+    };
+    // Max logits: rows 0-2 in scope score 3, 2.5, 1; out-of-scope rows 0.5, 2.8, -1. Accepted at ≥ 2: rows 0, 1, 4.
+    const scores = [3, 2.5, 1, 0.5, 2.8, -1];
+    const r = evaluateClassification(o, { replicates: 20, threshold: 0.5, outOfScope: { scores, threshold: 2, score: 'max_logit' } }).outOfScope!;
+    expect(r.score).toBe('max_logit');
+    expect(r.threshold).toBe(2);
+    expect(r.inScopeAccuracy.value).toBeCloseTo(2 / 3, 12); // rows 0 and 1 accepted and right; row 2 rejected
+    expect(r.outOfScopeRecall.value).toBeCloseTo(2 / 3, 12); // rows 3 and 5 rejected, row 4 accepted
+    expect(evaluateClassification(o, { replicates: 20, threshold: 0.5 }).outOfScope!.score).toBe('confidence');
+    expect(() => evaluateClassification(o, { outOfScope: { scores: [1, 2], threshold: 0, score: 'max_logit' } })).toThrow(/2 values for 6 rows/);
+  });
 });
 
 describe('reports and gates', () => {

@@ -1,4 +1,5 @@
 /** Evaluation reports: headline metrics with bootstrap intervals, per class, per slice, calibration, automation. */
+import { MloopError } from '../errors/index.js';
 import { bootstrap, type Estimate } from '../stats/index.js';
 import { automationAt, coveragePrecisionCurve, outOfScopeAt, subset, type AutomationReport, type CurvePoint, type OutOfScopeReport } from './automation.js';
 import { confusionMatrix, perClass, reliability, type ClassificationData, type ClassScores, type ReliabilityBin } from './classification-metrics.js';
@@ -45,6 +46,12 @@ export interface ReportOptions {
   threshold?: number;
   /** Per-row automation thresholds (a mitigation plan's group thresholds) used instead of `threshold`, which is still reported. */
   rowThresholds?: ArrayLike<number>;
+  /**
+   * Out-of-scope rejection on its own score (a model's stored rejection threshold): rows whose
+   * `scores[i]` is below `threshold` are rejected. When the data hold out-of-scope rows
+   * (`yTrue` = -1), the report's `outOfScope` is computed with it instead of the automation threshold.
+   */
+  outOfScope?: { scores: ArrayLike<number>; threshold: number; score: string };
 }
 
 function classificationSpecs(d: ClassificationData): ClassificationMetricSpec[] {
@@ -100,13 +107,20 @@ export function evaluateClassification(d: ClassificationData, options: ReportOpt
     slices,
     curve: coveragePrecisionCurve(d, 200),
   };
+  if (options.outOfScope !== undefined && options.outOfScope.scores.length !== n) {
+    throw MloopError.invalidArgument(`outOfScope.scores has ${options.outOfScope.scores.length} values for ${n} rows`);
+  }
+  if (options.outOfScope !== undefined && hasOos) {
+    const o = options.outOfScope;
+    report.outOfScope = { ...outOfScopeAt({ ...d, confidence: Float64Array.from(o.scores) }, o.threshold), score: o.score };
+  }
   if (options.threshold !== undefined) {
     report.automation = automationAt(d, options.threshold, {
       replicates: options.replicates ?? 1000,
       seed: options.seed ?? 0,
       ...(options.rowThresholds === undefined ? {} : { rowThresholds: options.rowThresholds }),
     });
-    if (hasOos) report.outOfScope = outOfScopeAt(d, options.threshold, options.rowThresholds);
+    if (hasOos && report.outOfScope === undefined) report.outOfScope = { ...outOfScopeAt(d, options.threshold, options.rowThresholds), score: 'confidence' };
   }
   return report;
 }

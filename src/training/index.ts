@@ -3,10 +3,10 @@
  * interface over them, `trainModel` (dataset version → registered, calibrated model version) and
  * `evaluateModel` (model version × dataset version → report, automation, gates).
  */
-export { LEARNERS, DEFAULT_LEARNER, getLearner, loadPredictor } from './predictor.js';
-export type { LearnerId, Predictor, InputSpec, ColumnBatch, TrainHooks, TrainProgress } from './predictor.js';
-export { trainModel, planColumns, holdout, classificationData } from './training-service.js';
-export type { TrainRequest, TrainResult } from './training-service.js';
+export { LEARNERS, DEFAULT_LEARNER, getLearner, loadPredictor, predictWithInScope } from './predictor.js';
+export type { LearnerId, Predictor, InputSpec, ColumnBatch, TrainHooks, TrainProgress, InScopeScore } from './predictor.js';
+export { trainModel, planColumns, holdout, classificationData, storedOutOfScope } from './training-service.js';
+export type { TrainRequest, TrainResult, OutOfScopeRequest, StoredOutOfScope } from './training-service.js';
 export { applyMitigation, evaluateModel, loadModel, mitigateModel, parseGateFile } from './model-evaluation.js';
 export type { ApplyMitigationResult, EvaluateRequest, EvaluateResult, MitigateRequest, MitigateResult } from './model-evaluation.js';
 export { findDatasetLabelIssues, stratifiedFolds } from './label-issues.js';

@@ -32,8 +32,8 @@ import {
 } from '../evaluation/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { InputSpec, Predictor } from './predictor.js';
-import { loadPredictor } from './predictor.js';
-import { classificationData } from './training-service.js';
+import { loadPredictor, predictWithInScope } from './predictor.js';
+import { classificationData, storedOutOfScope, type StoredOutOfScope } from './training-service.js';
 
 export interface EvaluateRequest {
   model: string;
@@ -76,10 +76,13 @@ export async function loadModel(registry: RegistryService, version: ModelVersion
   return loadPredictor(version.record.learner, version.task, inputs, files);
 }
 
+/** The version's stored validation predictions; with an out-of-scope threshold, only the rows it accepts (automation is chosen among them, as at training). */
 async function storedValidation(registry: RegistryService, version: ModelVersion): Promise<ClassificationData | undefined> {
   if (!version.artifacts.some((a) => a.name === 'validation-predictions.json')) return undefined;
-  const v = JSON.parse((await registry.readArtifact(version, 'validation-predictions.json')).toString('utf8')) as { classes: string[]; y_true: number[]; y_pred: number[]; confidence: number[] };
-  return { classes: v.classes, yTrue: Int32Array.from(v.y_true), yPred: Int32Array.from(v.y_pred), confidence: Float64Array.from(v.confidence) };
+  const v = JSON.parse((await registry.readArtifact(version, 'validation-predictions.json')).toString('utf8')) as { classes: string[]; y_true: number[]; y_pred: number[]; confidence: number[]; in_scope?: number[] };
+  const oosThreshold = storedOutOfScope(version.record.thresholds)?.threshold ?? null;
+  const keep = [...v.y_true.keys()].filter((i) => oosThreshold === null || v.in_scope === undefined || v.in_scope[i]! >= oosThreshold);
+  return { classes: v.classes, yTrue: Int32Array.from(keep, (i) => v.y_true[i]!), yPred: Int32Array.from(keep, (i) => v.y_pred[i]!), confidence: Float64Array.from(keep, (i) => v.confidence[i]!) };
 }
 
 async function predictOn(deps: { datasets: DatasetService }, predictor: Predictor, dataset: string, label: string, slices: string[]) {
@@ -166,8 +169,10 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
   }
   const sliceOnly = Object.fromEntries(slices.map((s) => [s, data.sliceValues[s]!]));
   const sensitiveValues = Object.fromEntries(sensitive.map((s) => [s, data.sliceValues[s]!]));
-  const evalOf = (p: Predictor, t: number | null, plan: ThresholdPlan | null) => {
-    let d = classificationData(p.classes!, data.truth.map(String), p.predictProba(data.batch, n));
+  const evalOf = (p: Predictor, t: number | null, plan: ThresholdPlan | null, oos: StoredOutOfScope | null) => {
+    // With a stored out-of-scope threshold, its score comes from the same pass as the probabilities.
+    const scored = oos?.threshold != null ? predictWithInScope(p, data.batch, n) : null;
+    let d = classificationData(p.classes!, data.truth.map(String), scored?.proba ?? p.predictProba(data.batch, n));
     let rowThresholds: Float64Array | undefined;
     if (plan !== null) {
       const groups = plan.attribute !== null && data.sliceValues[plan.attribute] !== undefined ? data.sliceValues[plan.attribute]! : new Array<string | null>(n).fill(null);
@@ -182,18 +187,24 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
         d = { ...d, yPred, confidence: proba === undefined ? d.confidence : Float64Array.from(yPred, (c, i) => proba[i * k + c]!) };
       }
     }
+    if (scored !== null && t !== null) {
+      // A row rejected as out of scope goes to people whatever its confidence, as in serving.
+      const base = rowThresholds;
+      rowThresholds = Float64Array.from({ length: n }, (_, i) => (scored.inScope[i]! < oos!.threshold! ? Infinity : base === undefined ? t! : base[i]!));
+    }
     const thresholdOptions = { ...(t === null ? {} : { threshold: t }), ...(rowThresholds === undefined ? {} : { rowThresholds }) };
-    const report = evaluateClassification(d, { slices: sliceOnly, replicates, seed, ...thresholdOptions });
+    const outOfScope = scored === null ? {} : { outOfScope: { scores: scored.inScope, threshold: oos!.threshold!, score: scored.score } };
+    const report = evaluateClassification(d, { slices: sliceOnly, replicates, seed, ...thresholdOptions, ...outOfScope });
     const fairness = sensitive.length === 0 ? null : auditFairness(d, sensitiveValues, { replicates: Math.min(replicates, 500), seed, ...thresholdOptions });
     return { report, fairness };
   };
   // an explicit --target-precision asks for one threshold: the plan's group thresholds then do not apply
-  const mine = evalOf(predictor, threshold?.confidence ?? null, threshold?.source === 'target-precision' ? null : plans[0]!);
+  const mine = evalOf(predictor, threshold?.confidence ?? null, threshold?.source === 'target-precision' ? null : plans[0]!, storedOutOfScope(version.record.thresholds));
   let champion: ReturnType<typeof evalOf> | undefined;
   if (championVersion) {
     const cp = await loadModel(deps.registry, championVersion);
     const ct = championVersion.record.thresholds?.['confidence'];
-    champion = evalOf(cp, typeof ct === 'number' ? ct : null, plans[1]!);
+    champion = evalOf(cp, typeof ct === 'number' ? ct : null, plans[1]!, storedOutOfScope(championVersion.record.thresholds));
   }
   const external = (rule: { metric: string }) =>
     rule.metric.startsWith('fairness.') ? checkFairnessRule(rule as unknown as FairnessGateRule, mine.fairness ?? undefined, champion?.fairness ?? undefined) : undefined;

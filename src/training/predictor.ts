@@ -40,10 +40,47 @@ export interface Predictor {
   predictProba(batch: ColumnBatch, n: number): Float64Array;
   /** Predicted values (regression). */
   predictValues(batch: ColumnBatch, n: number): Float64Array;
+  /**
+   * Calibrated probabilities and an in-scope score per row from one pass, for out-of-scope
+   * rejection (higher = more like the training classes; `inScopeScore` names it). Optional: see
+   * {@link predictWithInScope}, which falls back to the top calibrated probability.
+   */
+  predictWithInScope?(batch: ColumnBatch, n: number): { proba: Float64Array; inScope: Float64Array };
+  /** What `predictWithInScope` scores; absent with it. */
+  readonly inScopeScore?: InScopeScore;
   /** Data-only files for the registry. */
   toFiles(): VersionFile[];
   /** What training reported (warnings, calibration, iterations). */
   readonly report: Record<string, unknown>;
+}
+
+/**
+ * The score out-of-scope rejection thresholds: `max_logit`, the text learner's top uncalibrated
+ * logit (it ranks unseen intents below known ones better than the calibrated probability, which
+ * temperature scaling pulls towards the top-two margin), or `max_probability`, the top calibrated
+ * probability of learners without a score of their own.
+ */
+export type InScopeScore = 'max_logit' | 'max_probability';
+
+/**
+ * Probabilities and in-scope scores of a classifier's rows in one pass: the predictor's own score
+ * when it has one, else the top calibrated probability.
+ *
+ * @example
+ * const { proba, inScope, score } = predictWithInScope(predictor, batch, n); // score 'max_logit' for text models
+ */
+export function predictWithInScope(p: Predictor, batch: ColumnBatch, n: number): { proba: Float64Array; inScope: Float64Array; score: InScopeScore } {
+  if (p.predictWithInScope !== undefined && p.inScopeScore !== undefined) return { ...p.predictWithInScope(batch, n), score: p.inScopeScore };
+  if (p.classes === null) throw MloopError.failedPrecondition('out-of-scope scores need a classifier');
+  const proba = p.predictProba(batch, n);
+  const k = p.classes.length;
+  const inScope = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = proba[i * k]!;
+    for (let c = 1; c < k; c++) if (proba[i * k + c]! > best) best = proba[i * k + c]!;
+    inScope[i] = best;
+  }
+  return { proba, inScope, score: 'max_probability' };
 }
 
 export interface TrainInput {
@@ -85,6 +122,11 @@ class TextPredictor implements Predictor {
   }
   predictProba(batch: ColumnBatch, n: number): Float64Array {
     return Float64Array.from(this.model.predictProba(this.texts(batch, n)).probs);
+  }
+  readonly inScopeScore = 'max_logit' as const;
+  predictWithInScope(batch: ColumnBatch, n: number): { proba: Float64Array; inScope: Float64Array } {
+    const { probs, inScope } = this.model.predictProbaWithInScope(this.texts(batch, n));
+    return { proba: Float64Array.from(probs), inScope };
   }
   predictValues(): Float64Array {
     throw MloopError.failedPrecondition('a text classifier predicts classes, not values');

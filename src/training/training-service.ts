@@ -5,11 +5,64 @@
 import { MLOOP_VERSION } from '../config/index.js';
 import { readColumns, type ColumnData, type DatasetService, type DatasetVersion } from '../datasets/index.js';
 import { MloopError } from '../errors/index.js';
-import { chooseThreshold, evaluateClassification, evaluateRegression, type ClassificationData, type ThresholdChoice, type ThresholdMethod } from '../evaluation/index.js';
+import {
+  automationAt,
+  chooseRejectionThreshold,
+  chooseThreshold,
+  evaluateClassification,
+  evaluateRegression,
+  REJECTION_RULES,
+  subset,
+  type ClassificationData,
+  type RejectionChoice,
+  type RejectionRule,
+  type ThresholdChoice,
+  type ThresholdMethod,
+} from '../evaluation/index.js';
 import { TASKS, type ModelVersion, type RegistryService, type Task, type VersionFile } from '../registry/index.js';
 import { mulberry32 } from '../stats/index.js';
 import { checkGrid, crossValidatedSearch, DEFAULT_GRIDS, type ParamGrid, type SearchResult } from './hyperparameter-search.js';
-import { DEFAULT_LEARNER, getLearner, type ColumnBatch, type InputSpec, type Predictor, type TrainHooks } from './predictor.js';
+import { DEFAULT_LEARNER, getLearner, predictWithInScope, type ColumnBatch, type InScopeScore, type InputSpec, type Predictor, type TrainHooks } from './predictor.js';
+
+/** Out-of-scope rejection chosen at training time (`mloop train --oos-label`). */
+export interface OutOfScopeRequest {
+  /**
+   * The label of out-of-scope rows (say `oos`): left out of training, kept in the validation data
+   * as out of scope. Without it, validation labels never seen in training are the out-of-scope rows.
+   */
+  label?: string;
+  /** How the threshold is chosen on validation data; default `min-in-scope-accuracy` when `minInScopeAccuracy` is set, else `balanced`. */
+  rule?: RejectionRule;
+  /** The in-scope accuracy with rejection to keep on validation data (rule `min-in-scope-accuracy`), in (0, 1]. */
+  minInScopeAccuracy?: number;
+}
+
+/**
+ * The rejection threshold stored with a model version (`record.thresholds.out_of_scope`): rows
+ * whose in-scope `score` is below `threshold` are out of scope (serving sends them to review).
+ */
+export interface StoredOutOfScope {
+  /** The out-of-scope label named at training, or null when unseen labels were out of scope. */
+  label: string | null;
+  score: InScopeScore;
+  rule: RejectionRule;
+  min_in_scope_accuracy: number | null;
+  /** False when no threshold kept the stated in-scope accuracy (then nothing is rejected). */
+  achievable: boolean;
+  /** Reject below this score; null rejects nothing. */
+  threshold: number | null;
+  /** On the validation rows at the threshold. */
+  validation: { in_scope_accuracy: number; out_of_scope_recall: number; in_scope: number; out_of_scope: number };
+}
+
+/** A version's stored out-of-scope rejection (`record.thresholds.out_of_scope`), or null when it has none or it is malformed. */
+export function storedOutOfScope(thresholds: Record<string, unknown> | undefined): StoredOutOfScope | null {
+  const o = thresholds?.['out_of_scope'] as Partial<StoredOutOfScope> | undefined;
+  if (typeof o !== 'object' || o === null) return null;
+  if (o.score !== 'max_logit' && o.score !== 'max_probability') return null;
+  if (o.threshold !== null && !(typeof o.threshold === 'number' && Number.isFinite(o.threshold))) return null;
+  return o as StoredOutOfScope;
+}
 
 export interface TrainRequest {
   /** Training data, `name@N`. */
@@ -37,6 +90,8 @@ export interface TrainRequest {
   search?: { grid?: ParamGrid; folds?: number };
   /** Registry run key: a retried training run (same key) yields the version it made before, not another. */
   runKey?: string;
+  /** Choose and store an out-of-scope rejection threshold on validation data (classification). */
+  outOfScope?: OutOfScopeRequest;
   actor: string;
 }
 
@@ -48,6 +103,8 @@ export interface TrainResult {
   trainSeconds: number;
   rows: { train: number; validation: number; droppedMissingLabel: number };
   threshold: ThresholdChoice | null;
+  /** The out-of-scope rejection chosen on validation data, when asked for. */
+  outOfScope: (RejectionChoice & { label: string | null; score: InScopeScore }) | null;
   warnings: string[];
   /** The cross-validated search, when asked for. */
   search: SearchResult | null;
@@ -206,11 +263,15 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
     }
     return { keep, values };
   };
+  const oos = req.outOfScope;
+  const oosLabel = oos?.label;
+  if (oos !== undefined) checkOutOfScope(oos, classification);
   const all = labelsOf(read.columns, read.rows);
   const dropped = read.rows - all.keep.length;
   if (dropped > 0) warnings.push(`${dropped} rows without a label were left out`);
   if (classification) {
     const classes = new Set(all.values);
+    if (oosLabel !== undefined) classes.delete(oosLabel);
     if (classes.size < 2) throw MloopError.invalidArgument(`the label column '${plan.label}' has ${classes.size === 0 ? 'no values' : `one class only (${[...classes][0]})`}: a classifier needs at least two`);
   }
 
@@ -237,6 +298,12 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
     valRef = `${version.ref} (seeded holdout ${fraction})`;
   }
   const trainIndex = new Map(all.keep.map((row, j) => [row, j]));
+  if (oosLabel !== undefined) {
+    // Out-of-scope rows teach the model nothing it should predict: they only choose the threshold.
+    const before = trainRows.length;
+    trainRows = trainRows.filter((r) => all.values[trainIndex.get(r)!] !== oosLabel);
+    if (trainRows.length < before) warnings.push(`${before - trainRows.length} training rows labelled '${oosLabel}' (out of scope) were left out of training`);
+  }
   const trainLabels = trainRows.map((r) => all.values[trainIndex.get(r)!]!);
   if (classification) {
     const counts = new Map<string, number>();
@@ -245,6 +312,18 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
     if (single.length > 0) warnings.push(`classes with a single training example (the model will rarely predict them): ${single.slice(0, 10).join(', ')}`);
   }
 
+  if (oos !== undefined) {
+    // Checked before training: the threshold needs out-of-scope validation rows.
+    const known = new Set(trainLabels.map(String));
+    if (!valLabels.some((l) => !known.has(String(l)))) {
+      throw MloopError.invalidArgument(
+        oosLabel === undefined
+          ? 'the validation data has no out-of-scope rows (labels unseen in training) to choose the rejection threshold on'
+          : `the validation data has no rows labelled '${oosLabel}' to choose the rejection threshold on`,
+        { hint: oosLabel === undefined ? 'name the out-of-scope label with --oos-label, or give --validation data holding unseen labels' : `check the label's spelling, or give --validation data with '${oosLabel}' rows` },
+      );
+    }
+  }
   const fitLabels = classification ? trainLabels.map(String) : Float64Array.from(trainLabels as number[]);
   let search: SearchResult | null = null;
   if (req.search !== undefined) {
@@ -273,7 +352,7 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
       inputs: plan.inputs,
       label: plan.label,
       train: { batch: batchOf(read.columns, plan.inputs, trainRows), labels: fitLabels, n: trainRows.length },
-      ...(classification ? { validation: { batch: valBatch, labels: valLabels.map(String), n: valLabels.length } } : {}),
+      ...(classification ? { validation: learnerValidation(valBatch, valLabels.map(String), oos === undefined ? null : new Set(fitLabels as string[])) } : {}),
       params,
       seed,
     },
@@ -286,19 +365,40 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
   const nVal = valLabels.length;
   let metrics: Record<string, number>;
   let threshold: ThresholdChoice | null = null;
+  let outOfScope: TrainResult['outOfScope'] = null;
   let details: Record<string, unknown>;
   const files: VersionFile[] = predictor.toFiles();
-  if (classification) {
+  if (classification && oos !== undefined) {
+    const scored = predictWithInScope(predictor, valBatch, nVal);
+    const data = classificationData(predictor.classes!, valLabels.map(String), scored.proba);
+    const inRows: number[] = [];
+    data.yTrue.forEach((t, i) => {
+      if (t >= 0) inRows.push(i);
+    });
+    const rule = oos.rule ?? (oos.minInScopeAccuracy === undefined ? 'balanced' : 'min-in-scope-accuracy');
+    const choice = chooseRejectionThreshold({ ...data, confidence: scored.inScope }, { rule, ...(oos.minInScopeAccuracy === undefined ? {} : { minInScopeAccuracy: oos.minInScopeAccuracy }) });
+    outOfScope = { ...choice, label: oosLabel ?? null, score: scored.score };
+    if (!choice.achievable) warnings.push(`out of scope: ${choice.message}`);
+    const accepted = (i: number) => scored.inScope[i]! >= choice.threshold;
+    // Automation is decided on the rows the rejection lets through (an out-of-scope row among them is an error).
+    if (req.targetPrecision !== undefined) {
+      const kept = [...Array(nVal).keys()].filter(accepted);
+      threshold = chooseThreshold(subset(data, kept), req.targetPrecision, req.thresholdMethod ? { method: req.thresholdMethod } : {});
+    }
+    const report = evaluateClassification(subset(data, inRows), { replicates: 300, seed });
+    metrics = { ...headline(report.metrics), oos_in_scope_accuracy: choice.validation.inScopeAccuracy, oos_recall: choice.validation.outOfScopeRecall };
+    const automation = threshold?.achievable
+      ? automationAt(data, threshold.threshold, { replicates: 300, seed, rowThresholds: Float64Array.from({ length: nVal }, (_, i) => (accepted(i) ? threshold!.threshold : Infinity)) })
+      : null;
+    details = { intervals: report.metrics, reliability: report.reliability, automation, out_of_scope: { rule: choice.rule, message: choice.message, validation: choice.validation } };
+    files.push(validationFile(data, valLabels.map(String), seed, scored.inScope));
+  } else if (classification) {
     const data = classificationData(predictor.classes!, valLabels.map(String), predictor.predictProba(valBatch, nVal));
     if (req.targetPrecision !== undefined) threshold = chooseThreshold(data, req.targetPrecision, req.thresholdMethod ? { method: req.thresholdMethod } : {});
     const report = evaluateClassification(data, { replicates: 300, seed, ...(threshold?.achievable ? { threshold: threshold.threshold } : {}) });
     metrics = headline(report.metrics);
     details = { intervals: report.metrics, reliability: report.reliability, automation: report.automation ?? null };
-    const stored = nVal <= MAX_STORED_VALIDATION ? [...Array(nVal).keys()] : holdout(valLabels.map(String), MAX_STORED_VALIDATION / nVal, seed, true).validation;
-    files.push({
-      name: 'validation-predictions.json',
-      data: JSON.stringify({ classes: data.classes, y_true: stored.map((i) => data.yTrue[i]), y_pred: stored.map((i) => data.yPred[i]), confidence: stored.map((i) => data.confidence[i]) }),
-    });
+    files.push(validationFile(data, valLabels.map(String), seed));
   } else {
     const report = evaluateRegression({ yTrue: Float64Array.from(valLabels as number[]), yPred: predictor.predictValues(valBatch, nVal) }, { replicates: 300, seed });
     metrics = headline(report.metrics);
@@ -322,15 +422,20 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
       seed,
       codeVersion: `mloop ${MLOOP_VERSION}`,
       metrics,
-      ...(threshold
+      ...(threshold || outOfScope
         ? {
             thresholds: {
-              target_precision: threshold.targetPrecision,
-              method: threshold.method,
-              achievable: threshold.achievable,
-              confidence: threshold.achievable ? threshold.threshold : null,
-              validation: threshold.validation,
-              ...(threshold.bestAchievable ? { best_achievable: threshold.bestAchievable } : {}),
+              ...(threshold
+                ? {
+                    target_precision: threshold.targetPrecision,
+                    method: threshold.method,
+                    achievable: threshold.achievable,
+                    confidence: threshold.achievable ? threshold.threshold : null,
+                    validation: threshold.validation,
+                    ...(threshold.bestAchievable ? { best_achievable: threshold.bestAchievable } : {}),
+                  }
+                : {}),
+              ...(outOfScope ? { out_of_scope: toStoredOutOfScope(outOfScope) } : {}),
             },
           }
         : {}),
@@ -353,7 +458,64 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
     trainSeconds,
     rows: { train: trainRows.length, validation: nVal, droppedMissingLabel: dropped },
     threshold,
+    outOfScope,
     warnings,
     search,
+  };
+}
+
+function checkOutOfScope(oos: OutOfScopeRequest, classification: boolean): void {
+  if (!classification) throw MloopError.invalidArgument('out-of-scope rejection needs a classifier, not a regression model');
+  if (oos.label !== undefined && (typeof oos.label !== 'string' || oos.label === '')) throw MloopError.invalidArgument('the out-of-scope label must be a non-empty string');
+  if (oos.rule !== undefined && !REJECTION_RULES.includes(oos.rule)) {
+    throw MloopError.invalidArgument(`unknown rejection rule '${String(oos.rule)}'; known rules: ${REJECTION_RULES.join(', ')}`);
+  }
+  const floor = oos.minInScopeAccuracy;
+  if (floor !== undefined && !(typeof floor === 'number' && floor > 0 && floor <= 1)) {
+    throw MloopError.invalidArgument(`the minimum in-scope accuracy must be in (0, 1], got ${String(floor)}`);
+  }
+  if (floor !== undefined && oos.rule !== undefined && oos.rule !== 'min-in-scope-accuracy') {
+    throw MloopError.invalidArgument(`a minimum in-scope accuracy applies only to rule 'min-in-scope-accuracy', not '${oos.rule}'`);
+  }
+  if (floor === undefined && oos.rule === 'min-in-scope-accuracy') throw MloopError.invalidArgument(`rule 'min-in-scope-accuracy' needs the in-scope accuracy to keep (--oos-min-in-scope)`);
+}
+
+function toStoredOutOfScope(o: NonNullable<TrainResult['outOfScope']>): StoredOutOfScope {
+  return {
+    label: o.label,
+    score: o.score,
+    rule: o.rule,
+    min_in_scope_accuracy: o.minInScopeAccuracy ?? null,
+    achievable: o.achievable,
+    threshold: Number.isFinite(o.threshold) ? o.threshold : null,
+    validation: { in_scope_accuracy: o.validation.inScopeAccuracy, out_of_scope_recall: o.validation.outOfScopeRecall, in_scope: o.validation.inScope, out_of_scope: o.validation.outOfScope },
+  };
+}
+
+/** The validation rows a learner may calibrate on: all of them, or only those of `known` classes (out-of-scope mode). */
+function learnerValidation(batch: ColumnBatch, labels: string[], known: Set<string> | null): { batch: ColumnBatch; labels: string[]; n: number } {
+  if (known === null) return { batch, labels, n: labels.length };
+  const rows: number[] = [];
+  labels.forEach((l, i) => {
+    if (known.has(l)) rows.push(i);
+  });
+  const picked: ColumnBatch = {};
+  for (const [name, col] of Object.entries(batch)) picked[name] = col instanceof Float64Array ? Float64Array.from(rows, (i) => col[i]!) : rows.map((i) => col[i] ?? null);
+  return { batch: picked, labels: rows.map((i) => labels[i]!), n: rows.length };
+}
+
+/** The validation predictions kept with the version (at most MAX_STORED_VALIDATION rows), with in-scope scores in out-of-scope mode. */
+function validationFile(data: ClassificationData, labels: string[], seed: number, inScope?: Float64Array): VersionFile {
+  const n = labels.length;
+  const stored = n <= MAX_STORED_VALIDATION ? [...Array(n).keys()] : holdout(labels, MAX_STORED_VALIDATION / n, seed, true).validation;
+  return {
+    name: 'validation-predictions.json',
+    data: JSON.stringify({
+      classes: data.classes,
+      y_true: stored.map((i) => data.yTrue[i]),
+      y_pred: stored.map((i) => data.yPred[i]),
+      confidence: stored.map((i) => data.confidence[i]),
+      ...(inScope === undefined ? {} : { in_scope: stored.map((i) => inScope[i]) }),
+    }),
   };
 }

@@ -167,5 +167,10 @@ describe('TextModel.inScopeScores', () => {
     for (const p of pos) for (const n of neg) wins += p > n ? 1 : p === n ? 0.5 : 0;
     expect(wins / (pos.length * neg.length)).toBeGreaterThan(0.85); // 0.92 when written; 0.5 = no ranking
     expect(model.inScopeScores([])).toHaveLength(0);
+    // One pass for serving: the same probabilities and scores as the two separate calls.
+    const both = model.predictProbaWithInScope(probe.slice(0, 50));
+    expect(Array.from(both.inScope)).toEqual(Array.from(scores.subarray(0, 50)));
+    expect(Array.from(both.probs)).toEqual(Array.from(model.predictProba(probe.slice(0, 50)).probs));
+    expect(both.labels).toEqual(model.labels);
   });
 });

@@ -162,6 +162,23 @@ export class TextModel {
     return out;
   }
 
+  /**
+   * Calibrated probabilities and the {@link inScopeScores} of the same texts from one pass (one
+   * vectorisation): what out-of-scope rejection needs at serving time.
+   */
+  predictProbaWithInScope(texts: readonly (string | null | undefined)[]): TextProbabilities & { inScope: Float64Array } {
+    const z = this.logits(texts);
+    const k = this.labels.length;
+    const inScope = new Float64Array(z.length / k);
+    for (let r = 0; r < inScope.length; r++) {
+      let best = z[r * k]!;
+      for (let c = 1; c < k; c++) if (z[r * k + c]! > best) best = z[r * k + c]!;
+      inScope[r] = best;
+    }
+    if (this.temperature !== 1) for (let i = 0; i < z.length; i++) z[i]! /= this.temperature;
+    return { labels: this.labels, probs: softmaxInPlace(z, k), inScope };
+  }
+
   /** The top class and its calibrated probability for each text. */
   predict(texts: readonly (string | null | undefined)[]): TextPrediction[] {
     const { probs } = this.predictProba(texts);
