@@ -10,8 +10,8 @@ import { extname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion } from '../registry/index.js';
-import type { ColumnBatch, Predictor } from '../training/index.js';
-import { applyPlan, rowResults, storedPlan, storedThreshold } from './inference.js';
+import { predictWithInScope, type ColumnBatch, type Predictor } from '../training/index.js';
+import { applyPlan, rejectOutOfScope, rowResults, storedOutOfScopeThreshold, storedPlan, storedThreshold } from './inference.js';
 
 /** File formats batch scoring reads and writes, by extension. */
 export const BATCH_FORMATS = Object.freeze({ '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet' } as const);
@@ -86,6 +86,7 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
   if (existsSync(output) && !options.force) throw MloopError.alreadyExists('file', output, { hint: 'pass --force to replace it' });
   const chunkRows = options.chunkRows ?? 4096;
   const threshold = storedThreshold(version);
+  const outOfScope = predictor.classes === null ? null : storedOutOfScopeThreshold(version);
   // A mitigation plan decides each row by its group: the plan's column when the file has it.
   const plan = storedPlan(version);
   const started = performance.now();
@@ -142,8 +143,10 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
           });
         } else batch[i.name] = rows.map((r) => (r[i.name] === null || r[i.name] === undefined ? (i.kind === 'text' ? '' : null) : String(r[i.name])));
       }
-      const out = predictor.classes === null ? predictor.predictValues(batch, n) : predictor.predictProba(batch, n);
+      const scored = outOfScope === null ? null : predictWithInScope(predictor, batch, n);
+      const out = scored !== null ? scored.proba : predictor.classes === null ? predictor.predictValues(batch, n) : predictor.predictProba(batch, n);
       const decided = rowResults(predictor, threshold, out, n);
+      if (scored !== null) rejectOutOfScope(decided, scored.inScope, outOfScope!);
       const attribute = plan?.attribute ?? null;
       const results =
         plan === null

@@ -16,7 +16,7 @@ export type { ServingRuntimeOptions, ServingRuntimeDeps, RuntimeLogger, ServedPr
 export { ServingMetrics } from './serving-metrics.js';
 export { PredictionLogWriter } from './prediction-log.js';
 export type { PredictionLogOptions, PredictionLogEvents, PredictionLogStats } from './prediction-log.js';
-export { validateRows, rowResults, storedThreshold, storedPlan, applyPlan, MicroBatcher } from './inference.js';
+export { validateRows, rowResults, storedThreshold, storedOutOfScopeThreshold, rejectOutOfScope, storedPlan, applyPlan, MicroBatcher } from './inference.js';
 export { oipMetadata, oipRows, oipResponse } from './oip.js';
 export type { OipTensor } from './oip.js';
 export type { LoadedModel, PlanDecision, RowResult, ValidatedRows } from './inference.js';

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ThresholdPlan } from '../fairness/index.js';
+import type { ModelVersion } from '../registry/index.js';
 import type { Predictor } from '../training/index.js';
-import { rowResults } from './inference.js';
+import { applyPlan, MicroBatcher, rowResults, storedOutOfScopeThreshold } from './inference.js';
 
 /** The reference: the object built key by key, own properties only. */
 function expected(classes: readonly string[], output: Float64Array, at: number): Record<string, number> {
@@ -51,5 +53,41 @@ describe('rowResults', () => {
         },
       ),
     );
+  });
+});
+
+describe('out-of-scope rejection in serving', () => {
+  // A fake classifier whose in-scope score is the row's first input value.
+  const scoring = {
+    classes: ['billing', 'refund'],
+    inputs: [{ name: 'x', kind: 'numeric' }],
+    inScopeScore: 'max_logit',
+    predictProba: () => {
+      throw new Error('one pass: predictWithInScope must be used');
+    },
+    predictWithInScope: (batch: Record<string, Float64Array>, n: number) => ({
+      proba: Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? 0.9 : 0.1)),
+      inScope: Float64Array.from(batch['x']!.subarray(0, n)),
+    }),
+  } as unknown as Predictor;
+
+  it('sends rows scoring below the stored threshold to review, label and confidence unchanged', async () => {
+    const batcher = new MicroBatcher(scoring, 0.5, 256, 2);
+    const rows = await batcher.submit({ x: Float64Array.from([1, 2, 3]) }, 3, Date.now() + 10_000);
+    expect(rows.map((r) => r.decision)).toEqual(['review', 'auto', 'auto']);
+    expect(rows.map((r) => [r.label, r.confidence])).toEqual([['billing', 0.9], ['billing', 0.9], ['billing', 0.9]]);
+    // A mitigation plan that would automate every row keeps the rejected one in review.
+    const plan = { kind: 'automation', attribute: null, thresholds: {}, baseThreshold: 0 } as unknown as ThresholdPlan;
+    expect(applyPlan(plan, 0.5, rows, [null, null, null]).map((r) => r.decision)).toEqual(['review', 'auto', 'auto']);
+  });
+
+  it('reads the threshold only from a well-formed record, and rejects nothing without one', async () => {
+    const version = (thresholds: unknown) => ({ record: { thresholds } }) as unknown as ModelVersion;
+    expect(storedOutOfScopeThreshold(version({ out_of_scope: { score: 'max_logit', threshold: -1.5 } }))).toBe(-1.5);
+    expect(storedOutOfScopeThreshold(version({ out_of_scope: { score: 'max_logit', threshold: null } }))).toBeNull();
+    expect(storedOutOfScopeThreshold(version({ out_of_scope: { score: 'bogus', threshold: 1 } }))).toBeNull();
+    expect(storedOutOfScopeThreshold(version(undefined))).toBeNull();
+    const plain = new MicroBatcher({ ...scoring, predictProba: (_b: unknown, n: number) => new Float64Array(2 * n).fill(0.5) } as unknown as Predictor, 0.5, 256, null);
+    expect((await plain.submit({ x: Float64Array.from([-9]) }, 1, Date.now() + 10_000)).map((r) => r.decision)).toEqual(['auto']);
   });
 });

@@ -6,7 +6,7 @@
 import { MloopError, type ValidationIssue } from '../errors/index.js';
 import { decideWithPlan, planFromJson, type ThresholdPlan } from '../fairness/index.js';
 import type { ModelVersion } from '../registry/index.js';
-import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
+import { predictWithInScope, storedOutOfScope, type ColumnBatch, type InputSpec, type Predictor } from '../training/index.js';
 import type { Decision } from './serving.js';
 
 /** A version ready to serve. */
@@ -147,6 +147,28 @@ export function validateRows(instances: unknown, inputs: readonly InputSpec[], o
   return { batch, n, rows, groups };
 }
 
+/** The version's out-of-scope rejection threshold (`record.thresholds.out_of_scope`, set by `mloop train --oos-label`), or null. */
+export function storedOutOfScopeThreshold(version: ModelVersion): number | null {
+  return storedOutOfScope(version.record.thresholds)?.threshold ?? null;
+}
+
+/** Rows rejected as out of scope: they stay in review whatever a mitigation plan says (no new property, so answers keep their shape). */
+const outOfScopeRows = new WeakSet<RowResult>();
+
+/**
+ * Sends rows whose in-scope score is below `threshold` to review (label and confidence unchanged),
+ * as `mloop train --oos-label` chose on validation data. Returns its argument.
+ */
+export function rejectOutOfScope(results: RowResult[], inScope: ArrayLike<number>, threshold: number): RowResult[] {
+  for (let i = 0; i < results.length; i++) {
+    if (inScope[i]! >= threshold) continue;
+    const r = results[i]!;
+    r.decision = 'review';
+    outOfScopeRows.add(r);
+  }
+  return results;
+}
+
 /** The version's mitigation plan (`record.thresholds.groups`), or null. */
 export function storedPlan(version: ModelVersion): ThresholdPlan | null {
   return planFromJson(version.record.thresholds?.['groups']);
@@ -166,7 +188,7 @@ export function applyPlan(
   groups: ReadonlyArray<Record<string, string | null> | null>,
 ): RowResult[] {
   return rows.map((r, i) => {
-    if (r.label === null || r.probabilities === null || r.confidence === null) return r;
+    if (r.label === null || r.probabilities === null || r.confidence === null || outOfScopeRows.has(r)) return r;
     const d = decideWithPlan(plan, { probabilities: r.probabilities, label: r.label, confidence: r.confidence }, groups[i] ?? null);
     const fairness: PlanDecision = { attribute: plan.attribute, group: d.group, threshold: Number.isFinite(d.threshold) ? d.threshold : null };
     if (d.decision !== null) return { ...r, decision: d.decision, fairness };
@@ -274,6 +296,8 @@ export class MicroBatcher {
     private readonly predictor: Predictor,
     private readonly threshold: number | null,
     private readonly maxRows = 256,
+    /** The version's out-of-scope threshold ({@link storedOutOfScopeThreshold}); rows scoring below it go to review. */
+    private readonly outOfScope: number | null = null,
   ) {}
 
   /** Jobs waiting for their turn. */
@@ -320,8 +344,11 @@ export class MicroBatcher {
     if (take.length === 0) return;
     try {
       const batch = concat(this.predictor.inputs, take, rows);
-      const output = this.predictor.classes === null ? this.predictor.predictValues(batch, rows) : this.predictor.predictProba(batch, rows);
+      // With an out-of-scope threshold, probabilities and in-scope scores come from one pass (the text model vectorises once).
+      const scored = this.outOfScope !== null && this.predictor.classes !== null ? predictWithInScope(this.predictor, batch, rows) : null;
+      const output = scored !== null ? scored.proba : this.predictor.classes === null ? this.predictor.predictValues(batch, rows) : this.predictor.predictProba(batch, rows);
       const results = rowResults(this.predictor, this.threshold, output, rows);
+      if (scored !== null) rejectOutOfScope(results, scored.inScope, this.outOfScope!);
       let at = 0;
       for (const job of take) {
         job.resolve(results.slice(at, at + job.n));

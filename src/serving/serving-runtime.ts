@@ -11,7 +11,7 @@ import { redactText, type DatasetService, type LineageReport } from '../datasets
 import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
-import { applyPlan, MicroBatcher, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
+import { applyPlan, MicroBatcher, storedOutOfScopeThreshold, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
 import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
@@ -297,7 +297,7 @@ export class ServingRuntime {
           plan: storedPlan(version),
           redact: await this.redacts(version),
           groups: await this.groupColumns(version),
-          batcher: new MicroBatcher(predictor, threshold, this.opts.microBatchRows),
+          batcher: new MicroBatcher(predictor, threshold, this.opts.microBatchRows, storedOutOfScopeThreshold(version)),
           loadedAt: new Date().toISOString(),
         };
         this.loaded.set(version.id, loaded);
