@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { localPrincipal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
-import type { ClassificationReport } from '../../evaluation/index.js';
+import { REJECTION_RULES, type ClassificationReport, type RejectionRule } from '../../evaluation/index.js';
 import { TASKS, type Task } from '../../registry/index.js';
 import { checkGrid, evaluateModel, parseGateFile, trainModel } from '../../training/index.js';
 import { stagedProgress, table } from '../context.js';
@@ -51,12 +51,24 @@ export function registerTrain(program: Command, run: Runner): void {
     .option('--seed <n>', 'random seed', parseIntOption(0, 2 ** 31 - 1), 42)
     .option('--validation <dataset>', 'validation data, name@N (default: a seeded 20% holdout)')
     .option('--target-precision <p>', 'choose and store the confidence threshold for automation at this precision', parseProbability('--target-precision'))
+    .option('--oos-label <label>', 'out-of-scope label: its rows are left out of training, and a rejection threshold is chosen on validation rows with it and stored (serving sends rows below it to review)')
+    .option('--oos-rule <rule>', `how the rejection threshold is chosen: ${REJECTION_RULES.join(', ')} (default: balanced, or min-in-scope-accuracy with --oos-min-in-scope); without --oos-label, validation labels unseen in training are out of scope`)
+    .option('--oos-min-in-scope <a>', 'keep in-scope accuracy with rejection at least this on validation data, and reject as much out-of-scope as that allows', parseProbability('--oos-min-in-scope'))
     .option('--allow-sensitive', 'allow sensitive columns as features')
     .option('--search', 'choose learner parameters by k-fold cross-validation on the training rows over a small grid')
     .option('--grid <file>', 'the grid for --search (JSON or YAML): parameter → list of values, e.g. {"learningRate": [0.05, 0.1]}')
     .option('--folds <k>', 'folds for --search', parseIntOption(2, 20), 3)
     .action(
-      run(async (ctx, dataset: string, opts: { name: string; label?: string; text?: string; features?: string[]; task?: string; learner?: string; config?: string; seed: number; validation?: string; targetPrecision?: number; allowSensitive?: boolean; search?: boolean; grid?: string; folds: number }) => {
+      run(async (ctx, dataset: string, opts: { name: string; label?: string; text?: string; features?: string[]; task?: string; learner?: string; config?: string; seed: number; validation?: string; targetPrecision?: number; allowSensitive?: boolean; search?: boolean; grid?: string; folds: number; oosLabel?: string; oosRule?: string; oosMinInScope?: number }) => {
+        if (opts.oosRule !== undefined && !REJECTION_RULES.includes(opts.oosRule as RejectionRule)) throw MloopError.invalidArgument(`unknown --oos-rule '${opts.oosRule}'; known rules: ${REJECTION_RULES.join(', ')}`);
+        const outOfScope =
+          opts.oosLabel === undefined && opts.oosRule === undefined && opts.oosMinInScope === undefined
+            ? undefined
+            : {
+                ...(opts.oosLabel === undefined ? {} : { label: opts.oosLabel }),
+                ...(opts.oosRule === undefined ? {} : { rule: opts.oosRule as RejectionRule }),
+                ...(opts.oosMinInScope === undefined ? {} : { minInScopeAccuracy: opts.oosMinInScope }),
+              };
         if (opts.grid !== undefined && !opts.search) throw MloopError.invalidArgument('--grid needs --search');
         const grid = opts.grid === undefined ? undefined : checkGrid(readDataFile(ctx.io.cwd, opts.grid, 'grid file'), `grid file ${opts.grid}`);
         if (opts.task !== undefined && !TASKS.includes(opts.task as Task)) throw MloopError.invalidArgument(`unknown task '${opts.task}'; valid tasks: ${TASKS.join(', ')}`);
@@ -84,6 +96,7 @@ export function registerTrain(program: Command, run: Runner): void {
               ...(opts.validation === undefined ? {} : { validation: opts.validation }),
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
               ...(opts.allowSensitive ? { allowSensitive: true } : {}),
+              ...(outOfScope === undefined ? {} : { outOfScope }),
               ...(opts.search ? { search: { folds: opts.folds, ...(grid === undefined ? {} : { grid }) } } : {}),
             },
             { onProgress: progress.onProgress, signal: cancel.signal },
@@ -108,6 +121,17 @@ export function registerTrain(program: Command, run: Runner): void {
             best_achievable: r.threshold.bestAchievable ?? null,
             message: r.threshold.message,
           },
+          out_of_scope: r.outOfScope && {
+            label: r.outOfScope.label,
+            score: r.outOfScope.score,
+            rule: r.outOfScope.rule,
+            min_in_scope_accuracy: r.outOfScope.minInScopeAccuracy ?? null,
+            achievable: r.outOfScope.achievable,
+            threshold: Number.isFinite(r.outOfScope.threshold) ? r.outOfScope.threshold : null,
+            validation_in_scope_accuracy: r.outOfScope.validation.inScopeAccuracy,
+            validation_oos_recall: r.outOfScope.validation.outOfScopeRecall,
+            message: r.outOfScope.message,
+          },
           warnings: r.warnings,
           search: r.search && {
             metric: r.search.metric,
@@ -129,6 +153,7 @@ export function registerTrain(program: Command, run: Runner): void {
                 ]
               : []),
             ...(o.threshold ? [`automation: ${o.threshold.message}`] : []),
+            ...(o.out_of_scope ? [`out of scope (${o.out_of_scope.score}): ${o.out_of_scope.message}`] : []),
             ...o.warnings.map((w) => `warning: ${w}`),
           ].join('\n'),
         );
@@ -208,7 +233,7 @@ export function registerTrain(program: Command, run: Runner): void {
               `automation at confidence ≥ ${c.automation.threshold.toFixed(4)}: ${pct(c.automation.coverage.value)} decided automatically at ${pct(c.automation.precision.value)} precision; ${pct(c.automation.reviewShare.value)} to people`,
             );
           } else if (o.threshold?.choice && !o.threshold.choice.achievable) lines.push(`automation: ${o.threshold.choice.message}`);
-          if (c.outOfScope) lines.push(`out of scope: in-scope accuracy with rejection ${pct(c.outOfScope.inScopeAccuracy.value)}, out-of-scope recall ${pct(c.outOfScope.outOfScopeRecall.value)}`);
+          if (c.outOfScope) lines.push(`out of scope (${c.outOfScope.score ?? 'confidence'} ≥ ${c.outOfScope.threshold.toFixed(4)} accepted): in-scope accuracy with rejection ${pct(c.outOfScope.inScopeAccuracy.value)}, out-of-scope recall ${pct(c.outOfScope.outOfScopeRecall.value)}`);
           if (o.slices.length > 0) {
             lines.push(
               table(
