@@ -158,7 +158,9 @@ class TreeGrower {
   private readonly tmpL: Uint32Array;
   private readonly tmpR: Uint32Array;
   private readonly goLeft = new Uint8Array(256);
-  private readonly sortBuf: number[] = [];
+  /** Categorical split search scratch: bins in partition order and their sort keys. */
+  private readonly catGroups = new Int32Array(256);
+  private readonly catKeys = new Float64Array(256);
   private readonly featureMask: Uint8Array;
   private nActive: number;
   /** Reused node buffers; each finished tree is a trimmed copy. */
@@ -327,23 +329,24 @@ class TreeGrower {
     const n = leaf.c;
     const minS = p.minSamplesLeaf;
     const minH = p.minChildWeight;
-    const used = this.sortBuf;
-    used.length = 0;
-    for (let b = 0; b < nb; b++) if (hist[o + 3 * b + 2]! > 0) used.push(b);
-    if (used.length < 2) return best;
-    if (used.length <= p.maxCatToOnehot) {
+    let used = 0;
+    for (let b = 0; b < nb; b++) if (hist[o + 3 * b + 2]! > 0) used++;
+    if (used < 2) return best;
+    if (used <= p.maxCatToOnehot) {
       const lam = p.lambda;
-      for (const b of used) {
+      for (let b = 0; b < nb; b++) {
+        const cl = hist[o + 3 * b + 2]!;
+        if (cl === 0) continue;
         const gl = hist[o + 3 * b]!;
         const hl = hist[o + 3 * b + 1]!;
-        const cl = hist[o + 3 * b + 2]!;
         const cr = n - cl;
         const hr = H - hl;
         if (cl < minS || hl < minH || cr < minS || hr < minH) continue;
         const gain = (gl * gl) / (hl + lam) + ((G - gl) * (G - gl)) / (hr + lam) - parent;
         if (gain > best) {
           best = gain;
-          this.setCat(leaf, f, [b], 1, gl, hl, cl);
+          this.catGroups[0] = b;
+          this.setCat(leaf, f, this.catGroups, 0, 1, gl, hl, cl);
         }
       }
       return best;
@@ -352,20 +355,30 @@ class TreeGrower {
     const lam = p.lambda + p.catL2;
     const parentCat = (G * G) / (H + lam);
     const smooth = p.catSmooth;
-    const groups = used.filter((b) => hist[o + 3 * b + 2]! >= p.minDataPerGroup);
-    if (groups.length < 2) return best;
-    groups.sort((a, b) => {
-      const ra = hist[o + 3 * a]! / (hist[o + 3 * a + 1]! + smooth);
-      const rb = hist[o + 3 * b]! / (hist[o + 3 * b + 1]! + smooth);
-      return ra - rb || a - b;
-    });
-    const maxTake = Math.min(p.maxCatThreshold, Math.floor((groups.length + 1) / 2));
+    const groups = this.catGroups;
+    const keys = this.catKeys;
+    let nG = 0;
+    for (let b = 0; b < nb; b++) {
+      if (hist[o + 3 * b + 2]! < p.minDataPerGroup) continue;
+      // insertion sort by (ratio, bin): at most 256 groups, usually a few dozen
+      const key = hist[o + 3 * b]! / (hist[o + 3 * b + 1]! + smooth);
+      let i = nG++;
+      while (i > 0 && keys[i - 1]! > key) {
+        keys[i] = keys[i - 1]!;
+        groups[i] = groups[i - 1]!;
+        i--;
+      }
+      keys[i] = key;
+      groups[i] = b;
+    }
+    if (nG < 2) return best;
+    const maxTake = Math.min(p.maxCatThreshold, Math.floor((nG + 1) / 2));
     for (let dir = 0; dir < 2; dir++) {
       let gl = 0;
       let hl = 0;
       let cl = 0;
-      for (let i = 0; i < Math.min(maxTake, groups.length - 1); i++) {
-        const b = groups[dir === 0 ? i : groups.length - 1 - i]!;
+      for (let i = 0; i < Math.min(maxTake, nG - 1); i++) {
+        const b = groups[dir === 0 ? i : nG - 1 - i]!;
         gl += hist[o + 3 * b]!;
         hl += hist[o + 3 * b + 1]!;
         cl += hist[o + 3 * b + 2]!;
@@ -376,19 +389,20 @@ class TreeGrower {
         const gain = (gl * gl) / (hl + lam) + ((G - gl) * (G - gl)) / (hr + lam) - parentCat;
         if (gain > best) {
           best = gain;
-          const chosen = dir === 0 ? groups.slice(0, i + 1) : groups.slice(groups.length - 1 - i);
-          this.setCat(leaf, f, chosen, chosen.length, gl, hl, cl);
+          if (dir === 0) this.setCat(leaf, f, groups, 0, i + 1, gl, hl, cl);
+          else this.setCat(leaf, f, groups, nG - 1 - i, i + 1, gl, hl, cl);
         }
       }
     }
     return best;
   }
 
-  private setCat(leaf: Leaf, f: number, bins: readonly number[], k: number, gl: number, hl: number, cl: number): void {
+  /** Sets a categorical split sending bins[from..from+k) left. */
+  private setCat(leaf: Leaf, f: number, bins: Int32Array, from: number, k: number, gl: number, hl: number, cl: number): void {
     leaf.feature = f;
     leaf.threshold = -1;
     leaf.catBits.fill(0);
-    for (let i = 0; i < k; i++) {
+    for (let i = from; i < from + k; i++) {
       const b = bins[i]!;
       leaf.catBits[b >>> 5] = leaf.catBits[b >>> 5]! | (1 << (b & 31));
     }
@@ -505,7 +519,7 @@ class TreeGrower {
         const large = small === left ? right : left;
         const ss = this.free.pop()!;
         this.buildHist(ss, small.begin, small.end, false);
-        subtractHist(sh.slots[leaf.hist]!, sh.slots[ss]!);
+        subtractHist(sh.slots[leaf.hist]!, sh.slots[ss]!, this.offsets, sh.feats, this.nActive);
         small.hist = ss;
         large.hist = leaf.hist;
         this.findSplit(left);
@@ -547,10 +561,13 @@ function partitionRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, b
   return begin + nl;
 }
 
-/** parent -= child, in place: the parent's slot becomes the sibling's histogram. */
-function subtractHist(parent: Float64Array, child: Float64Array): void {
-  const n = parent.length;
-  for (let i = 0; i < n; i++) parent[i] = parent[i]! - child[i]!;
+/** parent -= child over the active features, in place: the parent's slot becomes the sibling's histogram. */
+function subtractHist(parent: Float64Array, child: Float64Array, offsets: Int32Array, feats: Int32Array, nActive: number): void {
+  for (let j = 0; j < nActive; j++) {
+    const f = feats[j]!;
+    const end = offsets[f + 1]! * 3;
+    for (let i = offsets[f]! * 3; i < end; i++) parent[i] = parent[i]! - child[i]!;
+  }
 }
 
 function trimTree(t: BinTree): BinTree {
