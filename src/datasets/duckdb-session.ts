@@ -1,7 +1,6 @@
 /** A short-lived, memory-bounded DuckDB instance for one dataset operation, and SQL quoting. */
 import { mkdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { MloopError, isMloopError } from '../errors/index.js';
@@ -18,34 +17,17 @@ export interface EngineLimits {
 
 export const DEFAULT_LIMITS: Omit<EngineLimits, 'tempDir'> = Object.freeze({ memoryLimit: '256MB', threads: 2 });
 
-/** Inputs larger than this are read with one engine thread (see `limitsForInput`). */
-export const LARGE_INPUT_BYTES = 1024 ** 3;
-
-/** How busy the machine is: its 1-minute load average and the cores this process may use. */
-export interface MachineLoad {
-  /** 1-minute load average (runnable threads). */
-  load: number;
-  /** Cores available to this process. */
-  cores: number;
-}
-
-/** The machine's load now. */
-export function currentLoad(): MachineLoad {
-  return { load: loadavg()[0] ?? 0, cores: availableParallelism() };
-}
-
 /**
- * The limits for reading an input of `bytes` on a machine with `machine` load: one thread above
- * LARGE_INPUT_BYTES, or when no core is idle (load above cores − 1); else the configured threads.
- * With two threads and insertion order preserved, DuckDB buffers batches that finish out of order,
- * and that memory grows with the file (measured: 300 MB at 1 M rows, 422 MB at 7.5 M rows for the
- * engine alone) while one thread stays near 250 MB. On a busy machine a second thread buys no wall
- * time and costs CPU: on the 1 M-row benchmark at load 5–9 one thread took 8.5–9.8 CPU-s and
- * 9.7–11.2 s against 9.7–13.0 CPU-s and 10.3–15.3 s for two. The row order is the same either way.
+ * The limits for converting an input file to Parquet: always one engine thread. The copy keeps the
+ * file's row order, and within the 256MB memory limit DuckDB's ordered Parquet writer ran on one
+ * thread anyway (the other thread did under a tenth of the work on the 1 M-row benchmark file),
+ * while the client thread of a second thread busy-polls the task queue when it has nothing to do
+ * (perf: ExecuteTask, mutexes and the queue in ~30 % of samples): the copy took 2.2–5.2 CPU-s with
+ * two threads against 2.0–2.2 with one, for no shorter wall time. With two threads the ordered
+ * buffer also grows with the file (422 MB at 7.5 M rows against 262 MB for one thread).
  */
-export function limitsForInput(limits: EngineLimits, bytes: number, machine: MachineLoad = currentLoad()): EngineLimits {
-  if (bytes > LARGE_INPUT_BYTES || (limits.threads > 1 && machine.load > machine.cores - 1)) return { ...limits, threads: 1 };
-  return limits;
+export function importLimits(limits: EngineLimits): EngineLimits {
+  return { ...limits, threads: 1 };
 }
 
 type Row = Record<string, unknown>;
