@@ -209,6 +209,8 @@ export interface OutOfScopeReport {
   inScopeAccuracy: Estimate;
   /** Out-of-scope rows that were rejected, over all out-of-scope rows. */
   outOfScopeRecall: Estimate;
+  /** In-scope rows predicted right, over all in-scope rows, rejecting nothing (the model's accuracy on its own classes). */
+  inScopeAccuracyWithoutRejection: Estimate;
   inScope: number;
   outOfScope: number;
   /** The score the threshold applies to: `confidence` (the automation threshold) or a model's own in-scope score (`max_logit`). */
@@ -219,6 +221,7 @@ export interface OutOfScopeReport {
 export function outOfScopeAt(d: ClassificationData, threshold: number, rowThresholds?: ArrayLike<number>): OutOfScopeReport {
   let inScope = 0;
   let inCorrect = 0;
+  let inRight = 0;
   let oos = 0;
   let oosRejected = 0;
   for (let i = 0; i < d.yTrue.length; i++) {
@@ -228,8 +231,11 @@ export function outOfScopeAt(d: ClassificationData, threshold: number, rowThresh
       if (!accepted) oosRejected++;
     } else {
       inScope++;
-      if (accepted && d.yTrue[i] === d.yPred[i]) inCorrect++;
+      if (d.yTrue[i] === d.yPred[i]) {
+        inRight++;
+        if (accepted) inCorrect++;
+      }
     }
   }
-  return { threshold, inScopeAccuracy: wilson(inCorrect, inScope), outOfScopeRecall: wilson(oosRejected, oos), inScope, outOfScope: oos };
+  return { threshold, inScopeAccuracy: wilson(inCorrect, inScope), outOfScopeRecall: wilson(oosRejected, oos), inScopeAccuracyWithoutRejection: wilson(inRight, inScope), inScope, outOfScope: oos };
 }

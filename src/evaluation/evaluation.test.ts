@@ -175,6 +175,7 @@ describe('automation at a target precision', () => {
     expect(r.threshold).toBe(2);
     expect(r.inScopeAccuracy.value).toBeCloseTo(2 / 3, 12); // rows 0 and 1 accepted and right; row 2 rejected
     expect(r.outOfScopeRecall.value).toBeCloseTo(2 / 3, 12); // rows 3 and 5 rejected, row 4 accepted
+    expect(r.inScopeAccuracyWithoutRejection.value).toBeCloseTo(2 / 3, 12); // rows 0 and 1 right, row 2 wrong
     expect(evaluateClassification(o, { replicates: 20, threshold: 0.5 }).outOfScope!.score).toBe('confidence');
     expect(() => evaluateClassification(o, { outOfScope: { scores: [1, 2], threshold: 0, score: 'max_logit' } })).toThrow(/2 values for 6 rows/);
   });

@@ -233,7 +233,12 @@ export function registerTrain(program: Command, run: Runner): void {
               `automation at confidence ≥ ${c.automation.threshold.toFixed(4)}: ${pct(c.automation.coverage.value)} decided automatically at ${pct(c.automation.precision.value)} precision; ${pct(c.automation.reviewShare.value)} to people`,
             );
           } else if (o.threshold?.choice && !o.threshold.choice.achievable) lines.push(`automation: ${o.threshold.choice.message}`);
-          if (c.outOfScope) lines.push(`out of scope (${c.outOfScope.score ?? 'confidence'} ≥ ${c.outOfScope.threshold.toFixed(4)} accepted): in-scope accuracy with rejection ${pct(c.outOfScope.inScopeAccuracy.value)}, out-of-scope recall ${pct(c.outOfScope.outOfScopeRecall.value)}`);
+          if (c.outOfScope) {
+            const o = c.outOfScope;
+            lines.push(
+              `out of scope (${o.score ?? 'confidence'} ≥ ${o.threshold.toFixed(4)} accepted; ${o.inScope} in-scope and ${o.outOfScope} out-of-scope rows, which the metrics above count as wrong): in-scope accuracy ${pct(o.inScopeAccuracyWithoutRejection.value)} without rejection, ${pct(o.inScopeAccuracy.value)} with rejection; out-of-scope recall ${pct(o.outOfScopeRecall.value)}`,
+            );
+          }
           if (o.slices.length > 0) {
             lines.push(
               table(
