@@ -4,21 +4,82 @@
  * (GET /v1/dashboard/session); the navigation only shows what it allows, and every API call is
  * authorized again on the server. User-supplied text is always rendered as React text.
  */
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useState, type ComponentType } from 'react';
 import { Api, ApiError, type Session } from './api';
 import { describe } from './components/useLoad';
-import { href, useRoute } from './router';
+import { href, parseHash, useRoute } from './router';
 
-// Each page is its own chunk: an annotator's browser never loads the charts.
-const DatasetsPage = lazy(() => import('./pages/Datasets').then((m) => ({ default: m.DatasetsPage })));
-const LabelingPage = lazy(() => import('./pages/Labeling').then((m) => ({ default: m.LabelingPage })));
-const ModelsPage = lazy(() => import('./pages/Models').then((m) => ({ default: m.ModelsPage })));
-const MonitoringPage = lazy(() => import('./pages/Monitoring').then((m) => ({ default: m.MonitoringPage })));
-const OverviewPage = lazy(() => import('./pages/Overview').then((m) => ({ default: m.OverviewPage })));
-const RunsPage = lazy(() => import('./pages/Runs').then((m) => ({ default: m.RunsPage })));
-const SettingsPage = lazy(() => import('./pages/Settings').then((m) => ({ default: m.SettingsPage })));
+/**
+ * A page in its own chunk (an annotator's browser never loads the charts unless it opens a chart
+ * page's address), loaded without React's Suspense: React 19 holds a Suspense boundary's content
+ * back for 300 ms after its fallback showed, which every full load of a page paid. `preload`
+ * starts the download before the session is known.
+ */
+function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>) {
+  let loaded: ComponentType<P> | null = null;
+  let pending: Promise<ComponentType<P>> | null = null;
+  const preload = () =>
+    (pending ??= load().then(
+      (c) => (loaded = c),
+      (err: unknown) => {
+        pending = null; // a failed chunk download may be retried by the next visit
+        throw err;
+      },
+    ));
+  function Page(props: P) {
+    const [, setReady] = useState(loaded !== null);
+    const [error, setError] = useState<string | null>(null);
+    useEffect(() => {
+      // Also when the chunk arrived between this render and the effect: render again then.
+      let live = true;
+      preload().then(
+        () => live && setReady(true),
+        (err: unknown) => live && setError(describe(err)),
+      );
+      return () => {
+        live = false;
+      };
+    }, []);
+    if (error) return <div className="message error">{error}</div>;
+    if (!loaded) return <p>Loading…</p>;
+    const Loaded = loaded;
+    return <Loaded {...props} />;
+  }
+  return Object.assign(Page, { preload });
+}
+
+const DatasetsPage = lazyPage(() => import('./pages/Datasets').then((m) => m.DatasetsPage));
+const LabelingPage = lazyPage(() => import('./pages/Labeling').then((m) => m.LabelingPage));
+const ModelsPage = lazyPage(() => import('./pages/Models').then((m) => m.ModelsPage));
+const MonitoringPage = lazyPage(() => import('./pages/Monitoring').then((m) => m.MonitoringPage));
+const OverviewPage = lazyPage(() => import('./pages/Overview').then((m) => m.OverviewPage));
+const RunsPage = lazyPage(() => import('./pages/Runs').then((m) => m.RunsPage));
+const SettingsPage = lazyPage(() => import('./pages/Settings').then((m) => m.SettingsPage));
+const PRELOAD: Record<string, () => Promise<unknown>> = {
+  overview: OverviewPage.preload,
+  datasets: DatasetsPage.preload,
+  label: LabelingPage.preload,
+  models: ModelsPage.preload,
+  monitoring: MonitoringPage.preload,
+  runs: RunsPage.preload,
+  settings: SettingsPage.preload,
+};
 
 const TOKEN_KEY = 'mloop.token';
+
+/**
+ * On a full load with a token, the session and the addressed page's chunk are asked for at once,
+ * before React renders: the page then waits for the slower of the two, not for both in turn.
+ */
+let early: { token: string; session: Promise<Session> } | null = null;
+{
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) {
+    early = { token, session: new Api(token).get<Session>('/v1/dashboard/session') };
+    early.session.catch(() => undefined); // handled where it is used
+    PRELOAD[parseHash(window.location.hash).page]?.().catch(() => undefined); // the page shows a failed download
+  }
+}
 
 /** Route names, their titles and the session page that grants them. */
 const PAGES = [
@@ -62,8 +123,9 @@ export function App() {
 
   useEffect(() => {
     if (!api) return;
-    api
-      .get<Session>('/v1/dashboard/session')
+    const request = early?.token === token ? early.session : api.get<Session>('/v1/dashboard/session');
+    early = null;
+    request
       .then((s) => {
         setSession(s);
         setError(null);
@@ -75,7 +137,7 @@ export function App() {
           setToken(null);
         }
       });
-  }, [api]);
+  }, [api, token]);
 
   const signOut = () => {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -167,7 +229,7 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {error ? <div className="message error">{error}</div> : null}
-        <Suspense fallback={<p>Loading…</p>}>{content}</Suspense>
+        {content}
       </main>
     </>
   );

@@ -309,12 +309,15 @@ function DatasetDetail(props: PageProps & { name: string; ref_: string | null })
 
 export function DatasetsPage(props: PageProps) {
   const target = props.route.rest[0];
-  const api = props.api;
-  const list = useLoad(() => api.get<{ datasets: DatasetSummary[] }>('/v1/datasets'), [api]);
   if (target) {
     const at = target.lastIndexOf('@');
     return <DatasetDetail {...props} name={at > 0 ? target.slice(0, at) : target} ref_={at > 0 ? target : null} />;
   }
+  return <DatasetList {...props} />;
+}
+
+function DatasetList({ api }: PageProps) {
+  const list = useLoad(() => api.get<{ datasets: DatasetSummary[] }>('/v1/datasets'), [api]);
   return (
     <>
       <h1>Datasets</h1>

@@ -230,8 +230,12 @@ function ModelMonitoring(props: PageProps & { model: string }) {
 
 export function MonitoringPage(props: PageProps) {
   const model = props.route.rest[0];
-  const list = useLoad(() => props.api.get<{ models: Array<{ name: string }> }>('/v1/models'), [props.api]);
   if (model) return <ModelMonitoring {...props} model={model} />;
+  return <ModelList {...props} />;
+}
+
+function ModelList(props: PageProps) {
+  const list = useLoad(() => props.api.get<{ models: Array<{ name: string }> }>('/v1/models'), [props.api]);
   return (
     <>
       <h1>Monitoring</h1>
