@@ -11,7 +11,7 @@ import { MloopError } from '../errors/index.js';
 import { BIAS_METRIC_KEYS, BiasWindow, type BiasWindowOptions, type BiasWindowResult } from '../fairness/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import { calibrateAlarms, calibrateAlarmsAsync, evaluateAlarms, type AlarmCalibration, type AlarmPolicy } from './drift/alarms.js';
-import { computeDrift, DriftWindow, profileDataset, type Columns, type DatasetProfile, type FeatureSpec } from './drift/dataset-drift.js';
+import { computeDrift, computeDriftOffThread, DriftWindow, profileDataset, type Columns, type DatasetProfile, type FeatureSpec } from './drift/dataset-drift.js';
 import type { FeatureKind, FeatureWindowSummary } from './drift/drift-tests.js';
 import { parseWindow, type WindowSpec } from './monitoring.js';
 import type { MonitoredPrediction, MonitoringStore } from './monitoring-store.js';
@@ -38,6 +38,11 @@ export interface MonitorRequest {
   pageSize?: number;
   /** Bias monitoring of the logged group columns (minimum group size, level, positive class). */
   fairness?: Pick<BiasWindowOptions, 'minGroupSize' | 'level' | 'positiveLabel'>;
+  /**
+   * Run a text window's domain classifier on a worker thread (default true), so that a server
+   * computing the report keeps answering requests; false runs it on the calling thread. The same numbers either way.
+   */
+  offThread?: boolean;
 }
 
 /** One feature's drift in one window (the JSON shape of issue 7). */
@@ -210,8 +215,9 @@ class CalibrationCache {
   }
 }
 
-function driftRows(profile: DatasetProfile, window: DriftWindow, cache: CalibrationCache): WindowFeatureDrift[] {
-  const report = computeDrift(profile, window);
+async function driftRows(profile: DatasetProfile, window: DriftWindow, cache: CalibrationCache, offThread: boolean): Promise<WindowFeatureDrift[]> {
+  // The text domain classifier on a worker thread: a server's report does not hold its requests.
+  const report = offThread ? await computeDriftOffThread(profile, window) : computeDrift(profile, window);
   // A feature whose test could not run (every value missing in the window) raises no alarm and
   // does not stop the others.
   const calibration = cache.get(profile, window.rows);
@@ -338,12 +344,13 @@ interface Context {
   predProfile: DatasetProfile | null;
   cache: CalibrationCache;
   minRows: number;
+  offThread: boolean;
 }
 
-function finish(acc: WindowAccumulator, spec: WindowSpec, ctx: Context): MonitoringWindow {
+async function finish(acc: WindowAccumulator, spec: WindowSpec, ctx: Context): Promise<MonitoringWindow> {
   const enough = acc.n >= ctx.minRows;
-  const features = enough ? driftRows(ctx.featureProfile, acc.drift, ctx.cache) : null;
-  const predRows = enough && acc.pred && ctx.predProfile ? driftRows(ctx.predProfile, acc.pred, ctx.cache) : null;
+  const features = enough ? await driftRows(ctx.featureProfile, acc.drift, ctx.cache, ctx.offThread) : null;
+  const predRows = enough && acc.pred && ctx.predProfile ? await driftRows(ctx.predProfile, acc.pred, ctx.cache, ctx.offThread) : null;
   const drifted = features?.filter((f) => f.drift).length ?? 0;
   const dataset = features ? { drifted, total: features.length, share: drifted / features.length, detected: drifted / features.length >= 0.5 } : null;
   const performance = acc.perf.result();
@@ -531,7 +538,7 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
     calibrationInfo = { source: 'predictions', n: calibration.n };
   }
 
-  const ctx: Context = { featureProfile, predProfile, cache: new CalibrationCache(policy), minRows };
+  const ctx: Context = { featureProfile, predProfile, cache: new CalibrationCache(policy), minRows, offThread: req.offThread ?? true };
   // Group attributes: the sensitive columns of the training data (as serving logs them), so a
   // prediction that did not carry one counts in the `(missing)` group; else whatever rows carry.
   const sensitive = new Set<string>();
@@ -557,7 +564,7 @@ export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Prom
         await ctx.cache.prepare(ctx.featureProfile, acc.drift.rows);
         if (acc.pred && ctx.predProfile) await ctx.cache.prepare(ctx.predProfile, acc.pred.rows);
       }
-      windows.push(finish(acc, spec, ctx));
+      windows.push(await finish(acc, spec, ctx));
       lastSummaries = acc.drift.summaries();
     }
   };

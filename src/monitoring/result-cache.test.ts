@@ -4,6 +4,7 @@ import { generateSupportRequests } from '../demo/index.js';
 import { demoServing } from '../serving/index.js';
 import type { TempWorkspace } from '../workspace/test-support/temp-workspace.js';
 import { monitorModel, MonitoringResultCache, SqlMonitoringStore, type MonitoringReport } from './index.js';
+import { domainWorkerJobs } from './drift/domain-worker.js';
 import { countLoopTurns } from './test-support/loop-turns.js';
 import { monitoringFixture } from './test-support/monitoring-fixture.js';
 
@@ -82,6 +83,34 @@ describe('MonitoringResultCache', () => {
     expect(report.windows.length).toBeGreaterThan(0);
     expect(seen.length).toBeGreaterThanOrEqual(8); // 80 predictions in pages of 10
     for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
+  }, 60_000);
+
+  it("a text window's domain classifier runs while the event loop keeps turning, so requests are served meanwhile", async () => {
+    // On every turn of the loop, the worker's jobs sent and answered so far: a job computed on this
+    // thread would start and end without a turn in between.
+    const samples: Array<{ posted: number; done: number }> = [];
+    let stop = false;
+    const spin = () => {
+      if (stop) return;
+      samples.push(domainWorkerJobs());
+      setImmediate(spin);
+    };
+    const start = domainWorkerJobs();
+    setImmediate(spin);
+    const report = await monitorModel({ store: new SqlMonitoringStore(f.ws.backend.db), registry: f.ws.registry, datasets: f.ws.datasets }, { model: 'support', window: '7d', minWindowRows: 10 });
+    stop = true;
+    const end = domainWorkerJobs();
+    const tested = report.windows.filter((w) => w.features !== null).length;
+    expect(tested).toBeGreaterThan(0);
+    expect(end.posted - start.posted).toBe(tested); // one text feature: one job per tested window
+    for (let job = start.posted + 1; job <= end.posted; job++) {
+      // Some turn saw job `job` sent and not yet answered.
+      expect(samples.some((s) => s.posted >= job && s.done < job), `no turn while job ${job} ran`).toBe(true);
+    }
+    // On the calling thread when asked: no job, the same numbers.
+    const inline = await monitorModel({ store: new SqlMonitoringStore(f.ws.backend.db), registry: f.ws.registry, datasets: f.ws.datasets }, { model: 'support', window: '7d', minWindowRows: 10, offThread: false });
+    expect(domainWorkerJobs().posted).toBe(end.posted);
+    expect(numbers(inline)).toEqual(numbers(report));
   }, 60_000);
 
   it('keeps estimates per key and window end, equal to uncached ones; a failure is not kept', async () => {

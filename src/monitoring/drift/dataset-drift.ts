@@ -2,12 +2,14 @@
  * Dataset-level drift: a reference profile per feature built once, a window that streams rows or
  * column chunks into bounded summaries, and a report (snapshot) of every configured test.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { MloopError } from '../../errors/index.js';
 import { CategoricalWindow, profileCategorical } from './categorical-summary.js';
 import {
   DEFAULT_DRIFT_TEST,
   getDriftTest,
   runDriftTest,
+  runDriftTestOffThread,
   type DriftTestConfig,
   type DriftTestResult,
   type FeatureKind,
@@ -141,6 +143,31 @@ export interface DriftReport {
     results: DriftTestResult[];
     errors: { test: string; code: string; message: string }[];
   }[];
+}
+
+/**
+ * {@link computeDrift} for a server: the domain classifier runs on a worker thread, and the event
+ * loop gets a turn after each feature. The same report.
+ */
+export async function computeDriftOffThread(profile: DatasetProfile, window: DriftWindow): Promise<DriftReport> {
+  const summaries = window.summaries();
+  const features: DriftReport['features'] = [];
+  for (const [i, f] of profile.features.entries()) {
+    const s = summaries[i] as FeatureWindowSummary;
+    const results: DriftTestResult[] = [];
+    const errors: { test: string; code: string; message: string }[] = [];
+    for (const t of f.spec.tests) {
+      try {
+        results.push(await runDriftTestOffThread(t, f.profile, s));
+      } catch (e) {
+        if (!(e instanceof MloopError) || e.code === 'INTERNAL') throw e;
+        errors.push({ test: t.test, code: e.code, message: e.message });
+      }
+    }
+    features.push({ feature: f.spec.name, kind: f.spec.kind, missing_current: s.missing, results, errors });
+    await yieldToEventLoop();
+  }
+  return { window_rows: window.rows, features };
 }
 
 /** Runs every configured test on a window; a test that cannot run reports an error item. */

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { generateSupportRequests } from '../../demo/index.js';
 import { seededRandom } from '../stats/random.js';
-import { computeDrift, DriftWindow, profileDataset } from './dataset-drift.js';
+import { computeDrift, computeDriftOffThread, DriftWindow, profileDataset } from './dataset-drift.js';
 import { aucWithPValue, domainClassifier } from './domain-classifier.js';
+import { domainClassifierOffThread } from './domain-worker.js';
 import { runDriftTest } from './drift-tests.js';
-import { MAX_WINDOW_SAMPLE_DOCS, oovBucket, profileText, TextWindow } from './text-summary.js';
+import { countLoopTurns } from '../test-support/loop-turns.js';
+import { MAX_WINDOW_SAMPLE_DOCS, OOV_BUCKETS, oovBucket, profileText, TextWindow } from './text-summary.js';
 import { calibrateAlarms } from './alarms.js';
 
 const texts = (rows: Array<{ text: string }>) => rows.map((r) => r.text);
@@ -80,5 +82,34 @@ describe('the domain classifier on support requests', () => {
     expect(report.features[0]!.results.map((r) => r.test)).toEqual(['drift:text-oov', 'drift:text-domain-auc']);
     const alone = profileDataset({ text: texts(before) }, [{ name: 'text', kind: 'text', tests: [{ test: 'drift:text-domain-auc' }] }]);
     expect(() => calibrateAlarms(alone, 100)).toThrow(/reported beside .* not used as one/);
+  });
+
+  it('runs on a worker thread with the same result, while the event loop keeps turning', async () => {
+    const profile = profileDataset({ text: texts(before) }, [{ name: 'text', kind: 'text', tests: [{ test: 'drift:text-oov' }, { test: 'drift:text-domain-auc' }] }]);
+    const window = new DriftWindow(profile).addColumns({ text: texts(launch) });
+    // The loop's turns while the classifier works: none on the calling thread (a synchronous call
+    // gives the loop no turn), many while it runs on the worker.
+    const loop = countLoopTurns();
+    const sync = computeDrift(profile, window);
+    const during = loop.turns;
+    const off = await computeDriftOffThread(profile, window);
+    loop.stop();
+    expect(during).toBe(0);
+    expect(loop.turns).toBeGreaterThan(20);
+    expect(off).toEqual(sync);
+    expect(off.features[0]!.results[1]!.statistic).toBeGreaterThan(0.6);
+    // The kernel alone: equal to the calling thread's result, with other options and an empty side.
+    const p = profileText(texts(before));
+    const w = new TextWindow(p).addAll(texts(launch).slice(0, 300));
+    const docs = Array.from({ length: 400 }, (_, i) => w.summary.sample[i % w.summary.sample.length]!);
+    const features = p.tokenCounts.length + 1 + OOV_BUCKETS;
+    for (const options of [{}, { maxDocs: 150, seed: 7, epochs: 3 }]) expect(await domainClassifierOffThread(docs, w.summary.sample, features, options)).toEqual(domainClassifier(docs, w.summary.sample, features, options));
+    expect(await domainClassifierOffThread([], [Int32Array.of(1)], 2)).toEqual(domainClassifier([], [Int32Array.of(1)], 2));
+  });
+
+  it('rejects a call that fails on the worker with INTERNAL, and serves the next call', async () => {
+    // A negative feature count: the kernel cannot allocate its weights.
+    await expect(domainClassifierOffThread([Int32Array.of(1)], [Int32Array.of(1)], -1)).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(await domainClassifierOffThread([Int32Array.of(1, 2)], [Int32Array.of(3)], 4)).toEqual(domainClassifier([Int32Array.of(1, 2)], [Int32Array.of(3)], 4));
   });
 });

@@ -78,32 +78,59 @@ export function aucWithPValue(scores: ArrayLike<number>, positive: ArrayLike<boo
   return { auc, p_value: z >= 0 ? tail : 1 - tail };
 }
 
+/** The classifier's work on flattened documents: what the worker thread receives. */
+export interface DomainJob {
+  /** Token ids of every document, reference ones first, one after another. */
+  ids: Int32Array;
+  /** Document d's ids are ids[offsets[d]] … ids[offsets[d + 1] - 1]. */
+  offsets: Int32Array;
+  /** The first `nReference` documents are reference ones, the rest current ones. */
+  nReference: number;
+  features: number;
+  epochs: number;
+  l2: number;
+  eta0: number;
+  /** Uniform draws in [0, 1) for the SGD order, used in sequence (the seeded generator's stream). */
+  uniforms: Float64Array;
+}
+
 /**
- * Cross-fitted domain classifier between reference and current documents (token-id arrays whose
- * ids are below `features`).
- *
- * @example
- * const r = domainClassifier(profile.documentsAsArrays, window.summary.sample, vocabularySize + 1);
+ * The cross-fitted logistic regression's out-of-fold scores (current = positive). Self-contained
+ * (no imports, no module-level names): a worker thread runs it from its source text.
  */
-export function domainClassifier(reference: readonly Int32Array[], current: readonly Int32Array[], features: number, options: DomainClassifierOptions = {}): DomainClassifierResult {
-  const maxDocs = options.maxDocs ?? 1000;
-  const epochs = options.epochs ?? 10;
-  const l2 = options.l2 ?? 1e-4;
-  const eta0 = options.learningRate ?? 0.2;
-  const rng = seededRandom(options.seed ?? 42);
-  const ref = spaced(reference, maxDocs);
-  const cur = spaced(current, maxDocs);
-  // Each document as its distinct ids (presence, not counts).
-  const docs = [...ref, ...cur].map((d) => Int32Array.from(new Set(d)));
-  const label = docs.map((_, i) => i >= ref.length);
-  const n = docs.length;
+export function domainScores(job: DomainJob): Float64Array {
+  const { ids, offsets, nReference, features, epochs, l2, eta0, uniforms } = job;
+  const n = offsets.length - 1;
+  // Each document as its distinct ids in first-seen order (presence, not counts).
+  const seen = new Int32Array(features);
+  const distinct = new Int32Array(ids.length);
+  const docs: Int32Array[] = [];
+  let at = 0;
+  for (let d = 0; d < n; d++) {
+    const from = at;
+    for (let j = offsets[d] as number; j < (offsets[d + 1] as number); j++) {
+      const id = ids[j] as number;
+      if (seen[id] === d + 1) continue;
+      seen[id] = d + 1;
+      distinct[at++] = id;
+    }
+    docs.push(distinct.subarray(from, at));
+  }
+  const label: boolean[] = [];
+  const fold: number[] = [];
   // Folds: alternate within each side, so both folds hold both classes in proportion.
-  const fold = docs.map((_, i) => (i < ref.length ? i : i - ref.length) % 2);
+  for (let i = 0; i < n; i++) {
+    label.push(i >= nReference);
+    fold.push((i < nReference ? i : i - nReference) % 2);
+  }
   const scores = new Float64Array(n);
   const w = new Float64Array(features);
+  let u = 0;
   for (let f = 0; f < 2; f++) {
-    const train = docs.map((_, i) => i).filter((i) => fold[i] !== f);
-    const pos = train.filter((i) => label[i]).length;
+    const train: number[] = [];
+    for (let i = 0; i < n; i++) if (fold[i] !== f) train.push(i);
+    let pos = 0;
+    for (const i of train) if (label[i]) pos++;
     const neg = train.length - pos;
     if (pos === 0 || neg === 0) continue;
     // Class-balanced weights: each class carries half of the loss.
@@ -114,7 +141,7 @@ export function domainClassifier(reference: readonly Int32Array[], current: read
     for (let e = 0; e < epochs; e++) {
       const eta = eta0 / (1 + e);
       for (let k = train.length - 1; k > 0; k--) {
-        const j = rng.int(k + 1);
+        const j = Math.floor((uniforms[u++] as number) * (k + 1));
         const t = train[k] as number;
         train[k] = train[j] as number;
         train[j] = t;
@@ -141,6 +168,44 @@ export function domainClassifier(reference: readonly Int32Array[], current: read
       scores[i] = z;
     }
   }
+  return scores;
+}
+
+/** The subsampled documents flattened, and the seeded draws the SGD order uses. */
+export function domainJob(reference: readonly Int32Array[], current: readonly Int32Array[], features: number, options: DomainClassifierOptions = {}): DomainJob {
+  const maxDocs = options.maxDocs ?? 1000;
+  const epochs = options.epochs ?? 10;
+  const ref = spaced(reference, maxDocs);
+  const cur = spaced(current, maxDocs);
+  const all = [...ref, ...cur];
+  const offsets = new Int32Array(all.length + 1);
+  for (let d = 0; d < all.length; d++) offsets[d + 1] = (offsets[d] as number) + (all[d] as Int32Array).length;
+  const ids = new Int32Array(offsets[all.length] as number);
+  for (let d = 0; d < all.length; d++) ids.set(all[d] as Int32Array, offsets[d] as number);
+  // At most one draw per training document and pass in each of the two folds.
+  const rng = seededRandom(options.seed ?? 42);
+  const uniforms = new Float64Array(2 * epochs * all.length);
+  for (let i = 0; i < uniforms.length; i++) uniforms[i] = rng.next();
+  return { ids, offsets, nReference: ref.length, features, epochs, l2: options.l2 ?? 1e-4, eta0: options.learningRate ?? 0.2, uniforms };
+}
+
+/** The AUC of a job's out-of-fold scores (the first `nReference` from reference documents), with its p-value and the documents used. */
+export function domainResult(nReference: number, scores: Float64Array): DomainClassifierResult {
+  const n = scores.length;
+  const label = Array.from({ length: n }, (_, i) => i >= nReference);
   const { auc, p_value } = aucWithPValue(scores, label);
-  return { auc, p_value, n_reference: ref.length, n_current: cur.length };
+  return { auc, p_value, n_reference: nReference, n_current: n - nReference };
+}
+
+/**
+ * Cross-fitted domain classifier between reference and current documents (token-id arrays whose
+ * ids are below `features`), on the calling thread. `domainClassifierOffThread` gives the same
+ * result from a worker thread.
+ *
+ * @example
+ * const r = domainClassifier(profile.documentsAsArrays, window.summary.sample, vocabularySize + 1);
+ */
+export function domainClassifier(reference: readonly Int32Array[], current: readonly Int32Array[], features: number, options: DomainClassifierOptions = {}): DomainClassifierResult {
+  const job = domainJob(reference, current, features, options);
+  return domainResult(job.nReference, domainScores(job));
 }

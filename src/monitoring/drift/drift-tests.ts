@@ -15,7 +15,8 @@ import {
   type NumericProfile,
   type NumericWindowSummary,
 } from './numeric-summary.js';
-import { domainClassifier } from './domain-classifier.js';
+import { domainClassifier, type DomainClassifierResult } from './domain-classifier.js';
+import { domainClassifierOffThread } from './domain-worker.js';
 
 /** Most documents per side the domain classifier trains and scores on. */
 const DOMAIN_MAX_DOCS = 1000;
@@ -384,36 +385,45 @@ const TESTS: readonly DriftTestDefinition[] = [
     // AUC 0.6: one current document in five is recognisably different from the reference.
     defaultMinEffect: 0.2,
     calculate(reference, current) {
-      const [r, c] = asText('drift:text-domain-auc', reference, current);
-      // Out-of-vocabulary tokens on both sides (in the reference: confined to one document) as
-      // hash buckets, so that a new product's name is a feature and not lost among typos.
-      const { offsets, ids, buckets } = r.documents;
-      const oov = r.tokenCounts.length;
-      const refDocs: Int32Array[] = [];
-      const kept = offsets.length - 1;
-      const use = Math.min(kept, DOMAIN_MAX_DOCS);
-      for (let k = 0; k < use; k++) {
-        const d = Math.floor((k * kept) / use); // evenly spaced, as the classifier would subsample
-        const doc = ids.slice(offsets[d] as number, offsets[d + 1] as number);
-        for (let j = 0; j < doc.length; j++) if (doc[j] === oov) doc[j] = oov + 1 + (buckets[(offsets[d] as number) + j] as number);
-        refDocs.push(doc);
-      }
-      needSamples('drift:text-domain-auc', refDocs.length, c.sample.length);
-      const x = domainClassifier(refDocs, c.sample, oov + 1 + OOV_BUCKETS, { maxDocs: DOMAIN_MAX_DOCS });
-      return {
-        test: 'drift:text-domain-auc',
-        statistic: x.auc,
-        p_value: x.p_value,
-        log_p_value: x.p_value > 0 ? Math.log(x.p_value) : null,
-        effect_size: Math.max(0, 2 * x.auc - 1),
-        n_reference: r.n,
-        n_current: c.n,
-        exact: false,
-        details: { documents_reference: x.n_reference, documents_current: x.n_current, folds: 2 },
-      };
+      const x = domainInputs(reference, current);
+      return domainAucResult(x, domainClassifier(x.reference, x.current, x.features, { maxDocs: DOMAIN_MAX_DOCS }));
     },
   },
 ];
+
+/** The domain classifier's documents: out-of-vocabulary tokens on both sides as hash buckets. */
+function domainInputs(reference: FeatureProfile, current: FeatureWindowSummary): { r: TextProfile; c: TextWindowSummary; reference: Int32Array[]; current: Int32Array[]; features: number } {
+  const [r, c] = asText('drift:text-domain-auc', reference, current);
+  // Out-of-vocabulary tokens on both sides (in the reference: confined to one document) as
+  // hash buckets, so that a new product's name is a feature and not lost among typos.
+  const { offsets, ids, buckets } = r.documents;
+  const oov = r.tokenCounts.length;
+  const refDocs: Int32Array[] = [];
+  const kept = offsets.length - 1;
+  const use = Math.min(kept, DOMAIN_MAX_DOCS);
+  for (let k = 0; k < use; k++) {
+    const d = Math.floor((k * kept) / use); // evenly spaced, as the classifier would subsample
+    const doc = ids.slice(offsets[d] as number, offsets[d + 1] as number);
+    for (let j = 0; j < doc.length; j++) if (doc[j] === oov) doc[j] = oov + 1 + (buckets[(offsets[d] as number) + j] as number);
+    refDocs.push(doc);
+  }
+  needSamples('drift:text-domain-auc', refDocs.length, c.sample.length);
+  return { r, c, reference: refDocs, current: c.sample, features: oov + 1 + OOV_BUCKETS };
+}
+
+function domainAucResult(x: { r: TextProfile; c: TextWindowSummary }, d: DomainClassifierResult): DriftTestResult {
+  return {
+    test: 'drift:text-domain-auc',
+    statistic: d.auc,
+    p_value: d.p_value,
+    log_p_value: d.p_value > 0 ? Math.log(d.p_value) : null,
+    effect_size: Math.max(0, 2 * d.auc - 1),
+    n_reference: x.r.n,
+    n_current: x.c.n,
+    exact: false,
+    details: { documents_reference: d.n_reference, documents_current: d.n_current, folds: 2 },
+  };
+}
 
 /** The frozen registry: id → test. */
 export const DRIFT_TESTS: Readonly<Record<DriftTestId, DriftTestDefinition>> = Object.freeze(
@@ -450,6 +460,18 @@ export function getDriftTest(id: string): DriftTestDefinition {
     });
   }
   return DRIFT_TESTS[id];
+}
+
+/**
+ * {@link runDriftTest}, with the domain classifier (the one test that takes tens of milliseconds
+ * per window) on a worker thread; the same result.
+ */
+export async function runDriftTestOffThread(config: DriftTestConfig, reference: FeatureProfile, current: FeatureWindowSummary): Promise<DriftTestResult> {
+  if (config.test !== 'drift:text-domain-auc') return runDriftTest(config, reference, current);
+  const def = getDriftTest(config.test);
+  if (!def.kinds.includes(reference.kind)) throw kindMismatch(def.id, def.kinds, reference.kind);
+  const x = domainInputs(reference, current);
+  return domainAucResult(x, await domainClassifierOffThread(x.reference, x.current, x.features, { maxDocs: DOMAIN_MAX_DOCS }));
 }
 
 /** Runs a test config on a reference profile and a window summary. */
