@@ -200,3 +200,37 @@ describe('TfidfVectorizer.transform (char_wb through a trie)', () => {
     expect(got.data).toEqual(want.data);
   });
 });
+
+describe('fitTfidf char_wb vocabulary (fitted through a growing trie)', () => {
+  const alphabet = ['a', 'b', 'e', 'ab', 'é', 'ß', 'İ', '😀', '1', '_', ' ', '  ', '\t', '\n', '.', 'ka', 'ü'];
+  const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((parts) => parts.join(''));
+
+  /** The string path: every n-gram string of `appendCharWbNgrams`, document frequency by Set. */
+  function referenceVocabulary(corpus: string[], ngramRange: [number, number], minDf: number): { terms: string[]; idf: number[] } {
+    const df = new Map<string, number>();
+    for (const doc of corpus) {
+      const grams: string[] = [];
+      appendCharWbNgrams(normalizeText(doc), ngramRange, grams);
+      for (const g of new Set(grams)) df.set(g, (df.get(g) ?? 0) + 1);
+    }
+    const terms = [...df.keys()].filter((t) => df.get(t)! >= minDf).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return { terms, idf: terms.map((t) => Math.fround(Math.log((1 + corpus.length) / (1 + df.get(t)!)) + 1)) };
+  }
+
+  it('has the terms and idf of the string analyzer for any texts, n-gram range and min_df', () => {
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom<[number, number]>([2, 5], [1, 1], [1, 3], [3, 6], [4, 4]),
+        fc.integer({ min: 1, max: 3 }),
+        (corpus, ngramRange, minDf) => {
+          const { state } = fitTfidf(corpus, { blocks: [{ analyzer: 'char_wb', ngramRange, minDf }], sublinearTf: true });
+          const want = referenceVocabulary(corpus, ngramRange, minDf);
+          expect(state.blocks[0]!.terms).toEqual(want.terms);
+          expect(Array.from(state.blocks[0]!.idf)).toEqual(want.idf);
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+});

@@ -120,6 +120,12 @@ export function fitTfidf(
   const parts: CsrMatrix[] = [];
   const total = n * options.blocks.length;
   options.blocks.forEach((opts, b) => {
+    if (opts.analyzer === 'char_wb') {
+      const fitted = fitCharWbBlock(lowered, opts, options.sublinearTf, hooks, b * n, total);
+      blocks.push(fitted.state);
+      parts.push(fitted.matrix);
+      return;
+    }
     const ids = new Map<string, number>();
     let df = new Int32Array(1024);
     let count = new Float64Array(1024);
@@ -172,6 +178,175 @@ export function fitTfidf(
   return { state: { sublinearTf: options.sublinearTf, blocks }, matrix: hstack(parts) };
 }
 
+/**
+ * A trie over UTF-16 code units that grows while a `char_wb` vocabulary is fitted: every n-gram is
+ * a node reached by walking its characters, so no n-gram string is built or hashed until the
+ * vocabulary is known (then only for the kept terms). Edges live in one open-addressing table keyed
+ * by (node, code unit), doubled when half full.
+ */
+class GrowingGramTrie {
+  private parent: Int32Array;
+  private code: Uint16Array;
+  private child: Int32Array;
+  private mask: number;
+  /** Per node: its parent node and last code unit, to spell its string. */
+  private up = new Int32Array(1024);
+  private last = new Uint16Array(1024);
+  size = 1;
+
+  constructor() {
+    this.mask = 4095;
+    this.parent = new Int32Array(4096).fill(-1);
+    this.code = new Uint16Array(4096);
+    this.child = new Int32Array(4096);
+  }
+
+  /** The node reached from `node` by `code`, made when missing. */
+  step(node: number, code: number): number {
+    const parent = this.parent;
+    const mask = this.mask;
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & mask;
+    for (;;) {
+      const p = parent[h] as number;
+      if (p === -1) break;
+      if (p === node && this.code[h] === code) return this.child[h] as number;
+      h = (h + 1) & mask;
+    }
+    const id = this.size++;
+    parent[h] = node;
+    this.code[h] = code;
+    this.child[h] = id;
+    if (id >= this.up.length) {
+      this.up = grow(this.up, id + 1);
+      const l = new Uint16Array(this.up.length);
+      l.set(this.last);
+      this.last = l;
+    }
+    this.up[id] = node;
+    this.last[id] = code;
+    if (this.size * 2 > mask + 1) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    const { parent, code, child } = this;
+    const size = (this.mask + 1) * 2;
+    this.mask = size - 1;
+    this.parent = new Int32Array(size).fill(-1);
+    this.code = new Uint16Array(size);
+    this.child = new Int32Array(size);
+    for (let s = 0; s < parent.length; s++) {
+      const p = parent[s] as number;
+      if (p === -1) continue;
+      let h = (Math.imul(p, 0x9e3779b1) ^ Math.imul(code[s] as number, 0x85ebca6b)) & this.mask;
+      while (this.parent[h] !== -1) h = (h + 1) & this.mask;
+      this.parent[h] = p;
+      this.code[h] = code[s] as number;
+      this.child[h] = child[s] as number;
+    }
+  }
+
+  /** The node of a string, made when missing. */
+  stepString(text: string): number {
+    let node = 0;
+    for (let i = 0; i < text.length; i++) node = this.step(node, text.charCodeAt(i));
+    return node;
+  }
+
+  /** The string a node spells. */
+  spell(node: number): string {
+    const codes: number[] = [];
+    for (let v = node; v !== 0; v = this.up[v] as number) codes.push(this.last[v] as number);
+    return String.fromCharCode(...codes.reverse());
+  }
+}
+
+/**
+ * Fits one `char_wb` block: the same n-grams as {@link appendCharWbNgrams}, counted the same number
+ * of times, found by walking a {@link GrowingGramTrie} instead of slicing strings (words with code
+ * points outside the BMP take the string path, whose n-gram lengths count code points).
+ */
+function fitCharWbBlock(
+  lowered: readonly string[],
+  opts: TfidfBlockOptions,
+  sublinear: boolean,
+  hooks: TrainHooks,
+  progressBase: number,
+  progressTotal: number,
+): { state: TfidfBlockState; matrix: CsrMatrix } {
+  const n = lowered.length;
+  const [minN, maxN] = opts.ngramRange;
+  const trie = new GrowingGramTrie();
+  let df = new Int32Array(4096);
+  let count = new Float64Array(4096);
+  let lastDoc = new Int32Array(4096).fill(-1);
+  const ptr = new Int32Array(n + 1);
+  let flat = new Int32Array(Math.max(1024, n * 64));
+  let nnz = 0;
+  let d = 0;
+  const grams: string[] = [];
+  const add = (id: number): void => {
+    if (id >= df.length) {
+      const old = lastDoc.length;
+      df = grow(df, id + 1);
+      count = grow(count, id + 1);
+      lastDoc = grow(lastDoc, id + 1);
+      lastDoc.fill(-1, old);
+    }
+    if (lastDoc[id] !== d) {
+      lastDoc[id] = d;
+      df[id]! += 1;
+    }
+    count[id]! += 1;
+    if (nnz === flat.length) flat = grow(flat, nnz + 1);
+    flat[nnz++] = id;
+  };
+  for (d = 0; d < n; d++) {
+    if ((d & 1023) === 0) {
+      checkCancelled(hooks.signal);
+      hooks.onProgress?.({ stage: 'vectorize', done: progressBase + d, total: progressTotal });
+    }
+    for (const word of (lowered[d] as string).split(WHITESPACE)) {
+      if (word.length === 0) continue;
+      if (SURROGATE.test(word)) {
+        grams.length = 0;
+        appendCharWbNgrams(word, opts.ngramRange, grams);
+        for (const g of grams) add(trie.stepString(g));
+        continue;
+      }
+      const wLen = word.length + 2;
+      if (wLen < minN) {
+        // A padded word shorter than the smallest n contributes itself once.
+        let node = 0;
+        for (let i = 0; i < wLen; i++) node = trie.step(node, paddedCode(word, i, wLen));
+        add(node);
+        continue;
+      }
+      // Every substring of length n in [minN, min(maxN, wLen)]: for n = wLen that is the padded word, once.
+      for (let i = 0; i < wLen; i++) {
+        const top = Math.min(maxN, wLen - i);
+        let node = 0;
+        for (let k = 1; k <= top; k++) {
+          node = trie.step(node, paddedCode(word, i + k - 1, wLen));
+          if (k >= minN) add(node);
+        }
+      }
+    }
+    ptr[d + 1] = nnz;
+  }
+  // Only grams that reach min_df get their string spelled.
+  const ids = new Map<string, number>();
+  for (let id = 1; id < trie.size; id++) if ((df[id] ?? 0) >= opts.minDf) ids.set(trie.spell(id), id);
+  const { terms, remap } = selectTerms(ids, df, count, opts, trie.size);
+  const idf = new Float32Array(terms.length);
+  for (const oldId of ids.values()) {
+    const col = remap[oldId] as number;
+    if (col >= 0) idf[col] = Math.log((1 + n) / (1 + (df[oldId] as number))) + 1;
+  }
+  const state: TfidfBlockState = { analyzer: opts.analyzer, ngramRange: [minN, maxN], terms, idf };
+  return { state, matrix: weigh({ ptr, ids: flat.subarray(0, nnz) }, remap, idf, sublinear) };
+}
+
 function grow<T extends Int32Array | Float64Array>(a: T, min: number): T {
   let size = a.length * 2;
   while (size < min) size *= 2;
@@ -186,6 +361,7 @@ function selectTerms(
   df: Int32Array,
   count: Float64Array,
   opts: TfidfBlockOptions,
+  idSpace = ids.size,
 ): { terms: string[]; remap: Int32Array } {
   let kept: string[] = [];
   for (const [term, id] of ids) if ((df[id] as number) >= opts.minDf) kept.push(term);
@@ -194,7 +370,7 @@ function selectTerms(
     kept = kept.slice(0, opts.maxFeatures);
   }
   kept.sort(cmp);
-  const remap = new Int32Array(ids.size).fill(-1);
+  const remap = new Int32Array(idSpace).fill(-1);
   kept.forEach((term, col) => {
     remap[ids.get(term) as number] = col;
   });
