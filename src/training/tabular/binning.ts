@@ -85,6 +85,17 @@ function categoryCodes(col: ColumnValues, cache: CategoryCodeCache | undefined):
   const values = categoricalValues(col);
   const codes = new Int32Array(values.length);
   const labels: string[] = [];
+  codeLabels(values, codes, labels);
+  const out = { codes, labels };
+  cache?.set(col, out);
+  return out;
+}
+
+// The row loops below are functions of their own: V8 compiles a hot loop while it runs (OSR) and
+// code after it in the same function, not yet run, would make it throw that code away.
+
+/** codes[i] = position of values[i] in labels (appended when new), −1 for null. */
+function codeLabels(values: readonly (string | null)[], codes: Int32Array, labels: string[]): void {
   const index = new Map<string, number>();
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
@@ -100,9 +111,79 @@ function categoryCodes(col: ColumnValues, cache: CategoryCodeCache | undefined):
     }
     codes[i] = c;
   }
-  const out = { codes, labels };
-  cache?.set(col, out);
+}
+
+/** Rows per code over `rows` (counts[c]); returns the rows with a missing value. */
+function countCodes(codes: Int32Array, rows: Uint32Array, counts: Float64Array): number {
+  let missing = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const c = codes[rows[i]!]!;
+    if (c < 0) missing++;
+    else counts[c]!++;
+  }
+  return missing;
+}
+
+/** Present (non-NaN) values over `rows`, with their minimum and maximum. */
+function presentRange(values: Float64Array, rows: Uint32Array): { present: number; lo: number; hi: number } {
+  let present = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < rows.length; i++) {
+    const v = values[rows[i]!]!;
+    if (!Number.isNaN(v)) {
+      present++;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return { present, lo, hi };
+}
+
+/** values[rows[i]] for every i. */
+function gather(values: Float64Array, rows: Uint32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]!]!;
   return out;
+}
+
+/** The non-NaN values, ±Infinity clipped to ±Number.MAX_VALUE, sorted ascending. */
+function sortedFinite(values: Float64Array): Float64Array {
+  let m = 0;
+  const finite = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) finite[m++] = v > Number.MAX_VALUE ? Number.MAX_VALUE : v < -Number.MAX_VALUE ? -Number.MAX_VALUE : v;
+  }
+  return finite.subarray(0, m).sort();
+}
+
+/** Distinct values of a sorted array and how often each occurs. */
+function distinctCounts(sorted: Float64Array): { distinct: number[]; counts: number[] } {
+  const distinct: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const v = sorted[i]!;
+    if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1]!++;
+    else {
+      distinct.push(v);
+      counts.push(1);
+    }
+  }
+  return { distinct, counts };
+}
+
+/** bins[base + i] = numericBin(values[rows ? rows[i] : i]) for i < n. */
+function binNumeric(values: Float64Array, edges: Float64Array, rows: Uint32Array | undefined, bins: Uint8Array, base: number, n: number): void {
+  for (let i = 0; i < n; i++) bins[base + i] = numericBin(values[rows ? rows[i]! : i]!, edges);
+}
+
+/** bins[base + i] = binOf[codes[rows ? rows[i] : i]] (0 when missing) for i < n. */
+function binCodes(codes: Int32Array, binOf: Uint8Array, rows: Uint32Array | undefined, bins: Uint8Array, base: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const c = codes[rows ? rows[i]! : i]!;
+    bins[base + i] = c < 0 ? 0 : binOf[c]!;
+  }
 }
 
 /** Binned features: bins[f * nRows + r], column-major. */
@@ -114,23 +195,9 @@ export interface BinnedMatrix {
 
 /** The cut points chosen for `values` (NaN ignored, ±Infinity clipped to ±Number.MAX_VALUE). */
 export function numericEdges(values: Float64Array, maxBins = 255): Float64Array {
-  let m = 0;
-  const finite = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isNaN(v)) finite[m++] = v > Number.MAX_VALUE ? Number.MAX_VALUE : v < -Number.MAX_VALUE ? -Number.MAX_VALUE : v;
-  }
-  const sorted = finite.subarray(0, m).sort();
-  const distinct: number[] = [];
-  const counts: number[] = [];
-  for (let i = 0; i < m; i++) {
-    const v = sorted[i]!;
-    if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1]!++;
-    else {
-      distinct.push(v);
-      counts.push(1);
-    }
-  }
+  const sorted = sortedFinite(values);
+  const m = sorted.length;
+  const { distinct, counts } = distinctCounts(sorted);
   const cuts: number[] = [];
   if (distinct.length <= maxBins) {
     for (let i = 0; i + 1 < distinct.length; i++) cuts.push(i);
@@ -215,19 +282,8 @@ export function fitBinners(
     const col = getColumn(table, spec.name, 'feature column');
     if (spec.kind === 'numeric') {
       const all = numericValues(col, spec.name);
-      const vals = new Float64Array(sample.length);
-      for (let i = 0; i < sample.length; i++) vals[i] = all[sample[i]!]!;
-      let present = 0;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < rows.length; i++) {
-        const v = all[rows[i]!]!;
-        if (!Number.isNaN(v)) {
-          present++;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-      }
+      const vals = gather(all, sample);
+      const { present, lo, hi } = presentRange(all, rows);
       if (present === 0) {
         warnings.push({ path: spec.name, code: 'all_missing', message: `feature '${spec.name}' has only missing values; dropped` });
         continue;
@@ -241,12 +297,7 @@ export function fitBinners(
     } else {
       const { codes, labels } = categoryCodes(col, cache);
       const perCode = new Float64Array(labels.length);
-      let missing = 0;
-      for (let i = 0; i < rows.length; i++) {
-        const c = codes[rows[i]!]!;
-        if (c < 0) missing++;
-        else perCode[c]!++;
-      }
+      const missing = countCodes(codes, rows, perCode);
       const counts = new Map<string, number>();
       for (let c = 0; c < labels.length; c++) if (perCode[c]! > 0) counts.set(labels[c]!, perCode[c]!);
       if (counts.size === 0) {
@@ -280,14 +331,10 @@ export function binTable(table: Table, binners: readonly FeatureBinner[], rows?:
     const base = f * nRows;
     if (b.kind === 'numeric') {
       const vals = numericValues(col, b.name);
-      for (let i = 0; i < nRows; i++) bins[base + i] = numericBin(vals[rows ? rows[i]! : i]!, b.edges);
+      binNumeric(vals, b.edges, rows, bins, base, nRows);
     } else {
       const { codes, labels } = categoryCodes(col, cache);
-      const binOf = Uint8Array.from(labels, (l) => categoricalBin(l, b.index));
-      for (let i = 0; i < nRows; i++) {
-        const c = codes[rows ? rows[i]! : i]!;
-        bins[base + i] = c < 0 ? 0 : binOf[c]!;
-      }
+      binCodes(codes, Uint8Array.from(labels, (l) => categoricalBin(l, b.index)), rows, bins, base, nRows);
     }
   });
   return { nRows, nFeatures: binners.length, bins };

@@ -456,13 +456,8 @@ class TreeGrower {
     t.value.fill(0);
     t.count.fill(0);
     t.gain.fill(0);
-    let G = 0;
-    let H = 0;
-    for (let i = 0; i < n; i++) {
-      const r = all ? i : idx[i]!;
-      G += g[r]!;
-      H += h[r]!;
-    }
+    const G = all ? sumRange(g, n) : sumAt(g, idx, n);
+    const H = all ? sumRange(h, n) : sumAt(h, idx, n);
     this.free.length = 0;
     for (let s = sh.slots.length - 1; s >= 0; s--) this.free.push(s);
     const rootHist = this.free.pop()!;
@@ -546,6 +541,14 @@ class TreeGrower {
  * Both sides go to scratch buffers first (no store into idx while it is read), then back in two copies.
  */
 function partitionRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins: Uint8Array, base: number, goLeft: Uint8Array, begin: number, end: number): number {
+  const nl = splitRows(idx, tmpL, tmpR, bins, base, goLeft, begin, end);
+  idx.set(tmpL.subarray(0, nl), begin);
+  idx.set(tmpR.subarray(0, end - begin - nl), begin + nl);
+  return begin + nl;
+}
+
+/** The scan of {@link partitionRows} (a function of its own: one loop per function compiles once). */
+function splitRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins: Uint8Array, base: number, goLeft: Uint8Array, begin: number, end: number): number {
   let nl = 0;
   let nr = 0;
   for (let i = begin; i < end; i++) {
@@ -556,9 +559,42 @@ function partitionRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, b
     nl += l;
     nr += 1 - l;
   }
-  idx.set(tmpL.subarray(0, nl), begin);
-  idx.set(tmpR.subarray(0, nr), begin + nl);
-  return begin + nl;
+  return nl;
+}
+
+/** Σ a[0..n). */
+function sumRange(a: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[i]!;
+  return s;
+}
+
+/** Σ a[idx[i]] over i < n. */
+function sumAt(a: Float64Array, idx: Uint32Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[idx[i]!]!;
+  return s;
+}
+
+/** idx[i] = i for i < n. */
+function identity(idx: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) idx[i] = i;
+}
+
+/** Adds a leaf's value to the raw scores of its rows idx[b..e) (output k of K). */
+function addLeafValue(F: Float64Array, idx: Uint32Array, b: number, e: number, K: number, k: number, v: number): void {
+  for (let i = b; i < e; i++) {
+    const q = idx[i]! * K + k;
+    F[q] = F[q]! + v;
+  }
+}
+
+/** Class k's column of row-major n × K gradients and hessians into gk, hk. */
+function classColumn(g: Float64Array, h: Float64Array, gk: Float64Array, hk: Float64Array, N: number, K: number, k: number): void {
+  for (let i = 0; i < N; i++) {
+    gk[i] = g[i * K + k]!;
+    hk[i] = h[i * K + k]!;
+  }
 }
 
 /** parent -= child over the active features, in place: the parent's slot becomes the sibling's histogram. */
@@ -630,6 +666,34 @@ export function meanLoss(objective: Objective, scores: Float64Array, y: Float64A
     }
   }
   return n > 0 ? s / n : 0;
+}
+
+/** Squared-error gradients and hessians. */
+function squaredGradients(F: Float64Array, y: Float64Array, g: Float64Array, h: Float64Array, N: number): void {
+  for (let i = 0; i < N; i++) {
+    g[i] = F[i]! - y[i]!;
+    h[i] = 1;
+  }
+}
+
+/** Softmax cross-entropy gradients and hessians, row-major N × K (hessian scaled by K/(K−1) as in LightGBM). */
+function softmaxGradients(F: Float64Array, y: Float64Array, g: Float64Array, h: Float64Array, N: number, K: number, prob: Float64Array): void {
+  const factor = K / (K - 1);
+  for (let i = 0; i < N; i++) {
+    let mx = -Infinity;
+    for (let k = 0; k < K; k++) mx = Math.max(mx, F[i * K + k]!);
+    let z = 0;
+    for (let k = 0; k < K; k++) {
+      prob[k] = Math.exp(F[i * K + k]! - mx);
+      z += prob[k]!;
+    }
+    const yi = y[i]!;
+    for (let k = 0; k < K; k++) {
+      const pk = prob[k]! / z;
+      g[i * K + k] = pk - (yi === k ? 1 : 0);
+      h[i * K + k] = Math.max(factor * pk * (1 - pk), 1e-16);
+    }
+  }
 }
 
 /** Logistic-loss gradients and hessians (its own function so that the optimiser sees a small hot loop). */
@@ -776,31 +840,9 @@ export async function boost(
     const bestFv = Fv.slice();
     for (let round = 0; round < p.maxRounds; round++) {
       // gradients
-      if (objective === 'regression') {
-        for (let i = 0; i < N; i++) {
-          g[i] = F[i]! - y[i]!;
-          h[i] = 1;
-        }
-      } else if (objective === 'binary') {
-        binaryGradients(F, y, g, h, N);
-      } else {
-        const factor = K / (K - 1);
-        for (let i = 0; i < N; i++) {
-          let mx = -Infinity;
-          for (let k = 0; k < K; k++) mx = Math.max(mx, F[i * K + k]!);
-          let z = 0;
-          for (let k = 0; k < K; k++) {
-            prob[k] = Math.exp(F[i * K + k]! - mx);
-            z += prob[k]!;
-          }
-          const yi = y[i]!;
-          for (let k = 0; k < K; k++) {
-            const pk = prob[k]! / z;
-            g[i * K + k] = pk - (yi === k ? 1 : 0);
-            h[i * K + k] = Math.max(factor * pk * (1 - pk), 1e-16);
-          }
-        }
-      }
+      if (objective === 'regression') squaredGradients(F, y, g, h, N);
+      else if (objective === 'binary') binaryGradients(F, y, g, h, N);
+      else softmaxGradients(F, y, g, h, N, K, prob);
       // row sample, the same for every class of the round
       let n = N;
       let sample: Uint32Array | undefined;
@@ -811,20 +853,11 @@ export async function boost(
         if (n === 0) sample[n++] = 0;
       }
       for (let k = 0; k < K; k++) {
-        if (K > 1) {
-          for (let i = 0; i < N; i++) {
-            shared.g[i] = g[i * K + k]!;
-            shared.h[i] = h[i * K + k]!;
-          }
-        }
+        if (K > 1) classColumn(g, h, shared.g, shared.h, N, K, k);
         if (sample) idx.set(sample.subarray(0, n));
-        else for (let i = 0; i < N; i++) idx[i] = i;
+        else identity(idx, N);
         const tree = grower.grow(n, !sampled, rand, (v, b, e) => {
-          if (sampled) return;
-          for (let i = b; i < e; i++) {
-            const q = idx[i]! * K + k;
-            F[q] = F[q]! + v;
-          }
+          if (!sampled) addLeafValue(F, idx, b, e, K, k, v);
         });
         if (sampled) addTreeScores(tree, trainData, F, K, k);
         trees.push(tree);
