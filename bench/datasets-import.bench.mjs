@@ -122,7 +122,7 @@ try {
     `### datasets-import (${m.date.slice(0, 16).replace('T', ' ')}, commit ${m.commit})`,
     '',
     `Machine: ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node}. File: ${ROWS.toLocaleString('en-US')} rows × 20 columns (8 numeric, 6 categorical, 4 text, 1 id, 1 timestamp), ${(bytes / 2 ** 20).toFixed(0)} MB CSV.`,
-    `mloop: the whole \`mloop data import\` process (hash, type sniffing, Parquet zstd-1, artifact store, version row; DuckDB memory_limit 256MB, 2 threads, 1 above 1 GiB or when no core is idle). pandas: \`read_csv\` into memory, 1 thread. ${ROUNDS} alternated rounds; load = 1-minute load average before the round.`,
+    `mloop: the whole \`mloop data import\` process (hash, type sniffing, Parquet zstd-1, artifact store, version row; DuckDB memory_limit 256MB, 1 engine thread; the sha256 runs beside it on the main thread). pandas: \`read_csv\` into memory, 1 thread. ${ROUNDS} alternated rounds; load = 1-minute load average before the round.`,
     '',
     '| round | load | mloop wall s | mloop rows/s | mloop CPU s | mloop peak MB | pandas wall s | pandas CPU s | pandas peak MB | speed vs pandas | CPU vs pandas |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

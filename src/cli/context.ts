@@ -1,6 +1,6 @@
 /** What every command gets: output mode, streams, and helpers to print results and progress. */
 import cliProgress from 'cli-progress';
-import { openWorkspace, type Workspace } from '../workspace/index.js';
+import type { DatasetWorkspace, Workspace } from '../workspace/index.js';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -46,7 +46,20 @@ export class CommandContext {
 
   /** Opens the workspace named by the flags (or found from cwd), runs `fn`, and closes it. */
   async withWorkspace<T>(fn: (ws: Workspace) => Promise<T>): Promise<T> {
+    // Loaded on use, so that `--help` and commands that need less do not load every service.
+    const { openWorkspace } = await import('../workspace/index.js');
     const ws = await openWorkspace({ workspace: this.flags.workspace, cwd: this.io.cwd, env: this.io.env });
+    try {
+      return await fn(ws);
+    } finally {
+      await ws.close();
+    }
+  }
+
+  /** Like `withWorkspace`, with only the dataset service: the other services are not loaded. */
+  async withDatasets<T>(fn: (ws: DatasetWorkspace) => Promise<T>): Promise<T> {
+    const { openDatasetWorkspace } = await import('../workspace/index.js');
+    const ws = await openDatasetWorkspace({ workspace: this.flags.workspace, cwd: this.io.cwd, env: this.io.env });
     try {
       return await fn(ws);
     } finally {

@@ -1,28 +1,7 @@
 /** The `mloop` command line: global flags, commands, and error handling with exit codes. */
 import { Command, CommanderError } from 'commander';
 import { MloopError } from '../errors/index.js';
-import { MLOOP_VERSION } from '../workspace/index.js';
-import { registerAudit } from './commands/audit.js';
-import { registerData } from './commands/data.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDeploy } from './commands/deploy.js';
-import { registerFairness } from './commands/fairness.js';
-import { registerInit } from './commands/init.js';
-import { registerJobs } from './commands/jobs.js';
-import { registerLabel } from './commands/label.js';
-import { registerLabelIssues } from './commands/label-issues.js';
-import { registerModels } from './commands/models.js';
-import { registerMonitor } from './commands/monitor.js';
-import { registerPredict } from './commands/predict.js';
-import { registerRetraining } from './commands/retraining.js';
-import { registerReview } from './commands/review.js';
-import { registerSchedules } from './commands/schedules.js';
-import { registerServer } from './commands/server.js';
-import { registerStatus } from './commands/status.js';
-import { registerToken } from './commands/token.js';
-import { registerTrain } from './commands/train.js';
-import { registerUser } from './commands/user.js';
-import { registerWorker } from './commands/worker.js';
+import { MLOOP_VERSION } from '../config/index.js';
 import { CommandContext, type CliIO, type GlobalFlags } from './context.js';
 import { reportError } from './errors-cli.js';
 
@@ -31,7 +10,93 @@ export type Runner = <A extends unknown[]>(
   body: (ctx: CommandContext, ...args: A) => Promise<void>,
 ) => (...args: unknown[]) => Promise<void>;
 
-function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Command {
+type Register = (program: Command, run: Runner) => void;
+
+/**
+ * The command modules in the order `mloop --help` lists them. A module is loaded only when its
+ * command runs: loading every module (and the services they import) took about as much CPU as a
+ * small import itself.
+ */
+export const COMMAND_MODULES: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
+  ['init', async () => (await import('./commands/init.js')).registerInit],
+  ['status', async () => (await import('./commands/status.js')).registerStatus],
+  ['server', async () => (await import('./commands/server.js')).registerServer],
+  ['demo', async () => (await import('./commands/demo.js')).registerDemo],
+  ['token', async () => (await import('./commands/token.js')).registerToken],
+  ['user', async () => (await import('./commands/user.js')).registerUser],
+  ['audit', async () => (await import('./commands/audit.js')).registerAudit],
+  ['data', async () => (await import('./commands/data.js')).registerData],
+  ['label-issues', async () => (await import('./commands/label-issues.js')).registerLabelIssues],
+  ['label', async () => (await import('./commands/label.js')).registerLabel],
+  ['models', async () => (await import('./commands/models.js')).registerModels],
+  ['train', async () => (await import('./commands/train.js')).registerTrain],
+  ['fairness', async () => (await import('./commands/fairness.js')).registerFairness],
+  ['monitor', async () => (await import('./commands/monitor.js')).registerMonitor],
+  ['deploy', async () => (await import('./commands/deploy.js')).registerDeploy],
+  ['review', async () => (await import('./commands/review.js')).registerReview],
+  ['predict', async () => (await import('./commands/predict.js')).registerPredict],
+  ['jobs', async () => (await import('./commands/jobs.js')).registerJobs],
+  ['schedules', async () => (await import('./commands/schedules.js')).registerSchedules],
+  ['worker', async () => (await import('./commands/worker.js')).registerWorker],
+  ['retraining', async () => (await import('./commands/retraining.js')).registerRetraining],
+];
+
+/** The top-level commands and the modules that define them (a test checks this against the modules). */
+export const COMMAND_OWNERS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  init: ['init'],
+  status: ['status'],
+  server: ['server'],
+  demo: ['demo'],
+  token: ['token'],
+  user: ['user'],
+  audit: ['audit'],
+  data: ['data', 'label-issues'],
+  label: ['label'],
+  models: ['models', 'retraining'],
+  train: ['train'],
+  eval: ['train'],
+  fairness: ['fairness'],
+  monitor: ['monitor'],
+  deploy: ['deploy'],
+  undeploy: ['deploy'],
+  deployments: ['deploy'],
+  review: ['review'],
+  feedback: ['review'],
+  predict: ['predict'],
+  jobs: ['jobs'],
+  schedules: ['schedules'],
+  worker: ['worker'],
+  policies: ['retraining'],
+  runs: ['retraining'],
+  retraining: ['retraining'],
+  approvals: ['retraining'],
+});
+
+/** Global options that take a value (their value is not the command name). */
+const VALUE_OPTIONS = new Set(['--workspace']);
+
+/**
+ * The modules `argv` needs: those defining its command, none for `--version`, or every module when
+ * there is no known command (`--help`, `help`, a typo that should get a suggestion).
+ */
+export function modulesFor(argv: readonly string[]): string[] {
+  const all = COMMAND_MODULES.map(([name]) => name);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return all;
+    if (arg === '-V' || arg === '--version') return [];
+    if (VALUE_OPTIONS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    const owners = Object.hasOwn(COMMAND_OWNERS, arg) ? COMMAND_OWNERS[arg] : undefined;
+    return owners === undefined ? all : all.filter((m) => owners.includes(m));
+  }
+  return all;
+}
+
+async function buildProgram(io: CliIO, argv: readonly string[], onContext: (ctx: CommandContext) => void): Promise<Command> {
   const program = new Command('mloop')
     .description('mloop: data, labels, training, gates, registry, serving, monitoring and retraining in one tool')
     .version(MLOOP_VERSION, '-V, --version', 'print the version')
@@ -57,27 +122,9 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
       await body(ctx, ...(args.slice(0, -1) as never));
     };
 
-  registerInit(program, run);
-  registerStatus(program, run);
-  registerServer(program, run);
-  registerDemo(program, run);
-  registerToken(program, run);
-  registerUser(program, run);
-  registerAudit(program, run);
-  registerData(program, run);
-  registerLabelIssues(program, run);
-  registerLabel(program, run);
-  registerModels(program, run);
-  registerTrain(program, run);
-  registerFairness(program, run);
-  registerMonitor(program, run);
-  registerDeploy(program, run);
-  registerReview(program, run);
-  registerPredict(program, run);
-  registerJobs(program, run);
-  registerSchedules(program, run);
-  registerWorker(program, run);
-  registerRetraining(program, run);
+  const wanted = new Set(modulesFor(argv));
+  const registers = await Promise.all(COMMAND_MODULES.filter(([name]) => wanted.has(name)).map(([, load]) => load()));
+  for (const register of registers) register(program, run);
   // Every subcommand reports its own parse errors through the same path.
   const harden = (cmd: Command) => {
     for (const sub of cmd.commands) {
@@ -98,7 +145,7 @@ function buildProgram(io: CliIO, onContext: (ctx: CommandContext) => void): Comm
  */
 export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
   let ctx: CommandContext | undefined;
-  const program = buildProgram(io, (c) => (ctx = c));
+  const program = await buildProgram(io, argv, (c) => (ctx = c));
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
   try {

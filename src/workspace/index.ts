@@ -1,4 +1,4 @@
 /** Workspace: opens config, stores and services for the CLI and the server. */
-export { openWorkspace, initWorkspace, workspaceStatus } from './workspace.js';
-export type { Workspace, OpenWorkspaceOptions, InitResult, WorkspaceStatus } from './workspace.js';
+export { openWorkspace, openDatasetWorkspace, initWorkspace, workspaceStatus } from './workspace.js';
+export type { Workspace, DatasetWorkspace, OpenWorkspaceOptions, InitResult, WorkspaceStatus } from './workspace.js';
 export { MLOOP_VERSION } from '../config/index.js';

@@ -7,13 +7,13 @@ import { join, resolve } from 'node:path';
 import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { AuthService, SqlAuthStore, type CreatedToken } from '../auth/index.js';
 import { DatasetService, SqlDatasetStore } from '../datasets/index.js';
-import { JobService, SqlJobStore, builtInHandlers } from '../jobs/index.js';
-import { LabelingService, SqlLabelingStore } from '../labeling/index.js';
-import { MonitoringService, SqlMonitoringStore } from '../monitoring/index.js';
-import { RegistryService, SqlRegistryStore } from '../registry/index.js';
-import { RetrainingService, SqlRetrainingStore, retrainingHandlers } from '../retraining/index.js';
-import { ServingService, SqlServingStore, openPredictionLogStore } from '../serving/index.js';
-import { loadModel } from '../training/index.js';
+// Types only: the services below datasets load when a full workspace opens (see openAt).
+import type { JobService } from '../jobs/index.js';
+import type { LabelingService } from '../labeling/index.js';
+import type { MonitoringService } from '../monitoring/index.js';
+import type { RegistryService } from '../registry/index.js';
+import type { RetrainingService } from '../retraining/index.js';
+import type { ServingService } from '../serving/index.js';
 import { CONFIG_FILE, DATA_DIR, isWorkspace, loadConfig, locateWorkspace, type MloopConfig, type SettingSource } from '../config/index.js';
 import { MloopError } from '../errors/index.js';
 import { migrate, openBackend, type SchemaVersion, type StorageBackend } from '../storage/index.js';
@@ -54,7 +54,10 @@ export interface OpenWorkspaceOptions {
   clock?: () => Date;
 }
 
-async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = false): Promise<Workspace> {
+/** A workspace with only its dataset service: what `mloop data` needs (see openDatasetWorkspace). */
+export type DatasetWorkspace = Pick<Workspace, 'root' | 'config' | 'sources' | 'backend' | 'schema' | 'artifacts' | 'datasets' | 'close'>;
+
+async function openDatasetsAt(root: string, options: OpenWorkspaceOptions, skipFile = false): Promise<DatasetWorkspace> {
   const { config, sources } = loadConfig({
     workspace: root,
     ...(options.env ? { env: options.env } : {}),
@@ -70,12 +73,34 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
     const schema = await migrate(backend);
     mkdirSync(config.artifacts.dir, { recursive: true });
     const artifacts = openArtifactStore(config.artifacts.dir);
-    const auth = new AuthService(new SqlAuthStore(backend.db), {
-      cacheTtlMs: config.server.authCacheMs,
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
     const datasets = new DatasetService(new SqlDatasetStore(backend.db), artifacts, {
       tempDir: join(root, DATA_DIR, 'tmp', 'datasets'),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    return { root, config, sources, backend, schema, artifacts, datasets, close: () => backend.close() };
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+}
+
+async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = false): Promise<Workspace> {
+  const core = await openDatasetsAt(root, options, skipFile);
+  const { config, backend, datasets, artifacts } = core;
+  try {
+    // Loaded here rather than at start-up: together they cost about as much CPU as a small import.
+    const [{ JobService, SqlJobStore, builtInHandlers }, { LabelingService, SqlLabelingStore }, { MonitoringService, SqlMonitoringStore }, { RegistryService, SqlRegistryStore }, { RetrainingService, SqlRetrainingStore, retrainingHandlers }, { ServingService, SqlServingStore, openPredictionLogStore }, { loadModel }] =
+      await Promise.all([
+        import('../jobs/index.js'),
+        import('../labeling/index.js'),
+        import('../monitoring/index.js'),
+        import('../registry/index.js'),
+        import('../retraining/index.js'),
+        import('../serving/index.js'),
+        import('../training/index.js'),
+      ]);
+    const auth = new AuthService(new SqlAuthStore(backend.db), {
+      cacheTtlMs: config.server.authCacheMs,
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const registry = new RegistryService(new SqlRegistryStore(backend.db), artifacts, options.clock ? { clock: options.clock } : {});
@@ -106,12 +131,7 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
     });
     for (const h of retrainingHandlers(retraining)) jobs.register(h);
     return {
-      root,
-      config,
-      sources,
-      backend,
-      schema,
-      artifacts,
+      ...core,
       auth,
       datasets,
       registry,
@@ -129,6 +149,23 @@ async function openAt(root: string, options: OpenWorkspaceOptions, skipFile = fa
     await backend.close();
     throw err;
   }
+}
+
+/**
+ * Opens only the dataset service of the workspace found from the options, migrating its store; the
+ * other services' modules are not loaded.
+ *
+ * @example
+ * const ws = await openDatasetWorkspace({ workspace: './ws' });
+ * try { console.log(await ws.datasets.list()); } finally { await ws.close(); }
+ */
+export async function openDatasetWorkspace(options: OpenWorkspaceOptions = {}): Promise<DatasetWorkspace> {
+  const root = locateWorkspace({
+    explicit: options.workspace,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  return openDatasetsAt(root, options);
 }
 
 /**

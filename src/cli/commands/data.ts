@@ -137,7 +137,7 @@ export function registerData(program: Command, run: Runner): void {
         const actor = localPrincipal().userName;
         const roles = { text: o.text, label: o.label, id: o.id, time: o.time, sensitive: o.sensitive };
         const provenance = { owner: o.owner, licence: o.licence, description: o.description, collectionPeriod: o.collectionPeriod };
-        const r = await ctx.withWorkspace(async (ws) => {
+        const r = await ctx.withDatasets(async (ws) => {
           if (o.sql !== undefined) {
             if (file !== undefined) throw MloopError.invalidArgument('give either a file or --sql, not both');
             return ws.datasets.importSql({ query: o.sql, databaseUrl: o.databaseUrl ?? '', name: o.name, roles, na: o.na, actor, ...provenance });
@@ -157,12 +157,12 @@ export function registerData(program: Command, run: Runner): void {
     .action(
       run(async (ctx, name: string | undefined) => {
         if (name === undefined) {
-          const list = await ctx.withWorkspace((ws) => ws.datasets.list());
+          const list = await ctx.withDatasets((ws) => ws.datasets.list());
           const datasets = list.map((d) => ({ name: d.name, versions: d.versions, latest: `${d.name}@${d.latest}`, rows: d.latestRowCount, created_at: d.createdAt, updated_at: d.updatedAt }));
           ctx.emit({ datasets }, (r) => (r.datasets.length === 0 ? 'no datasets' : table(['name', 'versions', 'latest', 'rows', 'updated'], r.datasets.map((d) => [d.name, d.versions, d.latest, d.rows, d.updated_at]))));
           return;
         }
-        const versions = (await ctx.withWorkspace((ws) => ws.datasets.versions(name))).map(versionJson);
+        const versions = (await ctx.withDatasets((ws) => ws.datasets.versions(name))).map(versionJson);
         ctx.emit({ versions }, (r) =>
           table(['ref', 'rows', 'source', 'imported', 'by'], r.versions.map((v) => [v.ref, v.row_count, v.lineage.transform.kind, v.provenance.imported_at, v.provenance.imported_by])),
         );
@@ -175,7 +175,7 @@ export function registerData(program: Command, run: Runner): void {
     .argument('<ref>', 'name@N, or name for the latest version')
     .action(
       run(async (ctx, ref: string) => {
-        const v = await ctx.withWorkspace((ws) => ws.datasets.show(ref));
+        const v = await ctx.withDatasets((ws) => ws.datasets.show(ref));
         ctx.emit(versionJson(v), (j) => showVersion(j));
       }),
     );
@@ -189,7 +189,7 @@ export function registerData(program: Command, run: Runner): void {
     .action(
       run(async (ctx, ref: string, o: { schema?: string; against?: string }) => {
         const expectations = o.schema === undefined ? undefined : loadSchemaFile(o.schema);
-        const r = await ctx.withWorkspace((ws) => ws.datasets.validate(ref, { expectations, against: o.against }));
+        const r = await ctx.withDatasets((ws) => ws.datasets.validate(ref, { expectations, against: o.against }));
         if (!r.passed) ctx.exitCode = 1;
         ctx.emit(r, showValidation);
       }),
@@ -205,7 +205,7 @@ export function registerData(program: Command, run: Runner): void {
     .option('--slice <cols>', 'columns to check label coverage by (default: sensitive and small categorical columns); numbers are cut into quartiles', collect)
     .action(
       run(async (ctx, ref: string, o: { html?: string; minSliceRows: number; minLabelRows: number; slice?: string[] }) => {
-        const p = await ctx.withWorkspace((ws) => ws.datasets.profile(ref, { minSliceRows: o.minSliceRows, minLabelRows: o.minLabelRows, ...(o.slice ? { sliceBy: o.slice } : {}) }));
+        const p = await ctx.withDatasets((ws) => ws.datasets.profile(ref, { minSliceRows: o.minSliceRows, minLabelRows: o.minLabelRows, ...(o.slice ? { sliceBy: o.slice } : {}) }));
         if (o.html !== undefined) {
           writeFileSync(o.html, profileHtml(p));
           ctx.note(`wrote ${o.html}`);
@@ -222,7 +222,7 @@ export function registerData(program: Command, run: Runner): void {
     .option('--name <name>', 'dataset to write the version to (default: the same dataset)')
     .action(
       run(async (ctx, ref: string, o: { columns?: string[]; name?: string }) => {
-        const r = await ctx.withWorkspace((ws) => ws.datasets.redact(ref, { actor: localPrincipal().userName, columns: o.columns, target: o.name }));
+        const r = await ctx.withDatasets((ws) => ws.datasets.redact(ref, { actor: localPrincipal().userName, columns: o.columns, target: o.name }));
         ctx.emit({ created: r.created, redacted: r.redacted, ...versionJson(r.version) }, (v) =>
           [`${v.ref}${v.created ? '' : ' (existing)'} ← redact ${v.lineage.parents.join(', ')}`, ...Object.entries(v.redacted).map(([c, k]) => `  ${c}: ${Object.entries(k).map(([t, n]) => `${t} ${n}`).join(', ')}`)].join('\n'),
         );
@@ -240,7 +240,7 @@ export function registerData(program: Command, run: Runner): void {
     .option('--column <col>', 'label (stratified) or time (time) column, when not given by a role')
     .action(
       run(async (ctx, ref: string, o: { by: string; ratios: string; seed: number; names?: string[]; column?: string }) => {
-        const parts = await ctx.withWorkspace((ws) => ws.datasets.split(ref, { ...o, actor: localPrincipal().userName }));
+        const parts = await ctx.withDatasets((ws) => ws.datasets.split(ref, { ...o, actor: localPrincipal().userName }));
         ctx.emit({ parts: parts.map((p) => ({ part: p.part, created: p.created, ...versionJson(p.version) })) }, (r) =>
           table(['part', 'version', 'rows', ''], r.parts.map((p) => [p.part, p.ref, p.row_count, p.created ? 'new' : 'existing'])),
         );
@@ -255,7 +255,7 @@ export function registerData(program: Command, run: Runner): void {
     .option('--description <text>', 'what the data is')
     .action(
       run(async (ctx, o: { sql: string; name: string; description?: string }) => {
-        const r = await ctx.withWorkspace((ws) => ws.datasets.derive({ ...o, actor: localPrincipal().userName }));
+        const r = await ctx.withDatasets((ws) => ws.datasets.derive({ ...o, actor: localPrincipal().userName }));
         ctx.emit({ created: r.created, ...versionJson(r.version) }, (v) => showVersion(v, v.created));
       }),
     );
@@ -268,7 +268,7 @@ export function registerData(program: Command, run: Runner): void {
     .option('--force', 'replace the file if it exists')
     .action(
       run(async (ctx, ref: string, o: { output: string; force?: boolean }) => {
-        const r = await ctx.withWorkspace((ws) => ws.datasets.export(ref, o.output, { force: o.force === true }));
+        const r = await ctx.withDatasets((ws) => ws.datasets.export(ref, o.output, { force: o.force === true }));
         ctx.emit(r, (x) => `wrote ${x.rows} rows of ${x.ref} to ${x.output} (${x.format})`);
       }),
     );
@@ -279,7 +279,7 @@ export function registerData(program: Command, run: Runner): void {
     .argument('<ref>', 'name@N')
     .action(
       run(async (ctx, ref: string) => {
-        const r = await ctx.withWorkspace((ws) => ws.datasets.lineage(ref));
+        const r = await ctx.withDatasets((ws) => ws.datasets.lineage(ref));
         ctx.emit(r, (l) => showLineage(l));
       }),
     );

@@ -1,8 +1,7 @@
 /** `mloop data label-issues`: the labelled rows most likely mislabelled, for re-review. */
 import type { Command } from 'commander';
 import { MloopError } from '../../errors/index.js';
-import { TASKS, type Task } from '../../registry/index.js';
-import { findDatasetLabelIssues } from '../../training/index.js';
+import type { Task } from '../../registry/index.js';
 import { stagedProgress, table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -38,6 +37,8 @@ export function registerLabelIssues(program: Command, run: Runner): void {
     .option('--allow-sensitive', 'allow sensitive columns as features')
     .action(
       run(async (ctx, dataset: string, opts: LabelIssuesFlags) => {
+        // Loaded here: registering `mloop data` must not load the learners.
+        const [{ TASKS }, { findDatasetLabelIssues }] = await Promise.all([import('../../registry/index.js'), import('../../training/index.js')]);
         if (opts.task !== undefined && !TASKS.includes(opts.task as Task)) throw MloopError.invalidArgument(`unknown task '${opts.task}'; valid tasks: ${TASKS.join(', ')}`);
         const progress = stagedProgress(ctx);
         const r = await ctx.withWorkspace((ws) =>
