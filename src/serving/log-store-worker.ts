@@ -16,7 +16,7 @@ type Message = { id: number; batch: EncodedLogBatch } | { id: number; close: tru
 
 const port = parentPort!;
 const init = workerData as Init;
-const backend = await openBackend(init.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: init.connectTimeoutMs, create: false, statementCache: 32 });
+const backend = await openBackend(init.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: init.connectTimeoutMs, create: false, statementCache: 32, durability: 'relaxed' });
 const store = new SqlServingStore(backend.db);
 port.on('message', (msg: Message) => {
   void (async () => {

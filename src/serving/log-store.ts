@@ -90,7 +90,7 @@ export async function openPredictionLogStore(o: { url: string; connectTimeoutMs:
     }
     return new WorkerLogStore(worker);
   }
-  const backend = await openBackend(o.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: o.connectTimeoutMs, create: false, statementCache: 32 });
+  const backend = await openBackend(o.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: o.connectTimeoutMs, create: false, statementCache: 32, durability: 'relaxed' });
   const store = new SqlServingStore(backend.db);
   return { mode: 'inline', insertPredictions: (r) => store.insertPredictions(r), close: () => backend.close() };
 }

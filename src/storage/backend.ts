@@ -34,4 +34,11 @@ export interface OpenBackendOptions {
    * all day (the prediction log's inserts); PostgreSQL ignores it.
    */
   statementCache?: number;
+  /**
+   * `relaxed`: commits do not wait for the disk — SQLite `synchronous = NORMAL` (WAL: a power cut
+   * may lose the last commits, never corrupt the file), PostgreSQL `synchronous_commit = off` for
+   * this pool's sessions. For a connection whose writes may be lost anyway (the prediction log sheds
+   * records under load). Default `full`.
+   */
+  durability?: 'full' | 'relaxed';
 }

@@ -102,6 +102,7 @@ export async function openPostgresBackend(url: string, options: OpenBackendOptio
     // A process paused inside a transaction (SIGSTOP, a debugger, a frozen VM) must not hold its
     // row locks forever: the server ends such a session and its work is retried elsewhere.
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    ...(options.durability === 'relaxed' ? { options: '-c synchronous_commit=off' } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);

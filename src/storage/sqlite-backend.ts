@@ -35,7 +35,7 @@ export async function openSqliteBackend(path: string, options: OpenBackendOption
     if (path !== ':memory:' && options.create !== false) mkdirSync(dirname(path), { recursive: true });
     native = new Database(path, { fileMustExist: options.create === false, timeout: options.busyTimeoutMs });
     native.pragma('journal_mode = WAL');
-    native.pragma('synchronous = FULL');
+    native.pragma(options.durability === 'relaxed' ? 'synchronous = NORMAL' : 'synchronous = FULL');
     native.pragma('foreign_keys = ON');
     native.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
   } catch (err) {
