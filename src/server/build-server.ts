@@ -90,11 +90,14 @@ export async function buildServer(
     },
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: Fastify wraps each async hook's promise on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (state.closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) =>

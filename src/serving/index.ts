@@ -18,6 +18,7 @@ export { PredictionLogWriter } from './prediction-log.js';
 export type { PredictionLogOptions, PredictionLogEvents, PredictionLogStats } from './prediction-log.js';
 export { validateRows, rowResults, storedThreshold, storedOutOfScopeThreshold, rejectOutOfScope, storedPlan, applyPlan, MicroBatcher } from './inference.js';
 export { oipMetadata, oipRows, oipResponse } from './oip.js';
+export { predictAnswerJson } from './answer-json.js';
 export type { OipTensor } from './oip.js';
 export type { LoadedModel, PlanDecision, RowResult, ValidatedRows } from './inference.js';
 export { scoreFile, BATCH_FORMATS } from './batch-scoring.js';

@@ -38,3 +38,23 @@ describe('log batch codec', () => {
     expect(decodeLogBatch(encodeLogBatch([bare]))[0]!.groups).toEqual({});
   });
 });
+
+describe('log batch codec with outputs as JSON text', () => {
+  it('sends outputsJson as it is and gives back outputs equal to the text', () => {
+    const outputs = { label: 'x', probabilities: { x: 0.7, y: 0.2, z: 0.1 } };
+    const records = [
+      { ...prediction('prd_a', { outputs }), outputsJson: JSON.stringify(outputs) },
+      prediction('prd_b', { outputs: { label: 'y', probabilities: { x: 0.1, y: 0.9 } }, label: 'y' }),
+      prediction('prd_c', { outputs: { value: 3.5 }, label: null, confidence: null, decision: 'auto' }),
+    ];
+    const encoded = structuredClone(encodeLogBatch(records));
+    // Only prd_b's probabilities travel as numbers.
+    expect(Array.from(encoded.probabilities)).toEqual([0.1, 0.9]);
+    expect(encoded.outputsJson).toEqual([JSON.stringify(outputs), null, null]);
+    const decoded = decodeLogBatch(encoded);
+    expect(decoded[0]!.outputsJson).toBe(JSON.stringify(outputs));
+    // outputs is an accessor of the first record's class: compare it field by field.
+    expect(decoded.map((r) => ({ ...r, outputs: r.outputs }))).toEqual(records.map((r) => ({ ...r })));
+    expect(decoded.map((r) => Object.keys({ ...r, outputs: r.outputs }).sort())).toEqual(records.map((r) => Object.keys(r).sort()));
+  });
+});

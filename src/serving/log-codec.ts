@@ -1,8 +1,9 @@
 /**
- * The prediction log's batches as they cross to the writer thread: columns of plain values, and
- * every classifier's probabilities in one Float64Array (class names sent once per class set).
- * Posting records as objects made the serving thread serialise about 40 keyed values per
- * prediction (the probabilities are an object keyed by class); this sends ~20 plain ones.
+ * The prediction log's batches as they cross to the writer thread: columns of plain values. A
+ * record's outputs cross as the JSON text the serving runtime already made (one string, which the
+ * writer stores as it is), else a classifier's probabilities go in one Float64Array (class names
+ * sent once per class set). Posting records as objects made the serving thread serialise about 40
+ * keyed values per prediction (the probabilities are an object keyed by class); this sends ~20 plain ones.
  */
 import type { Decision, PredictionRecord, PredictionRole } from './serving.js';
 
@@ -24,14 +25,16 @@ export interface EncodedLogBatch {
   latencyMs: number[];
   redacted: boolean[];
   groups: Array<Record<string, string | null> | null>;
-  /** Per record: the index of its class set in `classSets` (outputs `{label, probabilities}`), or -1 (outputs in `other`). */
+  /** Per record: its `outputsJson` when it had one (its outputs are not sent otherwise), else null. */
+  outputsJson: Array<string | null>;
+  /** Per record: the index of its class set in `classSets` (outputs `{label, probabilities}`), or -1 (outputs in `outputsJson` or `other`). */
   classSet: number[];
   classSets: string[][];
   /** `outputs.label` of records with a class set. */
   outputLabel: Array<string | null>;
   /** The probabilities of records with a class set, in their class set's order, one after another. */
   probabilities: Float64Array;
-  /** The outputs of records without a class set (regression `{value}`, anything else), in order. */
+  /** The outputs of records without `outputsJson` or a class set (regression `{value}`, anything else), in order. */
   other: Array<Record<string, unknown>>;
 }
 
@@ -61,6 +64,7 @@ export function encodeLogBatch(records: readonly PredictionRecord[]): EncodedLog
     latencyMs: new Array(n),
     redacted: new Array(n),
     groups: new Array(n),
+    outputsJson: new Array(n),
     classSet: new Array(n),
     classSets: [],
     outputLabel: [],
@@ -87,6 +91,12 @@ export function encodeLogBatch(records: readonly PredictionRecord[]): EncodedLog
     b.latencyMs[i] = r.latencyMs;
     b.redacted[i] = r.redacted;
     b.groups[i] = r.groups === undefined || Object.keys(r.groups).length === 0 ? null : r.groups;
+    if (r.outputsJson !== undefined) {
+      b.outputsJson[i] = r.outputsJson;
+      b.classSet[i] = -1;
+      continue;
+    }
+    b.outputsJson[i] = null;
     const o = r.outputs as { label?: unknown; probabilities?: unknown };
     const p = o.probabilities as Record<string, unknown> | null | undefined;
     const outKeys = Object.keys(o);
@@ -116,6 +126,37 @@ export function encodeLogBatch(records: readonly PredictionRecord[]): EncodedLog
   return b;
 }
 
+/**
+ * A decoded record whose outputs came as JSON text: `outputs` is parsed when first read (the
+ * writer reads only the text). A class, so every such record shares one shape and one accessor
+ * (defining the accessor on each record turned records into slow dictionaries: ~2 µs each).
+ */
+class RecordWithOutputsText implements PredictionRecord {
+  #parsed: Record<string, unknown> | undefined = undefined;
+  constructor(
+    readonly id: string,
+    readonly at: string,
+    readonly deployment: string,
+    readonly model: string,
+    readonly version: number,
+    readonly role: PredictionRole,
+    public primaryId: string | null,
+    readonly requestId: string | null,
+    readonly inputs: Record<string, unknown>,
+    readonly outputsJson: string,
+    readonly label: string | null,
+    readonly confidence: number | null,
+    readonly decision: Decision,
+    readonly latencyMs: number,
+    readonly redacted: boolean,
+    readonly groups: Record<string, string | null>,
+  ) {}
+
+  get outputs(): Record<string, unknown> {
+    return (this.#parsed ??= JSON.parse(this.outputsJson) as Record<string, unknown>);
+  }
+}
+
 /** The records of an encoded batch. */
 export function decodeLogBatch(b: EncodedLogBatch): PredictionRecord[] {
   const out: PredictionRecord[] = new Array(b.n);
@@ -124,6 +165,29 @@ export function decodeLogBatch(b: EncodedLogBatch): PredictionRecord[] {
   let other = 0;
   for (let i = 0; i < b.n; i++) {
     const set = b.classSet[i]!;
+    const json = b.outputsJson[i] ?? null;
+    const groups = b.groups[i];
+    if (json !== null) {
+      out[i] = new RecordWithOutputsText(
+        b.id[i]!,
+        b.at[i]!,
+        b.deployment[i]!,
+        b.model[i]!,
+        b.version[i]!,
+        b.role[i]!,
+        b.primaryId[i]!,
+        b.requestId[i]!,
+        b.inputs[i]!,
+        json,
+        b.label[i]!,
+        b.confidence[i]!,
+        b.decision[i]!,
+        b.latencyMs[i]!,
+        b.redacted[i]!,
+        groups ?? {},
+      );
+      continue;
+    }
     let outputs: Record<string, unknown>;
     if (set >= 0) {
       const probabilities: Record<string, number> = {};
@@ -135,7 +199,6 @@ export function decodeLogBatch(b: EncodedLogBatch): PredictionRecord[] {
       }
       outputs = { label: b.outputLabel[labelled++]!, probabilities };
     } else outputs = b.other[other++]!;
-    const groups = b.groups[i];
     out[i] = {
       id: b.id[i]!,
       at: b.at[i]!,

@@ -12,6 +12,7 @@ import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
 import { applyPlan, MicroBatcher, storedOutOfScopeThreshold, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
+import { outputsJson, probabilitiesJson } from './answer-json.js';
 import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
@@ -67,6 +68,11 @@ export interface ServingRuntimeDeps {
 /** One predicted row as returned to clients. */
 export interface ServedRow extends RowResult {
   predictionId: string;
+  /**
+   * `JSON.stringify(probabilities)`, made once for the answer and the log when predictions are
+   * logged (null otherwise, and for regression rows); {@link predictAnswerJson} reuses it.
+   */
+  probabilitiesJson?: string | null;
 }
 
 /** The answer of {@link ServingRuntime.predict}. */
@@ -417,15 +423,17 @@ export class ServingRuntime {
     const latencyMs = performance.now() - started;
     const at = new Date().toISOString();
     // Literals, not spreads: one object shape for every row, made without copying keys one by one.
+    // Logged probabilities are formatted once, here, for the answer and the log's writer thread.
+    const log = this.opts.logPredictions;
     const rows: ServedRow[] = results.map((r) =>
       r.fairness === undefined
-        ? { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, predictionId: newPredictionId() }
-        : { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, fairness: r.fairness, predictionId: newPredictionId() },
+        ? { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, predictionId: newPredictionId(), probabilitiesJson: log && r.probabilities !== null ? probabilitiesJson(r) : null }
+        : { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, fairness: r.fairness, predictionId: newPredictionId(), probabilitiesJson: log && r.probabilities !== null ? probabilitiesJson(r) : null },
     );
     const cells = this.cellsOf(name, model, role);
     for (const r of rows) (r.decision === 'auto' ? cells.auto : cells.review).n += 1;
     cells.latency.observe(latencyMs / 1000);
-    if (this.opts.logPredictions) this.log.append(this.records(name, model, role, rows, input.rows, input.groups, at, latencyMs, ctx.requestId ?? null, null));
+    if (log) this.log.append(this.records(name, model, role, rows, input.rows, input.groups, at, latencyMs, ctx.requestId ?? null, null));
     const shadow = slot.shadow;
     if (shadow && shadow.version.id !== model.version.id) this.runShadow(name, shadow, input.batch, input.n, input.rows, input.groups, rows, model);
     return { deployment: name, model: model.version.model, version: model.version.version, role, rows, latencyMs };
@@ -550,6 +558,7 @@ export class ServingRuntime {
         requestId,
         inputs: logged,
         outputs: r.label === null ? { value: r.value } : r.fairness ? { label: r.label, probabilities: r.probabilities, fairness: r.fairness } : { label: r.label, probabilities: r.probabilities },
+        outputsJson: r.probabilitiesJson == null ? undefined : outputsJson(r, r.probabilitiesJson),
         label: r.label,
         confidence: r.confidence,
         decision: r.decision,

@@ -39,6 +39,12 @@ export interface PredictionRecord {
   inputs: Record<string, unknown>;
   /** `{label, probabilities}` for classifiers, `{value}` for regression. */
   outputs: Record<string, unknown>;
+  /**
+   * `outputs` as JSON text, when the record's maker has it already (the serving runtime reuses the
+   * text it answered with); it equals `JSON.stringify(outputs)`. Stores write it instead of
+   * serialising `outputs` again; records read from a store leave it out.
+   */
+  outputsJson?: string;
   label: string | null;
   confidence: number | null;
   decision: Decision;

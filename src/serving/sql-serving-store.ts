@@ -77,7 +77,7 @@ function predictionRow(p: PredictionRecord): unknown[] {
     p.primaryId,
     p.requestId,
     JSON.stringify(p.inputs),
-    JSON.stringify(p.outputs),
+    p.outputsJson ?? JSON.stringify(p.outputs),
     p.label,
     p.confidence,
     p.decision,
