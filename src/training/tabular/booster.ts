@@ -696,10 +696,24 @@ function softmaxGradients(F: Float64Array, y: Float64Array, g: Float64Array, h: 
   }
 }
 
-/** Logistic-loss gradients and hessians (its own function so that the optimiser sees a small hot loop). */
-function binaryGradients(F: Float64Array, y: Float64Array, g: Float64Array, h: Float64Array, N: number): void {
+/** E[i] = e^−F[i]. */
+function expNeg(F: Float64Array, E: Float64Array, N: number): void {
+  for (let i = 0; i < N; i++) E[i] = Math.exp(-F[i]!);
+}
+
+/** Adds a leaf's value v to the raw scores of rows idx[b..e) and multiplies their e^−F by ev = e^−v. */
+function addLeafValueExp(F: Float64Array, E: Float64Array, idx: Uint32Array, b: number, e: number, v: number, ev: number): void {
+  for (let i = b; i < e; i++) {
+    const r = idx[i]!;
+    F[r] = F[r]! + v;
+    E[r] = E[r]! * ev;
+  }
+}
+
+/** Logistic-loss gradients and hessians from E = e^−F (p = 1 / (1 + E); no exp per row and round). */
+function binaryGradients(E: Float64Array, y: Float64Array, g: Float64Array, h: Float64Array, N: number): void {
   for (let i = 0; i < N; i++) {
-    const pr = 1 / (1 + Math.exp(-F[i]!));
+    const pr = 1 / (1 + E[i]!);
     g[i] = pr - y[i]!;
     h[i] = Math.max(pr * (1 - pr), 1e-16);
   }
@@ -768,6 +782,9 @@ export async function boost(
     for (let k = 0; k < K; k++) base[k] = Math.log(Math.max(cnt[k]! / N, 1e-6));
   }
   const F = new Float64Array(N * K);
+  // binary: e^−F per row, so gradients need no exp per row and round (see binaryGradients)
+  const E = new Float64Array(objective === 'binary' ? N : 0);
+  let expStale = true;
   for (let i = 0; i < N; i++) for (let k = 0; k < K; k++) F[i * K + k] = base[k]!;
   const nV = valid?.data.nRows ?? 0;
   const Fv = new Float64Array(nV * K);
@@ -841,7 +858,12 @@ export async function boost(
     for (let round = 0; round < p.maxRounds; round++) {
       // gradients
       if (objective === 'regression') squaredGradients(F, y, g, h, N);
-      else if (objective === 'binary') binaryGradients(F, y, g, h, N);
+      else if (objective === 'binary') {
+        // e^−F exactly every 32 rounds (and after a sampled round); between, kept by one multiply per leaf row
+        if (expStale || round % 32 === 0) expNeg(F, E, N);
+        expStale = false;
+        binaryGradients(E, y, g, h, N);
+      }
       else softmaxGradients(F, y, g, h, N, K, prob);
       // row sample, the same for every class of the round
       let n = N;
@@ -857,9 +879,14 @@ export async function boost(
         if (sample) idx.set(sample.subarray(0, n));
         else identity(idx, N);
         const tree = grower.grow(n, !sampled, rand, (v, b, e) => {
-          if (!sampled) addLeafValue(F, idx, b, e, K, k, v);
+          if (sampled) return;
+          if (E.length > 0) addLeafValueExp(F, E, idx, b, e, v, Math.exp(-v));
+          else addLeafValue(F, idx, b, e, K, k, v);
         });
-        if (sampled) addTreeScores(tree, trainData, F, K, k);
+        if (sampled) {
+          addTreeScores(tree, trainData, F, K, k);
+          expStale = true;
+        }
         trees.push(tree);
         if (valid) addTreeScores(tree, valid.data, Fv, K, k);
       }

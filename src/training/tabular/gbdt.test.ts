@@ -252,6 +252,34 @@ describe('trainGbdt: learning', () => {
   });
 });
 
+describe('boost: binary gradients from kept e^−F', () => {
+  it('ends with training scores whose log loss matches an exact recomputation, with and without row sampling', async () => {
+    // separable rows and a large learning rate push raw scores far out, where e^−F under- or overflows
+    const n = 400;
+    const x = Float64Array.from({ length: n }, (_, i) => i);
+    const y = Float64Array.from({ length: n }, (_, i) => (i < n / 2 ? 0 : 1));
+    const table: Table = { columns: { x } };
+    const { binners } = fitBinners(table, [{ name: 'x', kind: 'numeric' }], Uint32Array.from({ length: n }, (_, i) => i));
+    const data = binTable(table, binners);
+    const layout = { nFeatures: 1, nBins: Int32Array.of(binners[0]!.nBins), isCat: Uint8Array.of(0) };
+    for (const subsample of [1, 0.6]) {
+      const p: BoosterParams = {
+        learningRate: 3, maxRounds: 100, maxLeaves: 4, maxDepth: 0, minSamplesLeaf: 5, minChildWeight: 0, lambda: 0, minSplitGain: 0,
+        subsample, colsample: 1, earlyStoppingRounds: 100, earlyStoppingTol: 0, catSmooth: 10, catL2: 10, maxCatThreshold: 32, minDataPerGroup: 20, maxCatToOnehot: 4, seed: 3,
+      };
+      const losses: number[] = [];
+      const r = await boost('binary', 2, layout, data, y, undefined, p, { wantTrainLoss: true, afterRound: (info) => void losses.push(info.trainLoss!) });
+      const scores = new Float64Array(n).fill(r.baseScore[0]!);
+      for (const t of r.trees) addTreeScores(t, data, scores, 1, 0);
+      const probs = Array.from(scores, (s) => 1 / (1 + Math.exp(-s)));
+      expect(r.trees.every((t) => t.value.every(Number.isFinite))).toBe(true);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[losses.length - 1]!).toBeLessThan(1e-3);
+      expect(binaryLogLoss(probs, y)).toBeLessThan(1e-3);
+    }
+  });
+});
+
 describe('trainGbdt: determinism, threads, serialisation', () => {
   const data = xor(1500, 7);
   const opts: GbdtOptions = { task: 'classification', subsample: 0.7, colsample: 0.5, seed: 11, maxRounds: 40 };
