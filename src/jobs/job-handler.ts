@@ -40,7 +40,7 @@ export interface HandlerDeps {
   registry: RegistryService;
 }
 
-const TRAIN_FIELDS = new Set(['dataset', 'name', 'label', 'text', 'features', 'task', 'learner', 'params', 'seed', 'validation', 'validationFraction', 'targetPrecision', 'thresholdMethod', 'allowSensitive', 'actor']);
+const TRAIN_FIELDS = new Set(['dataset', 'name', 'label', 'text', 'features', 'task', 'learner', 'params', 'seed', 'validation', 'validationFraction', 'targetPrecision', 'thresholdMethod', 'allowSensitive', 'outOfScope', 'actor']);
 
 /** `train`: trains and registers a model version; the registry run key `job:<key>` makes a retry return the same version. */
 export function trainHandler(deps: HandlerDeps): JobHandler {

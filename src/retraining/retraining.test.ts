@@ -55,6 +55,12 @@ describe('parsePolicy', () => {
     expect(parsePolicy(policy('support', { training: { dataset: 't', labeling_projects: 'a' } })).issues.map((i) => i.path)).toEqual(['training.labeling_projects']);
   });
 
+  it('keeps the out-of-scope mode among the training settings', () => {
+    const r = parsePolicy(policy('support', { training: { dataset: 't', settings: { outOfScope: { label: 'oos', minInScopeAccuracy: 0.9 } } } }));
+    expect(r.issues).toEqual([]);
+    expect(r.policy!.training.settings['outOfScope']).toEqual({ label: 'oos', minInScopeAccuracy: 0.9 });
+  });
+
   it('rejects a bad gate rule with its path', () => {
     const r = parsePolicy(policy('support', { gate: { rules: [{ metric: 'accuracy' }] } }));
     expect(r.policy).toBeNull();

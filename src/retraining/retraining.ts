@@ -36,7 +36,7 @@ export interface RetrainingPolicy {
 }
 
 const POLICY_FIELDS = ['model', 'training', 'evaluation', 'gate', 'promotion', 'approval', 'triggers', 'schedules', 'shadow', 'watch'];
-const TRAIN_SETTINGS = new Set(['label', 'text', 'features', 'task', 'learner', 'params', 'seed', 'validationFraction', 'targetPrecision', 'thresholdMethod', 'allowSensitive']);
+const TRAIN_SETTINGS = new Set(['label', 'text', 'features', 'task', 'learner', 'params', 'seed', 'validationFraction', 'targetPrecision', 'thresholdMethod', 'allowSensitive', 'outOfScope']);
 const DEFAULT_EXPIRY_HOURS = 168;
 
 function isObject(v: unknown): v is Record<string, unknown> {
