@@ -44,8 +44,11 @@ export interface OutOfScopeRequest {
 export interface StoredOutOfScope {
   /** The out-of-scope label named at training, or null when unseen labels were out of scope. */
   label: string | null;
+  /** The score the threshold applies to: `max_logit` for text models, else `max_probability`. */
   score: InScopeScore;
+  /** How the threshold was chosen on validation data. */
   rule: RejectionRule;
+  /** The in-scope accuracy floor of rule `min-in-scope-accuracy`, else null. */
   min_in_scope_accuracy: number | null;
   /** False when no threshold kept the stated in-scope accuracy (then nothing is rejected). */
   achievable: boolean;
