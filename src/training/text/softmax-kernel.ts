@@ -141,6 +141,37 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
       z[o + 6] = (bias[c + 6] as number) + a6 * scale;
       z[o + 7] = (bias[c + 7] as number) + a7 * scale;
     }
+    // The 1–7 classes left: blocks of 4 and 2 (one pass over the row each) before single classes.
+    if (c + 4 <= kw) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0; // prettier-ignore
+      for (let p = p0; p < p1; p++) {
+        const off = (indices[p] as number) * kw + c;
+        const v = data[p] as number;
+        a0 += (W[off] as number) * v;
+        a1 += (W[off + 1] as number) * v;
+        a2 += (W[off + 2] as number) * v;
+        a3 += (W[off + 3] as number) * v;
+      }
+      const o = zo + c0 + c;
+      z[o] = (bias[c] as number) + a0 * scale;
+      z[o + 1] = (bias[c + 1] as number) + a1 * scale;
+      z[o + 2] = (bias[c + 2] as number) + a2 * scale;
+      z[o + 3] = (bias[c + 3] as number) + a3 * scale;
+      c += 4;
+    }
+    if (c + 2 <= kw) {
+      let a0 = 0, a1 = 0; // prettier-ignore
+      for (let p = p0; p < p1; p++) {
+        const off = (indices[p] as number) * kw + c;
+        const v = data[p] as number;
+        a0 += (W[off] as number) * v;
+        a1 += (W[off + 1] as number) * v;
+      }
+      const o = zo + c0 + c;
+      z[o] = (bias[c] as number) + a0 * scale;
+      z[o + 1] = (bias[c + 1] as number) + a1 * scale;
+      c += 2;
+    }
     for (; c < kw; c++) {
       let a = 0;
       for (let p = p0; p < p1; p++) a += (W[(indices[p] as number) * kw + c] as number) * (data[p] as number);

@@ -336,6 +336,36 @@ export function softmaxLogits(model: SoftmaxModel, X: CsrMatrix): Float32Array {
       out[o + c + 6] = a6 + (b[c + 6] as number);
       out[o + c + 7] = a7 + (b[c + 7] as number);
     }
+    // The 1–7 classes left: blocks of 4 and 2 (one pass over the row each) before single classes.
+    if (c + 4 <= k) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0; // prettier-ignore
+      for (let p = p0; p < p1; p++) {
+        const off = (indices[p] as number) * k + c;
+        const v = data[p] as number;
+        a0 += (W[off] as number) * v;
+        a1 += (W[off + 1] as number) * v;
+        a2 += (W[off + 2] as number) * v;
+        a3 += (W[off + 3] as number) * v;
+      }
+      const b = model.bias;
+      out[o + c] = a0 + (b[c] as number);
+      out[o + c + 1] = a1 + (b[c + 1] as number);
+      out[o + c + 2] = a2 + (b[c + 2] as number);
+      out[o + c + 3] = a3 + (b[c + 3] as number);
+      c += 4;
+    }
+    if (c + 2 <= k) {
+      let a0 = 0, a1 = 0; // prettier-ignore
+      for (let p = p0; p < p1; p++) {
+        const off = (indices[p] as number) * k + c;
+        const v = data[p] as number;
+        a0 += (W[off] as number) * v;
+        a1 += (W[off + 1] as number) * v;
+      }
+      out[o + c] = a0 + (model.bias[c] as number);
+      out[o + c + 1] = a1 + (model.bias[c + 1] as number);
+      c += 2;
+    }
     for (; c < k; c++) {
       let a = 0;
       for (let p = p0; p < p1; p++) a += (W[(indices[p] as number) * k + c] as number) * (data[p] as number);
