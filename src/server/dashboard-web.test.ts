@@ -141,7 +141,7 @@ async function seen(s: Session, selector: string): Promise<void> {
 
 /** Load times of the pages (navigation until the page's data is shown), printed with MLOOP_SCREENSHOTS=1; never asserted. */
 const timings: Record<string, number> = {};
-async function timed(s: Session, name: string, hash: string, ready: string): Promise<void> {
+async function timed(s: Session, name: string, hash: string, ready: string, { traceNow = true } = {}): Promise<void> {
   served.length = 0;
   await s.page.goto('about:blank'); // a full load, not a route change inside the app (the token stays in this tab)
   const started = performance.now();
@@ -150,7 +150,7 @@ async function timed(s: Session, name: string, hash: string, ready: string): Pro
   // 500 ms, so an element shown 300 ms after the load was only seen ~500 ms later.
   await seen(s, `[data-testid="${ready}"]`);
   timings[name] = Math.round(performance.now() - started);
-  if (TRACE) await trace(s, name);
+  if (TRACE && traceNow) await trace(s, name);
   // At 1280×800 nothing makes the page scroll sideways.
   const widths = await s.page.evaluate(() => {
     const w = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
@@ -265,12 +265,13 @@ describe.skipIf(!available)('the dashboard in Chromium on the demo workspace', (
 
     // Monitoring: traffic and latency at once, drift and accuracy from the report the server computed when it started.
     const monitoringStarted = performance.now();
-    await timed(s, 'monitoring (traffic and latency)', `#/monitoring/${MODEL}`, 'latency-chart');
+    await timed(s, 'monitoring (traffic and latency)', `#/monitoring/${MODEL}`, 'latency-chart', { traceNow: false });
     await seen(s, '[data-testid="decisions-table-range"]');
     await seen(s, '[data-testid="drift-chart"] canvas');
     await seen(s, '[data-testid="accuracy-chart"] canvas');
     expect(await text(s, 'decisions-table-range')).toMatch(/^1–20 of \d+/);
     timings['monitoring (drift and accuracy, first visit: the report computed when the server started listening)'] = Math.round(performance.now() - monitoringStarted);
+    if (TRACE) await trace(s, 'monitoring (traffic and latency, then drift and accuracy)');
     await timed(s, 'monitoring (report from memory)', `#/monitoring/${MODEL}`, 'drift-chart');
     await shot(s, 'monitoring');
 
