@@ -86,9 +86,13 @@ export interface DomainJob {
   offsets: Int32Array;
   /** The first `nReference` documents are reference ones, the rest current ones. */
   nReference: number;
+  /** Token ids are below this. */
   features: number;
+  /** Passes over each training fold. */
   epochs: number;
+  /** L2 penalty per update. */
   l2: number;
+  /** Learning rate of the first pass, decaying as 1/(1 + pass). */
   eta0: number;
   /** Uniform draws in [0, 1) for the SGD order, used in sequence (the seeded generator's stream). */
   uniforms: Float64Array;
