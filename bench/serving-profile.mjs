@@ -18,9 +18,16 @@ if (role === '--serve') {
   // Child: serve the cached workspace until SIGINT.
   const { openWorkspace } = await import(`${DIST}workspace/index.js`);
   const { buildServer } = await import(`${DIST}server/index.js`);
+  const { pino } = await import('pino');
   const ws = await openWorkspace({ workspace: args[1], env: {} });
-  const app = await buildServer(ws, { serving: { logPredictions: args[2] !== '--no-log' } });
+  // The server computes the dashboard's monitoring reports after `listen`, yielding to requests
+  // (longer the bigger the cached workspace's log): the parent loads only once they are done.
+  let warmed;
+  const warm = new Promise((resolve) => (warmed = resolve));
+  const logger = pino({ level: 'info' }, { write: (line) => /monitoring reports|computing the monitoring reports/.test(line) && warmed() });
+  const app = await buildServer(ws, { logger, serving: { logPredictions: args[2] !== '--no-log' } });
   await app.listen({ host: '127.0.0.1', port: 0 });
+  await warm;
   process.stdout.write(`port ${app.server.address().port}\n`);
   // The parent marks the start and end of its load (SIGUSR2); the profile's clock is this monotonic one.
   const marks = [];
@@ -61,8 +68,8 @@ if (role === '--serve') {
   rmSync(profDir, { recursive: true, force: true });
   const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, fileURLToPath(import.meta.url), '--serve', dir, noLog ? '--no-log' : ''], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => child.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1]))));
-  // The server computes the dashboard's monitoring reports when it starts listening (on its main
-  // thread, longer the bigger the log): wait until predictions answer quickly before profiling.
+  // The child prints its port once the dashboard's start-up reports are done; wait until
+  // predictions answer quickly too before profiling.
   const url = `http://127.0.0.1:${port}/v1/models/support:predict`;
   const body = readFileSync(join(root, 'body.json'), 'utf8');
   for (let fast = 0, deadline = Date.now() + 120_000; fast < 3 && Date.now() < deadline; ) {
