@@ -2,7 +2,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { MloopError, isMloopError } from '../errors/index.js';
 
 /** Limits of the DuckDB engine; memory above the limit spills to `tempDir`. */
@@ -69,6 +69,8 @@ export async function withDuckDb<T>(limits: EngineLimits, fn: (db: DuckSession) 
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection | undefined;
   try {
+    // Loaded on first use: the native engine costs ~0.2 CPU-s, which `data list` or `show` never need.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     instance = await DuckDBInstance.create(':memory:', {
       memory_limit: limits.memoryLimit,
       threads: String(limits.threads),
