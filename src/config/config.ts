@@ -47,7 +47,7 @@ export interface MloopConfig {
     readonly trustedKeys: readonly string[];
     readonly requireSignature: boolean;
   };
-  readonly log: { readonly level: string };
+  readonly log: { readonly level: string; readonly predictionRequests: boolean };
 }
 
 /** File name of the workspace config file, at the workspace root. */

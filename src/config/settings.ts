@@ -274,4 +274,11 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     doc: 'Level of the server\'s JSON log lines (pino).',
   },
+  {
+    key: 'log.predictionRequests',
+    env: 'MLOOP_LOG_PREDICTION_REQUESTS',
+    type: 'boolean',
+    default: false,
+    doc: 'Write the two request lines (received, completed) of every prediction request (`/v1/models/{name}:predict`, `/v2/models/{name}/infer`) at info level, as for other routes. Off by default: each prediction is in the prediction log and the metrics already, and the two lines cost about a fifth of a prediction\'s CPU; their warnings and errors are always written.',
+  },
 ] satisfies SettingSpec[]);

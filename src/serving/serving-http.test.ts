@@ -259,3 +259,39 @@ describe('metrics and overload', () => {
     expect(res.body).toContain('mloop_serving_log_dropped_total');
   });
 });
+
+describe('request log lines of prediction requests', () => {
+  /** Messages an app logs at info for one predict, one infer and one other request, by URL. */
+  async function linesWith(env: NodeJS.ProcessEnv): Promise<Array<{ url: string; msg: string }>> {
+    const { openWorkspace } = await import('../workspace/index.js');
+    const { pino } = await import('pino');
+    const lines: Array<{ url: string; msg: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { url: string; msg: string }) });
+    const ws = await openWorkspace({ workspace: f.dir, env });
+    const logged = await buildServer(ws, { logger, serving: { pollIntervalMs: 60_000, logPredictions: false } });
+    try {
+      const p = await logged.inject({ method: 'POST', url: '/v1/models/support:predict', headers: admin(), payload: { instances: [{ text: f.texts[0] }] } });
+      const v2 = await logged.inject({ method: 'POST', url: '/v2/models/support/infer', headers: admin(), payload: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [f.texts[0]] }] } });
+      const other = await logged.inject({ method: 'GET', url: '/v1/deployments', headers: admin() });
+      expect([p.statusCode, v2.statusCode, other.statusCode]).toEqual([200, 200, 200]);
+      const bad = await logged.inject({ method: 'POST', url: '/v1/models/support:predict', headers: admin(), payload: { instances: [{ nope: 1 }] } });
+      expect(bad.statusCode).toBe(400);
+    } finally {
+      await logged.close();
+      await ws.close();
+    }
+    return lines.map((l) => ({ url: (l as { req?: { url?: string } }).req?.url ?? '', msg: l.msg })).filter((l) => l.url !== '');
+  }
+
+  it('writes none for /v1 predict and /v2 infer by default, and the usual ones for other routes', async () => {
+    const lines = await linesWith({});
+    expect(lines.filter((l) => /predict|infer/.test(l.url))).toEqual([]);
+    expect(lines.filter((l) => l.url === '/v1/deployments').map((l) => l.msg)).toEqual(['incoming request']);
+  }, 60_000);
+
+  it('writes them with MLOOP_LOG_PREDICTION_REQUESTS=true', async () => {
+    const lines = await linesWith({ MLOOP_LOG_PREDICTION_REQUESTS: 'true' });
+    expect(lines.filter((l) => l.url === '/v1/models/support:predict').length).toBeGreaterThanOrEqual(2);
+    expect(lines.filter((l) => l.url === '/v2/models/support/infer')).toHaveLength(1);
+  }, 60_000);
+});

@@ -44,6 +44,8 @@ const PROTOCOL: Record<string, string> = { [PREDICT_URL]: 'v1', '/v2/models/:nam
 
 export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace; runtime: ServingRuntime }): Promise<void> {
   const { ws, runtime } = opts;
+  // Prediction requests' own info lines are off unless asked for (settings: log.predictionRequests).
+  const predictLog = ws.config.log.predictionRequests ? {} : { logLevel: 'warn' as const };
   app.addHook('onResponse', (request, reply, done) => {
     const protocol = PROTOCOL[request.routeOptions.url ?? ''];
     if (protocol !== undefined) {
@@ -58,6 +60,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
   app.post(
     PREDICT_URL,
     {
+      ...predictLog,
       config: { access: { action: 'serving:predict', project: projectOf } },
       schema: {
         summary: 'Predict rows with a deployed model; decision is auto when confidence clears the version threshold, else review',
@@ -157,8 +160,8 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     body: Any,
     response: { 200: Any, ...errorResponses, 429: Type.Ref('ErrorBody'), ...unavailable },
   });
-  app.post('/v2/models/:name/infer', { config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
-  app.post('/v2/models/:name/versions/:version/infer', { config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
+  app.post('/v2/models/:name/infer', { ...predictLog, config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
+  app.post('/v2/models/:name/versions/:version/infer', { ...predictLog, config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
 
   // ---- deployments ----
   app.get(
