@@ -202,16 +202,9 @@ class TreeGrower {
     let h = sh.h;
     if (!all) {
       // gradients gathered once into row order: every pass over the features then reads them sequentially
-      const idx = sh.idx;
-      const og = sh.og;
-      const oh = sh.oh;
-      for (let i = begin; i < end; i++) {
-        const r = idx[i]!;
-        og[i] = g[r]!;
-        oh[i] = h[r]!;
-      }
-      g = og;
-      h = oh;
+      gatherPairs(sh.idx, g, h, sh.og, sh.oh, begin, end);
+      g = sh.og;
+      h = sh.oh;
     }
     if (sh.worker && end - begin >= sh.minRowsForWorker && nAct >= 2) {
       const mid = nAct >>> 1;
@@ -590,6 +583,30 @@ function splitRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins:
     nr += 1 - l;
   }
   return nl;
+}
+
+/** og[i] = g[idx[i]], oh[i] = h[idx[i]] for begin ≤ i < end, four rows per iteration. */
+function gatherPairs(idx: Uint32Array, g: Float64Array, h: Float64Array, og: Float64Array, oh: Float64Array, begin: number, end: number): void {
+  let i = begin;
+  for (; i + 3 < end; i += 4) {
+    const r0 = idx[i]!;
+    const r1 = idx[i + 1]!;
+    const r2 = idx[i + 2]!;
+    const r3 = idx[i + 3]!;
+    og[i] = g[r0]!;
+    oh[i] = h[r0]!;
+    og[i + 1] = g[r1]!;
+    oh[i + 1] = h[r1]!;
+    og[i + 2] = g[r2]!;
+    oh[i + 2] = h[r2]!;
+    og[i + 3] = g[r3]!;
+    oh[i + 3] = h[r3]!;
+  }
+  for (; i < end; i++) {
+    const r = idx[i]!;
+    og[i] = g[r]!;
+    oh[i] = h[r]!;
+  }
 }
 
 /** Σ a[0..n). */
