@@ -9,13 +9,15 @@
 // BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3). MLOOP_DIST=<dir> runs against another
 // build of the code than ../dist; MLOOP_DIST_BEFORE=<dir> adds that build's server, logging on and
 // off, to the same interleaved rounds (its own workspace, same data and seed), for a before/after
-// comparison under the same load.
+// comparison under the same load. The mloop servers log as `mloop server` does (pino at info, the
+// lines going to /dev/null); BENCH_LOGGER=0 runs them without a logger, as runs before 2026-11-26 15:50 did.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pino } from 'pino';
 import { machine } from './lib.mjs';
 
 const DIST = process.env.MLOOP_DIST
@@ -213,9 +215,17 @@ async function settle(url, headers) {
   }
 }
 
+const LOGGER = process.env.BENCH_LOGGER !== '0';
+/** The logger `mloop server` makes (run-server.ts createLogger, level info), writing to /dev/null. */
+const serverLogger = () =>
+  pino(
+    { level: 'info', base: { service: 'mloop' }, timestamp: pino.stdTimeFunctions.isoTime, redact: ['req.headers.authorization', 'headers.authorization'] },
+    pino.destination({ dest: '/dev/null', sync: true }),
+  );
+
 async function startMloop(serving, build = current) {
   const ws = await build.openWorkspace({ workspace: build.dir, env: {} });
-  const app = await build.buildServer(ws, { serving });
+  const app = await build.buildServer(ws, { serving, ...(LOGGER ? { logger: serverLogger() } : {}) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   await settle(`http://127.0.0.1:${app.server.address().port}/v1/models/support:predict`, build.auth);
   return {
@@ -332,7 +342,7 @@ const row = (label, name) =>
 console.log(`
 ### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
 ${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate and overload runs: autocannon at a fixed rate); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
-Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
+Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}; mloop servers ${LOGGER ? 'log as `mloop server` does (pino at info, to /dev/null)' : 'without a logger'}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
 "CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).
 
