@@ -5,9 +5,9 @@
  * authorized again on the server. User-supplied text is always rendered as React text.
  */
 import { useEffect, useMemo, useState, type ComponentType } from 'react';
-import { Api, ApiError, type Session } from './api';
+import { Api, ApiError, seg, type Session } from './api';
 import { describe } from './components/useLoad';
-import { href, parseHash, useRoute } from './router';
+import { href, parseHash, useRoute, type Route } from './router';
 
 /**
  * A page in its own chunk (an annotator's browser never loads the charts unless it opens a chart
@@ -68,16 +68,59 @@ const PRELOAD: Record<string, () => Promise<unknown>> = {
 const TOKEN_KEY = 'mloop.token';
 
 /**
- * On a full load with a token, the session and the addressed page's chunk are asked for at once,
- * before React renders: the page then waits for the slower of the two, not for both in turn.
+ * The first GETs each page makes for an address, exactly as the page makes them (a GET that does
+ * not match is only a wasted request: the page makes its own).
+ */
+const PREFETCH: Record<string, (api: Api, r: Route) => void> = {
+  overview: (api) => api.prefetch('/v1/overview'),
+  datasets: (api, r) => {
+    const target = r.rest[0];
+    if (!target) return api.prefetch('/v1/datasets');
+    const at = target.lastIndexOf('@');
+    const name = at > 0 ? target.slice(0, at) : target;
+    api.prefetch(`/v1/datasets/${seg(name)}/versions`);
+    if (at > 0) {
+      api.prefetch(`/v1/datasets/${seg(target)}/lineage`);
+      api.prefetch(`/v1/dashboard/datasets/${seg(target)}/profile`);
+      // Validated against the version before it: name@(N-1) unless versions are missing in between.
+      const n = Number(target.slice(at + 1));
+      if (Number.isInteger(n) && n >= 1) api.prefetch(`/v1/dashboard/datasets/${seg(target)}/validation`, { against: n > 1 ? `${name}@${n - 1}` : undefined });
+    }
+  },
+  models: (api, r) => {
+    const model = r.rest[0];
+    if (!model) return api.prefetch('/v1/models');
+    api.prefetch(`/v1/models/${seg(model)}`);
+    api.prefetch(`/v1/dashboard/models/${seg(model)}/compare`, { a: r.query.get('a') ?? undefined, b: r.query.get('b') ?? undefined });
+    api.prefetch(`/v1/policies/${seg(model)}`);
+  },
+  monitoring: (api, r) => {
+    const model = r.rest[0];
+    if (!model) return api.prefetch('/v1/models');
+    api.prefetch(`/v1/dashboard/models/${seg(model)}/traffic`, { days: 365 });
+    api.prefetch(`/v1/dashboard/models/${seg(model)}/monitoring`);
+  },
+  runs: (api) => {
+    api.prefetch('/v1/runs', { limit: 10, offset: 0 });
+    api.prefetch('/v1/approvals', { limit: 200 });
+    api.prefetch('/v1/models');
+  },
+};
+
+/**
+ * On a full load with a token, the session, the addressed page's chunk and its first data are asked
+ * for at once, before React renders: the page then waits for the slowest, not for each in turn.
  */
 let early: { token: string; session: Promise<Session> } | null = null;
 {
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) {
-    early = { token, session: new Api(token).get<Session>('/v1/dashboard/session') };
+    const api = new Api(token);
+    const route = parseHash(window.location.hash);
+    early = { token, session: api.get<Session>('/v1/dashboard/session') };
     early.session.catch(() => undefined); // handled where it is used
-    PRELOAD[parseHash(window.location.hash).page]?.().catch(() => undefined); // the page shows a failed download
+    PRELOAD[route.page]?.().catch(() => undefined); // the page shows a failed download
+    PREFETCH[route.page]?.(api, route);
   }
 }
 

@@ -68,14 +68,42 @@ export class ApiError extends Error {
   }
 }
 
+type Query = Record<string, string | number | boolean | undefined>;
+
+/** How long a GET started ahead of its page may still be taken by it. */
+const PREFETCH_MS = 10_000;
+/** GETs started before React renders (on a full load), by token and URL; the page's own GET takes one once. */
+const prefetched = new Map<string, { at: number; answer: Promise<unknown> }>();
+
+function url(path: string, query: Query): string {
+  const q = Object.entries(query).filter(([, v]) => v !== undefined);
+  return q.length ? `${path}?${new URLSearchParams(q.map(([k, v]) => [k, String(v)])).toString()}` : path;
+}
+
 export class Api {
   constructor(private readonly token: string) {}
 
   /** GET a JSON document; `query` values that are undefined are left out. */
-  get<T>(path: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<T> {
-    const q = Object.entries(query).filter(([, v]) => v !== undefined);
-    const qs = q.length ? `?${new URLSearchParams(q.map(([k, v]) => [k, String(v)])).toString()}` : '';
-    return this.call<T>('GET', `${path}${qs}`);
+  get<T>(path: string, query: Query = {}): Promise<T> {
+    const u = url(path, query);
+    const key = `${this.token} ${u}`;
+    const early = prefetched.get(key);
+    if (early) {
+      prefetched.delete(key);
+      if (Date.now() - early.at < PREFETCH_MS) return early.answer as Promise<T>;
+    }
+    return this.call<T>('GET', u);
+  }
+
+  /**
+   * Starts a GET that the page about to render will make (same path and query), so that it is under
+   * way while the page's code downloads; the page's `get` takes the answer, once, within 10 s.
+   */
+  prefetch(path: string, query: Query = {}): void {
+    const u = url(path, query);
+    const answer = this.call('GET', u);
+    answer.catch(() => undefined); // the page sees the error when it takes the answer
+    prefetched.set(`${this.token} ${u}`, { at: Date.now(), answer });
   }
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.call<T>('POST', path, body);
