@@ -44,6 +44,8 @@ describe('command modules load on demand', () => {
   it('loads every module when there is no known command, so help and suggestions see them all', () => {
     expect(modulesFor([])).toEqual(ALL);
     expect(modulesFor(['--help'])).toEqual(ALL);
+    expect(modulesFor(['--help', 'data'])).toEqual(ALL);
+    expect(modulesFor(['--json', '-h', 'models', 'list'])).toEqual(ALL);
     expect(modulesFor(['help', 'data'])).toEqual(ALL);
     expect(modulesFor(['dta'])).toEqual(ALL);
     expect(modulesFor(['constructor'])).toEqual(ALL);
@@ -54,6 +56,8 @@ describe('command modules load on demand', () => {
     const help = await runMain(['--help']);
     expect(help.code).toBe(0);
     for (const name of Object.keys(COMMAND_OWNERS)) expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    const before = await runMain(['--help', 'data']);
+    expect(before.stdout).toBe(help.stdout);
     const data = await runMain(['data', '--help']);
     expect(data.code).toBe(0);
     for (const sub of ['import', 'list', 'show', 'validate', 'profile', 'label-issues']) expect(data.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));

@@ -83,7 +83,8 @@ export function modulesFor(argv: readonly string[]): string[] {
   const all = COMMAND_MODULES.map(([name]) => name);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--') return all;
+    // `mloop --help data` prints the program's help, which lists every command.
+    if (arg === '--' || arg === '-h' || arg === '--help') return all;
     if (arg === '-V' || arg === '--version') return [];
     if (VALUE_OPTIONS.has(arg)) {
       i++;
