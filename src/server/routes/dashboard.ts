@@ -316,7 +316,15 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       const side = async (v: ModelVersion | null, list: typeof ea) => {
         if (!v) return null;
         const chosen = [...list].reverse().find((e) => shared.length === 0 || e.dataset === shared.at(-1)) ?? list.at(-1);
-        const card = await buildModelCard({ registry: ws.registry, datasets: ws.datasets }, v.ref);
+        // The card and the saved evaluation are read at once (artifact reads).
+        const [card, evaluation] = await Promise.all([
+          buildModelCard({ registry: ws.registry, datasets: ws.datasets }, v.ref),
+          (async () => {
+            if (!chosen) return { curve: null, groups: { groups: [], differences: {} } };
+            const saved = await ws.registry.readEvaluation(chosen);
+            return { curve: { dataset: chosen.dataset, at: chosen.createdAt, points: curveOf(saved) }, groups: groupsOf(saved) };
+          })(),
+        ]);
         const t = v.record.thresholds ?? {};
         return {
           ref: v.ref,
@@ -324,14 +332,11 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
           aliases: v.aliases,
           card,
           threshold: { confidence: t['confidence'] ?? null, target_precision: t['target_precision'] ?? null, validation: t['validation'] ?? null },
-          ...(await (async () => {
-            if (!chosen) return { curve: null, groups: { groups: [], differences: {} } };
-            const saved = await ws.registry.readEvaluation(chosen);
-            return { curve: { dataset: chosen.dataset, at: chosen.createdAt, points: curveOf(saved) }, groups: groupsOf(saved) };
-          })()),
+          ...evaluation,
         };
       };
-      return { model: name, shared_dataset: shared.at(-1) ?? null, a: await side(a, ea), b: await side(b, eb) };
+      const [sideA, sideB] = await Promise.all([side(a, ea), side(b, eb)]);
+      return { model: name, shared_dataset: shared.at(-1) ?? null, a: sideA, b: sideB };
     },
   );
 
