@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSupportRequests, supportRequestsToCsv } from '../../demo/index.js';
 import { EXIT_CODE } from '../../errors/index.js';
 import { mulberry32 } from '../../stats/index.js';
 import { tempWorkspace, type TempWorkspace } from '../../workspace/test-support/temp-workspace.js';
@@ -32,6 +33,10 @@ beforeAll(async () => {
   await t.ws.close();
   writeFileSync(join(t.dir, 'grid.yaml'), 'l2:\n  - 0.01\n  - 1000000\n');
   writeFileSync(join(t.dir, 'bad-grid.json'), '{"l2": []}');
+  // Support requests whose two first intents (sorted) are labelled 'oos'.
+  const rows = generateSupportRequests({ count: 1200, seed: 3 });
+  const oos = new Set([...new Set(rows.map((r) => r.intent))].sort().slice(0, 2));
+  writeFileSync(join(t.dir, 'tickets.csv'), supportRequestsToCsv(rows.map((r) => (oos.has(r.intent) ? { ...r, intent: 'oos' as (typeof r)['intent'] } : r))));
 }, 60_000);
 afterAll(async () => t.cleanup().catch(() => undefined));
 
@@ -56,5 +61,33 @@ describe('mloop train --search', () => {
     const b = await mloop('train', 'points@1', '--name', 'p', '--learner', 'linear', '--search', '--grid', 'bad-grid.json');
     expect(b.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
     expect(b.stderr).toContain("'l2' must list at least one value");
+  });
+});
+
+describe('mloop train --oos-label', () => {
+  it('stores a max-logit rejection threshold that mloop eval applies', async () => {
+    const imported = await mloop('data', 'import', join(t.dir, 'tickets.csv'), '--name', 'tickets', '--text', 'text', '--label', 'intent');
+    expect(imported.code, imported.stderr).toBe(0);
+    const r = await mloop('--json', 'train', 'tickets@1', '--name', 's', '--oos-label', 'oos', '--oos-min-in-scope', '0.8');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { out_of_scope: { label: string; score: string; rule: string; threshold: number; validation_in_scope_accuracy: number }; metrics: Record<string, number> };
+    expect(doc.out_of_scope).toMatchObject({ label: 'oos', score: 'max_logit', rule: 'min-in-scope-accuracy' });
+    expect(doc.out_of_scope.validation_in_scope_accuracy).toBeGreaterThanOrEqual(0.8);
+    expect(typeof doc.metrics['oos_recall']).toBe('number');
+    const e = await mloop('--json', 'eval', 's@1', 'tickets@1');
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout) as { out_of_scope: { score: string; threshold: number } };
+    expect(ev.out_of_scope).toMatchObject({ score: 'max_logit', threshold: doc.out_of_scope.threshold });
+    const text = await mloop('eval', 's@1', 'tickets@1');
+    expect(text.stdout).toMatch(/out of scope \(max_logit ≥ .* without rejection, .* with rejection; out-of-scope recall/);
+  });
+
+  it('refuses an unknown rule and a floor outside (0, 1]', async () => {
+    const a = await mloop('train', 'tickets@1', '--name', 's', '--oos-label', 'oos', '--oos-rule', 'nope');
+    expect(a.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
+    expect(a.stderr).toContain('known rules: balanced, accuracy, min-in-scope-accuracy');
+    const b = await mloop('train', 'tickets@1', '--name', 's', '--oos-label', 'oos', '--oos-min-in-scope', '2');
+    expect(b.code).not.toBe(0);
+    expect(b.stderr).toContain('--oos-min-in-scope must be a number in (0, 1]');
   });
 });
