@@ -35,6 +35,9 @@ interface ReportEntry {
   settled: boolean;
 }
 
+/** Predictions read per page by a kept report (the event loop gets a turn before each page). */
+const REPORT_PAGE_ROWS = 250;
+
 /**
  * @example
  * const cache = new MonitoringResultCache(ws.monitoring, ws.registry);
@@ -68,7 +71,8 @@ export class MonitoringResultCache {
 
   private start(model: string, key: string): ReportEntry {
     const t = this.clock();
-    const entry: ReportEntry = { key, at: t.getTime(), computedAt: t.toISOString(), result: this.monitoring.report({ model, window: '7d' }), settled: false };
+    // Smaller pages than the default 1000: the loop gets a turn more often while a kept report is computed (same report).
+    const entry: ReportEntry = { key, at: t.getTime(), computedAt: t.toISOString(), result: this.monitoring.report({ model, window: '7d', pageSize: REPORT_PAGE_ROWS }), settled: false };
     entry.result.then(
       () => {
         entry.settled = true;
