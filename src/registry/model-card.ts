@@ -32,6 +32,28 @@ export interface ModelCard {
   validation: { dataset: string | null; metrics: Record<string, Interval> };
   calibration: { ece: number | null; bins: Array<{ lower: number; upper: number; count: number; confidence: number; accuracy: number }> };
   automation: { targetPrecision: number | null; threshold: number | null; achievable: boolean | null; validationCoverage: number | null; validationPrecision: number | null } | null;
+  /**
+   * Out-of-scope rejection stored at training (`record.thresholds.out_of_scope`, `mloop train --oos-label`):
+   * rows whose in-scope `score` is below `threshold` go to review; the validation figures are at that
+   * threshold. Null when the version has none.
+   */
+  outOfScope: {
+    /** The score thresholded: `max_logit` (text models) or `max_probability`. */
+    score: string;
+    /** Reject below this score; null rejects nothing (no threshold kept the floor). */
+    threshold: number | null;
+    achievable: boolean | null;
+    /** The threshold rule and its in-scope accuracy floor (null for other rules). */
+    rule: string | null;
+    minInScopeAccuracy: number | null;
+    /** The out-of-scope label named at training, or null when unseen labels were out of scope. */
+    label: string | null;
+    /** On the validation rows: in-scope accuracy with rejection, out-of-scope recall, and the row counts. */
+    validationInScopeAccuracy: number | null;
+    validationOutOfScopeRecall: number | null;
+    validationInScope: number | null;
+    validationOutOfScope: number | null;
+  } | null;
   /** Group thresholds applied by `mloop fairness mitigate --apply`: where they came from and what they did on validation data; null without a plan. */
   mitigation: {
     source: string | null;
@@ -168,7 +190,7 @@ export async function buildModelCard(deps: { registry: RegistryService; datasets
     },
     validation: { dataset: r.evaluationDataset ?? null, metrics: validation.intervals ?? {} },
     calibration: { ece: num(validation.intervals?.['ece']?.value), bins: (validation.reliability ?? []).filter((b) => b.count > 0) },
-    automation: th
+    automation: th && th['target_precision'] !== undefined
       ? {
           targetPrecision: num(th['target_precision']),
           threshold: num(th['confidence']),
@@ -177,8 +199,28 @@ export async function buildModelCard(deps: { registry: RegistryService; datasets
           validationPrecision: num(thValidation.precision),
         }
       : null,
+    outOfScope: outOfScopeOf(r),
     mitigation: mitigationOf(r),
     evaluations,
+  };
+}
+
+function outOfScopeOf(r: ModelVersion['record']): ModelCard['outOfScope'] {
+  const o = r.thresholds?.['out_of_scope'] as Record<string, unknown> | undefined;
+  if (typeof o !== 'object' || o === null || typeof o['score'] !== 'string') return null;
+  const v = (o['validation'] as Record<string, unknown> | undefined) ?? {};
+  const str = (x: unknown) => (typeof x === 'string' ? x : null);
+  return {
+    score: o['score'],
+    threshold: num(o['threshold']),
+    achievable: typeof o['achievable'] === 'boolean' ? o['achievable'] : null,
+    rule: str(o['rule']),
+    minInScopeAccuracy: num(o['min_in_scope_accuracy']),
+    label: str(o['label']),
+    validationInScopeAccuracy: num(v['in_scope_accuracy']),
+    validationOutOfScopeRecall: num(v['out_of_scope_recall']),
+    validationInScope: num(v['in_scope']),
+    validationOutOfScope: num(v['out_of_scope']),
   };
 }
 
@@ -203,6 +245,14 @@ const f4 = (v: number | null | undefined) => (v === null || v === undefined ? '�
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`);
 const ci = (e: Interval) => `${f4(e.value)} (95% CI ${e.lower === null ? '–' : f4(e.lower)} – ${e.upper === null ? '–' : f4(e.upper)})`;
 
+function outOfScopeSentence(o: NonNullable<ModelCard['outOfScope']>, esc: (s: string) => string): string {
+  const rule = `rule ${esc(o.rule ?? '–')}${o.minInScopeAccuracy !== null ? `, in-scope accuracy floor ${pct(o.minInScopeAccuracy)}` : ''}`;
+  const rows = o.label !== null ? `rows labelled \`${esc(o.label)}\`` : 'labels unseen in training';
+  if (o.threshold === null)
+    return `Out of scope (${rows}): no threshold on \`${esc(o.score)}\` kept the ${rule} on validation data, so nothing is rejected as out of scope.`;
+  return `Out of scope (${rows}): rows whose \`${esc(o.score)}\` is below ${o.threshold.toPrecision(6)} go to review (${rule}); on validation data (${o.validationInScope ?? '–'} in-scope, ${o.validationOutOfScope ?? '–'} out-of-scope rows) in-scope accuracy with rejection ${pct(o.validationInScopeAccuracy)}, out-of-scope recall ${pct(o.validationOutOfScopeRecall)}.`;
+}
+
 /** Renders the card as Markdown. Cells are escaped so user text cannot break the table. */
 export function renderCardMarkdown(card: ModelCard): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -224,6 +274,7 @@ export function renderCardMarkdown(card: ModelCard): string {
   if (!card.automation) out.push('No target precision was set; every prediction goes to review until one is (`mloop train … --target-precision P`).', '');
   else if (!card.automation.achievable) out.push(`No threshold reached the target precision ${pct(card.automation.targetPrecision)} on validation data; everything goes to review.`, '');
   else out.push(`Decided automatically above confidence ${card.automation.threshold?.toPrecision(6)}: on validation data ${pct(card.automation.validationCoverage)} of requests at ${pct(card.automation.validationPrecision)} precision (target ${pct(card.automation.targetPrecision)}); the rest go to people.`, '');
+  if (card.outOfScope) out.push(outOfScopeSentence(card.outOfScope, esc), '');
   if (card.mitigation) {
     const m = card.mitigation;
     out.push(

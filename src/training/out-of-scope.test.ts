@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSupportRequests, supportRequestsToCsv, type SupportRequest } from '../demo/index.js';
 import type { MloopError } from '../errors/index.js';
+import { buildModelCard, renderCardMarkdown } from '../registry/index.js';
 import type { ClassificationReport } from '../evaluation/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
 import { evaluateModel, loadModel, predictWithInScope, storedOutOfScope, trainModel } from './index.js';
@@ -97,6 +98,40 @@ describe('out-of-scope rejection', () => {
     // 'oos' training rows stay a class here: no label was named, so only the unseen intents are out of scope.
     expect(r.version.record.classes).toContain('oos');
     expect(r.outOfScope!.validation.outOfScope).toBe(generateSupportRequests({ count: 600, seed: 4 }).filter((x) => oosIntents.has(x.intent)).length);
+  });
+
+  it("shows the stored threshold on the model card beside automation, and none for a version without one", async () => {
+    const stored = storedOutOfScope((await t.ws.registry.resolve('scoped@1')).record.thresholds)!;
+    const card = await buildModelCard(deps(), 'scoped@1');
+    expect(card.outOfScope).toEqual({
+      score: 'max_logit',
+      threshold: stored.threshold,
+      achievable: true,
+      rule: 'min-in-scope-accuracy',
+      minInScopeAccuracy: 0.8,
+      label: 'oos',
+      validationInScopeAccuracy: stored.validation.in_scope_accuracy,
+      validationOutOfScopeRecall: stored.validation.out_of_scope_recall,
+      validationInScope: stored.validation.in_scope,
+      validationOutOfScope: stored.validation.out_of_scope,
+    });
+    expect(card.automation?.targetPrecision).toBe(0.9);
+    const md = renderCardMarkdown(card);
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    expect(md).toContain(`rows whose \`max_logit\` is below ${stored.threshold!.toPrecision(6)} go to review (rule min-in-scope-accuracy, in-scope accuracy floor 80.0%)`);
+    expect(md).toContain(`in-scope accuracy with rejection ${pct(stored.validation.in_scope_accuracy)}, out-of-scope recall ${pct(stored.validation.out_of_scope_recall)}`);
+    // Out of scope without a target precision: no automation line made of dashes.
+    const unseen = await buildModelCard(deps(), 'scoped-unseen@1');
+    expect(unseen.automation).toBeNull();
+    expect(unseen.outOfScope).toMatchObject({ label: null, rule: 'balanced', minInScopeAccuracy: null });
+    expect(renderCardMarkdown(unseen)).toMatch(/No target precision was set[\s\S]*Out of scope \(labels unseen in training\)/);
+    // A threshold no rule reached rejects nothing, and the card says so.
+    const none = renderCardMarkdown({ ...card, outOfScope: { ...card.outOfScope!, threshold: null, achievable: false } });
+    expect(none).toContain('nothing is rejected as out of scope');
+    const plain = await trainModel(deps(), { dataset: 'oostrain@1', name: 'plain', seed: 1, actor: 'test' });
+    const plainCard = await buildModelCard(deps(), plain.version.ref);
+    expect(plainCard.outOfScope).toBeNull();
+    expect(renderCardMarkdown(plainCard)).not.toContain('Out of scope (');
   });
 
   it('refuses out-of-scope requests it cannot honour', async () => {

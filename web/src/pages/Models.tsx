@@ -43,6 +43,8 @@ interface Card {
   validation: { dataset: string | null; metrics: Record<string, Interval> };
   calibration: { ece: number | null; bins: Array<{ lower: number; upper: number; count: number; confidence: number; accuracy: number }> };
   automation: { targetPrecision: number | null; threshold: number | null; achievable: boolean | null; validationCoverage: number | null; validationPrecision: number | null } | null;
+  /** Out-of-scope rejection stored at training (older servers omit it). */
+  outOfScope?: { score: string; threshold: number | null; validationInScopeAccuracy: number | null; validationOutOfScopeRecall: number | null } | null;
   evaluations: CardEvaluation[];
 }
 interface Point {
@@ -414,6 +416,16 @@ function CardView({ card }: { card: Card }) {
             ? `target precision ${pct(card.automation.targetPrecision)}: confidence ≥ ${num(card.automation.threshold)} decides ${pct(card.automation.validationCoverage)} automatically at ${pct(card.automation.validationPrecision)} on validation`
             : '—'}
         </dd>
+        {card.outOfScope ? (
+          <>
+            <dt>Out-of-scope rejection</dt>
+            <dd data-testid="out-of-scope-threshold">
+              {card.outOfScope.threshold === null
+                ? `no threshold on ${card.outOfScope.score} kept the in-scope floor: nothing rejected`
+                : `${card.outOfScope.score} < ${num(card.outOfScope.threshold)} goes to review: in-scope accuracy with rejection ${pct(card.outOfScope.validationInScopeAccuracy)}, out-of-scope recall ${pct(card.outOfScope.validationOutOfScopeRecall)} on validation`}
+            </dd>
+          </>
+        ) : null}
       </dl>
       <h3>Training data</h3>
       <ul className="plain">
