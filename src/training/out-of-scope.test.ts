@@ -134,6 +134,14 @@ describe('out-of-scope rejection', () => {
     expect(renderCardMarkdown(plainCard)).not.toContain('Out of scope (');
   });
 
+  it("monitoring calibrates its accuracy estimate on every stored validation row, out-of-scope ones included", async () => {
+    // On purpose (docs/monitoring.md): the estimate is of accuracy over traffic at the validation's out-of-scope share.
+    const stored = storedOutOfScope((await t.ws.registry.resolve('scoped@1')).record.thresholds)!;
+    const e = await t.ws.monitoring.estimateLatest({ model: 'scoped@1', last: '2001-01-03T00:00:00.000Z' });
+    expect(e.calibration).toEqual({ source: 'validation', n: stored.validation.in_scope + stored.validation.out_of_scope });
+    expect(e.predictions).toBe(0);
+  });
+
   it('refuses out-of-scope requests it cannot honour', async () => {
     // No unseen labels in a holdout of the training data, and no label named.
     expect(await code(trainModel(deps(), { dataset: 'oostrain@1', name: 'bad', outOfScope: {}, actor: 'test' }))).toBe('INVALID_ARGUMENT');
