@@ -125,4 +125,43 @@ describe('MonitoringResultCache', () => {
     expect((await cache.report('support')).key).toBe(key);
     expect(await cache.warm(['support'], () => true)).toEqual([]);
   }, 60_000);
+
+  it('bounds the start-up walk by the log rows it may read: a bigger log is deferred to its first visit, then kept', async () => {
+    // A larger log than the budget: 1000 more predictions.
+    const traffic = generateSupportRequests({ count: 1000, seed: 12, launch: false });
+    await demoServing(f.ws, { model: 'support', rows: traffic.map((t) => ({ text: t.text })), actor: 'test' });
+    const real = new SqlMonitoringStore(f.ws.backend.db);
+    let read = 0;
+    const store = Object.assign(Object.create(real) as SqlMonitoringStore, {
+      scanPredictions: async (q: Parameters<SqlMonitoringStore['scanPredictions']>[0]) => {
+        const page = await real.scanPredictions(q);
+        read += page.length;
+        return page;
+      },
+    });
+    const counted = {
+      report: (req: Parameters<typeof monitorModel>[1]) => monitorModel({ store, registry: f.ws.registry, datasets: f.ws.datasets }, req),
+      estimateLatest: f.ws.monitoring.estimateLatest.bind(f.ws.monitoring),
+      logState: (model: string) => real.logState(model),
+    };
+    const { predictions } = await real.logState('support');
+    expect(predictions).toBeGreaterThan(1000);
+
+    const cache = new MonitoringResultCache(counted, f.ws.registry);
+    const warmed = await cache.warm(['support', 'nope'], undefined, { maxRows: 500 });
+    expect(warmed[0]).toEqual({ model: 'support', error: null, deferred: true });
+    expect(warmed[1]!.error).toMatch(/nope/);
+    expect(read).toBe(0); // nothing of the big log read at start-up
+    const first = await cache.report('support'); // the first visit computes it
+    expect(read).toBe(predictions);
+    expect((await cache.report('support')).report).toBe(first.report); // and keeps it
+    expect(read).toBe(predictions);
+    expect(numbers(first.report)).toEqual(numbers(await f.ws.monitoring.report({ model: 'support', window: '7d' })));
+
+    // Within the bound the walk computes it, reading each row once.
+    read = 0;
+    const within = new MonitoringResultCache(counted, f.ws.registry);
+    expect(await within.warm(['support'], undefined, { maxRows: predictions })).toEqual([{ model: 'support', error: null }]);
+    expect(read).toBe(predictions);
+  }, 120_000);
 });

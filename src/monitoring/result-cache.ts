@@ -133,12 +133,31 @@ export class MonitoringResultCache {
    * Computes the reports of the given models one after another so that the first page visit reads
    * a stored one. Failures (a model without predictions, say) are returned, not thrown; `stop`
    * ends the walk between models.
+   *
+   * `maxRows` bounds the walk's work by the log rows it reads (a report reads every row of its
+   * model's log once): a model whose log would take the rows read past `maxRows` is not computed
+   * (`deferred: true`); its report is computed on the first visit, as for a model not warmed, and
+   * kept. Smaller logs after it are still warmed. Default: no bound.
    */
-  async warm(models: readonly string[], stop: () => boolean = () => false): Promise<Array<{ model: string; error: string | null }>> {
-    const out: Array<{ model: string; error: string | null }> = [];
+  async warm(
+    models: readonly string[],
+    stop: () => boolean = () => false,
+    options: { maxRows?: number } = {},
+  ): Promise<Array<{ model: string; error: string | null; deferred?: true }>> {
+    const out: Array<{ model: string; error: string | null; deferred?: true }> = [];
+    const budget = options.maxRows ?? Number.POSITIVE_INFINITY;
+    let rows = 0;
     for (const model of models) {
       if (stop()) break;
       try {
+        if (Number.isFinite(budget)) {
+          const { predictions } = await this.monitoring.logState(model);
+          if (rows + predictions > budget) {
+            out.push({ model, error: null, deferred: true });
+            continue;
+          }
+          rows += predictions;
+        }
         await this.report(model);
         out.push({ model, error: null });
       } catch (err) {
