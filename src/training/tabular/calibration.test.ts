@@ -64,4 +64,52 @@ describe('calibration', () => {
     const cal = Array.from(test.s, (s) => applyCalibrator(platt, s));
     expect(expectedCalibrationError(cal, test.y)).toBeLessThan(expectedCalibrationError(raw, test.y) / 2);
   });
+
+  it('isotonic orders tied scores by row, −0 and 0 as one value, as a comparator sort does', () => {
+    // reference: pool-adjacent-violators over sort((i, j) => s[i] - s[j] || i - j)
+    const reference = (sc: number[], yy: number[]): { x: number[]; y: number[] } => {
+      const order = sc.map((_, i) => i).sort((i, j) => sc[i]! - sc[j]! || i - j);
+      const blocks: { w: number; y: number; x0: number; x1: number }[] = [];
+      for (const i of order) {
+        const x = 1 / (1 + Math.exp(-sc[i]!));
+        const last = blocks[blocks.length - 1];
+        if (last && last.x1 === x) {
+          last.y = (last.y * last.w + yy[i]!) / (last.w + 1);
+          last.w++;
+        } else blocks.push({ w: 1, y: yy[i]!, x0: x, x1: x });
+        while (blocks.length > 1 && blocks[blocks.length - 2]!.y >= blocks[blocks.length - 1]!.y) {
+          const t = blocks.pop()!;
+          const u = blocks[blocks.length - 1]!;
+          u.y = (u.y * u.w + t.y * t.w) / (u.w + t.w);
+          u.w += t.w;
+          u.x1 = t.x1;
+        }
+      }
+      const out = { x: [] as number[], y: [] as number[] };
+      for (const b of blocks) {
+        out.x.push(b.x0);
+        out.y.push(b.y);
+        if (b.x1 > b.x0) {
+          out.x.push(b.x1);
+          out.y.push(b.y);
+        }
+      }
+      return out;
+    };
+    const rand = seededRandom(7);
+    const sc = Array.from({ length: 3001 }, (_, i) => (i % 97 === 0 ? (i % 2 === 0 ? -0 : 0) : Math.round((rand() - 0.5) * 40) / 4));
+    const yy = sc.map((v) => (rand() < 1 / (1 + Math.exp(-v)) ? 1 : 0));
+    const want = reference(sc, yy);
+    const got = fitIsotonic(sc, yy);
+    expect(got.x).toEqual(want.x);
+    expect(got.y).toEqual(want.y);
+    expect(fitIsotonic(Float64Array.from(sc), Float64Array.from(yy))).toEqual(got);
+    expect(fitIsotonic([], [])).toEqual({ method: 'isotonic', x: [], y: [] });
+  });
+
+  it('Platt gives the same fit for plain and typed arrays', () => {
+    const s = Array.from(fit.s);
+    const y = Array.from(fit.y);
+    expect(fitPlatt(s, y)).toEqual(fitPlatt(fit.s, fit.y));
+  });
 });

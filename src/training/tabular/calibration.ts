@@ -50,51 +50,125 @@ export function applyCalibrator(c: Calibrator, score: number): number {
   return x1 > x0 ? ys[lo]! + ((ys[hi]! - ys[lo]!) * (x - x0)) / (x1 - x0) : ys[hi]!;
 }
 
+/** Tiny ridge on a in Platt's loss, so separable data still converges. */
+const PLATT_RIDGE = 1e-9;
+
+/** The values as a Float64Array (the same array when it already is one). */
+function asFloat64(v: ArrayLike<number>): Float64Array {
+  return v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<number>);
+}
+
+/**
+ * Mean log loss of sigmoid(a·s + b) plus the ridge: a module function, not a closure per fit, so
+ * the optimised caller does not deoptimise on "wrong call target" at every new fit.
+ */
+function plattLoss(scores: Float64Array, y: Float64Array, a: number, b: number): number {
+  const n = scores.length;
+  let f = 0.5 * PLATT_RIDGE * a * a;
+  for (let i = 0; i < n; i++) {
+    const m = a * scores[i]! + b;
+    f += ((m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y[i]! * m) / n;
+  }
+  return f;
+}
+
+/**
+ * Row indices ordered by score, ties by index: the order of `sort((i, j) => s[i] - s[j] || i - j)`
+ * (−0 and 0 tie, as there), by a stable bottom-up merge sort over typed arrays instead of calling
+ * a comparator ~n·log n times, which a fresh process (what `mloop train` is) runs unoptimised.
+ */
+function orderByScore(scores: Float64Array): Uint32Array {
+  const n = scores.length;
+  let a = new Uint32Array(n);
+  let b = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let w = 1; w < n; w *= 2) {
+    mergePass(scores, a, b, w);
+    const t = a;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** One merge pass: runs of `w` in `src` (each ordered) merged pairwise into `dst`, left first on ties. */
+function mergePass(scores: Float64Array, src: Uint32Array, dst: Uint32Array, w: number): void {
+  const n = src.length;
+  let k = 0;
+  for (let lo = 0; lo < n; lo += 2 * w) {
+    const mid = Math.min(lo + w, n);
+    const hi = Math.min(lo + 2 * w, n);
+    let i = lo;
+    let j = mid;
+    while (i < mid && j < hi) {
+      if (scores[src[j]!]! < scores[src[i]!]!) dst[k++] = src[j++]!;
+      else dst[k++] = src[i++]!;
+    }
+    while (i < mid) dst[k++] = src[i++]!;
+    while (j < hi) dst[k++] = src[j++]!;
+  }
+}
+
+/**
+ * Gradient and Hessian of Platt's loss at (a, b) into sums = [ga, gb, haa, hab, hbb]: the row loop
+ * in a function of its own, so V8's on-the-fly (OSR) compile of it is not thrown away by the
+ * Newton step after it.
+ */
+function plattSums(scores: Float64Array, y: Float64Array, a: number, b: number, sums: Float64Array): void {
+  const n = scores.length;
+  let ga = PLATT_RIDGE * a;
+  let gb = 0;
+  let haa = PLATT_RIDGE;
+  let hab = 0;
+  let hbb = 1e-12;
+  for (let i = 0; i < n; i++) {
+    const s = scores[i]!;
+    const p = sigmoid(a * s + b);
+    const d = p - y[i]!;
+    const w = p * (1 - p);
+    ga += (d * s) / n;
+    gb += d / n;
+    haa += (w * s * s) / n;
+    hab += (w * s) / n;
+    hbb += w / n;
+  }
+  sums[0] = ga;
+  sums[1] = gb;
+  sums[2] = haa;
+  sums[3] = hab;
+  sums[4] = hbb;
+}
+
 /**
  * Platt scaling by Newton's method on the mean log loss of sigmoid(a·s + b), with a tiny ridge
  * (1e-9) so separable data still converges.
  */
-export function fitPlatt(scores: ArrayLike<number>, y: ArrayLike<number>): { method: 'platt'; a: number; b: number } {
-  const n = scores.length;
-  const ridge = 1e-9;
-  const lossAt = (a: number, b: number): number => {
-    let f = 0.5 * ridge * a * a;
-    for (let i = 0; i < n; i++) {
-      const m = a * scores[i]! + b;
-      f += ((m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y[i]! * m) / n;
-    }
-    return f;
-  };
+export function fitPlatt(scoresIn: ArrayLike<number>, yIn: ArrayLike<number>): { method: 'platt'; a: number; b: number } {
+  // Float64Array inputs keep the loops monomorphic: a fresh process (what `mloop train` is) runs
+  // them optimised sooner, and a plain array or a typed array no longer deoptimises the other.
+  const scores = asFloat64(scoresIn);
+  const y = asFloat64(yIn);
+  const sums = new Float64Array(5);
   let a = 1;
   let b = 0;
-  let f = lossAt(a, b);
+  let f = plattLoss(scores, y, a, b);
   for (let it = 0; it < 100; it++) {
-    let ga = ridge * a;
-    let gb = 0;
-    let haa = ridge;
-    let hab = 0;
-    let hbb = 1e-12;
-    for (let i = 0; i < n; i++) {
-      const s = scores[i]!;
-      const p = sigmoid(a * s + b);
-      const d = p - y[i]!;
-      const w = p * (1 - p);
-      ga += (d * s) / n;
-      gb += d / n;
-      haa += (w * s * s) / n;
-      hab += (w * s) / n;
-      hbb += w / n;
-    }
+    plattSums(scores, y, a, b, sums);
+    const ga = sums[0]!;
+    const gb = sums[1]!;
+    const haa = sums[2]!;
+    const hab = sums[3]!;
+    const hbb = sums[4]!;
     const det = haa * hbb - hab * hab;
     if (!(det > 0)) break;
     const da = (hbb * ga - hab * gb) / det;
     const db = (haa * gb - hab * ga) / det;
     // backtracking keeps Newton monotone far from the optimum
     let step = 1;
-    let fNew = lossAt(a - da, b - db);
+    let fNew = plattLoss(scores, y, a - da, b - db);
     while (fNew > f && step > 1e-10) {
       step /= 2;
-      fNew = lossAt(a - step * da, b - step * db);
+      fNew = plattLoss(scores, y, a - step * da, b - step * db);
     }
     if (!(fNew <= f)) break;
     a -= step * da;
@@ -107,9 +181,14 @@ export function fitPlatt(scores: ArrayLike<number>, y: ArrayLike<number>): { met
 }
 
 /** Isotonic regression of labels on sigmoid(score) by pool-adjacent-violators. */
-export function fitIsotonic(scores: ArrayLike<number>, y: ArrayLike<number>): { method: 'isotonic'; x: number[]; y: number[] } {
+export function fitIsotonic(scoresIn: ArrayLike<number>, yIn: ArrayLike<number>): { method: 'isotonic'; x: number[]; y: number[] } {
+  const scores = asFloat64(scoresIn);
+  const y = asFloat64(yIn);
   const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[i]! - scores[j]! || i - j);
+  // NaN scores have no order: keep the comparator's (implementation-defined) one for them
+  const order = scores.some((v) => Number.isNaN(v))
+    ? Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[i]! - scores[j]! || i - j)
+    : orderByScore(scores);
   // blocks: weight, mean y, x range
   const bw: number[] = [];
   const by: number[] = [];
@@ -188,23 +267,28 @@ export function chooseCalibrator(
   const loss: Record<string, number> = {};
   for (const m of methods) loss[m] = 0;
   for (let f = 0; f < folds; f++) {
-    const trS: number[] = [];
-    const trY: number[] = [];
-    const teS: number[] = [];
-    const teY: number[] = [];
+    // typed arrays, as the final fit gets: one shape for every call of the fitters
+    const nTe = Math.floor((n - 1 - f) / folds) + 1;
+    const trS = new Float64Array(n - nTe);
+    const trY = new Float64Array(n - nTe);
+    const teS = new Float64Array(nTe);
+    const teY = new Float64Array(nTe);
+    let a = 0;
+    let b = 0;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       if (k % folds === f) {
-        teS.push(scores[i]!);
-        teY.push(y[i]!);
+        teS[b] = scores[i]!;
+        teY[b++] = y[i]!;
       } else {
-        trS.push(scores[i]!);
-        trY.push(y[i]!);
+        trS[a] = scores[i]!;
+        trY[a++] = y[i]!;
       }
     }
     for (const m of methods) {
       const c: Calibrator = m === 'none' ? { method: 'none' } : m === 'platt' ? fitPlatt(trS, trY) : fitIsotonic(trS, trY);
-      const p = teS.map((s) => applyCalibrator(c, s));
+      const p = new Float64Array(teS.length);
+      for (let k = 0; k < p.length; k++) p[k] = applyCalibrator(c, teS[k]!);
       loss[m]! += (binaryLogLoss(p, teY) * teS.length) / n;
     }
   }
