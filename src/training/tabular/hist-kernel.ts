@@ -97,6 +97,23 @@ function rootPass4(hist: Float64Array, bins: Uint8Array, begin: number, end: num
   }
 }
 
+/** Every row begin..end into three features' histograms, gradients and hessians only. */
+function rootPass3(hist: Float64Array, bins: Uint8Array, begin: number, end: number, g: Float64Array, h: Float64Array, b0: number, o0: number, b1: number, o1: number, b2: number, o2: number): void {
+  for (let i = begin; i < end; i++) {
+    const gi = g[i]!;
+    const hi = h[i]!;
+    let q = o0 + bins[b0 + i]! * 3;
+    hist[q] = hist[q]! + gi;
+    hist[q + 1] = hist[q + 1]! + hi;
+    q = o1 + bins[b1 + i]! * 3;
+    hist[q] = hist[q]! + gi;
+    hist[q + 1] = hist[q + 1]! + hi;
+    q = o2 + bins[b2 + i]! * 3;
+    hist[q] = hist[q]! + gi;
+    hist[q + 1] = hist[q + 1]! + hi;
+  }
+}
+
 /** Every row begin..end into two features' histograms, gradients and hessians only. */
 function rootPass2(hist: Float64Array, bins: Uint8Array, begin: number, end: number, g: Float64Array, h: Float64Array, b0: number, o0: number, b1: number, o1: number): void {
   for (let i = begin; i < end; i++) {
@@ -198,6 +215,14 @@ export function buildHistAllRows(
     const f2 = feats[j + 2]!;
     const f3 = feats[j + 3]!;
     rootPass4(hist, bins, begin, end, g, h, f0 * nRows, offsets[f0]! * 3, f1 * nRows, offsets[f1]! * 3, f2 * nRows, offsets[f2]! * 3, f3 * nRows, offsets[f3]! * 3);
+  }
+  if (j + 3 === fEnd) {
+    // one pass for the last three (a pass of two and a pass of one read the gradients twice and warm up two more loops)
+    const f0 = feats[j]!;
+    const f1 = feats[j + 1]!;
+    const f2 = feats[j + 2]!;
+    rootPass3(hist, bins, begin, end, g, h, f0 * nRows, offsets[f0]! * 3, f1 * nRows, offsets[f1]! * 3, f2 * nRows, offsets[f2]! * 3);
+    return;
   }
   if (j + 2 <= fEnd) {
     const f0 = feats[j]!;
