@@ -14,6 +14,7 @@ import { applyThresholdPlan, mitigateThresholds, planFromJson, planToJson, type 
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, Predictor } from '../training/index.js';
 import { scoreFile, ServingRuntime, type Deployment, type PredictionRecord, type ServingStore } from './index.js';
+import { textVersion } from './test-support/text-version.js';
 
 /** Deterministic uniform numbers for a seed (mulberry32). */
 function rng(seed: number): () => number {
@@ -71,23 +72,6 @@ function data(rs: ReadonlyArray<{ pa: number; truth: number }>): ClassificationD
 
 const CONFIDENCE = 0.8;
 
-function versionWith(thresholds: Record<string, unknown>): ModelVersion {
-  return {
-    id: 'mv_1',
-    model: 'm',
-    version: 1,
-    ref: 'm@1',
-    task: 'text-classification',
-    runKey: null,
-    record: { datasets: ['d@1'], inputSchema: [{ name: 'text', type: 'text' }], learner: 'text-softmax', params: {}, seed: 1, codeVersion: 't', metrics: {}, thresholds },
-    artifacts: [],
-    tags: {},
-    notes: '',
-    aliases: ['champion'],
-    createdAt: '',
-    createdBy: '',
-  };
-}
 
 async function serve(version: ModelVersion, instances: Array<Record<string, unknown>>) {
   const logged: PredictionRecord[] = [];
@@ -123,7 +107,7 @@ describe('serving a version with a mitigation plan', () => {
     const plan = mitigateThresholds(data(validation), validation.map((x) => x.region), { constraint: 'auto_share', baseThreshold: CONFIDENCE, attribute: 'region', tolerance: 0.02 });
     expect(plan.feasible).toBe(true);
     expect(plan.thresholds['north']).not.toBe(plan.thresholds['south']);
-    const { rows: out, logged } = await serve(versionWith({ confidence: CONFIDENCE, groups: planToJson(plan) }), instances);
+    const { rows: out, logged } = await serve(textVersion({ confidence: CONFIDENCE, groups: planToJson(plan) }), instances);
     const expected = applyThresholdPlan(plan, data(served), groupsOf);
     expect(out.map((r) => r.decision)).toEqual(Array.from(expected.auto, (a) => (a ? 'auto' : 'review')));
     expect(out.map((r) => r.label)).toEqual(Array.from(expected.yPred, (c) => ['a', 'b'][c]));
@@ -147,7 +131,7 @@ describe('serving a version with a mitigation plan', () => {
   it('chooses the label by its group threshold (decision plan); routing stays on the stored threshold', async () => {
     const plan = mitigateThresholds(data(validation), validation.map((x) => x.region), { constraint: 'demographic_parity', attribute: 'region', tolerance: 0.02 });
     expect(plan.kind).toBe('decision');
-    const { rows: out } = await serve(versionWith({ confidence: CONFIDENCE, groups: planToJson(plan) }), instances);
+    const { rows: out } = await serve(textVersion({ confidence: CONFIDENCE, groups: planToJson(plan) }), instances);
     const expected = applyThresholdPlan(plan, data(served), groupsOf);
     expect(out.map((r) => r.label)).toEqual(Array.from(expected.yPred, (c) => ['a', 'b'][c]));
     out.forEach((r, i) => {
@@ -158,7 +142,7 @@ describe('serving a version with a mitigation plan', () => {
   });
 
   it('a version without a plan decides by the single threshold, as before, and logs no fairness field', async () => {
-    const { rows: out, logged } = await serve(versionWith({ confidence: CONFIDENCE }), instances);
+    const { rows: out, logged } = await serve(textVersion({ confidence: CONFIDENCE }), instances);
     out.forEach((r, i) => {
       const pa = served[i]!.pa;
       expect(r.label).toBe(pa >= 1 - pa ? 'a' : 'b');
@@ -173,7 +157,7 @@ describe('serving a version with a mitigation plan', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mloop-mitigation-'));
     try {
       writeFileSync(join(dir, 'in.csv'), `text,region\n${served.map((x) => `${x.pa},${x.region ?? ''}`).join('\n')}\n`);
-      await scoreFile(versionWith({ confidence: CONFIDENCE, groups: planToJson(plan) }), predictor, join(dir, 'in.csv'), join(dir, 'out.jsonl'));
+      await scoreFile(textVersion({ confidence: CONFIDENCE, groups: planToJson(plan) }), predictor, join(dir, 'in.csv'), join(dir, 'out.jsonl'));
       const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { decision: string });
       const expected = applyThresholdPlan(plan, data(served), groupsOf);
       expect(out.map((r) => r.decision)).toEqual(Array.from(expected.auto, (a) => (a ? 'auto' : 'review')));

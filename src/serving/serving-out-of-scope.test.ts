@@ -11,6 +11,7 @@ import type { DatasetService } from '../datasets/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, Predictor } from '../training/index.js';
 import { scoreFile, ServingRuntime, type Deployment, type ServingStore } from './index.js';
+import { textVersion } from './test-support/text-version.js';
 
 /** Texts "pa score": P(a) and the in-scope score, read from the text (the load probe's text parses to neither). */
 function parse(text: string): [number, number] {
@@ -42,23 +43,6 @@ const predictor: Predictor = {
   toFiles: () => [],
 };
 
-function versionWith(thresholds: Record<string, unknown>): ModelVersion {
-  return {
-    id: 'mv_1',
-    model: 'm',
-    version: 1,
-    ref: 'm@1',
-    task: 'text-classification',
-    runKey: null,
-    record: { datasets: ['d@1'], inputSchema: [{ name: 'text', type: 'text' }], learner: 'text-softmax', params: {}, seed: 1, codeVersion: 't', metrics: {}, thresholds },
-    artifacts: [],
-    tags: {},
-    notes: '',
-    aliases: ['champion'],
-    createdAt: '',
-    createdBy: '',
-  };
-}
 
 async function serve(version: ModelVersion, texts: string[]) {
   const deployment: Deployment = { name: 'm', model: 'm', ref: 'm@champion', shadowRef: null, canaryRef: null, canaryPercent: 0, createdAt: '', createdBy: '', updatedAt: '', updatedBy: '' };
@@ -90,20 +74,20 @@ const expected = ['review', 'review', 'auto', 'auto', 'review', 'review'];
 describe('serving a version with an out-of-scope threshold', () => {
   it('sends rows scoring below it to review, label and confidence unchanged, in one predictor pass', async () => {
     const before = passes;
-    const rows = await serve(versionWith({ confidence: 0.8, ...OOS }), texts);
+    const rows = await serve(textVersion({ confidence: 0.8, ...OOS }), texts);
     expect(rows.map((r) => r.decision)).toEqual(expected);
     expect(rows.map((r) => r.label)).toEqual(['a', 'b', 'a', 'b', 'a', 'a']);
     expect(rows[0]!.confidence).toBeCloseTo(0.95, 12);
     expect(passes - before).toBe(2); // the load probe and the request: no second pass for the scores
     // Without the stored threshold, the same rows are decided by confidence alone.
-    expect((await serve(versionWith({ confidence: 0.8 }), texts)).map((r) => r.decision)).toEqual(['auto', 'auto', 'auto', 'auto', 'review', 'review']);
+    expect((await serve(textVersion({ confidence: 0.8 }), texts)).map((r) => r.decision)).toEqual(['auto', 'auto', 'auto', 'auto', 'review', 'review']);
   });
 
   it('batch scoring applies the same threshold', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mloop-oos-'));
     try {
       writeFileSync(join(dir, 'in.csv'), `text\n${texts.join('\n')}\n`);
-      const r = await scoreFile(versionWith({ confidence: 0.8, ...OOS }), predictor, join(dir, 'in.csv'), join(dir, 'out.jsonl'));
+      const r = await scoreFile(textVersion({ confidence: 0.8, ...OOS }), predictor, join(dir, 'in.csv'), join(dir, 'out.jsonl'));
       const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { decision: string });
       expect(out.map((x) => x.decision)).toEqual(expected);
       expect([r.automated, r.review]).toEqual([2, 4]);

@@ -6,6 +6,7 @@ import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, Predictor } from '../training/index.js';
 import { PredictionLogWriter, ServingRuntime, type Deployment, type PredictionRecord, type ServingStore } from './index.js';
 import { prediction } from './test-support/serving-store-contract.js';
+import { textVersion } from './test-support/text-version.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,21 +35,7 @@ function fakePredictor(busyMs = 0): Predictor {
   };
 }
 
-const version: ModelVersion = {
-  id: 'mv_1',
-  model: 'm',
-  version: 1,
-  ref: 'm@1',
-  task: 'text-classification',
-  runKey: null,
-  record: { datasets: ['d@1'], inputSchema: [{ name: 'text', type: 'text' }], learner: 'text-softmax', params: {}, seed: 1, codeVersion: 't', metrics: {}, thresholds: { confidence: 0.9 } },
-  artifacts: [],
-  tags: {},
-  notes: '',
-  aliases: ['champion'],
-  createdAt: '',
-  createdBy: '',
-};
+const version: ModelVersion = textVersion({ confidence: 0.9 });
 
 const deployment: Deployment = { name: 'm', model: 'm', ref: 'm@champion', shadowRef: null, canaryRef: null, canaryPercent: 0, createdAt: '', createdBy: '', updatedAt: '', updatedBy: '' };
 
