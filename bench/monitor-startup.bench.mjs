@@ -2,7 +2,7 @@
 // The server's start-up monitoring reports (the dashboard's result cache warmed once the server
 // listens) on a workspace whose log holds many predictions of one model in one 7-day window (as
 // the serving benchmark's rounds leave it): the walk as it was (every model's report, whole log)
-// versus the walk bounded by MONITORING_WARM_ROWS (a bigger log deferred to its first visit),
+// versus the walk bounded by the monitoring.warmRows setting (MLOOP_MONITORING_WARM_ROWS; a bigger log deferred to its first visit),
 // alternated in the same process, CPU (process.cpuUsage, worker threads included) and wall per walk.
 //
 //   npx tsc -p tsconfig.build.json && node bench/monitor-startup.bench.mjs [predictions=50000] [rounds=3]
@@ -17,7 +17,6 @@ const { runDemo, generateSupportRequests } = await import(path.join(DIST, 'demo/
 const { openWorkspace } = await import(path.join(DIST, 'workspace/index.js'));
 const { demoServing } = await import(path.join(DIST, 'serving/index.js'));
 const { MonitoringResultCache } = await import(path.join(DIST, 'monitoring/index.js'));
-const { MONITORING_WARM_ROWS } = await import(path.join(DIST, 'server/routes/dashboard.js'));
 const { buildServer } = await import(path.join(DIST, 'server/index.js'));
 const { localPrincipal } = await import(path.join(DIST, 'auth/index.js'));
 
@@ -30,6 +29,7 @@ try {
   let t = performance.now();
   const demo = await runDemo({ dir: path.join(parent, 'ws'), count: 2000, env: {} });
   const ws = await openWorkspace({ workspace: demo.workspace, env: {} });
+  const MONITORING_WARM_ROWS = ws.config.monitoring.warmRows;
   const traffic = generateSupportRequests({ count: PREDICTIONS, seed: 77 });
   await demoServing(ws, { model: MODEL, rows: traffic.map((r) => ({ text: r.text })), actor: 'bench' });
   const models = (await ws.registry.listModels()).map((m) => m.name);

@@ -51,6 +51,15 @@ describe('loadConfig', () => {
     expect(issuesOf(() => loadConfig({ workspace: dir, env: { MLOOP_SERVING_MAX_INFLIGHT: '0' } }))[0]!.path).toBe('serving.maxInflight');
   });
 
+  it('reads monitoring.warmRows from the file and the environment, and refuses a negative bound', () => {
+    expect(loadConfig({ workspace: dir, env: {} }).config.monitoring.warmRows).toBe(20_000);
+    writeFileSync(join(dir, 'mloop.json'), JSON.stringify({ monitoring: { warmRows: 500 } }));
+    expect(loadConfig({ workspace: dir, env: {} }).config.monitoring.warmRows).toBe(500);
+    const fromEnv = loadConfig({ workspace: dir, env: { MLOOP_MONITORING_WARM_ROWS: '0' } });
+    expect([fromEnv.config.monitoring.warmRows, fromEnv.sources['monitoring.warmRows']]).toEqual([0, 'env']);
+    expect(issuesOf(() => loadConfig({ workspace: dir, env: { MLOOP_MONITORING_WARM_ROWS: '-1' } }))[0]!.path).toBe('monitoring.warmRows');
+  });
+
   it('resolves relative sqlite and artifact paths against the workspace', () => {
     const { config } = loadConfig({ workspace: dir, env: { MLOOP_DATABASE_URL: 'sqlite:data/m.db', MLOOP_ARTIFACTS_DIR: 'blobs' } });
     expect(config.database.url).toBe(`sqlite:${join(dir, 'data', 'm.db')}`);

@@ -32,7 +32,11 @@ export interface MloopConfig {
     readonly scheduleIntervalMs: number;
     readonly serverWorker: boolean;
   };
-  readonly monitoring: { readonly allowPrivateWebhooks: boolean };
+  readonly monitoring: {
+    readonly allowPrivateWebhooks: boolean;
+    /** Log rows the server's start-up monitoring reports may read in all. */
+    readonly warmRows: number;
+  };
   readonly serving: {
     readonly pollIntervalMs: number;
     readonly maxRowsPerRequest: number;

@@ -201,6 +201,15 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     doc: 'Deliver monitoring alerts to webhooks on private, loopback and link-local addresses. Off by default: every address a webhook host resolves to must be public (a guard against server-side request forgery).',
   },
   {
+    key: 'monitoring.warmRows',
+    env: 'MLOOP_MONITORING_WARM_ROWS',
+    type: 'integer',
+    default: 20000,
+    min: 0,
+    max: 1000000000,
+    doc: 'Prediction-log rows the server may read in all, once listening, to compute the monitoring reports the dashboard shows (a report reads its model\'s whole log, about 0.1–0.2 ms of CPU a row). Models whose log would take the walk past it get their report on their first dashboard visit instead; 0 computes none in advance.',
+  },
+  {
     key: 'serving.pollIntervalMs',
     env: 'MLOOP_SERVING_POLL_MS',
     type: 'integer',

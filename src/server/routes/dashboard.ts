@@ -20,12 +20,6 @@ const security = [{ bearer: [] }];
 const Any = Type.Object({}, { additionalProperties: true });
 const ModelName = Type.String({ minLength: 1, maxLength: 63 });
 const DAY = 86_400_000;
-/**
- * Log rows the server's start-up monitoring reports may read in all (a report reads its model's whole
- * log once, ~0.2 ms of CPU a row for a text model): models past it get their report on the first visit.
- */
-export const MONITORING_WARM_ROWS = 20_000;
-
 /** How long a monitoring report whose log has changed since is still served while its successor is computed. */
 export const MONITORING_CACHE_MS = 10 * 60_000;
 
@@ -152,7 +146,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
   // Reports and estimates are kept while the model's log, ground truth, versions and aliases are unchanged.
   const results = new MonitoringResultCache(ws.monitoring, ws.registry, { staleMs: MONITORING_CACHE_MS, clock: now });
   // Once listening, compute each model's report in the background, so that a first visit reads a stored one,
-  // up to MONITORING_WARM_ROWS log rows in all: a bigger log's report is computed on its first visit (and kept).
+  // up to monitoring.warmRows log rows in all: a bigger log's report is computed on its first visit (and kept).
+  const warmRows = ws.config.monitoring.warmRows;
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
@@ -160,7 +155,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
   app.addHook('onListen', async () => {
     void (async () => {
       const models = (await ws.registry.listModels()).map((m) => m.name);
-      const warmed = await results.warm(models, () => closing, { maxRows: MONITORING_WARM_ROWS });
+      const warmed = await results.warm(models, () => closing, { maxRows: warmRows });
       app.log.info({ warmed }, 'monitoring reports computed for the dashboard');
     })().catch((err: unknown) => {
       if (!closing) app.log.warn({ err }, 'computing the monitoring reports in the background failed');
