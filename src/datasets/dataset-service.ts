@@ -22,17 +22,23 @@ import {
   type DatasetVersion,
   type Lineage,
 } from './dataset.js';
+import { canonicalJson, sha256Hex } from './canonical-json.js';
 import type { AddVersionResult, DatasetStore } from './dataset-store.js';
 import { DEFAULT_LIMITS, importLimits, sqlString, withDuckDb, type DuckSession, type EngineLimits } from './duckdb-session.js';
 import { checkInputFile, resolveFormat, stageFile, type ReadOptions } from './file-stager.js';
 import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js';
 import { queryToJsonl } from './sql-source.js';
-import { profileVersion, type DatasetProfile, type ProfileOptions } from './profile.js';
+import { KeptResults, type KeptReadOptions } from './kept-results.js';
+import { profileVersion, resolveProfileOptions, type DatasetProfile, type ProfileOptions } from './profile.js';
 import { EXPORT_FORMATS, planSplit, queryRefs, redactableColumns, writeDerived, writeRedacted, writeSplitPart } from './transforms.js';
 import { compareSchemas, defaultExpectations, runExpectations, summarize, type SchemaExpectations, type ValidationReport } from './validation.js';
 
 /** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
 const HASH_FORMAT = 'mloop-dataset/1';
+/** Bumped when a profile's content changes (statistics, PII detectors), so kept profiles are not served. */
+const PROFILE_FORMAT = 'mloop-profile/1';
+/** Bumped when a validation's content changes (how an expectation is checked), so kept reports are not served. */
+const VALIDATION_FORMAT = 'mloop-validation/1';
 
 /** What producing a version's Parquet file reports. */
 interface Staged {
@@ -99,16 +105,7 @@ export async function fileSha256(path: string): Promise<string> {
 
 /** sha256 of a canonical JSON document (keys sorted). */
 export function canonicalHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return sha256Hex(canonicalJson(value));
 }
 
 function describe(p: ProvenanceInput): DatasetDescription {
@@ -128,6 +125,7 @@ export class DatasetService {
   readonly tempDir: string;
   private readonly limits: EngineLimits;
   private readonly clock: () => Date;
+  private readonly kept: KeptResults;
 
   constructor(
     private readonly store: DatasetStore,
@@ -137,6 +135,7 @@ export class DatasetService {
     this.tempDir = resolve(options.tempDir);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits, tempDir: this.tempDir };
     this.clock = options.clock ?? (() => new Date());
+    this.kept = new KeptResults(store, this.clock);
   }
 
   /**
@@ -361,24 +360,52 @@ export class DatasetService {
    * Checks a version against expectations (a schema file's, or defaults from its own schema and
    * roles) and, with `against`, reports schema changes from that version. Never throws for a failed
    * check: `passed` is false instead.
+   *
+   * The report is kept (in this process and in the workspace store) under the version, the
+   * expectations checked and the version compared against, and read back instead of computed again;
+   * other expectations or another `against` compute a new one; `recompute` computes and keeps anew.
    */
-  async validate(ref: string, options: { expectations?: SchemaExpectations | undefined; against?: string | undefined } = {}): Promise<ValidationReport> {
+  async validate(ref: string, options: { expectations?: SchemaExpectations | undefined; against?: string | undefined } & KeptReadOptions = {}): Promise<ValidationReport> {
     const v = await this.show(ref);
     const reference = options.against === undefined ? undefined : await this.show(options.against);
-    const relation = `read_parquet(${sqlString(await this.parquetPath(v))})`;
-    const refRelation = reference ? `read_parquet(${sqlString(await this.parquetPath(reference))})` : '';
-    return this.withEngine(async (db) => {
-      const results = await runExpectations(db, relation, v, options.expectations ?? defaultExpectations(v));
-      if (reference) results.push(...(await compareSchemas(db, { version: v, relation }, { version: reference, relation: refRelation })));
-      return summarize(v.ref, reference?.ref ?? null, v.rowCount, results);
-    });
+    const expectations = options.expectations ?? defaultExpectations(v);
+    const inputs = { format: VALIDATION_FORMAT, expectations, against: reference ? { id: reference.id, ref: reference.ref, contentHash: reference.contentHash } : null };
+    return this.kept.get(
+      v,
+      'validation',
+      inputs,
+      async () => {
+        const relation = `read_parquet(${sqlString(await this.parquetPath(v))})`;
+        const refRelation = reference ? `read_parquet(${sqlString(await this.parquetPath(reference))})` : '';
+        return this.withEngine(async (db) => {
+          const results = await runExpectations(db, relation, v, expectations);
+          if (reference) results.push(...(await compareSchemas(db, { version: v, relation }, { version: reference, relation: refRelation })));
+          return summarize(v.ref, reference?.ref ?? null, v.rowCount, results);
+        });
+      },
+      options,
+    );
   }
 
-  /** Profiles a version: column statistics, duplicates, labels, coverage per slice and PII counts. */
-  async profile(ref: string, options: ProfileOptions = {}): Promise<DatasetProfile> {
+  /**
+   * Profiles a version: column statistics, duplicates, labels, coverage per slice and PII counts.
+   * The profile is kept (in this process and in the workspace store) under the version and the
+   * options it was computed with, and read back instead of computed again; `recompute` computes and
+   * keeps anew.
+   */
+  async profile(ref: string, options: ProfileOptions & KeptReadOptions = {}): Promise<DatasetProfile> {
     const v = await this.show(ref);
-    const relation = `read_parquet(${sqlString(await this.parquetPath(v))})`;
-    return this.withEngine((db) => profileVersion(db, relation, v, options));
+    const resolved = resolveProfileOptions(options);
+    return this.kept.get(
+      v,
+      'profile',
+      { format: PROFILE_FORMAT, options: resolved },
+      async () => {
+        const relation = `read_parquet(${sqlString(await this.parquetPath(v))})`;
+        return this.withEngine((db) => profileVersion(db, relation, v, resolved));
+      },
+      options,
+    );
   }
 
   /**

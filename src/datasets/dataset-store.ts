@@ -8,6 +8,23 @@ export interface AddVersionResult {
   created: boolean;
 }
 
+/** What a kept result was computed by: a version's profile, or its validation. */
+export type DatasetResultKind = 'profile' | 'validation';
+
+/** A result computed from one version, as {@link DatasetStore.keepResult} stores it. */
+export interface KeptDatasetResult {
+  /** The version's id ({@link DatasetVersion.id}). */
+  versionId: string;
+  kind: DatasetResultKind;
+  /** sha256 hex of everything else the result depends on (options, rules, code format). */
+  inputsHash: string;
+  /** Those inputs as JSON, for people reading the table. */
+  inputsJson: string;
+  /** The result as JSON. */
+  resultJson: string;
+  createdAt: string;
+}
+
 /**
  * Metadata of datasets and their immutable versions. Versions are never updated or deleted.
  */
@@ -34,4 +51,17 @@ export interface DatasetStore {
 
   /** Versions whose lineage names `ref` (`name@N`) as a parent. */
   listChildren(ref: string): Promise<DatasetVersion[]>;
+
+  /**
+   * The result JSON kept for (`versionId`, `kind`, `inputsHash`), or undefined when none is. The
+   * version is immutable and the hash names every other input, so a kept result stays valid.
+   */
+  getResult(versionId: string, kind: DatasetResultKind, inputsHash: string): Promise<string | undefined>;
+
+  /**
+   * Keeps a result, replacing one kept under the same (version, kind, inputs hash): a recomputation,
+   * or a concurrent writer that computed it too (every call succeeds, one row stays). NOT_FOUND when
+   * the version does not exist.
+   */
+  keepResult(r: KeptDatasetResult): Promise<void>;
 }

@@ -79,9 +79,19 @@ function quantileMap(list: unknown): Record<string, number | null> {
 const NUMERIC_TYPES = new Set(['integer', 'numeric']);
 const normalized = (q: string) => `trim(regexp_replace(lower(CAST(${q} AS VARCHAR)), '[^a-z0-9]+', ' ', 'g'))`;
 
+/** The options a profile is computed with: the defaults where `options` gives none (or gives undefined). */
+export function resolveProfileOptions(options: ProfileOptions = {}): Required<ProfileOptions> {
+  return {
+    minSliceRows: options.minSliceRows ?? 30,
+    minLabelRows: options.minLabelRows ?? 5,
+    maxSliceValues: options.maxSliceValues ?? 50,
+    sliceBy: options.sliceBy ?? [],
+  };
+}
+
 /** Profiles `relation` (the version's Parquet) and returns the report as data. */
 export async function profileVersion(db: DuckSession, relation: string, v: DatasetVersion, options: ProfileOptions = {}): Promise<DatasetProfile> {
-  const opts: Required<ProfileOptions> = { minSliceRows: 30, minLabelRows: 5, maxSliceValues: 50, sliceBy: [], ...options };
+  const opts = resolveProfileOptions(options);
   const unknown = opts.sliceBy.filter((n) => !v.schema.some((c) => c.name === n));
   if (unknown.length > 0) throw MloopError.invalidArgument(`cannot slice by ${unknown.map((n) => `'${n}'`).join(', ')}: no such column in ${v.ref}`, { details: { columns: v.schema.map((c) => c.name) } });
   const rows = v.rowCount;

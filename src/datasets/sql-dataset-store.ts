@@ -3,10 +3,13 @@ import type { Kysely, Selectable } from 'kysely';
 import { MloopError } from '../errors/index.js';
 import { isUniqueViolation, newId, type DatabaseSchema, type DatasetVersionsTable } from '../storage/index.js';
 import { formatRef, parseDatasetRef, type DatasetSummary, type DatasetVersion, type NewDatasetVersion } from './dataset.js';
-import type { AddVersionResult, DatasetStore } from './dataset-store.js';
+import type { AddVersionResult, DatasetResultKind, DatasetStore, KeptDatasetResult } from './dataset-store.js';
 
 /** How often a version number lost to a concurrent writer is re-allocated before giving up. */
 const MAX_ATTEMPTS = 8;
+
+/** A foreign-key violation in SQLite or PostgreSQL (a result of a version that does not exist). */
+const isForeignKeyViolation = (err: unknown): boolean => ['23503', 'SQLITE_CONSTRAINT_FOREIGNKEY'].includes((err as { code?: string })?.code ?? '');
 
 type VersionRow = Selectable<DatasetVersionsTable> & { name: string };
 
@@ -165,5 +168,29 @@ export class SqlDatasetStore implements DatasetStore {
       .orderBy('dataset_versions.version')
       .execute();
     return rows.map(toVersion);
+  }
+
+  async getResult(versionId: string, kind: DatasetResultKind, inputsHash: string): Promise<string | undefined> {
+    const r = await this.db
+      .selectFrom('dataset_results')
+      .select('result_json')
+      .where('version_id', '=', versionId)
+      .where('kind', '=', kind)
+      .where('inputs_hash', '=', inputsHash)
+      .executeTakeFirst();
+    return r?.result_json;
+  }
+
+  async keepResult(r: KeptDatasetResult): Promise<void> {
+    try {
+      await this.db
+        .insertInto('dataset_results')
+        .values({ version_id: r.versionId, kind: r.kind, inputs_hash: r.inputsHash, inputs_json: r.inputsJson, result_json: r.resultJson, created_at: r.createdAt })
+        .onConflict((oc) => oc.columns(['version_id', 'kind', 'inputs_hash']).doUpdateSet({ inputs_json: r.inputsJson, result_json: r.resultJson, created_at: r.createdAt }))
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw MloopError.notFound('dataset version', r.versionId, { cause: err });
+      throw err;
+    }
   }
 }

@@ -79,6 +79,16 @@ export interface DatasetVersionParentsTable {
   position: number;
 }
 
+/** A result computed from one dataset version (a profile, a validation), kept per hash of its other inputs. */
+export interface DatasetResultsTable {
+  version_id: string;
+  kind: string;
+  inputs_hash: string;
+  inputs_json: string;
+  result_json: string;
+  created_at: string;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   role_grants: RoleGrantsTable;
@@ -87,6 +97,7 @@ export interface DatabaseSchema {
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
   dataset_version_parents: DatasetVersionParentsTable;
+  dataset_results: DatasetResultsTable;
   models: ModelsTable;
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;

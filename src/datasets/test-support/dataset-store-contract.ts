@@ -86,6 +86,35 @@ export function runDatasetStoreContract(
       }
     });
 
+    it('keeps results per version, kind and inputs hash; keeping again replaces; an unknown version is NOT_FOUND', async () => {
+      const { store, cleanup } = await make();
+      try {
+        const v1 = (await store.addVersion(newVersion('kept', 'k1'))).version;
+        const v2 = (await store.addVersion(newVersion('kept', 'k2'))).version;
+        const result = (versionId: string, kind: 'profile' | 'validation', inputsHash: string, resultJson: string) => ({ versionId, kind, inputsHash, inputsJson: '{}', resultJson, createdAt: '2026-01-02T00:00:00.000Z' });
+        expect(await store.getResult(v1.id, 'profile', 'h'.repeat(64))).toBeUndefined();
+        const big = JSON.stringify({ rows: 1, text: 'x'.repeat(200_000) });
+        await store.keepResult(result(v1.id, 'profile', 'h'.repeat(64), big));
+        await store.keepResult(result(v1.id, 'validation', 'h'.repeat(64), '{"passed":true}'));
+        await store.keepResult(result(v1.id, 'profile', 'i'.repeat(64), '{"other":1}'));
+        expect(await store.getResult(v1.id, 'profile', 'h'.repeat(64))).toBe(big);
+        expect(await store.getResult(v1.id, 'validation', 'h'.repeat(64))).toBe('{"passed":true}');
+        expect(await store.getResult(v1.id, 'profile', 'i'.repeat(64))).toBe('{"other":1}');
+        expect(await store.getResult(v2.id, 'profile', 'h'.repeat(64))).toBeUndefined();
+        // Concurrent writers of the same result: every call succeeds, one row stays.
+        await Promise.all([store.keepResult(result(v2.id, 'profile', 'h'.repeat(64), '{"w":1}')), store.keepResult(result(v2.id, 'profile', 'h'.repeat(64), '{"w":2}'))]);
+        expect(['{"w":1}', '{"w":2}']).toContain(await store.getResult(v2.id, 'profile', 'h'.repeat(64)));
+        await store.keepResult(result(v1.id, 'profile', 'h'.repeat(64), '{"again":true}'));
+        expect(await store.getResult(v1.id, 'profile', 'h'.repeat(64))).toBe('{"again":true}');
+        expect(await store.getResult(v1.id, 'profile', 'i'.repeat(64))).toBe('{"other":1}');
+        const err = await store.keepResult(result('dsv_missing', 'profile', 'h'.repeat(64), '{}')).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(MloopError);
+        expect((err as MloopError).code).toBe('NOT_FOUND');
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('allocates distinct numbers to concurrent writers and dedupes concurrent identical content', async () => {
       const { store, cleanup } = await make();
       try {

@@ -13,5 +13,6 @@ import { predictionGroups } from './0010-prediction-groups.js';
 import { retrainingDecisions } from './0011-retraining-decisions.js';
 import { predictionScanIndex } from './0012-prediction-scan-index.js';
 import { alertListIndexes } from './0013-alert-list-indexes.js';
+import { datasetResults } from './0014-dataset-results.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining, predictionGroups, retrainingDecisions, predictionScanIndex, alertListIndexes]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining, predictionGroups, retrainingDecisions, predictionScanIndex, alertListIndexes, datasetResults]);
