@@ -47,6 +47,24 @@ export interface ShardJob {
   weights: Float32Array;
   /** Output: biases of the owned classes. */
   bias: Float64Array;
+  /**
+   * The WebAssembly kernel (softmax-wasm.ts): its compiled module, and the shared memory that backs every typed array
+   * of this job (indices, data, weights) and the kernel's scratch. Null runs the JavaScript loops only.
+   */
+  wasm: ShardWasm | null;
+}
+
+/** The WebAssembly part of a shard's job. */
+export interface ShardWasm {
+  /** A `WebAssembly.Module` of softmax-wasm.ts. */
+  module: unknown;
+  /** The shared `WebAssembly.Memory` it runs on. */
+  memory: unknown;
+  /** Scratch in that memory: x·W sums of the owned classes (rounded up to 4, plus 4). */
+  out: Float32Array;
+  /** Scratch in that memory: the active classes of a row and their gradients. */
+  act: Int32Array;
+  g: Float64Array;
 }
 
 /** What a shard reports back. */
@@ -72,8 +90,21 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
   let nAvg = 0;
   let scale = 1;
   let sense = 0;
-  const act = new Int32Array(kw);
-  const actG = new Float64Array(kw);
+  const wasm = job.wasm;
+  const act = wasm === null ? new Int32Array(kw) : wasm.act;
+  const actG = wasm === null ? new Float64Array(kw) : wasm.g;
+  // The WebAssembly pass and update address the memory by byte offsets of the same views.
+  type Exports = Record<'forward' | 'update', (...args: number[]) => void>;
+  type Api = { Instance: new (module: unknown, imports: object) => { exports: Exports } };
+  const exportsW =
+    wasm === null
+      ? null
+      : new (globalThis as unknown as { WebAssembly: Api }).WebAssembly.Instance(wasm.module, { env: { memory: wasm.memory } }).exports;
+  const idxBase = indices.byteOffset;
+  const dataDelta = data.byteOffset - indices.byteOffset;
+  const wBase = W.byteOffset;
+  const stride = kw * 4;
+  const out = wasm === null ? new Float32Array(0) : wasm.out;
   const ex = new Float64Array(K);
   const order = new Int32Array(rows);
   // Active sets (one shard only): each row's most probable classes (≤ MAX_ACTIVE); count -1 until first scored.
@@ -116,6 +147,12 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
   const forward = (i: number, zo: number): void => {
     const p0 = indptr[i] as number;
     const p1 = indptr[i + 1] as number;
+    if (exportsW !== null) {
+      exportsW.forward(idxBase + 4 * p0, idxBase + 4 * p1, dataDelta, wBase, stride, out.byteOffset);
+      const o = zo + c0;
+      for (let c = 0; c < kw; c++) z[o + c] = (bias[c] as number) + (out[c] as number) * scale;
+      return;
+    }
     let c = 0;
     for (; c + 8 <= kw; c += 8) {
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0; // prettier-ignore
@@ -176,6 +213,21 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
       let a = 0;
       for (let p = p0; p < p1; p++) a += (W[(indices[p] as number) * kw + c] as number) * (data[p] as number);
       z[zo + c0 + c] = (bias[c] as number) + a * scale;
+    }
+  };
+
+  // W[j, act[a]] −= x_ij · step · g[a] over row i's nonzeros and the na active classes (the same arithmetic in both).
+  const sparseUpdate = (i: number, na: number, step: number): void => {
+    const p0 = indptr[i] as number;
+    const p1 = indptr[i + 1] as number;
+    if (exportsW !== null) {
+      exportsW.update(idxBase + 4 * p0, idxBase + 4 * p1, dataDelta, wBase, stride, act.byteOffset, actG.byteOffset, na, step);
+      return;
+    }
+    for (let p = p0; p < p1; p++) {
+      const off = (indices[p] as number) * kw;
+      const v = (data[p] as number) * step;
+      for (let a = 0; a < na; a++) W[off + (act[a] as number)]! -= v * (actG[a] as number);
     }
   };
 
@@ -241,12 +293,7 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
       }
     }
     for (let a = 0; a < na; a++) bias[act[a] as number]! -= eta * (actG[a] as number);
-    const p1 = indptr[i + 1] as number;
-    for (let p = indptr[i] as number; p < p1; p++) {
-      const off = (indices[p] as number) * kw;
-      const v = (data[p] as number) * step;
-      for (let a = 0; a < na; a++) W[off + (act[a] as number)]! -= v * (actG[a] as number);
-    }
+    sparseUpdate(i, na, step);
     return Math.log(sum) + m - zy;
   };
 
@@ -310,12 +357,7 @@ export function runSoftmaxShard(job: ShardJob, onEpoch: (epoch: number, loss: nu
         if (useActive) refreshActive(i, nCand, m, sum);
         if (na === 0) continue;
         for (let a = 0; a < na; a++) bias[act[a] as number]! -= eta * (actG[a] as number);
-        const p1 = indptr[i + 1] as number;
-        for (let p = indptr[i] as number; p < p1; p++) {
-          const off = (indices[p] as number) * kw;
-          const v = (data[p] as number) * step;
-          for (let a = 0; a < na; a++) W[off + (act[a] as number)]! -= v * (actG[a] as number);
-        }
+        sparseUpdate(i, na, step);
       }
     }
     if (scale < 1e-4) {

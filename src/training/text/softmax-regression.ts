@@ -12,7 +12,8 @@
 import { Worker } from 'node:worker_threads';
 import { MloopError } from '../../errors/index.js';
 import { cancelledError, checkCancelled, type TrainHooks } from './progress.js';
-import { runSoftmaxShard, type ShardJob, type ShardResult } from './softmax-kernel.js';
+import { runSoftmaxShard, type ShardJob, type ShardResult, type ShardWasm } from './softmax-kernel.js';
+import { softmaxWasmModule, wasmLayout, type WasmLayout, type WasmModule, type WasmShardViews } from './softmax-wasm.js';
 import type { CsrMatrix } from './tfidf.js';
 
 /** Settings of {@link trainSoftmax}. */
@@ -47,7 +48,17 @@ export interface SoftmaxOptions {
    * Default 1, or 0 for tiny problems.
    */
   workers?: number;
+  /**
+   * The inner loop: `'wasm'` runs the x·W pass with WebAssembly SIMD (float32 sums) and the update in WebAssembly,
+   * `'js'` runs JavaScript only (float64 sums), `'auto'` takes `'wasm'` when the runtime supports WebAssembly SIMD and
+   * shared memory, else `'js'`. The two give slightly different models (summation precision). Default `'auto'`.
+   */
+  kernel?: SoftmaxKernel;
 }
+
+/** The inner loops {@link SoftmaxOptions.kernel} chooses from. */
+export type SoftmaxKernel = 'auto' | 'wasm' | 'js';
+const KERNELS: readonly SoftmaxKernel[] = ['auto', 'wasm', 'js'];
 
 /** Defaults tuned on held-out intent data (CLINC150 validation, generated support requests). */
 export const DEFAULT_SOFTMAX_OPTIONS: Readonly<SoftmaxOptions> = Object.freeze({
@@ -82,6 +93,8 @@ export interface SoftmaxFit {
   converged: boolean;
   /** Worker threads used (0: the calling thread). */
   workers: number;
+  /** The inner loop that ran. */
+  kernel: 'wasm' | 'js';
 }
 
 const GRAD_THRESHOLD = 1e-3;
@@ -108,6 +121,8 @@ function checkOptions(o: SoftmaxOptions): void {
   if (!(Number.isFinite(o.tol) && o.tol >= 0)) throw MloopError.invalidArgument(`tol must be ≥ 0, got ${o.tol}`);
   if (!(Number.isFinite(o.lrDecay) && o.lrDecay >= 0)) throw MloopError.invalidArgument(`lrDecay must be ≥ 0, got ${o.lrDecay}`);
   if (!Number.isSafeInteger(o.seed)) throw MloopError.invalidArgument(`seed must be a safe integer, got ${o.seed}`);
+  if (o.kernel !== undefined && !KERNELS.includes(o.kernel))
+    throw MloopError.invalidArgument(`kernel must be one of ${KERNELS.join(', ')}, got ${String(o.kernel)}`);
   if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 64)) {
     throw MloopError.invalidArgument(`workers must be an integer in [0, 64], got ${o.workers}`);
   }
@@ -171,22 +186,30 @@ export async function trainSoftmax(
     numShards: shards,
   };
   const bounds = Array.from({ length: shards + 1 }, (_, s) => Math.round((s * numClasses) / shards));
+  const zLength = 2 * options.batchSize * numClasses;
+  const layout = wasmKernel(options.kernel ?? 'auto', X, y, zLength, bounds);
+  const wasmOf = (s: number): ShardWasm | null => {
+    if (layout === null) return null;
+    const v = layout.layout.shards[s] as WasmShardViews;
+    return { module: layout.module, memory: layout.layout.memory, out: v.out, act: v.act, g: v.g };
+  };
   let jobs: ShardJob[];
   let result: ShardResult;
   if (!useThreads) {
     const job: ShardJob = {
       ...base,
-      indptr: X.indptr,
-      indices: X.indices,
-      data: X.data,
-      y,
+      indptr: layout?.layout.indptr ?? X.indptr,
+      indices: layout?.layout.indices ?? X.indices,
+      data: layout?.layout.data ?? X.data,
+      y: layout?.layout.y ?? y,
       classStart: 0,
       classEnd: numClasses,
-      z: new Float64Array(2 * options.batchSize * numClasses),
+      z: layout?.layout.z ?? new Float64Array(zLength),
       barrier: null,
       numShards: 1,
-      weights: new Float32Array(X.cols * numClasses),
-      bias: new Float64Array(numClasses),
+      weights: layout?.layout.shards[0]?.weights ?? new Float32Array(X.cols * numClasses),
+      bias: layout?.layout.shards[0]?.bias ?? new Float64Array(numClasses),
+      wasm: wasmOf(0),
     };
     jobs = [job];
     result = runSoftmaxShard(job, (epoch) => {
@@ -197,23 +220,25 @@ export async function trainSoftmax(
   } else {
     const common = {
       ...base,
-      indptr: shared(X.indptr, Int32Array, 4),
-      indices: shared(X.indices, Int32Array, 4),
-      data: shared(X.data, Float32Array, 4),
-      y: shared(y, Int32Array, 4),
-      z: shared(2 * options.batchSize * numClasses, Float64Array, 8),
-      barrier: shards > 1 ? shared(2, Int32Array, 4) : null,
+      indptr: layout?.layout.indptr ?? shared(X.indptr, Int32Array, 4),
+      indices: layout?.layout.indices ?? shared(X.indices, Int32Array, 4),
+      data: layout?.layout.data ?? shared(X.data, Float32Array, 4),
+      y: layout?.layout.y ?? shared(y, Int32Array, 4),
+      z: layout?.layout.z ?? shared(zLength, Float64Array, 8),
+      barrier: shards > 1 ? (layout?.layout.barrier ?? shared(2, Int32Array, 4)) : null,
     };
     jobs = [];
     for (let s = 0; s < shards; s++) {
       const c0 = bounds[s] as number;
       const c1 = bounds[s + 1] as number;
+      const views = layout?.layout.shards[s];
       jobs.push({
         ...common,
         classStart: c0,
         classEnd: c1,
-        weights: shared(X.cols * (c1 - c0), Float32Array, 4),
-        bias: shared(c1 - c0, Float64Array, 8),
+        weights: views?.weights ?? shared(X.cols * (c1 - c0), Float32Array, 4),
+        bias: views?.bias ?? shared(c1 - c0, Float64Array, 8),
+        wasm: wasmOf(s),
       });
     }
     const results = await runWorkers(jobs, report, hooks.signal);
@@ -225,7 +250,29 @@ export async function trainSoftmax(
     losses: result.losses,
     converged: result.converged,
     workers: useThreads ? shards : 0,
+    kernel: layout === null ? 'js' : 'wasm',
   };
+}
+
+/** The WebAssembly module and the problem laid out in its memory, or null for the JavaScript kernel. */
+function wasmKernel(
+  kernel: SoftmaxKernel,
+  X: CsrMatrix,
+  y: Int32Array,
+  zLength: number,
+  bounds: number[],
+): { module: WasmModule; layout: WasmLayout } | null {
+  if (kernel === 'js') return null;
+  const module = softmaxWasmModule();
+  const layout = module === null ? null : wasmLayout(X, y, zLength, bounds);
+  if (module !== null && layout !== null) return { module, layout };
+  if (kernel === 'auto') return null;
+  throw MloopError.failedPrecondition(
+    module === null
+      ? 'kernel "wasm" needs WebAssembly with SIMD and shared memory, which this runtime does not provide'
+      : 'kernel "wasm" cannot hold this problem in a 4 GiB WebAssembly memory',
+    { hint: 'use kernel "auto" or "js"' },
+  );
 }
 
 /** The worker's whole program: run the kernel on workerData, report epochs from shard 0. */
