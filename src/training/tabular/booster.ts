@@ -165,6 +165,10 @@ class TreeGrower {
   private nActive: number;
   /** Reused node buffers; each finished tree is a trimmed copy. */
   private readonly scratch: BinTree;
+  /** The current tree's leaves, and the pool their objects come from (reused every tree). */
+  private readonly leaves: Leaf[] = [];
+  private readonly pool: Leaf[] = [];
+  private poolUsed = 0;
 
   constructor(
     private readonly layout: FeatureLayout,
@@ -405,39 +409,67 @@ class TreeGrower {
     leaf.lc = cl;
   }
 
+  /**
+   * A leaf from the per-tree pool (reset): no allocation per leaf, so a fit allocates no
+   * Leaf objects or category bitsets after the first tree (less garbage collection).
+   */
   private newLeaf(node: number, begin: number, end: number, depth: number, hist: number, g: number, h: number, c: number): Leaf {
-    return {
-      node, begin, end, depth, hist, g, h, c,
-      gain: -Infinity, feature: -1, threshold: 0, missingLeft: 0, catBits: new Uint32Array(CAT_WORDS), lg: 0, lh: 0, lc: 0,
-    };
+    let leaf = this.pool[this.poolUsed];
+    if (leaf === undefined) {
+      leaf = {
+        node: 0, begin: 0, end: 0, depth: 0, hist: 0, g: 0, h: 0, c: 0,
+        gain: -Infinity, feature: -1, threshold: 0, missingLeft: 0, catBits: new Uint32Array(CAT_WORDS), lg: 0, lh: 0, lc: 0,
+      };
+      this.pool.push(leaf);
+    }
+    this.poolUsed++;
+    leaf.node = node;
+    leaf.begin = begin;
+    leaf.end = end;
+    leaf.depth = depth;
+    leaf.hist = hist;
+    leaf.g = g;
+    leaf.h = h;
+    leaf.c = c;
+    leaf.gain = -Infinity;
+    leaf.feature = -1;
+    leaf.threshold = 0;
+    leaf.missingLeft = 0;
+    // catBits is only read after setCat, which clears it first
+    leaf.lg = 0;
+    leaf.lh = 0;
+    leaf.lc = 0;
+    return leaf;
+  }
+
+  /** Samples this tree's features (colsample): featureMask, shared.feats[0..nActive). */
+  private sampleFeatures(rand: () => number): void {
+    const nF = this.layout.nFeatures;
+    const k = Math.max(1, Math.round(this.p.colsample * nF));
+    this.featureMask.fill(0);
+    const order = Array.from({ length: nF }, (_, i) => i);
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(rand() * (nF - i));
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+      this.featureMask[order[i]!] = 1;
+    }
+    const active = order.slice(0, k).sort((a, b) => a - b);
+    active.forEach((f, i) => (this.shared.feats[i] = f));
+    this.nActive = k;
   }
 
   /**
    * Grows one tree on shared.g/h over rows shared.idx[0..n) (`all`: idx is the identity over
    * every row). Each leaf's rows end up contiguous in idx; `onLeaf` receives their range.
+   * The loop over splits stays small (one split is {@link splitLeaf}): V8 compiles it on the
+   * fly (OSR) and again whole, and a big loop body made both compiles the largest of a fit.
    */
   grow(n: number, all: boolean, rand: () => number, onLeaf: (value: number, begin: number, end: number) => void): BinTree {
     const p = this.p;
     const sh = this.shared;
-    const idx = sh.idx;
-    const g = sh.g;
-    const h = sh.h;
-    const nF = this.layout.nFeatures;
-    if (p.colsample < 1) {
-      const k = Math.max(1, Math.round(p.colsample * nF));
-      this.featureMask.fill(0);
-      const order = Array.from({ length: nF }, (_, i) => i);
-      for (let i = 0; i < k; i++) {
-        const j = i + Math.floor(rand() * (nF - i));
-        const t = order[i]!;
-        order[i] = order[j]!;
-        order[j] = t;
-        this.featureMask[order[i]!] = 1;
-      }
-      const active = order.slice(0, k).sort((a, b) => a - b);
-      active.forEach((f, i) => (sh.feats[i] = f));
-      this.nActive = k;
-    }
+    if (p.colsample < 1) this.sampleFeatures(rand);
     const t = this.scratch;
     t.nNodes = 1;
     t.feature.fill(-1);
@@ -449,17 +481,17 @@ class TreeGrower {
     t.value.fill(0);
     t.count.fill(0);
     t.gain.fill(0);
-    const G = all ? sumRange(g, n) : sumAt(g, idx, n);
-    const H = all ? sumRange(h, n) : sumAt(h, idx, n);
+    const G = all ? sumRange(sh.g, n) : sumAt(sh.g, sh.idx, n);
+    const H = all ? sumRange(sh.h, n) : sumAt(sh.h, sh.idx, n);
     this.free.length = 0;
     for (let s = sh.slots.length - 1; s >= 0; s--) this.free.push(s);
     const rootHist = this.free.pop()!;
     this.buildHist(rootHist, 0, n, all);
-    const leaves: Leaf[] = [this.newLeaf(0, 0, n, 0, rootHist, G, H, n)];
+    this.poolUsed = 0;
+    const leaves = this.leaves;
+    leaves.length = 0;
+    leaves.push(this.newLeaf(0, 0, n, 0, rootHist, G, H, n));
     this.findSplit(leaves[0]!);
-    const bins = this.data.bins;
-    const N = this.data.nRows;
-    const goLeft = this.goLeft;
     while (leaves.length < p.maxLeaves) {
       let bi = -1;
       let bg = -Infinity;
@@ -470,51 +502,7 @@ class TreeGrower {
         }
       }
       if (bi < 0) break;
-      const leaf = leaves[bi]!;
-      const f = leaf.feature;
-      // routing table bin → left?
-      if (leaf.threshold >= 0) {
-        goLeft.fill(0);
-        goLeft.fill(1, 1, leaf.threshold + 1);
-        goLeft[0] = leaf.missingLeft;
-      } else {
-        for (let b = 0; b < 256; b++) goLeft[b] = (leaf.catBits[b >>> 5]! >>> (b & 31)) & 1;
-      }
-      const nl = partitionRows(idx, this.tmpL, this.tmpR, bins, f * N, goLeft, leaf.begin, leaf.end);
-      all = false;
-      const node = leaf.node;
-      const ln = t.nNodes;
-      const rn = t.nNodes + 1;
-      t.nNodes += 2;
-      t.feature[node] = f;
-      t.threshold[node] = leaf.threshold;
-      t.missingLeft[node] = leaf.missingLeft;
-      if (leaf.threshold < 0) t.catBits.set(leaf.catBits, node * CAT_WORDS);
-      t.left[node] = ln;
-      t.right[node] = rn;
-      t.gain[node] = leaf.gain;
-      t.count[node] = leaf.c;
-      const lc = nl - leaf.begin;
-      const left = this.newLeaf(ln, leaf.begin, nl, leaf.depth + 1, -1, leaf.lg, leaf.lh, lc);
-      const right = this.newLeaf(rn, nl, leaf.end, leaf.depth + 1, -1, leaf.g - leaf.lg, leaf.h - leaf.lh, leaf.c - lc);
-      leaves[bi] = left;
-      leaves.push(right);
-      const canSplit = (l: Leaf): boolean =>
-        l.c >= 2 * p.minSamplesLeaf && (p.maxDepth <= 0 || l.depth < p.maxDepth) && leaves.length < p.maxLeaves;
-      if (canSplit(left) || canSplit(right)) {
-        // subtraction trick: build the smaller child, derive the larger one from the parent
-        const small = left.c <= right.c ? left : right;
-        const large = small === left ? right : left;
-        const ss = this.free.pop()!;
-        this.buildHist(ss, small.begin, small.end, false);
-        subtractHist(sh.slots[leaf.hist]!, sh.slots[ss]!, this.offsets, sh.feats, this.nActive);
-        small.hist = ss;
-        large.hist = leaf.hist;
-        this.findSplit(left);
-        this.findSplit(right);
-      } else {
-        this.free.push(leaf.hist);
-      }
+      this.splitLeaf(bi);
     }
     const lam = p.lambda;
     const lr = p.learningRate;
@@ -525,6 +513,62 @@ class TreeGrower {
       onLeaf(v, leaf.begin, leaf.end);
     }
     return trimTree(t);
+  }
+
+  /** Whether a new leaf may still be split (rows, depth, leaves left). */
+  private canSplit(l: Leaf): boolean {
+    const p = this.p;
+    return l.c >= 2 * p.minSamplesLeaf && (p.maxDepth <= 0 || l.depth < p.maxDepth) && this.leaves.length < p.maxLeaves;
+  }
+
+  /** Splits leaves[bi] at its best split: partitions its rows, records the node, and finds its children's splits. */
+  private splitLeaf(bi: number): void {
+    const sh = this.shared;
+    const t = this.scratch;
+    const leaves = this.leaves;
+    const goLeft = this.goLeft;
+    const leaf = leaves[bi]!;
+    const f = leaf.feature;
+    // routing table bin → left?
+    if (leaf.threshold >= 0) {
+      goLeft.fill(0);
+      goLeft.fill(1, 1, leaf.threshold + 1);
+      goLeft[0] = leaf.missingLeft;
+    } else {
+      for (let b = 0; b < 256; b++) goLeft[b] = (leaf.catBits[b >>> 5]! >>> (b & 31)) & 1;
+    }
+    const nl = partitionRows(sh.idx, this.tmpL, this.tmpR, this.data.bins, f * this.data.nRows, goLeft, leaf.begin, leaf.end);
+    const node = leaf.node;
+    const ln = t.nNodes;
+    const rn = t.nNodes + 1;
+    t.nNodes += 2;
+    t.feature[node] = f;
+    t.threshold[node] = leaf.threshold;
+    t.missingLeft[node] = leaf.missingLeft;
+    if (leaf.threshold < 0) t.catBits.set(leaf.catBits, node * CAT_WORDS);
+    t.left[node] = ln;
+    t.right[node] = rn;
+    t.gain[node] = leaf.gain;
+    t.count[node] = leaf.c;
+    const lc = nl - leaf.begin;
+    const left = this.newLeaf(ln, leaf.begin, nl, leaf.depth + 1, -1, leaf.lg, leaf.lh, lc);
+    const right = this.newLeaf(rn, nl, leaf.end, leaf.depth + 1, -1, leaf.g - leaf.lg, leaf.h - leaf.lh, leaf.c - lc);
+    leaves[bi] = left;
+    leaves.push(right);
+    if (this.canSplit(left) || this.canSplit(right)) {
+      // subtraction trick: build the smaller child, derive the larger one from the parent
+      const small = left.c <= right.c ? left : right;
+      const large = small === left ? right : left;
+      const ss = this.free.pop()!;
+      this.buildHist(ss, small.begin, small.end, false);
+      subtractHist(sh.slots[leaf.hist]!, sh.slots[ss]!, this.offsets, sh.feats, this.nActive);
+      small.hist = ss;
+      large.hist = leaf.hist;
+      this.findSplit(left);
+      this.findSplit(right);
+    } else {
+      this.free.push(leaf.hist);
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { MloopError } from '../../errors/index.js';
 import { binaryLogLoss } from './metrics.js';
-import { shuffledIndices, seededRandom } from './random.js';
+import { randomStream, shuffleStream } from './random.js';
 import { fitTemperature, negativeLogLikelihood } from '../text/calibration.js';
 
 /** A fitted calibration map from a raw score (log-odds) to a probability. Data only. */
@@ -263,7 +263,7 @@ export function chooseCalibrator(
   if (choice === 'platt') return { calibrator: fitPlatt(scores, y), cvLogLoss: {} };
   if (choice === 'isotonic') return { calibrator: fitIsotonic(scores, y), cvLogLoss: {} };
   const methods: ('none' | 'platt' | 'isotonic')[] = n >= 100 ? ['none', 'platt', 'isotonic'] : ['none', 'platt'];
-  const order = shuffledIndices(n, seededRandom(seed));
+  const order = shuffleStream(n, randomStream(seed));
   const loss: Record<string, number> = {};
   for (const m of methods) loss[m] = 0;
   for (let f = 0; f < folds; f++) {
@@ -322,7 +322,7 @@ export function chooseTemperature(
   const n = y.length;
   if (choice === 'none' || n === 0) return { temperature: 1, cvLogLoss: {} };
   if (choice === 'temperature' || n < 2 * folds) return { temperature: choice === 'temperature' ? fitTemperature(scores, y, k) : 1, cvLogLoss: {} };
-  const order = shuffledIndices(n, seededRandom(seed));
+  const order = shuffleStream(n, randomStream(seed));
   const loss = { none: 0, temperature: 0 };
   for (let f = 0; f < folds; f++) {
     const tr: number[] = [];

@@ -1,7 +1,7 @@
 /** Target encoding and the train/validation split shared by the tabular learners. */
 import { MloopError } from '../../errors/index.js';
-import { seededRandom, shuffledIndices } from './random.js';
-import { categoricalValues, getColumn, numericValues, type Table } from './table.js';
+import { randomStream, shuffleStream } from './random.js';
+import { getColumn, labelCodes, numericValues, type Table } from './table.js';
 
 /** What is predicted: a class label or a number. */
 export type TabularTask = 'classification' | 'regression';
@@ -51,35 +51,31 @@ export function encodeTarget(table: Table, target: string, task: TabularTask): E
     }
     return { y: y === col ? Float64Array.from(y) : y, classes: null };
   }
-  const labels = categoricalValues(col);
-  let missing = 0;
-  let first = -1;
-  const seen = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    const v = labels[i]!;
-    if (v === null) {
-      missing++;
-      if (first < 0) first = i;
-    } else seen.add(v);
-  }
-  if (missing > 0) {
+  const codes = new Int32Array(n);
+  const labels = labelCodes(col, codes);
+  const first = codes.indexOf(-1);
+  if (first >= 0) {
+    let missing = 0;
+    for (let i = 0; i < n; i++) if (codes[i]! < 0) missing++;
     throw MloopError.invalidArgument(`target '${target}' has ${missing} missing labels (first at row ${first})`, {
       details: { column: target, rows: missing, firstRow: first },
       hint: 'drop unlabelled rows before training',
     });
   }
-  if (seen.size < 2) {
+  if (labels.length < 2) {
     throw MloopError.invalidArgument(
-      `target '${target}' has ${seen.size === 0 ? 'no rows' : `one class ('${[...seen][0]}')`}; classification needs at least two`,
-      { details: { column: target, classes: [...seen] } },
+      `target '${target}' has ${labels.length === 0 ? 'no rows' : `one class ('${labels[0]}')`}; classification needs at least two`,
+      { details: { column: target, classes: [...labels] } },
     );
   }
-  const classes = [...seen];
+  const classes = [...labels];
   const numeric = classes.every((c) => c.trim() !== '' && Number.isFinite(Number(c)));
   classes.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // label code → class id, then one lookup per row
   const id = new Map(classes.map((c, i) => [c, i] as const));
+  const classOf = Float64Array.from(labels, (l) => id.get(l)!);
   const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) y[i] = id.get(labels[i]!)!;
+  for (let i = 0; i < n; i++) y[i] = classOf[codes[i]!]!;
   return { y, classes };
 }
 
@@ -94,21 +90,28 @@ export function holdOut(
   seed: number,
 ): { train: Uint32Array; valid: Uint32Array } {
   const n = y.length;
-  const rand = seededRandom(seed ^ 0x5bd1e995);
+  const stream = randomStream(seed ^ 0x5bd1e995);
   const isValid = new Uint8Array(n);
   if (fraction > 0) {
     if (nClasses > 0) {
-      const byClass: number[][] = Array.from({ length: nClasses }, () => []);
-      for (let i = 0; i < n; i++) byClass[y[i]!]!.push(i);
-      for (const rows of byClass) {
-        if (rows.length < 2) continue;
-        const take = Math.max(1, Math.round(fraction * rows.length));
-        const order = shuffledIndices(rows.length, rand);
-        for (let k = 0; k < take; k++) isValid[rows[order[k]!]!] = 1;
+      // rows of each class in ascending order (a counting sort: no growing arrays per class)
+      const start = new Int32Array(nClasses + 1);
+      for (let i = 0; i < n; i++) start[y[i]! + 1]!++;
+      for (let k = 0; k < nClasses; k++) start[k + 1]! += start[k]!;
+      const byClass = new Uint32Array(n);
+      const fill = start.slice(0, nClasses);
+      for (let i = 0; i < n; i++) byClass[fill[y[i]!]!++] = i;
+      for (let k = 0; k < nClasses; k++) {
+        const count = start[k + 1]! - start[k]!;
+        if (count < 2) continue;
+        const rows = byClass.subarray(start[k]!, start[k + 1]!);
+        const take = Math.max(1, Math.round(fraction * count));
+        const order = shuffleStream(count, stream);
+        for (let j = 0; j < take; j++) isValid[rows[order[j]!]!] = 1;
       }
     } else {
       const take = Math.round(fraction * n);
-      const order = shuffledIndices(n, rand);
+      const order = shuffleStream(n, stream);
       for (let k = 0; k < take; k++) isValid[order[k]!] = 1;
     }
   }
