@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../cli/test-support/run-cli.js';
-import { initWorkspace } from '../workspace/index.js';
+import { initWorkspace, openWorkspace } from '../workspace/index.js';
 
 let dir: string;
 let ws: string;
@@ -57,6 +57,32 @@ describe('mloop data', () => {
 
     const out = join(dir, 'out.parquet');
     expect((await cli('data', 'export', 'adult-test@1', '--output', out)).code).toBe(0);
+  });
+
+  it('profile and validate read a kept result in the next process; --recompute computes it again', async () => {
+    const file = join(dir, 'kept.csv');
+    writeFileSync(file, 'x,y\n1,a\n2,b\n3,a\n');
+    expect((await cli('data', 'import', file, '--name', 'kept', '--label', 'y')).code).toBe(0);
+    const first = JSON.parse((await cli('data', 'profile', 'kept@1', '--json')).stdout) as { rows: number };
+    expect((await cli('data', 'validate', 'kept@1', '--json')).code).toBe(0);
+    // Mark what the workspace keeps: a process that reads it back shows the mark, one that computes does not.
+    const opened = await openWorkspace({ workspace: ws, env: {} });
+    try {
+      const id = (await opened.datasets.show('kept@1')).id;
+      const kept = await opened.backend.db.selectFrom('dataset_results').select('kind').where('version_id', '=', id).execute();
+      expect(kept.map((k) => k.kind).sort()).toEqual(['profile', 'validation']);
+      const mark = (kind: string, result: unknown) => opened.backend.db.updateTable('dataset_results').set({ result_json: JSON.stringify(result) }).where('version_id', '=', id).where('kind', '=', kind).execute();
+      await mark('profile', { ...first, rows: -1 });
+      await mark('validation', { ref: 'kept@1', against: null, passed: false, rows: -1, counts: { pass: 0, fail: 1, warn: 0 }, results: [] });
+    } finally {
+      await opened.close();
+    }
+    expect(JSON.parse((await cli('data', 'profile', 'kept@1', '--json')).stdout)).toMatchObject({ rows: -1 });
+    expect((await cli('data', 'validate', 'kept@1', '--json')).code).toBe(1);
+    expect(JSON.parse((await cli('data', 'profile', 'kept@1', '--json', '--recompute')).stdout)).toEqual(first);
+    expect(JSON.parse((await cli('data', 'profile', 'kept@1', '--json')).stdout)).toEqual(first); // the recomputed profile is the one kept now
+    expect((await cli('data', 'validate', 'kept@1', '--recompute')).code).toBe(0);
+    expect((await cli('data', 'validate', 'kept@1')).code).toBe(0);
   });
 
   it('fails with error codes, never a stack trace', async () => {

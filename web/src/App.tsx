@@ -81,10 +81,10 @@ const PREFETCH: Record<string, (api: Api, r: Route) => void> = {
     api.prefetch(`/v1/datasets/${seg(name)}/versions`);
     if (at > 0) {
       api.prefetch(`/v1/datasets/${seg(target)}/lineage`);
-      api.prefetch(`/v1/dashboard/datasets/${seg(target)}/profile`);
+      api.prefetch(`/v1/datasets/${seg(target)}/profile`);
       // Validated against the version before it: name@(N-1) unless versions are missing in between.
       const n = Number(target.slice(at + 1));
-      if (Number.isInteger(n) && n >= 1) api.prefetch(`/v1/dashboard/datasets/${seg(target)}/validation`, { against: n > 1 ? `${name}@${n - 1}` : undefined });
+      if (Number.isInteger(n) && n >= 1) api.prefetch(`/v1/datasets/${seg(target)}/validation`, { against: n > 1 ? `${name}@${n - 1}` : undefined });
     }
   },
   models: (api, r) => {

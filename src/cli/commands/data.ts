@@ -186,10 +186,11 @@ export function registerData(program: Command, run: Runner): void {
     .argument('<ref>', 'name@N')
     .option('--schema <file>', 'expectations file (JSON, or YAML with .yaml/.yml); default: from the inferred schema and roles')
     .option('--against <ref>', 'also report schema changes from this version (removed, retyped, added columns, new categories)')
+    .option('--recompute', 'check again even when this validation is kept in the workspace (and keep the new report)')
     .action(
-      run(async (ctx, ref: string, o: { schema?: string; against?: string }) => {
+      run(async (ctx, ref: string, o: { schema?: string; against?: string; recompute?: boolean }) => {
         const expectations = o.schema === undefined ? undefined : loadSchemaFile(o.schema);
-        const r = await ctx.withDatasets((ws) => ws.datasets.validate(ref, { expectations, against: o.against }));
+        const r = await ctx.withDatasets((ws) => ws.datasets.validate(ref, { expectations, against: o.against, recompute: o.recompute === true }));
         if (!r.passed) ctx.exitCode = 1;
         ctx.emit(r, showValidation);
       }),
@@ -203,9 +204,12 @@ export function registerData(program: Command, run: Runner): void {
     .option('--min-slice-rows <n>', 'flag slices with fewer rows', parseIntOption(1, 1_000_000), 30)
     .option('--min-label-rows <n>', 'flag labels with fewer examples in a slice', parseIntOption(1, 1_000_000), 5)
     .option('--slice <cols>', 'columns to check label coverage by (default: sensitive and small categorical columns); numbers are cut into quartiles', collect)
+    .option('--recompute', 'profile again even when this profile is kept in the workspace (and keep the new one)')
     .action(
-      run(async (ctx, ref: string, o: { html?: string; minSliceRows: number; minLabelRows: number; slice?: string[] }) => {
-        const p = await ctx.withDatasets((ws) => ws.datasets.profile(ref, { minSliceRows: o.minSliceRows, minLabelRows: o.minLabelRows, ...(o.slice ? { sliceBy: o.slice } : {}) }));
+      run(async (ctx, ref: string, o: { html?: string; minSliceRows: number; minLabelRows: number; slice?: string[]; recompute?: boolean }) => {
+        const p = await ctx.withDatasets((ws) =>
+          ws.datasets.profile(ref, { minSliceRows: o.minSliceRows, minLabelRows: o.minLabelRows, ...(o.slice ? { sliceBy: o.slice } : {}), recompute: o.recompute === true }),
+        );
         if (o.html !== undefined) {
           writeFileSync(o.html, profileHtml(p));
           ctx.note(`wrote ${o.html}`);

@@ -104,36 +104,6 @@ function monitoringJson(r: MonitoringReport, computedAt: string, fresh: boolean)
   };
 }
 
-/** How many dataset profiles and validation results the dashboard keeps (least recently read out first). */
-export const DATASET_READS_KEPT = 64;
-
-/**
- * Results computed from immutable inputs (a dataset version is never rewritten: its ref and content
- * hash name it), kept by key; a failure is not kept.
- */
-class KeptReads {
-  readonly #kept = new Map<string, Promise<unknown>>();
-  constructor(private readonly max: number) {}
-  get<T>(key: string, make: () => Promise<T>): Promise<T> {
-    const hit = this.#kept.get(key) as Promise<T> | undefined;
-    if (hit) {
-      this.#kept.delete(key);
-      this.#kept.set(key, hit);
-      return hit;
-    }
-    const made = make();
-    this.#kept.set(key, made);
-    made.catch(() => {
-      if (this.#kept.get(key) === made) this.#kept.delete(key);
-    });
-    for (const oldest of this.#kept.keys()) {
-      if (this.#kept.size <= this.max) break;
-      this.#kept.delete(oldest);
-    }
-    return made;
-  }
-}
-
 export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspace; now?: () => Date }): Promise<void> {
   const { ws } = opts;
   const now = opts.now ?? (() => new Date());
@@ -339,48 +309,6 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { ws: Workspac
       };
       const [sideA, sideB] = await Promise.all([side(a, ea), side(b, eb)]);
       return { model: name, shared_dataset: shared.at(-1) ?? null, a: sideA, b: sideB };
-    },
-  );
-
-  // A version's profile (~0.2 s of CPU for 6000 rows) and validation are computed per request by
-  // /v1/datasets; the dashboard keeps them, as the version never changes.
-  const datasetReads = new KeptReads(DATASET_READS_KEPT);
-  const DatasetRef = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 80, description: 'name@N, or name for the latest version' }) });
-  app.get(
-    '/v1/dashboard/datasets/:ref/profile',
-    {
-      config: { access: { action: 'datasets:read' } },
-      schema: {
-        summary: "A dataset version's profile (as GET /v1/datasets/{ref}/profile with the default options), kept after its first computation",
-        tags: ['dashboard'],
-        security,
-        params: DatasetRef,
-        response: { 200: Any, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const v = await ws.datasets.show((request.params as { ref: string }).ref);
-      return datasetReads.get(`profile ${v.ref} ${v.contentHash}`, () => ws.datasets.profile(v.ref));
-    },
-  );
-  app.get(
-    '/v1/dashboard/datasets/:ref/validation',
-    {
-      config: { access: { action: 'datasets:read' } },
-      schema: {
-        summary: "A dataset version's validation against the expectations of its own schema, and with `against` its schema changes from that version (as POST /v1/datasets/{ref}/validate), kept after its first computation",
-        tags: ['dashboard'],
-        security,
-        params: DatasetRef,
-        querystring: Type.Object({ against: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }),
-        response: { 200: Any, ...errorResponses },
-      },
-    },
-    async (request) => {
-      const v = await ws.datasets.show((request.params as { ref: string }).ref);
-      const { against } = request.query as { against?: string };
-      const a = against === undefined ? null : await ws.datasets.show(against);
-      return datasetReads.get(`validation ${v.ref} ${v.contentHash} ${a ? `${a.ref} ${a.contentHash}` : '-'}`, () => ws.datasets.validate(v.ref, { against: a?.ref }));
     },
   );
 

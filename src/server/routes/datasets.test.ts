@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localPrincipal } from '../../auth/index.js';
 import { buildServer } from '../index.js';
 import { datasetRoutes } from './datasets.js';
@@ -110,8 +110,51 @@ describe('datasets over HTTP', () => {
     expect((await app.inject({ url: '/v1/datasets/notes@2/export?format=xml', headers: auth(viewer) })).statusCode).toBe(400);
   });
 
+  it("keeps a version's profile and validation: a second read does not compute; other options, rules or against do; 404, 403 and 401", async () => {
+    await app.inject({ method: 'POST', url: '/v1/datasets/kept/import?format=csv&label=income&id=id&na=%3F', headers: { ...auth(admin), 'content-type': 'text/csv' }, payload: CSV });
+    await app.inject({ method: 'POST', url: '/v1/datasets/kept/import?format=csv&label=income&id=id&na=%3F', headers: { ...auth(admin), 'content-type': 'text/csv' }, payload: `${CSV}4,41,>50K,Female\n` });
+    await ws.auth.createUser(localPrincipal(), 'ann', ['annotator:some-project']);
+    const annotator = (await ws.auth.createToken(localPrincipal(), { user: 'ann' })).token;
+    const get = (url: string, token: string | null = viewer) => app.inject({ url, headers: token === null ? {} : auth(token) });
+    const computed = vi.spyOn(ws.datasets, 'withEngine');
+    try {
+      const first = await get('/v1/datasets/kept@1/profile');
+      expect(first.statusCode).toBe(200);
+      expect((await get('/v1/datasets/kept@1/profile')).json()).toEqual(first.json());
+      expect(computed).toHaveBeenCalledTimes(1);
+      expect((await get('/v1/datasets/kept@1/profile?min_slice_rows=2')).json().options).toMatchObject({ minSliceRows: 2 });
+      expect((await get('/v1/datasets/kept/profile')).json()).toMatchObject({ ref: 'kept@2', rows: 4 }); // the latest version's name
+      expect(computed).toHaveBeenCalledTimes(3);
+
+      const v = await get('/v1/datasets/kept@2/validation');
+      expect(v.json()).toMatchObject({ ref: 'kept@2', passed: true, against: null });
+      const against = await get('/v1/datasets/kept@2/validation?against=kept@1');
+      expect(against.json()).toMatchObject({ against: 'kept@1' });
+      expect(computed).toHaveBeenCalledTimes(5);
+      // The POST without expectations is the same validation, read back.
+      const posted = await app.inject({ method: 'POST', url: '/v1/datasets/kept@2/validate', headers: auth(viewer), payload: { against: 'kept@1' } });
+      expect(posted.json()).toEqual(against.json());
+      expect((await get('/v1/datasets/kept@2/validation')).json()).toEqual(v.json());
+      expect(computed).toHaveBeenCalledTimes(5);
+      // Other rules: computed.
+      const strict = await app.inject({ method: 'POST', url: '/v1/datasets/kept@2/validate', headers: auth(viewer), payload: { expectations: { min_rows: 10 } } });
+      expect(strict.json()).toMatchObject({ passed: false });
+      expect(computed).toHaveBeenCalledTimes(6);
+    } finally {
+      computed.mockRestore();
+    }
+    expect((await get('/v1/datasets/nope@1/profile')).statusCode).toBe(404);
+    expect((await get('/v1/datasets/nope@1/validation')).statusCode).toBe(404);
+    expect((await get('/v1/datasets/kept@1/validation?against=nope@2')).statusCode).toBe(404);
+    expect((await get('/v1/datasets/kept@1/validation?bogus=1')).statusCode).toBe(400);
+    expect((await get('/v1/datasets/kept@1/profile', annotator)).statusCode).toBe(403);
+    expect((await get('/v1/datasets/kept@1/validation', annotator)).statusCode).toBe(403);
+    expect((await get('/v1/datasets/kept@1/profile', null)).statusCode).toBe(401);
+    expect((await get('/v1/datasets/kept@1/validation', null)).statusCode).toBe(401);
+  });
+
   it('lists the routes in /openapi.json', async () => {
     const spec = (await app.inject({ url: '/openapi.json', headers: auth(admin) })).json() as { paths: Record<string, unknown> };
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/datasets', '/v1/datasets/{ref}', '/v1/datasets/{ref}/profile', '/v1/datasets/{ref}/validate', '/v1/datasets/{name}/import']));
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/datasets', '/v1/datasets/{ref}', '/v1/datasets/{ref}/profile', '/v1/datasets/{ref}/validation', '/v1/datasets/{ref}/validate', '/v1/datasets/{name}/import']));
   });
 });

@@ -69,7 +69,7 @@ export async function datasetRoutes(app: FastifyInstance, opts: { ws: Workspace;
     {
       config: { access: { action: 'datasets:read' } },
       schema: {
-        summary: 'Profile: column statistics, duplicates, labels, coverage per slice, PII counts',
+        summary: 'Profile: column statistics, duplicates, labels, coverage per slice, PII counts. Kept after its first computation for the version and these options',
         tags: ['datasets'],
         security,
         params: Ref,
@@ -86,12 +86,29 @@ export async function datasetRoutes(app: FastifyInstance, opts: { ws: Workspace;
     },
   );
 
+  app.get(
+    '/v1/datasets/:ref/validation',
+    {
+      config: { access: { action: 'datasets:read' } },
+      schema: {
+        summary:
+          "Validate a version against the expectations of its own schema and roles and, with `against`, report its schema changes from that version (as POST /v1/datasets/{ref}/validate without expectations). Kept after its first computation, like every profile and validation",
+        tags: ['datasets'],
+        security,
+        params: Ref,
+        querystring: Type.Object({ against: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }),
+        response: { 200: AnyObject, ...errorResponses },
+      },
+    },
+    async (request) => datasets.validate((request.params as { ref: string }).ref, { against: (request.query as { against?: string }).against }),
+  );
+
   app.post(
     '/v1/datasets/:ref/validate',
     {
       config: { access: { action: 'datasets:read' } },
       schema: {
-        summary: 'Validate a version against expectations (default: from its schema); `passed` says the outcome',
+        summary: 'Validate a version against expectations (default: from its schema); `passed` says the outcome. Kept after its first computation for the version, the expectations and `against`',
         tags: ['datasets'],
         security,
         params: Ref,

@@ -125,9 +125,9 @@ function VersionDetail(props: PageProps & { version: Version; previous: string |
   const { api, version } = props;
   const ref = version.ref;
   const lineage = useLoad(() => api.get<LineageNode>(`/v1/datasets/${seg(ref)}/lineage`), [api, ref]);
-  // The dashboard's reads keep a version's profile and validation (a version never changes).
-  const profile = useLoad(() => api.get<Profile>(`/v1/dashboard/datasets/${seg(ref)}/profile`), [api, ref]);
-  const validation = useLoad(() => api.get<Validation>(`/v1/dashboard/datasets/${seg(ref)}/validation`, { against: props.previous ?? undefined }), [api, ref, props.previous]);
+  // The datasets service keeps a version's profile and validation once computed (a version never changes).
+  const profile = useLoad(() => api.get<Profile>(`/v1/datasets/${seg(ref)}/profile`), [api, ref]);
+  const validation = useLoad(() => api.get<Validation>(`/v1/datasets/${seg(ref)}/validation`, { against: props.previous ?? undefined }), [api, ref, props.previous]);
   const p = profile.data;
   const labelChart = useMemo(() => {
     const dist = p?.labels[0]?.distribution ?? [];
