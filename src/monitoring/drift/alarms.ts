@@ -204,22 +204,40 @@ function nullModel(profile: FeatureProfile, test: DriftTestConfig): NullModel {
   for (let j = 0; j < ids.length; j++) totals[ids[j] as number] = (totals[ids[j] as number] as number) + 1;
   const order = Int32Array.from({ length: docs }, (_, i) => i);
   const touched: number[] = [];
+  // Times each document is drawn, for windows drawn with replacement.
+  const picks = new Float64Array(docs);
   const drawWindow = (m: number, rng: Random, ref: Float64Array, cur: Float64Array): void => {
     cur.fill(0);
     touched.length = 0;
     const split = m <= docs / 2;
-    for (let k = 0; k < m && docs > 0; k++) {
-      let d: number;
-      if (split) {
+    if (split) {
+      for (let k = 0; k < m && docs > 0; k++) {
         const j = k + Math.floor(rng.next() * (docs - k));
-        d = order[j] as number;
+        const d = order[j] as number;
         order[j] = order[k] as number;
         order[k] = d;
-      } else d = Math.floor(rng.next() * docs);
-      for (let j = offsets[d] as number; j < (offsets[d + 1] as number); j++) {
-        const id = ids[j] as number;
-        if (cur[id] === 0) touched.push(id);
-        cur[id] = (cur[id] as number) + 1;
+        for (let t = offsets[d] as number; t < (offsets[d + 1] as number); t++) {
+          const id = ids[t] as number;
+          if (cur[id] === 0) touched.push(id);
+          cur[id] = (cur[id] as number) + 1;
+        }
+      }
+    } else if (docs > 0) {
+      // The same draws, counted per document, then each document's tokens added once times its
+      // count: a window of many times the reference's documents costs its draws plus one pass over
+      // the reference's tokens, not a pass over every drawn document's tokens (integer sums: exact).
+      picks.fill(0);
+      for (let k = 0; k < m; k++) {
+        const d = Math.floor(rng.next() * docs);
+        picks[d] = (picks[d] as number) + 1;
+      }
+      for (let d = 0; d < docs; d++) {
+        const c = picks[d] as number;
+        if (c === 0) continue;
+        for (let t = offsets[d] as number; t < (offsets[d + 1] as number); t++) {
+          const id = ids[t] as number;
+          cur[id] = (cur[id] as number) + c;
+        }
       }
     }
     ref.set(totals);

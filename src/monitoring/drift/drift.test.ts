@@ -244,6 +244,44 @@ describe('alarms', () => {
     expect(rep.alarms).toContain('oov');
   });
 
+  it('text: a window larger than half the documents is drawn with replacement, whole documents, by the seeded draws (reference: document by document)', () => {
+    const r = seededRandom(8);
+    const docs = Array.from({ length: 150 }, (_, i) => (i % 17 === 0 ? '' : Array.from({ length: 1 + (i % 6) }, () => `w${Math.floor(60 * r.next() ** 2)}`).join(' ')));
+    const specs2 = [
+      { name: 'oov', kind: 'text' as const, tests: [{ test: 'drift:text-oov' as const }] },
+      { name: 'js', kind: 'text' as const, tests: [{ test: 'drift:text-token-js' as const }] },
+    ];
+    const profile = profileDataset({ oov: docs, js: docs }, specs2);
+    for (const m of [76, 1000]) {
+      const B = 99;
+      const cal = calibrateAlarms(profile, m, { falseAlarmRate: 0.05, fdr: 0.5, bootstrap: B, seed: 7 });
+      // The null statistics by their definition: one seeded stream across features, each replicate m documents drawn uniformly.
+      const rng = seededRandom(7);
+      const expected = profile.features.map((f, i) => {
+        const p = f.profile as ReturnType<typeof profileText>;
+        const v = p.tokenCounts.length;
+        const { offsets, ids } = p.documents;
+        const n = offsets.length - 1;
+        const totals = new Float64Array(v + 1);
+        for (const id of ids) totals[id]! += 1;
+        totals[v] = 0;
+        const stats: number[] = [];
+        for (let b = 0; b < B; b++) {
+          const cur = new Float64Array(v + 1);
+          for (let k = 0; k < m; k++) {
+            const d = Math.floor(rng.next() * n);
+            for (let t = offsets[d]!; t < offsets[d + 1]!; t++) cur[ids[t]!]! += 1;
+          }
+          if (cur.reduce((a, c) => a + c, 0) === 0) cur[0] = 1;
+          stats.push(i === 0 ? cur[v]! / cur.reduce((a, c) => a + c, 0) : jensenShannonDistance(totals, cur));
+        }
+        return stats.sort((a, b) => a - b);
+      });
+      expect(m > (profile.features[0]!.profile as ReturnType<typeof profileText>).documents.offsets.length / 2).toBe(true);
+      expect(cal.features.map((f) => f.null_statistics)).toEqual(expected);
+    }
+  });
+
   it('false-alarm rate on same-distribution windows stays at or below the target', () => {
     // 3 features × 200 windows = 600 feature-windows at alpha = 0.05: if the true per-test rate were
     // exactly 0.05, the count would be Binomial(600, 0.05) (mean 30, sd 5.3); we allow the mean plus
