@@ -105,24 +105,26 @@ function countCodes(codes: Int32Array, rows: Uint32Array, counts: Float64Array):
 
 /**
  * The present (non-NaN) values at `rows`, ±Infinity clipped to ±Number.MAX_VALUE, into out[0..m);
- * stats = [m, min, max] of the unclipped values. One loop for what were three (gather, range,
- * filter): in a fresh process every distinct row loop runs its first ~10⁴ iterations unoptimised.
+ * returns m; minmax = [min, max] of the unclipped values. One loop for what were three (gather,
+ * range, filter): in a fresh process every distinct row loop runs its first ~10⁴ iterations
+ * unoptimised. minmax is written inside the loop (when they change), not after it: V8 compiles the
+ * loop on the fly and threw that code away at stores after it that had not run yet.
  */
-function collectPresent(values: Float64Array, rows: Uint32Array, out: Float64Array, stats: Float64Array): void {
+function collectPresent(values: Float64Array, rows: Uint32Array, out: Float64Array, minmax: Float64Array): number {
   let m = 0;
-  let lo = Infinity;
-  let hi = -Infinity;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  minmax[0] = lo;
+  minmax[1] = hi;
   for (let i = 0; i < rows.length; i++) {
     const v = values[rows[i]!]!;
     if (v === v) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+      if (v < lo) minmax[0] = lo = v;
+      if (v > hi) minmax[1] = hi = v;
       out[m++] = v > Number.MAX_VALUE ? Number.MAX_VALUE : v < -Number.MAX_VALUE ? -Number.MAX_VALUE : v;
     }
   }
-  stats[0] = m;
-  stats[1] = lo;
-  stats[2] = hi;
+  return m;
 }
 
 /** The non-NaN values, ±Infinity clipped to ±Number.MAX_VALUE, sorted ascending. */
@@ -137,13 +139,13 @@ function sortedFinite(values: Float64Array): Float64Array {
 }
 
 /**
- * Distinct values of a sorted array and how often each occurs: typed arrays sized for the worst
- * case and trimmed (no growing plain arrays of doubles, which a fresh process pays for in copies
- * and garbage collection: fnlwgt on Adult has ~20 000 distinct values).
+ * Distinct values of a sorted array and how often each occurs, into distinct[0..d) and
+ * counts[0..d) (typed arrays sized for the worst case: no growing plain arrays of doubles, which a
+ * fresh process pays for in copies and garbage collection: fnlwgt on Adult has ~20 000 distinct
+ * values); returns d. Nothing after the loop needs type feedback (V8 compiles the loop on the fly
+ * and would throw that code away at an untried property access after it).
  */
-function distinctCounts(sorted: Float64Array): { distinct: Float64Array; counts: Float64Array } {
-  const distinct = new Float64Array(sorted.length);
-  const counts = new Float64Array(sorted.length);
+function distinctCounts(sorted: Float64Array, distinct: Float64Array, counts: Float64Array): number {
   let d = 0;
   for (let i = 0; i < sorted.length; i++) {
     const v = sorted[i]!;
@@ -153,7 +155,7 @@ function distinctCounts(sorted: Float64Array): { distinct: Float64Array; counts:
       counts[d++] = 1;
     }
   }
-  return { distinct: distinct.subarray(0, d), counts: counts.subarray(0, d) };
+  return d;
 }
 
 /** bins[base + i] = numericBin(values[rows ? rows[i] : i]) for i < n. */
@@ -184,15 +186,17 @@ export function numericEdges(values: Float64Array, maxBins = 255): Float64Array 
 /** {@link numericEdges} of values already clipped, NaN-free and sorted ascending. */
 function edgesOfSorted(sorted: Float64Array, maxBins: number): Float64Array {
   const m = sorted.length;
-  const { distinct, counts } = distinctCounts(sorted);
+  const distinct = new Float64Array(m);
+  const counts = new Float64Array(m);
+  const nDistinct = distinctCounts(sorted, distinct, counts);
   const cuts: number[] = [];
-  if (distinct.length <= maxBins) {
-    for (let i = 0; i + 1 < distinct.length; i++) cuts.push(i);
+  if (nDistinct <= maxBins) {
+    for (let i = 0; i + 1 < nDistinct; i++) cuts.push(i);
   } else {
     let restCount = m;
     let restBins = maxBins;
     let cur = 0;
-    for (let i = 0; i + 1 < distinct.length && restBins > 1; i++) {
+    for (let i = 0; i + 1 < nDistinct && restBins > 1; i++) {
       cur += counts[i]!;
       const target = restCount / restBins;
       if (cur >= target || counts[i + 1]! >= target) {
@@ -266,25 +270,23 @@ export function fitBinners(
   const binners: FeatureBinner[] = [];
   const warnings: FeatureWarning[] = [];
   const present = new Float64Array(sample.length);
-  const stats = new Float64Array(3);
-  const rowStats = sample === rows ? stats : new Float64Array(3);
+  const range = new Float64Array(2);
   for (const spec of features) {
     const col = getColumn(table, spec.name, 'feature column');
     if (spec.kind === 'numeric') {
       const all = numericValues(col, spec.name);
       // present values of the sample (clipped) and, over every row, present count and range
-      collectPresent(all, sample, present, stats);
-      if (sample !== rows) collectPresent(all, rows, new Float64Array(rows.length), rowStats);
-      const nPresent = rowStats[0]!;
+      const nSample = collectPresent(all, sample, present, range);
+      const nPresent = sample === rows ? nSample : collectPresent(all, rows, new Float64Array(rows.length), range);
       if (nPresent === 0) {
         warnings.push({ path: spec.name, code: 'all_missing', message: `feature '${spec.name}' has only missing values; dropped` });
         continue;
       }
-      if (rowStats[1] === rowStats[2] && nPresent === rows.length) {
+      if (range[0] === range[1] && nPresent === rows.length) {
         warnings.push({ path: spec.name, code: 'constant', message: `feature '${spec.name}' has a single value; dropped` });
         continue;
       }
-      const edges = edgesOfSorted(present.subarray(0, stats[0]!).sort(), maxBins);
+      const edges = edgesOfSorted(present.subarray(0, nSample).sort(), maxBins);
       binners.push({ kind: 'numeric', name: spec.name, edges, nBins: edges.length + 2 });
     } else {
       const { codes, labels } = categoryCodes(col, cache);

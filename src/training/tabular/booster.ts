@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildHistAllRows, buildHistRange, CTRL, rowCountsByBin, type WorkerInit } from './hist-kernel.js';
-import { seededRandom } from './random.js';
+import { identity, seededRandom } from './random.js';
 
 /** Loss being minimised. */
 export type Objective = 'binary' | 'multiclass' | 'regression';
@@ -206,7 +206,7 @@ class TreeGrower {
     let h = sh.h;
     if (!all) {
       // gradients gathered once into row order: every pass over the features then reads them sequentially
-      gatherPairs(sh.idx, g, h, sh.og, sh.oh, begin, end);
+      gatherPairs(sh.idx, g, h, sh.og, sh.oh, begin, begin + ((end - begin) & 3), end);
       g = sh.og;
       h = sh.oh;
     }
@@ -578,7 +578,9 @@ class TreeGrower {
  * Both sides go to scratch buffers first (no store into idx while it is read), then back in two copies.
  */
 function partitionRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins: Uint8Array, base: number, goLeft: Uint8Array, begin: number, end: number): number {
-  const nl = splitRows(idx, tmpL, tmpR, bins, base, goLeft, begin, end);
+  // the odd-row count is worked out here: arithmetic before splitRows' long loop has no type
+  // feedback on its first call (V8 allocates it lazily) and cost a recompile on the second
+  const nl = splitRows(idx, tmpL, tmpR, bins, base, goLeft, begin, begin + ((end - begin) & 3), end);
   idx.set(tmpL.subarray(0, nl), begin);
   idx.set(tmpR.subarray(0, end - begin - nl), begin + nl);
   return begin + nl;
@@ -586,13 +588,25 @@ function partitionRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, b
 
 /**
  * The scan of {@link partitionRows} (a function of its own: one loop per function compiles once).
- * Four rows per iteration: their loads are independent, and V8's loop runs ~2× faster than row by row.
+ * Rows begin..head ((end − begin) mod 4 of them) one by one, then four per iteration: their loads are
+ * independent, and V8's loop runs ~2× faster than row by row.
  */
-function splitRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins: Uint8Array, base: number, goLeft: Uint8Array, begin: number, end: number): number {
+function splitRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins: Uint8Array, base: number, goLeft: Uint8Array, begin: number, head: number, end: number): number {
   let nl = 0;
   let nr = 0;
   let i = begin;
-  for (; i + 3 < end; i += 4) {
+  // the (end − begin) mod 4 odd rows (up to `head`) first, then fours (same order, so the same
+  // partition): the first call's on-the-fly compile happens in the long loop, and code after it
+  // that had never run (the odd-row loop, when it came last) made V8 throw that code away, six times a fit
+  for (; i < head; i++) {
+    const r = idx[i]!;
+    const l = goLeft[bins[base + r]!]!;
+    tmpL[nl] = r;
+    tmpR[nr] = r;
+    nl += l;
+    nr += 1 - l;
+  }
+  for (; i < end; i += 4) {
     const r0 = idx[i]!;
     const r1 = idx[i + 1]!;
     const r2 = idx[i + 2]!;
@@ -618,21 +632,19 @@ function splitRows(idx: Uint32Array, tmpL: Uint32Array, tmpR: Uint32Array, bins:
     nl += l3;
     nr += 1 - l3;
   }
-  for (; i < end; i++) {
-    const r = idx[i]!;
-    const l = goLeft[bins[base + r]!]!;
-    tmpL[nl] = r;
-    tmpR[nr] = r;
-    nl += l;
-    nr += 1 - l;
-  }
   return nl;
 }
 
-/** og[i] = g[idx[i]], oh[i] = h[idx[i]] for begin ≤ i < end, four rows per iteration. */
-function gatherPairs(idx: Uint32Array, g: Float64Array, h: Float64Array, og: Float64Array, oh: Float64Array, begin: number, end: number): void {
+/** og[i] = g[idx[i]], oh[i] = h[idx[i]] for begin ≤ i < end: rows begin..head one by one, then four per iteration. */
+function gatherPairs(idx: Uint32Array, g: Float64Array, h: Float64Array, og: Float64Array, oh: Float64Array, begin: number, head: number, end: number): void {
   let i = begin;
-  for (; i + 3 < end; i += 4) {
+  // odd rows (up to `head`) first, as in splitRows
+  for (; i < head; i++) {
+    const r = idx[i]!;
+    og[i] = g[r]!;
+    oh[i] = h[r]!;
+  }
+  for (; i < end; i += 4) {
     const r0 = idx[i]!;
     const r1 = idx[i + 1]!;
     const r2 = idx[i + 2]!;
@@ -645,11 +657,6 @@ function gatherPairs(idx: Uint32Array, g: Float64Array, h: Float64Array, og: Flo
     oh[i + 2] = h[r2]!;
     og[i + 3] = g[r3]!;
     oh[i + 3] = h[r3]!;
-  }
-  for (; i < end; i++) {
-    const r = idx[i]!;
-    og[i] = g[r]!;
-    oh[i] = h[r]!;
   }
 }
 
@@ -665,11 +672,6 @@ function sumAt(a: Float64Array, idx: Uint32Array, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += a[idx[i]!]!;
   return s;
-}
-
-/** idx[i] = i for i < n. */
-function identity(idx: Uint32Array, n: number): void {
-  for (let i = 0; i < n; i++) idx[i] = i;
 }
 
 /** Adds a leaf's value to the raw scores of its rows idx[b..e) (output k of K). */
@@ -744,8 +746,9 @@ export function meanLoss(objective: Objective, scores: Float64Array, y: Float64A
   } else if (objective === 'binary') {
     for (let i = 0; i < n; i++) {
       const m = scores[i]!;
-      // log(1 + e^m) - y m, stable
-      s += (m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y[i]! * m;
+      // log(1 + e^m) - y m, stable; no operation only one branch runs (a unary minus first met
+      // when a score turns positive made V8 throw away the loop's compiled code)
+      s += (m > 0 ? m : 0) + Math.log1p(Math.exp(-Math.abs(m))) - y[i]! * m;
     }
   } else {
     for (let i = 0; i < n; i++) {

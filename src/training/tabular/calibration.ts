@@ -67,7 +67,8 @@ function plattLoss(scores: Float64Array, y: Float64Array, a: number, b: number):
   let f = 0.5 * PLATT_RIDGE * a * a;
   for (let i = 0; i < n; i++) {
     const m = a * scores[i]! + b;
-    f += ((m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y[i]! * m) / n;
+    // log(1 + e^m) − y·m, stable, with no operation that only one branch runs (see booster's meanLoss)
+    f += ((m > 0 ? m : 0) + Math.log1p(Math.exp(-Math.abs(m))) - y[i]! * m) / n;
   }
   return f;
 }
@@ -116,27 +117,24 @@ function mergePass(scores: Float64Array, src: Uint32Array, dst: Uint32Array, w: 
  */
 function plattSums(scores: Float64Array, y: Float64Array, a: number, b: number, sums: Float64Array): void {
   const n = scores.length;
-  let ga = PLATT_RIDGE * a;
-  let gb = 0;
-  let haa = PLATT_RIDGE;
-  let hab = 0;
-  let hbb = 1e-12;
+  // accumulated in `sums` itself (the same additions in the same order): stores after the loop,
+  // not yet run when V8 compiled the loop on the fly, threw that code away at every fit
+  sums[0] = PLATT_RIDGE * a;
+  sums[1] = 0;
+  sums[2] = PLATT_RIDGE;
+  sums[3] = 0;
+  sums[4] = 1e-12;
   for (let i = 0; i < n; i++) {
     const s = scores[i]!;
     const p = sigmoid(a * s + b);
     const d = p - y[i]!;
     const w = p * (1 - p);
-    ga += (d * s) / n;
-    gb += d / n;
-    haa += (w * s * s) / n;
-    hab += (w * s) / n;
-    hbb += w / n;
+    sums[0] += (d * s) / n;
+    sums[1] += d / n;
+    sums[2] += (w * s * s) / n;
+    sums[3] += (w * s) / n;
+    sums[4] += w / n;
   }
-  sums[0] = ga;
-  sums[1] = gb;
-  sums[2] = haa;
-  sums[3] = hab;
-  sums[4] = hbb;
 }
 
 /**
@@ -186,43 +184,18 @@ export function fitIsotonic(scoresIn: ArrayLike<number>, yIn: ArrayLike<number>)
   const y = asFloat64(yIn);
   const n = scores.length;
   // NaN scores have no order: keep the comparator's (implementation-defined) one for them
-  const order = scores.some((v) => Number.isNaN(v))
-    ? Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[i]! - scores[j]! || i - j)
+  const order = scores.includes(NaN)
+    ? Uint32Array.from(Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[i]! - scores[j]! || i - j))
     : orderByScore(scores);
   // blocks: weight, mean y, x range
-  const bw: number[] = [];
-  const by: number[] = [];
-  const bx0: number[] = [];
-  const bx1: number[] = [];
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    const x = sigmoid(scores[i]!);
-    // equal x values share one block so the fit is a function of x
-    if (bx1.length > 0 && bx1[bx1.length - 1] === x) {
-      const t = bw.length - 1;
-      by[t] = (by[t]! * bw[t]! + y[i]!) / (bw[t]! + 1);
-      bw[t]!++;
-    } else {
-      bw.push(1);
-      by.push(y[i]!);
-      bx0.push(x);
-      bx1.push(x);
-    }
-    while (bw.length > 1 && by[by.length - 2]! >= by[by.length - 1]!) {
-      const t = bw.length - 1;
-      const w = bw[t - 1]! + bw[t]!;
-      by[t - 1] = (by[t - 1]! * bw[t - 1]! + by[t]! * bw[t]!) / w;
-      bw[t - 1] = w;
-      bx1[t - 1] = bx1[t]!;
-      bw.pop();
-      by.pop();
-      bx0.pop();
-      bx1.pop();
-    }
-  }
+  const bw = new Float64Array(n);
+  const by = new Float64Array(n);
+  const bx0 = new Float64Array(n);
+  const bx1 = new Float64Array(n);
+  const m = poolAdjacent(order, scores, y, bw, by, bx0, bx1);
   const xs: number[] = [];
   const ys: number[] = [];
-  for (let t = 0; t < bw.length; t++) {
+  for (let t = 0; t < m; t++) {
     xs.push(bx0[t]!);
     ys.push(by[t]!);
     if (bx1[t]! > bx0[t]!) {
@@ -231,6 +204,42 @@ export function fitIsotonic(scoresIn: ArrayLike<number>, yIn: ArrayLike<number>)
     }
   }
   return { method: 'isotonic', x: xs, y: ys };
+}
+
+/**
+ * Pool-adjacent-violators over rows in score order: blocks (weight bw, mean y by, x range
+ * bx0..bx1) on stacks of typed arrays; returns the number of blocks. Typed stacks instead of
+ * growing plain arrays: one element kind (no deoptimisation when a block mean first turns
+ * fractional) and no garbage, which a fresh process (what `mloop train` is) pays for.
+ */
+function poolAdjacent(order: Uint32Array, scores: Float64Array, y: Float64Array, bw: Float64Array, by: Float64Array, bx0: Float64Array, bx1: Float64Array): number {
+  const n = order.length;
+  let m = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    const x = sigmoid(scores[i]!);
+    // equal x values share one block so the fit is a function of x
+    if (m > 0 && bx1[m - 1] === x) {
+      const t = m - 1;
+      by[t] = (by[t]! * bw[t]! + y[i]!) / (bw[t]! + 1);
+      bw[t]!++;
+    } else {
+      bw[m] = 1;
+      by[m] = y[i]!;
+      bx0[m] = x;
+      bx1[m] = x;
+      m++;
+    }
+    while (m > 1 && by[m - 2]! >= by[m - 1]!) {
+      const t = m - 1;
+      const w = bw[t - 1]! + bw[t]!;
+      by[t - 1] = (by[t - 1]! * bw[t - 1]! + by[t]! * bw[t]!) / w;
+      bw[t - 1] = w;
+      bx1[t - 1] = bx1[t]!;
+      m--;
+    }
+  }
+  return m;
 }
 
 /** Result of {@link chooseCalibrator}. */

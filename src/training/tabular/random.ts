@@ -41,11 +41,14 @@ export function randomStream(seed: number): RandomStream {
  * where a closure call per draw cost ~10 ms on Adult's 32,561-row split.
  */
 export function shuffleStream(n: number, stream: RandomStream): Uint32Array {
-  const idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  // one loop here (identity is its own function), the state read before it and written in it: V8
+  // compiles a long loop on the fly and threw that code away at code after it that had not run yet
   let a = stream.state;
+  const idx = new Uint32Array(n);
+  identity(idx, n);
   for (let i = n - 1; i > 0; i--) {
     a = (a + 0x6d2b79f5) | 0;
+    stream.state = a;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     const j = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (i + 1));
@@ -53,6 +56,10 @@ export function shuffleStream(n: number, stream: RandomStream): Uint32Array {
     idx[i] = idx[j]!;
     idx[j] = v;
   }
-  stream.state = a;
   return idx;
+}
+
+/** idx[i] = i for i < n (one function for the shuffles and the booster's rounds: one compile). */
+export function identity(idx: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) idx[i] = i;
 }

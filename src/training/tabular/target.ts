@@ -92,40 +92,60 @@ export function holdOut(
   const n = y.length;
   const stream = randomStream(seed ^ 0x5bd1e995);
   const isValid = new Uint8Array(n);
+  let nv = 0;
   if (fraction > 0) {
     if (nClasses > 0) {
       // rows of each class in ascending order (a counting sort: no growing arrays per class)
       const start = new Int32Array(nClasses + 1);
-      for (let i = 0; i < n; i++) start[y[i]! + 1]!++;
+      countClasses(y, start);
       for (let k = 0; k < nClasses; k++) start[k + 1]! += start[k]!;
       const byClass = new Uint32Array(n);
-      const fill = start.slice(0, nClasses);
-      for (let i = 0; i < n; i++) byClass[fill[y[i]!]!++] = i;
+      groupByClass(y, start.slice(0, nClasses), byClass);
       for (let k = 0; k < nClasses; k++) {
         const count = start[k + 1]! - start[k]!;
         if (count < 2) continue;
-        const rows = byClass.subarray(start[k]!, start[k + 1]!);
         const take = Math.max(1, Math.round(fraction * count));
-        const order = shuffleStream(count, stream);
-        for (let j = 0; j < take; j++) isValid[rows[order[j]!]!] = 1;
+        markRows(byClass.subarray(start[k]!, start[k + 1]!), shuffleStream(count, stream), take, isValid);
+        nv += take;
       }
     } else {
       const take = Math.round(fraction * n);
-      const order = shuffleStream(n, stream);
-      for (let k = 0; k < take; k++) isValid[order[k]!] = 1;
+      markRows(undefined, shuffleStream(n, stream), take, isValid);
+      nv = take;
     }
   }
-  let nv = 0;
-  for (let i = 0; i < n; i++) nv += isValid[i]!;
   const train = new Uint32Array(n - nv);
   const valid = new Uint32Array(nv);
+  splitByMask(isValid, train, valid);
+  return { train, valid };
+}
+
+// holdOut's row loops are functions of their own: V8 compiles a long loop on the fly, and a later
+// loop in the same function, not yet run, made it throw that code away and compile again.
+
+/** start[c + 1] = rows of class c. */
+function countClasses(y: Float64Array, start: Int32Array): void {
+  for (let i = 0; i < y.length; i++) start[y[i]! + 1]!++;
+}
+
+/** Row ids grouped by class, ascending within a class; next[c] is class c's next free slot. */
+function groupByClass(y: Float64Array, next: Int32Array, byClass: Uint32Array): void {
+  for (let i = 0; i < y.length; i++) byClass[next[y[i]!]!++] = i;
+}
+
+/** isValid[rows[order[j]]] = 1 (isValid[order[j]] without rows) for j < take. */
+function markRows(rows: Uint32Array | undefined, order: Uint32Array, take: number, isValid: Uint8Array): void {
+  for (let j = 0; j < take; j++) isValid[rows ? rows[order[j]!]! : order[j]!] = 1;
+}
+
+/** Row ids with isValid 0 into train, 1 into valid, ascending. */
+function splitByMask(isValid: Uint8Array, train: Uint32Array, valid: Uint32Array): void {
   let a = 0;
   let b = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < isValid.length; i++) {
     if (isValid[i]) valid[b++] = i;
     else train[a++] = i;
   }
-  return { train, valid };
 }
 
 /** Values of `y` at `rows`. */
