@@ -118,15 +118,17 @@ class TextPredictor implements Predictor {
   private texts(batch: ColumnBatch, n: number): Array<string | null> {
     const column = batch[this.inputs[0]!.name];
     if (!column || column instanceof Float64Array) throw MloopError.invalidArgument(`text column '${this.inputs[0]!.name}' is missing`);
-    return Array.from({ length: n }, (_, i) => column[i] ?? null);
+    const texts = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) texts[i] = column[i] ?? null;
+    return texts;
   }
   predictProba(batch: ColumnBatch, n: number): Float64Array {
-    return Float64Array.from(this.model.predictProba(this.texts(batch, n)).probs);
+    return new Float64Array(this.model.predictProba(this.texts(batch, n)).probs);
   }
   readonly inScopeScore = 'max_logit' as const;
   predictWithInScope(batch: ColumnBatch, n: number): { proba: Float64Array; inScope: Float64Array } {
     const { probs, inScope } = this.model.predictProbaWithInScope(this.texts(batch, n));
-    return { proba: Float64Array.from(probs), inScope };
+    return { proba: new Float64Array(probs), inScope };
   }
   predictValues(): Float64Array {
     throw MloopError.failedPrecondition('a text classifier predicts classes, not values');

@@ -128,7 +128,8 @@ export class TextModel {
 
   /** Uncalibrated logits, row-major `texts × labels`. */
   logits(texts: readonly (string | null | undefined)[]): Float32Array {
-    return softmaxLogits(this.linear, this.vectorizer.transform(cleanTexts(texts, 'texts')));
+    // The rows are consumed at once: the vectorizer's own arrays, no copy (serving predicts one short text at a time).
+    return softmaxLogits(this.linear, this.vectorizer.transformTransient(cleanTexts(texts, 'texts')));
   }
 
   /**

@@ -201,6 +201,61 @@ describe('TfidfVectorizer.transform (char_wb through a trie)', () => {
   });
 });
 
+describe('TfidfVectorizer.transform (word and char_wb n-grams through tries, no strings)', () => {
+  // No surrogates, so every row takes the code-unit path: ASCII, accents, a combining mark, dotted İ
+  // (lowercases to two code units), final sigma, ß, unicode spaces (no-break, ideographic, line
+  // separator), digits, underscores and punctuation.
+  const alphabet = ['a', 'b', 'e', 'ab', 'AB', 'é', 'e\u0301', 'ß', 'İ', 'ΣΑΣ', 'σ', '1', '_', ' ', '  ', '\t', '\n', '\u00a0', '\u3000', '\u2028', '.', ',', "'", 'ka', 'ü', '中文'];
+  const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((parts) => parts.join(''));
+
+  it('equals the string analyzers bit for bit for any word and char_wb n-gram ranges', () => {
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 12 }),
+        fc.array(text, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom<[number, number]>([1, 2], [1, 1], [2, 2], [1, 3], [2, 4]),
+        fc.constantFrom<[number, number]>([2, 5], [1, 1], [1, 3], [3, 6], [4, 4]),
+        fc.integer({ min: 1, max: 2 }),
+        fc.boolean(),
+        (corpus, unseen, wordRange, charRange, minDf, sublinearTf) => {
+          const opts: TfidfOptions = { blocks: [{ analyzer: 'word', ngramRange: wordRange, minDf }, { analyzer: 'char_wb', ngramRange: charRange, minDf }], sublinearTf };
+          const { state, matrix } = fitTfidf(corpus, opts);
+          const v = new TfidfVectorizer(state);
+          const again = v.transform(corpus);
+          expect(again.indptr).toEqual(matrix.indptr);
+          expect(again.indices).toEqual(matrix.indices);
+          expect(again.data).toEqual(matrix.data);
+          const got = v.transform(unseen);
+          const want = referenceTransform(state, unseen);
+          expect(got.indptr).toEqual(want.indptr);
+          expect(got.indices).toEqual(want.indices);
+          expect(got.data).toEqual(want.data);
+        },
+      ),
+      { numRuns: 300, seed: 13 },
+    );
+  });
+
+  it('equals the string analyzers on empty, very long and mixed texts, one at a time and together', () => {
+    const docs = Array.from({ length: 300 }, (_, i) => `Ticket ${i}: My card was charged twice, refund? ${'x'.repeat(i % 9)} naïve café ${i % 3 ? 'OK' : 'a'} ${i % 5 ? '' : '😀'}`);
+    const { state } = fitTfidf(docs, OPTIONS);
+    const long = `${docs.join(' ')} ${'refund '.repeat(5000)}${'y'.repeat(20000)}`;
+    const texts = ['', ' ', '\t\n', 'a', 'x', long, long.replace(/😀/g, ''), 'CHARGED TWICE', 'ΣΑΣ charged', ...docs.slice(0, 20)];
+    const v = new TfidfVectorizer(state);
+    for (const t of texts) {
+      const got = v.transform([t]);
+      const want = referenceTransform(state, [t]);
+      expect(got.indices).toEqual(want.indices);
+      expect(got.data).toEqual(want.data);
+    }
+    const all = v.transform(texts);
+    const want = referenceTransform(state, texts);
+    expect(all.indptr).toEqual(want.indptr);
+    expect(all.indices).toEqual(want.indices);
+    expect(all.data).toEqual(want.data);
+  });
+});
+
 describe('fitTfidf char_wb vocabulary (fitted through a growing trie)', () => {
   const alphabet = ['a', 'b', 'e', 'ab', 'é', 'ß', 'İ', '😀', '1', '_', ' ', '  ', '\t', '\n', '.', 'ka', 'ü'];
   const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((parts) => parts.join(''));

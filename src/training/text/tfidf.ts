@@ -452,17 +452,18 @@ function writeRow(
 }
 
 /**
- * The `char_wb` vocabulary as a trie over UTF-16 code units, so that transform finds the column
- * of every n-gram of a word by walking its characters, without building n-gram strings. Edges are
- * kept in one open-addressing table keyed by (node, code unit).
+ * A block's vocabulary as a trie over UTF-16 code units, so that transform finds the column of
+ * every n-gram by walking its characters, without building n-gram strings or hashing them (word
+ * n-grams walk their tokens joined by a space, as the vocabulary spells them). Edges live in one
+ * open-addressing table of 4-int entries (parent, code unit, child, child's column or -1) keyed by
+ * (parent, code unit), so a step reads one cache line; the root's children are a dense table.
  */
-class CharGramTrie {
-  /** Column of each node's string, or -1 when it is only a prefix of vocabulary terms. */
-  private col: Int32Array;
-  private parent: Int32Array;
-  private code: Uint16Array;
-  private child: Int32Array;
-  private mask: number;
+class GramTrie {
+  /** Entry `e` at `4e`: parent node (-1 = empty), code unit, child node, the child's column (-1 = only a prefix). */
+  private readonly table: Int32Array;
+  private readonly mask: number;
+  /** Per code unit: the table offset of the root's edge, or -1. */
+  private readonly root: Int32Array;
   private nodes = 1;
 
   constructor(terms: readonly string[]) {
@@ -471,50 +472,56 @@ class CharGramTrie {
     let size = 1024;
     while (size < units * 2) size *= 2;
     this.mask = size - 1;
-    this.parent = new Int32Array(size).fill(-1);
-    this.code = new Uint16Array(size);
-    this.child = new Int32Array(size);
-    this.col = new Int32Array(units + 1).fill(-1);
+    this.table = new Int32Array(size * 4);
+    for (let e = 0; e < this.table.length; e += 4) this.table[e] = -1;
+    this.root = new Int32Array(65536).fill(-1);
     terms.forEach((t, c) => {
+      let at = -1;
       let node = 0;
       for (let i = 0; i < t.length; i++) {
         const code = t.charCodeAt(i);
-        let next = this.next(node, code);
-        if (next < 0) next = this.add(node, code);
-        node = next;
+        at = this.step(node, code);
+        if (at < 0) at = this.add(node, code);
+        node = this.table[at + 2] as number;
       }
-      this.col[node] = c;
+      if (at >= 0) this.table[at + 3] = c;
     });
   }
 
-  private slot(node: number, code: number): number {
-    return (Math.imul(node, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & this.mask;
-  }
-
   private add(node: number, code: number): number {
-    let h = this.slot(node, code);
-    while (this.parent[h] !== -1) h = (h + 1) & this.mask;
-    const id = this.nodes++;
-    this.parent[h] = node;
-    this.code[h] = code;
-    this.child[h] = id;
-    return id;
+    const t = this.table;
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & this.mask;
+    while (t[h * 4] !== -1) h = (h + 1) & this.mask;
+    const e = h * 4;
+    t[e] = node;
+    t[e + 1] = code;
+    t[e + 2] = this.nodes++;
+    t[e + 3] = -1;
+    if (node === 0) this.root[code] = e;
+    return e;
   }
 
-  /** The node reached from `node` by `code`, or -1. */
-  next(node: number, code: number): number {
-    const parent = this.parent;
+  /** The offset of the edge from `node` by `code` (its child at +2, the child's column at +3), or -1. */
+  step(node: number, code: number): number {
+    if (node === 0) return this.root[code] as number;
+    const t = this.table;
     const mask = this.mask;
-    for (let h = this.slot(node, code); ; h = (h + 1) & mask) {
-      const p = parent[h] as number;
+    for (let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(code, 0x85ebca6b)) & mask; ; h = (h + 1) & mask) {
+      const e = h * 4;
+      const p = t[e] as number;
       if (p === -1) return -1;
-      if (p === node && this.code[h] === code) return this.child[h] as number;
+      if (p === node && t[e + 1] === code) return e;
     }
   }
 
-  /** The column of a node's string, or -1. */
-  columnOf(node: number): number {
-    return this.col[node] as number;
+  /** The child node of the edge at `e`. */
+  child(e: number): number {
+    return this.table[e + 2] as number;
+  }
+
+  /** The column of the string ending at the edge `e`, or -1. */
+  column(e: number): number {
+    return this.table[e + 3] as number;
   }
 }
 
@@ -523,46 +530,189 @@ function paddedCode(word: string, i: number, wLen: number): number {
   return i === 0 || i === wLen - 1 ? 32 : word.charCodeAt(i - 1);
 }
 
+/** Code-unit classes of the transform's scan (0 = not classified yet): 0x80 | 1 word character, | 2 whitespace. */
+const UNIT_CLASS = new Uint8Array(65536);
+/** sklearn's `\w` plus marks, as `wordTokens` matches it. */
+const WORD_UNIT = /^[\p{L}\p{N}\p{M}_]$/u;
+/** What `char_wb` splits words on (`WHITESPACE`). */
+const SPACE_UNIT = /^\s$/u;
+
+/** The class of a code unit outside the surrogate range, classified by the analyzers' own patterns once. */
+function unitClass(code: number): number {
+  const k = UNIT_CLASS[code] as number;
+  if (k !== 0) return k;
+  const ch = String.fromCharCode(code);
+  const made = 0x80 | (WORD_UNIT.test(ch) ? 1 : 0) | (SPACE_UNIT.test(ch) ? 2 : 0);
+  UNIT_CLASS[code] = made;
+  return made;
+}
+
 /**
- * Counts the `char_wb` n-grams of `lowered` found in the vocabulary into `tf` (pushing newly seen
- * columns to `touched`): the same n-grams as {@link appendCharWbNgrams}, counted the same number
- * of times, looked up by walking `trie` instead of slicing strings.
+ * Scratch space of one vectorizer's transform (it is synchronous, so one set serves every call):
+ * the lowered text's code units, token bounds, the columns a row touched, and the output row.
  */
-function countCharWb(lowered: string, range: NgramRange, trie: CharGramTrie, vocab: Map<string, number>, tf: Int32Array, touched: number[], grams: string[]): void {
-  const [minN, maxN] = range;
-  const count = (col: number): void => {
-    if (col < 0) return;
-    if (tf[col] === 0) touched.push(col);
-    tf[col]! += 1;
-  };
-  for (const word of lowered.split(WHITESPACE)) {
-    if (word.length === 0) continue;
-    if (SURROGATE.test(word)) {
-      // Lengths count code points here: the string path handles it.
-      grams.length = 0;
-      appendCharWbNgrams(word, range, grams);
-      for (const g of grams) count(vocab.get(g) ?? -1);
+interface TransformScratch {
+  codes: Uint16Array;
+  indptr: Int32Array;
+  tokStart: Int32Array;
+  tokEnd: Int32Array;
+  touched: Int32Array;
+  indices: Int32Array;
+  data: Float32Array;
+}
+
+/** Counts column `col` (when ≥ 0) into `tf`, noting it in `s.touched[m]` when new; returns the new `m`. */
+function countColumn(col: number, tf: Int32Array, s: TransformScratch, m: number): number {
+  if (col < 0) return m;
+  if (tf[col] === 0) {
+    if (m === s.touched.length) s.touched = grow(s.touched, m + 1);
+    s.touched[m++] = col;
+  }
+  tf[col]! += 1;
+  return m;
+}
+
+/**
+ * Counts the word n-grams of the code units `s.codes[0..len)` found in `trie` (tokens: runs of two
+ * or more word characters, as {@link wordTokens}; n-grams: consecutive tokens joined by one space,
+ * as {@link appendWordNgrams}). The text has no surrogates. Returns the number of touched columns.
+ */
+function countWordsFast(s: TransformScratch, len: number, range: NgramRange, trie: GramTrie, tf: Int32Array): number {
+  const codes = s.codes;
+  let tokens = 0;
+  for (let i = 0; i < len; ) {
+    if ((unitClass(codes[i] as number) & 1) === 0) {
+      i++;
       continue;
     }
-    const wLen = word.length + 2;
+    const start = i;
+    while (i < len && (unitClass(codes[i] as number) & 1) !== 0) i++;
+    if (i - start < 2) continue;
+    if (tokens === s.tokStart.length) {
+      s.tokStart = grow(s.tokStart, tokens + 1);
+      s.tokEnd = grow(s.tokEnd, tokens + 1);
+    }
+    s.tokStart[tokens] = start;
+    s.tokEnd[tokens++] = i;
+  }
+  const minN = range[0];
+  const maxN = range[1];
+  let m = 0;
+  for (let t = 0; t < tokens; t++) {
+    let node = 0;
+    for (let n = 1; n <= maxN && t + n <= tokens; n++) {
+      let e = -1;
+      if (n > 1) {
+        e = trie.step(node, 32);
+        if (e < 0) break;
+        node = trie.child(e);
+      }
+      const end = s.tokEnd[t + n - 1] as number;
+      for (let i = s.tokStart[t + n - 1] as number; i < end; i++) {
+        e = trie.step(node, codes[i] as number);
+        if (e < 0) break;
+        node = trie.child(e);
+      }
+      if (e < 0) break;
+      if (n >= minN) m = countColumn(trie.column(e), tf, s, m);
+    }
+  }
+  return m;
+}
+
+/**
+ * Counts the `char_wb` n-grams of the code units `s.codes[0..len)` found in `trie`: the same n-grams
+ * as {@link appendCharWbNgrams} (words split on whitespace, padded with one space each side), counted
+ * the same number of times. The text has no surrogates. Returns the number of touched columns.
+ */
+function countCharWbFast(s: TransformScratch, len: number, range: NgramRange, trie: GramTrie, tf: Int32Array): number {
+  const codes = s.codes;
+  const minN = range[0];
+  const maxN = range[1];
+  let m = 0;
+  for (let i = 0; i < len; ) {
+    if ((unitClass(codes[i] as number) & 2) !== 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < len && (unitClass(codes[i] as number) & 2) === 0) i++;
+    // The padded word ` word `: code unit p is a space at both ends, else codes[start + p - 1].
+    const wLen = i - start + 2;
     if (wLen < minN) {
       // A padded word shorter than the smallest n contributes itself once.
       let node = 0;
-      for (let i = 0; i < wLen && node >= 0; i++) node = trie.next(node, paddedCode(word, i, wLen));
-      if (node >= 0) count(trie.columnOf(node));
+      let e = -1;
+      for (let p = 0; p < wLen; p++) {
+        e = trie.step(node, p === 0 || p === wLen - 1 ? 32 : (codes[start + p - 1] as number));
+        if (e < 0) break;
+        node = trie.child(e);
+      }
+      if (e >= 0) m = countColumn(trie.column(e), tf, s, m);
       continue;
     }
     // Every substring of length n in [minN, min(maxN, wLen)]: for n = wLen that is the padded word, once.
-    for (let i = 0; i < wLen; i++) {
-      const top = Math.min(maxN, wLen - i);
+    for (let p = 0; p < wLen; p++) {
+      const top = Math.min(maxN, wLen - p);
       let node = 0;
       for (let n = 1; n <= top; n++) {
-        node = trie.next(node, paddedCode(word, i + n - 1, wLen));
-        if (node < 0) break;
-        if (n >= minN) count(trie.columnOf(node));
+        const q = p + n - 1;
+        const e = trie.step(node, q === 0 || q === wLen - 1 ? 32 : (codes[start + q - 1] as number));
+        if (e < 0) break;
+        node = trie.child(e);
+        if (n >= minN) m = countColumn(trie.column(e), tf, s, m);
       }
     }
   }
+  return m;
+}
+
+/**
+ * Counts a text's n-grams of one block through the string analyzers (slice every n-gram, look it
+ * up): the path of texts with code points outside the BMP, whose n-gram lengths count code points.
+ */
+function countByStrings(lowered: string, block: TfidfBlockState, vocab: Map<string, number>, tf: Int32Array, s: TransformScratch, grams: string[]): number {
+  grams.length = 0;
+  analyze(block, lowered, grams);
+  let m = 0;
+  for (const g of grams) m = countColumn(vocab.get(g) ?? -1, tf, s, m);
+  return m;
+}
+
+/**
+ * Writes one normalised row from the `m` touched columns in `s.touched` (sorted here, ascending)
+ * into `s.indices/s.data` at `start`, shifted by `offset`, and resets `tf` for them: the same
+ * arithmetic, in the same order, as {@link writeRow}.
+ */
+function writeTouchedRow(s: TransformScratch, m: number, tf: Int32Array, idf: Float32Array, sublinear: boolean, start: number, offset: number): number {
+  if (start + m > s.indices.length) {
+    s.indices = grow(s.indices, start + m);
+    const d2 = new Float32Array(s.indices.length);
+    d2.set(s.data);
+    s.data = d2;
+  }
+  if (m > valueScratch.length) valueScratch = new Float64Array(m * 2);
+  const cols = s.touched;
+  if (m > 1) cols.subarray(0, m).sort();
+  const values = valueScratch;
+  let sq = 0;
+  for (let i = 0; i < m; i++) {
+    const col = cols[i] as number;
+    const t = tf[col] as number;
+    // ln(1) is exactly 0: most n-grams occur once, and skipping the call changes no bit.
+    const v = (sublinear ? (t === 1 ? 1 : 1 + Math.log(t)) : t) * (idf[col] as number);
+    values[i] = v;
+    sq += v * v;
+    tf[col] = 0;
+  }
+  const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+  const indices = s.indices;
+  const data = s.data;
+  for (let i = 0; i < m; i++) {
+    indices[start + i] = (cols[i] as number) + offset;
+    data[start + i] = (values[i] as number) * inv;
+  }
+  return start + m;
 }
 
 /** Places CSR blocks with the same rows side by side. */
@@ -602,23 +752,34 @@ export function hstack(parts: readonly CsrMatrix[]): CsrMatrix {
 export class TfidfVectorizer {
   /** The fitted state (shared, not copied). */
   readonly state: TfidfState;
-  private readonly vocab: Map<string, number>[];
-  /** Per block: the trie of a `char_wb` block (null for word blocks). */
-  private readonly tries: Array<CharGramTrie | null>;
+  /** Per block: term → column, made on first use (only texts with code points outside the BMP need it). */
+  private vocab: Array<Map<string, number> | null>;
+  /** Per block: its vocabulary as a trie. */
+  private readonly tries: GramTrie[];
   private readonly offsets: number[];
   /**
-   * Per block: term counts of the row being vectorised, all zero between rows (writeRow resets what
-   * it touched). Kept across calls: allocating and zeroing vocabulary-sized arrays per call cost
+   * Per block: term counts of the row being vectorised, all zero between rows (a written row resets
+   * what it touched). Kept across calls: allocating and zeroing vocabulary-sized arrays per call cost
    * serving more than vectorising its one-row batches.
    */
   private tfScratch: Int32Array[] | null = null;
+  private readonly scratch: TransformScratch = {
+    codes: new Uint16Array(256),
+    indptr: new Int32Array(2),
+    tokStart: new Int32Array(64),
+    tokEnd: new Int32Array(64),
+    touched: new Int32Array(256),
+    indices: new Int32Array(512),
+    data: new Float32Array(512),
+  };
+  private readonly grams: string[] = [];
   /** Total number of columns. */
   readonly numFeatures: number;
 
   constructor(state: TfidfState) {
     this.state = state;
-    this.vocab = state.blocks.map((b) => new Map(b.terms.map((t, i) => [t, i])));
-    this.tries = state.blocks.map((b) => (b.analyzer === 'char_wb' ? new CharGramTrie(b.terms) : null));
+    this.vocab = state.blocks.map(() => null);
+    this.tries = state.blocks.map((b) => new GramTrie(b.terms));
     this.offsets = [];
     let off = 0;
     for (const b of state.blocks) {
@@ -628,51 +789,85 @@ export class TfidfVectorizer {
     this.numFeatures = off;
   }
 
-  /** Vectorises `texts` into L2-normalised (per block) tf-idf rows. */
+  private vocabOf(b: number): Map<string, number> {
+    let v = this.vocab[b];
+    if (!v) {
+      v = new Map(this.state.blocks[b]!.terms.map((t, i) => [t, i]));
+      this.vocab[b] = v;
+    }
+    return v;
+  }
+
+  /**
+   * Vectorises `texts` into L2-normalised (per block) tf-idf rows: the n-grams of the string
+   * analyzers ({@link appendWordNgrams}, {@link appendCharWbNgrams}), found by walking each block's
+   * vocabulary trie over the lowered text's code units, without building n-gram strings.
+   */
   transform(texts: readonly string[]): CsrMatrix {
+    const indptr = new Int32Array(texts.length + 1);
+    const nnz = this.vectorise(texts, indptr);
+    // One buffer for both arrays: a typed array over 64 bytes lives outside V8's heap, and each
+    // allocation (or slice) of one costs ~0.5-2 µs, more than vectorising a short text's row.
+    const buffer = new ArrayBuffer(nnz * 8);
+    const indices = new Int32Array(buffer, 0, nnz);
+    const data = new Float32Array(buffer, nnz * 4, nnz);
+    indices.set(this.scratch.indices.subarray(0, nnz));
+    data.set(this.scratch.data.subarray(0, nnz));
+    return { rows: texts.length, cols: this.numFeatures, indptr, indices, data };
+  }
+
+  /**
+   * The rows of {@link transform} in arrays the vectorizer owns and overwrites on its next call:
+   * for a caller that consumes them at once (the model's logits), so predicting one short text
+   * allocates no typed arrays outside V8's heap.
+   */
+  transformTransient(texts: readonly string[]): CsrMatrix {
+    const s = this.scratch;
+    if (texts.length + 1 > s.indptr.length) s.indptr = new Int32Array(texts.length + 1);
+    const nnz = this.vectorise(texts, s.indptr);
+    return { rows: texts.length, cols: this.numFeatures, indptr: s.indptr.subarray(0, texts.length + 1), indices: s.indices.subarray(0, nnz), data: s.data.subarray(0, nnz) };
+  }
+
+  /** Writes the rows of `texts` into the scratch arrays and `indptr`; returns the number of values. */
+  private vectorise(texts: readonly string[], indptr: Int32Array): number {
     const rows = texts.length;
-    const indptr = new Int32Array(rows + 1);
-    let indices = new Int32Array(Math.max(16, rows * 64));
-    let data = new Float32Array(indices.length);
+    const s = this.scratch;
+    const blocks = this.state.blocks;
+    const sublinear = this.state.sublinearTf;
     let nnz = 0;
-    const grams: string[] = [];
-    const touched: number[] = [];
-    const tfs = this.tfScratch ?? this.state.blocks.map((b) => new Int32Array(b.terms.length));
-    // Taken for this call (transform is synchronous); given back only after the rows completed, so
-    // a call that threw never leaves counts behind for the next one.
+    indptr[0] = 0;
+    const tfs = this.tfScratch ?? blocks.map((b) => new Int32Array(b.terms.length));
+    // Taken for this call (it is synchronous); given back only after the rows completed, so a call
+    // that threw never leaves counts behind for the next one.
     this.tfScratch = null;
     for (let r = 0; r < rows; r++) {
       const lowered = normalizeText(texts[r] as string);
-      this.state.blocks.forEach((block, b) => {
-        grams.length = 0;
-        touched.length = 0;
-        const vocab = this.vocab[b] as Map<string, number>;
-        const tf = tfs[b] as Int32Array;
-        const trie = this.tries[b];
-        if (trie) countCharWb(lowered, block.ngramRange, trie, vocab, tf, touched, grams);
-        else {
-          analyze(block, lowered, grams);
-          for (const g of grams) {
-            const col = vocab.get(g);
-            if (col === undefined) continue;
-            if (tf[col] === 0) touched.push(col);
-            tf[col]! += 1;
-          }
+      const len = lowered.length;
+      if (len > s.codes.length) s.codes = new Uint16Array(len * 2);
+      const codes = s.codes;
+      let bmp = true;
+      for (let i = 0; i < len; i++) {
+        const c = lowered.charCodeAt(i);
+        if ((c & 0xf800) === 0xd800) {
+          bmp = false;
+          break;
         }
-        if (nnz + touched.length > indices.length) {
-          indices = grow(indices, nnz + touched.length);
-          const d2 = new Float32Array(indices.length);
-          d2.set(data);
-          data = d2;
-        }
-        const start = nnz;
-        nnz = writeRow(touched, tf, block.idf, this.state.sublinearTf, indices, data, nnz);
-        const off = this.offsets[b] as number;
-        if (off !== 0) for (let k = start; k < nnz; k++) indices[k]! += off;
-      });
+        codes[i] = c;
+      }
+      for (let b = 0; b < blocks.length; b++) {
+        const block = blocks[b]!;
+        const tf = tfs[b]!;
+        const trie = this.tries[b]!;
+        const m = !bmp
+          ? countByStrings(lowered, block, this.vocabOf(b), tf, s, this.grams)
+          : block.analyzer === 'char_wb'
+            ? countCharWbFast(s, len, block.ngramRange, trie, tf)
+            : countWordsFast(s, len, block.ngramRange, trie, tf);
+        nnz = writeTouchedRow(s, m, tf, block.idf, sublinear, nnz, this.offsets[b]!);
+      }
       indptr[r + 1] = nnz;
     }
     this.tfScratch = tfs;
-    return { rows, cols: this.numFeatures, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
+    return nnz;
   }
 }
