@@ -6,11 +6,33 @@
 // alternated in the same process, CPU (process.cpuUsage, worker threads included) and wall per walk.
 //
 //   npx tsc -p tsconfig.build.json && node bench/monitor-startup.bench.mjs [predictions=50000] [rounds=3]
+//
+// BENCH_COMPARE_DIST=<another build's dist folder> also computes the first visit's report (the
+// dashboard cache's: 7-day windows over the whole log) in fresh processes, alternating this build
+// and the other one on the same workspace, `rounds` times each: CPU, wall and a digest of the
+// windows (equal digests: the same report).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { machine } from './lib.mjs';
+
+if (process.argv[2] === '--visit') {
+  // Child: one first visit's report computed by the build in argv[3] on the workspace in argv[4].
+  const { openWorkspace } = await import(path.join(process.argv[3], 'workspace/index.js'));
+  const ws = await openWorkspace({ workspace: process.argv[4], env: {} });
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await ws.monitoring.report({ model: 'support-router', window: '7d', pageSize: 250 });
+  const c = process.cpuUsage(c0);
+  const digest = createHash('sha256').update(JSON.stringify(r.windows.map((w) => [w.predictions, w.features, w.prediction, w.performance]))).digest('hex').slice(0, 16);
+  console.log(JSON.stringify({ load1: +loadavg()[0].toFixed(2), cpu_s: +((c.user + c.system) / 1e6).toFixed(2), wall_s: +((performance.now() - t0) / 1000).toFixed(2), windows: r.windows.length, digest }));
+  await ws.close();
+  process.exit(0);
+}
 
 const DIST = new URL('../dist', import.meta.url).pathname;
 const { runDemo, generateSupportRequests } = await import(path.join(DIST, 'demo/index.js'));
@@ -73,8 +95,20 @@ try {
   const server = { load1: +loadavg()[0].toFixed(2), cpu_s_first_10s_after_listen: +((c1.user + c1.system) / 1e6).toFixed(2), first_visit: await visit(), second_visit: await visit() };
   await app.close();
   console.error(JSON.stringify({ server }));
-  console.log(JSON.stringify({ machine: machine(), predictions: PREDICTIONS, max_rows: MONITORING_WARM_ROWS, log_rows: logs, rounds, server }, null, 2));
   await ws.close?.();
+  const other = process.env['BENCH_COMPARE_DIST'];
+  const first_visit_builds = [];
+  if (other) {
+    const visit = (dist) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--visit', dist, demo.workspace], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+    for (let i = 0; i < ROUNDS; i++) {
+      const order = i % 2 === 0 ? [DIST, other] : [other, DIST];
+      for (const dist of order) {
+        first_visit_builds.push({ round: i, build: dist === DIST ? 'this' : other, ...visit(dist) });
+        console.error(JSON.stringify(first_visit_builds.at(-1)));
+      }
+    }
+  }
+  console.log(JSON.stringify({ machine: machine(), predictions: PREDICTIONS, max_rows: MONITORING_WARM_ROWS, log_rows: logs, rounds, server, first_visit_builds }, null, 2));
 } finally {
   rmSync(parent, { recursive: true, force: true });
 }
