@@ -162,6 +162,8 @@ class TreeGrower {
   private readonly catGroups = new Int32Array(256);
   private readonly catKeys = new Float64Array(256);
   private readonly featureMask: Uint8Array;
+  /** Feature sampling scratch (a permutation of feature ids). */
+  private readonly featureOrder: Int32Array;
   private nActive: number;
   /** Reused node buffers; each finished tree is a trimmed copy. */
   private readonly scratch: BinTree;
@@ -180,6 +182,7 @@ class TreeGrower {
     this.tmpL = new Uint32Array(data.nRows);
     this.tmpR = new Uint32Array(data.nRows);
     this.featureMask = new Uint8Array(layout.nFeatures).fill(1);
+    this.featureOrder = new Int32Array(layout.nFeatures);
     this.nActive = layout.nFeatures;
     for (let f = 0; f < layout.nFeatures; f++) shared.feats[f] = f;
     const maxNodes = 2 * p.maxLeaves - 1;
@@ -442,21 +445,28 @@ class TreeGrower {
     return leaf;
   }
 
-  /** Samples this tree's features (colsample): featureMask, shared.feats[0..nActive). */
+  /**
+   * Samples this tree's features (colsample): featureMask, shared.feats[0..nActive) ascending.
+   * A partial Fisher–Yates shuffle over a typed array, then the mask read in order (the sorted
+   * sample without a sort): no closures (Array.from, sort, forEach), which V8 inlined into grow.
+   */
   private sampleFeatures(rand: () => number): void {
     const nF = this.layout.nFeatures;
     const k = Math.max(1, Math.round(this.p.colsample * nF));
-    this.featureMask.fill(0);
-    const order = Array.from({ length: nF }, (_, i) => i);
+    const mask = this.featureMask;
+    const order = this.featureOrder;
+    mask.fill(0);
+    identityInt(order, nF);
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(rand() * (nF - i));
       const t = order[i]!;
       order[i] = order[j]!;
       order[j] = t;
-      this.featureMask[order[i]!] = 1;
+      mask[order[i]!] = 1;
     }
-    const active = order.slice(0, k).sort((a, b) => a - b);
-    active.forEach((f, i) => (this.shared.feats[i] = f));
+    const feats = this.shared.feats;
+    let a = 0;
+    for (let f = 0; f < nF; f++) if (mask[f] === 1) feats[a++] = f;
     this.nActive = k;
   }
 
@@ -493,26 +503,27 @@ class TreeGrower {
     leaves.push(this.newLeaf(0, 0, n, 0, rootHist, G, H, n));
     this.findSplit(leaves[0]!);
     while (leaves.length < p.maxLeaves) {
-      let bi = -1;
-      let bg = -Infinity;
-      for (let i = 0; i < leaves.length; i++) {
-        if (leaves[i]!.gain > bg) {
-          bg = leaves[i]!.gain;
-          bi = i;
-        }
-      }
+      const bi = bestLeaf(leaves);
       if (bi < 0) break;
       this.splitLeaf(bi);
     }
-    const lam = p.lambda;
-    const lr = p.learningRate;
-    for (const leaf of leaves) {
+    this.finishLeaves(onLeaf);
+    return trimTree(t);
+  }
+
+  /** Leaf values (learning rate applied) and counts into the tree; `onLeaf` gets each leaf's value and rows. */
+  private finishLeaves(onLeaf: (value: number, begin: number, end: number) => void): void {
+    const t = this.scratch;
+    const leaves = this.leaves;
+    const lam = this.p.lambda;
+    const lr = this.p.learningRate;
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i]!;
       const v = leaf.h + lam > 0 ? (-leaf.g / (leaf.h + lam)) * lr : 0;
       t.value[leaf.node] = v;
       t.count[leaf.node] = leaf.c;
       onLeaf(v, leaf.begin, leaf.end);
     }
-    return trimTree(t);
   }
 
   /** Whether a new leaf may still be split (rows, depth, leaves left). */
@@ -535,7 +546,7 @@ class TreeGrower {
       goLeft.fill(1, 1, leaf.threshold + 1);
       goLeft[0] = leaf.missingLeft;
     } else {
-      for (let b = 0; b < 256; b++) goLeft[b] = (leaf.catBits[b >>> 5]! >>> (b & 31)) & 1;
+      catRouting(leaf.catBits, goLeft);
     }
     const nl = partitionRows(sh.idx, this.tmpL, this.tmpR, this.data.bins, f * this.data.nRows, goLeft, leaf.begin, leaf.end);
     const node = leaf.node;
@@ -570,6 +581,28 @@ class TreeGrower {
       this.free.push(leaf.hist);
     }
   }
+}
+
+/**
+ * Index of the leaf with the largest gain (the first on ties), −1 when none is above −∞. A function
+ * of its own, as are catRouting and finishLeaves: loops in grow and splitLeaf spent V8's budget,
+ * which then compiled those big functions (and everything they inline) for little gain.
+ */
+function bestLeaf(leaves: readonly Leaf[]): number {
+  let bi = -1;
+  let bg = -Infinity;
+  for (let i = 0; i < leaves.length; i++) {
+    if (leaves[i]!.gain > bg) {
+      bg = leaves[i]!.gain;
+      bi = i;
+    }
+  }
+  return bi;
+}
+
+/** goLeft[b] = bit b of a categorical split's bitset, for every bin b < 256. */
+function catRouting(catBits: Uint32Array, goLeft: Uint8Array): void {
+  for (let b = 0; b < 256; b++) goLeft[b] = (catBits[b >>> 5]! >>> (b & 31)) & 1;
 }
 
 /**
@@ -658,6 +691,21 @@ function gatherPairs(idx: Uint32Array, g: Float64Array, h: Float64Array, og: Flo
     og[i + 3] = g[r3]!;
     oh[i + 3] = h[r3]!;
   }
+}
+
+/** a[i] = i for i < n. */
+function identityInt(a: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) a[i] = i;
+}
+
+/** cnt[y[i]] += 1 for i < n. */
+function countLabels(y: Float64Array, n: number, cnt: Float64Array): void {
+  for (let i = 0; i < n; i++) cnt[y[i]!]!++;
+}
+
+/** Row-major n × K scores all set to base (F[i·K + k] = base[k]). */
+function fillScores(F: Float64Array, base: Float64Array, n: number, K: number): void {
+  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) F[i * K + k] = base[k]!;
 }
 
 /** Σ a[0..n). */
@@ -860,29 +908,30 @@ export async function boost(
 ): Promise<BoostResult> {
   const N = train.nRows;
   const K = objective === 'multiclass' ? nClasses : 1;
+  // Row loops here are calls (sumRange, countLabels, fillScores): a long loop in boost itself
+  // spent enough of V8's budget to have it optimised whole, inlined callees and all, which a
+  // fresh process paid for in compile time (boost runs its body once per round; its callees do the work).
   const base = new Float64Array(K);
   if (objective === 'regression') {
-    let s = 0;
-    for (let i = 0; i < N; i++) s += y[i]!;
+    const s = sumRange(y, N);
     base[0] = N > 0 ? s / N : 0;
   } else if (objective === 'binary') {
-    let s = 0;
-    for (let i = 0; i < N; i++) s += y[i]!;
+    const s = sumRange(y, N);
     const pr = Math.min(Math.max(s / N, 1e-6), 1 - 1e-6);
     base[0] = Math.log(pr / (1 - pr));
   } else {
     const cnt = new Float64Array(K);
-    for (let i = 0; i < N; i++) cnt[y[i]!]!++;
+    countLabels(y, N, cnt);
     for (let k = 0; k < K; k++) base[k] = Math.log(Math.max(cnt[k]! / N, 1e-6));
   }
   const F = new Float64Array(N * K);
   // binary: e^−F per row, so gradients need no exp per row and round (see binaryGradients)
   const E = new Float64Array(objective === 'binary' ? N : 0);
   let expStale = true;
-  for (let i = 0; i < N; i++) for (let k = 0; k < K; k++) F[i * K + k] = base[k]!;
+  fillScores(F, base, N, K);
   const nV = valid?.data.nRows ?? 0;
   const Fv = new Float64Array(nV * K);
-  for (let i = 0; i < nV; i++) for (let k = 0; k < K; k++) Fv[i * K + k] = base[k]!;
+  fillScores(Fv, base, nV, K);
 
   // buffers the worker may share
   const useWorker = threading.threads >= 2 && layout.nFeatures >= 2;
