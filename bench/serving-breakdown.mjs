@@ -4,7 +4,7 @@
 // /v1/whoami, the predict route with the log off (predOff) and on (predOn), and predOn with the
 // logger `mloop server` uses (pino at info, to /dev/null: predOnLogger). Prints req/s and the
 // process's CPU µs per request (user and system). DIST=<build> (default ../dist); DIST2=<build> adds
-// that build's predOff2/predOn2; ONLY=a,b picks targets; ROUNDS (3), D seconds per run (4).
+// that build's predOff2/predOn2/predOnLogger2 (and prints each round's pair); ONLY=a,b picks targets; ROUNDS (3), D seconds per run (4).
 // A tool for finding costs beside the benchmark (serving-http.bench.mjs), not a replacement for it.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -47,7 +47,7 @@ const on = await mloop(true), off = await mloop(false);
 const { pino } = await import('pino');
 async function mloopLogged() { const ws = await openWorkspace({ workspace: dir, env: {} }); const logger = pino({ level: 'info', base: { service: 'mloop' }, timestamp: pino.stdTimeFunctions.isoTime, redact: ['req.headers.authorization', 'headers.authorization'] }, pino.destination({ dest: '/dev/null', sync: false })); const app = await buildServer(ws, { logger }); await app.listen({ host: '127.0.0.1', port: 0 }); await new Promise((r) => setTimeout(r, 3000)); return { ws, app, base: `http://127.0.0.1:${app.server.address().port}` }; }
 const onLog = await mloopLogged();
-let on2, off2;
+let on2, off2, onLog2;
 if (process.env.DIST2) {
   const D2 = pathToFileURL(process.env.DIST2 + '/').href;
   const m2 = { ...(await import(`${D2}workspace/index.js`)), ...(await import(`${D2}server/index.js`)) };
@@ -58,6 +58,9 @@ if (process.env.DIST2) {
     await ws.registry.setAlias('bench', 'support', 'champion', t.version.version, 'bench'); await ws.serving.deploy('bench', 'support@champion'); await ws.close(); }
   const mk = async (log) => { const ws = await m2.openWorkspace({ workspace: dir2, env: {} }); const app = await m2.buildServer(ws, { serving: { logPredictions: log } }); await app.listen({ host: '127.0.0.1', port: 0 }); await new Promise((r) => setTimeout(r, 3000)); return { ws, app, base: `http://127.0.0.1:${app.server.address().port}`, auth: `Bearer ${init2.admin.token}` }; };
   on2 = await mk(true); off2 = await mk(false);
+  const ws = await m2.openWorkspace({ workspace: dir2, env: {} }); const logger = pino({ level: 'info', base: { service: 'mloop' }, timestamp: pino.stdTimeFunctions.isoTime, redact: ['req.headers.authorization', 'headers.authorization'] }, pino.destination({ dest: '/dev/null', sync: false }));
+  const app = await m2.buildServer(ws, { logger }); await app.listen({ host: '127.0.0.1', port: 0 }); await new Promise((r) => setTimeout(r, 3000));
+  onLog2 = { ws, app, base: `http://127.0.0.1:${app.server.address().port}`, auth: `Bearer ${init2.admin.token}` };
 }
 const targets = {
   bare: { url: `http://127.0.0.1:${bare.address().port}/`, m: 'POST' },
@@ -67,7 +70,7 @@ const targets = {
   predOff: { url: `${off.base}/v1/models/support:predict`, m: 'POST', a: auth },
   predOn: { url: `${on.base}/v1/models/support:predict`, m: 'POST', a: auth, flush: on },
   predOnLogger: { url: `${onLog.base}/v1/models/support:predict`, m: 'POST', a: auth, flush: onLog },
-  ...(on2 ? { predOff2: { url: `${off2.base}/v1/models/support:predict`, m: 'POST', a: off2.auth }, predOn2: { url: `${on2.base}/v1/models/support:predict`, m: 'POST', a: on2.auth, flush: on2 } } : {}),
+  ...(on2 ? { predOff2: { url: `${off2.base}/v1/models/support:predict`, m: 'POST', a: off2.auth }, predOn2: { url: `${on2.base}/v1/models/support:predict`, m: 'POST', a: on2.auth, flush: on2 }, predOnLogger2: { url: `${onLog2.base}/v1/models/support:predict`, m: 'POST', a: onLog2.auth, flush: onLog2 } } : {}),
 };
 const only = process.env.ONLY ? process.env.ONLY.split(',') : Object.keys(targets);
 function wrk(t, d) { return new Promise((res) => { const c = spawn('/usr/bin/wrk', ['-t1', '-c16', `-d${d}s`, '-s', lua, t.url], { env: { ...process.env, M: t.m, B: bodyFile, A: t.a ?? '' } }); let o = ''; c.stdout.on('data', (x) => (o += x)); c.on('close', () => { const m = /WRKJSON (\d+) (\d+) (\d+) (\d+)/.exec(o); res({ n: +m[1], rps: +m[1] / (+m[2] / 1e6), bad: +m[3], p99: +m[4] / 1000 }); }); }); }
@@ -87,7 +90,15 @@ const med = (xs) => { const a = [...xs].sort((x, y) => x - y); return a.length %
 console.log(`load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${R} rounds of ${D}s; medians`);
 console.log('| target | req/s | vs bare | CPU µs/req | user | sys | p99 ms | non-2xx |');
 for (const k of only) console.log(`| ${k} | ${med(res[k].map((x) => x.rps)).toFixed(0)} | ${(med(res[k].map((x) => x.rps)) / med(res.bare?.map((x) => x.rps) ?? [1])).toFixed(2)} | ${med(res[k].map((x) => x.us)).toFixed(0)} | ${med(res[k].map((x) => x.usr)).toFixed(0)} | ${med(res[k].map((x) => x.sys)).toFixed(0)} | ${med(res[k].map((x) => x.p99)).toFixed(1)} | ${res[k].reduce((s, x) => s + x.bad, 0)} |`);
-for (const s of [on, off, onLog, on2, off2]) {
+// Paired rounds: each DIST target beside its DIST2 twin measured in the same round.
+for (const k of only) {
+  const k2 = `${k}2`;
+  if (!res[k2]) continue;
+  const a = res[k].map((x) => x.us), b = res[k2].map((x) => x.us);
+  const lower = a.filter((x, i) => x < b[i]).length;
+  console.log(`${k} vs ${k2} per round (µs): ${a.map((x, i) => `${x.toFixed(0)}/${b[i].toFixed(0)}`).join(', ')}; DIST lower in ${lower} of ${a.length}; median ratio ${med(a.map((x, i) => x / b[i])).toFixed(3)}`);
+}
+for (const s of [on, off, onLog, on2, off2, onLog2]) {
   if (!s) continue;
   await s.app.close();
   await s.ws.close();

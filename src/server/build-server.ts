@@ -10,6 +10,7 @@ import type { ServingRuntimeOptions } from '../serving/index.js';
 import { MLOOP_VERSION, type Workspace } from '../workspace/index.js';
 import './access.js';
 import { installAuth } from './auth-hook.js';
+import { lazyChildLoggerFactory } from './request-logger.js';
 import { sendError } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -56,7 +57,8 @@ export async function buildServer(
 ): Promise<FastifyInstance & { mloopState: ServerState }> {
   const state: ServerState = { closing: false };
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // With a logger, each request's pino child is made only when the request logs a line.
+    ...(options.logger ? { loggerInstance: options.logger, childLoggerFactory: lazyChildLoggerFactory } : { logger: false }),
     bodyLimit: ws.config.server.bodyLimitBytes,
     requestTimeout: ws.config.server.requestTimeoutMs,
     trustProxy: ws.config.server.trustProxy,
@@ -90,12 +92,10 @@ export async function buildServer(
     },
   });
 
-  // Callback hooks, not async ones: Fastify wraps each async hook's promise on every request.
-  app.addHook('onRequest', (request, reply, done) => {
+  // Callback hooks, not async ones: Fastify wraps each async hook's promise on every request. One
+  // onSend hook sets both headers (it runs for every answer, errors and 404s included).
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
-    done();
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
     if (state.closing) reply.header('connection', 'close');
     done(null, payload);
   });

@@ -14,6 +14,7 @@ export type { DeployOptions, FeedbackImportResult, FeedbackImportIssue } from '.
 export { ServingRuntime } from './serving-runtime.js';
 export type { ServingRuntimeOptions, ServingRuntimeDeps, RuntimeLogger, ServedPrediction, ServedRow, DeploymentState } from './serving-runtime.js';
 export { ServingMetrics } from './serving-metrics.js';
+export type { CounterCell } from './serving-metrics.js';
 export { PredictionLogWriter } from './prediction-log.js';
 export type { PredictionLogOptions, PredictionLogEvents, PredictionLogStats } from './prediction-log.js';
 export { validateRows, rowResults, storedThreshold, storedOutOfScopeThreshold, rejectOutOfScope, storedPlan, applyPlan, MicroBatcher } from './inference.js';

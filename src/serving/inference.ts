@@ -104,28 +104,29 @@ export function validateRows(instances: unknown, inputs: readonly InputSpec[], o
     }
     const obj = row as Record<string, unknown>;
     const kept: Record<string, unknown> = {};
-    inputs.forEach((input, c) => {
-      const path = `${prefix}.${i}.${input.name}`;
+    // A loop, and issue paths only when there is an issue: this runs for every predicted row.
+    for (let c = 0; c < inputs.length; c++) {
+      const input = inputs[c]!;
       const has = Object.hasOwn(obj, input.name);
       const v = has ? obj[input.name] : undefined;
       const col = columns[c]!;
       if (!has) {
-        issues.push({ path, code: 'required', message: `missing field '${input.name}' (${input.kind})` });
-        return;
+        issues.push({ path: `${prefix}.${i}.${input.name}`, code: 'required', message: `missing field '${input.name}' (${input.kind})` });
+        continue;
       }
       kept[input.name] = v;
       if (input.kind === 'text') {
-        if (typeof v !== 'string') issues.push({ path, code: 'invalid_type', message: `'${input.name}' must be a string, got ${describe(v)}` });
+        if (typeof v !== 'string') issues.push({ path: `${prefix}.${i}.${input.name}`, code: 'invalid_type', message: `'${input.name}' must be a string, got ${describe(v)}` });
         else (col as Array<string | null>)[i] = v;
       } else if (input.kind === 'numeric') {
         if (v === null) (col as Float64Array)[i] = Number.NaN;
         else if (typeof v === 'number' && Number.isFinite(v)) (col as Float64Array)[i] = v;
         else if (typeof v === 'boolean') (col as Float64Array)[i] = v ? 1 : 0;
-        else issues.push({ path, code: 'invalid_type', message: `'${input.name}' must be a finite number or null, got ${describe(v)}` });
+        else issues.push({ path: `${prefix}.${i}.${input.name}`, code: 'invalid_type', message: `'${input.name}' must be a finite number or null, got ${describe(v)}` });
       } else if (v === null) (col as Array<string | null>)[i] = null;
       else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') (col as Array<string | null>)[i] = String(v);
-      else issues.push({ path, code: 'invalid_type', message: `'${input.name}' must be a string, number, boolean or null, got ${describe(v)}` });
-    });
+      else issues.push({ path: `${prefix}.${i}.${input.name}`, code: 'invalid_type', message: `'${input.name}' must be a string, number, boolean or null, got ${describe(v)}` });
+    }
     rows[i] = kept;
     let g: Record<string, string | null> | null = null;
     for (const name of groupNames) {

@@ -127,11 +127,14 @@ export function encodeLogBatch(records: readonly PredictionRecord[]): EncodedLog
 }
 
 /**
- * A decoded record whose outputs came as JSON text: `outputs` is parsed when first read (the
- * writer reads only the text). A class, so every such record shares one shape and one accessor
- * (defining the accessor on each record turned records into slow dictionaries: ~2 µs each).
+ * A record whose outputs are JSON text: `outputs` is parsed when first read (the writer reads only
+ * the text). A class, so every such record shares one shape and one accessor (defining the accessor
+ * on each record turned records into slow dictionaries: ~2 µs each). The serving runtime logs its
+ * classifier rows as these too: a queued record then holds no outputs object (the probabilities'
+ * 15-key object died with the answer instead of being copied by every young-generation GC while
+ * the record waits for its batch).
  */
-class RecordWithOutputsText implements PredictionRecord {
+export class RecordWithOutputsText implements PredictionRecord {
   #parsed: Record<string, unknown> | undefined = undefined;
   constructor(
     readonly id: string,

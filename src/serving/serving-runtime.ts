@@ -13,6 +13,7 @@ import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
 import { applyPlan, MicroBatcher, storedOutOfScopeThreshold, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
 import { outputsJson, probabilitiesJson } from './answer-json.js';
+import { RecordWithOutputsText } from './log-codec.js';
 import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
@@ -96,13 +97,37 @@ export interface DeploymentState {
   lastError: string | null;
 }
 
+/** The metric cells of one deployment, version and role. */
+interface RoleCells {
+  auto: CounterCell;
+  review: CounterCell;
+  latency: HistogramCell;
+}
+
 interface Slot {
   deployment: Deployment;
   primary?: LoadedModel;
   shadow?: LoadedModel;
   canary?: LoadedModel;
   lastError: string | null;
+  /** Metric cells per version served under this deployment and role, found without building a key per request. */
+  cells: WeakMap<LoadedModel, Partial<Record<PredictionRole, RoleCells>>>;
 }
+
+/** `new Date(ms).toISOString()`, made once per millisecond. */
+let isoMs = Number.NaN;
+let isoText = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/** The groups of a logged row that carried none (shared; frozen). */
+const NO_GROUPS: Record<string, string | null> = Object.freeze({});
 
 const SILENT: RuntimeLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -146,7 +171,6 @@ export class ServingRuntime {
   private readonly loaded = new Map<string, LoadedModel>();
   private readonly loading = new Map<string, Promise<LoadedModel>>();
   private readonly failed = new Map<string, { at: number; error: string }>();
-  private readonly cells = new Map<string, { auto: CounterCell; review: CounterCell; latency: HistogramCell }>();
   private readonly logger: RuntimeLogger;
   private readonly opts: Required<Omit<ServingRuntimeOptions, 'log' | 'random'>>;
   private readonly random: () => number;
@@ -227,7 +251,7 @@ export class ServingRuntime {
     for (const d of deployments) {
       let slot = this.slots.get(d.name);
       if (!slot) {
-        slot = { deployment: d, lastError: null };
+        slot = { deployment: d, lastError: null, cells: new WeakMap() };
         this.slots.set(d.name, slot);
       }
       slot.deployment = d;
@@ -421,7 +445,6 @@ export class ServingRuntime {
       this.inflight -= 1;
     }
     const latencyMs = performance.now() - started;
-    const at = new Date().toISOString();
     // Literals, not spreads: one object shape for every row, made without copying keys one by one.
     // Logged probabilities are formatted once, here, for the answer and the log's writer thread.
     const log = this.opts.logPredictions;
@@ -430,27 +453,28 @@ export class ServingRuntime {
         ? { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, predictionId: newPredictionId(), probabilitiesJson: log && r.probabilities !== null ? probabilitiesJson(r) : null }
         : { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, fairness: r.fairness, predictionId: newPredictionId(), probabilitiesJson: log && r.probabilities !== null ? probabilitiesJson(r) : null },
     );
-    const cells = this.cellsOf(name, model, role);
+    const cells = this.cellsOf(slot, model, role);
     for (const r of rows) (r.decision === 'auto' ? cells.auto : cells.review).n += 1;
     cells.latency.observe(latencyMs / 1000);
-    if (log) this.log.append(this.records(name, model, role, rows, input.rows, input.groups, at, latencyMs, ctx.requestId ?? null, null));
+    if (log) this.log.append(this.records(name, model, role, rows, input.rows, input.groups, isoNow(), latencyMs, ctx.requestId ?? null, null));
     const shadow = slot.shadow;
-    if (shadow && shadow.version.id !== model.version.id) this.runShadow(name, shadow, input.batch, input.n, input.rows, input.groups, rows, model);
+    if (shadow && shadow.version.id !== model.version.id) this.runShadow(slot, shadow, input.batch, input.n, input.rows, input.groups, rows, model);
     return { deployment: name, model: model.version.model, version: model.version.version, role, rows, latencyMs };
   }
 
   /** The metric cells of one deployment, version and role, bound once. */
-  private cellsOf(name: string, model: LoadedModel, role: PredictionRole): { auto: CounterCell; review: CounterCell; latency: HistogramCell } {
-    const key = `${name}\u0000${model.version.id}\u0000${role}`;
-    let c = this.cells.get(key);
+  private cellsOf(slot: Slot, model: LoadedModel, role: PredictionRole): RoleCells {
+    let byRole = slot.cells.get(model);
+    if (!byRole) slot.cells.set(model, (byRole = {}));
+    let c = byRole[role];
     if (!c) {
-      const labels = { deployment: name, model: model.version.model, version: String(model.version.version) };
+      const labels = { deployment: slot.deployment.name, model: model.version.model, version: String(model.version.version) };
       c = {
         auto: this.metrics.predictions.cell({ ...labels, role, decision: 'auto' }),
         review: this.metrics.predictions.cell({ ...labels, role, decision: 'review' }),
         latency: this.metrics.latency.cell(labels),
       };
-      this.cells.set(key, c);
+      byRole[role] = c;
     }
     return c;
   }
@@ -492,7 +516,7 @@ export class ServingRuntime {
   }
 
   private runShadow(
-    name: string,
+    slot: Slot,
     shadow: LoadedModel,
     batch: ColumnBatch,
     n: number,
@@ -501,6 +525,7 @@ export class ServingRuntime {
     served: ServedRow[],
     primary: LoadedModel,
   ): void {
+    const name = slot.deployment.name;
     // The shadow never delays an answer: it runs after, and is skipped when it falls behind.
     if (shadow.batcher.rowsWaiting > this.opts.microBatchRows * 8) return;
     const started = performance.now();
@@ -510,7 +535,7 @@ export class ServingRuntime {
         const results = shadow.plan ? applyPlan(shadow.plan, shadow.threshold, decided, groups) : decided;
         const rows = results.map((r) => ({ ...r, predictionId: newPredictionId() }));
         const v = String(shadow.version.version);
-        const cells = this.cellsOf(name, shadow, 'shadow');
+        const cells = this.cellsOf(slot, shadow, 'shadow');
         rows.forEach((r, i) => {
           (r.decision === 'auto' ? cells.auto : cells.review).n += 1;
           const mine = served[i]!;
@@ -518,7 +543,7 @@ export class ServingRuntime {
           if (differs) this.metrics.shadowDisagreements.inc({ deployment: name, model: primary.version.model, version: String(primary.version.version), shadow_version: v });
         });
         if (this.opts.logPredictions) {
-          const records = this.records(name, shadow, 'shadow', rows, inputs, groups, new Date().toISOString(), latencyMs, null, null);
+          const records = this.records(name, shadow, 'shadow', rows, inputs, groups, isoNow(), latencyMs, null, null);
           records.forEach((rec, i) => (rec.primaryId = served[i]!.predictionId));
           this.log.append(records);
         }
@@ -547,6 +572,10 @@ export class ServingRuntime {
         logged = {};
         for (const [k, v] of Object.entries(given)) logged[k] = typeof v === 'string' ? redactText(v).text : v;
       }
+      const text = r.probabilitiesJson == null ? undefined : outputsJson(r, r.probabilitiesJson);
+      if (text !== undefined) {
+        return new RecordWithOutputsText(r.predictionId, at, name, model.version.model, model.version.version, role, primaryId, requestId, logged, text, r.label, r.confidence, r.decision, latencyMs, model.redact, groups[i] ?? NO_GROUPS);
+      }
       return {
         id: r.predictionId,
         at,
@@ -558,13 +587,12 @@ export class ServingRuntime {
         requestId,
         inputs: logged,
         outputs: r.label === null ? { value: r.value } : r.fairness ? { label: r.label, probabilities: r.probabilities, fairness: r.fairness } : { label: r.label, probabilities: r.probabilities },
-        outputsJson: r.probabilitiesJson == null ? undefined : outputsJson(r, r.probabilitiesJson),
         label: r.label,
         confidence: r.confidence,
         decision: r.decision,
         latencyMs,
         redacted: model.redact,
-        groups: groups[i] ?? {},
+        groups: groups[i] ?? NO_GROUPS,
       };
     });
   }

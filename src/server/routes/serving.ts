@@ -4,9 +4,9 @@
  * token (the v2 health routes too: probes without a token use /healthz and /readyz).
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import { isMloopError } from '../../errors/index.js';
-import { deploymentJson, oipMetadata, oipResponse, oipRows, predictAnswerJson, reviewJson, type ServingRuntime } from '../../serving/index.js';
+import { deploymentJson, oipMetadata, oipResponse, oipRows, predictAnswerJson, reviewJson, type CounterCell, type ServingRuntime } from '../../serving/index.js';
 import { MLOOP_VERSION, type Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
 
@@ -38,29 +38,48 @@ const Prediction = Type.Object({
 /** `/v1/models/{name}:predict`: a regex parameter, so the literal `:predict` suffix is not read as part of its name. */
 const PREDICT_URL = '/v1/models/:name(^[a-z0-9][a-z0-9._-]{0,62})::predict';
 
-/** What a prediction route served, for the request metrics. */
-const servedBy = new WeakMap<FastifyRequest, { model: string; version: string }>();
-const PROTOCOL: Record<string, string> = { [PREDICT_URL]: 'v1', '/v2/models/:name/infer': 'v2', '/v2/models/:name/versions/:version/infer': 'v2' };
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What a prediction route served (model and version), for the request metrics; null before or without an answer. */
+    mloopServed: { model: string; version: number } | null;
+  }
+}
+
+/**
+ * The onResponse hook of a prediction route: counts the request by deployment, model, version,
+ * protocol and status. The counter cell of the last label set is kept, so the usual request (same
+ * deployment, version and status as the one before) adds to it without building a label key.
+ */
+function requestMetrics(runtime: ServingRuntime, protocol: 'v1' | 'v2'): onResponseHookHandler {
+  let last: { deployment: string; model: string; version: number; status: number; cell: CounterCell } | null = null;
+  return (request, reply, done) => {
+    const deployment = (request.params as { name?: string }).name ?? '';
+    const served = request.mloopServed;
+    const model = served?.model ?? '';
+    const version = served?.version ?? -1;
+    const status = reply.statusCode;
+    if (last !== null && last.status === status && last.version === version && last.deployment === deployment && last.model === model) last.cell.n += 1;
+    else {
+      const cell = runtime.metrics.requests.cell({ deployment, model, version: served ? String(version) : '', protocol, status: String(status) });
+      cell.n += 1;
+      last = { deployment, model, version, status, cell };
+    }
+    if (status >= 400) runtime.metrics.errors.inc({ deployment, status: String(status) });
+    done();
+  };
+}
 
 export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace; runtime: ServingRuntime }): Promise<void> {
   const { ws, runtime } = opts;
   // Prediction requests' own info lines are off unless asked for (settings: log.predictionRequests).
   const predictLog = ws.config.log.predictionRequests ? {} : { logLevel: 'warn' as const };
-  app.addHook('onResponse', (request, reply, done) => {
-    const protocol = PROTOCOL[request.routeOptions.url ?? ''];
-    if (protocol !== undefined) {
-      const deployment = (request.params as { name?: string }).name ?? '';
-      const served = servedBy.get(request) ?? { model: '', version: '' };
-      runtime.metrics.requests.inc({ deployment, model: served.model, version: served.version, protocol, status: String(reply.statusCode) });
-      if (reply.statusCode >= 400) runtime.metrics.errors.inc({ deployment, status: String(reply.statusCode) });
-    }
-    done();
-  });
+  app.decorateRequest('mloopServed', null);
 
   app.post(
     PREDICT_URL,
     {
       ...predictLog,
+      onResponse: requestMetrics(runtime, 'v1'),
       config: { access: { action: 'serving:predict', project: projectOf } },
       schema: {
         summary: 'Predict rows with a deployed model; decision is auto when confidence clears the version threshold, else review',
@@ -81,7 +100,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
       const { instances } = request.body as { instances: unknown[] };
       try {
         const served = await runtime.predict(name, instances, { requestId: request.id });
-        servedBy.set(request, { model: served.model, version: String(served.version) });
+        request.mloopServed = { model: served.model, version: served.version };
         // Serialised here, in the 200 schema's shape: the schema serialiser checks its unions with a
         // validator per prediction (~12 µs for a 15-class answer); the answer reuses the
         // probabilities' text the runtime made for the log (serving/answer-json.ts).
@@ -146,7 +165,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
       const model = runtime.current(name);
       const rows = oipRows(body, model.predictor.inputs, model.groups);
       const served = await runtime.predict(name, rows, { requestId: request.id, field: 'inputs', ...(version === undefined ? {} : { version: Number(version) }) });
-      servedBy.set(request, { model: served.model, version: String(served.version) });
+      request.mloopServed = { model: served.model, version: served.version };
       return oipResponse(name, served, model.predictor.classes, body.id, body.outputs);
     } catch (err) {
       return retryAfter(reply, err);
@@ -160,8 +179,8 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     body: Any,
     response: { 200: Any, ...errorResponses, 429: Type.Ref('ErrorBody'), ...unavailable },
   });
-  app.post('/v2/models/:name/infer', { ...predictLog, config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
-  app.post('/v2/models/:name/versions/:version/infer', { ...predictLog, config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
+  app.post('/v2/models/:name/infer', { ...predictLog, onResponse: requestMetrics(runtime, 'v2'), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
+  app.post('/v2/models/:name/versions/:version/infer', { ...predictLog, onResponse: requestMetrics(runtime, 'v2'), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
 
   // ---- deployments ----
   app.get(
