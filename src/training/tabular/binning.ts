@@ -105,26 +105,39 @@ function countCodes(codes: Int32Array, rows: Uint32Array, counts: Float64Array):
 
 /**
  * The present (non-NaN) values at `rows`, ±Infinity clipped to ±Number.MAX_VALUE, into out[0..m);
- * returns m; minmax = [min, max] of the unclipped values. One loop for what were three (gather,
- * range, filter): in a fresh process every distinct row loop runs its first ~10⁴ iterations
- * unoptimised. minmax is written inside the loop (when they change), not after it: V8 compiles the
- * loop on the fly and threw that code away at stores after it that had not run yet.
+ * returns m; stats = [min, max, 1 if a value is not a 32-bit integer else 0] of the unclipped
+ * values. One loop for what were three (gather, range, filter): in a fresh process every distinct
+ * row loop runs its first ~10⁴ iterations unoptimised. stats is written inside the loop (when it
+ * changes), not after it: V8 compiles the loop on the fly and threw that code away at stores after
+ * it that had not run yet.
  */
-function collectPresent(values: Float64Array, rows: Uint32Array, out: Float64Array, minmax: Float64Array): number {
+function collectPresent(values: Float64Array, rows: Uint32Array, out: Float64Array, stats: Float64Array): number {
   let m = 0;
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  minmax[0] = lo;
-  minmax[1] = hi;
+  stats[0] = lo;
+  stats[1] = hi;
+  stats[2] = 0;
   for (let i = 0; i < rows.length; i++) {
     const v = values[rows[i]!]!;
     if (v === v) {
-      if (v < lo) minmax[0] = lo = v;
-      if (v > hi) minmax[1] = hi = v;
+      if (v < lo) stats[0] = lo = v;
+      if (v > hi) stats[1] = hi = v;
+      if ((v | 0) !== v) stats[2] = 1;
       out[m++] = v > Number.MAX_VALUE ? Number.MAX_VALUE : v < -Number.MAX_VALUE ? -Number.MAX_VALUE : v;
     }
   }
   return m;
+}
+
+/**
+ * Sorts values in place, ascending; 32-bit integers (`ints`) as an Int32Array, which V8 sorts about
+ * twice as fast as doubles (−0 becomes 0, which moves no cut point).
+ */
+function sortValues(values: Float64Array, ints: boolean): Float64Array {
+  if (!ints) return values.sort();
+  values.set(Int32Array.from(values).sort());
+  return values;
 }
 
 /** The non-NaN values, ±Infinity clipped to ±Number.MAX_VALUE, sorted ascending. */
@@ -270,7 +283,7 @@ export function fitBinners(
   const binners: FeatureBinner[] = [];
   const warnings: FeatureWarning[] = [];
   const present = new Float64Array(sample.length);
-  const range = new Float64Array(2);
+  const range = new Float64Array(3);
   for (const spec of features) {
     const col = getColumn(table, spec.name, 'feature column');
     if (spec.kind === 'numeric') {
@@ -286,7 +299,7 @@ export function fitBinners(
         warnings.push({ path: spec.name, code: 'constant', message: `feature '${spec.name}' has a single value; dropped` });
         continue;
       }
-      const edges = edgesOfSorted(present.subarray(0, nSample).sort(), maxBins);
+      const edges = edgesOfSorted(sortValues(present.subarray(0, nSample), range[2] === 0), maxBins);
       binners.push({ kind: 'numeric', name: spec.name, edges, nBins: edges.length + 2 });
     } else {
       const { codes, labels } = categoryCodes(col, cache);
