@@ -116,6 +116,24 @@ for (const factory of BACKENDS) {
 }
 
 describe('kept dataset results in one process', () => {
+  it('a store that cannot keep a result still answers, and the process keeps it', async () => {
+    const f = await makeServiceFixture();
+    try {
+      await load(f, CSV);
+      const failing = Object.assign(Object.create(f.store) as typeof f.store, { keepResult: vi.fn(async () => Promise.reject(new Error('database is locked'))) });
+      const service = new DatasetService(failing, f.artifacts, { tempDir: join(f.dir, '.tmp3') });
+      const computed = engines(service);
+      const p = await service.profile('people@1');
+      expect(p.rows).toBe(3);
+      expect(failing.keepResult).toHaveBeenCalledTimes(1);
+      expect(await service.profile('people@1')).toEqual(p);
+      expect(computed).toHaveBeenCalledTimes(1);
+    } finally {
+      await f.cleanup();
+    }
+  });
+
+
   it('concurrent first reads share one computation', async () => {
     const f = await makeServiceFixture();
     try {

@@ -2,7 +2,7 @@
  * Results computed from an immutable dataset version (its profile, its validation), kept by what
  * they depend on: in this process (the most recently read, and any computation under way, so that
  * concurrent readers share one) and in the workspace store (so every CLI process and server reuses
- * them). A failed computation is not kept.
+ * them). A failed computation is not kept; a result the store cannot keep is still returned.
  */
 import { MLOOP_VERSION } from '../config/index.js';
 import type { DatasetVersion } from './dataset.js';
@@ -46,7 +46,11 @@ export class KeptResults {
         const stored = options.recompute === true ? undefined : await this.store.getResult(v.id, kind, inputsHash);
         if (stored !== undefined) return stored;
         const resultJson = JSON.stringify(await compute());
-        await this.store.keepResult({ versionId: v.id, kind, inputsHash, inputsJson, resultJson, createdAt: this.clock().toISOString() });
+        try {
+          await this.store.keepResult({ versionId: v.id, kind, inputsHash, inputsJson, resultJson, createdAt: this.clock().toISOString() });
+        } catch {
+          // Keeping is a saving, not part of the answer: a store that cannot write now (busy, read-only) costs a later recomputation.
+        }
         return resultJson;
       })();
       text = made;
