@@ -2,6 +2,7 @@
 // CLINC150 benchmark of the text learner against scikit-learn's TF-IDF + LinearSVC, in one run.
 //
 //   npm run build && node bench/text-clinc150.bench.mjs [--repeat 2] [--no-peer] [--seed 0] [--softmax '{"maxEpochs":8}'] [--min-in-scope 0.876] [--write]
+//     [--variants '[{"kernel":"js"},{"maxEpochs":8}]']
 //
 // Trains on the 15,000 in-scope rows, calibrates on val (3,000), reports test accuracy and
 // macro-F1 (4,500 in-scope rows), OOS rejection with a confidence threshold chosen on
@@ -9,6 +10,8 @@
 // >= --min-in-scope on val, by src/evaluation's chooseRejectionThreshold, applied to our scores and
 // to the peer's decision values from bench/clinc150-peer-scores.py), predict throughput at batch 1 and 1000, and runs
 // /work/shared/peers/sk_text.py --model svc in the same process tree for a same-machine time.
+// --variants: more solver settings (each over --softmax), fitted in every round right after ours and
+// before the peer, so their fit CPU is alternated with the same peer fits (table "Variants").
 // --write writes bench/.out/text-RESULTS.md. Data is read from /work/shared; nothing is copied.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +35,8 @@ const workers = args.includes('--workers') ? Number(value('--workers', '2')) : u
 const seed = args.includes('--seed') ? Number(value('--seed', '0')) : undefined;
 // Solver settings over the defaults (a candidate default, timed beside the peer in the same run).
 const softmaxExtra = JSON.parse(value('--softmax', '{}'));
+const variants = JSON.parse(value('--variants', '[]'));
+if (!Array.isArray(variants)) throw new Error('--variants must be a JSON array of solver settings');
 // The goal's in-scope accuracy (LinearSVC's at its balanced threshold), as a floor stated up front.
 const minInScope = Number(value('--min-in-scope', '0.876'));
 if (!(minInScope > 0 && minInScope <= 1)) throw new Error(`--min-in-scope must be in (0, 1], got ${value('--min-in-scope', '')}`);
@@ -102,14 +107,14 @@ function oosReport(conf, pred, truth, oosConf, t) {
   };
 }
 
-async function runOurs() {
+async function runOurs(extra = {}) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let lastStage = '';
   const { model, report } = await trainTextClassifier(
     train.texts,
     train.labels,
-    { validation: val, softmax: { ...softmaxExtra, ...(workers === undefined ? {} : { workers }), ...(seed === undefined ? {} : { seed }) } },
+    { validation: val, softmax: { ...softmaxExtra, ...(workers === undefined ? {} : { workers }), ...(seed === undefined ? {} : { seed }), ...extra } },
     {
       onProgress: (p) => {
         if (p.stage !== lastStage) log(`  [ours] ${p.stage}…`);
@@ -261,6 +266,13 @@ for (let r = 1; r <= repeat; r++) {
   const load = loadNow();
   const ours = await runOurs();
   log(`  ${f4(ours.test_accuracy)} in ${ours.fit_seconds.toFixed(2)} s`);
+  const others = [];
+  for (const v of variants) {
+    log(`run ${r}: ours with ${JSON.stringify(v)}`);
+    const o = await runOurs(v);
+    log(`  ${f4(o.test_accuracy)} in ${o.fit_seconds.toFixed(2)} s (CPU ${o.fit_cpu_seconds.toFixed(2)} s)`);
+    others.push(o);
+  }
   let peer = null;
   if (!flag('--no-peer')) {
     log(`run ${r}: scikit-learn LinearSVC`);
@@ -273,7 +285,7 @@ for (let r = 1; r <= repeat; r++) {
     peer.refit_seconds = here_.fit_seconds;
     peer.refit_cpu_seconds = here_.fit_cpu_seconds;
   }
-  runs.push({ run: r, load, ours, peer });
+  runs.push({ run: r, load, ours, others, peer });
 }
 
 // Sanity check on other text: the project's generated support requests (imbalanced, typos), held out by time.
@@ -349,6 +361,21 @@ if (cpuRatios.length > 0) {
   lines.push('');
   lines.push(`CPU ratio over ${sorted.length} round(s): median ${sorted[sorted.length >> 1].toFixed(2)}, range ${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)} (goal ≤ 0.50).`);
 }
+if (variants.length > 0) {
+  lines.push('');
+  lines.push('Variants (solver settings over the defaults), fitted in the same rounds right after the defaults and before the peer:');
+  lines.push('');
+  lines.push('| run | settings | epochs | accuracy | fit CPU s | defaults fit CPU s | peer fit CPU s | CPU ratio to peer |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const { run, ours, others, peer } of runs) {
+    others.forEach((o, i) => {
+      const pc = peer?.refit_cpu_seconds;
+      lines.push(
+        `| ${run} | \`${JSON.stringify(variants[i])}\` | ${o.epochs} | ${f4(o.test_accuracy)} | ${o.fit_cpu_seconds.toFixed(2)} | ${ours.fit_cpu_seconds.toFixed(2)} | ${pc === undefined ? '–' : pc.toFixed(2)} | ${pc === undefined ? '–' : (o.fit_cpu_seconds / pc).toFixed(2)} |`,
+      );
+    });
+  }
+}
 lines.push('');
 lines.push(
   '| run | model | threshold criterion | threshold | in-scope acc | OOS recall | OOS precision | 151-way acc | in-scope rejected |',
@@ -411,7 +438,7 @@ Commit: ${commit}
 Command: \`npm run build && node bench/text-clinc150.bench.mjs --repeat ${repeat}${seed === undefined ? '' : ` --seed ${seed}`}${args.includes('--softmax') ? ` --softmax '${JSON.stringify(softmaxExtra)}'` : ''} --write\`
 
 Ours: \`trainTextClassifier\` with default options (word 1–2-grams min_df 2 + char_wb 2–5-grams
-min_df 2, sublinear tf, per-block L2; softmax regression C=20, minibatch SGD with averaging, 6 epochs;
+min_df 2, sublinear tf, per-block L2; softmax regression C=20, minibatch SGD with averaging, 12 epochs at step 1, x·W in WebAssembly SIMD;
 temperature scaled on val). "train wall s" is the whole call: vectorising, training and
 calibration. The peer is \`/usr/bin/python3 ${PEER} --dataset clinc150 --model svc\`, run in the
 same process tree right after ours; its time is \`pipeline.fit\` (vectorising + LinearSVC).
