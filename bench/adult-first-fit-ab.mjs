@@ -67,6 +67,8 @@ if (args.includes('--child')) {
       proba: sha(Buffer.from(Float64Array.from(p).buffer)),
       // the fit's window on the monotonic clock (µs), to cut a --cpu-prof profile to the fit
       fitWindowUs: [Number(h0 / 1000n), Number(h1 / 1000n)],
+      // and on performance.now() (ms), to match --trace-gc times (ms since the isolate started)
+      fitWindowMs: [t0, t0 + wall * 1000],
     }),
   );
   process.exit(0);
