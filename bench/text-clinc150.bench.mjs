@@ -10,8 +10,9 @@
 // >= --min-in-scope on val, by src/evaluation's chooseRejectionThreshold, applied to our scores and
 // to the peer's decision values from bench/clinc150-peer-scores.py), predict throughput at batch 1 and 1000, and runs
 // /work/shared/peers/sk_text.py --model svc in the same process tree for a same-machine time.
-// --variants: more solver settings (each over --softmax), fitted in every round right after ours and
-// before the peer, so their fit CPU is alternated with the same peer fits (table "Variants").
+// --variants: more solver settings (each over --softmax), fitted in every round beside ours (the order rotates
+// by round) and before the peer, so their fit CPU is alternated with the same peer fits (table "Variants").
+// Run with `node --expose-gc` to collect garbage before each fit.
 // --write writes bench/.out/text-RESULTS.md. Data is read from /work/shared; nothing is copied.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -262,17 +263,20 @@ const f4 = (x) => x.toFixed(4);
 const runs = [];
 const loadNow = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 for (let r = 1; r <= repeat; r++) {
-  log(`run ${r}: ours`);
   const load = loadNow();
-  const ours = await runOurs();
-  log(`  ${f4(ours.test_accuracy)} in ${ours.fit_seconds.toFixed(2)} s`);
-  const others = [];
-  for (const v of variants) {
-    log(`run ${r}: ours with ${JSON.stringify(v)}`);
-    const o = await runOurs(v);
+  // The defaults and the variants take turns at going first (the first fit of a round was seen to pay more CPU);
+  // with node --expose-gc, a full collection before each fit keeps the previous fit's garbage out of its time.
+  const fits = [{}, ...variants];
+  const results = new Array(fits.length);
+  for (let t = 0; t < fits.length; t++) {
+    const at = (t + r - 1) % fits.length;
+    log(`run ${r}: ours${at === 0 ? '' : ` with ${JSON.stringify(fits[at])}`}`);
+    globalThis.gc?.();
+    const o = await runOurs(fits[at]);
     log(`  ${f4(o.test_accuracy)} in ${o.fit_seconds.toFixed(2)} s (CPU ${o.fit_cpu_seconds.toFixed(2)} s)`);
-    others.push(o);
+    results[at] = o;
   }
+  const [ours, ...others] = results;
   let peer = null;
   if (!flag('--no-peer')) {
     log(`run ${r}: scikit-learn LinearSVC`);
@@ -363,7 +367,7 @@ if (cpuRatios.length > 0) {
 }
 if (variants.length > 0) {
   lines.push('');
-  lines.push('Variants (solver settings over the defaults), fitted in the same rounds right after the defaults and before the peer:');
+  lines.push('Variants (solver settings over the defaults), fitted in the same rounds as the defaults (order rotated by round), before the peer:');
   lines.push('');
   lines.push('| run | settings | epochs | accuracy | fit CPU s | defaults fit CPU s | peer fit CPU s | CPU ratio to peer |');
   lines.push('|---|---|---|---|---|---|---|---|');
