@@ -4,7 +4,7 @@
  * same bytes back the typed arrays the JavaScript part of the kernel reads (and the workers share).
  *
  * `forward` sums x·W for one row into a float32 scratch with f32x4 lanes (4 classes per
- * instruction, up to 32 classes per pass over the row; float32 accumulation, where the
+ * instruction, up to 48 classes per pass over the row; float32 accumulation, where the
  * JavaScript kernel accumulates in float64). `update` is the JavaScript update's arithmetic
  * (float64, rounded to float32 once per weight), bit for bit.
  */
@@ -38,11 +38,14 @@ const PAGE = 65536;
  * at `out`, rounded up to whole vectors (the lanes past the last class are garbage; `out` and
  * W need 16 bytes of slack).
  */
+/** Vectors (4 classes each) summed per pass over a row: 12 accumulators + the row value + address fit 16 SIMD registers. */
+const WIDE = 12;
+
 function forwardFunction(): WasmFunction {
   const [pIdx, pEnd, delta, wBase, stride, out] = [0, 1, 2, 3, 4, 5];
   const [cb, p, v] = [6, 7, 8];
   const acc = (k: number): number => 9 + k;
-  const addr = 9 + 8;
+  const addr = 9 + WIDE;
   // One pass over the row for `n` vectors (4n classes) from class byte offset cb.
   const pass = (n: number): number[] => [
     ...Array.from({ length: n }, (_, k) => [...op.v128Zero(), ...op.set(acc(k))]).flat(),
@@ -119,9 +122,9 @@ function forwardFunction(): WasmFunction {
   return {
     name: 'forward',
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, V128, ...new Array<typeof V128>(8).fill(V128), I32],
-    // Passes of 8 vectors while more than 7 are left, then 4 while more than 3, then 2, then 1.
-    body: [...whileRest(112, 8), ...whileRest(48, 4), ...ifRest(16, 2), ...ifRest(0, 1)],
+    locals: [I32, I32, V128, ...new Array<typeof V128>(WIDE).fill(V128), I32],
+    // Passes of WIDE vectors while more than WIDE − 1 are left, then 8, 4, 2 and 1 likewise.
+    body: [...whileRest(16 * (WIDE - 1), WIDE), ...ifRest(112, 8), ...ifRest(48, 4), ...ifRest(16, 2), ...ifRest(0, 1)],
   };
 }
 
