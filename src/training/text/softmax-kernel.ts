@@ -3,7 +3,9 @@
  *
  * `runSoftmaxShard` must stay self-contained (no imports, no module-level names, no helpers
  * outside its body): worker threads run its source text (`Function.prototype.toString`), which
- * works the same from the TypeScript sources under vitest and from the compiled `dist/`.
+ * works the same from the TypeScript sources under vitest and from the compiled `dist/`. With
+ * `job.wasm` it instantiates the WebAssembly module of softmax-wasm.ts on the job's shared memory
+ * and runs the x·W pass and the update there; the softmax, bias and averaging stay here.
  */
 
 /** One shard's job: the whole data set, and the classes `[classStart, classEnd)` this shard owns. */
