@@ -272,7 +272,7 @@ function wasmKernel(
   throw MloopError.failedPrecondition(
     module === null
       ? 'kernel "wasm" needs WebAssembly with SIMD and shared memory, which this runtime does not provide'
-      : 'kernel "wasm" cannot hold this problem in a 4 GiB WebAssembly memory',
+      : 'kernel "wasm" cannot hold this problem in a WebAssembly memory (over 4 GiB, or the memory could not be reserved)',
     { hint: 'use kernel "auto" or "js"' },
   );
 }

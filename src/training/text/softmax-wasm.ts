@@ -274,7 +274,7 @@ export interface WasmLayout {
 /**
  * Lays out `X`, `y`, the logits buffers (`zLength` float64s) and one weight block per class range
  * `[bounds[s], bounds[s+1])` in one shared memory, copying the inputs. Null when the problem does
- * not fit in 4 GiB.
+ * not fit in 4 GiB or the memory cannot be reserved.
  */
 export function wasmLayout(X: CsrMatrix, y: Int32Array, zLength: number, bounds: number[]): WasmLayout | null {
   let bytes = 0;
@@ -300,7 +300,13 @@ export function wasmLayout(X: CsrMatrix, y: Int32Array, zLength: number, bounds:
   if (pages > MAX_PAGES) return null;
   const api = wasmApi();
   if (api === undefined) return null;
-  const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
+  let memory: WasmMemory;
+  try {
+    memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    // The process could not reserve the memory (address space or RAM): the JavaScript loops run instead.
+    return null;
+  }
   const buf = memory.buffer;
   const layout: WasmLayout = {
     memory,
