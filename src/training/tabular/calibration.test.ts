@@ -28,6 +28,19 @@ describe('calibration', () => {
     expect(loss(platt)).toBeLessThan(loss({ method: 'none' }) - 0.05);
   });
 
+  it("Platt uses Platt's smoothed targets: equal to scikit-learn's sigmoid calibration, finite on separable rows", () => {
+    // references: sklearn.calibration._sigmoid_calibration(s, y) (scikit-learn 1.2.1) → p = 1/(1+exp(A·s+B)), so a = −A, b = −B
+    const s = [-2, -1.5, -1.2, -0.9, -0.5, -0.3, 0.2, 0.4, 0.8, 1.1, 1.6, 2.4];
+    const separable = fitPlatt(s, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    expect(separable.a).toBeCloseTo(1.5349124911311813, 5);
+    expect(separable.b).toBeCloseTo(0.04858814851384639, 5);
+    // one wrong row at the edge of what was seen costs a bounded log loss, not tens of nats
+    expect(-Math.log(1 - applyCalibrator(separable, 2.4))).toBeLessThan(4);
+    const noisy = fitPlatt([...s, 0.1, -0.2], [0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1]);
+    expect(noisy.a).toBeCloseTo(0.9239198632007996, 5);
+    expect(noisy.b).toBeCloseTo(0.018969552796650996, 5);
+  });
+
   it('isotonic regression lowers log loss and is monotone', () => {
     const iso = fitIsotonic(fit.s, fit.y);
     expect(loss(iso)).toBeLessThan(loss({ method: 'none' }) - 0.05);

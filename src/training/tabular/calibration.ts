@@ -138,14 +138,17 @@ function plattSums(scores: Float64Array, y: Float64Array, a: number, b: number, 
 }
 
 /**
- * Platt scaling by Newton's method on the mean log loss of sigmoid(a·s + b), with a tiny ridge
- * (1e-9) so separable data still converges.
+ * Platt scaling by Newton's method on the mean log loss of sigmoid(a·s + b) against Platt's (1999)
+ * smoothed targets — (N₊ + 1)/(N₊ + 2) for positives and 1/(N₋ + 2) for negatives, as LIBSVM and
+ * scikit-learn's `CalibratedClassifierCV(method='sigmoid')` use — with a tiny ridge (1e-9) so
+ * separable data still converges. Without the smoothing, a few dozen separable held-out rows drive
+ * the slope up until the calibrated probabilities are 0 or 1, and one wrong row costs a huge log loss.
  */
 export function fitPlatt(scoresIn: ArrayLike<number>, yIn: ArrayLike<number>): { method: 'platt'; a: number; b: number } {
   // Float64Array inputs keep the loops monomorphic: a fresh process (what `mloop train` is) runs
   // them optimised sooner, and a plain array or a typed array no longer deoptimises the other.
   const scores = asFloat64(scoresIn);
-  const y = asFloat64(yIn);
+  const y = plattTargets(yIn);
   const sums = new Float64Array(5);
   let a = 1;
   let b = 0;
@@ -176,6 +179,18 @@ export function fitPlatt(scoresIn: ArrayLike<number>, yIn: ArrayLike<number>): {
     if (Math.abs(step * da) + Math.abs(step * db) < 1e-12 || gained < 1e-16) break;
   }
   return { method: 'platt', a, b };
+}
+
+/** Platt's smoothed targets for 0/1 labels (a fresh array; the labels are not changed). */
+function plattTargets(yIn: ArrayLike<number>): Float64Array {
+  const n = yIn.length;
+  let pos = 0;
+  for (let i = 0; i < n; i++) pos += yIn[i] === 1 ? 1 : 0;
+  const hi = (pos + 1) / (pos + 2);
+  const lo = 1 / (n - pos + 2);
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) t[i] = yIn[i] === 1 ? hi : lo;
+  return t;
 }
 
 /** Isotonic regression of labels on sigmoid(score) by pool-adjacent-violators. */
