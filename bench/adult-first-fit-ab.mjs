@@ -8,31 +8,16 @@
 //        node bench/adult-first-fit-ab.mjs --child <lib folder> [--seed 0]   (one fit, one JSON line)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { FEATURES, readAdultCsv } from './adult-data.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const DATA = process.env.ADULT_DIR ?? '/work/shared/datasets/adult';
-const NUM = ['age', 'fnlwgt', 'education_num', 'capital_gain', 'capital_loss', 'hours_per_week'];
-const CAT = ['workclass', 'education', 'marital_status', 'occupation', 'relationship', 'race', 'sex', 'native_country'];
 
-/** The same reader as tabular-adult.bench.mjs: no quoting; '?' stays a category. */
-function readCsv(path) {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(',');
-  const cols = Object.fromEntries(header.map((h) => [h, []]));
-  for (let i = 1; i < lines.length; i++) {
-    const cells = lines[i].split(',');
-    header.forEach((h, j) => cols[h].push(cells[j]));
-  }
-  const columns = {};
-  for (const h of header) columns[h] = NUM.includes(h) ? Float64Array.from(cols[h], (v) => (v === '?' || v === '' ? NaN : Number(v))) : cols[h];
-  return { columns, n: lines.length - 1 };
-}
 
 const sha = (s) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
@@ -40,9 +25,9 @@ if (args.includes('--child')) {
   const lib = resolve(opt('--child'));
   const seed = Number(opt('--seed', '0'));
   const { trainGbdt, rocAuc, accuracy } = await import(pathToFileURL(join(lib, 'index.js')).href);
-  const train = readCsv(join(DATA, 'adult_train.csv'));
-  const test = readCsv(join(DATA, 'adult_test.csv'));
-  const features = [...NUM.map((name) => ({ name, kind: 'numeric' })), ...CAT.map((name) => ({ name, kind: 'categorical' }))];
+  const train = readAdultCsv(join(DATA, 'adult_train.csv'));
+  const test = readAdultCsv(join(DATA, 'adult_test.csv'));
+  const features = FEATURES;
   // --warm k: k fits before the measured one (to compare a warm fit); default 0, the first fit
   for (let k = Number(opt('--warm', '0')); k > 0; k--) await trainGbdt({ columns: train.columns }, 'income', { task: 'classification', features, seed });
   const h0 = process.hrtime.bigint();

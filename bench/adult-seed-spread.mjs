@@ -12,33 +12,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FEATURES, readAdultCsv } from './adult-data.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const lib = process.env.TABULAR_DIST ?? join(here, '..', 'dist', 'training', 'tabular');
 const { trainGbdt, rocAuc, accuracy } = await import(pathToFileURL(join(lib, 'index.js')).href);
 const DATA = process.env.ADULT_DIR ?? '/work/shared/datasets/adult';
-const NUM = ['age', 'fnlwgt', 'education_num', 'capital_gain', 'capital_loss', 'hours_per_week'];
-const CAT = ['workclass', 'education', 'marital_status', 'occupation', 'relationship', 'race', 'sex', 'native_country'];
 const args = process.argv.slice(2);
 const nSeeds = args.includes('--seeds') ? Number(args[args.indexOf('--seeds') + 1]) : 10;
 
-/** The same reader as tabular-adult.bench.mjs: no quoting; '?' stays a category. */
-function readCsv(path) {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(',');
-  const cols = Object.fromEntries(header.map((h) => [h, []]));
-  for (let i = 1; i < lines.length; i++) {
-    const cells = lines[i].split(',');
-    header.forEach((h, j) => cols[h].push(cells[j]));
-  }
-  const columns = {};
-  for (const h of header) columns[h] = NUM.includes(h) ? Float64Array.from(cols[h], (v) => (v === '?' || v === '' ? NaN : Number(v))) : cols[h];
-  return { columns, n: lines.length - 1 };
-}
 
-const train = readCsv(join(DATA, 'adult_train.csv'));
-const test = readCsv(join(DATA, 'adult_test.csv'));
-const features = [...NUM.map((name) => ({ name, kind: 'numeric' })), ...CAT.map((name) => ({ name, kind: 'categorical' }))];
+const train = readAdultCsv(join(DATA, 'adult_train.csv'));
+const test = readAdultCsv(join(DATA, 'adult_test.csv'));
+const features = FEATURES;
 const y = test.columns.income.map((v) => (v === '>50K' ? 1 : 0));
 /** XGBoost's test-set P(>50K) per row, from the reference pipeline (bench/adult-xgb-predictions.py). */
 function xgbPredictions() {

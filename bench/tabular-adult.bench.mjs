@@ -10,6 +10,7 @@ import { cpus, totalmem, tmpdir, platform, release, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { FEATURES, readAdultCsv } from './adult-data.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const lib = process.env.TABULAR_DIST ?? join(here, '..', 'dist', 'training', 'tabular');
@@ -17,28 +18,11 @@ const { trainGbdt, trainLinear, rocAuc, accuracy, expectedCalibrationError } = a
 
 const DATA = process.env.ADULT_DIR ?? '/work/shared/datasets/adult';
 const PEER = '/work/shared/peers/adult_baselines.py';
-const NUM = ['age', 'fnlwgt', 'education_num', 'capital_gain', 'capital_loss', 'hours_per_week'];
 const args = process.argv.slice(2);
 const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) || 3 : 3;
 
-/** Tiny CSV reader: no quoting in these files; '?' stays a category (as the peer script does). */
-function readCsv(path) {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(',');
-  const cols = Object.fromEntries(header.map((h) => [h, []]));
-  for (let i = 1; i < lines.length; i++) {
-    const cells = lines[i].split(',');
-    header.forEach((h, j) => cols[h].push(cells[j]));
-  }
-  const columns = {};
-  for (const h of header) columns[h] = NUM.includes(h) ? Float64Array.from(cols[h], (v) => (v === '?' || v === '' ? NaN : Number(v))) : cols[h];
-  return { columns, n: lines.length - 1 };
-}
 
-const features = [
-  ...NUM.map((name) => ({ name, kind: 'numeric' })),
-  ...['workclass', 'education', 'marital_status', 'occupation', 'relationship', 'race', 'sex', 'native_country'].map((name) => ({ name, kind: 'categorical' })),
-];
+const features = FEATURES;
 
 function evaluate(model, test) {
   const t0 = performance.now();
@@ -79,8 +63,8 @@ function runPeer() {
   }
 }
 
-const train = readCsv(join(DATA, 'adult_train.csv'));
-const test = readCsv(join(DATA, 'adult_test.csv'));
+const train = readAdultCsv(join(DATA, 'adult_train.csv'));
+const test = readAdultCsv(join(DATA, 'adult_test.csv'));
 const cold = args.includes('--cold');
 
 /** One default fit, timed from the call (data already loaded), as the first fit of this process. */
