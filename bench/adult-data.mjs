@@ -1,6 +1,7 @@
 // Adult (../shared/datasets/adult) as the Adult benchmarks read it: the column kinds, and a tiny CSV
 // reader (no quoting in these files; '?' stays a category, as the peer script does; numeric '?' or
-// empty is NaN). Shared by tabular-adult.bench.mjs, adult-first-fit-ab.mjs and adult-seed-spread.mjs.
+// empty is NaN). Shared by tabular-adult.bench.mjs, adult-first-fit-ab.mjs, adult-seed-spread.mjs and
+// gbdt-defaults-cv.mjs (which reads its other tables with it too).
 import { readFileSync } from 'node:fs';
 
 export const NUM = ['age', 'fnlwgt', 'education_num', 'capital_gain', 'capital_loss', 'hours_per_week'];
@@ -8,8 +9,11 @@ export const CAT = ['workclass', 'education', 'marital_status', 'occupation', 'r
 /** Every feature with its kind, numeric first: the benchmarks' `features` option. */
 export const FEATURES = [...NUM.map((name) => ({ name, kind: 'numeric' })), ...CAT.map((name) => ({ name, kind: 'categorical' }))];
 
-/** Reads one Adult CSV into `{ columns, n }`: numeric columns as Float64Array, the rest as strings. */
-export function readAdultCsv(path) {
+/**
+ * Reads one unquoted CSV into `{ columns, header, n }`: the columns `isNumeric` names as Float64Array
+ * ('?' or empty is NaN), the rest as strings. Default: Adult's numeric columns.
+ */
+export function readAdultCsv(path, isNumeric = (h) => NUM.includes(h)) {
   const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
   const header = lines[0].split(',');
   const cols = Object.fromEntries(header.map((h) => [h, []]));
@@ -18,6 +22,6 @@ export function readAdultCsv(path) {
     header.forEach((h, j) => cols[h].push(cells[j]));
   }
   const columns = {};
-  for (const h of header) columns[h] = NUM.includes(h) ? Float64Array.from(cols[h], (v) => (v === '?' || v === '' ? NaN : Number(v))) : cols[h];
-  return { columns, n: lines.length - 1 };
+  for (const h of header) columns[h] = isNumeric(h) ? Float64Array.from(cols[h], (v) => (v === '?' || v === '' ? NaN : Number(v))) : cols[h];
+  return { columns, header, n: lines.length - 1 };
 }

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FEATURES, readAdultCsv } from './adult-data.mjs';
 
 const args = process.argv.slice(2);
 const value = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -40,35 +41,21 @@ const CANDIDATES = {
 Object.assign(CANDIDATES, JSON.parse(value('--extra', '{}')));
 const variants = Object.fromEntries(Object.entries(CANDIDATES).filter(([k]) => only === undefined || only.includes(k)));
 
-function readCsv(path, numeric) {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(',');
-  const cols = Object.fromEntries(header.map((h) => [h, []]));
-  for (let i = 1; i < lines.length; i++) {
-    const cells = lines[i].split(',');
-    header.forEach((h, j) => cols[h].push(cells[j]));
-  }
-  const columns = {};
-  for (const h of header) columns[h] = numeric(h) ? Float64Array.from(cols[h], (v) => (v === '?' || v === '' ? NaN : Number(v))) : cols[h];
-  return { columns, header, n: lines.length - 1 };
-}
 
 let table, target, features;
 if (merge) {
   // summarise earlier --out files together (e.g. one process per fold seed), no training
 } else if (data === 'adult') {
-  const NUM = ['age', 'fnlwgt', 'education_num', 'capital_gain', 'capital_loss', 'hours_per_week'];
-  const CAT = ['workclass', 'education', 'marital_status', 'occupation', 'relationship', 'race', 'sex', 'native_country'];
-  table = readCsv('/work/shared/datasets/adult/adult_train.csv', (h) => NUM.includes(h));
+  table = readAdultCsv('/work/shared/datasets/adult/adult_train.csv');
   target = 'income';
-  features = [...NUM.map((name) => ({ name, kind: 'numeric' })), ...CAT.map((name) => ({ name, kind: 'categorical' }))];
+  features = FEATURES;
 } else {
   const dir = join(tmpdir(), 'mloop-gbdt-cv-tables');
   if (!existsSync(join(dir, `${data}-train.csv`))) {
     mkdirSync(dir, { recursive: true });
     execFileSync('/usr/bin/python3', [fileURLToPath(new URL('./train-cli-peers.py', import.meta.url)), 'export', dir]);
   }
-  table = readCsv(join(dir, `${data}-train.csv`), (h) => h !== 'label');
+  table = readAdultCsv(join(dir, `${data}-train.csv`), (h) => h !== 'label');
   target = 'label';
   features = table.header.filter((h) => h !== 'label').map((name) => ({ name, kind: 'numeric' }));
 }
