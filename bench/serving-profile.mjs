@@ -1,7 +1,7 @@
 // Profiles the predict path: `node bench/serving-profile.mjs [seconds] [--no-log]` trains (once, cached
 // in $TMPDIR/mloop-serving-profile) the demo text model the serving benchmark uses, runs
 // `mloop server`'s app in a child process under `node --cpu-prof`, loads it with autocannon from a
-// third process, and prints the functions with the most self time (and the req/s seen, which under
+// third process (wrk when installed), and prints the functions with the most self time (and the req/s seen, which under
 // the profiler is lower than without it). THREAD=1 shows the prediction log's writer thread instead.
 // Not a benchmark: a tool to find where the time goes.
 import { spawn } from 'node:child_process';
@@ -80,8 +80,24 @@ if (role === '--serve') {
   }
   const autocannon = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
   child.kill('SIGUSR2');
+  // wrk when installed (it costs the shared core far less than autocannon, so the server, not the
+  // load generator, sets the pace); BENCH_LOADGEN=autocannon or no wrk: autocannon.
+  const wrk = process.env.BENCH_LOADGEN === 'autocannon' ? undefined : ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
   const out = await new Promise((resolve) => {
-    const a = spawn(process.execPath, [autocannon, '-j', '-c', '16', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${token}`, '-b', readFileSync(join(root, 'body.json'), 'utf8'), `http://127.0.0.1:${port}/v1/models/support:predict`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = `http://127.0.0.1:${port}/v1/models/support:predict`;
+    if (wrk) {
+      const lua = join(root, 'post.lua');
+      writeFileSync(lua, `wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${token}"\nlocal f = io.open("${join(root, 'body.json')}", "rb"); wrk.body = f:read("*a"); f:close()\ndone = function(s) io.write(string.format("WRKJSON %d %d %d\\n", s.requests, s.duration, s.errors.status)) end\n`);
+      const a = spawn(wrk, ['-t1', '-c16', `-d${seconds}s`, '-s', lua, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let s = '';
+      a.stdout.on('data', (d) => (s += d));
+      a.on('close', () => {
+        const m = /WRKJSON (\d+) (\d+) (\d+)/.exec(s);
+        resolve({ requests: { average: Number(m[1]) / (Number(m[2]) / 1e6) }, non2xx: Number(m[3]) });
+      });
+      return;
+    }
+    const a = spawn(process.execPath, [autocannon, '-j', '-c', '16', '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${token}`, '-b', readFileSync(join(root, 'body.json'), 'utf8'), url], { stdio: ['ignore', 'pipe', 'inherit'] });
     let s = '';
     a.stdout.on('data', (d) => (s += d));
     a.on('close', () => resolve(JSON.parse(s)));

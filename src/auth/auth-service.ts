@@ -257,6 +257,18 @@ export class AuthService {
    * revoked or expired token, or a disabled user — all with the same message, so a caller
    * cannot probe which tokens exist.
    */
+  /**
+   * The principal of `token` when this service verified it within the cache's lifetime (and it has
+   * not expired), else undefined: synchronous, no store access, no SHA-256. For the direct predict
+   * path, which hands every other request to the route that calls {@link authenticate}.
+   */
+  cachedPrincipal(token: string): Principal | undefined {
+    const cached = this.cache.get(token);
+    if (cached === undefined) return undefined;
+    const nowMs = this.clock().getTime();
+    return cached.untilMs > nowMs && cached.expiresMs > nowMs ? cached.principal : undefined;
+  }
+
   async authenticate(token: string | undefined): Promise<Principal> {
     if (token === undefined || token === '') throw MloopError.unauthenticated('a bearer token is required: send Authorization: Bearer <token>');
     const nowMs = this.clock().getTime();

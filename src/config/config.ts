@@ -22,6 +22,7 @@ export interface MloopConfig {
     readonly shutdownTimeoutMs: number;
     readonly trustProxy: boolean;
     readonly authCacheMs: number;
+    readonly fastPredict: boolean;
   };
   readonly jobs: {
     readonly leaseMs: number;

@@ -124,6 +124,13 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     doc: 'Trust `X-Forwarded-*` headers (set when mloop runs behind a reverse proxy).',
   },
   {
+    key: 'server.fastPredict',
+    env: 'MLOOP_SERVER_FAST_PREDICT',
+    type: 'boolean',
+    default: true,
+    doc: "Answer `POST /v1/models/{name}:predict` straight from Node's request event, without Fastify's routing and hooks, when the request is the usual one: a JSON body and a bearer token this server verified within `server.authCacheMs` that may predict with the deployment. The answers, errors, limits and metrics are the route's own; every other request (no or unknown token, another media type, a query string, shutdown) goes through Fastify. Off sends every request through Fastify.",
+  },
+  {
     key: 'server.authCacheMs',
     env: 'MLOOP_AUTH_CACHE_MS',
     type: 'integer',

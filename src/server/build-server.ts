@@ -1,6 +1,7 @@
 /** Builds the Fastify app: hooks, error body, OpenAPI and the routes of every concept. */
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
+import { createServer, type ServerOptions } from 'node:http';
 import { Server } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import type { ServingRuntimeOptions } from '../serving/index.js';
 import { MLOOP_VERSION, type Workspace } from '../workspace/index.js';
 import './access.js';
 import { installAuth } from './auth-hook.js';
+import { createFastPredict, type FastPredict } from './fast-predict.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
 import { sendError } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
@@ -22,7 +24,7 @@ import { labelingWebRoutes } from './routes/labeling-web.js';
 import { modelRoutes } from './routes/models.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { retrainingRoutes } from './routes/retraining.js';
-import { servingRoutes } from './routes/serving.js';
+import { predictRequestCounter, servingRoutes } from './routes/serving.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import { ErrorBody } from './schemas.js';
 
@@ -35,6 +37,8 @@ export interface BuildServerOptions {
   serving?: ServingRuntimeOptions;
   /** Run a job worker and the cron scheduler in this process (embedded mode); they drain on close. Default off. */
   jobs?: { worker: boolean };
+  /** Answer the usual predict request on the direct path (fast-predict.ts). Default: the setting `server.fastPredict`. */
+  fastPredict?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -56,7 +60,21 @@ export async function buildServer(
   options: BuildServerOptions = {},
 ): Promise<FastifyInstance & { mloopState: ServerState }> {
   const state: ServerState = { closing: false };
+  // The direct predict path, set once the serving runtime exists; until then (and when off) every
+  // request goes to Fastify. The server is made as Fastify makes its own (fastify/lib/server.js).
+  let fast: FastPredict | null = null;
   const app = Fastify({
+    serverFactory: (handler, options) => {
+      const opts = options as { http?: ServerOptions; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number | null };
+      const server = createServer(opts.http ?? {}, (req, res) => {
+        if (fast === null || !fast(req, res)) handler(req, res);
+      });
+      if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout;
+      if (opts.requestTimeout !== undefined) server.requestTimeout = opts.requestTimeout;
+      server.setTimeout(opts.connectionTimeout ?? 0);
+      if (opts.maxRequestsPerSocket !== undefined && opts.maxRequestsPerSocket !== null && opts.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
+      return server;
+    },
     // With a logger, each request's pino child is made only when the request logs a line.
     ...(options.logger ? { loggerInstance: options.logger, childLoggerFactory: lazyChildLoggerFactory } : { logger: false }),
     bodyLimit: ws.config.server.bodyLimitBytes,
@@ -128,7 +146,19 @@ export async function buildServer(
     },
   );
   await runtime.start();
-  await app.register(servingRoutes, { ws, runtime });
+  const v1Counter = predictRequestCounter(runtime, 'v1');
+  await app.register(servingRoutes, { ws, runtime, v1Counter });
+  // Off while prediction requests write their request lines: those come from Fastify's request logger.
+  if ((options.fastPredict ?? ws.config.server.fastPredict) && !ws.config.log.predictionRequests) {
+    fast = createFastPredict({
+      auth: ws.auth,
+      runtime,
+      isClosing: () => state.closing,
+      bodyLimitBytes: ws.config.server.bodyLimitBytes,
+      count: v1Counter,
+      logError: (details, message) => app.log.error(details, message),
+    });
+  }
   await app.register(jobRoutes, { ws });
   await app.register(monitoringRoutes, { ws });
   await app.register(retrainingRoutes, { ws });

@@ -35,11 +35,16 @@ export function toHttpError(err: unknown): { status: number; error: MloopError }
   return { status: 500, error: MloopError.internal('internal error', { cause: err }) };
 }
 
+/** The one error body, `{error: {code, message, request_id[, details]}}` (details only below 500). */
+export function errorBody(status: number, error: MloopError, requestId: string): { error: Record<string, unknown> } {
+  const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: requestId };
+  if (error.details !== undefined && status < 500) body['details'] = error.details;
+  return { error: body };
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const { status, error } = toHttpError(err);
   if (status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
   else request.log.info({ code: error.code, msg: error.message }, 'request rejected');
-  const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: request.id };
-  if (error.details !== undefined && status < 500) body['details'] = error.details;
-  return reply.status(status).send({ error: body });
+  return reply.status(status).send(errorBody(status, error, request.id));
 }

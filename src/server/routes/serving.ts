@@ -46,18 +46,16 @@ declare module 'fastify' {
 }
 
 /**
- * The onResponse hook of a prediction route: counts the request by deployment, model, version,
- * protocol and status. The counter cell of the last label set is kept, so the usual request (same
- * deployment, version and status as the one before) adds to it without building a label key.
+ * Counts one answered prediction request by deployment, model, version, protocol and status (and
+ * errors by deployment and status). The counter cell of the last label set is kept, so the usual
+ * request (same deployment, version and status as the one before) adds to it without building a
+ * label key. Shared by the routes' onResponse hook and the direct predict path (fast-predict.ts).
  */
-function requestMetrics(runtime: ServingRuntime, protocol: 'v1' | 'v2'): onResponseHookHandler {
+export function predictRequestCounter(runtime: ServingRuntime, protocol: 'v1' | 'v2'): (deployment: string, served: { model: string; version: number } | null, status: number) => void {
   let last: { deployment: string; model: string; version: number; status: number; cell: CounterCell } | null = null;
-  return (request, reply, done) => {
-    const deployment = (request.params as { name?: string }).name ?? '';
-    const served = request.mloopServed;
+  return (deployment, served, status) => {
     const model = served?.model ?? '';
     const version = served?.version ?? -1;
-    const status = reply.statusCode;
     if (last !== null && last.status === status && last.version === version && last.deployment === deployment && last.model === model) last.cell.n += 1;
     else {
       const cell = runtime.metrics.requests.cell({ deployment, model, version: served ? String(version) : '', protocol, status: String(status) });
@@ -65,12 +63,20 @@ function requestMetrics(runtime: ServingRuntime, protocol: 'v1' | 'v2'): onRespo
       last = { deployment, model, version, status, cell };
     }
     if (status >= 400) runtime.metrics.errors.inc({ deployment, status: String(status) });
+  };
+}
+
+/** The onResponse hook of a prediction route: {@link predictRequestCounter} for each answered request. */
+function requestMetrics(count: ReturnType<typeof predictRequestCounter>): onResponseHookHandler {
+  return (request, reply, done) => {
+    count((request.params as { name?: string }).name ?? '', request.mloopServed, reply.statusCode);
     done();
   };
 }
 
-export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace; runtime: ServingRuntime }): Promise<void> {
+export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace; runtime: ServingRuntime; v1Counter: ReturnType<typeof predictRequestCounter> }): Promise<void> {
   const { ws, runtime } = opts;
+  const v2Counter = predictRequestCounter(runtime, 'v2');
   // Prediction requests' own info lines are off unless asked for (settings: log.predictionRequests).
   const predictLog = ws.config.log.predictionRequests ? {} : { logLevel: 'warn' as const };
   app.decorateRequest('mloopServed', null);
@@ -79,7 +85,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     PREDICT_URL,
     {
       ...predictLog,
-      onResponse: requestMetrics(runtime, 'v1'),
+      onResponse: requestMetrics(opts.v1Counter),
       config: { access: { action: 'serving:predict', project: projectOf } },
       schema: {
         summary: 'Predict rows with a deployed model; decision is auto when confidence clears the version threshold, else review',
@@ -179,8 +185,8 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     body: Any,
     response: { 200: Any, ...errorResponses, 429: Type.Ref('ErrorBody'), ...unavailable },
   });
-  app.post('/v2/models/:name/infer', { ...predictLog, onResponse: requestMetrics(runtime, 'v2'), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
-  app.post('/v2/models/:name/versions/:version/infer', { ...predictLog, onResponse: requestMetrics(runtime, 'v2'), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
+  app.post('/v2/models/:name/infer', { ...predictLog, onResponse: requestMetrics(v2Counter), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
+  app.post('/v2/models/:name/versions/:version/infer', { ...predictLog, onResponse: requestMetrics(v2Counter), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
 
   // ---- deployments ----
   app.get(
