@@ -1,0 +1,109 @@
+// CPU per request of `mloop server`'s predict route, thread by thread: `node bench/serving-threads.mjs [--no-log] [--both]`
+// serves the workspace bench/serving-profile.mjs caches in $TMPDIR/mloop-serving-profile (make it
+// once with `node bench/serving-profile.mjs 5`) from a child process, loads POST
+// /v1/models/support:predict with wrk (one thread, 16 connections, D seconds per round, default 6)
+// and prints, per round, req/s and the CPU µs per request (user+sys, from /proc/<pid>/task) of the
+// main (serving) thread, of the busiest other thread (the prediction log's writer when the log is
+// on) and of the rest (V8 helpers, libuv); then the medians. Linux, wrk on PATH.
+// --no-log serves with the prediction log off; --both serves it on and off (two servers).
+// MLOOP_DIST=<dir> serves another build than ../dist; MLOOP_DIST_BEFORE=<dir> adds servers of a
+// second build, and every round loads each server in turn (alternated order), so builds and modes are
+// compared in the same minutes of a shared machine. ROUNDS (default 3).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const root = join(tmpdir(), 'mloop-serving-profile');
+const token = readFileSync(join(root, 'token'), 'utf8');
+const profile = new URL('./serving-profile.mjs', import.meta.url).pathname;
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const D = Number(process.env.D ?? 6);
+const modes = process.argv.includes('--both') ? [true, false] : [!process.argv.includes('--no-log')];
+const builds = [{ name: 'after', dist: process.env.MLOOP_DIST ?? '' }];
+if (process.env.MLOOP_DIST_BEFORE) builds.unshift({ name: 'before', dist: process.env.MLOOP_DIST_BEFORE });
+const work = mkdtempSync(join(tmpdir(), 'mloop-bench-threads-'));
+const lua = join(work, 'post.lua');
+writeFileSync(
+  lua,
+  `wrk.method="POST"\nwrk.headers["content-type"]="application/json"\nwrk.headers["authorization"]="Bearer ${token}"\nlocal f=io.open("${root}/body.json","rb"); wrk.body=f:read("*a"); f:close()\n`,
+);
+
+/** Starts a server of `dist` and resolves with its child process and predict URL. */
+async function serve(dist, log) {
+  const child = spawn(process.execPath, [profile, '--serve', join(root, 'ws'), log ? '' : '--no-log'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, MLOOP_DIST: dist },
+  });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1])));
+    child.on('exit', (code) => reject(new Error(`server exited with code ${code}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}/v1/models/support:predict` };
+}
+
+/** CPU ticks (user, system) of each thread of `pid`. */
+function threads(pid) {
+  const m = new Map();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const s = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      m.set(t, { u: Number(s[11]), s: Number(s[12]) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return m;
+}
+
+function wrk(url, seconds) {
+  const r = spawnSync('wrk', ['-t1', '-c16', `-d${seconds}s`, '-s', lua, url], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error}`);
+  return { n: Number(/(\d+) requests in/.exec(r.stdout)[1]), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)[1]) };
+}
+
+const subjects = [];
+for (const b of builds) for (const log of modes) subjects.push({ ...b, log, ...(await serve(b.dist, log)), rows: [] });
+for (const s of subjects) wrk(s.url, 3); // warm-up
+
+const tick = 1e6 / 100; // µs per clock tick (USER_HZ 100)
+for (let r = 0; r < ROUNDS; r++) {
+  for (const s of r % 2 ? [...subjects].reverse() : subjects) {
+    const before = threads(s.child.pid);
+    const { n, rps } = wrk(s.url, D);
+    const after = threads(s.child.pid);
+    let main = { u: 0, s: 0 };
+    const others = [];
+    for (const [t, v] of after) {
+      const p = before.get(t) ?? { u: 0, s: 0 };
+      const d = { u: ((v.u - p.u) * tick) / n, s: ((v.s - p.s) * tick) / n };
+      if (t === String(s.child.pid)) main = d;
+      else others.push(d);
+    }
+    others.sort((a, b) => b.u + b.s - (a.u + a.s));
+    const top = others[0] ?? { u: 0, s: 0 };
+    const rest = others.slice(1).reduce((a, d) => ({ u: a.u + d.u, s: a.s + d.s }), { u: 0, s: 0 });
+    const row = { rps, main: main.u + main.s, top: top.u + top.s, rest: rest.u + rest.s };
+    s.rows.push(row);
+    const f = (d) => `${d.u.toFixed(0)}+${d.s.toFixed(0)}`;
+    console.log(
+      `${s.name} log ${s.log ? 'on ' : 'off'}: ${rps.toFixed(0)} req/s | main ${f(main)} | busiest other ${f(top)} | rest ${f(rest)} µs/req (user+sys)`,
+    );
+  }
+}
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+console.log(
+  `\nmedians of ${ROUNDS} rounds of ${D} s\n| build | log | req/s | main µs/req | busiest other | rest |\n|---|---|---|---|---|---|`,
+);
+for (const s of subjects) {
+  const m = (k) => median(s.rows.map((r) => r[k]));
+  console.log(
+    `| ${s.name} | ${s.log ? 'on' : 'off'} | ${m('rps').toFixed(0)} | ${m('main').toFixed(1)} | ${m('top').toFixed(1)} | ${m('rest').toFixed(1)} |`,
+  );
+}
+for (const s of subjects) s.child.kill('SIGINT');
+rmSync(work, { recursive: true, force: true });
