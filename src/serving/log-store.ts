@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { openBackend } from '../storage/index.js';
 import type { PredictionRecord } from './serving.js';
-import { encodeLogBatch } from './log-codec.js';
+import { encodeLogBatch, transferList } from './log-codec.js';
 import { SqlServingStore } from './sql-serving-store.js';
 
 /** The log's write side. */
@@ -55,7 +55,7 @@ class WorkerLogStore implements PredictionLogStore {
   insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
     // Columns, not objects: far less for the serving thread to serialise (see log-codec.ts).
     const batch = encodeLogBatch(records);
-    return this.send({ batch }, [batch.probabilities.buffer as ArrayBuffer]);
+    return this.send({ batch }, transferList(batch));
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,8 @@ import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
 import { applyPlan, MicroBatcher, storedOutOfScopeThreshold, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
-import { outputsJson, probabilitiesJson } from './answer-json.js';
-import { RecordWithOutputsText } from './log-codec.js';
+import { probabilitiesJson } from './answer-json.js';
+import { ClassifierRecord } from './log-codec.js';
 import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
@@ -572,9 +572,9 @@ export class ServingRuntime {
         logged = {};
         for (const [k, v] of Object.entries(given)) logged[k] = typeof v === 'string' ? redactText(v).text : v;
       }
-      const text = r.probabilitiesJson == null ? undefined : outputsJson(r, r.probabilitiesJson);
-      if (text !== undefined) {
-        return new RecordWithOutputsText(r.predictionId, at, name, model.version.model, model.version.version, role, primaryId, requestId, logged, text, r.label, r.confidence, r.decision, latencyMs, model.redact, groups[i] ?? NO_GROUPS);
+      // A classifier row keeps its probabilities' text; the log's writer thread makes the outputs' JSON from it.
+      if (r.probabilitiesJson != null && r.label !== null) {
+        return new ClassifierRecord(r.predictionId, at, name, model.version.model, model.version.version, role, primaryId, requestId, logged, r.probabilitiesJson, r.fairness, r.label, r.confidence, r.decision, latencyMs, model.redact, groups[i] ?? NO_GROUPS);
       }
       return {
         id: r.predictionId,

@@ -66,32 +66,45 @@ function toReview(r: Selectable<ReviewQueueTable>): ReviewItem {
 /** Columns of a logged prediction, in the order of {@link predictionRow}. */
 const PREDICTION_COLUMNS = ['id', 'at', 'deployment', 'model', 'version', 'role', 'primary_id', 'request_id', 'inputs_json', 'outputs_json', 'label', 'confidence', 'decision', 'latency_ms', 'redacted', 'groups_json'] as const;
 
-function predictionRow(p: PredictionRecord): unknown[] {
-  return [
-    p.id,
-    p.at,
-    p.deployment,
-    p.model,
-    p.version,
-    p.role,
-    p.primaryId,
-    p.requestId,
-    JSON.stringify(p.inputs),
-    p.outputsJson ?? JSON.stringify(p.outputs),
-    p.label,
-    p.confidence,
-    p.decision,
-    p.latencyMs,
-    p.redacted ? 1 : 0,
-    p.groups === undefined || Object.keys(p.groups).length === 0 ? null : JSON.stringify(p.groups),
-  ];
+/**
+ * Writes the parameters of {@link PREDICTION_COLUMNS} for `p` into `out` from `at`. Inputs and
+ * outputs already formatted as JSON (`inputsJson` of the log writer's records, `outputsJson`) are
+ * written as they are.
+ */
+function predictionRow(p: PredictionRecord & { inputsJson?: string }, out: unknown[], at: number): void {
+  out[at] = p.id;
+  out[at + 1] = p.at;
+  out[at + 2] = p.deployment;
+  out[at + 3] = p.model;
+  out[at + 4] = p.version;
+  out[at + 5] = p.role;
+  out[at + 6] = p.primaryId;
+  out[at + 7] = p.requestId;
+  out[at + 8] = p.inputsJson ?? JSON.stringify(p.inputs);
+  out[at + 9] = p.outputsJson ?? JSON.stringify(p.outputs);
+  out[at + 10] = p.label;
+  out[at + 11] = p.confidence;
+  out[at + 12] = p.decision;
+  out[at + 13] = p.latencyMs;
+  out[at + 14] = p.redacted ? 1 : 0;
+  out[at + 15] = p.groups === undefined || Object.keys(p.groups).length === 0 ? null : JSON.stringify(p.groups);
 }
 
 /** Columns of a review item made from a prediction, in the order of {@link reviewRow}. */
 const REVIEW_COLUMNS = ['prediction_id', 'deployment', 'model', 'version', 'created_at', 'status', 'predicted', 'confidence', 'answer', 'answered_by', 'answered_at'] as const;
 
-function reviewRow(p: PredictionRecord): unknown[] {
-  return [p.id, p.deployment, p.model, p.version, p.at, 'pending', p.label, p.confidence, null, null, null];
+function reviewRow(p: PredictionRecord, out: unknown[], at: number): void {
+  out[at] = p.id;
+  out[at + 1] = p.deployment;
+  out[at + 2] = p.model;
+  out[at + 3] = p.version;
+  out[at + 4] = p.at;
+  out[at + 5] = 'pending';
+  out[at + 6] = p.label;
+  out[at + 7] = p.confidence;
+  out[at + 8] = null;
+  out[at + 9] = null;
+  out[at + 10] = null;
 }
 
 export class SqlServingStore implements ServingStore {
@@ -159,31 +172,36 @@ export class SqlServingStore implements ServingStore {
     if (records.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
       // Chunks of a power of two rows (at most 128): a handful of statement shapes, each compiled once.
+      const review: PredictionRecord[] = [];
       for (let i = 0; i < records.length; ) {
         let size = LOG_CHUNK;
         while (size > records.length - i) size >>= 1;
-        const part = records.slice(i, i + size);
+        await tx.executeQuery(this.insertSql('predictions', PREDICTION_COLUMNS, predictionRow, records, i, size));
+        review.length = 0;
+        for (let j = i; j < i + size; j++) {
+          const p = records[j]!;
+          if (p.decision === 'review' && p.role !== 'shadow') review.push(p);
+        }
+        if (review.length > 0) await tx.executeQuery(this.insertSql('review_queue', REVIEW_COLUMNS, reviewRow, review, 0, review.length));
         i += size;
-        await tx.executeQuery(this.insertSql('predictions', part.length, PREDICTION_COLUMNS, (p) => predictionRow(p), part));
-        const review = part.filter((p) => p.decision === 'review' && p.role !== 'shadow');
-        if (review.length > 0) await tx.executeQuery(this.insertSql('review_queue', review.length, REVIEW_COLUMNS, reviewRow, review));
       }
     });
   }
 
   /**
-   * `INSERT … ON CONFLICT DO NOTHING` of `rows` as one statement. Its SQL is compiled by Kysely once
-   * per table and row count and reused with new parameters (the log writes the same shapes all day;
-   * building and compiling a 200-row insert cost more than a tenth of each write).
+   * `INSERT … ON CONFLICT DO NOTHING` of `rows[from, from + n)` as one statement. Its SQL is compiled
+   * by Kysely once per table and row count and reused with new parameters (the log writes the same
+   * shapes all day; building and compiling a 200-row insert cost more than a tenth of each write).
    */
-  private insertSql<T>(table: 'predictions' | 'review_queue', n: number, columns: readonly string[], row: (r: T) => unknown[], rows: readonly T[]): CompiledQuery {
+  private insertSql<T>(table: 'predictions' | 'review_queue', columns: readonly string[], row: (r: T, out: unknown[], at: number) => void, rows: readonly T[], from: number, n: number): CompiledQuery {
     const key = `${table}:${n}`;
     let sqlText = this.compiled.get(key);
     if (sqlText === undefined) {
       // Kysely only needs the column names here: the first row stands for all of them.
-      const sample = row(rows[0]!);
+      const sample: unknown[] = [];
+      row(rows[from]!, sample, 0);
       const first = Object.fromEntries(columns.map((c, j) => [c, sample[j]]));
-      const values = rows.map(() => first);
+      const values = Array.from({ length: n }, () => first);
       const conflict = table === 'predictions' ? 'id' : 'prediction_id';
       // The row objects only give Kysely the column names; the SQL's parameters are filled below.
       sqlText = this.db
@@ -193,8 +211,9 @@ export class SqlServingStore implements ServingStore {
         .compile().sql;
       this.compiled.set(key, sqlText);
     }
-    const params: unknown[] = [];
-    for (const r of rows) for (const v of row(r)) params.push(v);
+    const width = columns.length;
+    const params: unknown[] = new Array(n * width);
+    for (let j = 0; j < n; j++) row(rows[from + j]!, params, j * width);
     return CompiledQuery.raw(sqlText, params);
   }
 
