@@ -7,9 +7,16 @@
 // MLOOP_DIST=<dir> measures another build than ../dist; MLOOP_DIST_BEFORE=<dir> adds a second build
 // (its own workspace, same data and seed) to the same rounds. N (default 4000) predictions per
 // round, ROUNDS (default 6).
+// `--records`: the serving thread's side of the log alone, without a model: records made as each
+// build's runtime makes them for the benchmark's classifier row (17 classes; a request id; the body
+// parsed per request) are appended to the build's PredictionLogWriter, which writes through its
+// worker log store to a temporary workspace; the serving thread's CPU per record, less a round that
+// does the same requests without logging, in alternated rounds (N default 30000, ROUNDS 8).
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clearInterval, setImmediate, setInterval } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 
 const dist = (d) => (d ? pathToFileURL(`${d}/`).href : new URL('../dist/', import.meta.url).href);
@@ -18,6 +25,139 @@ if (process.env.MLOOP_DIST_BEFORE) builds.unshift({ name: 'before', url: dist(pr
 const N = Number(process.env.N ?? 4000);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 const parent = mkdtempSync(join(tmpdir(), 'mloop-bench-log-cost-'));
+
+if (process.argv.includes('--records')) {
+  await recordsOnly();
+  process.exit(0);
+}
+
+/** CPU µs of the calling thread (Linux). */
+function selfThreadCpu() {
+  const f = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 1e4;
+}
+
+async function recordsOnly() {
+  // The worker is unref'd (as in the server); this keeps the process alive while writes are pending.
+  const keep = setInterval(() => undefined, 1000);
+  const probabilities = Object.fromEntries(
+    [
+      'account_closure',
+      'billing_question',
+      'cancel_order',
+      'change_address',
+      'damaged_item',
+      'delivery_status',
+      'device_setup',
+      'invoice_copy',
+      'login_problem',
+      'password_reset',
+      'payment_failed',
+      'privacy_request',
+      'product_question',
+      'refund_request',
+      'subscription_upgrade',
+      'update_payment_method',
+      'warranty_claim',
+    ].map((c, i) => [c, i === 13 ? 0.9885972738265991 : 0.0002691326953936368 * (i + 1)]),
+  );
+  const body = JSON.stringify({ instances: [{ text: 'Hi, Please refund the $284.50 I paid for order #A82620. Cheers, Maria' }] });
+  const n = Number(process.env.N ?? 30000);
+  const rounds = Number(process.env.ROUNDS ?? 8);
+  const runs = [];
+  for (const b of builds) {
+    const codec = await import(`${b.url}serving/log-codec.js`);
+    const { outputsJson } = await import(`${b.url}serving/answer-json.js`);
+    const { PredictionLogWriter } = await import(`${b.url}serving/prediction-log.js`);
+    const { openPredictionLogStore } = await import(`${b.url}serving/log-store.js`);
+    const { newPredictionId } = await import(`${b.url}serving/prediction-id.js`);
+    const { initWorkspace } = await import(`${b.url}workspace/index.js`);
+    const dir = join(parent, `ws-${b.name}`);
+    await initWorkspace(dir, { env: {} });
+    const store = await openPredictionLogStore({ url: `sqlite:${join(dir, '.mloop', 'mloop.db')}`, connectTimeoutMs: 5000 });
+    const writer = new PredictionLogWriter((r) => store.insertPredictions(r), { maxQueue: 1e6 });
+    // As the runtime's records(): a ClassifierRecord where the build has it, else the outputs' text joined on the serving thread.
+    const record = (inputs, pj, at) =>
+      codec.ClassifierRecord
+        ? new codec.ClassifierRecord(
+            newPredictionId(),
+            at,
+            'support',
+            'support',
+            1,
+            'primary',
+            null,
+            randomUUID(),
+            inputs,
+            pj,
+            undefined,
+            'refund_request',
+            0.98,
+            'auto',
+            0.5,
+            false,
+            {},
+          )
+        : new codec.RecordWithOutputsText(
+            newPredictionId(),
+            at,
+            'support',
+            'support',
+            1,
+            'primary',
+            null,
+            randomUUID(),
+            inputs,
+            outputsJson({ label: 'refund_request' }, pj),
+            'refund_request',
+            0.98,
+            'auto',
+            0.5,
+            false,
+            {},
+          );
+    runs.push({ name: b.name, store, writer, record, newPredictionId, costs: [] });
+  }
+  async function round(r, log) {
+    const t0 = selfThreadCpu();
+    for (let i = 0; i < n; i += 16) {
+      for (let j = 0; j < 16; j++) {
+        // What a request does anyway: its body parsed, the probabilities' text (the answer's), an id.
+        const inputs = JSON.parse(body).instances[0];
+        const pj = JSON.stringify(probabilities);
+        if (log) r.writer.append([r.record(inputs, pj, new Date().toISOString())]);
+        else if (r.newPredictionId() + randomUUID() + pj === '') throw new Error('unreachable');
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await r.writer.flush();
+    return (selfThreadCpu() - t0) / n;
+  }
+  for (const r of runs) await round(r, true); // warm-up
+  for (let k = 0; k < rounds; k++) {
+    for (const r of k % 2 ? [...runs].reverse() : runs) {
+      const on = await round(r, true);
+      const off = await round(r, false);
+      r.costs.push(on - off);
+    }
+  }
+  const median = (xs) => {
+    const a = [...xs].sort((x, y) => x - y);
+    return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  };
+  console.log(
+    `${rounds} alternated rounds of ${n} records per build; the serving thread's CPU per logged record (µs), less the same requests without the log\n`,
+  );
+  console.log('| build | median | rounds |\n|---|---|---|');
+  for (const r of runs)
+    console.log(`| ${r.name} | ${median(r.costs).toFixed(1)} | ${r.costs.map((c) => c.toFixed(1)).join(', ')} |`);
+  for (const r of runs) {
+    await r.writer.close();
+    await r.store.close();
+  }
+  clearInterval(keep);
+  rmSync(parent, { recursive: true, force: true });
+}
 
 const subjects = [];
 let text;

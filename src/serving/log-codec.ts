@@ -80,11 +80,15 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** Whether every value of `o` is written by JSON.stringify inside an object as it is alone (undefined, objects and functions are not). */
-function primitiveValues(o: Record<string, unknown>, keys: readonly string[]): boolean {
+/**
+ * Pushes the values of `o` onto `out` while each is one JSON.stringify writes inside an object as
+ * it writes it alone (undefined, objects and functions are not); false at the first that is not.
+ */
+function pushPrimitiveValues(o: Record<string, unknown>, keys: readonly string[], out: unknown[]): boolean {
   for (const k of keys) {
     const v = o[k];
     if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return false;
+    out.push(v);
   }
   return true;
 }
@@ -131,10 +135,11 @@ export function encodeLogBatch(records: readonly PredictionRecord[]): EncodedLog
   const classSets: string[][] = [];
   const outputLabel: Array<string | null> = [];
   const other: Array<Record<string, unknown>> = [];
-  let probs = new Float64Array(n * 16);
+  let probs = new Float64Array(0);
   let used = 0;
   let last = -1;
   let lastInputs = -1;
+  let emptyGroups: Record<string, string | null> | undefined;
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     const at = i * REFS;
@@ -152,20 +157,29 @@ export function encodeLogBatch(records: readonly PredictionRecord[]): EncodedLog
     id[i] = r.id;
     primaryId[i] = r.primaryId;
     requestId[i] = r.requestId;
-    groups[i] = r.groups === undefined || Object.keys(r.groups).length === 0 ? null : r.groups;
+    // The runtime shares one empty groups object: Object.keys once per batch, not per record.
+    const g = r.groups;
+    if (g === undefined || g === emptyGroups) groups[i] = null;
+    else if (Object.keys(g).length === 0) {
+      emptyGroups = g;
+      groups[i] = null;
+    } else groups[i] = g;
     // Inputs as values under a shared list of names: no object for the clone to walk, and the writer formats their JSON from the parts.
     const inputs = r.inputs;
     const names = Object.keys(inputs);
+    const first = inputValues.length;
     let set = -1;
-    if (primitiveValues(inputs, names)) {
+    if (pushPrimitiveValues(inputs, names, inputValues)) {
       if (lastInputs >= 0 && sameKeys(inputKeys[lastInputs]!, names)) set = lastInputs;
       else {
         set = inputKeys.findIndex((s) => sameKeys(s, names));
         if (set < 0) set = inputKeys.push(names) - 1;
         lastInputs = set;
       }
-      for (const k of names) inputValues.push(inputs[k]);
-    } else otherInputs.push(inputs);
+    } else {
+      inputValues.length = first;
+      otherInputs.push(inputs);
+    }
     inputSet[i] = set;
     classSet[i] = -1;
     // Before reading `outputsJson`: a classifier record would make the text here instead of on the writer.
@@ -198,7 +212,7 @@ export function encodeLogBatch(records: readonly PredictionRecord[]): EncodedLog
           last = cs;
         }
         if (used + keys.length > probs.length) {
-          const grown = new Float64Array(Math.max(probs.length * 2, used + keys.length));
+          const grown = new Float64Array(Math.max(probs.length * 2, used + keys.length, 256));
           grown.set(probs);
           probs = grown;
         }
