@@ -4,6 +4,7 @@
  * (good ones, every body error, auth failures, unusual media types) and must give the same status,
  * headers and body (prediction and request ids aside).
  */
+import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localPrincipal } from '../auth/index.js';
@@ -133,6 +134,45 @@ describe('the direct predict path', () => {
     expect(a.status).toBe(b.status);
     expect(a.headers).toEqual(b.headers);
     expect(normal(a.body)).toEqual(normal(b.body));
+  });
+
+  it.each([
+    ['header names in capitals', (t: string) => `CONTENT-TYPE: application/json\r\nAUTHORIZATION: Bearer ${t}\r\nX-REQUEST-ID: caps-1\r\n`],
+    ['a repeated Content-Type', (t: string) => `Content-Type: application/json\r\nContent-Type: text/plain\r\nAuthorization: Bearer ${t}\r\n`],
+    ['a repeated Authorization', (t: string) => `Content-Type: application/json\r\nAuthorization: Bearer ${t}\r\nAuthorization: Bearer ${viewer}\r\n`],
+    ['a repeated X-Request-Id', (t: string) => `Content-Type: application/json\r\nAuthorization: Bearer ${t}\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n`],
+  ])('answers raw requests with %s as the Fastify route does', async (_label, head) => {
+    const body = JSON.stringify({ instances: [{ text: text(7) }] });
+    const raw = async (s: Side) => {
+      const port = new URL(s.base).port;
+      return new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.end(`POST /v1/models/support:predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${head(f.adminToken)}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        });
+        let out = '';
+        socket.on('data', (d) => (out += String(d)));
+        socket.on('end', () => resolve(out));
+        socket.on('error', reject);
+      });
+    };
+    const answer = (text: string) => {
+      const [head, ...rest] = text.split('\r\n\r\n');
+      const lines = head!.split('\r\n');
+      const header = (n: string) => lines.find((l) => l.toLowerCase().startsWith(`${n}:`))?.slice(n.length + 1).trim() ?? null;
+      const id = header('x-request-id');
+      return { status: lines[0], type: header('content-type'), id: id !== null && /^[0-9a-f-]{36}$/.test(id) ? 'uuid' : id, body: normal(rest.join('\r\n\r\n')) };
+    };
+    await raw(fast);
+    await raw(slow);
+    const verify = vi.spyOn(fast.ws.auth, 'authenticate');
+    try {
+      expect(answer(await raw(fast))).toEqual(answer(await raw(slow)));
+      // Node reads header names in any case and settles repeated ones before either path sees them
+      // (the first Content-Type and Authorization, X-Request-Ids joined with a comma): the direct path takes these.
+      expect(verify).not.toHaveBeenCalled();
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it('takes usual requests without Fastify: no token verification per request, one answer each', async () => {
