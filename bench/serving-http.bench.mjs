@@ -4,8 +4,15 @@
 // by wrk (one thread; autocannon when wrk is not installed or BENCH_LOADGEN=autocannon) from a
 // second process in the same run, in interleaved rounds, with the server's CPU time per request
 // beside req/s (CPU per request moves much less than req/s when other work shares the machine).
-// Then p99 at half the maximum rate and twice the sustainable rate (fast 503s, recovery), both
-// with autocannon, which can hold a given rate, and batch scoring rows per second.
+// Then p99 at half the maximum rate, paced: wrk with 64 connections each waiting an exponential
+// think time between requests (arrivals roughly Poisson at the target rate, calibrated by a 2-s
+// run; see loadPaced), and again with autocannon --overallRate, the only half-rate figure in
+// RESULTS.md before this change, kept for comparison: autocannon gives each connection a quota per
+// 1-s tick and sends it back to back, so its "half rate" is full closed-loop load for about half
+// of each second, then silence, and its p99 is nearer that of a saturated server. Without wrk
+// (or with BENCH_LOADGEN=autocannon) only the autocannon figure is measured, and the report says so.
+// Then twice the sustainable rate (fast 503s; autocannon, whose bursts suit an overload) and the
+// recovery at half rate (paced, then autocannon), and batch scoring rows per second.
 // BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3). MLOOP_DIST=<dir> runs against another
 // build of the code than ../dist; MLOOP_DIST_BEFORE=<dir> adds that build's server, logging on and
 // off, to the same interleaved rounds (its own workspace, same data and seed), for a before/after
@@ -78,27 +85,47 @@ function load(url, { connections = CONNECTIONS, duration = DURATION, headers = {
 const parent = mkdtempSync(join(tmpdir(), 'mloop-bench-serving-'));
 const WRK = process.env.BENCH_LOADGEN === 'autocannon' ? null : ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p)) ?? null;
 const WRK_SCRIPT = join(parent, 'post.lua');
+const WRK_PACED_SCRIPT = join(parent, 'paced.lua');
 // wrk posts the body and headers named in its environment and prints its summary as one JSON line.
-writeFileSync(
-  WRK_SCRIPT,
-  `wrk.method = "POST"
+const wrkPost = `wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
 local f = io.open(os.getenv("WRK_BODY_FILE"), "rb"); wrk.body = f:read("*a"); f:close()
 local auth = os.getenv("WRK_AUTHORIZATION"); if auth and auth ~= "" then wrk.headers["authorization"] = auth end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
+  local s503 = count_503 and count_503() or 0
+  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,"s503":%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), latency:percentile(99), latency.max, s503))
 end
+`;
+writeFileSync(WRK_SCRIPT, wrkPost);
+// The same, each connection waiting an exponential think time (mean WRK_THINK_MS) before each
+// request, its first included. wrk calls delay() when a response is complete and starts the
+// latency clock when it writes the next request, so the think time is not in the latency. Each
+// thread has its own Lua state and seed (setup runs in the main state, thread:set in the thread's).
+// It also counts 503s (the admission limit) per thread, summed in done() through thread:get.
+writeFileSync(
+  WRK_PACED_SCRIPT,
+  `${wrkPost}
+local think_ms = tonumber(os.getenv("WRK_THINK_MS"))
+local seed = tonumber(os.getenv("WRK_SEED")) or os.time()
+local threads = {}
+setup = function(thread) table.insert(threads, thread); thread:set("thread_seed", seed + #threads) end
+init = function(args) math.randomseed(thread_seed or seed); s503 = 0 end
+delay = function() return math.floor(-think_ms * math.log(1 - math.random()) + 0.5) end
+response = function(status, headers, body) if status == 503 then s503 = s503 + 1 end end
+count_503 = function() local n = 0; for _, t in ipairs(threads) do n = n + (t:get("s503") or 0) end; return n end
 `,
 );
 
 /** wrk (one thread) in a child process, as fast as the server answers; the same result shape as {@link load}. */
-function loadWrk(url, { connections = CONNECTIONS, duration = DURATION, headers = {}, body }) {
+function loadWrk(url, { connections = CONNECTIONS, duration = DURATION, headers = {}, body, thinkMs }) {
   const bodyFile = join(parent, 'body.json');
   writeFileSync(bodyFile, body);
   const env = { ...process.env, WRK_BODY_FILE: bodyFile, WRK_AUTHORIZATION: headers.authorization ?? '' };
-  const args = ['-t1', `-c${connections}`, `-d${duration}s`, '--timeout', '10s', '-s', WRK_SCRIPT, url];
+  if (thinkMs) Object.assign(env, { WRK_THINK_MS: String(thinkMs), WRK_SEED: String(Math.floor(Math.random() * 2 ** 31)) });
+  const script = thinkMs ? WRK_PACED_SCRIPT : WRK_SCRIPT;
+  const args = ['-t1', `-c${connections}`, `-d${duration}s`, '--timeout', '10s', '-s', script, url];
   return new Promise((resolve, reject) => {
     const child = spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
@@ -116,7 +143,7 @@ function loadWrk(url, { connections = CONNECTIONS, duration = DURATION, headers 
         max_ms: Math.round(r.max_us / 100) / 10,
         ok: r.requests - r.status,
         non2xx: r.status,
-        s503: 0,
+        s503: r.s503 ?? 0, // counted by the paced script only; the full-speed runs count them in non2xx alone
         errors: socketErrors,
         timeouts: r.timeout,
         total: r.requests,
@@ -126,6 +153,47 @@ function loadWrk(url, { connections = CONNECTIONS, duration = DURATION, headers 
 }
 /** Full-speed load: wrk when installed, else autocannon. */
 const loadMax = (url, opts) => (WRK ? loadWrk(url, opts) : load(url, opts));
+
+/**
+ * Paced load at about `rate` req/s offered (wrk only): PACED_CONNECTIONS connections, each
+ * waiting an exponential think time between its requests, so that the arrivals are roughly
+ * Poisson, unlike autocannon's per-second bursts. A connection sends its next request only after
+ * the previous answer, so each cycle is think time + latency and the achieved rate falls below
+ * connections / think time when the latency is not small against it: `calibratePace` measures the
+ * cycle's excess in a short run and shortens the mean think time by it. With the connections
+ * mostly idle in think time, a server stall still meets the requests that arrive during it and
+ * their wait is measured (wrk's latency clock starts when it writes the request): little
+ * coordinated omission, as long as the stall is shorter than about the mean think time; a longer
+ * one leaves every connection waiting, the later arrivals are not sent, and the achieved rate
+ * (reported beside the target) drops.
+ */
+const PACED_CONNECTIONS = 64;
+const PACE_CALIBRATION_SECONDS = 2;
+/** The mean think time (ms) that makes PACED_CONNECTIONS connections offer about `rate` req/s against `url`. */
+async function calibratePace(url, { rate, headers, body }) {
+  const nominal = (PACED_CONNECTIONS / rate) * 1000;
+  const r = await loadWrk(url, {
+    connections: PACED_CONNECTIONS,
+    duration: PACE_CALIBRATION_SECONDS,
+    headers,
+    body,
+    thinkMs: nominal,
+  });
+  // Per-cycle ms beyond the think time: latency, timer slack; never shorten the think time by more than half.
+  const excess = (PACED_CONNECTIONS / Math.max(1, r.rps)) * 1000 - nominal;
+  const thinkMs = Math.max(nominal / 2, nominal - excess);
+  return {
+    think_ms: Math.round(thinkMs * 100) / 100,
+    nominal_think_ms: Math.round(nominal * 100) / 100,
+    calibration_rps: r.rps,
+    calibration_p99_ms: r.p99_ms,
+  };
+}
+/** One paced run with a think time from {@link calibratePace}. */
+async function loadPaced(url, { rate, pace, duration = DURATION, headers, body }) {
+  const r = await loadWrk(url, { connections: PACED_CONNECTIONS, duration, headers, body, thinkMs: pace.think_ms });
+  return { ...r, paced: true, target_rps: rate, connections: PACED_CONNECTIONS, ...pace };
+}
 const rows = generateSupportRequests({ count: 6000, seed: 42 });
 const csv = join(parent, 'support.csv');
 writeFileSync(csv, supportRequestsToCsv(rows));
@@ -277,11 +345,20 @@ const targets = {
   ...(before ? { beforeOn: { url: onBefore.url, headers: before.auth, cpu: () => process.cpuUsage() }, beforeOff: { url: offBefore.url, headers: before.auth, cpu: () => process.cpuUsage() } } : {}),
   ...(fastapi ? { fastapi: { url: fastapi.url, headers: {}, cpu: () => procCpu(fastapi.child.pid) } } : {}),
 };
-/** One load run, with the server's CPU seconds per request. */
+/**
+ * One load run, with the server's CPU seconds per request: full speed; at `rate` with autocannon's
+ * per-second bursts; or, with `paced` (and wrk), paced at `rate` after a calibration run outside
+ * the CPU count.
+ */
 async function measure(name, opts = {}) {
   const t = targets[name];
+  if (opts.paced) {
+    opts = { ...opts, pace: await calibratePace(t.url, { rate: opts.rate, headers: t.headers, body }) };
+    if (name === 'logOn') await on.ws.serving.runtime().log.flush();
+  }
   const before = t.cpu();
-  const r = await (opts.rate ? load : loadMax)(t.url, { body, headers: t.headers, ...opts });
+  const run = opts.paced ? loadPaced : opts.rate ? load : loadMax;
+  const r = await run(t.url, { body, headers: t.headers, ...opts });
   // The log worker's writes belong to the run that made them, not to the next target's.
   if (name === 'logOn') await on.ws.serving.runtime().log.flush();
   if (name === 'beforeOn') await onBefore.ws.serving.runtime().log.flush();
@@ -314,19 +391,34 @@ if (before) {
 }
 if (fastapi) results.ratio_on_fastapi = ratios('logOn', 'fastapi');
 const maxOn = med('logOn', 'rps');
-results.logOnHalf = await measure('logOn', { rate: maxOn / 2 });
+// (b) at half its median maximum rate: paced (wrk) when wrk is there, then autocannon's bursts.
+if (WRK) {
+  results.logOnHalf = await measure('logOn', { rate: maxOn / 2, paced: true });
+  results.logOnHalfBursts = await measure('logOn', { rate: maxOn / 2 });
+} else {
+  results.logOnHalf = await measure('logOn', { rate: maxOn / 2 });
+}
 results.logged = on.ws.serving.runtime().log.snapshot();
 await on.close();
 await off.close();
 await onBefore?.close();
 await offBefore?.close();
 fastapi?.child.kill('SIGTERM');
-// Twice the sustainable rate, from 4× the connections, with a small admission limit; then half the rate again.
+// Twice the sustainable rate, from 4× the connections, with a small admission limit (autocannon:
+// its per-second bursts are fine for an overload); then half the rate again, paced with the think
+// time calibrated for (b) above (same rate, same build, logging on; no calibration run between the
+// overload and the recovery), then with autocannon's bursts.
 if (!QUICK) {
   const over = await startMloop({ maxInflight: CONNECTIONS });
   try {
     results.overload = await load(over.url, { body, headers: auth, connections: CONNECTIONS * 4, rate: maxOn * 2 });
-    results.recovered = await load(over.url, { body, headers: auth, rate: maxOn / 2 });
+    if (WRK) {
+      const pace = { think_ms: results.logOnHalf.think_ms, nominal_think_ms: results.logOnHalf.nominal_think_ms };
+      results.recovered = await loadPaced(over.url, { body, headers: auth, rate: maxOn / 2, pace });
+      results.recoveredBursts = await load(over.url, { body, headers: auth, rate: maxOn / 2 });
+    } else {
+      results.recovered = await load(over.url, { body, headers: auth, rate: maxOn / 2 });
+    }
   } finally {
     await over.close();
   }
@@ -351,11 +443,17 @@ console.log(JSON.stringify({ machine: m, results }, null, 2));
 const f0 = (x) => Math.round(x);
 const f2 = (x) => x.toFixed(2);
 const pct = (x) => `${(x * 100).toFixed(0)} %`;
+const failed = (r) => r.non2xx + r.errors + r.timeouts;
+/** A paced run: offered and achieved rate, latency, failures. */
+const pacedLine = (r) =>
+  `offered ${f0(r.target_rps)} req/s, achieved ${f0(r.rps)} (${f2(r.rps / r.target_rps)} of it; ${r.connections} connections, mean think time ${r.think_ms} ms, ${r.nominal_think_ms} ms before calibration), p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms, ${failed(r)} failed${r.s503 ? ` (${r.s503} answered 503)` : ''}`;
+const BURSTS =
+  'autocannon --overallRate: each connection sends its quota for the second back to back, then idles, so this is closed-loop load for part of each second, not an even rate; the only half-rate figure of earlier RESULTS.md entries';
 const row = (label, name) =>
   `| ${label} | ${f0(med(name, 'rps'))} | ${f2(med(name, 'rps') / med('bare', 'rps'))} | ${f0(med(name, 'cpu_us_per_request'))} | ${f2(med('bare', 'cpu_us_per_request') / med(name, 'cpu_us_per_request'))} | ${med(name, 'p50_ms')} | ${med(name, 'p99_ms')} | ${results.rounds.reduce((n, r) => n + r[name].non2xx + r[name].errors + r[name].timeouts, 0)} |`;
 console.log(`
 ### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
-${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate and overload runs: autocannon at a fixed rate); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
+${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate runs: ${WRK ? `wrk paced, ${PACED_CONNECTIONS} connections with exponential think times, and autocannon at a fixed rate` : 'autocannon at a fixed rate only, wrk not used'}; the overload run: autocannon); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
 Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}; mloop servers ${LOGGER ? 'log as `mloop server` does (pino at info, to /dev/null)' : 'without a logger'}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
 "CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).
@@ -374,12 +472,21 @@ ${before ? `${row('(b₀) the MLOOP_DIST_BEFORE build, logging on', 'beforeOn')}
     ? `\n- Before/after in the same rounds: CPU per request (b)/(b₀) = ${results.cpu_after_before_on.map(f2).join(', ')}, (c)/(c₀) = ${results.cpu_after_before_off.map(f2).join(', ')}; logging cost in CPU before = ${results.logging_cpu_before.map(pct).join(', ')}.`
     : ''
 }
-- (b) at half its median maximum rate (${f0(maxOn / 2)} req/s offered): ${f0(results.logOnHalf.rps)} req/s, p50 ${results.logOnHalf.p50_ms} ms, p99 ${results.logOnHalf.p99_ms} ms (goal ≤ 10 ms), ${results.logOnHalf.non2xx + results.logOnHalf.errors + results.logOnHalf.timeouts} failed.
+${
+  WRK
+    ? `- (b) at half its median maximum rate, paced (wrk, exponential think times): ${pacedLine(results.logOnHalf)}; goal p99 ≤ 10 ms.
+- (b) at half rate with autocannon's per-second bursts (${BURSTS}): ${f0(maxOn / 2)} req/s offered, ${f0(results.logOnHalfBursts.rps)} req/s, p50 ${results.logOnHalfBursts.p50_ms} ms, p99 ${results.logOnHalfBursts.p99_ms} ms, ${failed(results.logOnHalfBursts)} failed.`
+    : `- (b) at half its median maximum rate (${f0(maxOn / 2)} req/s offered; ${BURSTS}; no paced run: wrk ${process.env.BENCH_LOADGEN === 'autocannon' ? 'not used, BENCH_LOADGEN=autocannon' : 'not installed'}): ${f0(results.logOnHalf.rps)} req/s, p50 ${results.logOnHalf.p50_ms} ms, p99 ${results.logOnHalf.p99_ms} ms (goal ≤ 10 ms), ${failed(results.logOnHalf)} failed.`
+}
 - Prediction log of (b): ${results.logged.written} written, ${results.logged.dropped} dropped.
 ${
   QUICK
     ? ''
-    : `- Twice the sustainable rate (${f0(maxOn * 2)} req/s offered, ${CONNECTIONS * 4} connections, maxInflight ${CONNECTIONS}): ${results.overload.ok} answered 200, ${results.overload.s503} answered 503, ${results.overload.timeouts} timeouts, p50 ${results.overload.p50_ms} ms, p99 ${results.overload.p99_ms} ms; then at half rate: ${results.recovered.non2xx} failures, p99 ${results.recovered.p99_ms} ms.
+    : `- Twice the sustainable rate (${f0(maxOn * 2)} req/s offered, ${CONNECTIONS * 4} connections, maxInflight ${CONNECTIONS}): ${results.overload.ok} answered 200, ${results.overload.s503} answered 503, ${results.overload.timeouts} timeouts, p50 ${results.overload.p50_ms} ms, p99 ${results.overload.p99_ms} ms (autocannon); then at half rate, ${
+        WRK
+          ? `paced with (b)'s think time (its ${PACED_CONNECTIONS} connections can have more than maxInflight ${CONNECTIONS} requests in flight when arrivals bunch, autocannon's ${CONNECTIONS} cannot): ${pacedLine(results.recovered)}; then with autocannon's per-second bursts: ${failed(results.recoveredBursts)} failures, p99 ${results.recoveredBursts.p99_ms} ms.`
+          : `autocannon's per-second bursts (no wrk): ${failed(results.recovered)} failures, p99 ${results.recovered.p99_ms} ms.`
+      }
 - Batch scoring (\`mloop predict\`, CSV → Parquet): ${results.batch.rows} rows in ${results.batch.seconds.toFixed(1)} s = ${f0(results.batch.rows_per_second)} rows/s.`
 }
 `);
