@@ -1,154 +1,133 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { ClassifierRecord, decodeLogBatch, encodeLogBatch, transferList, type LoggedRecord } from './log-codec.js';
+import { BACKENDS } from '../storage/test-support/backends.js';
+import { ClassifierRecord, countByVersion, decodeLogSegment, LogSegmentBuilder, segmentHasId, type LogSegment } from './log-codec.js';
 import type { PredictionRecord } from './serving.js';
+import { SqlServingStore } from './sql-serving-store.js';
 import { prediction } from './test-support/serving-store-contract.js';
 
-describe('log batch codec', () => {
-  it('rebuilds records equal to the originals, key order included, after a structured clone', () => {
-    const records = [
-      prediction('prd_a', { groups: { region: 'EU' } }),
-      prediction('prd_b', { role: 'shadow', primaryId: 'prd_a', requestId: null, version: 2, decision: 'auto', confidence: 0.99 }),
-      prediction('prd_c', { outputs: { value: 3.5 }, label: null, confidence: null, decision: 'auto' }),
-      prediction('prd_d', { outputs: { label: 'x', probabilities: { x: 0.7, y: 0.2, z: 0.1 } }, label: 'x', redacted: true }),
-      prediction('prd_e', { outputs: { label: 'billing', probabilities: { billing: 0.5, other: 0.5 } }, groups: { region: null, tier: 'gold' } }),
-      prediction('prd_f', { outputs: { probabilities: { a: 1 }, label: 'a' } }),
-      prediction('prd_g', { outputs: { label: 'a', probabilities: { a: 'high' } } }),
-    ];
-    const encoded = structuredClone(encodeLogBatch(records));
-    expect(encoded.classSets).toEqual([
-      ['billing', 'other'],
-      ['x', 'y', 'z'],
-    ]);
-    const decoded = decodeLogBatch(encoded);
-    expect(decoded).toEqual(records);
-    expect(decoded.map((r) => JSON.stringify(r.outputs))).toEqual(records.map((r) => JSON.stringify(r.outputs)));
+const sqlite = BACKENDS.find((b) => b.name === 'sqlite')!;
+
+function encode(records: readonly PredictionRecord[]): LogSegment {
+  const b = new LogSegmentBuilder();
+  for (const r of records) b.add(r);
+  // As it crosses to the writer thread.
+  return structuredClone(b.seal());
+}
+
+/** The rows a SQLite store holds after inserting `records`, in id order. */
+async function stored(records: readonly PredictionRecord[]): Promise<unknown[]> {
+  const t = await sqlite.make();
+  try {
+    await new SqlServingStore(t.backend.db).insertPredictions(records);
+    const rows = await sql`SELECT * FROM predictions ORDER BY id`.execute(t.backend.db);
+    const review = await sql`SELECT prediction_id, deployment, model, version, created_at, predicted, confidence FROM review_queue ORDER BY prediction_id`.execute(t.backend.db);
+    return [rows.rows, review.rows];
+  } finally {
+    await t.cleanup();
+  }
+}
+
+const classified = (id: string, probabilities: Record<string, number>, label: string, fairness?: { attribute: string | null; group: string; threshold: number | null }, groups: Record<string, string | null> = {}) =>
+  new ClassifierRecord(id, '2026-01-02T00:00:00.000Z', 'support', 'support', 1, 'primary', null, 'req-1', { text: 'hi' }, JSON.stringify(probabilities), fairness, label, 0.6, 'review', 1.25, false, groups);
+
+describe('prediction log segments', () => {
+  const records: PredictionRecord[] = [
+    prediction('prd_a', { groups: { region: 'EU' } }),
+    prediction('prd_b', { role: 'shadow', primaryId: 'prd_a', requestId: null, version: 2, decision: 'auto', confidence: 0.99 }),
+    prediction('prd_c', { outputs: { value: 3.5 }, label: null, confidence: null, decision: 'auto', model: 'prices' }),
+    prediction('prd_d', { outputs: { label: 'x', probabilities: { x: 0.7, y: 0.2, z: 0.1 } }, label: 'x', redacted: true, at: '2026-01-02T00:00:00.001Z' }),
+    prediction('prd_e', { outputs: { label: 'billing', probabilities: { billing: 0.5, other: 0.5 } }, groups: { region: null, tier: 'gold' } }),
+    prediction('prd_f', { inputs: { text: 'del \u007f quote " backslash \\ newline \n tab \t é 😀 \u2028 lone \ud800' } }),
+    prediction('prd_g', { inputs: { b: 2, a: -0, 2: 'two', 1: true, c: null, d: 1e21, e: Number.NaN, missing: undefined, tags: ['a', { b: 1 }] } }),
+    prediction('prd_h', { inputs: JSON.parse('{"__proto__": "x", "key \\"quoted\\"": 1}') as Record<string, unknown> }),
+    { ...prediction('prd_i'), outputsJson: '{"label":"billing","probabilities":{"billing":0.6,"other":0.4}}' },
+    (() => {
+      const { groups: _g, ...noGroups } = prediction('prd_j');
+      return noGroups;
+    })(),
+    classified('prd_k', { billing: 0.6, other: 0.4 }, 'billing'),
+    classified('prd_l', { 'a "quoted"': 0.5, b: 0.5 }, 'a "quoted"', { attribute: 'region', group: 'EU', threshold: 0.7 }, { region: 'EU' }),
+    prediction('prd_m', { requestId: 'req \ud83d\ude00 lone \udc00', primaryId: 'é' }),
+  ];
+
+  it('makes the store write every column exactly as for the original records', async () => {
+    const decoded = decodeLogSegment(encode(records));
+    expect(decoded).toHaveLength(records.length);
+    expect(await stored(decoded)).toEqual(await stored(records));
   });
 
-  it('keeps a class named __proto__ as an own key of the probabilities', () => {
-    const probabilities = JSON.parse('{"__proto__": 0.25, "constructor": 0.75}') as Record<string, number>;
-    const record = prediction('prd_p', { outputs: { label: 'constructor', probabilities }, label: 'constructor' });
-    const [decoded] = decodeLogBatch(structuredClone(encodeLogBatch([record])));
-    const p = (decoded!.outputs as { probabilities: Record<string, number> }).probabilities;
-    expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
-    expect(Object.keys(p)).toEqual(['__proto__', 'constructor']);
-    expect(JSON.stringify(decoded!.outputs)).toBe(JSON.stringify(record.outputs));
-  });
-
-  it('reads records without groups as groups {}', () => {
-    const { groups: _g, ...bare } = prediction('prd_a');
-    expect(decodeLogBatch(encodeLogBatch([bare]))[0]!.groups).toEqual({});
-  });
-});
-
-describe('log batch codec with outputs as JSON text', () => {
-  it('sends outputsJson as it is and gives back outputs equal to the text', () => {
-    const outputs = { label: 'x', probabilities: { x: 0.7, y: 0.2, z: 0.1 } };
-    const records = [
-      { ...prediction('prd_a', { outputs }), outputsJson: JSON.stringify(outputs) },
-      prediction('prd_b', { outputs: { label: 'y', probabilities: { x: 0.1, y: 0.9 } }, label: 'y' }),
-      prediction('prd_c', { outputs: { value: 3.5 }, label: null, confidence: null, decision: 'auto' }),
-    ];
-    const encoded = structuredClone(encodeLogBatch(records));
-    // Only prd_b's probabilities travel as numbers.
-    expect(Array.from(encoded.probabilities)).toEqual([0.1, 0.9]);
-    expect(encoded.outputsJson).toEqual([JSON.stringify(outputs), null, null]);
-    const decoded = decodeLogBatch(encoded);
-    expect(decoded[0]!.outputsJson).toBe(JSON.stringify(outputs));
-    expect((decoded[0] as LoggedRecord).inputsJson).toBe(JSON.stringify(records[0]!.inputs));
-    // inputs and outputs are accessors of the first record's class: compare them field by field.
-    const plain = (r: PredictionRecord) => {
-      const { inputsJson: _i, ...own } = r as PredictionRecord & { inputsJson?: string };
-      return { ...own, inputs: r.inputs, outputs: r.outputs };
-    };
-    expect(decoded.map(plain)).toEqual(records.map((r) => ({ ...r })));
-    expect(decoded.map((r) => Object.keys(plain(r)).sort())).toEqual(records.map((r) => Object.keys(r).sort()));
-  });
-});
-
-describe('log batch codec: shared strings, numbers and inputs', () => {
-  const text = (id: string, extra: Partial<PredictionRecord> = {}): PredictionRecord => {
-    const r = prediction(id, extra);
-    return { ...r, outputsJson: JSON.stringify(r.outputs) };
-  };
-
-  it('sends repeated strings once and numbers and flags in transferable arrays', () => {
-    const records = [
-      text('prd_a'),
-      text('prd_b', { decision: 'auto', confidence: null, redacted: true, latencyMs: 0.5 }),
-      text('prd_c', { label: null, outputs: { label: null, probabilities: {} }, at: '2026-01-02T00:00:00.001Z', version: 7 }),
-    ];
-    const batch = encodeLogBatch(records);
-    expect(batch.shared).toEqual(['2026-01-02T00:00:00.000Z', 'support', 'primary', 'review', 'billing', 'auto', '2026-01-02T00:00:00.001Z']);
-    expect(transferList(batch)).toHaveLength(6);
-    const moved = structuredClone(batch, { transfer: transferList(batch) });
-    expect(batch.refs.length).toBe(0);
-    const decoded = decodeLogBatch(moved);
-    expect(decoded.map((r) => [r.at, r.label, r.confidence, r.decision, r.redacted, r.latencyMs, r.version])).toEqual([
-      ['2026-01-02T00:00:00.000Z', 'billing', 0.6, 'review', false, 1.25, 1],
-      ['2026-01-02T00:00:00.000Z', 'billing', null, 'auto', true, 0.5, 1],
-      ['2026-01-02T00:00:00.001Z', null, 0.6, 'review', false, 1.25, 7],
-    ]);
-  });
-
-  it('formats inputs JSON exactly as JSON.stringify does and rebuilds equal inputs', () => {
-    const inputs: Array<Record<string, unknown>> = [
-      { text: 'del \u007f quote " backslash \\ newline \n tab \t é 😀 \u2028 lone \ud800' },
-      { b: 2, a: -0, 2: 'two', 1: true, c: null, d: 1e21, e: Number.NaN },
-      {},
-      JSON.parse('{"__proto__": "x", "key \\"quoted\\"": 1}') as Record<string, unknown>,
-      { text: 'after the others' },
-    ];
-    const records = inputs.map((given, i) => text(`prd_${i}`, { inputs: given }));
-    const batch = structuredClone(encodeLogBatch(records));
-    expect(batch.otherInputs).toEqual([]);
-    expect(batch.inputKeys).toHaveLength(4);
-    const decoded = decodeLogBatch(batch) as LoggedRecord[];
-    expect(decoded.map((r) => r.inputsJson)).toEqual(inputs.map((given) => JSON.stringify(given)));
-    for (const [i, r] of decoded.entries()) {
-      expect(r.inputs).toEqual(inputs[i]);
-      expect(Object.keys(r.inputs)).toEqual(Object.keys(inputs[i]!));
+  it('gives back equal fields, and inputs, outputs and groups as JSON would', () => {
+    const decoded = decodeLogSegment(encode(records));
+    const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+    for (const [i, r] of records.entries()) {
+      const d = decoded[i]!;
+      expect([d.id, d.at, d.deployment, d.model, d.version, d.role, d.primaryId, d.requestId, d.label, d.confidence, d.decision, d.latencyMs, d.redacted]).toEqual([
+        r.id,
+        r.at,
+        r.deployment,
+        r.model,
+        r.version,
+        r.role,
+        r.primaryId,
+        r.requestId,
+        r.label,
+        r.confidence,
+        r.decision,
+        r.latencyMs,
+        r.redacted,
+      ]);
+      expect(d.inputs).toEqual(json(r.inputs));
+      expect(Object.keys(d.inputs)).toEqual(Object.keys(json(r.inputs) as object));
+      expect(d.outputs).toEqual(json(r.outputs));
+      expect(d.outputsJson).toBe(r.outputsJson ?? JSON.stringify(r.outputs));
+      expect(d.groups).toEqual(r.groups ?? {});
     }
-    expect(Object.getPrototypeOf(decoded[3]!.inputs)).toBe(Object.prototype);
+    // A key named __proto__ stays an own key.
+    expect(Object.getPrototypeOf(decoded[7]!.inputs)).toBe(Object.prototype);
+    expect(Object.keys(decoded[7]!.inputs)).toEqual(['__proto__', 'key "quoted"']);
+    expect(decoded[11]!.outputs).toEqual({ label: 'a "quoted"', probabilities: { 'a "quoted"': 0.5, b: 0.5 }, fairness: { attribute: 'region', group: 'EU', threshold: 0.7 } });
   });
 
-  it('sends inputs holding objects, arrays or undefined as objects, and records without outputs text whole', () => {
-    const records = [
-      text('prd_a', { inputs: { tags: ['a', 'b'], text: 'x' } }),
-      text('prd_b', { inputs: { nested: { a: 1 } } }),
-      text('prd_c', { inputs: { text: 'y', missing: undefined } }),
-      prediction('prd_d', { inputs: { text: 'plain record' } }),
-      prediction('prd_e', { inputs: { deep: { b: [1] } }, outputs: { value: 3 }, label: null }),
-    ];
-    const batch = structuredClone(encodeLogBatch(records));
-    expect(batch.otherInputs).toEqual([records[0]!.inputs, records[1]!.inputs, { text: 'y' }, records[4]!.inputs]);
-    const decoded = decodeLogBatch(batch);
-    expect(decoded.map((r) => r.inputs)).toEqual(records.map((r) => r.inputs));
-    expect(decoded.map((r) => (r as { inputsJson?: string }).inputsJson)).toEqual([undefined, undefined, undefined, undefined, undefined]);
-    expect(decoded.slice(3)).toEqual(records.slice(3));
+  it('keeps repeated strings once, strings as UTF-8 bytes, ids with surrogates as they are, and counts per version', () => {
+    const s = encode(records);
+    expect(s.n).toBe(records.length);
+    expect(s.shared.filter((x) => x === 'support')).toHaveLength(1);
+    expect(s.shared.filter((x) => x === '2026-01-02T00:00:00.000Z')).toHaveLength(1);
+    expect(Buffer.from(s.bytes).toString('utf8')).toContain('"probabilities":{"billing":0.6,"other":0.4}');
+    expect(s.odd).toEqual(['req \ud83d\ude00 lone \udc00']);
+    expect(s.versions).toEqual(countByVersion(records));
+    expect(s.versions).toEqual([
+      ['support', '1', 11],
+      ['support', '2', 1],
+      ['prices', '1', 1],
+    ]);
   });
-});
 
-describe('log batch codec with classifier records', () => {
-  const classified = (id: string, probabilities: Record<string, number>, label: string, fairness?: { attribute: string | null; group: string; threshold: number | null }) =>
-    new ClassifierRecord(id, '2026-01-02T00:00:00.000Z', 'support', 'support', 1, 'primary', null, 'req-1', { text: 'hi' }, JSON.stringify(probabilities), fairness, label, 0.6, 'review', 1.25, false, {});
+  it('finds ids in a sealed segment and in the builder, and starts empty after a seal', () => {
+    const b = new LogSegmentBuilder();
+    b.add(prediction('prd_1'));
+    b.add(prediction('prd_2', { id: 'prd_\ud800' }));
+    expect(b.hasId('prd_1')).toBe(true);
+    expect(b.hasId('prd_\ud800')).toBe(true);
+    expect(b.hasId('prd_3')).toBe(false);
+    const s = b.seal();
+    expect(segmentHasId(s, 'prd_1')).toBe(true);
+    expect(segmentHasId(s, 'prd_')).toBe(false);
+    expect(b.n).toBe(0);
+    expect(b.hasId('prd_1')).toBe(false);
+    b.add(prediction('prd_3', { deployment: 'other' }));
+    const next = b.seal();
+    expect(next.shared).not.toContain('support'.repeat(2));
+    expect(decodeLogSegment(next).map((r) => [r.id, r.deployment])).toEqual([['prd_3', 'other']]);
+    // The first segment is untouched by the builder's reuse.
+    expect(decodeLogSegment(s).map((r) => r.id)).toEqual(['prd_1', 'prd_\ud800']);
+  });
 
-  it('sends the probabilities text and makes outputs JSON equal to JSON.stringify on the writer side', () => {
-    const fairness = { attribute: 'region', group: 'EU', threshold: 0.7 };
-    const records = [classified('prd_a', { billing: 0.6, other: 0.4 }, 'billing'), classified('prd_b', { 'a "quoted"': 0.5, b: 0.5 }, 'a "quoted"', fairness), classified('prd_c', { x: 1 }, 'x')];
-    const batch = encodeLogBatch(records);
-    expect(batch.outputsJson).toEqual([null, null, null]);
-    expect(batch.probabilitiesJson).toEqual(records.map((r) => r.probabilitiesJson));
-    expect(batch.fairness).toEqual([fairness]);
-    const decoded = decodeLogBatch(structuredClone(batch, { transfer: transferList(batch) }));
-    const expected = [
-      { label: 'billing', probabilities: { billing: 0.6, other: 0.4 } },
-      { label: 'a "quoted"', probabilities: { 'a "quoted"': 0.5, b: 0.5 }, fairness },
-      { label: 'x', probabilities: { x: 1 } },
-    ];
-    expect(decoded.map((r) => r.outputsJson)).toEqual(expected.map((o) => JSON.stringify(o)));
-    expect(records.map((r) => r.outputsJson)).toEqual(expected.map((o) => JSON.stringify(o)));
-    expect(decoded.map((r) => r.outputs)).toEqual(expected);
-    expect(records.map((r) => r.outputs)).toEqual(expected);
-    expect((decoded as LoggedRecord[]).map((r) => r.inputsJson)).toEqual(['{"text":"hi"}', '{"text":"hi"}', '{"text":"hi"}']);
+  it('grows past its first capacity (many records, long texts)', () => {
+    const many = Array.from({ length: 300 }, (_, i) => prediction(`prd_${String(i).padStart(4, '0')}`, { inputs: { text: 'x'.repeat(i * 50) + 'é' } }));
+    const decoded = decodeLogSegment(encode(many));
+    expect(decoded.map((r) => r.id)).toEqual(many.map((r) => r.id));
+    expect(decoded.map((r) => r.inputsJson)).toEqual(many.map((r) => JSON.stringify(r.inputs)));
   });
 });

@@ -5,14 +5,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openBackend } from '../storage/index.js';
-import { decodeLogBatch, type EncodedLogBatch } from './log-codec.js';
+import { decodeLogSegment, type LogSegment } from './log-codec.js';
 import { SqlServingStore } from './sql-serving-store.js';
 
 interface Init {
   url: string;
   connectTimeoutMs: number;
 }
-type Message = { id: number; batch: EncodedLogBatch } | { id: number; close: true };
+type Message = { id: number; segment: LogSegment } | { id: number; close: true };
 
 const port = parentPort!;
 const init = workerData as Init;
@@ -26,7 +26,7 @@ port.on('message', (msg: Message) => {
         port.postMessage({ id: msg.id, ok: true });
         return;
       }
-      await store.insertPredictions(decodeLogBatch(msg.batch));
+      await store.insertPredictions(decodeLogSegment(msg.segment));
       port.postMessage({ id: msg.id, ok: true });
     } catch (err) {
       port.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) });

@@ -7,13 +7,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { openBackend } from '../storage/index.js';
-import type { PredictionRecord } from './serving.js';
-import { encodeLogBatch, transferList } from './log-codec.js';
+import { decodeLogSegment, type LogSegment } from './log-codec.js';
 import { SqlServingStore } from './sql-serving-store.js';
 
 /** The log's write side. */
 export interface PredictionLogStore {
-  insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
+  /** Writes a segment's records in one transaction. */
+  insertSegment(segment: LogSegment): Promise<void>;
   close(): Promise<void>;
   /** `worker` or `inline`. */
   readonly mode: 'worker' | 'inline';
@@ -43,19 +43,18 @@ class WorkerLogStore implements PredictionLogStore {
     worker.unref();
   }
 
-  private send(message: object, transfer: ArrayBuffer[] = []): Promise<void> {
+  private send(message: object): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, ...message }, transfer);
+      this.worker.postMessage({ id, ...message });
     });
   }
 
-  insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
-    // Columns, not objects: far less for the serving thread to serialise (see log-codec.ts).
-    const batch = encodeLogBatch(records);
-    return this.send({ batch }, transferList(batch));
+  insertSegment(segment: LogSegment): Promise<void> {
+    // Copied, not transferred: the serving thread keeps the segment to retry it after a failed write.
+    return this.send({ segment });
   }
 
   async close(): Promise<void> {
@@ -92,5 +91,5 @@ export async function openPredictionLogStore(o: { url: string; connectTimeoutMs:
   }
   const backend = await openBackend(o.url, { busyTimeoutMs: 0, poolSize: 2, connectTimeoutMs: o.connectTimeoutMs, create: false, statementCache: 32, durability: 'relaxed' });
   const store = new SqlServingStore(backend.db);
-  return { mode: 'inline', insertPredictions: (r) => store.insertPredictions(r), close: () => backend.close() };
+  return { mode: 'inline', insertSegment: (s) => store.insertPredictions(decodeLogSegment(s)), close: () => backend.close() };
 }

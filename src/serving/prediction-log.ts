@@ -1,8 +1,10 @@
 /**
  * The prediction log writer: a bounded in-memory queue drained in batches by one background
  * writer. `append` never waits and never throws; when the queue is full (the store is slow or
- * down) records are shed, counted and reported in a rate-limited log line.
+ * down) records are shed, counted and reported in a rate-limited log line. Records are encoded
+ * into a segment (log-codec.ts) as they are appended, so the queue holds bytes, not objects.
  */
+import { countByVersion, LogSegmentBuilder, segmentHasId, type LogSegment, type VersionCounts } from './log-codec.js';
 import type { PredictionRecord } from './serving.js';
 
 /** Limits of the writer. */
@@ -25,8 +27,10 @@ export interface PredictionLogOptions {
 
 /** Receives the writer's events (the server logs them with pino and counts them in metrics). */
 export interface PredictionLogEvents {
-  onDrop?(records: readonly PredictionRecord[], reason: 'queue-full' | 'write-failed'): void;
-  onWritten?(records: readonly PredictionRecord[], ms: number): void;
+  /** Records dropped, per model and version. */
+  onDrop?(counts: Readonly<VersionCounts>, reason: 'queue-full' | 'write-failed'): void;
+  /** Records written, per model and version, and how long the write took. */
+  onWritten?(counts: Readonly<VersionCounts>, ms: number): void;
   /** A rate-limited warning line: what was dropped since the last line, and why. */
   warn?(message: string, details: Record<string, unknown>): void;
 }
@@ -40,7 +44,8 @@ export interface PredictionLogStats {
   lastError: string | null;
 }
 
-type Write = (records: readonly PredictionRecord[]) => Promise<void>;
+/** Writes one segment (all its records, or fails). */
+type Write = (segment: LogSegment) => Promise<void>;
 
 export class PredictionLogWriter {
   private readonly maxQueue: number;
@@ -50,10 +55,14 @@ export class PredictionLogWriter {
   private readonly retryAfterMs: number;
   private readonly warnEveryMs: number;
   private readonly maxAttempts: number;
-  private readonly attempts = new WeakMap<PredictionRecord, number>();
-  private queue: PredictionRecord[] = [];
-  /** The batch being written (its records left the queue but are not in the store yet). */
-  private inFlight: readonly PredictionRecord[] = [];
+  private readonly attempts = new WeakMap<LogSegment, number>();
+  /** Sealed segments waiting, oldest first. */
+  private queue: LogSegment[] = [];
+  /** Records in `queue` (the open segment's are in `open.n`). */
+  private sealed = 0;
+  private readonly open = new LogSegmentBuilder();
+  /** The segment being written (it left the queue but is not in the store yet). */
+  private inFlight: LogSegment | null = null;
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private pausedUntil = 0;
@@ -68,7 +77,7 @@ export class PredictionLogWriter {
     private readonly events: PredictionLogEvents = {},
   ) {
     this.maxQueue = options.maxQueue ?? 20000;
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 5000;
     this.retryAfterMs = options.retryAfterMs ?? 1000;
@@ -76,39 +85,44 @@ export class PredictionLogWriter {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
   }
 
-  /** Queues records for writing. Never blocks, never throws; returns how many were accepted. */
+  /** Queues records for writing (encoded at once: nothing of them is kept). Never blocks, never throws; returns how many were accepted. */
   append(records: readonly PredictionRecord[]): number {
     if (this.closed) {
-      this.drop(records, 'queue-full');
+      this.drop(countByVersion(records), records.length, 'queue-full');
       return 0;
     }
-    const room = Math.max(0, this.maxQueue - this.queue.length);
-    const accepted = room >= records.length ? records : records.slice(0, room);
-    for (const r of accepted) this.queue.push(r);
-    if (accepted.length < records.length) this.drop(records.slice(accepted.length), 'queue-full');
+    const accepted = Math.min(records.length, Math.max(0, this.maxQueue - this.depth));
+    for (let i = 0; i < accepted; i++) {
+      this.open.add(records[i]!);
+      if (this.open.n >= this.batchSize) this.seal();
+    }
+    if (accepted < records.length) {
+      const rest = records.slice(accepted);
+      this.drop(countByVersion(rest), rest.length, 'queue-full');
+    }
     this.schedule();
-    return accepted.length;
+    return accepted;
   }
 
   /** True while `id` waits in the queue or is being written (written soon, or dropped). A scan: feedback is rare, appends are not. */
   isQueued(id: string): boolean {
-    return this.inFlight.some((r) => r.id === id) || this.queue.some((r) => r.id === id);
+    return (this.inFlight !== null && segmentHasId(this.inFlight, id)) || this.queue.some((s) => segmentHasId(s, id)) || this.open.hasId(id);
   }
 
   /** Records waiting to be written. */
   get depth(): number {
-    return this.queue.length;
+    return this.sealed + this.open.n;
   }
 
   snapshot(): PredictionLogStats {
-    return { ...this.stats, queued: this.queue.length };
+    return { ...this.stats, queued: this.depth };
   }
 
   /** Writes what is queued (in batches) and resolves when done or when `timeoutMs` passed. */
   async flush(timeoutMs = this.writeTimeoutMs * 2): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.pausedUntil = 0;
-    while ((this.queue.length > 0 || this.writing) && Date.now() < deadline) {
+    while ((this.depth > 0 || this.writing) && Date.now() < deadline) {
       if (!this.writing) this.startWrite();
       await Promise.race([this.writing, new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
     }
@@ -120,28 +134,36 @@ export class PredictionLogWriter {
     this.timer = null;
     await this.flush(timeoutMs);
     this.closed = true;
-    if (this.queue.length > 0) {
-      const rest = this.queue;
-      this.queue = [];
-      this.drop(rest, 'write-failed');
+    if (this.open.n > 0) this.seal();
+    for (const s of this.queue.splice(0)) {
+      this.sealed -= s.n;
+      this.drop(s.versions, s.n, 'write-failed');
     }
     this.warnNow();
   }
 
+  private seal(): void {
+    const s = this.open.seal();
+    this.queue.push(s);
+    this.sealed += s.n;
+  }
+
   private schedule(): void {
     if (this.writing || this.timer || this.closed) return;
-    const wait = this.queue.length >= this.batchSize ? 0 : this.flushIntervalMs;
+    const wait = this.queue.length > 0 ? 0 : this.flushIntervalMs;
     const delay = Math.max(wait, this.pausedUntil - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (!this.writing && this.queue.length > 0) this.startWrite();
+      if (!this.writing && this.depth > 0) this.startWrite();
     }, delay);
     this.timer.unref();
   }
 
   private startWrite(): void {
-    const batch = this.queue.splice(0, this.batchSize);
-    if (batch.length === 0) return;
+    if (this.queue.length === 0 && this.open.n > 0) this.seal();
+    const batch = this.queue.shift();
+    if (batch === undefined) return;
+    this.sealed -= batch.n;
     this.inFlight = batch;
     const started = performance.now();
     let timeout: NodeJS.Timeout | undefined;
@@ -149,40 +171,38 @@ export class PredictionLogWriter {
       timeout = setTimeout(() => reject(new Error(`prediction log write took longer than ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
     });
     this.writing = (async () => {
-      let kept: PredictionRecord[] = [];
       try {
         // The write starts on the next tick so a synchronous driver never runs inside `append`.
         await new Promise((r) => setImmediate(r));
         await Promise.race([this.write(batch), timedOut]);
-        this.stats.written += batch.length;
-        this.events.onWritten?.(batch, performance.now() - started);
+        this.stats.written += batch.n;
+        this.events.onWritten?.(batch.versions, performance.now() - started);
       } catch (err) {
         this.stats.failedWrites += 1;
         this.stats.lastError = err instanceof Error ? err.message : String(err);
         this.pausedUntil = Date.now() + this.retryAfterMs;
-        // Retried at the front while attempts and room remain (a briefly locked store); the rest is shed.
-        const tries = (this.attempts.get(batch[0]!) ?? 0) + 1;
-        const room = this.closed ? 0 : Math.max(0, this.maxQueue - this.queue.length);
-        kept = tries < this.maxAttempts ? batch.slice(0, room) : [];
-        if (kept.length > 0) {
-          this.attempts.set(kept[0]!, tries);
-          this.queue.unshift(...kept);
-        }
-        this.drop(batch.slice(kept.length), 'write-failed');
+        // Retried at the front while attempts and room remain (a briefly locked store); else shed.
+        const tries = (this.attempts.get(batch) ?? 0) + 1;
+        const room = this.closed ? 0 : this.maxQueue - this.depth;
+        if (tries < this.maxAttempts && room >= batch.n) {
+          this.attempts.set(batch, tries);
+          this.queue.unshift(batch);
+          this.sealed += batch.n;
+        } else this.drop(batch.versions, batch.n, 'write-failed');
       } finally {
         clearTimeout(timeout);
-        this.inFlight = [];
+        this.inFlight = null;
         this.writing = null;
-        if (this.queue.length > 0) this.schedule();
+        if (this.depth > 0) this.schedule();
       }
     })();
   }
 
-  private drop(records: readonly PredictionRecord[], reason: 'queue-full' | 'write-failed'): void {
-    if (records.length === 0) return;
-    this.stats.dropped += records.length;
-    this.droppedSinceWarn += records.length;
-    this.events.onDrop?.(records, reason);
+  private drop(counts: Readonly<VersionCounts>, n: number, reason: 'queue-full' | 'write-failed'): void {
+    if (n === 0) return;
+    this.stats.dropped += n;
+    this.droppedSinceWarn += n;
+    this.events.onDrop?.(counts, reason);
     if (Date.now() - this.lastWarn >= this.warnEveryMs) this.warnNow(reason);
   }
 
@@ -191,7 +211,7 @@ export class PredictionLogWriter {
     this.events.warn?.(`prediction log: dropped ${this.droppedSinceWarn} records since the last report`, {
       dropped: this.droppedSinceWarn,
       dropped_total: this.stats.dropped,
-      queued: this.queue.length,
+      queued: this.depth,
       ...(reason ? { reason } : {}),
       last_error: this.stats.lastError,
     });

@@ -7,6 +7,7 @@ import type { ColumnBatch, Predictor } from '../training/index.js';
 import { PredictionLogWriter, ServingRuntime, type Deployment, type PredictionRecord, type ServingStore } from './index.js';
 import { prediction } from './test-support/serving-store-contract.js';
 import { textVersion } from './test-support/text-version.js';
+import { decodeLogSegment } from './log-codec.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -154,7 +155,7 @@ describe('a log store that is down or slow never fails or delays a prediction', 
 describe('PredictionLogWriter', () => {
   it('writes in batches of at most batchSize and flushes on close', async () => {
     const batches: number[] = [];
-    const w = new PredictionLogWriter(async (r) => void batches.push(r.length), { batchSize: 4, flushIntervalMs: 5 });
+    const w = new PredictionLogWriter(async (s) => void batches.push(s.n), { batchSize: 4, flushIntervalMs: 5 });
     expect(w.append(Array.from({ length: 10 }, (_, i) => prediction(`prd_${i}`)))).toBe(10);
     expect(w.isQueued('prd_3')).toBe(true);
     await w.close();
@@ -167,9 +168,9 @@ describe('PredictionLogWriter', () => {
     let calls = 0;
     const written: PredictionRecord[] = [];
     const w = new PredictionLogWriter(
-      async (r) => {
+      async (s) => {
         if (calls++ === 0) return new Promise<void>(() => undefined);
-        written.push(...r);
+        written.push(...decodeLogSegment(s));
       },
       { batchSize: 2, flushIntervalMs: 1, writeTimeoutMs: 20, retryAfterMs: 1, maxAttempts: 1 },
     );
@@ -185,9 +186,9 @@ describe('PredictionLogWriter', () => {
     let calls = 0;
     const written: string[] = [];
     const w = new PredictionLogWriter(
-      async (r) => {
+      async (s) => {
         if (calls++ < 2) throw new Error('database is locked');
-        written.push(...r.map((x) => x.id));
+        written.push(...decodeLogSegment(s).map((x) => x.id));
       },
       { flushIntervalMs: 1, retryAfterMs: 1 },
     );

@@ -13,7 +13,7 @@ import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
 import { applyPlan, MicroBatcher, storedOutOfScopeThreshold, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
 import { probabilitiesJson } from './answer-json.js';
-import { ClassifierRecord } from './log-codec.js';
+import { ClassifierRecord, decodeLogSegment, type LogSegment } from './log-codec.js';
 import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
 import type { Deployment, PredictionRecord, PredictionRole } from './serving.js';
@@ -62,7 +62,7 @@ export interface ServingRuntimeDeps {
    * Writes prediction log batches; default `store.insertPredictions`. The workspace passes a
    * separate connection that never waits for locks, so a locked or slow store cannot stall serving.
    */
-  writeLog?(records: readonly PredictionRecord[]): Promise<void>;
+  writeLog?(segment: LogSegment): Promise<void>;
   logger?: RuntimeLogger;
 }
 
@@ -142,21 +142,6 @@ interface Waiting {
   reject(err: Error): void;
 }
 
-/** How many of `records` each model version has, as `[model, version, count]` (a batch usually has one). */
-function countByVersion(records: readonly PredictionRecord[]): Array<[string, string, number]> {
-  const out: Array<[string, string, number]> = [];
-  let last: [string, string, number] | undefined;
-  for (const r of records) {
-    const version = String(r.version);
-    if (last === undefined || last[0] !== r.model || last[1] !== version) {
-      last = out.find((x) => x[0] === r.model && x[1] === version);
-      if (last === undefined) out.push((last = [r.model, version, 0]));
-    }
-    last[2] += 1;
-  }
-  return out;
-}
-
 /** A row of zeros/empties to prove a freshly loaded predictor answers. */
 function warmupBatch(inputs: readonly InputSpec[]): ColumnBatch {
   const batch: ColumnBatch = {};
@@ -201,13 +186,13 @@ export class ServingRuntime {
       logPredictions: options.logPredictions ?? true,
       retryAfterSeconds: options.retryAfterSeconds ?? 1,
     };
-    this.log = new PredictionLogWriter((records) => (deps.writeLog ? deps.writeLog(records) : deps.store.insertPredictions(records)), options.log ?? {}, {
-      onDrop: (records, reason) => {
-        for (const [model, version, n] of countByVersion(records)) this.metrics.logDropped.inc({ model, version, reason }, n);
+    this.log = new PredictionLogWriter((segment) => (deps.writeLog ? deps.writeLog(segment) : deps.store.insertPredictions(decodeLogSegment(segment))), options.log ?? {}, {
+      onDrop: (counts, reason) => {
+        for (const [model, version, n] of counts) this.metrics.logDropped.inc({ model, version, reason }, n);
       },
-      onWritten: (records) => {
+      onWritten: (counts) => {
         // One counter call per model version, not per record: prom-client validates and hashes labels per call.
-        for (const [model, version, n] of countByVersion(records)) this.metrics.logWritten.inc({ model, version }, n);
+        for (const [model, version, n] of counts) this.metrics.logWritten.inc({ model, version }, n);
       },
       warn: (message, details) => this.logger.warn(details, message),
     });

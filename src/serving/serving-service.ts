@@ -13,6 +13,7 @@ import type { ServingStore } from './serving-store.js';
 import type { DayStats, DecisionRow, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 import { ServingRuntime, type RuntimeLogger, type ServingRuntimeOptions } from './serving-runtime.js';
 import type { PredictionLogStore } from './log-store.js';
+import type { LogSegment } from './log-codec.js';
 import { scoreFile, type BatchScoreOptions, type BatchScoreResult } from './batch-scoring.js';
 
 /** Options of `deploy`. */
@@ -357,12 +358,12 @@ export class ServingService {
   runtime(options: ServingRuntimeOptions = {}, logger?: RuntimeLogger): ServingRuntime {
     const open = this.openLogStore;
     const writeLog = open
-      ? async (records: readonly PredictionRecord[]) => {
+      ? async (segment: LogSegment) => {
           this.logStore ??= open().catch((err: unknown) => {
             this.logStore = null;
             throw err;
           });
-          await (await this.logStore).insertPredictions(records);
+          await (await this.logStore).insertSegment(segment);
         }
       : undefined;
     this.runtimeInstance ??= new ServingRuntime(

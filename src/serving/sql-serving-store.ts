@@ -68,10 +68,10 @@ const PREDICTION_COLUMNS = ['id', 'at', 'deployment', 'model', 'version', 'role'
 
 /**
  * Writes the parameters of {@link PREDICTION_COLUMNS} for `p` into `out` from `at`. Inputs and
- * outputs already formatted as JSON (`inputsJson` of the log writer's records, `outputsJson`) are
+ * outputs and groups already formatted as JSON (`inputsJson` and `groupsJson` of the log writer's records, `outputsJson`) are
  * written as they are.
  */
-function predictionRow(p: PredictionRecord & { inputsJson?: string }, out: unknown[], at: number): void {
+function predictionRow(p: PredictionRecord & { inputsJson?: string; groupsJson?: string | null }, out: unknown[], at: number): void {
   out[at] = p.id;
   out[at + 1] = p.at;
   out[at + 2] = p.deployment;
@@ -87,7 +87,7 @@ function predictionRow(p: PredictionRecord & { inputsJson?: string }, out: unkno
   out[at + 12] = p.decision;
   out[at + 13] = p.latencyMs;
   out[at + 14] = p.redacted ? 1 : 0;
-  out[at + 15] = p.groups === undefined || Object.keys(p.groups).length === 0 ? null : JSON.stringify(p.groups);
+  out[at + 15] = p.groupsJson !== undefined ? p.groupsJson : p.groups === undefined || Object.keys(p.groups).length === 0 ? null : JSON.stringify(p.groups);
 }
 
 /** Columns of a review item made from a prediction, in the order of {@link reviewRow}. */
