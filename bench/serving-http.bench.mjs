@@ -417,7 +417,8 @@ if (!QUICK) {
       // admits whenever arrivals bunch, and get 503s by design): the same rate per connection scaled
       // to 16, shortened by the latency (b)'s calibration measured.
       const nominal = (CONNECTIONS / (maxOn / 2)) * 1000;
-      const pace = { think_ms: Math.max(nominal / 2, nominal - (results.logOnHalf.nominal_think_ms - results.logOnHalf.think_ms)), nominal_think_ms: nominal };
+      const round2 = (x) => Math.round(x * 100) / 100;
+      const pace = { think_ms: round2(Math.max(nominal / 2, nominal - (results.logOnHalf.nominal_think_ms - results.logOnHalf.think_ms))), nominal_think_ms: round2(nominal) };
       results.recovered = await loadPaced(over.url, { body, headers: auth, rate: maxOn / 2, pace, connections: CONNECTIONS });
       results.recoveredBursts = await load(over.url, { body, headers: auth, rate: maxOn / 2 });
     } else {
