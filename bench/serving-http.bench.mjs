@@ -16,15 +16,16 @@
 // BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3). MLOOP_DIST=<dir> runs against another
 // build of the code than ../dist; MLOOP_DIST_BEFORE=<dir> adds that build's server, logging on and
 // off, to the same interleaved rounds (its own workspace, same data and seed), for a before/after
-// comparison under the same load. The mloop servers log as `mloop server` does (pino at info, the
-// lines going to /dev/null); BENCH_LOGGER=0 runs them without a logger, as runs before 2026-11-26 15:50 did.
-import { spawn, spawnSync } from 'node:child_process';
+// comparison under the same load. Each mloop server runs in a process of its own
+// (bench/serving-server.mjs; before 2026-11-27 00:30 they all ran in this process, one V8 heap for
+// all) and logs as `mloop server` does (pino at info, the lines going to /dev/null); BENCH_LOGGER=0
+// runs them without a logger, as runs before 2026-11-26 15:50 did.
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { pino } from 'pino';
 import { machine } from './lib.mjs';
 
 const DIST = process.env.MLOOP_DIST
@@ -210,14 +211,14 @@ async function prepare(mods, wsDir) {
   await ws.serving.deploy('bench', 'support@champion');
   return { ws, auth: { authorization: `Bearer ${init.admin.token}` } };
 }
-const current = { initWorkspace, openWorkspace, buildServer, trainModel, dir: join(parent, 'ws') };
+const current = { initWorkspace, openWorkspace, buildServer, trainModel, dir: join(parent, 'ws'), dist: DIST };
 const dir = current.dir;
 const { ws: setup, auth } = await prepare(current, dir);
 current.auth = auth;
 let before = null;
 if (BEFORE) {
   const m = { ...(await import(`${BEFORE}workspace/index.js`)), ...(await import(`${BEFORE}server/index.js`)), ...(await import(`${BEFORE}training/index.js`)) };
-  before = { initWorkspace: m.initWorkspace, openWorkspace: m.openWorkspace, buildServer: m.buildServer, trainModel: m.trainModel, dir: join(parent, 'ws-before') };
+  before = { initWorkspace: m.initWorkspace, openWorkspace: m.openWorkspace, buildServer: m.buildServer, trainModel: m.trainModel, dir: join(parent, 'ws-before'), dist: BEFORE };
   const made = await prepare(before, before.dir);
   await made.ws.close();
   before.auth = made.auth;
@@ -284,37 +285,33 @@ async function settle(url, headers) {
 }
 
 const LOGGER = process.env.BENCH_LOGGER !== '0';
-const devNull = openSync('/dev/null', 'w');
-/** The logger `mloop server` makes (run-server.ts createLogger, level info), writing to /dev/null; `onWarm` when the start-up reports are done. */
-const serverLogger = (onWarm) =>
-  pino(
-    { level: 'info', base: { service: 'mloop' }, timestamp: pino.stdTimeFunctions.isoTime, redact: ['req.headers.authorization', 'headers.authorization'] },
-    {
-      write(line) {
-        writeSync(devNull, line);
-        if (/monitoring reports computed|computing the monitoring reports/.test(line)) onWarm();
-      },
-    },
-  );
-
+/**
+ * An mloop server of `build` in a process of its own (bench/serving-server.mjs), as `mloop server`
+ * runs: its CPU is read from /proc, its prediction log is flushed and read over IPC.
+ */
 async function startMloop(serving, build = current) {
-  const ws = await build.openWorkspace({ workspace: build.dir, env: {} });
-  let warmed;
-  const warm = new Promise((resolve) => (warmed = resolve));
-  const app = await build.buildServer(ws, { serving, ...(LOGGER ? { logger: serverLogger(warmed) } : {}) });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const child = fork(fileURLToPath(new URL('./serving-server.mjs', import.meta.url)), [JSON.stringify({ dist: build.dist, dir: build.dir, serving, logger: LOGGER })], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const replies = [];
+  let waiting = null;
+  child.on('message', (m) => (waiting ? (waiting(m), (waiting = null)) : replies.push(m)));
+  const next = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((resolve) => (waiting = resolve)));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const ready = await Promise.race([next(), exited.then((code) => Promise.reject(new Error(`server process exited with code ${code}`)))]);
   // The server computes the dashboard's monitoring reports after listen, yielding to requests but
   // taking CPU for seconds when the workspace's log is large (the overload run reuses the log of
-  // the rounds): measure after they are done.
-  const t0 = performance.now();
-  if (LOGGER) await Promise.race([warm, new Promise((r) => setTimeout(r, 300_000))]);
-  console.error(`server started; its start-up monitoring reports took ${Math.round(performance.now() - t0)} ms more`);
-  await settle(`http://127.0.0.1:${app.server.address().port}/v1/models/support:predict`, build.auth);
+  // the rounds): it reports ready after them.
+  console.error(`server started; its start-up monitoring reports took ${ready.warm_ms} ms more`);
+  const url = `http://127.0.0.1:${ready.port}/v1/models/support:predict`;
+  await settle(url, build.auth);
+  const ask = async (m) => (child.send(m), next());
   return {
-    ws,
-    app,
-    url: `http://127.0.0.1:${app.server.address().port}/v1/models/support:predict`,
-    close: async () => (await app.close(), await ws.close()),
+    url,
+    pid: child.pid,
+    flush: () => ask('flush'),
+    snapshot: async () => (await ask('snapshot')).snapshot,
+    close: async () => (await ask('close'), await exited),
   };
 }
 
@@ -339,10 +336,10 @@ if (py.status === 0) {
   fastapi = { child, url: `http://127.0.0.1:${port}/predict` };
 }
 const targets = {
-  bare: { url: `http://127.0.0.1:${bare.address().port}/`, headers: {}, cpu: () => process.cpuUsage() },
-  logOn: { url: on.url, headers: auth, cpu: () => process.cpuUsage() },
-  logOff: { url: off.url, headers: auth, cpu: () => process.cpuUsage() },
-  ...(before ? { beforeOn: { url: onBefore.url, headers: before.auth, cpu: () => process.cpuUsage() }, beforeOff: { url: offBefore.url, headers: before.auth, cpu: () => process.cpuUsage() } } : {}),
+  bare: { url: `http://127.0.0.1:${bare.address().port}/`, headers: {}, cpu: () => cpuSince({ user: 0, system: 0 }) },
+  logOn: { url: on.url, headers: auth, cpu: () => procCpu(on.pid) },
+  logOff: { url: off.url, headers: auth, cpu: () => procCpu(off.pid) },
+  ...(before ? { beforeOn: { url: onBefore.url, headers: before.auth, cpu: () => procCpu(onBefore.pid) }, beforeOff: { url: offBefore.url, headers: before.auth, cpu: () => procCpu(offBefore.pid) } } : {}),
   ...(fastapi ? { fastapi: { url: fastapi.url, headers: {}, cpu: () => procCpu(fastapi.child.pid) } } : {}),
 };
 /**
@@ -354,15 +351,15 @@ async function measure(name, opts = {}) {
   const t = targets[name];
   if (opts.paced) {
     opts = { ...opts, pace: await calibratePace(t.url, { rate: opts.rate, headers: t.headers, body }) };
-    if (name === 'logOn') await on.ws.serving.runtime().log.flush();
+    if (name === 'logOn') await on.flush();
   }
   const before = t.cpu();
   const run = opts.paced ? loadPaced : opts.rate ? load : loadMax;
   const r = await run(t.url, { body, headers: t.headers, ...opts });
   // The log worker's writes belong to the run that made them, not to the next target's.
-  if (name === 'logOn') await on.ws.serving.runtime().log.flush();
-  if (name === 'beforeOn') await onBefore.ws.serving.runtime().log.flush();
-  const cpu = name === 'fastapi' ? procCpu(fastapi.child.pid) - before : cpuSince(before);
+  if (name === 'logOn') await on.flush();
+  if (name === 'beforeOn') await onBefore.flush();
+  const cpu = t.cpu() - before;
   return { ...r, cpu_us_per_request: (cpu * 1e6) / Math.max(1, r.total) };
 }
 for (const name of Object.keys(targets)) await loadMax(targets[name].url, { body, headers: targets[name].headers, duration: 2 }); // warm-up
@@ -398,7 +395,7 @@ if (WRK) {
 } else {
   results.logOnHalf = await measure('logOn', { rate: maxOn / 2 });
 }
-results.logged = on.ws.serving.runtime().log.snapshot();
+results.logged = await on.snapshot();
 await on.close();
 await off.close();
 await onBefore?.close();
@@ -459,7 +456,7 @@ const row = (label, name) =>
 console.log(`
 ### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
 ${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate runs: ${WRK ? `wrk paced, ${PACED_CONNECTIONS} connections with exponential think times, and autocannon at a fixed rate` : 'autocannon at a fixed rate only, wrk not used'}; the overload run: autocannon); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
-Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}; mloop servers ${LOGGER ? 'log as `mloop server` does (pino at info, to /dev/null)' : 'without a logger'}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
+Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}; each mloop server in a process of its own, ${LOGGER ? 'log as `mloop server` does (pino at info, to /dev/null)' : 'without a logger'}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
 "CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).
 
