@@ -32,7 +32,6 @@ const DIST = process.env.MLOOP_DIST
   ? pathToFileURL(`${process.env.MLOOP_DIST}/`).href
   : new URL('../dist/', import.meta.url).href;
 const { initWorkspace, openWorkspace } = await import(`${DIST}workspace/index.js`);
-const { buildServer } = await import(`${DIST}server/index.js`);
 const { generateSupportRequests, supportRequestsToCsv } = await import(`${DIST}demo/index.js`);
 const { trainModel } = await import(`${DIST}training/index.js`);
 const BEFORE = process.env.MLOOP_DIST_BEFORE ? pathToFileURL(`${process.env.MLOOP_DIST_BEFORE}/`).href : null;
@@ -211,14 +210,14 @@ async function prepare(mods, wsDir) {
   await ws.serving.deploy('bench', 'support@champion');
   return { ws, auth: { authorization: `Bearer ${init.admin.token}` } };
 }
-const current = { initWorkspace, openWorkspace, buildServer, trainModel, dir: join(parent, 'ws'), dist: DIST };
+const current = { initWorkspace, openWorkspace, trainModel, dir: join(parent, 'ws'), dist: DIST };
 const dir = current.dir;
 const { ws: setup, auth } = await prepare(current, dir);
 current.auth = auth;
 let before = null;
 if (BEFORE) {
-  const m = { ...(await import(`${BEFORE}workspace/index.js`)), ...(await import(`${BEFORE}server/index.js`)), ...(await import(`${BEFORE}training/index.js`)) };
-  before = { initWorkspace: m.initWorkspace, openWorkspace: m.openWorkspace, buildServer: m.buildServer, trainModel: m.trainModel, dir: join(parent, 'ws-before'), dist: BEFORE };
+  const m = { ...(await import(`${BEFORE}workspace/index.js`)), ...(await import(`${BEFORE}training/index.js`)) };
+  before = { initWorkspace: m.initWorkspace, openWorkspace: m.openWorkspace, trainModel: m.trainModel, dir: join(parent, 'ws-before'), dist: BEFORE };
   const made = await prepare(before, before.dir);
   await made.ws.close();
   before.auth = made.auth;
