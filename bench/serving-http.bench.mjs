@@ -27,6 +27,7 @@ import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from './lib.mjs';
+import { bareHandler } from './serving-bare.mjs';
 
 const DIST = process.env.MLOOP_DIST
   ? pathToFileURL(`${process.env.MLOOP_DIST}/`).href
@@ -224,29 +225,16 @@ if (BEFORE) {
 }
 const body = JSON.stringify({ instances: [{ text: rows[17].text }] });
 
-// (a) the limit: a bare Node server answering a constant of the same shape.
-const constant = JSON.stringify({
-  model: 'support',
-  model_version: 1,
-  predictions: [
-    {
-      label: 'billing',
-      probabilities: { billing: 0.9 },
-      confidence: 0.9,
-      decision: 'auto',
-      model_version: 1,
-      prediction_id: 'prd_0',
-    },
-  ],
+// (a) the limit: a bare Node server answering a constant of the same shape, in a process of its
+// own (bench/serving-bare.mjs). BENCH_BARE_SHARED=1 adds the same server run in this process, as
+// runs before 2026-11-27 02:30 measured it (this process trained the model; it answers slower).
+const bareChild = fork(fileURLToPath(new URL('./serving-bare.mjs', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+const barePort = await new Promise((resolve, reject) => {
+  bareChild.once('message', (m) => resolve(m.port));
+  bareChild.once('exit', (code) => reject(new Error(`bare server exited with code ${code}`)));
 });
-const bare = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(constant) });
-    res.end(constant);
-  });
-});
-await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+const bareShared = process.env.BENCH_BARE_SHARED === '1' ? createServer(bareHandler) : null;
+if (bareShared) await new Promise((r) => bareShared.listen(0, '127.0.0.1', r));
 
 /** CPU seconds (user + system) of this process (the servers and their log worker) since `from`. */
 const cpuSince = (from) => {
@@ -335,7 +323,8 @@ if (py.status === 0) {
   fastapi = { child, url: `http://127.0.0.1:${port}/predict` };
 }
 const targets = {
-  bare: { url: `http://127.0.0.1:${bare.address().port}/`, headers: {}, cpu: () => cpuSince({ user: 0, system: 0 }) },
+  bare: { url: `http://127.0.0.1:${barePort}/`, headers: {}, cpu: () => procCpu(bareChild.pid) },
+  ...(bareShared ? { bareShared: { url: `http://127.0.0.1:${bareShared.address().port}/`, headers: {}, cpu: () => cpuSince({ user: 0, system: 0 }) } } : {}),
   logOn: { url: on.url, headers: auth, cpu: () => procCpu(on.pid) },
   logOff: { url: off.url, headers: auth, cpu: () => procCpu(off.pid) },
   ...(before ? { beforeOn: { url: onBefore.url, headers: before.auth, cpu: () => procCpu(onBefore.pid) }, beforeOff: { url: offBefore.url, headers: before.auth, cpu: () => procCpu(offBefore.pid) } } : {}),
@@ -436,7 +425,8 @@ if (!QUICK) {
 }
 
 await setup.close();
-bare.close();
+bareShared?.close();
+bareChild.send('close');
 rmSync(parent, { recursive: true, force: true });
 
 const m = machine();
@@ -461,8 +451,8 @@ Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-
 
 | target | req/s | vs bare | CPU µs/req | CPU vs bare | p50 ms | p99 ms | failed |
 |---|---|---|---|---|---|---|---|
-${row('(a) bare Node http, constant (the limit)', 'bare')}
-${row('(b) mloop /v1/models/support:predict, logging on', 'logOn')}
+${row('(a) bare Node http, constant (the limit), a process of its own', 'bare')}
+${results.rounds[0].bareShared ? `${row('(a′) the same server in the benchmark process (as runs before 2026-11-27 measured (a))', 'bareShared')}\n` : ''}${row('(b) mloop /v1/models/support:predict, logging on', 'logOn')}
 ${row('(c) mloop, logging off', 'logOff')}
 ${before ? `${row('(b₀) the MLOOP_DIST_BEFORE build, logging on', 'beforeOn')}\n${row('(c₀) the MLOOP_DIST_BEFORE build, logging off', 'beforeOff')}\n` : ''}${fastapi ? row('(d) FastAPI + uvicorn + sklearn TF-IDF+LinearSVC', 'fastapi') : '| (d) FastAPI peer | not installed | | | | | | |'}
 
