@@ -130,4 +130,31 @@ describe('prediction log segments', () => {
     expect(decoded.map((r) => r.id)).toEqual(many.map((r) => r.id));
     expect(decoded.map((r) => r.inputsJson)).toEqual(many.map((r) => JSON.stringify(r.inputs)));
   });
+
+  it('seals into shared memory: a full segment takes the arrays, a small one exact copies, and later records never touch either', () => {
+    const b = new LogSegmentBuilder();
+    const texts = (from: number, n: number) => Array.from({ length: n }, (_, i) => prediction(`prd_${String(from + i).padStart(4, '0')}`, { inputs: { text: 'y'.repeat(600) } }));
+    // Fills the first capacity (64 records) and the arena past half: the arrays are handed over.
+    const full = texts(0, 64);
+    for (const r of full) b.add(r);
+    const big = b.seal();
+    const arrays = [big.refs, big.numbers, big.flags, big.spans, big.bytes];
+    for (const a of arrays) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(big.bytes.buffer.byteLength).toBeGreaterThan(big.bytes.byteLength);
+    // A few records: copies of exact size.
+    b.add(prediction('prd_1000'));
+    const small = b.seal();
+    for (const a of [small.refs, small.numbers, small.flags, small.spans, small.bytes]) {
+      expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(a.buffer.byteLength).toBe(a.byteLength);
+    }
+    // New records go into new arrays: both sealed segments decode as they were.
+    for (const r of texts(2000, 70)) b.add(r);
+    expect(decodeLogSegment(big).map((r) => [r.id, r.inputsJson])).toEqual(full.map((r) => [r.id, JSON.stringify(r.inputs)]));
+    expect(decodeLogSegment(small).map((r) => r.id)).toEqual(['prd_1000']);
+    // Posting shares the memory: what the other side sees is the same bytes, not a copy.
+    const posted = structuredClone(big);
+    expect(posted.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(decodeLogSegment(posted)).toEqual(decodeLogSegment(big));
+  });
 });

@@ -7,7 +7,8 @@
  * records' strings as UTF-8 in one byte array (outside the JavaScript heap: the GC never copies
  * it), numbers and flags in typed arrays, and the strings most records repeat (timestamp,
  * deployment, model, role, decision, label) once each. It crosses to the writer thread by
- * structured clone, which copies its few arrays, and stays with the serving thread for retries.
+ * postMessage, which shares its arrays (SharedArrayBuffers: nothing is copied), and stays with the
+ * serving thread for retries.
  */
 import type { PlanDecision } from './inference.js';
 import type { Decision, PredictionRecord, PredictionRole } from './serving.js';
@@ -87,6 +88,28 @@ export function countByVersion(records: readonly PredictionRecord[]): VersionCou
   return out;
 }
 
+type TypedArrayOf<T> = new (buffer: SharedArrayBuffer) => T;
+interface Sized {
+  BYTES_PER_ELEMENT: number;
+}
+
+/** A typed array of `length` elements in a SharedArrayBuffer of its own. */
+function sharedArray<T>(Type: TypedArrayOf<T>, length: number): T {
+  return new Type(new SharedArrayBuffer(length * (Type as unknown as Sized).BYTES_PER_ELEMENT));
+}
+
+/** A Buffer of `size` bytes in a SharedArrayBuffer of its own. */
+function sharedBuffer(size: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(size));
+}
+
+/** The first `length` elements of `a`, copied into a SharedArrayBuffer of exact size. */
+function sharedCopy<T extends Int32Array | Float64Array | Uint8Array>(Type: TypedArrayOf<T>, a: T, length: number): T {
+  const b = sharedArray(Type, length);
+  b.set(a.subarray(0, length));
+  return b;
+}
+
 /** Indices of strings in a segment's `shared` list; the last string of each column is checked first (a segment mostly repeats it). */
 class SharedStrings {
   list: string[] = [];
@@ -132,11 +155,13 @@ function groupsText(groups: Record<string, string | null> | undefined, empty: { 
  */
 export class LogSegmentBuilder {
   private shared = new SharedStrings();
-  private refs = new Int32Array(64 * REFS);
-  private numbers = new Float64Array(64 * NUMS);
-  private flags = new Uint8Array(64);
-  private spans = new Int32Array(64 * SLOTS * 2);
-  private arena = Buffer.allocUnsafeSlow(64 * 1024);
+  /** Records the arrays below have room for; a new segment starts with the room the last one needed. */
+  private capacity = 64;
+  private refs = sharedArray(Int32Array, 64 * REFS);
+  private numbers = sharedArray(Float64Array, 64 * NUMS);
+  private flags = sharedArray(Uint8Array, 64);
+  private spans = sharedArray(Int32Array, 64 * SLOTS * 2);
+  private arena = sharedBuffer(64 * 1024);
   private used = 0;
   private odd: string[] = [];
   private versions: VersionCounts = [];
@@ -200,20 +225,36 @@ export class LogSegmentBuilder {
     return spansHaveId(this.n, this.spans, this.arena, this.odd, id);
   }
 
-  /** The records added since the last seal, as a segment the builder no longer touches; the builder starts empty. */
+  /**
+   * The records added since the last seal, as a segment the builder no longer touches; the builder
+   * starts empty. The segment's arrays live in SharedArrayBuffers, so posting it to the writer
+   * thread shares them instead of copying them (the serving thread keeps them for a retry, and
+   * neither side writes them again). A full segment takes the builder's arrays as they are (the
+   * builder allocates new ones of the same size); a small one (a flush interval's few records)
+   * gets copies of exact size, so a queue of small segments never holds mostly empty arrays.
+   */
   seal(): LogSegment {
     const n = this.n;
+    const half = this.capacity >> 1;
+    const whole = n >= half && this.used >= this.arena.length >> 1;
     const segment: LogSegment = {
       n,
       shared: this.shared.list,
-      refs: this.refs.slice(0, n * REFS),
-      numbers: this.numbers.slice(0, n * NUMS),
-      flags: this.flags.slice(0, n),
-      spans: this.spans.slice(0, n * SLOTS * 2),
-      bytes: new Uint8Array(this.arena.subarray(0, this.used)),
+      refs: whole ? this.refs.subarray(0, n * REFS) : sharedCopy(Int32Array, this.refs, n * REFS),
+      numbers: whole ? this.numbers.subarray(0, n * NUMS) : sharedCopy(Float64Array, this.numbers, n * NUMS),
+      flags: whole ? this.flags.subarray(0, n) : sharedCopy(Uint8Array, this.flags, n),
+      spans: whole ? this.spans.subarray(0, n * SLOTS * 2) : sharedCopy(Int32Array, this.spans, n * SLOTS * 2),
+      bytes: whole ? this.arena.subarray(0, this.used) : sharedCopy<Uint8Array>(Uint8Array, this.arena, this.used),
       odd: this.odd,
       versions: this.versions,
     };
+    if (whole) {
+      this.refs = sharedArray(Int32Array, this.capacity * REFS);
+      this.numbers = sharedArray(Float64Array, this.capacity * NUMS);
+      this.flags = sharedArray(Uint8Array, this.capacity);
+      this.spans = sharedArray(Int32Array, this.capacity * SLOTS * 2);
+      this.arena = sharedBuffer(this.arena.length);
+    }
     this.n = 0;
     this.used = 0;
     this.shared.reset();
@@ -225,10 +266,11 @@ export class LogSegmentBuilder {
 
   private grow(): void {
     const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      const b = sharedArray(a.constructor as new (buffer: SharedArrayBuffer) => T, a.length * 2);
       b.set(a);
       return b;
     };
+    this.capacity *= 2;
     this.refs = grow(this.refs);
     this.numbers = grow(this.numbers);
     this.flags = grow(this.flags);
@@ -245,7 +287,7 @@ export class LogSegmentBuilder {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const room = this.used + s.length * 3;
     if (room > this.arena.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, room));
+      const bigger = sharedBuffer(Math.max(this.arena.length * 2, room));
       this.arena.copy(bigger, 0, 0, this.used);
       this.arena = bigger;
     }

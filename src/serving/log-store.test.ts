@@ -40,7 +40,7 @@ for (const factory of BACKENDS) {
         for (const r of records) b.add(r);
         const segment = b.seal();
         await store.insertSegment(segment);
-        // The segment stays whole on this side (it was copied, not transferred), so a retry could send it again.
+        // The segment stays whole on this side (shared, not transferred), so a retry could send it again.
         expect(segment.bytes.byteLength).toBeGreaterThan(0);
         await store.insertSegment(segment);
         await store.close();

@@ -53,7 +53,8 @@ class WorkerLogStore implements PredictionLogStore {
   }
 
   insertSegment(segment: LogSegment): Promise<void> {
-    // Copied, not transferred: the serving thread keeps the segment to retry it after a failed write.
+    // Shared, not copied or transferred (its arrays are SharedArrayBuffers, log-codec.ts): the serving
+    // thread keeps the segment to retry it after a failed write, and neither thread writes it again.
     return this.send({ segment });
   }
 
