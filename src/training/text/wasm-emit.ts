@@ -77,6 +77,16 @@ export const op = {
   f32x4Splat: (): number[] => [0xfd, ...uleb(0x13)],
   f32x4Add: (): number[] => [0xfd, ...uleb(0xe4)],
   f32x4Mul: (): number[] => [0xfd, ...uleb(0xe6)],
+  unreachable: (): number[] => [0x00],
+  /** Loads 8 bytes into the low half of a vector, zeroing the high half. */
+  v128Load64Zero: (offset = 0): number[] => [0xfd, ...uleb(0x5d), 3, ...uleb(offset)],
+  /** Stores the 8-byte lane `lane` (0 or 1) of a vector. */
+  v128Store64Lane: (offset = 0, lane = 0): number[] => [0xfd, ...uleb(0x5b), 3, ...uleb(offset), lane],
+  f64x2Splat: (): number[] => [0xfd, ...uleb(0x14)],
+  f64x2Add: (): number[] => [0xfd, ...uleb(0xf0)],
+  f64x2Mul: (): number[] => [0xfd, ...uleb(0xf2)],
+  f32x4DemoteF64x2Zero: (): number[] => [0xfd, ...uleb(0x5e)],
+  f64x2PromoteLowF32x4: (): number[] => [0xfd, ...uleb(0x5f)],
 } as const;
 
 /** One exported function: its signature, extra locals (after the parameters) and body (without the final `end`). */
