@@ -16,7 +16,8 @@
 // BENCH_SECONDS (default 5) and BENCH_ROUNDS (default 3). MLOOP_DIST=<dir> runs against another
 // build of the code than ../dist; MLOOP_DIST_BEFORE=<dir> adds that build's server, logging on and
 // off, to the same interleaved rounds (its own workspace, same data and seed), for a before/after
-// comparison under the same load. Each mloop server runs in a process of its own
+// comparison under the same load. Each mloop server runs in a process of its own, with the Node
+// flags `mloop server` of its build starts with (setting server.semiSpaceMb, since 2026-11-27)
 // (bench/serving-server.mjs; before 2026-11-27 00:30 they all ran in this process, one V8 heap for
 // all) and logs as `mloop server` does (pino at info, the lines going to /dev/null); BENCH_LOGGER=0
 // runs them without a logger, as runs before 2026-11-26 15:50 did.
@@ -277,8 +278,13 @@ const LOGGER = process.env.BENCH_LOGGER !== '0';
  * runs: its CPU is read from /proc, its prediction log is flushed and read over IPC.
  */
 async function startMloop(serving, build = current) {
+  // The Node flags `mloop server` of that build starts with: its setting server.semiSpaceMb (Node's default before it existed).
+  const { SETTINGS } = await import(`${build.dist}config/index.js`);
+  const semiSpaceMb = SETTINGS.find((s) => s.key === 'server.semiSpaceMb')?.default ?? 0;
+  build.nodeFlags = semiSpaceMb > 0 ? `--max-semi-space-size=${semiSpaceMb}` : 'none';
   const child = fork(fileURLToPath(new URL('./serving-server.mjs', import.meta.url)), [JSON.stringify({ dist: build.dist, dir: build.dir, serving, logger: LOGGER })], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: semiSpaceMb > 0 ? [`--max-semi-space-size=${semiSpaceMb}`] : [],
   });
   const replies = [];
   let waiting = null;
@@ -445,7 +451,7 @@ const row = (label, name) =>
 console.log(`
 ### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
 ${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate runs: ${WRK ? `wrk paced, ${PACED_CONNECTIONS} connections with exponential think times, and autocannon at a fixed rate` : 'autocannon at a fixed rate only, wrk not used'}; the overload run: autocannon); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
-Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}; each mloop server in a process of its own, ${LOGGER ? 'log as `mloop server` does (pino at info, to /dev/null)' : 'without a logger'}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
+Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}; each mloop server in a process of its own (Node flags: ${current.nodeFlags}${before ? `; before: ${before.nodeFlags}` : ''}), ${LOGGER ? 'log as `mloop server` does (pino at info, to /dev/null)' : 'without a logger'}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
 "CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).
 

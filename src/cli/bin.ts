@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { main } from './program.js';
+import { relaunch } from './relaunch.js';
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), relaunch });

@@ -7,6 +7,12 @@ export interface CliIO {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Runs this CLI again in a child process with extra Node flags and resolves with its exit code
+   * (relaunch.ts). Only the real command line (bin.ts) offers it; a CLI run inside another
+   * process (tests) never starts one.
+   */
+  relaunch?(nodeFlags: readonly string[]): Promise<number>;
 }
 
 /** Global flags every command understands. */

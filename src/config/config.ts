@@ -23,6 +23,7 @@ export interface MloopConfig {
     readonly trustProxy: boolean;
     readonly authCacheMs: number;
     readonly fastPredict: boolean;
+    readonly semiSpaceMb: number;
   };
   readonly jobs: {
     readonly leaseMs: number;

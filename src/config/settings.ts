@@ -131,6 +131,15 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     doc: "Answer `POST /v1/models/{name}:predict` straight from Node's request event, without Fastify's routing and hooks, when the request is the usual one: a JSON body and a bearer token this server verified within `server.authCacheMs` that may predict with the deployment. The answers, errors, limits and metrics are the route's own; every other request (no or unknown token, another media type, a query string, shutdown) goes through Fastify. Off sends every request through Fastify.",
   },
   {
+    key: 'server.semiSpaceMb',
+    env: 'MLOOP_SERVER_SEMI_SPACE_MB',
+    type: 'integer',
+    default: 64,
+    min: 0,
+    max: 1024,
+    doc: "Size in MiB of each of V8's two young-generation semi-spaces in `mloop server`'s process (Node's `--max-semi-space-size`; its default is 16). A server's requests leave short-lived garbage: bigger semi-spaces mean fewer young-generation collections, and at 64 a logged prediction costs about a tenth less CPU (bench/RESULTS.md, Serving, session 8), for up to ~100 MiB more memory. V8 reads the size only when a process starts, so `mloop server` starts itself again with it (one child process; signals are passed on) unless the flag is already given on Node's command line or in `NODE_OPTIONS`. 0 keeps Node's default in a single process.",
+  },
+  {
     key: 'server.authCacheMs',
     env: 'MLOOP_AUTH_CACHE_MS',
     type: 'integer',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runServer } from '../../server/index.js';
 import { openWorkspace } from '../../workspace/index.js';
 import { parseIntOption } from '../options.js';
+import { semiSpaceGiven, watchParent } from '../relaunch.js';
 import type { Runner } from '../program.js';
 
 export function registerServer(program: Command, run: Runner): void {
@@ -18,6 +19,14 @@ export function registerServer(program: Command, run: Runner): void {
           env: ctx.io.env,
           overrides: { 'server.host': opts.host, 'server.port': opts.port },
         });
+        // V8 reads the young generation's size only at start-up: start again with it (server.semiSpaceMb).
+        const semiSpaceMb = ws.config.server.semiSpaceMb;
+        if (ctx.io.relaunch !== undefined && semiSpaceMb > 0 && !semiSpaceGiven(process.execArgv, ctx.io.env['NODE_OPTIONS'])) {
+          await ws.close();
+          ctx.exitCode = await ctx.io.relaunch([`--max-semi-space-size=${semiSpaceMb}`]);
+          return;
+        }
+        watchParent();
         let server;
         try {
           server = await runServer(ws, { handleSignals: true });
