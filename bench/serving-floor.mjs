@@ -55,10 +55,18 @@ const median = (xs) => {
 };
 
 // The servers: bare (as serving-http.bench.mjs runs it) and mloop with the log off.
-const bare = fork(fileURLToPath(new URL('./serving-bare.mjs', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+const bare = fork(fileURLToPath(new URL('./serving-bare.mjs', import.meta.url)), [], {
+  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+});
 const barePort = await new Promise((resolve) => bare.once('message', (m) => resolve(m.port)));
-const mloop = spawn(process.execPath, [fileURLToPath(new URL('./serving-profile.mjs', import.meta.url)), '--serve', join(root, 'ws'), '--no-log'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const mloopPort = await new Promise((resolve) => mloop.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1]))));
+const mloop = spawn(
+  process.execPath,
+  [fileURLToPath(new URL('./serving-profile.mjs', import.meta.url)), '--serve', join(root, 'ws'), '--no-log'],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const mloopPort = await new Promise((resolve) =>
+  mloop.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1]))),
+);
 const bareUrl = `http://127.0.0.1:${barePort}/`;
 const predictUrl = `http://127.0.0.1:${mloopPort}/v1/models/support:predict`;
 const plain = lua(false);
@@ -84,7 +92,11 @@ const time = (f, n = 100_000) => {
 const parts = { model: [], answer: [], parse: [] };
 for (let r = 0; r < ROUNDS; r++) {
   parts.model.push(time(() => predictor.predictProba({ text: [text] }, 1)));
-  const rows = rowResults(predictor, 0.5, predictor.predictProba({ text: [text] }, 1), 1).map((x) => ({ ...x, predictionId: 'prd_0193f1c2a7b0000f6e1d2c3b4a596877', probabilitiesJson: null }));
+  const rows = rowResults(predictor, 0.5, predictor.predictProba({ text: [text] }, 1), 1).map((x) => ({
+    ...x,
+    predictionId: 'prd_0193f1c2a7b0000f6e1d2c3b4a596877',
+    probabilitiesJson: null,
+  }));
   parts.answer.push(time(() => predictAnswerJson({ model: 'support', version: 1, rows })));
   parts.parse.push(time(() => JSON.parse(bodyText)));
 }

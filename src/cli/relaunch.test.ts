@@ -30,7 +30,11 @@ afterEach(async () => {
 
 /** Starts `mloop server` in `t` and resolves with its process and URL once it listens. */
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'server', '--port', '0'], { cwd: t!.dir, env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'server', '--port', '0'], {
+    cwd: t!.dir,
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   launched = child;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -81,7 +85,11 @@ describe.runIf(linux)('mloop server with server.semiSpaceMb', () => {
 
   it('0, or the flag already given, serves from the one process', async () => {
     t = await tempWorkspace();
-    for (const env of [{ MLOOP_SERVER_SEMI_SPACE_MB: '0' }, { NODE_OPTIONS: '--max-semi-space-size=16' }]) {
+    const envs: Array<Record<string, string>> = [
+      { MLOOP_SERVER_SEMI_SPACE_MB: '0' },
+      { NODE_OPTIONS: '--max-semi-space-size=16' },
+    ];
+    for (const env of envs) {
       const { child, base } = await startServer(env);
       expect(childrenOf(child.pid!)).toEqual([]);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -93,7 +101,11 @@ describe.runIf(linux)('mloop server with server.semiSpaceMb', () => {
 
   it('an invalid size is refused before anything starts', async () => {
     t = await tempWorkspace();
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0'], { cwd: t.dir, env: { PATH: process.env['PATH'], MLOOP_SERVER_SEMI_SPACE_MB: 'lots' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'server', '--port', '0'], {
+      cwd: t.dir,
+      env: { PATH: process.env['PATH'], MLOOP_SERVER_SEMI_SPACE_MB: 'lots' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     launched = child;
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
