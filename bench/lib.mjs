@@ -1,7 +1,7 @@
 // Shared helpers for benchmarks: machine facts, git commit, load generation from a second process.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export function machine() {
   return {
@@ -46,4 +46,16 @@ export function loadTest(url, { connections = 16, duration = 10, headers = {}, m
       });
     });
   });
+}
+
+/**
+ * The Node flags `mloop server` of the build in `dist` (a file URL or path ending in `/`) starts
+ * its serving process with: `--max-semi-space-size` from its setting `server.semiSpaceMb`, none
+ * for builds before that setting. Benchmarks start their mloop servers with them.
+ */
+export async function serverNodeFlags(dist) {
+  const base = dist.startsWith('file:') ? dist : pathToFileURL(dist.endsWith('/') ? dist : `${dist}/`).href;
+  const { SETTINGS } = await import(`${base}config/index.js`);
+  const mb = SETTINGS.find((s) => s.key === 'server.semiSpaceMb')?.default ?? 0;
+  return mb > 0 ? [`--max-semi-space-size=${mb}`] : [];
 }

@@ -11,6 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { serverNodeFlags } from './lib.mjs';
 
 const self = fileURLToPath(import.meta.url);
 if (process.argv[2] === '--serve') {
@@ -67,7 +68,8 @@ done = function(s, l, r) io.write(string.format('WRKJSON %d %d %d %d\\n', s.requ
     for (const log of modes) {
       const dir = join(parent, `${name}-${log}`);
       cpSync(trained, dir, { recursive: true });
-      const child = spawn(process.execPath, [self, '--serve', dist, dir, log], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // With the Node flags `mloop server` of that build starts with.
+      const child = spawn(process.execPath, [...(await serverNodeFlags(dist)), self, '--serve', dist, dir, log], { stdio: ['ignore', 'pipe', 'inherit'] });
       const port = await new Promise((resolve) => child.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1]))));
       servers.push({ key: `${name} log ${log}`, child, url: `http://127.0.0.1:${port}/v1/models/support:predict`, us: [], rps: [] });
     }

@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serverNodeFlags } from './lib.mjs';
 
 const root = join(tmpdir(), 'mloop-serving-profile');
 const token = readFileSync(join(root, 'token'), 'utf8');
@@ -61,7 +62,13 @@ const bare = fork(fileURLToPath(new URL('./serving-bare.mjs', import.meta.url)),
 const barePort = await new Promise((resolve) => bare.once('message', (m) => resolve(m.port)));
 const mloop = spawn(
   process.execPath,
-  [fileURLToPath(new URL('./serving-profile.mjs', import.meta.url)), '--serve', join(root, 'ws'), '--no-log'],
+  [
+    ...(await serverNodeFlags(new URL('../dist/', import.meta.url).href)),
+    fileURLToPath(new URL('./serving-profile.mjs', import.meta.url)),
+    '--serve',
+    join(root, 'ws'),
+    '--no-log',
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const mloopPort = await new Promise((resolve) =>

@@ -27,7 +27,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { machine } from './lib.mjs';
+import { machine, serverNodeFlags } from './lib.mjs';
 import { bareHandler } from './serving-bare.mjs';
 
 const DIST = process.env.MLOOP_DIST
@@ -279,12 +279,11 @@ const LOGGER = process.env.BENCH_LOGGER !== '0';
  */
 async function startMloop(serving, build = current) {
   // The Node flags `mloop server` of that build starts with: its setting server.semiSpaceMb (Node's default before it existed).
-  const { SETTINGS } = await import(`${build.dist}config/index.js`);
-  const semiSpaceMb = SETTINGS.find((s) => s.key === 'server.semiSpaceMb')?.default ?? 0;
-  build.nodeFlags = semiSpaceMb > 0 ? `--max-semi-space-size=${semiSpaceMb}` : 'none';
+  const execArgv = await serverNodeFlags(build.dist);
+  build.nodeFlags = execArgv.join(' ') || 'none';
   const child = fork(fileURLToPath(new URL('./serving-server.mjs', import.meta.url)), [JSON.stringify({ dist: build.dist, dir: build.dir, serving, logger: LOGGER })], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    execArgv: semiSpaceMb > 0 ? [`--max-semi-space-size=${semiSpaceMb}`] : [],
+    execArgv,
   });
   const replies = [];
   let waiting = null;

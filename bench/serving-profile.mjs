@@ -66,7 +66,9 @@ if (role === '--serve') {
   token = readFileSync(join(root, 'token'), 'utf8');
   const profDir = join(root, 'prof');
   rmSync(profDir, { recursive: true, force: true });
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, fileURLToPath(import.meta.url), '--serve', dir, noLog ? '--no-log' : ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // With the Node flags `mloop server` starts with (bench/lib.mjs serverNodeFlags).
+  const { serverNodeFlags } = await import('./lib.mjs');
+  const child = spawn(process.execPath, [...(await serverNodeFlags(DIST)), '--cpu-prof', `--cpu-prof-dir=${profDir}`, fileURLToPath(import.meta.url), '--serve', dir, noLog ? '--no-log' : ''], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => child.stdout.on('data', (d) => /port (\d+)/.test(String(d)) && resolve(Number(/port (\d+)/.exec(String(d))[1]))));
   // The child prints its port once the dashboard's start-up reports are done; wait until
   // predictions answer quickly too before profiling.

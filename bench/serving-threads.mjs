@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { serverNodeFlags } from './lib.mjs';
 
 const root = join(tmpdir(), 'mloop-serving-profile');
 const token = readFileSync(join(root, 'token'), 'utf8');
@@ -31,7 +32,9 @@ writeFileSync(
 
 /** Starts a server of `dist` and resolves with its child process and predict URL. */
 async function serve(dist, log) {
-  const child = spawn(process.execPath, [profile, '--serve', join(root, 'ws'), log ? '' : '--no-log'], {
+  // With the Node flags `mloop server` of that build starts with.
+  const flags = await serverNodeFlags(dist || new URL('../dist/', import.meta.url).href);
+  const child = spawn(process.execPath, [...flags, profile, '--serve', join(root, 'ws'), log ? '' : '--no-log'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, MLOOP_DIST: dist },
   });
