@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadConfig, locateWorkspace } from '../../config/index.js';
 import { runServer } from '../../server/index.js';
 import { openWorkspace } from '../../workspace/index.js';
 import { parseIntOption } from '../options.js';
@@ -13,19 +14,19 @@ export function registerServer(program: Command, run: Runner): void {
     .option('--port <port>', 'port to listen on (default 7070, setting server.port)', parseIntOption(0, 65535))
     .action(
       run(async (ctx, opts: { host?: string; port?: number }) => {
-        const ws = await openWorkspace({
-          workspace: ctx.flags.workspace,
-          cwd: ctx.io.cwd,
-          env: ctx.io.env,
-          overrides: { 'server.host': opts.host, 'server.port': opts.port },
-        });
-        // V8 reads the young generation's size only at start-up: start again with it (server.semiSpaceMb).
-        const semiSpaceMb = ws.config.server.semiSpaceMb;
-        if (ctx.io.relaunch !== undefined && semiSpaceMb > 0 && !semiSpaceGiven(process.execArgv, ctx.io.env['NODE_OPTIONS'])) {
-          await ws.close();
-          ctx.exitCode = await ctx.io.relaunch([`--max-semi-space-size=${semiSpaceMb}`]);
-          return;
+        const overrides = { 'server.host': opts.host, 'server.port': opts.port };
+        // V8 reads the young generation's size only at start-up: start again with it
+        // (server.semiSpaceMb). The launcher reads only the settings; the workspace is opened once,
+        // by the process that serves.
+        if (ctx.io.relaunch !== undefined && !semiSpaceGiven(process.execArgv, ctx.io.env['NODE_OPTIONS'])) {
+          const root = locateWorkspace({ explicit: ctx.flags.workspace, cwd: ctx.io.cwd, env: ctx.io.env });
+          const semiSpaceMb = loadConfig({ workspace: root, env: ctx.io.env, overrides }).config.server.semiSpaceMb;
+          if (semiSpaceMb > 0) {
+            ctx.exitCode = await ctx.io.relaunch([`--max-semi-space-size=${semiSpaceMb}`]);
+            return;
+          }
         }
+        const ws = await openWorkspace({ workspace: ctx.flags.workspace, cwd: ctx.io.cwd, env: ctx.io.env, overrides });
         watchParent();
         let server;
         try {
