@@ -76,7 +76,11 @@ async function recordsOnly() {
     await initWorkspace(dir, { env: {} });
     const store = await openPredictionLogStore({ url: `sqlite:${join(dir, '.mloop', 'mloop.db')}`, connectTimeoutMs: 5000 });
     const writer = new PredictionLogWriter((r) => store.insertPredictions(r), { maxQueue: 1e6 });
-    // As the runtime's records(): a ClassifierRecord where the build has it, else the outputs' text joined on the serving thread.
+    // As the runtime's records(): a ClassifierRecord where the build has it (since 0015 with the
+    // probabilities object and the class list, before with their text), else the outputs' text
+    // joined on the serving thread.
+    const classes = Object.keys(probabilities);
+    const numeric = codec.ClassifierRecord?.length === 18;
     const record = (inputs, pj, at) =>
       codec.ClassifierRecord
         ? new codec.ClassifierRecord(
@@ -89,7 +93,7 @@ async function recordsOnly() {
             null,
             randomUUID(),
             inputs,
-            pj,
+            ...(numeric ? [probabilities, classes] : [pj]),
             undefined,
             'refund_request',
             0.98,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { outputsJson, predictAnswerJson, probabilitiesJson } from './answer-json.js';
+import { predictAnswerJson } from './answer-json.js';
 import type { ServedRow } from './serving-runtime.js';
 
 /** The answer as the route built it before: JSON.stringify of the object. */
@@ -27,7 +27,7 @@ const classifierRow = (probabilities: Record<string, number>, extra: Partial<Ser
 });
 
 describe('answer JSON', () => {
-  it('equals JSON.stringify of the answer object, with and without the probabilities text made before', () => {
+  it('equals JSON.stringify of the answer object', () => {
     const p = JSON.parse('{"__proto__": 0.25, "b\\"c": 0.5, "10": 0.125, "2": 0.125}') as Record<string, number>;
     const rows: ServedRow[] = [
       classifierRow(p),
@@ -36,25 +36,14 @@ describe('answer JSON', () => {
       classifierRow({ a: 0.5 }, { confidence: Number.NaN }),
     ];
     expect(predictAnswerJson({ model: 'm"x', version: 3, rows })).toBe(reference('m"x', 3, rows));
-    const withText = rows.map((r) => ({ ...r, probabilitiesJson: r.probabilities === null ? null : probabilitiesJson(r) }));
-    expect(predictAnswerJson({ model: 'm', version: 1, rows: withText })).toBe(reference('m', 1, rows));
   });
 
   it('matches JSON.stringify for any class names and probabilities (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.double()), fc.boolean(), (probabilities, pre) => {
+      fc.property(fc.dictionary(fc.string(), fc.double()), (probabilities) => {
         const row = classifierRow(probabilities);
-        const rows = [pre ? { ...row, probabilitiesJson: probabilitiesJson(row) } : row];
-        expect(predictAnswerJson({ model: 'm', version: 7, rows })).toBe(reference('m', 7, [row]));
+        expect(predictAnswerJson({ model: 'm', version: 7, rows: [row] })).toBe(reference('m', 7, [row]));
       }),
     );
-  });
-
-  it('logs outputs as JSON.stringify would, fairness included; no text for regression rows', () => {
-    const row = classifierRow({ a: 0.9, b: 0.1 });
-    expect(outputsJson(row, probabilitiesJson(row))).toBe(JSON.stringify({ label: row.label, probabilities: row.probabilities }));
-    const fairness = { attribute: 'region', group: 'EU', threshold: null };
-    expect(outputsJson({ ...row, fairness }, probabilitiesJson(row))).toBe(JSON.stringify({ label: row.label, probabilities: row.probabilities, fairness }));
-    expect(outputsJson({ label: null }, 'null')).toBeUndefined();
   });
 });

@@ -29,7 +29,7 @@ async function stored(records: readonly PredictionRecord[]): Promise<unknown[]> 
 }
 
 const classified = (id: string, probabilities: Record<string, number>, label: string, fairness?: { attribute: string | null; group: string; threshold: number | null }, groups: Record<string, string | null> = {}) =>
-  new ClassifierRecord(id, '2026-01-02T00:00:00.000Z', 'support', 'support', 1, 'primary', null, 'req-1', { text: 'hi' }, JSON.stringify(probabilities), fairness, label, 0.6, 'review', 1.25, false, groups);
+  new ClassifierRecord(id, '2026-01-02T00:00:00.000Z', 'support', 'support', 1, 'primary', null, 'req-1', { text: 'hi' }, probabilities, Object.keys(probabilities), fairness, label, 0.6, 'review', 1.25, false, groups);
 
 describe('prediction log segments', () => {
   const records: PredictionRecord[] = [
@@ -87,6 +87,27 @@ describe('prediction log segments', () => {
     expect(Object.getPrototypeOf(decoded[7]!.inputs)).toBe(Object.prototype);
     expect(Object.keys(decoded[7]!.inputs)).toEqual(['__proto__', 'key "quoted"']);
     expect(decoded[11]!.outputs).toEqual({ label: 'a "quoted"', probabilities: { 'a "quoted"': 0.5, b: 0.5 }, fairness: { attribute: 'region', group: 'EU', threshold: 0.7 } });
+  });
+
+  it('stores a classifier record\'s probabilities as float64 bytes with its class list once, not as JSON text', async () => {
+    const segment = encode(records);
+    // The probabilities travel as numbers, not in the segment's text.
+    expect(Buffer.from(segment.bytes).toString('utf8')).not.toContain('"b":0.5');
+    expect([...segment.scores]).toEqual([0.6, 0.4, 0.5, 0.5]);
+    const t = await sqlite.make();
+    try {
+      await new SqlServingStore(t.backend.db).insertPredictions(decodeLogSegment(segment));
+      const row = (await sql<{ outputs_json: string; probabilities: Buffer; names_json: string }>`SELECT outputs_json, probabilities, names_json FROM predictions JOIN prediction_classes ON prediction_classes.id = classes_id WHERE predictions.id = 'prd_l'`.execute(t.backend.db)).rows[0]!;
+      expect(row.outputs_json).toBe('{"label":"a \\"quoted\\"","fairness":{"attribute":"region","group":"EU","threshold":0.7}}');
+      expect([row.probabilities.readDoubleLE(0), row.probabilities.readDoubleLE(8), row.probabilities.length]).toEqual([0.5, 0.5, 16]);
+      expect(row.names_json).toBe('["a \\"quoted\\"","b"]');
+      const lists = await sql<{ n: number }>`SELECT count(*) AS n FROM prediction_classes`.execute(t.backend.db);
+      expect(lists.rows[0]!.n).toBe(2);
+      const others = await sql<{ n: number }>`SELECT count(*) AS n FROM predictions WHERE probabilities IS NULL AND classes_id IS NULL`.execute(t.backend.db);
+      expect(others.rows[0]!.n).toBe(records.length - 2);
+    } finally {
+      await t.cleanup();
+    }
   });
 
   it('keeps repeated strings once, strings as UTF-8 bytes, ids with surrogates as they are, and counts per version', () => {

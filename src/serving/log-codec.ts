@@ -12,6 +12,7 @@
  */
 import type { PlanDecision } from './inference.js';
 import type { Decision, PredictionRecord, PredictionRole } from './serving.js';
+import { outputsWithProbabilities, probabilitiesBlob, probabilitiesFromBlob, type CompactClassifierOutputs } from './stored-probabilities.js';
 
 /** Columns of {@link LogSegment.refs}: per record, indices into `shared` (-1: null). */
 const REF_AT = 0;
@@ -20,22 +21,28 @@ const REF_MODEL = 2;
 const REF_ROLE = 3;
 const REF_DECISION = 4;
 const REF_LABEL = 5;
-const REFS = 6;
+/** A classifier record's class list (JSON array), -1 for other records. */
+const REF_CLASSES = 6;
+const REFS = 7;
 /** Columns of {@link LogSegment.numbers}. */
 const NUM_VERSION = 0;
 const NUM_CONFIDENCE = 1;
 const NUM_LATENCY = 2;
-const NUMS = 3;
+/** A classifier record's first probability in {@link LogSegment.scores}, and how many it has. */
+const NUM_SCORES_AT = 3;
+const NUM_SCORES_N = 4;
+const NUMS = 5;
 /** Bits of {@link LogSegment.flags}. */
 const REDACTED = 1;
 const NO_CONFIDENCE = 2;
-/** The outputs slot holds a classifier's probabilities' text: the outputs are `{label, probabilities[, fairness]}`. */
+/** A classifier record: its outputs are `{label, probabilities[, fairness]}`, the probabilities in `scores` (the outputs slot is null). */
 const PROBABILITIES = 4;
 /** String slots of a record in {@link LogSegment.spans}. */
 const S_ID = 0;
 const S_PRIMARY = 1;
 const S_REQUEST = 2;
 const S_INPUTS = 3;
+/** The outputs' JSON, for records that are not classifier records. */
 const S_OUTPUTS = 4;
 const S_GROUPS = 5;
 const S_FAIRNESS = 6;
@@ -52,18 +59,23 @@ export type VersionCounts = Array<[model: string, version: string, n: number]>;
  */
 export interface LogSegment {
   n: number;
-  /** The strings many records repeat (timestamps, deployments, models, roles, decisions, labels), each once. */
+  /** The strings many records repeat (timestamps, deployments, models, roles, decisions, labels, class lists), each once. */
   shared: string[];
-  /** Per record, six indices into `shared`: at, deployment, model, role, decision, label (-1 for a null label). */
-  refs: Int32Array;
-  /** Per record: version, confidence (0 when null, see `flags`), latencyMs. */
-  numbers: Float64Array;
-  /** Per record: bit 1 redacted, bit 2 confidence is null, bit 4 the outputs slot holds the probabilities' text. */
-  flags: Uint8Array;
   /**
-   * Per record and string slot (id, primaryId, requestId, inputs JSON, outputs JSON or probabilities
-   * JSON, groups JSON, fairness JSON): start and end offsets in `bytes`. Start -1: null; start -2 - k:
-   * the string is `odd[k]`.
+   * Per record, seven indices into `shared`: at, deployment, model, role, decision, label (-1 for a
+   * null label), the class list's JSON (-1 but for classifier records).
+   */
+  refs: Int32Array;
+  /** Per record: version, confidence (0 when null, see `flags`), latencyMs, first probability in `scores`, number of probabilities. */
+  numbers: Float64Array;
+  /** Per record: bit 1 redacted, bit 2 confidence is null, bit 4 a classifier record (probabilities in `scores`). */
+  flags: Uint8Array;
+  /** The classifier records' probabilities, in their class lists' order. */
+  scores: Float64Array;
+  /**
+   * Per record and string slot (id, primaryId, requestId, inputs JSON, outputs JSON (null for
+   * classifier records), groups JSON, fairness JSON): start and end offsets in `bytes`. Start -1:
+   * null; start -2 - k: the string is `odd[k]`.
    */
   spans: Int32Array;
   /** The records' strings, UTF-8. */
@@ -161,6 +173,8 @@ export class LogSegmentBuilder {
   private numbers = sharedArray(Float64Array, 64 * NUMS);
   private flags = sharedArray(Uint8Array, 64);
   private spans = sharedArray(Int32Array, 64 * SLOTS * 2);
+  private scores = sharedArray(Float64Array, 64 * 16);
+  private scoresUsed = 0;
   private arena = sharedBuffer(64 * 1024);
   private used = 0;
   private odd: string[] = [];
@@ -200,9 +214,21 @@ export class LogSegmentBuilder {
     this.text(span + S_INPUTS * 2, inputsJson ?? JSON.stringify(r.inputs));
     if (r instanceof ClassifierRecord) {
       flags |= PROBABILITIES;
-      this.text(span + S_OUTPUTS * 2, r.probabilitiesJson);
+      refs[ref + REF_CLASSES] = shared.of(REF_CLASSES, r.classesJson);
+      const classes = r.classes;
+      const k = classes.length;
+      if (this.scoresUsed + k > this.scores.length) this.growScores(this.scoresUsed + k);
+      const scores = this.scores;
+      const at = this.scoresUsed;
+      const probabilities = r.probabilities;
+      for (let c = 0; c < k; c++) scores[at + c] = probabilities[classes[c]!] ?? Number.NaN;
+      this.scoresUsed = at + k;
+      this.numbers[num + NUM_SCORES_AT] = at;
+      this.numbers[num + NUM_SCORES_N] = k;
+      this.text(span + S_OUTPUTS * 2, null);
       this.text(span + S_FAIRNESS * 2, r.fairness === undefined ? null : JSON.stringify(r.fairness));
     } else {
+      refs[ref + REF_CLASSES] = -1;
       this.text(span + S_OUTPUTS * 2, r.outputsJson ?? JSON.stringify(r.outputs));
       this.text(span + S_FAIRNESS * 2, null);
     }
@@ -244,6 +270,7 @@ export class LogSegmentBuilder {
       numbers: whole ? this.numbers.subarray(0, n * NUMS) : sharedCopy(Float64Array, this.numbers, n * NUMS),
       flags: whole ? this.flags.subarray(0, n) : sharedCopy(Uint8Array, this.flags, n),
       spans: whole ? this.spans.subarray(0, n * SLOTS * 2) : sharedCopy(Int32Array, this.spans, n * SLOTS * 2),
+      scores: whole ? this.scores.subarray(0, this.scoresUsed) : sharedCopy(Float64Array, this.scores, this.scoresUsed),
       bytes: whole ? this.arena.subarray(0, this.used) : sharedCopy<Uint8Array>(Uint8Array, this.arena, this.used),
       odd: this.odd,
       versions: this.versions,
@@ -253,10 +280,12 @@ export class LogSegmentBuilder {
       this.numbers = sharedArray(Float64Array, this.capacity * NUMS);
       this.flags = sharedArray(Uint8Array, this.capacity);
       this.spans = sharedArray(Int32Array, this.capacity * SLOTS * 2);
+      this.scores = sharedArray(Float64Array, this.scores.length);
       this.arena = sharedBuffer(this.arena.length);
     }
     this.n = 0;
     this.used = 0;
+    this.scoresUsed = 0;
     this.shared.reset();
     this.odd = [];
     this.versions = [];
@@ -275,6 +304,13 @@ export class LogSegmentBuilder {
     this.numbers = grow(this.numbers);
     this.flags = grow(this.flags);
     this.spans = grow(this.spans);
+  }
+
+  /** Makes room for `need` probabilities, keeping those written. */
+  private growScores(need: number): void {
+    const bigger = sharedArray(Float64Array, Math.max(this.scores.length * 2, need));
+    bigger.set(this.scores.subarray(0, this.scoresUsed));
+    this.scores = bigger;
   }
 
   /** Writes `s` (a JSON text: well-formed UTF-16) at the arena's end and records its span; null as start -1. */
@@ -343,16 +379,17 @@ function jsonString(s: string): string {
   return ESCAPED.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-/** The logged outputs of a classifier row, `{label, probabilities[, fairness]}`, as JSON text made from its parts' texts. */
-function classifierOutputsJson(label: string, probabilities: string, fairness: string | null): string {
-  const head = `{"label":${jsonString(label)},"probabilities":${probabilities}`;
-  return fairness === null ? `${head}}` : `${head},"fairness":${fairness}}`;
+/** The stored outputs of a classifier row without its probabilities, `{label[, fairness]}`, as JSON text. */
+function compactOutputsJson(label: string, fairness: string | null): string {
+  return fairness === null ? `{"label":${jsonString(label)}}` : `{"label":${jsonString(label)},"fairness":${fairness}}`;
 }
 
 /**
  * A record of a decoded segment: its inputs, outputs and groups are JSON text (`inputsJson`,
  * `outputsJson`, `groupsJson`, null for none), which the store writes as they are; `inputs`,
- * `outputs` and `groups` are parsed when first read (the writer never reads them).
+ * `outputs` and `groups` are parsed when first read (the writer never reads them). A classifier
+ * record's outputs are in the compact form instead ({@link CompactClassifierOutputs}: the
+ * probabilities as a view of the segment's shared numbers).
  */
 export class SegmentRecord implements PredictionRecord {
   #inputs: Record<string, unknown> | undefined = undefined;
@@ -368,21 +405,38 @@ export class SegmentRecord implements PredictionRecord {
     readonly primaryId: string | null,
     readonly requestId: string | null,
     readonly inputsJson: string,
-    readonly outputsJson: string,
+    /** `JSON.stringify(outputs)`, or for a classifier record `{label[, fairness]}` (its `compactOutputsJson`). */
+    private readonly storedOutputsJson: string,
     readonly groupsJson: string | null,
     readonly label: string | null,
     readonly confidence: number | null,
     readonly decision: Decision,
     readonly latencyMs: number,
     readonly redacted: boolean,
+    /** A classifier record's probabilities (float64 little-endian) and class list; undefined for other records. */
+    readonly probabilitiesBlob: Uint8Array | undefined,
+    readonly classesJson: string | undefined,
   ) {}
+
+  get compactOutputsJson(): string | undefined {
+    return this.classesJson === undefined ? undefined : this.storedOutputsJson;
+  }
+
+  get outputsJson(): string {
+    return this.classesJson === undefined ? this.storedOutputsJson : JSON.stringify(this.outputs);
+  }
 
   get inputs(): Record<string, unknown> {
     return (this.#inputs ??= JSON.parse(this.inputsJson) as Record<string, unknown>);
   }
 
   get outputs(): Record<string, unknown> {
-    return (this.#outputs ??= JSON.parse(this.outputsJson) as Record<string, unknown>);
+    if (this.#outputs !== undefined) return this.#outputs;
+    const blob = this.probabilitiesBlob;
+    const classes = this.classesJson;
+    this.#outputs =
+      blob !== undefined && classes !== undefined ? outputsWithProbabilities(this.storedOutputsJson, probabilitiesFromBlob(classes, blob)) : (JSON.parse(this.storedOutputsJson) as Record<string, unknown>);
+    return this.#outputs;
   }
 
   get groups(): Record<string, string | null> {
@@ -394,7 +448,7 @@ export class SegmentRecord implements PredictionRecord {
 export function decodeLogSegment(s: LogSegment): SegmentRecord[] {
   const out: SegmentRecord[] = new Array(s.n);
   const bytes = bufferOf(s.bytes);
-  const { shared, refs, numbers, spans, odd } = s;
+  const { shared, refs, numbers, spans, odd, scores } = s;
   for (let i = 0; i < s.n; i++) {
     const ref = i * REFS;
     const num = i * NUMS;
@@ -402,7 +456,7 @@ export function decodeLogSegment(s: LogSegment): SegmentRecord[] {
     const flags = s.flags[i]!;
     const labelRef = refs[ref + REF_LABEL]!;
     const label = labelRef < 0 ? null : shared[labelRef]!;
-    const outputs = spanText(spans, span + S_OUTPUTS * 2, bytes, odd)!;
+    const classifier = (flags & PROBABILITIES) !== 0;
     out[i] = new SegmentRecord(
       spanText(spans, span + S_ID * 2, bytes, odd)!,
       shared[refs[ref + REF_AT]!]!,
@@ -413,27 +467,39 @@ export function decodeLogSegment(s: LogSegment): SegmentRecord[] {
       spanText(spans, span + S_PRIMARY * 2, bytes, odd),
       spanText(spans, span + S_REQUEST * 2, bytes, odd),
       spanText(spans, span + S_INPUTS * 2, bytes, odd)!,
-      flags & PROBABILITIES ? classifierOutputsJson(label!, outputs, spanText(spans, span + S_FAIRNESS * 2, bytes, odd)) : outputs,
+      classifier ? compactOutputsJson(label!, spanText(spans, span + S_FAIRNESS * 2, bytes, odd)) : spanText(spans, span + S_OUTPUTS * 2, bytes, odd)!,
       spanText(spans, span + S_GROUPS * 2, bytes, odd),
       label,
       flags & NO_CONFIDENCE ? null : numbers[num + NUM_CONFIDENCE]!,
       shared[refs[ref + REF_DECISION]!] as Decision,
       numbers[num + NUM_LATENCY]!,
       (flags & REDACTED) !== 0,
+      classifier ? probabilitiesBlob(scores, numbers[num + NUM_SCORES_AT]!, numbers[num + NUM_SCORES_N]!) : undefined,
+      classifier ? shared[refs[ref + REF_CLASSES]!]! : undefined,
     );
   }
   return out;
 }
 
+/** `JSON.stringify(classes)`, made once per class list (a model version's classes array lives as long as the version is served). */
+const classesTexts = new WeakMap<readonly string[], string>();
+
+function classesJsonOf(classes: readonly string[]): string {
+  let text = classesTexts.get(classes);
+  if (text === undefined) classesTexts.set(classes, (text = JSON.stringify(classes)));
+  return text;
+}
+
 /**
- * A classifier row's record as the serving runtime logs it: its outputs `{label, probabilities[,
- * fairness]}` are held as the probabilities' JSON text the answer was made with, which a segment
- * copies as it is; `outputsJson` and `outputs` are made when first read. The writer thread makes
- * the outputs' text from these parts: joining it on the serving thread cost about 1 µs per prediction.
+ * A classifier row's record as the serving runtime logs it: the probabilities object it answered
+ * with and its model's class list, which a segment copies as numbers (see stored-probabilities.ts:
+ * the store keeps them as float64, not as JSON text). `outputs`, `outputsJson` and the compact
+ * form are made when first read, which only happens when a record is written without a segment.
  */
-export class ClassifierRecord implements PredictionRecord {
+export class ClassifierRecord implements PredictionRecord, CompactClassifierOutputs {
   #text: string | undefined = undefined;
-  #parsed: Record<string, unknown> | undefined = undefined;
+  #outputs: Record<string, unknown> | undefined = undefined;
+  #blob: Uint8Array | undefined = undefined;
   constructor(
     readonly id: string,
     readonly at: string,
@@ -444,8 +510,10 @@ export class ClassifierRecord implements PredictionRecord {
     public primaryId: string | null,
     readonly requestId: string | null,
     readonly inputs: Record<string, unknown>,
-    /** `JSON.stringify(probabilities)`. */
-    readonly probabilitiesJson: string,
+    /** `{class: probability}` for every class of `classes`. */
+    readonly probabilities: Readonly<Record<string, number>>,
+    /** The model's classes, in its order. */
+    readonly classes: readonly string[],
     readonly fairness: PlanDecision | undefined,
     readonly label: string,
     readonly confidence: number | null,
@@ -455,12 +523,28 @@ export class ClassifierRecord implements PredictionRecord {
     readonly groups: Record<string, string | null>,
   ) {}
 
-  get outputsJson(): string {
-    return (this.#text ??= classifierOutputsJson(this.label, this.probabilitiesJson, this.fairness === undefined ? null : JSON.stringify(this.fairness)));
+  get classesJson(): string {
+    return classesJsonOf(this.classes);
+  }
+
+  get compactOutputsJson(): string {
+    return compactOutputsJson(this.label, this.fairness === undefined ? null : JSON.stringify(this.fairness));
+  }
+
+  get probabilitiesBlob(): Uint8Array {
+    if (this.#blob === undefined) {
+      const scores = new Float64Array(this.classes.length);
+      for (let c = 0; c < scores.length; c++) scores[c] = this.probabilities[this.classes[c]!] ?? Number.NaN;
+      this.#blob = probabilitiesBlob(scores, 0, scores.length);
+    }
+    return this.#blob;
   }
 
   get outputs(): Record<string, unknown> {
-    return (this.#parsed ??= JSON.parse(this.outputsJson) as Record<string, unknown>);
+    return (this.#outputs ??= outputsWithProbabilities(this.compactOutputsJson, probabilitiesFromBlob(this.classesJson, this.probabilitiesBlob)));
+  }
+
+  get outputsJson(): string {
+    return (this.#text ??= JSON.stringify(this.outputs));
   }
 }
-

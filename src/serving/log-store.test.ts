@@ -29,7 +29,7 @@ for (const factory of BACKENDS) {
         prediction('prd_b', { role: 'shadow', primaryId: 'prd_a', requestId: null, decision: 'auto', confidence: 0.99 }),
         prediction('prd_c', { outputs: { value: 3.5 }, label: null, confidence: null, decision: 'auto' }),
         prediction('prd_d', { inputs: { text: 'é 😀 quote " \n' }, redacted: true }),
-        new codec.ClassifierRecord('prd_e', '2026-01-02T00:00:00.000Z', 'support', 'support', 1, 'primary', null, 'req-1', { text: 'hi' }, '{"billing":0.6,"other":0.4}', { attribute: 'region', group: 'EU', threshold: 0.7 }, 'billing', 0.6, 'review', 1.25, false, { region: 'EU' }),
+        new codec.ClassifierRecord('prd_e', '2026-01-02T00:00:00.000Z', 'support', 'support', 1, 'primary', null, 'req-1', { text: 'hi' }, { billing: 0.6, other: 0.4 }, ['billing', 'other'], { attribute: 'region', group: 'EU', threshold: 0.7 }, 'billing', 0.6, 'review', 1.25, false, { region: 'EU' }),
       ];
       const viaWorker = await factory.make();
       const inline = await factory.make();

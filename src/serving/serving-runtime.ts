@@ -12,7 +12,6 @@ import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion, RegistryService } from '../registry/index.js';
 import type { ColumnBatch, InputSpec, Predictor } from '../training/index.js';
 import { applyPlan, MicroBatcher, storedOutOfScopeThreshold, storedPlan, storedThreshold, validateRows, type LoadedModel, type RowResult } from './inference.js';
-import { probabilitiesJson } from './answer-json.js';
 import { ClassifierRecord, decodeLogSegment, type LogSegment } from './log-codec.js';
 import { newPredictionId } from './prediction-id.js';
 import { PredictionLogWriter, type PredictionLogOptions } from './prediction-log.js';
@@ -69,11 +68,6 @@ export interface ServingRuntimeDeps {
 /** One predicted row as returned to clients. */
 export interface ServedRow extends RowResult {
   predictionId: string;
-  /**
-   * `JSON.stringify(probabilities)`, made once for the answer and the log when predictions are
-   * logged (null otherwise, and for regression rows); {@link predictAnswerJson} reuses it.
-   */
-  probabilitiesJson?: string | null;
 }
 
 /** The answer of {@link ServingRuntime.predict}. */
@@ -431,12 +425,11 @@ export class ServingRuntime {
     }
     const latencyMs = performance.now() - started;
     // Literals, not spreads: one object shape for every row, made without copying keys one by one.
-    // Logged probabilities are formatted once, here, for the answer and the log's writer thread.
     const log = this.opts.logPredictions;
     const rows: ServedRow[] = results.map((r) =>
       r.fairness === undefined
-        ? { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, predictionId: newPredictionId(), probabilitiesJson: log && r.probabilities !== null ? probabilitiesJson(r) : null }
-        : { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, fairness: r.fairness, predictionId: newPredictionId(), probabilitiesJson: log && r.probabilities !== null ? probabilitiesJson(r) : null },
+        ? { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, predictionId: newPredictionId() }
+        : { label: r.label, probabilities: r.probabilities, value: r.value, confidence: r.confidence, decision: r.decision, fairness: r.fairness, predictionId: newPredictionId() },
     );
     const cells = this.cellsOf(slot, model, role);
     for (const r of rows) (r.decision === 'auto' ? cells.auto : cells.review).n += 1;
@@ -549,6 +542,7 @@ export class ServingRuntime {
     requestId: string | null,
     primaryId: string | null,
   ): PredictionRecord[] {
+    const classes = model.predictor.classes;
     return rows.map((r, i) => {
       const given = inputs[i] ?? {};
       // The validated rows are the runtime's own copies of the model's inputs: logged as they are unless redacted.
@@ -557,9 +551,9 @@ export class ServingRuntime {
         logged = {};
         for (const [k, v] of Object.entries(given)) logged[k] = typeof v === 'string' ? redactText(v).text : v;
       }
-      // A classifier row keeps its probabilities' text; the log's writer thread makes the outputs' JSON from it.
-      if (r.probabilitiesJson != null && r.label !== null) {
-        return new ClassifierRecord(r.predictionId, at, name, model.version.model, model.version.version, role, primaryId, requestId, logged, r.probabilitiesJson, r.fairness, r.label, r.confidence, r.decision, latencyMs, model.redact, groups[i] ?? NO_GROUPS);
+      // A classifier row's probabilities go into the log's segment as numbers (stored-probabilities.ts).
+      if (r.probabilities !== null && r.label !== null && classes !== null) {
+        return new ClassifierRecord(r.predictionId, at, name, model.version.model, model.version.version, role, primaryId, requestId, logged, r.probabilities, classes, r.fairness, r.label, r.confidence, r.decision, latencyMs, model.redact, groups[i] ?? NO_GROUPS);
       }
       return {
         id: r.predictionId,

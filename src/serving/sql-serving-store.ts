@@ -5,6 +5,7 @@ import type { Deployment, Decision, GroundTruth, PredictionRecord, PredictionRol
 import type { DayStats, DecisionRow, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
 import type { ServingStore } from './serving-store.js';
 import { SqlPredictionStats } from './sql-prediction-stats.js';
+import { hasCompactOutputs, outputsWithProbabilities, probabilitiesFromBlob } from './stored-probabilities.js';
 
 /** Rows per INSERT statement: stays under SQLite's and PostgreSQL's bound-parameter limits. */
 const CHUNK = 200;
@@ -26,7 +27,16 @@ function toDeployment(r: Selectable<DeploymentsTable>): Deployment {
   };
 }
 
-function toPrediction(r: Selectable<PredictionsTable>): PredictionRecord {
+/** A logged row with the class list of its probabilities (when stored apart from its outputs). */
+type PredictionRow = Selectable<PredictionsTable> & { names_json: string | null };
+
+/** The outputs of a logged row: its `outputs_json`, with the probabilities put back when they are stored apart. */
+function outputsOf(r: PredictionRow): Record<string, unknown> {
+  if (r.probabilities === null || r.names_json === null) return JSON.parse(r.outputs_json) as Record<string, unknown>;
+  return outputsWithProbabilities(r.outputs_json, probabilitiesFromBlob(r.names_json, r.probabilities));
+}
+
+function toPrediction(r: PredictionRow): PredictionRecord {
   return {
     id: r.id,
     at: r.at,
@@ -37,7 +47,7 @@ function toPrediction(r: Selectable<PredictionsTable>): PredictionRecord {
     primaryId: r.primary_id,
     requestId: r.request_id,
     inputs: JSON.parse(r.inputs_json) as Record<string, unknown>,
-    outputs: JSON.parse(r.outputs_json) as Record<string, unknown>,
+    outputs: outputsOf(r),
     label: r.label,
     confidence: r.confidence === null ? null : Number(r.confidence),
     decision: r.decision as Decision,
@@ -64,14 +74,15 @@ function toReview(r: Selectable<ReviewQueueTable>): ReviewItem {
 }
 
 /** Columns of a logged prediction, in the order of {@link predictionRow}. */
-const PREDICTION_COLUMNS = ['id', 'at', 'deployment', 'model', 'version', 'role', 'primary_id', 'request_id', 'inputs_json', 'outputs_json', 'label', 'confidence', 'decision', 'latency_ms', 'redacted', 'groups_json'] as const;
+const PREDICTION_COLUMNS = ['id', 'at', 'deployment', 'model', 'version', 'role', 'primary_id', 'request_id', 'inputs_json', 'outputs_json', 'label', 'confidence', 'decision', 'latency_ms', 'redacted', 'groups_json', 'probabilities', 'classes_id'] as const;
 
 /**
  * Writes the parameters of {@link PREDICTION_COLUMNS} for `p` into `out` from `at`. Inputs and
  * outputs and groups already formatted as JSON (`inputsJson` and `groupsJson` of the log writer's records, `outputsJson`) are
- * written as they are.
+ * written as they are; a record in the compact form ({@link hasCompactOutputs}) writes its outputs
+ * without probabilities, its probabilities' bytes and the id of its class list (from `classIds`).
  */
-function predictionRow(p: PredictionRecord & { inputsJson?: string; groupsJson?: string | null }, out: unknown[], at: number): void {
+function predictionRow(p: PredictionRecord & { inputsJson?: string; groupsJson?: string | null }, out: unknown[], at: number, classIds: ReadonlyMap<string, number>): void {
   out[at] = p.id;
   out[at + 1] = p.at;
   out[at + 2] = p.deployment;
@@ -81,7 +92,15 @@ function predictionRow(p: PredictionRecord & { inputsJson?: string; groupsJson?:
   out[at + 6] = p.primaryId;
   out[at + 7] = p.requestId;
   out[at + 8] = p.inputsJson ?? JSON.stringify(p.inputs);
-  out[at + 9] = p.outputsJson ?? JSON.stringify(p.outputs);
+  if (hasCompactOutputs(p)) {
+    out[at + 9] = p.compactOutputsJson;
+    out[at + 16] = p.probabilitiesBlob;
+    out[at + 17] = classIds.get(p.classesJson);
+  } else {
+    out[at + 9] = p.outputsJson ?? JSON.stringify(p.outputs);
+    out[at + 16] = null;
+    out[at + 17] = null;
+  }
   out[at + 10] = p.label;
   out[at + 11] = p.confidence;
   out[at + 12] = p.decision;
@@ -93,7 +112,7 @@ function predictionRow(p: PredictionRecord & { inputsJson?: string; groupsJson?:
 /** Columns of a review item made from a prediction, in the order of {@link reviewRow}. */
 const REVIEW_COLUMNS = ['prediction_id', 'deployment', 'model', 'version', 'created_at', 'status', 'predicted', 'confidence', 'answer', 'answered_by', 'answered_at'] as const;
 
-function reviewRow(p: PredictionRecord, out: unknown[], at: number): void {
+function reviewRow(p: PredictionRecord, out: unknown[], at: number, _classIds: ReadonlyMap<string, number>): void {
   out[at] = p.id;
   out[at + 1] = p.deployment;
   out[at + 2] = p.model;
@@ -110,6 +129,8 @@ function reviewRow(p: PredictionRecord, out: unknown[], at: number): void {
 export class SqlServingStore implements ServingStore {
   /** Compiled insert SQL by table and row count. */
   private readonly compiled = new Map<string, string>();
+  /** `prediction_classes` ids by class list, as stored (a row never changes, so they are kept). */
+  private readonly classIds = new Map<string, number>();
 
   private readonly stats: SqlPredictionStats;
 
@@ -170,6 +191,7 @@ export class SqlServingStore implements ServingStore {
 
   async insertPredictions(records: readonly PredictionRecord[]): Promise<void> {
     if (records.length === 0) return;
+    await this.storeClassLists(records);
     await this.db.transaction().execute(async (tx) => {
       // Chunks of a power of two rows (at most 128): a handful of statement shapes, each compiled once.
       const review: PredictionRecord[] = [];
@@ -189,17 +211,41 @@ export class SqlServingStore implements ServingStore {
   }
 
   /**
+   * Makes sure every class list of `records`' compact probabilities has its `prediction_classes`
+   * row, and its id in {@link classIds}. Outside the log's transaction and never rolled back: a
+   * list stored for a batch that then fails to commit is kept for the retry (a few per model version).
+   */
+  private async storeClassLists(records: readonly PredictionRecord[]): Promise<void> {
+    let last: string | undefined;
+    for (const r of records) {
+      if (!hasCompactOutputs(r) || r.classesJson === last || this.classIds.has(r.classesJson)) continue;
+      last = r.classesJson;
+      // Several servers may store the same list at once: the unique names_json keeps one row.
+      await this.db.insertInto('prediction_classes').values({ names_json: last }).onConflict((oc) => oc.column('names_json').doNothing()).execute();
+      const row = await this.db.selectFrom('prediction_classes').select('id').where('names_json', '=', last).executeTakeFirstOrThrow();
+      this.classIds.set(last, Number(row.id));
+    }
+  }
+
+  /**
    * `INSERT … ON CONFLICT DO NOTHING` of `rows[from, from + n)` as one statement. Its SQL is compiled
    * by Kysely once per table and row count and reused with new parameters (the log writes the same
    * shapes all day; building and compiling a 200-row insert cost more than a tenth of each write).
    */
-  private insertSql<T>(table: 'predictions' | 'review_queue', columns: readonly string[], row: (r: T, out: unknown[], at: number) => void, rows: readonly T[], from: number, n: number): CompiledQuery {
+  private insertSql<T>(
+    table: 'predictions' | 'review_queue',
+    columns: readonly string[],
+    row: (r: T, out: unknown[], at: number, classIds: ReadonlyMap<string, number>) => void,
+    rows: readonly T[],
+    from: number,
+    n: number,
+  ): CompiledQuery {
     const key = `${table}:${n}`;
     let sqlText = this.compiled.get(key);
     if (sqlText === undefined) {
       // Kysely only needs the column names here: the first row stands for all of them.
       const sample: unknown[] = [];
-      row(rows[from]!, sample, 0);
+      row(rows[from]!, sample, 0, this.classIds);
       const first = Object.fromEntries(columns.map((c, j) => [c, sample[j]]));
       const values = Array.from({ length: n }, () => first);
       const conflict = table === 'predictions' ? 'id' : 'prediction_id';
@@ -213,21 +259,30 @@ export class SqlServingStore implements ServingStore {
     }
     const width = columns.length;
     const params: unknown[] = new Array(n * width);
-    for (let j = 0; j < n; j++) row(rows[from + j]!, params, j * width);
+    for (let j = 0; j < n; j++) row(rows[from + j]!, params, j * width, this.classIds);
     return CompiledQuery.raw(sqlText, params);
   }
 
   async getPrediction(id: string): Promise<PredictionRecord | undefined> {
-    const r = await this.db.selectFrom('predictions').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = await this.predictionRows().where('predictions.id', '=', id).executeTakeFirst();
     return r && toPrediction(r);
   }
 
   async listPredictions(filter: { deployment?: string; limit: number }): Promise<Array<PredictionRecord & { truth: GroundTruth | null }>> {
-    let q = this.db.selectFrom('predictions').selectAll();
-    if (filter.deployment !== undefined) q = q.where('deployment', '=', filter.deployment);
-    const rows = (await q.orderBy('at', 'desc').orderBy('id').limit(filter.limit).execute()).map(toPrediction);
+    let q = this.predictionRows();
+    if (filter.deployment !== undefined) q = q.where('predictions.deployment', '=', filter.deployment);
+    const rows = (await q.orderBy('predictions.at', 'desc').orderBy('predictions.id').limit(filter.limit).execute()).map(toPrediction);
     const truths = await this.latestTruths(rows.map((r) => r.id));
     return rows.map((r) => ({ ...r, truth: truths.get(r.id) ?? null }));
+  }
+
+  /** Logged rows with the class list of their probabilities. */
+  private predictionRows() {
+    return this.db
+      .selectFrom('predictions')
+      .leftJoin('prediction_classes', 'prediction_classes.id', 'predictions.classes_id')
+      .selectAll('predictions')
+      .select('prediction_classes.names_json');
   }
 
   private async latestTruths(ids: readonly string[]): Promise<Map<string, GroundTruth>> {

@@ -12,6 +12,8 @@ export interface BackendCapabilities {
   readonly supportsNotify: boolean;
   /** SQL type used for auto-incrementing integer keys in migrations. */
   readonly autoIncrementPrimaryKey: 'integer-autoincrement' | 'identity';
+  /** SQL type of a column of bytes. */
+  readonly binaryColumnType: 'blob' | 'bytea';
 }
 
 export const SQLITE_CAPABILITIES: BackendCapabilities = Object.freeze({
@@ -20,6 +22,7 @@ export const SQLITE_CAPABILITIES: BackendCapabilities = Object.freeze({
   supportsAdvisoryLocks: false,
   supportsNotify: false,
   autoIncrementPrimaryKey: 'integer-autoincrement',
+  binaryColumnType: 'blob',
 });
 
 export const POSTGRES_CAPABILITIES: BackendCapabilities = Object.freeze({
@@ -28,4 +31,5 @@ export const POSTGRES_CAPABILITIES: BackendCapabilities = Object.freeze({
   supportsAdvisoryLocks: true,
   supportsNotify: true,
   autoIncrementPrimaryKey: 'identity',
+  binaryColumnType: 'bytea',
 });

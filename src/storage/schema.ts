@@ -111,6 +111,7 @@ export interface DatabaseSchema {
   model_evaluations: ModelEvaluationsTable;
   deployments: DeploymentsTable;
   predictions: PredictionsTable;
+  prediction_classes: PredictionClassesTable;
   review_queue: ReviewQueueTable;
   ground_truth: GroundTruthTable;
   jobs: JobsTable;
@@ -207,6 +208,21 @@ export interface PredictionsTable {
   redacted: number;
   /** JSON object of the request's sensitive (group) column values; null when none were sent. Migration 0010. */
   groups_json: string | null;
+  /**
+   * A classifier's probabilities as float64 little-endian, in the order of the class list
+   * `classes_id`; then `outputs_json` holds the outputs without them. Null for rows that keep their
+   * probabilities inside `outputs_json` (before migration 0015, or not from the serving runtime).
+   */
+  probabilities: Uint8Array | null;
+  /** The `prediction_classes` row naming `probabilities`' entries. Migration 0015. */
+  classes_id: number | null;
+}
+
+/** Class lists of logged probabilities, each stored once (migration 0015). */
+export interface PredictionClassesTable {
+  id: Generated<number>;
+  /** JSON array of class names, in the order of the probabilities stored with it. */
+  names_json: string;
 }
 
 /** Predictions routed to people (`decision = review`). */

@@ -1,5 +1,6 @@
 /** The ServingStore contract, written once and run against every backend. */
 import { describe, expect, it } from 'vitest';
+import { ClassifierRecord } from '../log-codec.js';
 import type { Deployment, PredictionRecord } from '../serving.js';
 import type { ServingStore } from '../serving-store.js';
 
@@ -75,6 +76,35 @@ export function runServingStoreContract(name: string, make: () => Promise<{ stor
         expect(pending[0]).toMatchObject({ predicted: 'billing', confidence: 0.6, status: 'pending', inputs: { text: 'my card was charged twice' } });
         const listed = await store.listPredictions({ deployment: 'support', limit: 2 });
         expect(listed.map((p) => p.id)).toEqual(['prd_d', 'prd_a']);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('reads back the serving runtime\'s classifier records (probabilities stored as numbers) as the JSON form would', async () => {
+      const { store, cleanup } = await make();
+      try {
+        // Integer-like names (ordered first by JavaScript objects), __proto__, quotes, non-ASCII; -0, NaN, tiny and thirds.
+        const classes = ['b"c', '10', '__proto__', 'é', '2', 'z'];
+        const values = [1 / 3, -0, 2 ** -1074, 0.1 + 0.2, Number.NaN, 1e-300];
+        const probabilities: Record<string, number> = {};
+        classes.forEach((c, i) => Object.defineProperty(probabilities, c, { value: values[i], enumerable: true, writable: true, configurable: true }));
+        const fairness = { attribute: 'region', group: 'EU', threshold: 0.7 };
+        const record = (id: string, withFairness: boolean) =>
+          new ClassifierRecord(id, '2026-01-02T00:00:00.000Z', 'support', 'support', 1, 'primary', null, 'req-1', { text: 'hi' }, probabilities, classes, withFairness ? fairness : undefined, '10', 0.3, 'review', 1.25, false, { region: 'EU' });
+        await store.insertPredictions([record('prd_p', false), record('prd_q', true)]);
+        await store.insertPredictions([record('prd_r', false)]);
+        const json = (o: object) => JSON.parse(JSON.stringify(o)) as Record<string, unknown>;
+        for (const [id, withFairness] of [['prd_p', false], ['prd_q', true], ['prd_r', false]] as const) {
+          const outputs = withFairness ? { label: '10', probabilities, fairness } : { label: '10', probabilities };
+          const got = (await store.getPrediction(id))!;
+          // The same keys in the same order and the same doubles as JSON text would have kept.
+          expect(JSON.stringify(got.outputs)).toBe(JSON.stringify(outputs));
+          expect(got).toEqual({ ...json(prediction(id, { inputs: { text: 'hi' }, label: '10', confidence: 0.3, groups: { region: 'EU' } })), outputs: json(outputs) });
+          expect(Object.getPrototypeOf(got.outputs['probabilities'])).toBe(Object.prototype);
+        }
+        const listed = await store.listPredictions({ deployment: 'support', limit: 10 });
+        expect(listed.map((p) => JSON.stringify(p.outputs))).toEqual([false, true, false].map((f) => JSON.stringify(f ? { label: '10', probabilities, fairness } : { label: '10', probabilities })));
       } finally {
         await cleanup();
       }
