@@ -8,14 +8,24 @@
 // --no-log serves with the prediction log off; --both serves it on and off (two servers).
 // MLOOP_DIST=<dir> serves another build than ../dist; MLOOP_DIST_BEFORE=<dir> adds servers of a
 // second build, and every round loads each server in turn (alternated order), so builds and modes are
-// compared in the same minutes of a shared machine. ROUNDS (default 3).
+// compared in the same minutes of a shared machine. The second build serves its own copy of the
+// workspace, `ws-before` beside `ws` (a build cannot open a database a newer build migrated): make it
+// with `MLOOP_DIST=<dir> node bench/serving-profile.mjs 1 && cp -a $TMPDIR/mloop-serving-profile/ws{,-before}`
+// before the newer build opens `ws`. ROUNDS (default 3).
+// Each round also prints the machine's idle share (/proc/stat) and wrk's own CPU per request: with
+// the load generator on the same 2 vCPUs, a server thread that is not busy all the time is waiting
+// for wrk, and another thread's CPU costs req/s by delaying wrk (bench/RESULTS.md, session 8).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { serverNodeFlags } from './lib.mjs';
 
 const root = join(tmpdir(), 'mloop-serving-profile');
+if (process.env.MLOOP_DIST_BEFORE && !existsSync(join(root, 'ws-before'))) {
+  console.error(`MLOOP_DIST_BEFORE needs ${join(root, 'ws-before')}: a copy of the workspace made with that build (see the header of this file)`);
+  process.exit(2);
+}
 const token = readFileSync(join(root, 'token'), 'utf8');
 const profile = new URL('./serving-profile.mjs', import.meta.url).pathname;
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -34,7 +44,7 @@ writeFileSync(
 async function serve(dist, log) {
   // With the Node flags `mloop server` of that build starts with.
   const flags = await serverNodeFlags(dist || new URL('../dist/', import.meta.url).href);
-  const child = spawn(process.execPath, [...flags, profile, '--serve', join(root, 'ws'), log ? '' : '--no-log'], {
+  const child = spawn(process.execPath, [...flags, profile, '--serve', join(root, dist ? 'ws-before' : 'ws'), log ? '' : '--no-log'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, MLOOP_DIST: dist },
   });
@@ -60,10 +70,19 @@ function threads(pid) {
   return m;
 }
 
+/** The machine's CPU ticks since boot, by kind (the first line of /proc/stat). */
+function machineTicks() {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+}
+
+/** Runs wrk through a shell that then prints its own /proc stat line, whose cutime/cstime are wrk's CPU ticks. */
 function wrk(url, seconds) {
-  const r = spawnSync('wrk', ['-t1', '-c16', `-d${seconds}s`, '-s', lua, url], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `wrk -t1 -c16 -d${seconds}s -s '${lua}' '${url}' && cat /proc/$$/stat`], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error}`);
-  return { n: Number(/(\d+) requests in/.exec(r.stdout)[1]), rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)[1]) };
+  const stat = r.stdout.trim().split('\n').at(-1);
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const n = Number(/(\d+) requests in/.exec(r.stdout)[1]);
+  return { n, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)[1]), wrkTicks: Number(f[13]) + Number(f[14]) };
 }
 
 const subjects = [];
@@ -74,8 +93,13 @@ const tick = 1e6 / 100; // µs per clock tick (USER_HZ 100)
 for (let r = 0; r < ROUNDS; r++) {
   for (const s of r % 2 ? [...subjects].reverse() : subjects) {
     const before = threads(s.child.pid);
-    const { n, rps } = wrk(s.url, D);
+    const m0 = machineTicks();
+    const { n, rps, wrkTicks } = wrk(s.url, D);
+    const m1 = machineTicks();
     const after = threads(s.child.pid);
+    const dm = m1.map((x, i) => x - m0[i]);
+    const idle = (100 * (dm[3] + dm[4])) / dm.reduce((a, b) => a + b, 0);
+    const wrkUs = (wrkTicks * tick) / n;
     let main = { u: 0, s: 0 };
     const others = [];
     for (const [t, v] of after) {
@@ -87,11 +111,11 @@ for (let r = 0; r < ROUNDS; r++) {
     others.sort((a, b) => b.u + b.s - (a.u + a.s));
     const top = others[0] ?? { u: 0, s: 0 };
     const rest = others.slice(1).reduce((a, d) => ({ u: a.u + d.u, s: a.s + d.s }), { u: 0, s: 0 });
-    const row = { rps, main: main.u + main.s, top: top.u + top.s, rest: rest.u + rest.s };
+    const row = { rps, main: main.u + main.s, top: top.u + top.s, rest: rest.u + rest.s, idle, wrk: wrkUs };
     s.rows.push(row);
     const f = (d) => `${d.u.toFixed(0)}+${d.s.toFixed(0)}`;
     console.log(
-      `${s.name} log ${s.log ? 'on ' : 'off'}: ${rps.toFixed(0)} req/s | main ${f(main)} | busiest other ${f(top)} | rest ${f(rest)} µs/req (user+sys)`,
+      `${s.name} log ${s.log ? 'on ' : 'off'}: ${rps.toFixed(0)} req/s | main ${f(main)} | busiest other ${f(top)} | rest ${f(rest)} µs/req (user+sys) | wrk ${wrkUs.toFixed(1)} µs/req | machine idle ${idle.toFixed(0)} %`,
     );
   }
 }
@@ -100,12 +124,12 @@ const median = (xs) => {
   return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
 };
 console.log(
-  `\nmedians of ${ROUNDS} rounds of ${D} s\n| build | log | req/s | main µs/req | busiest other | rest |\n|---|---|---|---|---|---|`,
+  `\nmedians of ${ROUNDS} rounds of ${D} s\n| build | log | req/s | main µs/req | busiest other | rest | wrk µs/req | machine idle % |\n|---|---|---|---|---|---|---|---|`,
 );
 for (const s of subjects) {
   const m = (k) => median(s.rows.map((r) => r[k]));
   console.log(
-    `| ${s.name} | ${s.log ? 'on' : 'off'} | ${m('rps').toFixed(0)} | ${m('main').toFixed(1)} | ${m('top').toFixed(1)} | ${m('rest').toFixed(1)} |`,
+    `| ${s.name} | ${s.log ? 'on' : 'off'} | ${m('rps').toFixed(0)} | ${m('main').toFixed(1)} | ${m('top').toFixed(1)} | ${m('rest').toFixed(1)} | ${m('wrk').toFixed(1)} | ${m('idle').toFixed(0)} |`,
   );
 }
 for (const s of subjects) s.child.kill('SIGINT');
