@@ -8,15 +8,18 @@
 // --no-log serves with the prediction log off; --both serves it on and off (two servers).
 // MLOOP_DIST=<dir> serves another build than ../dist; MLOOP_DIST_BEFORE=<dir> adds servers of a
 // second build, and every round loads each server in turn (alternated order), so builds and modes are
-// compared in the same minutes of a shared machine. The second build serves its own copy of the
-// workspace, `ws-before` beside `ws` (a build cannot open a database a newer build migrated): make it
-// with `MLOOP_DIST=<dir> node bench/serving-profile.mjs 1 && cp -a $TMPDIR/mloop-serving-profile/ws{,-before}`
-// before the newer build opens `ws`. ROUNDS (default 3).
+// compared in the same minutes of a shared machine. Both builds then serve fresh copies of
+// `ws-before` beside `ws`, a workspace made by the older build (a build cannot open a database a
+// newer build migrated; the newer one migrates its copy): make it once with
+// `MLOOP_DIST=<dir> node bench/serving-profile.mjs 1 && cp -a $TMPDIR/mloop-serving-profile/ws{,-before}`
+// before the newer build opens `ws`. Every run starts both from the same rows (the log's size
+// changes its insert cost: two copies that had taken different loads biased earlier comparisons).
+// ROUNDS (default 3).
 // Each round also prints the machine's idle share (/proc/stat) and wrk's own CPU per request: with
 // the load generator on the same 2 vCPUs, a server thread that is not busy all the time is waiting
 // for wrk, and another thread's CPU costs req/s by delaying wrk (bench/RESULTS.md, session 8).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { serverNodeFlags } from './lib.mjs';
@@ -34,6 +37,16 @@ const modes = process.argv.includes('--both') ? [true, false] : [!process.argv.i
 const builds = [{ name: 'after', dist: process.env.MLOOP_DIST ?? '' }];
 if (process.env.MLOOP_DIST_BEFORE) builds.unshift({ name: 'before', dist: process.env.MLOOP_DIST_BEFORE });
 const work = mkdtempSync(join(tmpdir(), 'mloop-bench-threads-'));
+/** The workspace each build serves: `ws`, or with two builds a fresh copy of `ws-before` each. */
+const workspaces = new Map();
+for (const b of builds) {
+  if (!process.env.MLOOP_DIST_BEFORE) workspaces.set(b.name, join(root, 'ws'));
+  else {
+    const copy = join(work, `ws-${b.name}`);
+    cpSync(join(root, 'ws-before'), copy, { recursive: true });
+    workspaces.set(b.name, copy);
+  }
+}
 const lua = join(work, 'post.lua');
 writeFileSync(
   lua,
@@ -41,10 +54,10 @@ writeFileSync(
 );
 
 /** Starts a server of `dist` and resolves with its child process and predict URL. */
-async function serve(dist, log) {
+async function serve(name, dist, log) {
   // With the Node flags `mloop server` of that build starts with.
   const flags = await serverNodeFlags(dist || new URL('../dist/', import.meta.url).href);
-  const child = spawn(process.execPath, [...flags, profile, '--serve', join(root, dist ? 'ws-before' : 'ws'), log ? '' : '--no-log'], {
+  const child = spawn(process.execPath, [...flags, profile, '--serve', workspaces.get(name), log ? '' : '--no-log'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, MLOOP_DIST: dist },
   });
@@ -86,7 +99,7 @@ function wrk(url, seconds) {
 }
 
 const subjects = [];
-for (const b of builds) for (const log of modes) subjects.push({ ...b, log, ...(await serve(b.dist, log)), rows: [] });
+for (const b of builds) for (const log of modes) subjects.push({ ...b, log, ...(await serve(b.name, b.dist, log)), rows: [] });
 for (const s of subjects) wrk(s.url, 3); // warm-up
 
 const tick = 1e6 / 100; // µs per clock tick (USER_HZ 100)

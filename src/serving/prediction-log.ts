@@ -12,9 +12,9 @@ export interface PredictionLogOptions {
   /** Most records held in memory; beyond it new records are dropped. Default 20000. */
   maxQueue?: number;
   /**
-   * Most records per store write. Default 2000: at 20k predictions a second a write of 500 records
-   * every 25 ms cost the serving thread 2.5 µs more per request than one of 2000 (fewer segments
-   * sealed, posted and awaited) and the writer ~0.8 µs more (fewer commits); bench/RESULTS.md, session 9.
+   * Most records per store write. Default 2000: at 20k predictions a second, writes of 500 records
+   * every 25 ms cost the writer thread ~0.8 µs more per record than writes of 2000 (more commits,
+   * segments sealed and posted); bench/RESULTS.md, session 9.
    */
   batchSize?: number;
   /** How long records may wait for a batch to fill. Default 100 ms. */
