@@ -145,5 +145,6 @@ for (const s of subjects) {
     `| ${s.name} | ${s.log ? 'on' : 'off'} | ${m('rps').toFixed(0)} | ${m('main').toFixed(1)} | ${m('top').toFixed(1)} | ${m('rest').toFixed(1)} | ${m('wrk').toFixed(1)} | ${m('idle').toFixed(0)} |`,
   );
 }
-for (const s of subjects) s.child.kill('SIGINT');
+// The servers close their workspaces on SIGINT: wait for them before removing the copies they serve.
+await Promise.all(subjects.map((s) => new Promise((resolve) => (s.child.exitCode !== null ? resolve() : (s.child.once('exit', resolve), s.child.kill('SIGINT'))))));
 rmSync(work, { recursive: true, force: true });

@@ -451,7 +451,7 @@ export class RetrainingService {
       return true;
     }
     const logs = [];
-    for (const name of d.deployments) logs.push(...(await this.deps.serving.store.listPredictions({ deployment: name, limit: LOG_LIMIT })));
+    for (const name of d.deployments) logs.push(...(await this.deps.serving.store.listPredictions({ model: run.model, deployment: name, limit: LOG_LIMIT })));
     const report = agreementReport(logs, { version: d.version });
     if (report.requests < d.requests) {
       await step('shadow', 'running', `${report.requests} of ${d.requests} shadowed requests so far (agreement ${fmtShare(report.agreement)})`, { ...d, report });
@@ -483,7 +483,7 @@ export class RetrainingService {
     const s = run.steps.find((x) => x.step === 'watch')!;
     const d = s.details as { version: number; from: string; until: string; hours: number; maxErrorRate: number | null; maxReviewShare: number | null; minPredictions: number };
     const logs = [];
-    for (const dep of (await this.deps.serving.listDeployments()).filter((x) => x.model === run.model)) logs.push(...(await this.deps.serving.store.listPredictions({ deployment: dep.name, limit: LOG_LIMIT })));
+    for (const dep of (await this.deps.serving.listDeployments()).filter((x) => x.model === run.model)) logs.push(...(await this.deps.serving.store.listPredictions({ model: run.model, deployment: dep.name, limit: LOG_LIMIT })));
     const w = watchReport(logs, { version: d.version, until: d.until });
     const crossed: string[] = [];
     if (d.maxErrorRate !== null && w.labelled >= d.minPredictions && w.errorRate! > d.maxErrorRate) crossed.push(`error rate ${fmtShare(w.errorRate)} > ${fmtShare(d.maxErrorRate)} on ${w.labelled} labelled predictions`);

@@ -15,8 +15,13 @@ export interface ServingStore {
    */
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
   getPrediction(id: string): Promise<PredictionRecord | undefined>;
-  /** Predictions of a deployment, newest first, with their latest ground truth. */
-  listPredictions(filter: { deployment?: string; limit: number }): Promise<Array<PredictionRecord & { truth: GroundTruth | null }>>;
+  /**
+   * Predictions, newest first (ties by id), with their latest ground truth: of one model, of one
+   * deployment, or both. Reads by `model` follow an index; a read by `deployment` alone walks the
+   * whole log (since migration 0016 the log keeps no index by deployment: every logged prediction
+   * paid for it, and its only reader knows the model).
+   */
+  listPredictions(filter: { model?: string; deployment?: string; limit: number }): Promise<Array<PredictionRecord & { truth: GroundTruth | null }>>;
   /** Review items, oldest first. */
   listReview(filter: { status?: 'pending' | 'answered'; deployment?: string; limit: number }): Promise<ReviewItem[]>;
   getReview(predictionId: string): Promise<ReviewItem | undefined>;

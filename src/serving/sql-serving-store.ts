@@ -268,8 +268,9 @@ export class SqlServingStore implements ServingStore {
     return r && toPrediction(r);
   }
 
-  async listPredictions(filter: { deployment?: string; limit: number }): Promise<Array<PredictionRecord & { truth: GroundTruth | null }>> {
+  async listPredictions(filter: { model?: string; deployment?: string; limit: number }): Promise<Array<PredictionRecord & { truth: GroundTruth | null }>> {
     let q = this.predictionRows();
+    if (filter.model !== undefined) q = q.where('predictions.model', '=', filter.model);
     if (filter.deployment !== undefined) q = q.where('predictions.deployment', '=', filter.deployment);
     const rows = (await q.orderBy('predictions.at', 'desc').orderBy('predictions.id').limit(filter.limit).execute()).map(toPrediction);
     const truths = await this.latestTruths(rows.map((r) => r.id));

@@ -110,6 +110,28 @@ export function runServingStoreContract(name: string, make: () => Promise<{ stor
       }
     });
 
+    it('lists predictions newest first by model, by deployment, or by both', async () => {
+      const { store, cleanup } = await make();
+      try {
+        const at = (h: number) => `2026-01-02T0${h}:00:00.000Z`;
+        await store.insertPredictions([
+          prediction('prd_1', { at: at(1) }),
+          prediction('prd_2', { at: at(2), model: 'churn', deployment: 'churn' }),
+          prediction('prd_3', { at: at(3), deployment: 'support-eu' }),
+          prediction('prd_4', { at: at(3) }),
+          prediction('prd_5', { at: at(4), model: 'churn', deployment: 'support' }),
+        ]);
+        const ids = async (filter: { model?: string; deployment?: string }) => (await store.listPredictions({ ...filter, limit: 10 })).map((p) => p.id);
+        expect(await ids({ model: 'support' })).toEqual(['prd_3', 'prd_4', 'prd_1']);
+        expect(await ids({ deployment: 'support' })).toEqual(['prd_5', 'prd_4', 'prd_1']);
+        expect(await ids({ model: 'support', deployment: 'support' })).toEqual(['prd_4', 'prd_1']);
+        expect(await ids({ model: 'churn', deployment: 'churn' })).toEqual(['prd_2']);
+        expect(await ids({})).toEqual(['prd_5', 'prd_3', 'prd_4', 'prd_2', 'prd_1']);
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('keeps each prediction\'s group columns, and reads {} where none were logged', async () => {
       const { store, cleanup } = await make();
       try {

@@ -15,5 +15,6 @@ import { predictionScanIndex } from './0012-prediction-scan-index.js';
 import { alertListIndexes } from './0013-alert-list-indexes.js';
 import { datasetResults } from './0014-dataset-results.js';
 import { predictionProbabilities } from './0015-prediction-probabilities.js';
+import { dropPredictionDeploymentIndex } from './0016-drop-prediction-deployment-index.js';
 
-export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining, predictionGroups, retrainingDecisions, predictionScanIndex, alertListIndexes, datasetResults, predictionProbabilities]);
+export const MIGRATIONS: readonly MigrationSpec[] = Object.freeze([foundation, datasets, registry, serving, labeling, evaluations, jobs, monitoring, retraining, predictionGroups, retrainingDecisions, predictionScanIndex, alertListIndexes, datasetResults, predictionProbabilities, dropPredictionDeploymentIndex]);
