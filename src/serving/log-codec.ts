@@ -220,10 +220,8 @@ export class LogSegmentBuilder {
       const classes = r.classes;
       const k = classes.length;
       if (this.scoresUsed + k > this.scores.length) this.growScores(this.scoresUsed + k);
-      const scores = this.scores;
       const at = this.scoresUsed;
-      const probabilities = r.probabilities;
-      for (let c = 0; c < k; c++) scores[at + c] = probabilities[classes[c]!] ?? Number.NaN;
+      copyProbabilities(r.probabilities, classes, this.scores, at);
       this.scoresUsed = at + k;
       this.numbers[num + NUM_SCORES_AT] = at;
       this.numbers[num + NUM_SCORES_N] = k;
@@ -499,6 +497,11 @@ export function decodeLogSegment(s: LogSegment): SegmentRecord[] {
   return out;
 }
 
+/** Writes `probabilities[classes[c]]` to `scores[at + c]` for every class (NaN for a missing one). */
+function copyProbabilities(probabilities: Readonly<Record<string, number>>, classes: readonly string[], scores: Float64Array, at: number): void {
+  for (let c = 0; c < classes.length; c++) scores[at + c] = probabilities[classes[c]!] ?? Number.NaN;
+}
+
 /** `JSON.stringify(classes)`, made once per class list (a model version's classes array lives as long as the version is served). */
 const classesTexts = new WeakMap<readonly string[], string>();
 
@@ -552,7 +555,7 @@ export class ClassifierRecord implements PredictionRecord, CompactClassifierOutp
   get probabilitiesBlob(): Uint8Array {
     if (this.#blob === undefined) {
       const scores = new Float64Array(this.classes.length);
-      for (let c = 0; c < scores.length; c++) scores[c] = this.probabilities[this.classes[c]!] ?? Number.NaN;
+      copyProbabilities(this.probabilities, this.classes, scores, 0);
       this.#blob = probabilitiesBlob(scores, 0, scores.length);
     }
     return this.#blob;

@@ -112,7 +112,7 @@ function predictionRow(p: PredictionRecord & { inputsJson?: string; groupsJson?:
 /** Columns of a review item made from a prediction, in the order of {@link reviewRow}. */
 const REVIEW_COLUMNS = ['prediction_id', 'deployment', 'model', 'version', 'created_at', 'status', 'predicted', 'confidence', 'answer', 'answered_by', 'answered_at'] as const;
 
-function reviewRow(p: PredictionRecord, out: unknown[], at: number, _classIds: ReadonlyMap<string, number>): void {
+function reviewRow(p: PredictionRecord, out: unknown[], at: number): void {
   out[at] = p.id;
   out[at + 1] = p.deployment;
   out[at + 2] = p.model;
@@ -131,6 +131,8 @@ export class SqlServingStore implements ServingStore {
   private readonly compiled = new Map<string, string>();
   /** `prediction_classes` ids by class list, as stored (a row never changes, so they are kept). */
   private readonly classIds = new Map<string, number>();
+  /** {@link predictionRow} with this store's class list ids. */
+  private readonly predictionRow = (p: PredictionRecord, out: unknown[], at: number): void => predictionRow(p, out, at, this.classIds);
 
   private readonly stats: SqlPredictionStats;
 
@@ -198,7 +200,7 @@ export class SqlServingStore implements ServingStore {
       for (let i = 0; i < records.length; ) {
         let size = LOG_CHUNK;
         while (size > records.length - i) size >>= 1;
-        await tx.executeQuery(this.insertSql('predictions', PREDICTION_COLUMNS, predictionRow, records, i, size));
+        await tx.executeQuery(this.insertSql('predictions', PREDICTION_COLUMNS, this.predictionRow, records, i, size));
         review.length = 0;
         for (let j = i; j < i + size; j++) {
           const p = records[j]!;
@@ -232,20 +234,13 @@ export class SqlServingStore implements ServingStore {
    * by Kysely once per table and row count and reused with new parameters (the log writes the same
    * shapes all day; building and compiling a 200-row insert cost more than a tenth of each write).
    */
-  private insertSql<T>(
-    table: 'predictions' | 'review_queue',
-    columns: readonly string[],
-    row: (r: T, out: unknown[], at: number, classIds: ReadonlyMap<string, number>) => void,
-    rows: readonly T[],
-    from: number,
-    n: number,
-  ): CompiledQuery {
+  private insertSql<T>(table: 'predictions' | 'review_queue', columns: readonly string[], row: (r: T, out: unknown[], at: number) => void, rows: readonly T[], from: number, n: number): CompiledQuery {
     const key = `${table}:${n}`;
     let sqlText = this.compiled.get(key);
     if (sqlText === undefined) {
       // Kysely only needs the column names here: the first row stands for all of them.
       const sample: unknown[] = [];
-      row(rows[from]!, sample, 0, this.classIds);
+      row(rows[from]!, sample, 0);
       const first = Object.fromEntries(columns.map((c, j) => [c, sample[j]]));
       const values = Array.from({ length: n }, () => first);
       const conflict = table === 'predictions' ? 'id' : 'prediction_id';
@@ -259,7 +254,7 @@ export class SqlServingStore implements ServingStore {
     }
     const width = columns.length;
     const params: unknown[] = new Array(n * width);
-    for (let j = 0; j < n; j++) row(rows[from + j]!, params, j * width, this.classIds);
+    for (let j = 0; j < n; j++) row(rows[from + j]!, params, j * width);
     return CompiledQuery.raw(sqlText, params);
   }
 
