@@ -20,7 +20,10 @@
 // flags `mloop server` of its build starts with (setting server.semiSpaceMb, since 2026-11-27)
 // (bench/serving-server.mjs; before 2026-11-27 00:30 they all ran in this process, one V8 heap for
 // all) and logs as `mloop server` does (pino at info, the lines going to /dev/null); BENCH_LOGGER=0
-// runs them without a logger, as runs before 2026-11-26 15:50 did.
+// runs them without a logger, as runs before 2026-11-26 15:50 did. BENCH_FRESH=1 starts the bare
+// and mloop servers anew for each round: on this shared host one process of the same code can use up
+// to twice the CPU per request of another for its whole life, so long-lived servers compare
+// processes as much as targets (bench/RESULTS.md, session 10).
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -229,11 +232,18 @@ const body = JSON.stringify({ instances: [{ text: rows[17].text }] });
 // (a) the limit: a bare Node server answering a constant of the same shape, in a process of its
 // own (bench/serving-bare.mjs). BENCH_BARE_SHARED=1 adds the same server run in this process, as
 // runs before 2026-11-27 02:30 measured it (this process trained the model; it answers slower).
-const bareChild = fork(fileURLToPath(new URL('./serving-bare.mjs', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-const barePort = await new Promise((resolve, reject) => {
-  bareChild.once('message', (m) => resolve(m.port));
-  bareChild.once('exit', (code) => reject(new Error(`bare server exited with code ${code}`)));
-});
+/** Starts the bare server in a process of its own: {child, port}. */
+async function startBare() {
+  const child = fork(fileURLToPath(new URL('./serving-bare.mjs', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`bare server exited with code ${code}`)));
+  });
+  return { child, port };
+}
+/** Stops the bare server and waits for it to exit. */
+const stopBare = (b) => new Promise((resolve) => (b.child.exitCode !== null ? resolve() : (b.child.once('exit', resolve), b.child.send('close'))));
+let bareServer = await startBare();
 const bareShared = process.env.BENCH_BARE_SHARED === '1' ? createServer(bareHandler) : null;
 if (bareShared) await new Promise((r) => bareShared.listen(0, '127.0.0.1', r));
 
@@ -311,10 +321,20 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** BENCH_QUICK=1: only the interleaved rounds and the half-rate run (no overload, no batch scoring). */
 const QUICK = process.env.BENCH_QUICK === '1';
 const results = { load_before: loadavg(), rounds: [] };
-const on = await startMloop({});
-const off = await startMloop({ logPredictions: false });
-const onBefore = before && (await startMloop({}, before));
-const offBefore = before && (await startMloop({ logPredictions: false }, before));
+let on = await startMloop({});
+let off = await startMloop({ logPredictions: false });
+let onBefore = before && (await startMloop({}, before));
+let offBefore = before && (await startMloop({ logPredictions: false }, before));
+const FRESH = process.env.BENCH_FRESH === '1';
+/** BENCH_FRESH=1: stops the bare and mloop servers and starts them anew (same builds, modes and workspaces). */
+async function restartServers() {
+  await Promise.all([stopBare(bareServer), on.close(), off.close(), onBefore?.close(), offBefore?.close()]);
+  bareServer = await startBare();
+  on = await startMloop({});
+  off = await startMloop({ logPredictions: false });
+  onBefore = before && (await startMloop({}, before));
+  offBefore = before && (await startMloop({ logPredictions: false }, before));
+}
 let fastapi = null;
 const py = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' });
 if (py.status === 0) {
@@ -328,11 +348,17 @@ if (py.status === 0) {
   fastapi = { child, url: `http://127.0.0.1:${port}/predict` };
 }
 const targets = {
-  bare: { url: `http://127.0.0.1:${barePort}/`, headers: {}, cpu: () => procCpu(bareChild.pid) },
+  // Getters: with BENCH_FRESH=1 the servers behind the targets change every round.
+  bare: { get url() { return `http://127.0.0.1:${bareServer.port}/`; }, headers: {}, cpu: () => procCpu(bareServer.child.pid) },
   ...(bareShared ? { bareShared: { url: `http://127.0.0.1:${bareShared.address().port}/`, headers: {}, cpu: () => cpuSince({ user: 0, system: 0 }) } } : {}),
-  logOn: { url: on.url, headers: auth, cpu: () => procCpu(on.pid) },
-  logOff: { url: off.url, headers: auth, cpu: () => procCpu(off.pid) },
-  ...(before ? { beforeOn: { url: onBefore.url, headers: before.auth, cpu: () => procCpu(onBefore.pid) }, beforeOff: { url: offBefore.url, headers: before.auth, cpu: () => procCpu(offBefore.pid) } } : {}),
+  logOn: { get url() { return on.url; }, headers: auth, cpu: () => procCpu(on.pid) },
+  logOff: { get url() { return off.url; }, headers: auth, cpu: () => procCpu(off.pid) },
+  ...(before
+    ? {
+        beforeOn: { get url() { return onBefore.url; }, headers: before.auth, cpu: () => procCpu(onBefore.pid) },
+        beforeOff: { get url() { return offBefore.url; }, headers: before.auth, cpu: () => procCpu(offBefore.pid) },
+      }
+    : {}),
   ...(fastapi ? { fastapi: { url: fastapi.url, headers: {}, cpu: () => procCpu(fastapi.child.pid) } } : {}),
 };
 /**
@@ -358,6 +384,10 @@ async function measure(name, opts = {}) {
 for (const name of Object.keys(targets)) await loadMax(targets[name].url, { body, headers: targets[name].headers, duration: 2 }); // warm-up
 // Interleaved rounds (the order rotates) so that a change in the machine's load hits every target alike.
 for (let round = 0; round < ROUNDS; round++) {
+  if (FRESH && round > 0) {
+    await restartServers();
+    for (const name of Object.keys(targets)) if (name !== 'fastapi') await loadMax(targets[name].url, { body, headers: targets[name].headers, duration: 2 }); // warm-up
+  }
   const names = Object.keys(targets);
   const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
   const r = { load: loadavg() };
@@ -431,7 +461,7 @@ if (!QUICK) {
 
 await setup.close();
 bareShared?.close();
-bareChild.send('close');
+await stopBare(bareServer);
 rmSync(parent, { recursive: true, force: true });
 
 const m = machine();
@@ -449,7 +479,7 @@ const row = (label, name) =>
   `| ${label} | ${f0(med(name, 'rps'))} | ${f2(med(name, 'rps') / med('bare', 'rps'))} | ${f0(med(name, 'cpu_us_per_request'))} | ${f2(med('bare', 'cpu_us_per_request') / med(name, 'cpu_us_per_request'))} | ${med(name, 'p50_ms')} | ${med(name, 'p99_ms')} | ${results.rounds.reduce((n, r) => n + r[name].non2xx + r[name].errors + r[name].timeouts, 0)} |`;
 console.log(`
 ### Online serving (${m.date.slice(0, 16)}Z, commit ${m.commit}, ${m.cpus}, ${m.memory_gib} GiB, Node ${m.node})
-${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate runs: ${WRK ? `wrk paced, ${PACED_CONNECTIONS} connections with exponential think times, and autocannon at a fixed rate` : 'autocannon at a fixed rate only, wrk not used'}; the overload run: autocannon); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating), medians shown.
+${WRK ? 'wrk (1 thread)' : 'autocannon'} from a second process, one row per request, ${CONNECTIONS} connections (the half-rate runs: ${WRK ? `wrk paced, ${PACED_CONNECTIONS} connections with exponential think times, and autocannon at a fixed rate` : 'autocannon at a fixed rate only, wrk not used'}; the overload run: autocannon); ${ROUNDS} interleaved rounds of ${DURATION} s per target (order rotating${FRESH ? '; the bare and mloop servers started anew for each round' : ''}), medians shown.
 Build: ${process.env.MLOOP_DIST ?? 'dist/'}${BEFORE ? `; before: ${process.env.MLOOP_DIST_BEFORE}` : ''}; each mloop server in a process of its own (Node flags: ${current.nodeFlags}${before ? `; before: ${before.nodeFlags}` : ''}), ${LOGGER ? 'log as `mloop server` does (pino at info, to /dev/null)' : 'without a logger'}. Load average before ${results.load_before}, per round ${results.rounds.map((r) => r.load.split(' ')[0]).join(', ')}, after ${results.load_after}.
 Model: the demo text model (${rows.length} support requests; TF-IDF word+char n-grams, softmax regression), threshold at precision 0.95.
 "CPU µs/req": CPU time (user + system) of the server process, its log worker thread included, per answered request; "CPU vs bare": bare's CPU per request divided by the target's (the share of bare's rate the target would reach if CPU were the only limit).

@@ -14,7 +14,10 @@
 // `MLOOP_DIST=<dir> node bench/serving-profile.mjs 1 && cp -a $TMPDIR/mloop-serving-profile/ws{,-before}`
 // before the newer build opens `ws`. Every run starts both from the same rows (the log's size
 // changes its insert cost: two copies that had taken different loads biased earlier comparisons).
-// ROUNDS (default 3).
+// ROUNDS (default 3). FRESH=1 starts every server anew for each round (and stops it after): on
+// this shared host one process of the same build and mode can use up to twice the CPU per request
+// of another for its whole life, so with long-lived servers a run compares processes as much as
+// modes; fresh ones sample that spread instead (bench/RESULTS.md, session 10).
 // Each round also prints the machine's idle share (/proc/stat) and wrk's own CPU per request: with
 // the load generator on the same 2 vCPUs, a server thread that is not busy all the time is waiting
 // for wrk, and another thread's CPU costs req/s by delaying wrk (bench/RESULTS.md, session 8).
@@ -98,13 +101,20 @@ function wrk(url, seconds) {
   return { n, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)[1]), wrkTicks: Number(f[13]) + Number(f[14]) };
 }
 
+const FRESH = process.env.FRESH === '1';
+/** Stops a server and waits for it (it closes its workspace on SIGINT). */
+const stop = (child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGINT'))));
 const subjects = [];
-for (const b of builds) for (const log of modes) subjects.push({ ...b, log, ...(await serve(b.name, b.dist, log)), rows: [] });
-for (const s of subjects) wrk(s.url, 3); // warm-up
+for (const b of builds) for (const log of modes) subjects.push({ ...b, log, ...(FRESH ? {} : await serve(b.name, b.dist, log)), rows: [] });
+if (!FRESH) for (const s of subjects) wrk(s.url, 3); // warm-up
 
 const tick = 1e6 / 100; // µs per clock tick (USER_HZ 100)
 for (let r = 0; r < ROUNDS; r++) {
   for (const s of r % 2 ? [...subjects].reverse() : subjects) {
+    if (FRESH) {
+      Object.assign(s, await serve(s.name, s.dist, s.log));
+      wrk(s.url, 3); // warm-up
+    }
     const before = threads(s.child.pid);
     const m0 = machineTicks();
     const { n, rps, wrkTicks } = wrk(s.url, D);
@@ -127,6 +137,7 @@ for (let r = 0; r < ROUNDS; r++) {
     const row = { rps, main: main.u + main.s, top: top.u + top.s, rest: rest.u + rest.s, idle, wrk: wrkUs };
     s.rows.push(row);
     const f = (d) => `${d.u.toFixed(0)}+${d.s.toFixed(0)}`;
+    if (FRESH) await stop(s.child);
     console.log(
       `${s.name} log ${s.log ? 'on ' : 'off'}: ${rps.toFixed(0)} req/s | main ${f(main)} | busiest other ${f(top)} | rest ${f(rest)} µs/req (user+sys) | wrk ${wrkUs.toFixed(1)} µs/req | machine idle ${idle.toFixed(0)} %`,
     );
@@ -137,7 +148,7 @@ const median = (xs) => {
   return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
 };
 console.log(
-  `\nmedians of ${ROUNDS} rounds of ${D} s\n| build | log | req/s | main µs/req | busiest other | rest | wrk µs/req | machine idle % |\n|---|---|---|---|---|---|---|---|`,
+  `\nmedians of ${ROUNDS} rounds of ${D} s${FRESH ? ', every server started anew for each round' : ''}\n| build | log | req/s | main µs/req | busiest other | rest | wrk µs/req | machine idle % |\n|---|---|---|---|---|---|---|---|`,
 );
 for (const s of subjects) {
   const m = (k) => median(s.rows.map((r) => r[k]));
@@ -146,5 +157,5 @@ for (const s of subjects) {
   );
 }
 // The servers close their workspaces on SIGINT: wait for them before removing the copies they serve.
-await Promise.all(subjects.map((s) => new Promise((resolve) => (s.child.exitCode !== null ? resolve() : (s.child.once('exit', resolve), s.child.kill('SIGINT'))))));
+await Promise.all(subjects.map((s) => stop(s.child)));
 rmSync(work, { recursive: true, force: true });
