@@ -1,6 +1,7 @@
 /** Runs the server with graceful shutdown on SIGTERM and SIGINT. */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { MloopError } from '../errors/index.js';
 import type { Workspace } from '../workspace/index.js';
 import { buildServer, type BuildServerOptions, type ServerState } from './build-server.js';
 
@@ -35,6 +36,45 @@ export function createLogger(level: string): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: ['req.headers.authorization', 'headers.authorization'],
   });
+}
+
+/**
+ * Turns a failure to listen into the error a user can act on: the address in use, not allowed or
+ * not on this host names the address and the flag (and setting) to change. Anything else is returned
+ * unchanged (an unexpected failure stays INTERNAL).
+ *
+ * @example
+ * try { await runServer(ws); } catch (err) { throw listenError(err, host, port); }
+ */
+export function listenError(err: unknown, host: string, port: number): unknown {
+  const e = err as NodeJS.ErrnoException & { address?: unknown; port?: unknown };
+  if (!(e instanceof Error) || typeof e.code !== 'string' || e.syscall !== 'listen') return err;
+  const h = typeof e.address === 'string' ? e.address : host;
+  const p = typeof e.port === 'number' ? e.port : port;
+  const where = `${h.includes(':') ? `[${h}]` : h}:${p}`;
+  const details = { host: h, port: p, reason: e.code };
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return MloopError.failedPrecondition(`port ${p} on ${h} is already in use (another mloop server or program listens on ${where})`, {
+        details,
+        cause: err,
+        hint: 'stop the other server, or pass another --port (setting server.port; 0 picks a free port)',
+      });
+    case 'EACCES':
+      return MloopError.permissionDenied(`cannot listen on ${where}: not allowed to bind this port (ports below 1024 need privileges)`, {
+        details,
+        cause: err,
+        hint: 'pass a port of 1024 or more with --port (setting server.port)',
+      });
+    case 'EADDRNOTAVAIL':
+      return MloopError.invalidArgument(`cannot listen on ${where}: the address is not one of this host's`, {
+        details,
+        cause: err,
+        hint: 'pass an address of this host with --host (setting server.host), such as 127.0.0.1 or 0.0.0.0',
+      });
+    default:
+      return err;
+  }
 }
 
 /**

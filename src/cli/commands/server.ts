@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, locateWorkspace } from '../../config/index.js';
-import { runServer } from '../../server/index.js';
+import { listenError, runServer } from '../../server/index.js';
 import { openWorkspace } from '../../workspace/index.js';
 import { parseIntOption } from '../options.js';
 import { semiSpaceGiven, watchParent } from '../relaunch.js';
@@ -33,7 +33,7 @@ export function registerServer(program: Command, run: Runner): void {
           server = await runServer(ws, { handleSignals: true });
         } catch (err) {
           await ws.close();
-          throw err;
+          throw listenError(err, ws.config.server.host, ws.config.server.port);
         }
         ctx.io.stderr.write(`mloop server listening on ${server.url} (workspace ${ws.root}); Ctrl-C to stop\n`);
         await server.closed;
