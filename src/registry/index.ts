@@ -13,7 +13,7 @@ export type { RegisterVersionInput, VersionFile } from './registry-service.js';
 export { modelJson, versionJson, moveJson } from './registry-json.js';
 export { buildModelCard, renderCardMarkdown, renderCardHtml, escapeHtml } from './model-card.js';
 export type { ModelCard } from './model-card.js';
-export { exportOnnx, importOnnx, onnxBytesOf, ONNX_MODEL_FILE, ONNX_SCHEMA_FILE, ONNX_EXPORTABLE_LEARNERS, MAX_ONNX_BYTES } from './onnx-service.js';
+export { exportOnnx, importOnnx, checkOnnxImportAllowed, onnxBytesOf, ONNX_MODEL_FILE, ONNX_SCHEMA_FILE, ONNX_EXPORTABLE_LEARNERS, MAX_ONNX_BYTES } from './onnx-service.js';
 export type { OnnxExportResult, OnnxImportOptions } from './onnx-service.js';
 export { gbdtToOnnx, linearToOnnx, ONNX_EXPORT_OPSETS } from './onnx-export.js';
 export type { OnnxExportInfo, OnnxExportOptions } from './onnx-export.js';

@@ -6,7 +6,7 @@ import type { MloopError } from '../errors/index.js';
 import { mulberry32 } from '../stats/index.js';
 import { getLearner, loadModel, type ColumnBatch, type InputSpec } from '../training/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
-import { exportOnnx, importOnnx, type VersionRecord } from './index.js';
+import { exportOnnx, generateSigningKey, importOnnx, type VersionRecord } from './index.js';
 
 // Fixtures made by PyTorch and python3-onnx: see test-support/onnx/make_fixtures.py (regenerate there).
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'test-support', 'onnx');
@@ -133,6 +133,26 @@ describe('ONNX import: bad input is refused with a clear error and registers not
       classes: ['no', 'yes'],
     });
     expect(helper.message).toMatch(/input 'plan' is not fed/);
+  });
+
+  it('any ONNX file when a signature is required (it cannot carry one); its signed bundle is the way in', async () => {
+    const refusedHere = async (options: { requireSignature?: boolean }) => failure(importOnnx(t.ws.registry, 'alice', fixture('torch-classifier.onnx'), { name: 'unsigned-onnx', schema: classifierSchema, ...options }));
+    const err = await refusedHere({ requireSignature: true });
+    expect(err).toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/ONNX file cannot carry a signature and a signature is required.*signed bundle/) });
+    expect(err?.hint).toMatch(/--sign/);
+    expect((await t.ws.registry.listModels()).map((m) => m.name)).not.toContain('unsigned-onnx');
+    expect(await refusedHere({ requireSignature: false })).toBeUndefined();
+
+    const key = generateSigningKey();
+    const other = await tempWorkspace();
+    try {
+      const bundle = join(t.dir, 'unsigned-onnx.mloop');
+      await t.ws.registry.exportBundle('alice', 'unsigned-onnx@1', bundle, { signingKey: key.privateKey });
+      const r = await other.ws.registry.importBundle('bob', bundle, { trustedKeys: [key.publicKey], requireSignature: true });
+      expect(r).toMatchObject({ created: true, signedBy: key.keyId, version: { ref: 'unsigned-onnx@1', record: { learner: 'onnx' } } });
+    } finally {
+      await other.cleanup();
+    }
   });
 });
 

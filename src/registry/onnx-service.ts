@@ -82,18 +82,38 @@ export interface OnnxImportOptions {
   schema: unknown;
   description?: ModelDescription;
   notes?: string;
+  /**
+   * The policy that only signed models may enter the registry (`registry.requireSignature`,
+   * `--require-signature`). An ONNX file cannot carry a signature, so with it the import is
+   * refused (PERMISSION_DENIED) before the file is read; see {@link checkOnnxImportAllowed}.
+   */
+  requireSignature?: boolean;
+}
+
+/**
+ * Refuses an ONNX import when a signature is required: an ONNX file has no place for mloop's
+ * signature (it covers a bundle's manifest), so none could ever verify. PERMISSION_DENIED, as an
+ * unsigned bundle gets; the message names the way in: a signed bundle of the imported version.
+ */
+export function checkOnnxImportAllowed(options: { requireSignature?: boolean }): void {
+  if (options.requireSignature !== true) return;
+  throw MloopError.permissionDenied(
+    'an ONNX file cannot carry a signature and a signature is required, so ONNX imports are refused: import the .onnx file where no signature is required, then bring that version here as a signed bundle',
+    { hint: "'mloop models export <model>@<N> --output model.mloop --sign key.pem' writes the signed bundle; docs/onnx.md explains", details: { requireSignature: true } },
+  );
 }
 
 /**
  * Registers an ONNX file made elsewhere. Checks, in order: the file is an ONNX ModelProto,
  * onnxruntime loads it, the schema is valid and matches the graph's inputs and output, and one
  * probe row runs with the output width the schema expects. Importing the same file with the
- * same schema again returns the first version.
+ * same schema again returns the first version. With `requireSignature` it is refused first.
  *
  * @example
  * await importOnnx(ws.registry, 'alice', 'model.onnx', { name: 'churn-torch', schema: JSON.parse(readFileSync('schema.json', 'utf8')) });
  */
 export async function importOnnx(registry: RegistryService, actor: string, path: string, options: OnnxImportOptions): Promise<{ version: ModelVersion; created: boolean }> {
+  checkOnnxImportAllowed(options);
   const bytes = readOnnxFile(path);
   const proto = parseProto(bytes, path);
   const schema = parseOnnxSchema(options.schema);

@@ -68,6 +68,11 @@ describe('mloop models import model.onnx --schema / export --format onnx', () =>
     const junk = await mloop('models', 'import', 'junk.onnx', '--name', 'junk', '--schema', 'schema.json');
     expect(junk.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
     expect(junk.stderr).toMatch(/error\[INVALID_ARGUMENT\]: .*junk\.onnx is not an ONNX model/);
+    const unsigned = await mloop('models', 'import', 'mlp.onnx', '--name', 'unsigned', '--schema', 'schema.json', '--require-signature');
+    expect(unsigned.code).toBe(EXIT_CODE.PERMISSION_DENIED);
+    expect(unsigned.stderr).toMatch(/error\[PERMISSION_DENIED\]: an ONNX file cannot carry a signature and a signature is required/);
+    expect(unsigned.stderr).toMatch(/hint: .*--sign key\.pem/);
+    expect((await mloop('models', 'show', 'unsigned')).code).toBe(EXIT_CODE.NOT_FOUND);
     const format = await mloop('models', 'export', 'mlp@1', '--format', 'pmml', '--output', 'x.pmml');
     expect(format.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
     expect(format.stderr).toMatch(/valid formats: mloop, onnx/);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { localPrincipal } from '../../auth/index.js';
 import { MloopError } from '../../errors/index.js';
-import { exportOnnx, importOnnx, versionJson } from '../../registry/index.js';
+import { checkOnnxImportAllowed, exportOnnx, importOnnx, versionJson } from '../../registry/index.js';
 import type { CommandContext } from '../context.js';
 
 /** Export formats of `mloop models export`. */
@@ -29,12 +29,14 @@ export async function exportOnnxCommand(ctx: CommandContext, ref: string, opts: 
   );
 }
 
-/** Registers an ONNX file made elsewhere, as its schema file describes. */
-export async function importOnnxCommand(ctx: CommandContext, file: string, opts: { name?: string; schema?: string }): Promise<void> {
+/** Registers an ONNX file made elsewhere, as its schema file describes; refused with `--require-signature` (an ONNX file carries no signature). */
+export async function importOnnxCommand(ctx: CommandContext, file: string, opts: { name?: string; schema?: string; requireSignature?: boolean }): Promise<void> {
+  const requireSignature = opts.requireSignature === true;
+  checkOnnxImportAllowed({ requireSignature });
   if (opts.schema === undefined) throw MloopError.invalidArgument('an ONNX model needs --schema schema.json: which columns feed its inputs, its output and classes', { hint: 'docs/onnx.md shows a schema' });
   if (opts.name === undefined) throw MloopError.invalidArgument('--name is required to import an ONNX model', { hint: 'mloop models import model.onnx --name <model> --schema schema.json' });
   const schema = readSchema(ctx.io.cwd, opts.schema);
-  const r = await ctx.withWorkspace((ws) => importOnnx(ws.registry, localPrincipal().userName, resolve(ctx.io.cwd, file), { name: opts.name!, schema }));
+  const r = await ctx.withWorkspace((ws) => importOnnx(ws.registry, localPrincipal().userName, resolve(ctx.io.cwd, file), { name: opts.name!, schema, requireSignature }));
   ctx.emit({ ...versionJson(r.version), created: r.created }, (x) => `${x.created ? 'Registered' : 'Already registered as'} ${x.ref} from ONNX (${x.tags['producer'] ?? 'unknown producer'}).`);
 }
 

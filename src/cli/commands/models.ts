@@ -160,7 +160,7 @@ export function registerModels(program: Command, run: Runner): void {
     .option('--name <model>', 'register under this model name (default: the name in the bundle; required for ONNX)')
     .option('--schema <schema.json>', 'import an ONNX model: which columns feed its inputs, its output and classes (docs/onnx.md)')
     .option('--trust <public-key.pem...>', 'trusted Ed25519 public keys; a signed bundle must verify against one')
-    .option('--require-signature', 'refuse bundles without a valid signature from a trusted key')
+    .option('--require-signature', 'refuse bundles without a valid signature from a trusted key, and ONNX files (they carry no signature)')
     .action(
       run(async (ctx, file: string, opts: { name?: string; schema?: string; trust?: string[]; requireSignature?: boolean }) => {
         if (opts.schema !== undefined || file.toLowerCase().endsWith('.onnx')) return importOnnxCommand(ctx, file, opts);

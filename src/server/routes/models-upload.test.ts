@@ -31,8 +31,8 @@ writeFileSync(join(keysDir, 'server.pem'), serverKey.privateKey);
 writeFileSync(join(keysDir, 'server.pub.pem'), serverKey.publicKey);
 writeFileSync(join(keysDir, 'stranger.pem'), strangerKey.privateKey);
 
-let signer: TempWorkspace; // signs what it hands out
-let strict: TempWorkspace; // accepts only bundles signed by the signer's key
+let signer: TempWorkspace; // signs what it hands out; takes ONNX uploads
+let strict: TempWorkspace; // accepts only bundles signed by the signer's key, and no ONNX file
 let signerApp: FastifyInstance;
 let strictApp: FastifyInstance;
 let annotator: string;
@@ -41,8 +41,8 @@ beforeAll(async () => {
   signer = await tempWorkspace({ env: { MLOOP_REGISTRY_SIGNING_KEY: join(keysDir, 'server.pem') } });
   strict = await tempWorkspace({ env: { MLOOP_REGISTRY_TRUSTED_KEYS: ` ${join(keysDir, 'server.pub.pem')} `, MLOOP_REGISTRY_REQUIRE_SIGNATURE: 'true' } });
   await signer.ws.registry.registerVersion('eng', { model: 'support', task: 'text-classification', record, files: [{ name: 'model.json', data: '{"w":[1,2,3]}' }] });
-  await strict.ws.auth.createUser(localPrincipal(), 'ann', ['annotator:tickets']);
-  annotator = (await strict.ws.auth.createToken(localPrincipal(), { user: 'ann' })).token;
+  await signer.ws.auth.createUser(localPrincipal(), 'ann', ['annotator:tickets']);
+  annotator = (await signer.ws.auth.createToken(localPrincipal(), { user: 'ann' })).token;
   signerApp = await buildServer(signer.ws);
   strictApp = await buildServer(strict.ws);
 });
@@ -70,9 +70,9 @@ function form(parts: Array<{ name: string; value: string | Buffer; filename?: st
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
 }
-const uploadForm = (parts: Parameters<typeof form>[0], query = '?name=torch', token = strict.adminToken) => {
+const uploadForm = (parts: Parameters<typeof form>[0], query = '?name=torch', token = signer.adminToken, app = signerApp) => {
   const f = form(parts);
-  return strictApp.inject({ method: 'POST', url: `/v1/models/import${query}`, headers: { ...auth(token), 'content-type': f.type }, payload: f.body });
+  return app.inject({ method: 'POST', url: `/v1/models/import${query}`, headers: { ...auth(token), 'content-type': f.type }, payload: f.body });
 };
 
 describe('bundles signed and verified by the server', () => {
@@ -121,8 +121,8 @@ describe('ONNX models uploaded as multipart/form-data', () => {
     const r = await uploadForm([{ name: 'schema', value: JSON.stringify(schema) }, { name: 'model', value: onnx, filename: 'torch-classifier.onnx' }]);
     expect(r.statusCode, r.body).toBe(201);
     expect(r.json()).toMatchObject({ ref: 'torch@1', created: true, record: { learner: 'onnx', classes: ['red', 'green', 'blue'] } });
-    const version = await strict.ws.registry.resolve('torch@1');
-    const predictor = await loadModel(strict.ws.registry, version);
+    const version = await signer.ws.registry.resolve('torch@1');
+    const predictor = await loadModel(signer.ws.registry, version);
     const n = expected.probabilities.length;
     const p = predictor.predictProba(Object.fromEntries(Object.entries(expected.columns).map(([k, v]) => [k, Float64Array.from(v)])), n);
     const want = expected.probabilities.flat();
@@ -147,12 +147,28 @@ describe('ONNX models uploaded as multipart/form-data', () => {
       expect(r.statusCode, `${query} ${r.body}`).toBe(400);
       expect(r.json().error.message).toMatch(message);
     }
-    expect((await strict.ws.registry.listModels()).map((m) => m.name)).not.toContain('bad');
+    expect((await signer.ws.registry.listModels()).map((m) => m.name)).not.toContain('bad');
+  });
+
+  it('is refused under registry.requireSignature (an ONNX file carries no signature), as unsigned bundles are; the signed bundle of the imported version is accepted', async () => {
+    const parts = [{ name: 'schema', value: JSON.stringify(schema) }, { name: 'model', value: onnx, filename: 'm.onnx' }];
+    const refused = await uploadForm(parts, '?name=unsigned-onnx', strict.adminToken, strictApp);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/ONNX file cannot carry a signature and a signature is required/) });
+    expect(refused.json().error.message).toMatch(/bring that version here as a signed bundle/);
+    expect((await strict.ws.registry.listModels()).map((m) => m.name)).not.toContain('unsigned-onnx');
+    // The way in: import where the policy is off, and hand out the version as a signed bundle.
+    const imported = await uploadForm(parts, '?name=onnx-src');
+    expect(imported.statusCode, imported.body).toBeLessThan(300);
+    const bundle = await signerApp.inject({ url: '/v1/models/onnx-src/versions/1/bundle', headers: auth(signer.adminToken) });
+    const accepted = await uploadBundle(bundle.rawPayload, '?name=signed-onnx');
+    expect(accepted.statusCode, accepted.body).toBe(201);
+    expect(accepted.json()).toMatchObject({ ref: 'signed-onnx@1', signed_by: serverKey.keyId, record: { learner: 'onnx' } });
   });
 
   it('needs a token that may write models', async () => {
     const f = form([{ name: 'schema', value: JSON.stringify(schema) }, { name: 'model', value: onnx, filename: 'm.onnx' }]);
-    expect((await strictApp.inject({ method: 'POST', url: '/v1/models/import?name=x', headers: { 'content-type': f.type }, payload: f.body })).statusCode).toBe(401);
+    expect((await signerApp.inject({ method: 'POST', url: '/v1/models/import?name=x', headers: { 'content-type': f.type }, payload: f.body })).statusCode).toBe(401);
     expect((await uploadForm([{ name: 'schema', value: JSON.stringify(schema) }, { name: 'model', value: onnx, filename: 'm.onnx' }], '?name=x', annotator)).statusCode).toBe(403);
   });
 });

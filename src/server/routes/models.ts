@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MloopError } from '../../errors/index.js';
 import { PARITY_CONSTRAINTS, planToJson, type ParityConstraint } from '../../fairness/index.js';
 import { applyMitigation, mitigateModel } from '../../training/index.js';
-import { buildModelCard, exportOnnx, importOnnx, MAX_ONNX_BYTES, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
+import { buildModelCard, checkOnnxImportAllowed, exportOnnx, importOnnx, MAX_ONNX_BYTES, modelJson, moveJson, renderCardHtml, renderCardMarkdown, versionJson } from '../../registry/index.js';
 import type { Workspace } from '../../workspace/index.js';
 import { errorResponses } from '../schemas.js';
 
@@ -280,7 +280,7 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
       config: { access: { action: 'models:write', project: (request) => (request.query as { name?: string }).name } },
       bodyLimit: maxBytes,
       schema: {
-        summary: `Import a .mloop bundle (the raw request body, streamed, at most ${maxBytes} bytes): verified, then registered as a new version (201), or the version it created before (200). Or import an ONNX model made elsewhere: multipart/form-data with a \`schema\` field (JSON) and a \`model\` file, and ?name=`,
+        summary: `Import a .mloop bundle (the raw request body, streamed, at most ${maxBytes} bytes): verified, then registered as a new version (201), or the version it created before (200). Or import an ONNX model made elsewhere: multipart/form-data with a \`schema\` field (JSON) and a \`model\` file, and ?name= (403 under registry.requireSignature: an ONNX file carries no signature)`,
         tags: ['registry'],
         security,
         querystring: Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false }),
@@ -292,6 +292,8 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
       const declared = Number(request.headers['content-length'] ?? 0);
       if (request.isMultipart()) {
         if (name === undefined) throw MloopError.invalidArgument('?name=<model> is required to import an ONNX model', { hint: 'POST /v1/models/import?name=<model> with parts schema and model' });
+        // Refused before the upload is staged: no ONNX file could satisfy registry.requireSignature.
+        checkOnnxImportAllowed({ requireSignature: settings.requireSignature });
         if (declared > maxOnnxBytes + 1024 ** 2) throw MloopError.resourceExhausted(`the upload is larger than the limit of ${maxOnnxBytes} bytes`, { details: { maxBytes: maxOnnxBytes } });
         const r = await importOnnxUpload(request, name);
         return reply.status(r.created ? 201 : 200).send({ ...versionJson(r.version), created: r.created });
@@ -341,7 +343,7 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
       } catch (err) {
         throw MloopError.invalidArgument(`the schema part is not valid JSON: ${(err as Error).message}`);
       }
-      return await importOnnx(registry, request.principal!.userName, file, { name, schema });
+      return await importOnnx(registry, request.principal!.userName, file, { name, schema, requireSignature: settings.requireSignature });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
