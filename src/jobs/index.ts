@@ -6,7 +6,7 @@ export { JOB_STATES, FINAL_STATES, PERMANENT_ERROR_CODES, MAX_BACKOFF_MS, backof
 export type { Job, JobState, JobProgress, JobError, JobLogLine, EnqueueInput, Schedule } from './job.js';
 export type { JobStore, NewJob, Claim, Outcome, JobFilter } from './job-store.js';
 export { SqlJobStore } from './sql-job-store.js';
-export { JobService, parseCron } from './job-service.js';
+export { JobService, checkTimeZone, parseCron } from './job-service.js';
 export type { JobDefaults, AddScheduleInput, ScheduleView } from './job-service.js';
 export { builtInHandlers, trainHandler, sleepHandler } from './job-handler.js';
 export type { JobHandler, JobContext, HandlerDeps } from './job-handler.js';

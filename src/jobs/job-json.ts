@@ -42,5 +42,6 @@ export function scheduleJson(s: ScheduleView): Record<string, unknown> {
     next_slot: s.nextSlot,
     created_at: s.createdAt,
     created_by: s.createdBy,
+    ...(s.problem === undefined ? {} : { problem: s.problem }),
   };
 }

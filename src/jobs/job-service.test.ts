@@ -194,6 +194,41 @@ describe.each(BACKENDS)('jobs on $name', (factory) => {
     expect(new Set(firings.map((f) => f.job.id)).size).toBe(1);
   });
 
+  it('refuses an unknown time zone before storing anything; a known one is kept', async () => {
+    const jobs = fx!.service([sleepHandler]);
+    for (const timezone of ['Mars/Base', '+02:00', '']) {
+      await expect(jobs.addSchedule('a', { name: 'bad', cron: '0 2 * * *', timezone, jobType: 'sleep', payload: { ms: 1 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: `unknown time zone '${timezone}'`,
+      });
+    }
+    // The zone is checked before the payload, so its error is the one shown.
+    await expect(jobs.addSchedule('a', { name: 'bad', cron: '0 2 * * *', timezone: 'Mars/Base', jobType: 'sleep' })).rejects.toMatchObject({ message: "unknown time zone 'Mars/Base'" });
+    expect(await jobs.listSchedules()).toEqual([]);
+    const ok = await jobs.addSchedule('a', { name: 'berlin', cron: '0 2 * * *', timezone: 'Europe/Berlin', jobType: 'sleep', payload: { ms: 1 } });
+    expect(ok.schedule).toMatchObject({ timezone: 'Europe/Berlin', nextSlot: '2025-01-16T01:00:00.000Z' });
+    expect(ok.schedule.problem).toBeUndefined();
+  });
+
+  it('a stored schedule that no longer parses is listed with its problem and skipped; the others still fire', async () => {
+    const effects = new EffectLog();
+    const jobs = fx!.service([effects.handler()]);
+    await jobs.addSchedule('alice', { name: 'every-min', cron: '* * * * *', jobType: 'effect' });
+    // As written by an older mloop that did not check the zone.
+    await jobs.store.putSchedule({ name: 'broken', cron: '0 2 * * *', timezone: 'Mars/Base', jobType: 'effect', payload: {}, enabled: true, lastSlot: null, createdAt: fx!.clock.now().toISOString(), createdBy: 'alice' });
+    const listed = await jobs.listSchedules();
+    expect(listed.find((s) => s.name === 'broken')).toMatchObject({ nextSlot: null, problem: "unknown time zone 'Mars/Base'" });
+    expect(listed.find((s) => s.name === 'every-min')).toMatchObject({ nextSlot: '2025-01-15T12:01:00.000Z' });
+    expect(listed.find((s) => s.name === 'every-min')!.problem).toBeUndefined();
+    expect(await jobs.getSchedule('broken')).toMatchObject({ problem: "unknown time zone 'Mars/Base'" });
+    const errors: unknown[] = [];
+    fx!.clock.set('2025-01-16T03:00:00.000Z');
+    const firings = await new Scheduler(jobs, (err) => errors.push(err)).tick();
+    expect(firings).toMatchObject([{ schedule: 'every-min', slot: '2025-01-16T03:00:00.000Z', created: true }]);
+    expect(errors).toMatchObject([{ code: 'INVALID_ARGUMENT', message: "schedule 'broken' skipped: unknown time zone 'Mars/Base'" }]);
+    expect(await jobs.list({ schedule: 'broken' })).toEqual([]);
+  });
+
   it('rejects a bad cron, a clashing schedule and removing an unknown one; same definition twice is a no-op', async () => {
     const jobs = fx!.service([sleepHandler]);
     await expect(jobs.addSchedule('a', { name: 'x', cron: 'every day', jobType: 'sleep', payload: { ms: 1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

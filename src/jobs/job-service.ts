@@ -23,13 +23,32 @@ export interface AddScheduleInput {
 
 /** A schedule as listed: with its next slot. */
 export interface ScheduleView extends Schedule {
+  /** The next slot, or null when there is none (or the schedule cannot fire: see `problem`). */
   nextSlot: string | null;
+  /** Why a stored schedule cannot fire (its time zone or cron no longer parses); absent when it can. */
+  problem?: string;
 }
 
 const MAX_LIST = 1000;
 
-/** Parses a cron expression (5 or 6 fields) in a time zone; INVALID_ARGUMENT when it does not parse. */
+/**
+ * Checks an IANA time zone name (`Europe/Berlin`, `UTC`) with the same Intl database the cron
+ * library uses; returns it unchanged, or throws INVALID_ARGUMENT naming it.
+ */
+export function checkTimeZone(timezone: string): string {
+  try {
+    if (timezone.trim() === '') throw new RangeError('empty');
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return timezone;
+  } catch {
+    throw MloopError.invalidArgument(`unknown time zone '${timezone}'`, { hint: 'an IANA time zone name such as UTC, Europe/Berlin or America/New_York' });
+  }
+}
+
+/** Parses a cron expression (5 or 6 fields) in a time zone; INVALID_ARGUMENT when either does not parse. */
 export function parseCron(cron: string, timezone: string): Cron {
+  // Croner checks the zone only when it computes a run, so an unknown one would pass here and fail later.
+  checkTimeZone(timezone);
   try {
     return new Cron(cron, { timezone, paused: true, mode: 'auto' });
   } catch (err) {
@@ -193,8 +212,13 @@ export class JobService {
     if (!(await this.store.removeSchedule(name))) throw MloopError.notFound('schedule', name, { hint: "'mloop schedules list' shows the schedules" });
   }
 
+  /** A stored schedule that no longer parses is listed with its `problem` instead of failing the list. */
   private view(s: Schedule): ScheduleView {
-    const next = parseCron(s.cron, s.timezone).nextRun(this.clock());
-    return { ...s, nextSlot: next ? next.toISOString() : null };
+    try {
+      const next = parseCron(s.cron, s.timezone).nextRun(this.clock());
+      return { ...s, nextSlot: next ? next.toISOString() : null };
+    } catch (err) {
+      return { ...s, nextSlot: null, problem: (err as Error).message };
+    }
   }
 }

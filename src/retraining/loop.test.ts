@@ -97,6 +97,22 @@ describe('loop settings in the policy', () => {
     ]);
   });
 
+  it('refuses an unknown time zone before the policy or its schedules are stored, and still checks the crons', async () => {
+    const bad = parsePolicy(policy('m', { schedules: { monitoring: 'often', timezone: 'Mars/Base' } }));
+    expect(bad.policy).toBeNull();
+    expect(bad.issues).toEqual([
+      expect.objectContaining({ path: 'schedules.timezone', code: 'invalid_value', message: expect.stringContaining("unknown time zone 'Mars/Base'") }),
+      expect.objectContaining({ path: 'schedules.monitoring', message: expect.stringContaining("invalid cron expression 'often'") }),
+    ]);
+    expect(parsePolicy(policy('m', { schedules: { timezone: 'Europe/Berlin' } })).policy!.loop.schedules.timezone).toBe('Europe/Berlin');
+    await expect(ws.retraining.setPolicy('test', policy('tzbad', { schedules: { monitoring: '0 2 * * *', retraining_check: false, timezone: 'Mars/Base' } }))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { issues: [expect.objectContaining({ path: 'schedules.timezone' })] },
+    });
+    await expect(ws.retraining.getPolicy('tzbad')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await ws.jobs.listSchedules()).filter((s) => s.name.startsWith('tzbad.'))).toEqual([]);
+  });
+
   it('setting a policy creates the model schedules; schedules: false removes them; a drift trigger adds its alert rule on the champion', async () => {
     await champion('sched');
     await ws.retraining.setPolicy('test', policy('sched', { triggers: { drift: { threshold: 2 } } }));

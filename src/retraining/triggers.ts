@@ -3,7 +3,7 @@
  * schedules, the shadow period and the watch after promotion — and the decisions a check records.
  */
 import type { MloopError, ValidationIssue } from '../errors/index.js';
-import { parseCron } from '../jobs/index.js';
+import { checkTimeZone, parseCron } from '../jobs/index.js';
 import { checkMetric, parseWindow, RULE_OPS, type RuleOp } from '../monitoring/index.js';
 
 /** What starts a retraining run. Each trigger is off when null. */
@@ -178,9 +178,20 @@ export function parseLoopSettings(raw: Record<string, unknown>, model: string, i
   } else if (!isObject(s)) issue('schedules', 'invalid_type', 'schedules is {monitoring?, retraining_check?, timezone?} (each a cron expression or false), or false');
   else {
     fields(s, 'schedules', ['monitoring', 'retraining_check', 'timezone'], issue);
+    // Checked here so that a bad zone is refused before the policy and its schedules are stored.
+    let zoneOk = true;
     if (s['timezone'] !== undefined) {
-      if (typeof s['timezone'] !== 'string') issue('schedules.timezone', 'invalid_type', 'schedules.timezone is an IANA time zone such as Europe/Berlin');
-      else schedules.timezone = s['timezone'];
+      if (typeof s['timezone'] !== 'string') {
+        zoneOk = false;
+        issue('schedules.timezone', 'invalid_type', 'schedules.timezone is an IANA time zone such as Europe/Berlin');
+      } else {
+        try {
+          schedules.timezone = checkTimeZone(s['timezone']);
+        } catch (err) {
+          zoneOk = false;
+          issue('schedules.timezone', 'invalid_value', `${(err as MloopError).message}: schedules.timezone is an IANA time zone such as Europe/Berlin`);
+        }
+      }
     }
     for (const [key, field] of [
       ['monitoring', 'monitoring'],
@@ -192,7 +203,8 @@ export function parseLoopSettings(raw: Record<string, unknown>, model: string, i
       else if (typeof v !== 'string') issue(`schedules.${key}`, 'invalid_type', `schedules.${key} is a cron expression or false`);
       else {
         try {
-          parseCron(v, schedules.timezone);
+          // With a bad zone the cron is still checked, in UTC, so its own problems are listed too.
+          parseCron(v, zoneOk ? schedules.timezone : 'UTC');
           schedules[field] = v;
         } catch (err) {
           issue(`schedules.${key}`, 'invalid_value', (err as MloopError).message);

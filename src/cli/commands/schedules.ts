@@ -14,7 +14,7 @@ export function registerSchedules(program: Command, run: Runner): void {
       run(async (ctx) => {
         const list = await ctx.withWorkspace((ws) => ws.jobs.listSchedules());
         ctx.emit({ schedules: list.map(scheduleJson) }, () =>
-          list.length === 0 ? 'no schedules' : table(['name', 'cron', 'tz', 'job type', 'last slot', 'next slot'], list.map((s) => [s.name, s.cron, s.timezone, s.jobType, s.lastSlot, s.nextSlot])),
+          list.length === 0 ? 'no schedules' : table(['name', 'cron', 'tz', 'job type', 'last slot', 'next slot'], list.map((s) => [s.name, s.cron, s.timezone, s.jobType, s.lastSlot, s.problem === undefined ? s.nextSlot : `cannot fire: ${s.problem}`])),
         );
       }),
     );
