@@ -190,6 +190,30 @@ describe('the direct predict path', () => {
     }
   });
 
+  it('refuses a body of another media type with 415 naming application/json (v1 and v2), and takes JSON', async () => {
+    const error = (body: string) => (JSON.parse(body) as { error: { code: string; message: string } }).error;
+    for (const s of [fast, slow]) {
+      const plain = await call(s, { headers: { 'content-type': 'text/plain' } });
+      expect(plain.status).toBe(415);
+      expect(error(plain.body)).toMatchObject({ code: 'INVALID_ARGUMENT', message: "unsupported content type 'text/plain': send the body as JSON with content-type: application/json" });
+      const csv = await call(s, { headers: { 'content-type': 'text/csv; charset=utf-8' } });
+      expect([csv.status, error(csv.body).message]).toEqual([415, "unsupported content type 'text/csv; charset=utf-8': send the body as JSON with content-type: application/json"]);
+      const form = await call(s, { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect([form.status, error(form.body).message]).toEqual([415, "unsupported content type 'application/x-www-form-urlencoded': send the body as JSON with content-type: application/json"]);
+      // A stream body: fetch adds no content type.
+      const untyped = await call(s, { headers: { 'content-type': '' }, chunked: 5 });
+      expect([untyped.status, error(untyped.body).message]).toEqual([415, 'a body without a content type: send the body as JSON with content-type: application/json']);
+      const v2 = await call(s, { path: '/v2/models/support/infer', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['x'] }] }) });
+      expect([v2.status, error(v2.body).message]).toEqual([415, "unsupported content type 'text/plain': send the body as JSON with content-type: application/json"]);
+      // JSON in any case, with parameters, is taken.
+      expect((await call(s, { headers: { 'content-type': 'Application/JSON; charset=utf-8' } })).status).toBe(200);
+      expect((await call(s, { path: '/v2/models/support/infer', body: JSON.stringify({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['x'] }] }) })).status).toBe(200);
+    }
+    // No body and no content type: the schema's answer, as before.
+    const res = await fetch(`${slow.base}/v1/models/support:predict`, { method: 'POST', headers: { authorization: `Bearer ${f.adminToken}` } });
+    expect(res.status).toBe(400);
+  });
+
   it('echoes a valid X-Request-Id and puts it in the error body, and makes one otherwise', async () => {
     const given = await fetch(`${fast.base}/v1/models/support:predict`, {
       method: 'POST',

@@ -4,7 +4,7 @@
  * token (the v2 health routes too: probes without a token use /healthz and /readyz).
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler, preParsingHookHandler } from 'fastify';
 import { isMloopError } from '../../errors/index.js';
 import { deploymentJson, oipMetadata, oipResponse, oipRows, predictAnswerJson, reviewJson, type CounterCell, type ServingRuntime } from '../../serving/index.js';
 import { MLOOP_VERSION, type Workspace } from '../../workspace/index.js';
@@ -24,6 +24,23 @@ function retryAfter(reply: FastifyReply, err: unknown): never {
   }
   throw err;
 }
+
+/**
+ * The prediction routes take JSON only: any other body (text/plain, say, which this plugin's CSV
+ * parser would hand on as a stream and the schema then report as a missing `instances`) is
+ * refused with 415 naming the type to send. A request without a body is left to the schema.
+ */
+const jsonOnly: preParsingHookHandler = (request, _reply, payload, done) => {
+  const headers = request.headers;
+  const type = headers['content-type'];
+  const mediaType = type?.split(';', 1)[0]!.trim().toLowerCase();
+  if (mediaType === 'application/json') return done(null, payload);
+  const length = headers['content-length'];
+  if (type === undefined && headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return done(null, payload);
+  const message = `${type === undefined ? 'a body without a content type' : `unsupported content type '${type}'`}: send the body as JSON with content-type: application/json`;
+  // Answered through errors-http.ts as Fastify's own unsupported media type: INVALID_ARGUMENT, 415.
+  done(Object.assign(new Error(message), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }));
+};
 
 const Prediction = Type.Object({
   label: Type.Union([Type.String(), Type.Null()]),
@@ -85,6 +102,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     PREDICT_URL,
     {
       ...predictLog,
+      preParsing: jsonOnly,
       onResponse: requestMetrics(opts.v1Counter),
       config: { access: { action: 'serving:predict', project: projectOf } },
       schema: {
@@ -185,8 +203,8 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     body: Any,
     response: { 200: Any, ...errorResponses, 429: Type.Ref('ErrorBody'), ...unavailable },
   });
-  app.post('/v2/models/:name/infer', { ...predictLog, onResponse: requestMetrics(v2Counter), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
-  app.post('/v2/models/:name/versions/:version/infer', { ...predictLog, onResponse: requestMetrics(v2Counter), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
+  app.post('/v2/models/:name/infer', { ...predictLog, preParsing: jsonOnly, onResponse: requestMetrics(v2Counter), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(false) }, infer);
+  app.post('/v2/models/:name/versions/:version/infer', { ...predictLog, preParsing: jsonOnly, onResponse: requestMetrics(v2Counter), config: { access: { action: 'serving:predict', project: projectOf } }, schema: inferSchema(true) }, infer);
 
   // ---- deployments ----
   app.get(
