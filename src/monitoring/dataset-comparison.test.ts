@@ -48,6 +48,19 @@ describe('compareDatasets', () => {
     expect(r.features.find((f) => f.name === 'color')!.test).toBe('drift:chi2');
   });
 
+  it('refuses to compare a version with itself, also when a bare name means the latest version', async () => {
+    for (const seed of [4, 5]) {
+      const file = join(t.dir, `twice-${seed}.csv`);
+      writeFileSync(file, csv(300, seed, 0));
+      await t.ws.datasets.importFile({ file, name: 'twice', actor: 'test', roles: { id: ['id'] } });
+    }
+    for (const [reference, current] of [['twice', 'twice@2'], ['twice@2', 'twice'], ['ref@1', 'ref@1']] as const) {
+      await expect(compareDatasets(t.ws.datasets, { reference, current })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('are the same version') });
+    }
+    const r = await compareDatasets(t.ws.datasets, { reference: 'twice@1', current: 'twice', policy: { bootstrap: 100 } });
+    expect([r.reference, r.current]).toEqual(['twice@1', 'twice@2']);
+  });
+
   it('names a missing column', async () => {
     const err = (await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'same@1', columns: ['nope'] }).catch((e: unknown) => e)) as MloopError;
     expect(err.code).toBe('NOT_FOUND');

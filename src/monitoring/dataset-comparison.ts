@@ -50,13 +50,20 @@ function asColumn(c: ColumnData, kind: FeatureKind): ArrayLike<unknown> {
 }
 
 /**
- * Compares two dataset versions.
+ * Compares two dataset versions. INVALID_ARGUMENT when both refer to the same version (a bare
+ * name is the latest version), which would report no drift whatever the data.
  *
  * @example
  * const r = await compareDatasets(datasets, { reference: 'elec@1', current: 'elec@2' });
  */
 export async function compareDatasets(datasets: DatasetService, req: CompareRequest): Promise<DatasetDriftReport> {
   const [ref, cur] = await Promise.all([datasets.show(req.reference), datasets.show(req.current)]);
+  // A bare name is its latest version: compared with itself, every feature would pass unseen.
+  if (ref.ref === cur.ref) {
+    throw MloopError.invalidArgument(`the reference '${req.reference}' and the current data '${req.current}' are the same version, ${cur.ref}: a version compared with itself never drifts`, {
+      hint: `name two versions, such as --reference ${cur.ref.replace(/@\d+$/, '')}@1 --current ${cur.ref}`,
+    });
+  }
   const curNames = new Map(cur.schema.map((c) => [c.name, c]));
   const specs: FeatureSpec[] = [];
   const wanted = req.columns ?? ref.schema.filter((c) => curNames.has(c.name) && !c.roles.includes('id') && !c.roles.includes('time')).map((c) => c.name);
