@@ -43,6 +43,18 @@ describe('SQLite statement cache', () => {
     expect((await sql<{ v: string }>`select v from t where k = ${100}`.execute(b.db)).rows[0]!.v).toBe('ok');
   });
 
+  it('binds few and many parameters alike (as arguments up to 8,192, beyond as one array)', async () => {
+    const b = await open(4);
+    const rows = Array.from({ length: 3000 }, (_, k) => ({ k, v: `v${k}` }));
+    // 3,000 rows of 2 values: 6,000 parameters in one statement (as arguments); then 9,000 in an IN list (one array).
+    await b.db.insertInto('t' as never).values(rows as never).execute();
+    const keys = Array.from({ length: 9000 }, (_, k) => k);
+    const got = await b.db.selectFrom('t' as never).select(['k' as never, 'v' as never]).where('k' as never, 'in', keys as never).orderBy('k' as never).execute();
+    expect(got).toEqual(rows);
+    const none = await sql<{ n: number }>`select count(*) as n from t where k > ${2999}`.execute(b.db);
+    expect(none.rows[0]!.n).toBe(0);
+  });
+
   it('runs a transaction of reused inserts and rolls it back as a whole on failure', async () => {
     const b = await open(8);
     const bad = b.db.transaction().execute(async (tx) => {
