@@ -132,6 +132,18 @@ describe('ONNX models uploaded as multipart/form-data', () => {
     expect(again.json()).toMatchObject({ ref: 'torch@1', created: false });
   });
 
+  it('takes the schema as a file part too, as `curl -F schema=@schema.json` (docs/onnx.md) sends it', async () => {
+    const r = await uploadForm([{ name: 'schema', value: JSON.stringify(schema), filename: 'schema.json' }, { name: 'model', value: onnx, filename: 'classifier.onnx' }], '?name=curl-torch');
+    expect(r.statusCode, r.body).toBe(201);
+    expect(r.json()).toMatchObject({ ref: 'curl-torch@1', created: true, record: { learner: 'onnx', classes: ['red', 'green', 'blue'], label: 'colour' } });
+    // either order
+    const reversed = await uploadForm([{ name: 'model', value: onnx, filename: 'classifier.onnx' }, { name: 'schema', value: JSON.stringify(schema), filename: 'schema.json' }], '?name=curl-torch');
+    expect(reversed.statusCode, reversed.body).toBe(200);
+    const tooLarge = await uploadForm([{ name: 'schema', value: Buffer.alloc(1024 ** 2 + 1, 0x20), filename: 'schema.json' }, { name: 'model', value: onnx, filename: 'm.onnx' }], '?name=bad');
+    expect(tooLarge.statusCode).toBe(429);
+    expect(tooLarge.json().error.message).toMatch(/schema part is larger than the limit of 1048576 bytes/);
+  });
+
   it('names what is wrong with a bad upload and registers nothing', async () => {
     const cases: Array<[Parameters<typeof form>[0], string, RegExp]> = [
       [[{ name: 'model', value: onnx, filename: 'm.onnx' }], '?name=bad', /part 'schema' is missing/],
@@ -141,6 +153,9 @@ describe('ONNX models uploaded as multipart/form-data', () => {
       [[{ name: 'schema', value: JSON.stringify({ ...schema, inputs: [{ input: 'nope', columns: ['a'], kind: 'numeric' }] }) }, { name: 'model', value: onnx, filename: 'm.onnx' }], '?name=bad', /nope/],
       [[{ name: 'schema', value: JSON.stringify(schema) }, { name: 'model', value: onnx, filename: 'm.onnx' }], '', /\?name=<model> is required/],
       [[{ name: 'schema', value: JSON.stringify(schema) }, { name: 'weights', value: onnx, filename: 'm.onnx' }], '?name=bad', /part named 'model'/],
+      [[{ name: 'schema', value: '{not json', filename: 'schema.json' }, { name: 'model', value: onnx, filename: 'm.onnx' }], '?name=bad', /schema part is not valid JSON/],
+      [[{ name: 'schema', value: JSON.stringify(schema) }, { name: 'schema', value: JSON.stringify(schema), filename: 's.json' }], '?name=bad', /part 'schema' is sent twice/],
+      [[{ name: 'model', value: onnx, filename: 'a.onnx' }, { name: 'model', value: onnx, filename: 'b.onnx' }], '?name=bad', /part 'model' is sent twice/],
     ];
     for (const [parts, query, message] of cases) {
       const r = await uploadForm(parts, query);

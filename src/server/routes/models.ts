@@ -19,6 +19,9 @@ export const MAX_BUNDLE_UPLOAD_BYTES = 1024 ** 3;
 /** CSP of the HTML card: the page has no scripts and no external resources, only an inline style sheet. */
 export const CARD_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** Largest `schema` part of an ONNX upload, as a field or a file. */
+const MAX_SCHEMA_BYTES = 1024 ** 2;
+
 const BUNDLE_TYPES = ['application/octet-stream', 'application/zip', 'application/vnd.mloop.bundle'];
 const Ref = Type.String({ minLength: 1, maxLength: 32 });
 
@@ -53,6 +56,18 @@ function readKeyFile(path: string, setting: string): string {
   }
 }
 
+/** The `schema` part sent as a file (`curl -F schema=@schema.json`), read whole up to {@link MAX_SCHEMA_BYTES}. */
+async function readSchemaFile(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > MAX_SCHEMA_BYTES) throw MloopError.resourceExhausted(`the schema part is larger than the limit of ${MAX_SCHEMA_BYTES} bytes`, { details: { maxBytes: MAX_SCHEMA_BYTES } });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Multipart errors of @fastify/multipart, as our error codes. */
 function multipartError(err: unknown, maxBytes: number): unknown {
   const code = (err as { code?: string }).code;
@@ -73,8 +88,8 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
   }
   // Bundle uploads are passed on as streams and written to a temp file under the size limit.
   app.addContentTypeParser(BUNDLE_TYPES, (_request, payload, done) => done(null, payload));
-  // ONNX uploads: multipart/form-data with a `schema` field and a `model` file.
-  await app.register(multipart, { limits: { fileSize: maxOnnxBytes, files: 1, fields: 1, parts: 2, fieldSize: 1024 ** 2 } });
+  // ONNX uploads: multipart/form-data with a `schema` part (a field, or a file as `curl -F schema=@schema.json` sends it) and a `model` file.
+  await app.register(multipart, { limits: { fileSize: maxOnnxBytes, files: 2, fields: 1, parts: 2, fieldSize: MAX_SCHEMA_BYTES } });
   app.get(
     '/v1/models',
     { config: { access: { action: 'models:read' } }, schema: { summary: 'List models', tags: ['registry'], security, response: { 200: Type.Object({ models: Type.Array(Any) }), ...errorResponses } } },
@@ -322,7 +337,11 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
       let gotModel = false;
       try {
         for await (const part of request.parts()) {
-          if (part.type === 'file') {
+          const twice = (part.fieldname === 'model' && gotModel) || (part.fieldname === 'schema' && schemaText !== undefined);
+          if (twice) throw MloopError.invalidArgument(`the part '${part.fieldname}' is sent twice; send the parts schema and model once each`);
+          if (part.type === 'file' && part.fieldname === 'schema') {
+            schemaText = await readSchemaFile(part.file);
+          } else if (part.type === 'file') {
             if (part.fieldname !== 'model') throw MloopError.invalidArgument(`unexpected file part '${part.fieldname}'; the ONNX file goes in the part named 'model'`);
             await pipeline(part.file, createWriteStream(file, { flags: 'wx' }));
             gotModel = true;
