@@ -3,11 +3,13 @@
  * with predictions out. DuckDB streams the input in chunks and, for Parquet, writes the output,
  * under a memory limit, so memory stays bounded whatever the file size.
  */
-import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { writeFileAtomic } from '../artifacts/index.js';
 import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion } from '../registry/index.js';
 import { predictWithInScope, type ColumnBatch, type Predictor } from '../training/index.js';
@@ -68,13 +70,31 @@ function csvCell(v: unknown): string {
   return /[",\n\r\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** Refuses, before any work, an output that cannot be written: its folder missing, or a folder itself. */
+function checkOutput(output: string, force: boolean): void {
+  const folder = dirname(output);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    isFolder = false;
+  }
+  if (!isFolder) throw MloopError.invalidArgument(`cannot write ${output}: its folder ${folder} does not exist`, { hint: 'create the folder first, or pick another --output' });
+  if (!existsSync(output)) return;
+  if (statSync(output).isDirectory()) throw MloopError.invalidArgument(`cannot write ${output}: it is a folder`, { hint: 'name a file in it, such as scored.csv' });
+  if (!force) throw MloopError.alreadyExists('file', output, { hint: 'pass --force to replace it' });
+}
+
 function engineMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split('\n')[0]!.replace(/^[A-Za-z ]+Error:\s*/, '').trim();
 }
 
 /**
- * Scores `input` with `predictor` (a loaded `version`) into `output`.
+ * Scores `input` with `predictor` (a loaded `version`) into `output`. The output is written to a
+ * temp file beside it and renamed when complete, so a failure leaves no partial output and an
+ * existing file replaced with `force` intact. INVALID_ARGUMENT, before any scoring, when the
+ * output's folder does not exist; ALREADY_EXISTS when the output exists and `force` is not set.
  *
  * @example
  * const r = await scoreFile(version, predictor, 'requests.csv', 'scored.parquet', { onProgress: (d, t) => bar.update(d) });
@@ -83,7 +103,7 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
   const inFormat = formatOf(input, 'input');
   const outFormat = formatOf(output, 'output');
   if (!existsSync(input)) throw MloopError.notFound('file', input);
-  if (existsSync(output) && !options.force) throw MloopError.alreadyExists('file', output, { hint: 'pass --force to replace it' });
+  checkOutput(output, options.force === true);
   const chunkRows = options.chunkRows ?? 4096;
   const threshold = storedThreshold(version);
   const outOfScope = predictor.classes === null ? null : storedOutOfScopeThreshold(version);
@@ -118,21 +138,11 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
     }
     const extra = ['prediction', 'confidence', 'decision', 'model_version'].filter((c) => columns.includes(c));
     if (extra.length > 0) throw MloopError.invalidArgument(`${input} already has column(s) ${extra.join(', ')} that the output adds; rename them first`);
-    const jsonOut = outFormat === 'parquet' ? join(work, 'out.jsonl') : output;
-    const sink = createWriteStream(jsonOut, { encoding: 'utf8' });
-    const write = async (s: string) => {
-      if (!sink.write(s)) await once(sink, 'drain');
-    };
     const delimiter = outFormat === 'tsv' ? '\t' : ',';
-    if (outFormat === 'csv' || outFormat === 'tsv') await write(`${[...columns, 'prediction', 'confidence', 'decision', 'model_version'].map(csvCell).join(delimiter)}\n`);
     options.onProgress?.(0, total);
     const result = await connection.stream(`SELECT * FROM ${relation}`);
-    let pending: Array<Record<string, unknown>> = [];
-    const flush = async () => {
-      const rows = pending;
-      pending = [];
+    const score = (rows: Array<Record<string, unknown>>): string => {
       const n = rows.length;
-      if (n === 0) return;
       const batch: ColumnBatch = {};
       for (const i of predictor.inputs) {
         if (i.kind === 'numeric') {
@@ -164,22 +174,34 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
           text += `${JSON.stringify({ ...rows[r], prediction, confidence: res.confidence, decision: res.decision, model_version: version.version, ...(res.probabilities ? { probabilities: res.probabilities } : {}) })}\n`;
         }
       }
-      await write(text);
       done += n;
       options.onProgress?.(done, total);
+      return text;
     };
-    for await (const chunk of result.yieldRowObjectJson()) {
-      for (const row of chunk) pending.push(row as Record<string, unknown>);
-      if (pending.length >= chunkRows) await flush();
+    async function* scoredText(): AsyncGenerator<string> {
+      if (outFormat === 'csv' || outFormat === 'tsv') yield `${[...columns, 'prediction', 'confidence', 'decision', 'model_version'].map(csvCell).join(delimiter)}\n`;
+      let pending: Array<Record<string, unknown>> = [];
+      for await (const chunk of result.yieldRowObjectJson()) {
+        for (const row of chunk) pending.push(row as Record<string, unknown>);
+        if (pending.length >= chunkRows) {
+          yield score(pending);
+          pending = [];
+        }
+      }
+      if (pending.length > 0) yield score(pending);
     }
-    await flush();
-    sink.end();
-    await once(sink, 'finish');
+    // One scored chunk in flight at a time, so memory stays bounded by --chunk-rows.
+    const lines = Readable.from(scoredText(), { highWaterMark: 1 });
     if (outFormat === 'parquet') {
-      await connection.run(`COPY (SELECT * FROM read_json(${lit(jsonOut)}, format='newline_delimited')) TO ${lit(output)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000)`);
+      const jsonOut = join(work, 'out.jsonl');
+      await pipeline(lines, createWriteStream(jsonOut, { encoding: 'utf8' }));
+      const parquetOut = join(work, 'out.parquet');
+      await connection.run(`COPY (SELECT * FROM read_json(${lit(jsonOut)}, format='newline_delimited')) TO ${lit(parquetOut)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000)`);
+      await writeFileAtomic(output, createReadStream(parquetOut));
+    } else {
+      await writeFileAtomic(output, lines);
     }
   } catch (err) {
-    rmSync(output, { force: true });
     if (isMloopError(err)) throw err;
     throw MloopError.internal('batch scoring failed', { cause: err });
   } finally {

@@ -1,0 +1,111 @@
+/**
+ * Batch scoring (`scoreFile`) with a stub tabular predictor: where the output goes (a missing
+ * folder, a failure half-way, an existing file), and what the input columns look like in it.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isMloopError } from '../errors/index.js';
+import type { ModelVersion } from '../registry/index.js';
+import type { ColumnBatch, Predictor } from '../training/index.js';
+import { scoreFile } from './index.js';
+import { textVersion } from './test-support/text-version.js';
+
+const version: ModelVersion = { ...textVersion({ confidence: 0.8 }), task: 'tabular-classification' };
+
+/** P(high) rises with age; a missing workclass (null) pulls it to 0.5. Counts its calls; `failAt` throws on that call. */
+function tabularPredictor(failAt = 0): Predictor & { calls: number; seen: Array<string | null> } {
+  const p = {
+    calls: 0,
+    seen: [] as Array<string | null>,
+    learner: 'gbdt',
+    task: 'tabular-classification',
+    classes: ['low', 'high'],
+    inputs: [
+      { name: 'age', kind: 'numeric' },
+      { name: 'workclass', kind: 'categorical' },
+    ],
+    report: {},
+    predictProba(batch: ColumnBatch, n: number) {
+      p.calls++;
+      if (p.calls === failAt) throw new Error('the model broke');
+      const age = batch['age'] as Float64Array;
+      const work = batch['workclass'] as ReadonlyArray<string | null>;
+      p.seen.push(...work);
+      const out = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const high = work[i] === null ? 0.5 : Math.min(0.99, Math.max(0.01, (age[i]! - 20) / 50));
+        out[2 * i] = 1 - high;
+        out[2 * i + 1] = high;
+      }
+      return out;
+    },
+    predictValues: () => new Float64Array(0),
+    toFiles: () => [],
+  } as Predictor & { calls: number; seen: Array<string | null> };
+  return p;
+}
+
+const CSV = 'id,age,workclass,note\n1,25,Private,a\n2,67,Self-emp,b\n3,44,?,c\n4,31,,"d, e"\n';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mloop-batch-'));
+  writeFileSync(join(dir, 'in.csv'), CSV);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (isMloopError(err)) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('scoreFile output', () => {
+  it('refuses an output in a folder that does not exist before scoring, naming the path', async () => {
+    const predictor = tabularPredictor();
+    const output = join(dir, 'no', 'such', 'scored.csv');
+    const e = await failure(scoreFile(version, predictor, join(dir, 'in.csv'), output));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain(`cannot write ${output}`);
+    expect(e.message).toContain('does not exist');
+    expect(predictor.calls).toBe(0);
+    expect(existsSync(join(dir, 'no'))).toBe(false);
+  });
+
+  it('refuses an output that is a folder', async () => {
+    mkdirSync(join(dir, 'out.csv'));
+    const e = await failure(scoreFile(version, tabularPredictor(), join(dir, 'in.csv'), join(dir, 'out.csv'), { force: true }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain('it is a folder');
+  });
+
+  it.each(['csv', 'jsonl', 'parquet'])('leaves no partial %s output and keeps the file --force would replace when scoring fails', async (ext) => {
+    // Two engine chunks (2,048 rows each), so the first is scored and written before the second fails.
+    writeFileSync(join(dir, 'in.csv'), `id,age,workclass\n${Array.from({ length: 3000 }, (_, i) => `${i},${20 + (i % 50)},Private`).join('\n')}\n`);
+    const output = join(dir, `scored.${ext}`);
+    writeFileSync(output, 'the old output');
+    const predictor = tabularPredictor(2);
+    const e = await failure(scoreFile(version, predictor, join(dir, 'in.csv'), output, { force: true, chunkRows: 100 }));
+    expect(predictor.calls).toBe(2);
+    expect(e.code).toBe('INTERNAL');
+    expect(readFileSync(output, 'utf8')).toBe('the old output');
+    expect(readdirSync(dir).sort()).toEqual(['in.csv', `scored.${ext}`]);
+  });
+
+  it('writes the whole output, replacing an existing file with force', async () => {
+    const output = join(dir, 'scored.csv');
+    writeFileSync(output, 'the old output');
+    const r = await scoreFile(version, tabularPredictor(), join(dir, 'in.csv'), output, { force: true, chunkRows: 2 });
+    expect(r.rows).toBe(4);
+    const lines = readFileSync(output, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('id,age,workclass,note,prediction,confidence,decision,model_version');
+    expect(lines).toHaveLength(5);
+    expect(readdirSync(dir).sort()).toEqual(['in.csv', 'scored.csv']);
+  });
+});
