@@ -199,7 +199,15 @@ interface ColumnTypeCounts {
   leadingZero: number;
 }
 
-/** The narrowest DuckDB type every non-missing value of a text column converts to. */
+/**
+ * Texts that convert to a number without loss. DuckDB's casts alone are too lenient: VARCHAR to
+ * BIGINT rounds `0.75` to `1` and drops the `+` of `+447700900000`, and both casts accept `1_000`
+ * and `0x10`. Surrounding spaces are allowed, as the fast path's sniffer allows them.
+ */
+const INTEGER_TEXT = String.raw`\s*-?[0-9]+\s*`;
+const DOUBLE_TEXT = String.raw`\s*(-?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?|(?i)-?(inf|infinity|nan))\s*`;
+
+/** The narrowest DuckDB type every non-missing value of a text column converts to without loss. */
 function narrowestType(c: ColumnTypeCounts): string {
   if (c.nonNull === 0) return 'VARCHAR';
   if (c.asBoolean === c.nonNull) return 'BOOLEAN';
@@ -345,8 +353,8 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
     const c = ident(n);
     return [
       `count(${c}) AS nn${i}`,
-      `count(TRY_CAST(${c} AS BIGINT)) AS ni${i}`,
-      `count(TRY_CAST(${c} AS DOUBLE)) AS nd${i}`,
+      `count_if(regexp_full_match(${c}, ${sqlString(INTEGER_TEXT)}) AND TRY_CAST(${c} AS BIGINT) IS NOT NULL) AS ni${i}`,
+      `count_if(regexp_full_match(${c}, ${sqlString(DOUBLE_TEXT)}) AND TRY_CAST(${c} AS DOUBLE) IS NOT NULL) AS nd${i}`,
       `count_if(lower(${c}) IN ('true', 'false')) AS nb${i}`,
       `count_if(length(${c}) >= 10 AND TRY_CAST(${c} AS TIMESTAMP) IS NOT NULL) AS nt${i}`,
       `count_if(length(${c}) > 1 AND (starts_with(${c}, '0') OR starts_with(${c}, '-0') OR starts_with(${c}, '+0')) AND TRY_CAST(${c} AS DOUBLE) IS NOT NULL AND NOT contains(${c}, '.')) AS nz${i}`,
