@@ -87,6 +87,18 @@ describe('bundles', () => {
     expect(await codeOf(b.ws.registry.importBundle('ops', tampered, { name: 'signed3', trustedKeys: [key.publicKey] }))).toBe('PERMISSION_DENIED');
   });
 
+  it('never replaces an existing file unless forced (a signed bundle by an unsigned one)', async () => {
+    const key = generateSigningKey();
+    const out = join(a.dir, 'published.mloop');
+    await a.ws.registry.exportBundle('eng', 'support@1', out, { signingKey: key.privateKey });
+    const signed = readFileSync(out);
+    const err = (await a.ws.registry.exportBundle('eng', 'support@1', out).catch((e: unknown) => e)) as MloopError;
+    expect(err).toMatchObject({ code: 'ALREADY_EXISTS', message: `file '${out}' already exists`, hint: 'pass --force to replace it' });
+    expect(readFileSync(out).equals(signed)).toBe(true);
+    expect(await a.ws.registry.exportBundle('eng', 'support@1', out, { force: true })).toMatchObject({ signed: false });
+    expect(readFileSync(out).includes(Buffer.from('manifest.sig'))).toBe(false);
+  });
+
   it('rejects a flipped byte in the weights, an unlisted file and a missing file, leaving no blob behind', async () => {
     const out = join(a.dir, 'base.mloop');
     await a.ws.registry.exportBundle('eng', 'support@1', out);

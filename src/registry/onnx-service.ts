@@ -15,7 +15,7 @@ import { OnnxRunner, type OnnxColumns } from './onnx-runner.js';
 import { parseOnnxSchema, type OnnxSchema } from './onnx-schema.js';
 import { OnnxSession } from './onnx-session.js';
 import type { ModelDescription, ModelVersion } from './registry.js';
-import type { RegistryService } from './registry-service.js';
+import { refuseExistingOutput, type RegistryService } from './registry-service.js';
 
 /** Artifact names of an imported ONNX version. */
 export const ONNX_MODEL_FILE = 'model.onnx';
@@ -62,12 +62,14 @@ export async function onnxBytesOf(registry: RegistryService, version: ModelVersi
 /**
  * Writes the ONNX graph of `ref` to `output` (atomically: temp file, fsync, rename). The graph
  * is loaded by onnxruntime before it is written, so a file that exists is a loadable model.
+ * An existing `output` is refused (ALREADY_EXISTS) unless `force` is set.
  *
  * @example
  * await exportOnnx(ws.registry, 'churn@champion', '/tmp/churn.onnx');
  */
-export async function exportOnnx(registry: RegistryService, ref: string, output: string): Promise<OnnxExportResult> {
+export async function exportOnnx(registry: RegistryService, ref: string, output: string, options: { force?: boolean } = {}): Promise<OnnxExportResult> {
   const version = await registry.resolve(ref);
+  refuseExistingOutput(output, options.force);
   const { bytes, info } = await onnxBytesOf(registry, version);
   OnnxSession.load(bytes, `the exported graph of ${version.ref}`).dispose();
   await writeFileAtomic(output, bytes);

@@ -66,11 +66,11 @@ describe.skipIf(!existsSync(BIN))('kill -9 during registry writes (needs npm run
     const out = join(a.dir, '..', 'router.mloop');
     writeFileSync(out, 'the previous file');
     const temp = (pid: number) => join(a.dir, '..', `.router.mloop.${pid}.tmp`);
-    const r = await killWhen(a.dir, ['models', 'export', 'router@1', '--output', out], (pid) => existsSync(temp(pid)));
+    const r = await killWhen(a.dir, ['models', 'export', 'router@1', '--output', out, '--force'], (pid) => existsSync(temp(pid)));
     expect(r.killed).toBe(true);
     expect(readFileSync(out, 'utf8')).toBe('the previous file');
 
-    const full = cli(a.dir, 'models', 'export', 'router@1', '--output', out, '--json');
+    const full = cli(a.dir, 'models', 'export', 'router@1', '--output', out, '--force', '--json');
     expect(full.status, full.stderr).toBe(0);
     expect(JSON.parse(full.stdout)).toMatchObject({ ref: 'router@1', sha256: sha256(readFileSync(out)) });
   }, 120_000);

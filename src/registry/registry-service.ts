@@ -19,7 +19,7 @@ import {
 import type { RegistryStore } from './registry-store.js';
 import { readBundle, writeBundle, type BundleLimits } from './bundle.js';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -175,9 +175,13 @@ export class RegistryService {
     return this.getModel(name);
   }
 
-  /** Writes a version as a bundle file (optionally signed with an Ed25519 private key in PEM). */
-  async exportBundle(actor: string, ref: string, output: string, options: { signingKey?: string } = {}) {
+  /**
+   * Writes a version as a bundle file (optionally signed with an Ed25519 private key in PEM).
+   * An existing `output` is refused (ALREADY_EXISTS) unless `force` is set, as `mloop predict` does.
+   */
+  async exportBundle(actor: string, ref: string, output: string, options: { signingKey?: string; force?: boolean } = {}) {
     const version = await this.resolve(ref);
+    refuseExistingOutput(output, options.force);
     const model = await this.getModel(version.model);
     const written = await writeBundle(version, model.description, this.artifacts, output, {
       actor,
@@ -271,6 +275,11 @@ export class RegistryService {
     if (!ref) throw MloopError.notFound('artifact', `${version.ref}/${name}`);
     return this.artifacts.get(ref.sha256);
   }
+}
+
+/** ALREADY_EXISTS when `output` exists and `force` is not set: an export never replaces a file silently (a signed bundle by an unsigned one). */
+export function refuseExistingOutput(output: string, force: boolean | undefined): void {
+  if (force !== true && existsSync(output)) throw MloopError.alreadyExists('file', output, { hint: 'pass --force to replace it' });
 }
 
 /** A new Ed25519 key pair for signing bundles, as PEM, with its key id. */

@@ -73,6 +73,22 @@ describe('mloop models import model.onnx --schema / export --format onnx', () =>
     expect(unsigned.stderr).toMatch(/error\[PERMISSION_DENIED\]: an ONNX file cannot carry a signature and a signature is required/);
     expect(unsigned.stderr).toMatch(/hint: .*--sign key\.pem/);
     expect((await mloop('models', 'show', 'unsigned')).code).toBe(EXIT_CODE.NOT_FOUND);
+    // An existing output is refused without --force, for ONNX files and bundles, as `mloop predict` does.
+    const before = readFileSync(join(t.dir, 'back.onnx'));
+    writeFileSync(join(t.dir, 'back.onnx'), 'keep me');
+    const exists = await mloop('models', 'export', 'mlp@1', '--format', 'onnx', '--output', 'back.onnx');
+    expect(exists.code).toBe(EXIT_CODE.ALREADY_EXISTS);
+    expect(exists.stderr).toMatch(/error\[ALREADY_EXISTS\]: file '.*back\.onnx' already exists/);
+    expect(exists.stderr).toMatch(/hint: pass --force to replace it/);
+    expect(readFileSync(join(t.dir, 'back.onnx'), 'utf8')).toBe('keep me');
+    expect((await mloop('models', 'export', 'mlp@1', '--format', 'onnx', '--output', 'back.onnx', '--force')).code).toBe(0);
+    expect(readFileSync(join(t.dir, 'back.onnx')).equals(before)).toBe(true);
+    expect((await mloop('models', 'export', 'mlp@1', '--output', 'mlp.mloop')).code).toBe(0);
+    const bundle = readFileSync(join(t.dir, 'mlp.mloop'));
+    const again = await mloop('models', 'export', 'mlp@1', '--output', 'mlp.mloop');
+    expect(again.code).toBe(EXIT_CODE.ALREADY_EXISTS);
+    expect(readFileSync(join(t.dir, 'mlp.mloop')).equals(bundle)).toBe(true);
+    expect((await mloop('models', 'export', 'mlp@1', '--output', 'mlp.mloop', '--force')).code).toBe(0);
     const format = await mloop('models', 'export', 'mlp@1', '--format', 'pmml', '--output', 'x.pmml');
     expect(format.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
     expect(format.stderr).toMatch(/valid formats: mloop, onnx/);

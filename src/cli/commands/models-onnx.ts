@@ -17,9 +17,9 @@ export function exportFormat(format: string | undefined): (typeof EXPORT_FORMATS
 }
 
 /** Writes `ref` as an ONNX file. */
-export async function exportOnnxCommand(ctx: CommandContext, ref: string, opts: { output: string; sign?: string }): Promise<void> {
+export async function exportOnnxCommand(ctx: CommandContext, ref: string, opts: { output: string; sign?: string; force?: boolean }): Promise<void> {
   if (opts.sign !== undefined) throw MloopError.invalidArgument('--sign applies to bundles; an ONNX file carries no signature', { hint: 'sign a bundle instead (--format mloop), or publish the sha256 printed here' });
-  const r = await ctx.withWorkspace((ws) => exportOnnx(ws.registry, ref, resolve(ctx.io.cwd, opts.output)));
+  const r = await ctx.withWorkspace((ws) => exportOnnx(ws.registry, ref, resolve(ctx.io.cwd, opts.output), { force: opts.force === true }));
   ctx.emit(r, (x) =>
     [
       `Wrote ${x.ref} to ${x.output} as ONNX (${x.bytes} bytes; sha256 ${x.sha256.slice(0, 16)}…)`,

@@ -145,11 +145,14 @@ export function registerModels(program: Command, run: Runner): void {
     .requiredOption('--output <file>', 'file to write (e.g. model.mloop or model.onnx)')
     .option('--format <format>', `mloop (a bundle) or onnx (GBDT and linear models; see docs/onnx.md)`, 'mloop')
     .option('--sign <private-key.pem>', 'sign the manifest with this Ed25519 private key')
+    .option('--force', 'replace the output file if it exists')
     .action(
-      run(async (ctx, ref: string, opts: { output: string; format?: string; sign?: string }) => {
+      run(async (ctx, ref: string, opts: { output: string; format?: string; sign?: string; force?: boolean }) => {
         if (exportFormat(opts.format) === 'onnx') return exportOnnxCommand(ctx, ref, opts);
         const key = opts.sign === undefined ? undefined : readKey(ctx.io.cwd, opts.sign);
-        const r = await ctx.withWorkspace((ws) => ws.registry.exportBundle(localPrincipal().userName, ref, resolve(ctx.io.cwd, opts.output), key === undefined ? {} : { signingKey: key }));
+        const r = await ctx.withWorkspace((ws) =>
+          ws.registry.exportBundle(localPrincipal().userName, ref, resolve(ctx.io.cwd, opts.output), { ...(key === undefined ? {} : { signingKey: key }), force: opts.force === true }),
+        );
         ctx.emit(r, (x) => `Wrote ${x.ref} to ${x.output} (${x.bytes} bytes${x.signed ? ', signed' : ''}; sha256 ${x.sha256.slice(0, 16)}…)`);
       }),
     );

@@ -93,7 +93,7 @@ describe('bundles signed and verified by the server', () => {
     expect(unsigned.statusCode).toBe(403);
     expect(unsigned.json().error).toMatchObject({ code: 'PERMISSION_DENIED', message: 'the bundle is not signed and a signature is required' });
 
-    await signer.ws.registry.exportBundle('eng', 'support@1', out, { signingKey: strangerKey.privateKey });
+    await signer.ws.registry.exportBundle('eng', 'support@1', out, { signingKey: strangerKey.privateKey, force: true });
     const stranger = await uploadBundle(readFileSync(out), '?name=stranger');
     expect(stranger.statusCode).toBe(403);
     expect(stranger.json().error).toMatchObject({ code: 'PERMISSION_DENIED', message: 'the bundle signature does not verify against any trusted key' });
