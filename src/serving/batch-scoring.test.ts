@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMloopError } from '../errors/index.js';
 import type { ModelVersion } from '../registry/index.js';
@@ -107,5 +108,85 @@ describe('scoreFile output', () => {
     expect(lines[0]).toBe('id,age,workclass,note,prediction,confidence,decision,model_version');
     expect(lines).toHaveLength(5);
     expect(readdirSync(dir).sort()).toEqual(['in.csv', 'scored.csv']);
+  });
+});
+
+async function query<T>(sql: string): Promise<T[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  try {
+    return (await con.runAndReadAll(sql)).getRowObjectsJson() as T[];
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
+const types = async (file: string) => Object.fromEntries((await query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM '${file}'`)).map((d) => [d.column_name, d.column_type]));
+const jsonLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('scoreFile keeps the types of the input columns', () => {
+  const TYPED = {
+    id: 'BIGINT',
+    age: 'INTEGER',
+    workclass: 'VARCHAR',
+    income: 'DOUBLE',
+    rate: 'DECIMAL(6,2)',
+    day: 'DATE',
+    member: 'BOOLEAN',
+  };
+
+  beforeEach(async () => {
+    await query(
+      `COPY (SELECT * FROM (VALUES (9007199254740993::BIGINT, 25::INTEGER, 'Private', 1.5::DOUBLE, 12.25::DECIMAL(6,2), DATE '2026-01-02', true),
+        (2, 67, NULL, 'nan'::DOUBLE, 0.5, DATE '2026-02-03', false)) t(id, age, workclass, income, rate, day, member)) TO '${join(dir, 'in.parquet')}' (FORMAT parquet)`,
+    );
+  });
+
+  it('Parquet in, Parquet out: every input column has its input type', async () => {
+    await scoreFile(version, tabularPredictor(), join(dir, 'in.parquet'), join(dir, 'out.parquet'));
+    expect(await types(join(dir, 'out.parquet'))).toMatchObject({ ...TYPED, prediction: 'VARCHAR', confidence: 'DOUBLE', decision: 'VARCHAR', model_version: 'BIGINT' });
+    const rows = await query<Record<string, unknown>>(`SELECT id, age, workclass, prediction FROM '${join(dir, 'out.parquet')}'`);
+    expect(rows).toEqual([
+      { id: '9007199254740993', age: 25, workclass: 'Private', prediction: 'low' },
+      { id: '2', age: 67, workclass: null, prediction: 'low' },
+    ]);
+  });
+
+  it('Parquet in, JSON Lines out: numbers stay JSON numbers, NaN becomes null, dates are ISO strings', async () => {
+    await scoreFile(version, tabularPredictor(), join(dir, 'in.parquet'), join(dir, 'out.jsonl'));
+    const text = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+    expect(text.split('\n')[0]).toMatch(/^\{"id":9007199254740993,"age":25,"workclass":"Private","income":1\.5,"rate":12\.25,"day":"2026-01-02","member":true,"prediction":"low",/);
+    const rows = jsonLines(join(dir, 'out.jsonl'));
+    expect(rows[1]).toMatchObject({ id: 2, age: 67, workclass: null, income: null, rate: 0.5, day: '2026-02-03', member: false, decision: 'review', model_version: 1 });
+    expect(Object.keys(rows[0]!)).toEqual(['id', 'age', 'workclass', 'income', 'rate', 'day', 'member', 'prediction', 'confidence', 'decision', 'model_version', 'probabilities']);
+  });
+
+  it('JSON Lines in: JSON numbers stay numbers in JSON Lines and Parquet out', async () => {
+    writeFileSync(join(dir, 'in.jsonl'), '{"id":1,"age":25,"workclass":"Private","w":0.5}\n{"id":2,"age":67,"workclass":null,"w":2}\n');
+    await scoreFile(version, tabularPredictor(), join(dir, 'in.jsonl'), join(dir, 'out.jsonl'));
+    expect(jsonLines(join(dir, 'out.jsonl'))).toEqual([
+      expect.objectContaining({ id: 1, age: 25, workclass: 'Private', w: 0.5, prediction: 'low' }),
+      expect.objectContaining({ id: 2, age: 67, workclass: null, w: 2, prediction: 'low' }),
+    ]);
+    await scoreFile(version, tabularPredictor(), join(dir, 'in.jsonl'), join(dir, 'out.parquet'));
+    expect(await types(join(dir, 'out.parquet'))).toMatchObject({ id: 'BIGINT', age: 'BIGINT', workclass: 'VARCHAR', w: 'DOUBLE' });
+  });
+
+  it('CSV in: integer columns are numbers in JSON Lines out and integers in Parquet out; CSV out is unchanged text', async () => {
+    await scoreFile(version, tabularPredictor(), join(dir, 'in.csv'), join(dir, 'out.jsonl'));
+    expect(jsonLines(join(dir, 'out.jsonl'))[0]).toMatchObject({ id: 1, age: 25, workclass: 'Private', note: 'a' });
+    await scoreFile(version, tabularPredictor(), join(dir, 'in.csv'), join(dir, 'out.parquet'));
+    expect(await types(join(dir, 'out.parquet'))).toMatchObject({ id: 'BIGINT', age: 'BIGINT', note: 'VARCHAR' });
+    await scoreFile(version, tabularPredictor(), join(dir, 'in.csv'), join(dir, 'out.csv'));
+    expect(readFileSync(join(dir, 'out.csv'), 'utf8').split('\n')[4]).toMatch(/^4,31,,"d, e",/);
+  });
+
+  it('refuses an input column named like an added output column, ignoring case for Parquet', async () => {
+    writeFileSync(join(dir, 'clash.csv'), 'age,workclass,Probabilities\n30,Private,x\n');
+    const e = await failure(scoreFile(version, tabularPredictor(), join(dir, 'clash.csv'), join(dir, 'out.parquet')));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toContain('already has column(s) probabilities');
+    expect((await scoreFile(version, tabularPredictor(), join(dir, 'clash.csv'), join(dir, 'out.csv'))).rows).toBe(1);
   });
 });

@@ -50,6 +50,19 @@ function formatOf(file: string, what: string): Format {
 }
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/**
+ * SQL rendering the input columns of a row as one JSON object, with the input's types: numbers as
+ * JSON numbers (the engine's row objects give BIGINT and DECIMAL as strings), dates and times as
+ * strings. JSON has no NaN or infinity, so those floats become null.
+ */
+function rowJsonSql(described: ReadonlyArray<{ column_name: string; column_type: string }>): string {
+  const fields = described.map(({ column_name: c, column_type: t }) =>
+    `${lit(c)}: ${/^(DOUBLE|FLOAT|REAL)$/.test(t) ? `CASE WHEN isfinite(${ident(c)}) THEN ${ident(c)} END` : ident(c)}`,
+  );
+  return `to_json({${fields.join(', ')}})`;
+}
 
 function reader(file: string, format: Format): string {
   switch (format) {
@@ -121,9 +134,10 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
     connection = await instance.connect();
     const relation = reader(input, inFormat);
     let total: number;
+    let described: Array<{ column_name: string; column_type: string }>;
     let columns: string[];
     try {
-      const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson() as Array<{ column_name: string }>;
+      described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson() as typeof described;
       columns = described.map((d) => d.column_name);
       total = Number(((await connection.runAndReadAll(`SELECT count(*) AS n FROM ${relation}`)).getRowObjectsJson()[0] as { n: string }).n);
     } catch (err) {
@@ -136,11 +150,16 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
         missing.map((m) => ({ path: m.name, code: 'required', message: `missing column '${m.name}' (${m.kind})` })),
       );
     }
-    const extra = ['prediction', 'confidence', 'decision', 'model_version'].filter((c) => columns.includes(c));
+    const added = ['prediction', 'confidence', 'decision', 'model_version', ...(outFormat === 'csv' || outFormat === 'tsv' || predictor.classes === null ? [] : ['probabilities'])];
+    // The engine's column names ignore case, so a Parquet output cannot hold 'Prediction' beside 'prediction'.
+    const extra = added.filter((c) => (outFormat === 'parquet' ? columns.some((d) => d.toLowerCase() === c) : columns.includes(c)));
     if (extra.length > 0) throw MloopError.invalidArgument(`${input} already has column(s) ${extra.join(', ')} that the output adds; rename them first`);
     const delimiter = outFormat === 'tsv' ? '\t' : ',';
+    // JSON Lines output: each row's input columns as the engine renders them in JSON, in a column of its own.
+    let jsonColumn = '_mloop_input_json';
+    while (columns.some((c) => c.toLowerCase() === jsonColumn)) jsonColumn += '_';
     options.onProgress?.(0, total);
-    const result = await connection.stream(`SELECT * FROM ${relation}`);
+    const result = await connection.stream(`SELECT *${outFormat === 'jsonl' ? `, ${rowJsonSql(described)} AS ${ident(jsonColumn)}` : ''} FROM ${relation}`);
     const score = (rows: Array<Record<string, unknown>>): string => {
       const n = rows.length;
       const batch: ColumnBatch = {};
@@ -171,7 +190,9 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
         if (outFormat === 'csv' || outFormat === 'tsv') {
           text += `${[...columns.map((c) => rows[r]![c]), prediction, res.confidence, res.decision, version.version].map(csvCell).join(delimiter)}\n`;
         } else {
-          text += `${JSON.stringify({ ...rows[r], prediction, confidence: res.confidence, decision: res.decision, model_version: version.version, ...(res.probabilities ? { probabilities: res.probabilities } : {}) })}\n`;
+          const scoredFields = JSON.stringify({ prediction, confidence: res.confidence, decision: res.decision, model_version: version.version, ...(res.probabilities ? { probabilities: res.probabilities } : {}) });
+          // Parquet: the predictions alone, joined to the input rows by position below.
+          text += outFormat === 'parquet' ? `${scoredFields}\n` : `${(rows[r]![jsonColumn] as string).slice(0, -1)},${scoredFields.slice(1)}\n`;
         }
       }
       done += n;
@@ -196,7 +217,10 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
       const jsonOut = join(work, 'out.jsonl');
       await pipeline(lines, createWriteStream(jsonOut, { encoding: 'utf8' }));
       const parquetOut = join(work, 'out.parquet');
-      await connection.run(`COPY (SELECT * FROM read_json(${lit(jsonOut)}, format='newline_delimited')) TO ${lit(parquetOut)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000)`);
+      // The input columns come from the input itself, so they keep its types; rows pair up by position (insertion order is preserved).
+      await connection.run(
+        `COPY (SELECT * FROM ${relation} POSITIONAL JOIN read_json(${lit(jsonOut)}, format='newline_delimited')) TO ${lit(parquetOut)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000)`,
+      );
       await writeFileAtomic(output, createReadStream(parquetOut));
     } else {
       await writeFileAtomic(output, lines);
