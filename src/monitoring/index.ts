@@ -51,7 +51,7 @@ export { seededRandom, normal } from './stats/random.js';
 export type { Random } from './stats/random.js';
 export { compareDatasets } from './dataset-comparison.js';
 export type { CompareRequest, DatasetDriftReport, FeatureDriftRow } from './dataset-comparison.js';
-export { parseWindow, checkMetric, breaches, ruleJson, alertJson, MONITORED_METRICS, RULE_OPS, ALERT_SORTS } from './monitoring.js';
+export { parseWindow, parseInstant, checkMetric, breaches, ruleJson, alertJson, MONITORED_METRICS, RULE_OPS, ALERT_SORTS } from './monitoring.js';
 export type { WindowSpec, AlertRule, Alert, RuleOp, AlertSort, AlertPageQuery } from './monitoring.js';
 export type { MonitoringStore, MonitoredPrediction, PredictionScan, LogState } from './monitoring-store.js';
 export { SqlMonitoringStore } from './sql-monitoring-store.js';

@@ -13,7 +13,7 @@ import type { ModelVersion, RegistryService } from '../registry/index.js';
 import { calibrateAlarms, calibrateAlarmsAsync, evaluateAlarms, type AlarmCalibration, type AlarmPolicy } from './drift/alarms.js';
 import { computeDrift, computeDriftOffThread, DriftWindow, profileDataset, type Columns, type DatasetProfile, type FeatureSpec } from './drift/dataset-drift.js';
 import type { FeatureKind, FeatureWindowSummary } from './drift/drift-tests.js';
-import { parseWindow, type WindowSpec } from './monitoring.js';
+import { parseInstant, parseWindow, type WindowSpec } from './monitoring.js';
 import type { MonitoredPrediction, MonitoringStore } from './monitoring-store.js';
 import { fitConfidenceCalibration, PerformanceWindow, type ConfidenceCalibration, type WindowPerformance } from './performance/performance.js';
 
@@ -28,7 +28,10 @@ export interface MonitorRequest {
    * window of past predictions `{ from, to }` (ISO times).
    */
   reference?: string | { from: string; to: string };
-  /** Only predictions at or after / before these ISO times. */
+  /**
+   * Only predictions at or after / before these times: ISO 8601 dates or times, compared as
+   * instants (any offset; none means UTC). INVALID_ARGUMENT for anything else.
+   */
   from?: string;
   to?: string;
   /** Windows with fewer predictions get no drift tests (default 30). */
@@ -473,6 +476,24 @@ export async function estimateLatestAccuracy(deps: MonitorDeps, req: LatestEstim
 }
 
 /**
+ * The request's times in the log's UTC form (the log compares them as text), each checked, and
+ * each range's start before its end.
+ */
+function instants(req: MonitorRequest): Pick<MonitorRequest, 'from' | 'to' | 'reference'> {
+  const out: Pick<MonitorRequest, 'from' | 'to' | 'reference'> = {};
+  if (req.from !== undefined) out.from = parseInstant(req.from, 'since');
+  if (req.to !== undefined) out.to = parseInstant(req.to, 'until');
+  if (out.from !== undefined && out.to !== undefined && out.from >= out.to) throw MloopError.invalidArgument(`since (${out.from}) must be before until (${out.to})`);
+  if (req.reference !== undefined && typeof req.reference !== 'string') {
+    const from = parseInstant(req.reference.from, 'reference from');
+    const to = parseInstant(req.reference.to, 'reference to');
+    if (from >= to) throw MloopError.invalidArgument(`the reference window's start (${from}) must be before its end (${to})`);
+    out.reference = { from, to };
+  }
+  return out;
+}
+
+/**
  * Monitors a model over windows of its prediction log.
  *
  * @example
@@ -480,6 +501,7 @@ export async function estimateLatestAccuracy(deps: MonitorDeps, req: LatestEstim
  */
 export async function monitorModel(deps: MonitorDeps, req: MonitorRequest): Promise<MonitoringReport> {
   const spec = parseWindow(req.window ?? '7d');
+  req = { ...req, ...instants(req) };
   const version = await deps.registry.resolve(req.model);
   const pinned = req.model.includes('@') ? version.version : undefined;
   const specs = featureSpecs(version);

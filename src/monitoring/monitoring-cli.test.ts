@@ -83,6 +83,54 @@ describe('mloop monitor report', () => {
   });
 });
 
+describe('mloop monitor report time ranges', () => {
+  // The same instant written with another offset: 00:00Z is 02:00+02:00 and 12:00-12:00 the day before.
+  const plus2 = (iso: string) => new Date(Date.parse(iso) + 2 * 3_600_000).toISOString().replace(/\.000Z$/, '+02:00');
+  const minus12 = (iso: string) => new Date(Date.parse(iso) - 12 * 3_600_000).toISOString().replace(/\.000Z$/, '-12:00');
+  const shape = (r: { windows: Array<{ start: string; predictions: number }> }) => r.windows.map((w) => `${w.start} ${w.predictions}`);
+
+  it('reads --since and --until as instants, whatever their offset', async () => {
+    const all = JSON.parse((await cli({}, '--json', 'monitor', 'report', 'support@champion', '--window', '7d')).stdout);
+    const i = Math.floor(all.windows.length / 2);
+    const mid: string = all.windows[i].start;
+    const since = (t: string) => cli({}, '--json', 'monitor', 'report', 'support@champion', '--window', '7d', '--since', t);
+    const until = (t: string) => cli({}, '--json', 'monitor', 'report', 'support@champion', '--window', '7d', '--until', t);
+    for (const t of [mid, plus2(mid), minus12(mid)]) {
+      expect(shape(JSON.parse((await since(t)).stdout))).toEqual(shape({ windows: all.windows.slice(i) }));
+      expect(shape(JSON.parse((await until(t)).stdout))).toEqual(shape({ windows: all.windows.slice(0, i) }));
+    }
+  }, 60_000);
+
+  it('refuses times that are not ISO 8601, and ranges that end before they start', async () => {
+    for (const [flag, value, ...rest] of [
+      ['--since', 'yesterday'],
+      ['--until', 'garbage'],
+      ['--reference-from', 'foo', '--reference-to', '2026-08-01'],
+      ['--reference-to', 'bar', '--reference-from', '2026-07-01'],
+    ] as const) {
+      const r = await cli({}, 'monitor', 'report', 'support', ...rest, flag, value);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`option '${flag} <iso>' argument '${value}' is invalid. expected an ISO 8601 date or time`);
+    }
+    const reversed = await cli({}, 'monitor', 'report', 'support', '--since', '2026-09-01', '--until', '2026-08-01T00:00+02:00');
+    expect(reversed.code).toBe(2);
+    expect(reversed.stderr).toContain('since (2026-09-01T00:00:00.000Z) must be before until (2026-07-31T22:00:00.000Z)');
+  });
+
+  it('the service checks and normalises the times of every caller (the HTTP API passes them as given)', async () => {
+    await expect(f.ws.monitoring.report({ model: 'support', from: 'yesterday' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: "since: 'yesterday' is not an ISO 8601 date or time" });
+    await expect(f.ws.monitoring.report({ model: 'support', to: 'garbage' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: "until: 'garbage' is not an ISO 8601 date or time" });
+    await expect(f.ws.monitoring.report({ model: 'support', reference: { from: 'foo', to: 'bar' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: "reference from: 'foo' is not an ISO 8601 date or time" });
+    await expect(f.ws.monitoring.report({ model: 'support', reference: { from: '2026-09-01', to: '2026-08-01' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const all = await f.ws.monitoring.report({ model: 'support@champion', window: '7d' });
+    const [from, to] = [all.windows[0]!.start, all.windows[2]!.start];
+    const z = await f.ws.monitoring.report({ model: 'support@champion', window: '7d', reference: { from, to } });
+    const offset = await f.ws.monitoring.report({ model: 'support@champion', window: '7d', reference: { from: plus2(from), to: plus2(to) } });
+    expect(offset.reference).toEqual(z.reference);
+    expect(z.reference).toMatchObject({ kind: 'predictions', ref: `${from}..${to}`, rows: all.windows[0]!.predictions + all.windows[1]!.predictions });
+  }, 60_000);
+});
+
 describe('mloop monitor rules / run / alerts', () => {
   it('alerts once per breach, delivers to an explicitly allowed local webhook, and refuses a private one by default', async () => {
     const allow = { MLOOP_MONITORING_ALLOW_PRIVATE_WEBHOOKS: 'true' };

@@ -20,6 +20,37 @@ export function parseWindow(text: string): WindowSpec {
   throw MloopError.invalidArgument(`invalid window '${text}': use a duration such as 12h, 1d, 7d or 2w, or a number of predictions (at least 10) such as 500`);
 }
 
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Parses an ISO 8601 date (`2026-11-27`: midnight UTC) or date and time (`2026-11-27T08:00`,
+ * `2026-11-27T08:00:00.5+02:00`; without an offset, UTC) into the UTC form the prediction log
+ * stores (`2026-11-27T06:00:00.000Z`), so that comparing the texts compares the instants.
+ * INVALID_ARGUMENT naming `what` (such as `--since`) for anything else.
+ */
+export function parseInstant(text: string, what: string): string {
+  const m = ISO_INSTANT.exec(text.trim());
+  const bad = () =>
+    MloopError.invalidArgument(`${what}: '${text}' is not an ISO 8601 date or time`, { hint: 'such as 2026-11-27, 2026-11-27T08:00:00Z or 2026-11-27T08:00:00+02:00 (without an offset, UTC)' });
+  if (!m) throw bad();
+  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0').slice(0, 3));
+  const zone = m[8] ?? 'Z';
+  let offsetMin = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const oh = Number(zone.slice(1, 3));
+    const om = Number(zone.slice(-2));
+    if (oh > 23 || om > 59) throw bad();
+    offsetMin = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  if (h > 23 || mi > 59 || sec > 59) throw bad();
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, sec, ms));
+  date.setUTCFullYear(y, mo - 1, d);
+  // Date rolls 2026-02-30 over to March; such a date is refused instead.
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) throw bad();
+  return new Date(date.getTime() - offsetMin * 60_000).toISOString();
+}
+
 /** Comparison of an alert rule. */
 export const RULE_OPS = Object.freeze(['>', '>=', '<', '<='] as const);
 export type RuleOp = (typeof RULE_OPS)[number];

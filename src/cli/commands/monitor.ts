@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
 import type { BiasGap } from '../../fairness/index.js';
-import { alertJson, compareDatasets, renderMonitoringHtml, ruleJson, type MonitoringReport } from '../../monitoring/index.js';
+import { alertJson, compareDatasets, parseInstant, renderMonitoringHtml, ruleJson, type MonitoringReport } from '../../monitoring/index.js';
 import { table } from '../context.js';
 import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -11,6 +11,15 @@ function rate(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a number in (0, 1), got '${value}'`);
   return n;
+}
+
+/** Option parser of ISO 8601 times: the UTC instant the prediction log compares against. */
+function instant(value: string): string {
+  try {
+    return parseInstant(value, 'time');
+  } catch {
+    throw new InvalidArgumentError('expected an ISO 8601 date or time such as 2026-11-27, 2026-11-27T08:00:00Z or 2026-11-27T08:00:00+02:00 (without an offset, UTC)');
+  }
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
@@ -102,10 +111,10 @@ export function registerMonitor(program: Command, run: Runner): void {
     .argument('<model-ref>', 'name (every version), name@N or name@alias (that version)')
     .option('--window <w>', 'window: 12h, 1d, 7d, 2w, or a number of predictions', '7d')
     .option('--reference <ref>', 'reference dataset version (default: the version\'s training data)')
-    .option('--reference-from <iso>', 'reference = predictions from this time…')
-    .option('--reference-to <iso>', '…to this time')
-    .option('--since <iso>', 'only predictions from this time')
-    .option('--until <iso>', 'only predictions before this time')
+    .option('--reference-from <iso>', 'reference = predictions from this ISO 8601 time (2026-11-27T08:00+02:00; no offset: UTC)…', instant)
+    .option('--reference-to <iso>', '…to this time', instant)
+    .option('--since <iso>', 'only predictions from this ISO 8601 time', instant)
+    .option('--until <iso>', 'only predictions before this ISO 8601 time', instant)
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--min-group-size <n>', 'groups with fewer predictions in a window (labelled ones for accuracy) are not compared', parseIntOption(1, 1_000_000))
     .action(
