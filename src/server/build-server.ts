@@ -12,6 +12,7 @@ import { MLOOP_VERSION, type Workspace } from '../workspace/index.js';
 import './access.js';
 import { installAuth } from './auth-hook.js';
 import { createFastPredict, type FastPredict } from './fast-predict.js';
+import { installJsonParser } from './json-body.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
 import { sendError } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
@@ -98,6 +99,7 @@ export async function buildServer(
   } as typeof app.server.close;
 
   app.addSchema(ErrorBody);
+  installJsonParser(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

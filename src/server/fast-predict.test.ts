@@ -214,6 +214,25 @@ describe('the direct predict path', () => {
     expect(res.status).toBe(400);
   });
 
+  it('names a forbidden key instead of calling the body invalid JSON, and still says so of invalid JSON', async () => {
+    const message = async (s: Side, body: string) => {
+      const r = await call(s, { body });
+      return [r.status, (JSON.parse(r.body) as { error: { code: string; message: string } }).error.code, (JSON.parse(r.body) as { error: { message: string } }).error.message];
+    };
+    for (const s of [fast, slow]) {
+      expect(await message(s, '{"instances":[{"text":"hi","__proto__":{"x":1}}]}')).toEqual([400, 'INVALID_ARGUMENT', "the body has a key '__proto__', which is not allowed (it could change the prototype of objects); remove it"]);
+      expect(await message(s, '{"instances":[{"text":"hi"}],"\\u005f_proto__":{}}')).toEqual([400, 'INVALID_ARGUMENT', "the body has a key '__proto__', which is not allowed (it could change the prototype of objects); remove it"]);
+      expect(await message(s, '{"instances":[{"text":"hi","constructor":{"prototype":{"x":1}}}]}')).toEqual([400, 'INVALID_ARGUMENT', "the body has a key 'constructor' holding a key 'prototype', which is not allowed (it could change the prototype of objects); remove it"]);
+      expect(await message(s, '{"instances":[{"text":"hi","__proto__":')).toEqual([400, 'INVALID_ARGUMENT', "Body is not valid JSON but content-type is set to 'application/json'"]);
+      // A 'constructor' or 'proto' key without the danger is a field like any other.
+      expect((await call(s, { body: '{"instances":[{"text":"hi","constructor":"x","proto":1}]}' })).status).toBe(200);
+    }
+    // Other JSON routes answer alike (Fastify's JSON parser is replaced for the whole server).
+    const feedback = await fetch(`${slow.base}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${f.adminToken}` }, body: '{"prediction_id":"x","label":"y","__proto__":{}}' });
+    expect(feedback.status).toBe(400);
+    expect(((await feedback.json()) as { error: { message: string } }).error.message).toMatch(/key '__proto__', which is not allowed/);
+  });
+
   it('echoes a valid X-Request-Id and puts it in the error body, and makes one otherwise', async () => {
     const given = await fetch(`${fast.base}/v1/models/support:predict`, {
       method: 'POST',

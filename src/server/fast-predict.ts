@@ -8,19 +8,19 @@
  * and hands everything else to Fastify untouched (before reading a byte of the body), so every
  * unusual case (no or bad token, another media type, a compressed body, a query string, a
  * percent-encoded name, shutdown) gets Fastify's own answer. What it answers itself it answers as
- * the Fastify route does: the same body limit and Content-Length check, the same JSON parser with
- * the same prototype-poisoning guard, the same body shape check (and ajv's `coerceTypes: 'array'`
+ * the Fastify route does: the same body limit and Content-Length check, the same JSON parser (json-body.ts)
+ * with the same prototype-poisoning guard, the same body shape check (and ajv's `coerceTypes: 'array'`
  * coercion of a scalar `instances`), the same runtime call, answer bytes, error bodies, status
  * codes, `Retry-After`, `X-Request-Id` and request metrics. A test sends the same requests to both
  * paths and compares the answers.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as secureJsonParse } from 'secure-json-parse';
 import { isAllowed, type AuthService } from '../auth/index.js';
 import { MloopError } from '../errors/index.js';
 import { predictAnswerJson, type ServingRuntime } from '../serving/index.js';
 import { errorBody, toHttpError } from './errors-http.js';
+import { bodyError, parseJsonBody } from './json-body.js';
 
 /** What the direct path needs from the server. */
 export interface FastPredictDeps {
@@ -45,14 +45,10 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const JSON_TYPE = 'application/json; charset=utf-8';
-const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
 
 /** Fastify's own body errors (fastify/lib/errors.js), answered through the same mapping (errors-http.ts). */
-const bodyError = (code: string, message: string) => Object.assign(new Error(message), { code });
 const TOO_LARGE = () => bodyError('FST_ERR_CTP_BODY_TOO_LARGE', 'Request body is too large');
 const BAD_LENGTH = () => bodyError('FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'Request body size did not match Content-Length');
-const EMPTY = () => bodyError('FST_ERR_CTP_EMPTY_JSON_BODY', "Body cannot be empty when content-type is set to 'application/json'");
-const BAD_JSON = () => bodyError('FST_ERR_CTP_INVALID_JSON_BODY', "Body is not valid JSON but content-type is set to 'application/json'");
 
 /** True for the media types Fastify's JSON parser takes: `application/json`, with parameters or not. */
 function isJson(contentType: string | undefined): boolean {
@@ -114,9 +110,9 @@ export function createFastPredict(deps: FastPredictDeps): FastPredict {
   function serve(res: ServerResponse, requestId: string, name: string, text: string): void {
     let body: unknown;
     try {
-      body = secureJsonParse(text, PARSE_OPTIONS);
-    } catch {
-      fail(res, requestId, name, BAD_JSON(), true);
+      body = parseJsonBody(text);
+    } catch (err) {
+      fail(res, requestId, name, err, true);
       return;
     }
     let instances: unknown[];
@@ -180,10 +176,6 @@ export function createFastPredict(deps: FastPredictDeps): FastPredict {
       }
       if (!Number.isNaN(contentLength) && received !== contentLength) {
         fail(res, requestId, name, BAD_LENGTH(), true);
-        return;
-      }
-      if (received === 0) {
-        fail(res, requestId, name, EMPTY(), true);
         return;
       }
       serve(res, requestId, name, chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, received).toString('utf8'));
