@@ -148,6 +148,8 @@ function firstLineEnd(head: Buffer): number {
   return at < 0 ? head.length : at;
 }
 
+const JSON_LINES_HINT = 'each line must be one JSON object; --skip-bad-rows skips the lines that are not, and counts them';
+
 /** Turns a DuckDB read error into a user error naming the file and, when known, the line and column. */
 export function readError(file: string, err: unknown, format: DataFormat): MloopError {
   const text = err instanceof Error ? err.message : String(err);
@@ -181,10 +183,14 @@ export function readError(file: string, err: unknown, format: DataFormat): Mloop
   if (/magic bytes|Parquet|parquet/.test(text) && format === 'parquet') {
     return MloopError.invalidArgument(`'${name}' is not a valid Parquet file (truncated or corrupt)`, { details });
   }
+  if (format === 'jsonl' && /expected records/.test(text)) {
+    return MloopError.invalidArgument(`'${name}' has no columns: its JSON objects have no fields`, { details });
+  }
   if (format === 'jsonl' && /JSON|json/.test(text)) {
-    return MloopError.invalidArgument(`'${name}'${line === undefined ? '' : ` line ${line}`}: malformed JSON Lines: ${engineMessage(err).slice(0, 200)}`, {
+    // DuckDB's own line numbers are off by one for malformed JSON; jsonLinesError finds the line.
+    return MloopError.invalidArgument(`'${name}': malformed JSON Lines: ${engineMessage(err).replace(/ in file "[^"]*"/, '').slice(0, 200)}`, {
       details,
-      hint: 'each line must be one JSON object; --skip-bad-rows skips the lines that are not, and counts them',
+      hint: JSON_LINES_HINT,
     });
   }
   return MloopError.invalidArgument(`cannot read ${where}: ${engineMessage(err).slice(0, 300)}`, { details, cause: err });
@@ -239,12 +245,14 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
       rmSync(clean, { force: true });
     }
   }
-  const reader = format === 'parquet' ? `read_parquet(${sqlString(file)})` : `read_json(${sqlString(file)}, format='newline_delimited')`;
+  // records=true: a line that is not an object fails the read, instead of the whole file becoming one `json` column.
+  const reader = format === 'parquet' ? `read_parquet(${sqlString(file)})` : `read_json(${sqlString(file)}, format='newline_delimited', records=true)`;
+  const failed = async (err: unknown): Promise<MloopError> => (format === 'jsonl' ? jsonLinesError(file, shown, err) : readError(shown, err, format));
   let described: Array<{ column_name: string; column_type: string }>;
   try {
     described = await db.all(`DESCRIBE SELECT * FROM ${reader}`);
   } catch (err) {
-    throw readError(shown, err, format);
+    throw await failed(err);
   }
   options.onColumns?.(described.map((c) => c.column_name));
   const nulls = na.length === 0 ? '' : `(${na.map(sqlString).join(', ')})`;
@@ -254,10 +262,49 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
   try {
     await db.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
   } catch (err) {
-    throw readError(shown, err, format);
+    throw await failed(err);
   }
   const [count] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(outPath)})`);
   return { rowCount: Number(count?.n ?? 0), columns: described.map((c) => ({ name: c.column_name, physicalType: c.column_type })), skippedRows: 0, badRows: [] };
+}
+
+/** Why a line of JSON Lines is not one JSON object, or undefined when it is one. */
+function jsonLineProblem(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `not valid JSON: ${(err as Error).message}`;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `expected one JSON object, found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`;
+  return undefined;
+}
+
+/**
+ * The error for a JSON Lines file DuckDB failed to read: the file is read again, streaming, to name
+ * the first line that is not one JSON object, with the line numbers `--skip-bad-rows` reports.
+ * Other failures (such as a value of another type in a late row) keep the engine's reason.
+ */
+async function jsonLinesError(file: string, shown: string, err: unknown): Promise<MloopError> {
+  const text = err instanceof Error ? err.message : String(err);
+  if (!/Malformed JSON|expected records|Expected OBJECT/.test(text)) return readError(shown, err, 'jsonl');
+  const input = createReadStream(file, { encoding: 'utf8' });
+  let line = 0;
+  try {
+    for await (const row of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      const problem = row.trim() === '' ? undefined : jsonLineProblem(row);
+      if (problem !== undefined) {
+        return MloopError.invalidArgument(`'${basename(shown)}' line ${line}: malformed JSON Lines: ${problem.slice(0, 200)}`, {
+          details: { file: shown, format: 'jsonl', line },
+          hint: JSON_LINES_HINT,
+        });
+      }
+    }
+  } finally {
+    input.destroy();
+  }
+  return readError(shown, err, 'jsonl');
 }
 
 /**
@@ -276,13 +323,7 @@ export async function filterJsonLines(file: string, out: string, shown: string):
     for await (const text of createInterface({ input, crlfDelay: Infinity })) {
       line++;
       if (text.trim() === '') continue;
-      let reason: string | undefined;
-      try {
-        const value: unknown = JSON.parse(text);
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) reason = `expected one JSON object, found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`;
-      } catch (err) {
-        reason = `not valid JSON: ${(err as Error).message}`;
-      }
+      const reason = jsonLineProblem(text);
       if (reason !== undefined) {
         skippedRows++;
         if (badRows.length < 20) badRows.push({ line, column: null, message: reason.slice(0, 200) });

@@ -93,7 +93,7 @@ describe('importing files', () => {
     const file = write('events.jsonl', '{"a":1,"b":"x"}\n{"a":2,"b":"y"\n\n{"a":3,"b":"z"}\nnot json\n[1,2]\n{"a":4,"b":"w"}\n');
     const err = await failure(f.service.importFile({ file, name: 'events', actor: 't' }));
     expect(err.code).toBe('INVALID_ARGUMENT');
-    expect(err.message).toMatch(/^'events\.jsonl'.*malformed JSON Lines/);
+    expect(err.message).toMatch(/^'events\.jsonl' line 2: malformed JSON Lines: not valid JSON: /);
     expect(err.hint).toMatch(/--skip-bad-rows/);
     const r = await f.service.importFile({ file, name: 'events', actor: 't', skipBadRows: true });
     expect(r.version.rowCount).toBe(3);
@@ -110,6 +110,29 @@ describe('importing files', () => {
     expect((await failure(f.service.importFile({ file: none, name: 'none', actor: 't', skipBadRows: true }))).message).toBe("'none.jsonl' has no valid JSON Lines rows (2 malformed rows skipped)");
     const staged = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? staged(join(dir, e.name)) : [e.name]));
     expect(staged(join(f.dir, '.tmp')).filter((n) => n.endsWith('.clean.jsonl'))).toEqual([]);
+  });
+
+  it.each([
+    ['array.jsonl', '{"a":1}\n[1,2]\n', "'array.jsonl' line 2: malformed JSON Lines: expected one JSON object, found an array"],
+    ['string.jsonl', '{"a":1}\n"str"\n{"a":2}\n', "'string.jsonl' line 2: malformed JSON Lines: expected one JSON object, found string"],
+    ['number.jsonl', '42\n{"a":1}\n', "'number.jsonl' line 1: malformed JSON Lines: expected one JSON object, found number"],
+    ['broken.jsonl', '{"a":1}\n{"a":2}\n{bad\n{"a":4}\n', /^'broken\.jsonl' line 3: malformed JSON Lines: not valid JSON: /],
+    ['blank.jsonl', '{"a":1}\r\n\r\n{"a":2}\r\n{bad\r\n', /^'blank\.jsonl' line 4: malformed JSON Lines: not valid JSON: /],
+    ['late.jsonl', `${'{"a":1}\n'.repeat(30000)}[1,2]\n{"a":2}\n`, "'late.jsonl' line 30001: malformed JSON Lines: expected one JSON object, found an array"],
+    ['empty-objects.jsonl', '{}\n{}\n', "'empty-objects.jsonl' has no columns: its JSON objects have no fields"],
+  ])('refuses %s, naming the first line that is not one JSON object', async (name, content, message) => {
+    const err = await failure(f.service.importFile({ file: write(name, content), name: 'j', actor: 't' }));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain(f.dir);
+    if (!name.startsWith('empty')) expect(err.hint).toMatch(/--skip-bad-rows/);
+    expect(await f.service.list()).toEqual([]);
+  });
+
+  it('reads JSON Lines with blank lines and CRLF line ends into one column per key', async () => {
+    const r = await f.service.importFile({ file: write('ok.jsonl', '{"a":1,"b":"x"}\r\n\r\n{"a":2}\r\n{"b":"z","c":[1]}\r\n'), name: 'ok', actor: 't' });
+    expect(r.version.rowCount).toBe(3);
+    expect(r.version.schema.map((c) => c.name)).toEqual(['a', 'b', 'c']);
   });
 
   it('names the line of text in the wrong encoding, and reads it with --encoding', async () => {
