@@ -190,3 +190,46 @@ describe('scoreFile keeps the types of the input columns', () => {
     expect((await scoreFile(version, tabularPredictor(), join(dir, 'clash.csv'), join(dir, 'out.csv'))).rows).toBe(1);
   });
 });
+
+describe('scoreFile reads the input as mloop data import does', () => {
+  it('names the line of a row with the wrong number of fields, with no output', async () => {
+    writeFileSync(join(dir, 'bad.csv'), 'age,workclass\n30,Private\n41,Private,extra\n52,State-gov\n');
+    const e = await failure(scoreFile(version, tabularPredictor(), join(dir, 'bad.csv'), join(dir, 'out.csv')));
+    expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', message: "'bad.csv' line 3: expected 2 fields, found 3" });
+    expect(existsSync(join(dir, 'out.csv'))).toBe(false);
+  });
+
+  it('names the line of a quote that is never closed, and of a line of JSON Lines that is not JSON', async () => {
+    writeFileSync(join(dir, 'quote.csv'), 'age,workclass\n30,Private\n41,"Private\n52,State-gov\n');
+    expect((await failure(scoreFile(version, tabularPredictor(), join(dir, 'quote.csv'), join(dir, 'out.csv')))).message).toMatch(/^'quote\.csv' line \d+: a quoted value is never closed/);
+    writeFileSync(join(dir, 'bad.jsonl'), '{"age":30,"workclass":"Private"}\n{"age":41,\n');
+    expect((await failure(scoreFile(version, tabularPredictor(), join(dir, 'bad.jsonl'), join(dir, 'out.csv')))).message).toMatch(/^'bad\.jsonl' line \d+: malformed JSON Lines/);
+  });
+
+  it('does not suggest import options mloop predict lacks', async () => {
+    writeFileSync(join(dir, 'bad.csv'), 'age,workclass\n30,Private\n41,Private,extra\n');
+    try {
+      await scoreFile(version, tabularPredictor(), join(dir, 'bad.csv'), join(dir, 'out.csv'));
+      expect.unreachable();
+    } catch (err) {
+      expect(isMloopError(err) && err.hint).toBe('fix the file: mloop predict scores every row');
+    }
+  });
+
+  it('still reports a missing input column first, before reading the rows', async () => {
+    writeFileSync(join(dir, 'cols.csv'), 'age,job\n30,Private\n41,Private,extra\n');
+    const e = await failure(scoreFile(version, tabularPredictor(), join(dir, 'cols.csv'), join(dir, 'out.csv')));
+    expect(e.message).toContain("lacks the model's input column 'workclass' (it has age, job)");
+  });
+
+  it('scores a column whose late values are not numbers, as import types it', async () => {
+    // Far beyond the engine's type-sniffing sample: a late 'unknown' turns the column into text.
+    const rows = Array.from({ length: 30_000 }, (_, i) => `${i === 29_999 ? 'unknown' : 20 + (i % 50)},Private`);
+    writeFileSync(join(dir, 'late.csv'), `age,workclass\n${rows.join('\n')}\n`);
+    const r = await scoreFile(version, tabularPredictor(), join(dir, 'late.csv'), join(dir, 'out.jsonl'));
+    expect(r.rows).toBe(30_000);
+    const out = jsonLines(join(dir, 'out.jsonl'));
+    expect(out[0]).toMatchObject({ age: '20', workclass: 'Private', prediction: 'low', confidence: 0.99 });
+    expect(out.at(-1)).toMatchObject({ age: 'unknown', workclass: 'Private' });
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Batch scoring (`mloop predict`): a file in (CSV, TSV, JSON Lines or Parquet), the same file
- * with predictions out. DuckDB streams the input in chunks and, for Parquet, writes the output,
- * under a memory limit, so memory stays bounded whatever the file size.
+ * with predictions out. The input is read as `mloop data import` reads it into a staged Parquet
+ * file, which DuckDB streams in chunks; DuckDB also writes Parquet output, all under a memory
+ * limit, so memory stays bounded whatever the file size.
  */
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { writeFileAtomic } from '../artifacts/index.js';
+import { DuckSession, stageFile, type StagedFile } from '../datasets/index.js';
 import { MloopError, isMloopError } from '../errors/index.js';
 import type { ModelVersion } from '../registry/index.js';
 import { predictWithInScope, type ColumnBatch, type Predictor } from '../training/index.js';
@@ -53,6 +55,24 @@ const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /**
+ * Reads `input` as `mloop data import` does (CSV/TSV with a fixed dialect, so a malformed row is an
+ * error naming its line, and each column typed by all its values) into a Parquet file at `staged`.
+ * `onColumns` sees the column names before the rows are read.
+ */
+async function stageInput(connection: DuckDBConnection, input: string, format: Format, staged: string, onColumns: (names: string[]) => void): Promise<StagedFile> {
+  try {
+    return await stageFile(new DuckSession(connection), input, staged, { format, onColumns });
+  } catch (err) {
+    // The import's hints name options batch scoring does not have.
+    if (isMloopError(err) && err.hint !== undefined && /--skip-bad-rows|--encoding/.test(err.hint)) {
+      const hint = err.hint.includes('--encoding') ? 'mloop predict reads UTF-8 text: convert the file first (iconv -f latin1 -t utf-8, for example)' : 'fix the file: mloop predict scores every row';
+      throw new MloopError(err.code, err.message, { ...(err.details === undefined ? {} : { details: err.details }), hint, cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
  * SQL rendering the input columns of a row as one JSON object, with the input's types: numbers as
  * JSON numbers (the engine's row objects give BIGINT and DECIMAL as strings), dates and times as
  * strings. JSON has no NaN or infinity, so those floats become null.
@@ -62,19 +82,6 @@ function rowJsonSql(described: ReadonlyArray<{ column_name: string; column_type:
     `${lit(c)}: ${/^(DOUBLE|FLOAT|REAL)$/.test(t) ? `CASE WHEN isfinite(${ident(c)}) THEN ${ident(c)} END` : ident(c)}`,
   );
   return `to_json({${fields.join(', ')}})`;
-}
-
-function reader(file: string, format: Format): string {
-  switch (format) {
-    case 'csv':
-      return `read_csv(${lit(file)}, header=true)`;
-    case 'tsv':
-      return `read_csv(${lit(file)}, header=true, delim='\t')`;
-    case 'jsonl':
-      return `read_json(${lit(file)}, format='newline_delimited')`;
-    case 'parquet':
-      return `read_parquet(${lit(file)})`;
-  }
 }
 
 function csvCell(v: unknown): string {
@@ -96,11 +103,6 @@ function checkOutput(output: string, force: boolean): void {
   if (!existsSync(output)) return;
   if (statSync(output).isDirectory()) throw MloopError.invalidArgument(`cannot write ${output}: it is a folder`, { hint: 'name a file in it, such as scored.csv' });
   if (!force) throw MloopError.alreadyExists('file', output, { hint: 'pass --force to replace it' });
-}
-
-function engineMessage(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0]!.replace(/^[A-Za-z ]+Error:\s*/, '').trim();
 }
 
 /**
@@ -132,28 +134,25 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
   try {
     instance = await DuckDBInstance.create(':memory:', { memory_limit: options.memoryLimit ?? '256MB', threads: '2', temp_directory: join(work, 'spill'), preserve_insertion_order: 'true' });
     connection = await instance.connect();
-    const relation = reader(input, inFormat);
-    let total: number;
-    let described: Array<{ column_name: string; column_type: string }>;
-    let columns: string[];
-    try {
-      described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson() as typeof described;
-      columns = described.map((d) => d.column_name);
-      total = Number(((await connection.runAndReadAll(`SELECT count(*) AS n FROM ${relation}`)).getRowObjectsJson()[0] as { n: string }).n);
-    } catch (err) {
-      throw MloopError.invalidArgument(`cannot read ${input} as ${inFormat}: ${engineMessage(err)}`, { cause: err });
-    }
-    const missing = predictor.inputs.filter((i) => !columns.includes(i.name));
-    if (missing.length > 0) {
-      throw MloopError.validation(
-        `${input} lacks the model's input column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m.name}'`).join(', ')} (it has ${columns.join(', ')})`,
-        missing.map((m) => ({ path: m.name, code: 'required', message: `missing column '${m.name}' (${m.kind})` })),
-      );
-    }
     const added = ['prediction', 'confidence', 'decision', 'model_version', ...(outFormat === 'csv' || outFormat === 'tsv' || predictor.classes === null ? [] : ['probabilities'])];
-    // The engine's column names ignore case, so a Parquet output cannot hold 'Prediction' beside 'prediction'.
-    const extra = added.filter((c) => (outFormat === 'parquet' ? columns.some((d) => d.toLowerCase() === c) : columns.includes(c)));
-    if (extra.length > 0) throw MloopError.invalidArgument(`${input} already has column(s) ${extra.join(', ')} that the output adds; rename them first`);
+    // Checked as soon as the names are known, before the rows are read.
+    const checkColumns = (columns: string[]) => {
+      const missing = predictor.inputs.filter((i) => !columns.includes(i.name));
+      if (missing.length > 0) {
+        throw MloopError.validation(
+          `${input} lacks the model's input column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m.name}'`).join(', ')} (it has ${columns.join(', ')})`,
+          missing.map((m) => ({ path: m.name, code: 'required', message: `missing column '${m.name}' (${m.kind})` })),
+        );
+      }
+      // The engine's column names ignore case, so a Parquet output cannot hold 'Prediction' beside 'prediction'.
+      const extra = added.filter((c) => (outFormat === 'parquet' ? columns.some((d) => d.toLowerCase() === c) : columns.includes(c)));
+      if (extra.length > 0) throw MloopError.invalidArgument(`${input} already has column(s) ${extra.join(', ')} that the output adds; rename them first`);
+    };
+    const staged = join(work, 'input.parquet');
+    const total = (await stageInput(connection, input, inFormat, staged, checkColumns)).rowCount;
+    const relation = `read_parquet(${lit(staged)})`;
+    const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+    const columns = described.map((d) => d.column_name);
     const delimiter = outFormat === 'tsv' ? '\t' : ',';
     // JSON Lines output: each row's input columns as the engine renders them in JSON, in a column of its own.
     let jsonColumn = '_mloop_input_json';

@@ -110,7 +110,7 @@ describe('mloop predict (batch scoring)', () => {
     expect(Number(fromParquet.k)).toBeGreaterThan(1);
   });
 
-  it('refuses a missing input column, an existing output, an unknown format, a missing file and a missing output folder', async () => {
+  it('refuses a missing input column, an existing output, an unknown format, a missing file, a malformed row and a missing output folder', async () => {
     writeFileSync(join(f.dir, 'bad.csv'), 'id,body\n1,hello\n');
     const missing = await cli('predict', 'support@1', '--input', 'bad.csv', '--output', 'out.csv');
     expect(missing.code).toBe(2);
@@ -119,6 +119,10 @@ describe('mloop predict (batch scoring)', () => {
     expect((await cli('predict', 'support@1', '--input', 'requests.csv', '--output', 'exists.csv')).code).toBe(4);
     expect((await cli('predict', 'support@1', '--input', 'requests.csv', '--output', 'out.xlsx')).code).toBe(2);
     expect((await cli('predict', 'support@1', '--input', 'nope.csv', '--output', 'out2.csv')).code).toBe(3);
+    writeFileSync(join(f.dir, 'ragged.csv'), 'text,intent\nhello there,a\nfoo,bar,baz\nset an alarm,b\n');
+    const ragged = await cli('predict', 'support@1', '--input', 'ragged.csv', '--output', 'out3.csv');
+    expect(ragged.code).toBe(2);
+    expect(ragged.stderr).toContain("error[INVALID_ARGUMENT]: 'ragged.csv' line 3: expected 2 fields, found 3");
     const noFolder = await cli('predict', 'support@1', '--input', 'requests.csv', '--output', join('no', 'such', 'out.csv'));
     expect(noFolder.code).toBe(2);
     expect(noFolder.stderr).toContain(`error[INVALID_ARGUMENT]: cannot write ${join(f.dir, 'no', 'such', 'out.csv')}: its folder`);
