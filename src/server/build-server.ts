@@ -14,7 +14,7 @@ import { installAuth } from './auth-hook.js';
 import { createFastPredict, type FastPredict } from './fast-predict.js';
 import { installJsonParser } from './json-body.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
-import { sendError } from './errors-http.js';
+import { sendError, serverBodyLimit } from './errors-http.js';
 import { authRoutes } from './routes/auth.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -119,7 +119,12 @@ export async function buildServer(
     if (state.closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  const bodyLimit = ws.config.server.bodyLimitBytes;
+  // A 413 names the limit, and the setting when the route reads the server's (uploads have their own).
+  app.setErrorHandler((err, request, reply) => {
+    const limit = request.routeOptions.bodyLimit;
+    return sendError(request, reply, err, limit === bodyLimit ? serverBodyLimit(bodyLimit) : { bytes: limit });
+  });
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, MloopError.notFound('route', `${request.method} ${request.url.split('?')[0]}`)),
   );

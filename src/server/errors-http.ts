@@ -12,7 +12,17 @@ const FASTIFY_ERRORS: Record<string, { code: MloopError['code']; status: number 
   FST_ERR_VALIDATION: { code: 'INVALID_ARGUMENT', status: 400 },
 };
 
-export function toHttpError(err: unknown): { status: number; error: MloopError } {
+/** The body limit a request was read under, to name in a 413: its bytes and, when it is a setting, the setting. */
+export interface BodyLimit {
+  bytes: number;
+  setting?: string;
+}
+
+/** The body limit of routes that read the server's limit (`server.bodyLimitBytes`). */
+export const serverBodyLimit = (bytes: number): BodyLimit => ({ bytes, setting: 'server.bodyLimitBytes' });
+
+/** Maps anything thrown to the error and status to answer; `bodyLimit` makes a 413 name the limit (and its setting). */
+export function toHttpError(err: unknown, bodyLimit?: BodyLimit): { status: number; error: MloopError } {
   if (isMloopError(err)) return { status: HTTP_STATUS[err.code], error: err };
   const fe = err as FastifyError;
   if (fe && Array.isArray(fe.validation)) {
@@ -25,6 +35,15 @@ export function toHttpError(err: unknown): { status: number; error: MloopError }
     return {
       status: 400,
       error: MloopError.validation(first ? `${first.path} ${first.message}` : 'invalid request', issues),
+    };
+  }
+  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && bodyLimit !== undefined) {
+    const { bytes, setting } = bodyLimit;
+    return {
+      status: 413,
+      error: MloopError.resourceExhausted(`the request body is larger than the limit of ${bytes} bytes${setting === undefined ? '' : ` (setting ${setting})`}`, {
+        details: { limit: bytes, ...(setting === undefined ? {} : { setting }) },
+      }),
     };
   }
   const known = fe?.code ? FASTIFY_ERRORS[fe.code] : undefined;
@@ -42,8 +61,9 @@ export function errorBody(status: number, error: MloopError, requestId: string):
   return { error: body };
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const { status, error } = toHttpError(err);
+/** Answers `err` with the one error body; `bodyLimit` as in {@link toHttpError}. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown, bodyLimit?: BodyLimit): FastifyReply {
+  const { status, error } = toHttpError(err, bodyLimit);
   if (status >= 500) request.log.error({ err: error.cause ?? error, code: error.code }, 'request failed');
   else request.log.info({ code: error.code, msg: error.message }, 'request rejected');
   return reply.status(status).send(errorBody(status, error, request.id));

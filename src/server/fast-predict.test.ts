@@ -233,6 +233,35 @@ describe('the direct predict path', () => {
     expect(((await feedback.json()) as { error: { message: string } }).error.message).toMatch(/key '__proto__', which is not allowed/);
   });
 
+  it('names each limit and its setting: the body limit (413) and the rows per request (429)', async () => {
+    const big = JSON.stringify({ instances: Array.from({ length: 200 }, () => ({ text: 'a long enough text' })) });
+    const error = (body: string) => (JSON.parse(body) as { error: { code: string; message: string; details: unknown } }).error;
+    for (const s of [fast, slow]) {
+      for (const c of [{ body: big }, { body: big, chunked: 1000 }]) {
+        const r = await call(s, c);
+        expect(r.status).toBe(413);
+        expect(error(r.body)).toMatchObject({
+          code: 'RESOURCE_EXHAUSTED',
+          message: 'the request body is larger than the limit of 4096 bytes (setting server.bodyLimitBytes)',
+          details: { limit: 4096, setting: 'server.bodyLimitBytes' },
+        });
+      }
+      const rows = await call(s, { body: JSON.stringify({ instances: Array.from({ length: 6 }, () => ({ text: 'x' })) }) });
+      expect(rows.status).toBe(429);
+      expect(error(rows.body)).toMatchObject({
+        code: 'RESOURCE_EXHAUSTED',
+        message: '6 rows in one request: at most 5 are allowed (setting serving.maxRowsPerRequest)',
+        details: { limit: 5, rows: 6, setting: 'serving.maxRowsPerRequest' },
+      });
+    }
+    // Other JSON routes read the server's limit too.
+    const feedback = await fetch(`${slow.base}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${f.adminToken}` }, body: JSON.stringify({ prediction_id: 'x', label: 'y'.repeat(5000) }) });
+    expect(feedback.status).toBe(413);
+    expect(error(await feedback.text()).message).toBe('the request body is larger than the limit of 4096 bytes (setting server.bodyLimitBytes)');
+    // Within the limits: answered.
+    expect((await call(fast, { body: JSON.stringify({ instances: Array.from({ length: 5 }, () => ({ text: 'x' })) }) })).status).toBe(200);
+  });
+
   it('echoes a valid X-Request-Id and puts it in the error body, and makes one otherwise', async () => {
     const given = await fetch(`${fast.base}/v1/models/support:predict`, {
       method: 'POST',

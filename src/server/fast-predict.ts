@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAllowed, type AuthService } from '../auth/index.js';
 import { MloopError } from '../errors/index.js';
 import { predictAnswerJson, type ServingRuntime } from '../serving/index.js';
-import { errorBody, toHttpError } from './errors-http.js';
+import { errorBody, serverBodyLimit, toHttpError } from './errors-http.js';
 import { bodyError, parseJsonBody } from './json-body.js';
 
 /** What the direct path needs from the server. */
@@ -85,6 +85,7 @@ function instancesOf(body: unknown): unknown[] {
  */
 export function createFastPredict(deps: FastPredictDeps): FastPredict {
   const { auth, runtime, bodyLimitBytes: limit } = deps;
+  const bodyLimit = serverBodyLimit(limit);
 
   function send(res: ServerResponse, requestId: string, status: number, body: string, retryAfter?: string, close = false): void {
     const headers: Record<string, string | number> = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), 'x-request-id': requestId };
@@ -96,7 +97,7 @@ export function createFastPredict(deps: FastPredictDeps): FastPredict {
 
   /** Answers an error; `bodyFailed`: the body could not be read or parsed, so (as Fastify does) the connection closes after the answer. */
   function fail(res: ServerResponse, requestId: string, name: string, err: unknown, bodyFailed = false): void {
-    const { status, error } = toHttpError(err);
+    const { status, error } = toHttpError(err, bodyLimit);
     if (status >= 500) deps.logError({ reqId: requestId, err: error.cause ?? error, code: error.code }, 'request failed');
     let retryAfter: string | undefined;
     if (error.code === 'UNAVAILABLE') {

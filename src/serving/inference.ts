@@ -85,8 +85,8 @@ export function validateRows(instances: unknown, inputs: readonly InputSpec[], o
   const n = instances.length;
   if (n === 0) throw MloopError.validation(`${prefix} is empty`, [{ path: prefix, code: 'too_small', message: 'send at least one row' }]);
   if (n > options.maxRows) {
-    throw MloopError.resourceExhausted(`${n} rows in one request: at most ${options.maxRows} are allowed`, {
-      details: { limit: options.maxRows, rows: n },
+    throw MloopError.resourceExhausted(`${n} rows in one request: at most ${options.maxRows} are allowed (setting serving.maxRowsPerRequest)`, {
+      details: { limit: options.maxRows, rows: n, setting: 'serving.maxRowsPerRequest' },
       hint: 'split the request, or use `mloop predict` for files',
     });
   }
