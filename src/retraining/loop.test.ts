@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPrincipal } from '../auth/index.js';
 import { generateSupportRequests, supportRequestsToCsv } from '../demo/index.js';
 import type { PredictionRecord } from '../serving/index.js';
 import { trainModel } from '../training/index.js';
@@ -128,6 +129,22 @@ describe('loop settings in the policy', () => {
     await ws.retraining.setPolicy('test', policy('sched', { schedules: false }));
     expect((await ws.jobs.listSchedules()).filter((s) => s.name.startsWith('sched.'))).toEqual([]);
     expect((await ws.monitoring.listRules()).find((r) => r.name === 'sched.drift')).toBeUndefined();
+  }, 60_000);
+
+  it('removing a policy removes its schedules and drift rule, and is audited; the model must exist to get one', async () => {
+    await champion('gone');
+    await ws.retraining.setPolicy('test', policy('gone', { triggers: { drift: true } }));
+    expect((await ws.jobs.listSchedules()).filter((s) => s.name.startsWith('gone.'))).toHaveLength(2);
+    expect((await ws.monitoring.listRules()).find((r) => r.name === 'gone.drift')).toBeDefined();
+    expect((await ws.retraining.removePolicy('test', 'gone')).model).toBe('gone');
+    await expect(ws.retraining.getPolicy('gone')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await ws.jobs.listSchedules()).filter((s) => s.name.startsWith('gone.'))).toEqual([]);
+    expect((await ws.monitoring.listRules()).find((r) => r.name === 'gone.drift')).toBeUndefined();
+    expect((await ws.auth.audit(localPrincipal(), { target: 'model:gone', limit: 1 }))[0]).toMatchObject({ action: 'policy.remove', actor: 'test', details: { policy: expect.objectContaining({ model: 'gone' }) } });
+    await expect(ws.retraining.removePolicy('test', 'gone')).rejects.toMatchObject({ code: 'NOT_FOUND', message: "retraining policy 'gone' not found" });
+    await expect(ws.retraining.setPolicy('test', policy('never-trained'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: "model 'never-trained' not found" });
+    await expect(ws.retraining.getPolicy('never-trained')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await ws.jobs.listSchedules()).filter((s) => s.name.startsWith('never-trained.'))).toEqual([]);
   }, 60_000);
 });
 

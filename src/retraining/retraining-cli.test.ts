@@ -55,6 +55,10 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect(show.stdout).toContain('awaiting_approval');
     expect(show.stdout).toContain('gate');
     expect((await cli('runs', 'list')).stdout).toContain(started.run.id);
+    // Moving the waiting run on reads the policy: it stays until the run ends.
+    const busy = await cli('policies', 'remove', 'support');
+    expect(busy.code).toBe(6);
+    expect(busy.stderr).toContain(`run ${started.run.id} of support is awaiting_approval`);
 
     const list = JSON.parse((await cli('--json', 'approvals', 'list', '--status', 'pending')).stdout);
     expect(list.approvals).toHaveLength(1);
@@ -84,6 +88,15 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect((await cli('runs', 'advance')).stdout).toContain('no run moved on');
     expect((await cli('runs', 'list', '--state', 'promoted')).stdout).not.toContain('awaiting_approval');
     expect((await cli('runs', 'list', '--state', 'sometimes')).code).toBe(2);
+    // Removing the policy removes its schedules; runs and decisions stay.
+    const removed = await cli('policies', 'remove', 'support');
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain('policy of support removed');
+    expect((await cli('policies', 'show', 'support')).code).toBe(3);
+    expect((await cli('schedules', 'list')).stdout).not.toContain('support.');
+    expect(JSON.parse((await cli('--json', 'retraining', 'decisions', '--model', 'support')).stdout).decisions).not.toHaveLength(0);
+    expect((await cli('policies', 'remove', 'support')).code).toBe(3);
+    expect((await cli('policies', 'set', 'support', 'policy.yaml')).code).toBe(0);
   });
 
   it('explains bad input with exit codes', async () => {
@@ -91,6 +104,13 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('INVALID_ARGUMENT');
     expect((await cli('policies', 'show', 'nobody')).code).toBe(3);
+    // A model that was never trained: nothing stored, no schedules.
+    const ghost = await cli('policies', 'set', 'nomodel', 'policy.yaml');
+    expect(ghost.code).toBe(3);
+    expect(ghost.stderr).toContain("error[NOT_FOUND]: model 'nomodel' not found");
+    expect(ghost.stderr).toContain("'mloop models list' shows the models");
+    expect((await cli('policies', 'show', 'nomodel')).code).toBe(3);
+    expect((await cli('--json', 'schedules', 'list')).stdout).not.toContain('nomodel');
     expect((await cli('approvals', 'approve', 'apr_nope', '--comment', 'x')).code).toBe(3);
     expect((await cli('approvals', 'list', '--status', 'maybe')).code).toBe(2);
     expect((await cli('models', 'rollback', 'support', '--reason', 'x')).code).toBe(2);

@@ -92,7 +92,7 @@ export class RetrainingService {
 
   /**
    * Validates and stores a model's policy (its gate inline). Issues fail with INVALID_ARGUMENT and
-   * are listed in `details.issues`.
+   * are listed in `details.issues`; a model that does not exist is NOT_FOUND (nothing is stored).
    *
    * @example
    * await ws.retraining.setPolicy('alice', { model: 'support', training: { dataset: 'tickets' }, gate: { rules: [{ metric: 'accuracy', beats_champion_by: 0 }] }, promotion: 'auto' });
@@ -100,6 +100,8 @@ export class RetrainingService {
   async setPolicy(actor: string, raw: unknown): Promise<RetrainingPolicy> {
     const { policy, issues } = parsePolicy(raw);
     if (!policy) throw MloopError.validation(`the policy has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
+    // A typo in the model name would otherwise store a policy and two schedules for nothing.
+    await this.deps.registry.getModel(policy.model);
     const at = this.now();
     await this.store.putPolicy(policy, at, actor);
     await this.audit({ at, actor, action: 'policy.set', target: `model:${policy.model}`, details: { policy: policyJson(policy) } });
@@ -141,6 +143,29 @@ export class RetrainingService {
     }
     if (have) await this.deps.monitoring.removeRule(actor, have.id);
     if (want) await this.deps.monitoring.addRule(actor, { name, model: target, metric: want.metric, op: want.op, threshold: want.threshold, consecutive: want.consecutive, window: want.window });
+  }
+
+  /**
+   * Removes a model's policy with what `ensureLoop` made for it: its schedules `<model>.monitor`
+   * and `<model>.retrain-check` and its drift rule `<model>.drift`. Runs, decisions and alerts stay.
+   * NOT_FOUND without a policy; FAILED_PRECONDITION while a run of the model is in progress
+   * (running, shadowing, awaiting approval, watching), since moving it on reads the policy.
+   */
+  async removePolicy(actor: string, model: string): Promise<RetrainingPolicy> {
+    const { policy } = await this.getPolicy(model);
+    const [active] = await this.store.listRuns({ model, states: ACTIVE, limit: 1 });
+    if (active) {
+      throw MloopError.failedPrecondition(`run ${active.id} of ${model} is ${active.state}; its policy is removed once the run ends`, {
+        hint: active.state === 'awaiting_approval' ? "decide its approval first: 'mloop approvals list --status pending'" : `'mloop runs show ${active.id}' shows where it is`,
+      });
+    }
+    const names = loopNames(model);
+    for (const s of await this.deps.jobs.listSchedules()) if (s.name === names.monitoring || s.name === names.check) await this.deps.jobs.removeSchedule(s.name);
+    const rule = (await this.deps.monitoring.listRules()).find((r) => r.name === names.driftRule);
+    if (rule) await this.deps.monitoring.removeRule(actor, rule.id);
+    await this.store.removePolicy(model);
+    await this.audit({ at: this.now(), actor, action: 'policy.remove', target: `model:${model}`, details: { policy: policyJson(policy) } });
+    return policy;
   }
 
   async getPolicy(model: string): Promise<{ policy: RetrainingPolicy; updatedAt: string; updatedBy: string }> {

@@ -7,6 +7,8 @@ export interface RetrainingStore {
   putPolicy(policy: RetrainingPolicy, at: string, actor: string): Promise<void>;
   getPolicy(model: string): Promise<{ policy: RetrainingPolicy; updatedAt: string; updatedBy: string } | undefined>;
   listPolicies(): Promise<Array<{ policy: RetrainingPolicy; updatedAt: string; updatedBy: string }>>;
+  /** Deletes the policy of `model`; false when it has none. Its runs and decisions stay. */
+  removePolicy(model: string): Promise<boolean>;
   /** The run under `runKey`, created when it does not exist yet (a retried job finds its run). */
   openRun(run: Omit<RetrainingRun, 'steps'>): Promise<{ run: RetrainingRun; created: boolean }>;
   getRun(id: string): Promise<RetrainingRun | undefined>;

@@ -71,6 +71,10 @@ for (const factory of BACKENDS) {
       expect((await store.getPolicy('old'))!.policy.loop.schedules.monitoring).toBe('0 2 * * *');
       expect((await store.listPolicies()).map((p) => p.policy.model)).toEqual(['m', 'old']);
       expect(await store.getPolicy('none')).toBeUndefined();
+      expect(await store.removePolicy('old')).toBe(true);
+      expect(await store.removePolicy('old')).toBe(false);
+      expect(await store.getPolicy('old')).toBeUndefined();
+      expect((await store.listPolicies()).map((p) => p.policy.model)).toEqual(['m']);
     });
 
     it('opens one run per key, also when racing; steps are upserted by name in order; runs filter by model and state', async () => {

@@ -61,6 +61,11 @@ export class SqlRetrainingStore implements RetrainingStore {
     return rows.map((r) => ({ policy: policyOf(r.policy_json), updatedAt: r.updated_at, updatedBy: r.updated_by }));
   }
 
+  async removePolicy(model: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('retraining_policies').where('model', '=', model).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
   private async withSteps(r: Selectable<RetrainingRunsTable>): Promise<RetrainingRun> {
     const steps = await this.db.selectFrom('run_steps').selectAll().where('run_id', '=', r.id).orderBy('seq').execute();
     return {

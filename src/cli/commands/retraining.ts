@@ -65,6 +65,16 @@ export function registerRetraining(program: Command, run: Runner): void {
       }),
     );
   policies
+    .command('remove')
+    .description("remove a model's retraining policy with its schedules and drift rule (its runs, decisions and alerts stay)")
+    .argument('<model>', 'model name')
+    .action(
+      run(async (ctx, model: string) => {
+        await ctx.withWorkspace((ws) => ws.retraining.removePolicy(localPrincipal().userName, model));
+        ctx.emit({ removed: model }, () => `policy of ${model} removed, with its schedules and drift rule`);
+      }),
+    );
+  policies
     .command('list')
     .description('list retraining policies')
     .action(
