@@ -30,7 +30,7 @@ import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js
 import { queryToJsonl } from './sql-source.js';
 import { KeptResults, type KeptReadOptions } from './kept-results.js';
 import { profileVersion, resolveProfileOptions, type DatasetProfile, type ProfileOptions } from './profile.js';
-import { EXPORT_FORMATS, planSplit, queryRefs, redactableColumns, writeDerived, writeRedacted, writeSplitPart } from './transforms.js';
+import { EXPORT_FORMATS, planSplit, queryRefs, redactableColumns, splitPartSizes, writeDerived, writeRedacted, writeSplitPart } from './transforms.js';
 import { compareSchemas, defaultExpectations, runExpectations, summarize, type SchemaExpectations, type ValidationReport } from './validation.js';
 
 /** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
@@ -436,18 +436,32 @@ export class DatasetService {
 
   /**
    * Splits a version into child datasets `<name>-train`, `<name>-validation`, `<name>-test` (or
-   * `names`), deterministic for a seed, each with lineage to the parent.
+   * `names`), deterministic for a seed, each with lineage to the parent. INVALID_ARGUMENT, creating
+   * nothing, when a part would have no rows.
    */
   async split(ref: string, o: { by: string; ratios: string | number[]; seed?: number | undefined; names?: string[] | undefined; column?: string | undefined; actor: string }): Promise<Array<ImportResult & { part: string }>> {
     const v = await this.show(ref);
     const plan = planSplit(v, o);
     const parquet = await this.parquetPath(v);
-    const out: Array<ImportResult & { part: string }> = [];
+    const parts = [];
     for (const [index, part] of plan.names.entries()) {
       const transform = { kind: 'split' as const, by: plan.by, ratios: plan.ratios, seed: plan.seed, column: plan.column, part, index };
       const name = `${v.name}-${part}`;
       const contentHash = canonicalHash({ hash: HASH_FORMAT, parents: [v.contentHash], transform });
-      const existing = await this.store.findByContentHash(name, contentHash);
+      parts.push({ part, index, transform, name, contentHash, existing: await this.store.findByContentHash(name, contentHash) });
+    }
+    if (parts.some((p) => !p.existing)) {
+      const sizes = await this.withEngine((db) => splitPartSizes(db, parquet, plan));
+      const empty = plan.names.filter((_, i) => sizes[i] === 0);
+      if (empty.length > 0) {
+        throw MloopError.invalidArgument(`${empty.length === 1 ? 'part' : 'parts'} ${empty.map((n) => `'${n}'`).join(', ')} of the split of ${v.ref} would have 0 of ${v.rowCount} rows`, {
+          details: { ref: v.ref, rows: Object.fromEntries(plan.names.map((n, i) => [n, sizes[i]])) },
+          hint: 'raise the ratio of the empty part; nothing was created',
+        });
+      }
+    }
+    const out: Array<ImportResult & { part: string }> = [];
+    for (const { part, index, transform, name, contentHash, existing } of parts) {
       if (existing) {
         out.push({ version: existing, created: false, part });
         continue;

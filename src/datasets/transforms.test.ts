@@ -144,6 +144,18 @@ describe('split', () => {
     expect((await failure(f.service.split('support@1', { by: 'random', ratios: '1', actor: 't' }))).message).toMatch(/2 to 5/);
     expect((await failure(f.service.split('support@1', { by: 'stratified', ratios: '0.5,0.5', column: 'nope', actor: 't' }))).message).toMatch(/does not exist/);
   });
+
+  it('refuses a split with an empty part and creates none of its parts', async () => {
+    const err = await failure(f.service.split('support@1', { by: 'random', ratios: '0.9999,0.0001', names: ['big', 'tiny'], actor: 't' }));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toBe("part 'tiny' of the split of support@1 would have 0 of 3000 rows");
+    expect(err.details).toMatchObject({ rows: { big: 3000, tiny: 0 } });
+    const stratified = await failure(f.service.split('support@1', { by: 'stratified', ratios: [0.4999, 0.5, 0.0001], names: ['s1', 's2', 's3'], actor: 't' }));
+    expect(stratified.message).toBe("part 's3' of the split of support@1 would have 0 of 3000 rows");
+    for (const name of ['big', 'tiny', 's1', 's2', 's3']) expect((await failure(f.service.show(`support-${name}@1`))).code).toBe('NOT_FOUND');
+    const small = await f.service.split('support@1', { by: 'random', ratios: '0.999,0.001', names: ['big', 'tiny'], actor: 't' });
+    expect(small.map((p) => [p.version.ref, p.version.rowCount])).toEqual([['support-big@1', 2997], ['support-tiny@1', 3]]);
+  });
 });
 
 describe('derive and export', () => {

@@ -49,23 +49,42 @@ export function planSplit(v: DatasetVersion, o: { by: string; ratios: string | n
   return { by, ratios, names, seed, column };
 }
 
+/** The half-open range of positions in [0, 1) that part `index` of `plan` takes. */
+function partBounds(plan: SplitPlan, index: number): [number, number] {
+  const bounds = plan.ratios.reduce<number[]>((acc, r) => [...acc, (acc.at(-1) ?? 0) + r], []);
+  const lo = index === 0 ? -1 : bounds[index - 1]!;
+  const hi = index === plan.ratios.length - 1 ? 2 : bounds[index]!;
+  return [lo, hi];
+}
+
+/** SQL giving each row of a relation read with file_row_number its position in [0, 1) under `plan`. */
+function splitPosition(plan: SplitPlan): string {
+  const key = `md5(${sqlString(`${plan.seed}:`)} || CAST(file_row_number AS VARCHAR))`;
+  return plan.by === 'random'
+    ? `(row_number() OVER (ORDER BY ${key}) - 1) / count(*) OVER ()`
+    : plan.by === 'stratified'
+      ? `(row_number() OVER (PARTITION BY ${ident(plan.column!)} ORDER BY ${key}) - 1) / count(*) OVER (PARTITION BY ${ident(plan.column!)})`
+      : `(row_number() OVER (ORDER BY ${ident(plan.column!)} NULLS LAST, file_row_number) - 1) / count(*) OVER ()`;
+}
+
 /**
  * SQL selecting the rows of part `index` of `plan` from `relation` (read with file_row_number), in
  * the parent's order. The assignment depends only on the seed and each row's position (random,
  * stratified) or its time (time), so it is the same on every run.
  */
 export function splitQuery(relation: string, plan: SplitPlan, index: number): string {
-  const bounds = plan.ratios.reduce<number[]>((acc, r) => [...acc, (acc.at(-1) ?? 0) + r], []);
-  const lo = index === 0 ? -1 : bounds[index - 1]!;
-  const hi = index === plan.ratios.length - 1 ? 2 : bounds[index]!;
-  const key = `md5(${sqlString(`${plan.seed}:`)} || CAST(file_row_number AS VARCHAR))`;
-  const position =
-    plan.by === 'random'
-      ? `(row_number() OVER (ORDER BY ${key}) - 1) / count(*) OVER ()`
-      : plan.by === 'stratified'
-        ? `(row_number() OVER (PARTITION BY ${ident(plan.column!)} ORDER BY ${key}) - 1) / count(*) OVER (PARTITION BY ${ident(plan.column!)})`
-        : `(row_number() OVER (ORDER BY ${ident(plan.column!)} NULLS LAST, file_row_number) - 1) / count(*) OVER ()`;
-  return `SELECT * EXCLUDE (file_row_number, mloop_position) FROM (SELECT *, ${position} AS mloop_position FROM ${relation}) WHERE mloop_position >= ${lo} AND mloop_position < ${hi} ORDER BY file_row_number`;
+  const [lo, hi] = partBounds(plan, index);
+  return `SELECT * EXCLUDE (file_row_number, mloop_position) FROM (SELECT *, ${splitPosition(plan)} AS mloop_position FROM ${relation}) WHERE mloop_position >= ${lo} AND mloop_position < ${hi} ORDER BY file_row_number`;
+}
+
+/** The row count of every part of `plan`, in plan order, from one pass that writes nothing. */
+export async function splitPartSizes(db: DuckSession, parquet: string, plan: SplitPlan): Promise<number[]> {
+  const counts = plan.ratios.map((_, i) => {
+    const [lo, hi] = partBounds(plan, i);
+    return `count_if(mloop_position >= ${lo} AND mloop_position < ${hi}) AS p${i}`;
+  });
+  const [row] = await db.all<Record<string, string>>(`SELECT ${counts.join(', ')} FROM (SELECT ${splitPosition(plan)} AS mloop_position FROM read_parquet(${sqlString(parquet)}, file_row_number=true))`);
+  return plan.ratios.map((_, i) => Number(row?.[`p${i}`] ?? 0));
 }
 
 /** Writes part `index` of the split and returns its row count. */
