@@ -233,3 +233,35 @@ describe('scoreFile reads the input as mloop data import does', () => {
     expect(out.at(-1)).toMatchObject({ age: 'unknown', workclass: 'Private' });
   });
 });
+
+describe('scoreFile with na strings', () => {
+  it('reads the given strings as missing, as import --na does, in the model input and in the output', async () => {
+    writeFileSync(join(dir, 'na.csv'), 'age,workclass\n30,Private\n?,?\n45,n/a\n');
+    const plain = tabularPredictor();
+    await scoreFile(version, plain, join(dir, 'na.csv'), join(dir, 'plain.jsonl'));
+    expect(plain.seen).toEqual(['Private', '?', 'n/a']);
+    expect(jsonLines(join(dir, 'plain.jsonl')).map((r) => [r['age'], r['workclass']])).toEqual([['30', 'Private'], ['?', '?'], ['45', 'n/a']]);
+
+    const withNa = tabularPredictor();
+    await scoreFile(version, withNa, join(dir, 'na.csv'), join(dir, 'na.jsonl'), { na: ['?', 'n/a'] });
+    expect(withNa.seen).toEqual(['Private', null, null]);
+    const rows = jsonLines(join(dir, 'na.jsonl'));
+    expect(rows.map((r) => [r['age'], r['workclass']])).toEqual([[30, 'Private'], [null, null], [45, null]]);
+    expect(rows[2]).toMatchObject({ confidence: 0.5, decision: 'review' });
+  });
+
+  it('applies to the text columns of JSON Lines and Parquet input', async () => {
+    writeFileSync(join(dir, 'na.jsonl'), '{"age":30,"workclass":"?"}\n{"age":40,"workclass":"Private"}\n');
+    const p = tabularPredictor();
+    await scoreFile(version, p, join(dir, 'na.jsonl'), join(dir, 'out.csv'), { na: ['?'] });
+    expect(p.seen).toEqual([null, 'Private']);
+    await query(`COPY (SELECT * FROM (VALUES (30, '?'), (40, 'Private')) t(age, workclass)) TO '${join(dir, 'na.parquet')}' (FORMAT parquet)`);
+    const q = tabularPredictor();
+    await scoreFile(version, q, join(dir, 'na.parquet'), join(dir, 'out.parquet'), { na: ['?'] });
+    expect(q.seen).toEqual([null, 'Private']);
+    expect(await query(`SELECT age, workclass FROM '${join(dir, 'out.parquet')}'`)).toEqual([
+      { age: 30, workclass: null },
+      { age: 40, workclass: 'Private' },
+    ]);
+  });
+});

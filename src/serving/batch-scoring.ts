@@ -29,6 +29,12 @@ export interface BatchScoreOptions {
   onProgress?(done: number, total: number): void;
   /** Replace an existing output file (default: refuse). */
   force?: boolean;
+  /**
+   * Strings that mean missing, as `mloop data import --na` takes them: besides empty CSV fields and
+   * JSON null, text values equal to one of them are read as missing. Score with the same strings
+   * the training data was imported with, or a `?` is a category of its own.
+   */
+  na?: readonly string[];
 }
 
 export interface BatchScoreResult {
@@ -56,12 +62,13 @@ const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /**
  * Reads `input` as `mloop data import` does (CSV/TSV with a fixed dialect, so a malformed row is an
- * error naming its line, and each column typed by all its values) into a Parquet file at `staged`.
+ * error naming its line, `na` strings as missing, and each column typed by all its values) into a
+ * Parquet file at `staged`.
  * `onColumns` sees the column names before the rows are read.
  */
-async function stageInput(connection: DuckDBConnection, input: string, format: Format, staged: string, onColumns: (names: string[]) => void): Promise<StagedFile> {
+async function stageInput(connection: DuckDBConnection, input: string, format: Format, staged: string, na: readonly string[], onColumns: (names: string[]) => void): Promise<StagedFile> {
   try {
-    return await stageFile(new DuckSession(connection), input, staged, { format, onColumns });
+    return await stageFile(new DuckSession(connection), input, staged, { format, na: [...na], onColumns });
   } catch (err) {
     // The import's hints name options batch scoring does not have.
     if (isMloopError(err) && err.hint !== undefined && /--skip-bad-rows|--encoding/.test(err.hint)) {
@@ -149,7 +156,7 @@ export async function scoreFile(version: ModelVersion, predictor: Predictor, inp
       if (extra.length > 0) throw MloopError.invalidArgument(`${input} already has column(s) ${extra.join(', ')} that the output adds; rename them first`);
     };
     const staged = join(work, 'input.parquet');
-    const total = (await stageInput(connection, input, inFormat, staged, checkColumns)).rowCount;
+    const total = (await stageInput(connection, input, inFormat, staged, options.na ?? [], checkColumns)).rowCount;
     const relation = `read_parquet(${lit(staged)})`;
     const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
     const columns = described.map((d) => d.column_name);

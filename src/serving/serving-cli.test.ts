@@ -110,6 +110,13 @@ describe('mloop predict (batch scoring)', () => {
     expect(Number(fromParquet.k)).toBeGreaterThan(1);
   });
 
+  it('reads --na strings as missing', async () => {
+    writeFileSync(join(f.dir, 'na.csv'), 'id,text\n1,?\n2,n/a\n3,where is my refund\n');
+    expect((await cli('predict', 'support@1', '--input', 'na.csv', '--output', 'na.jsonl', '--na', '?', '--na', 'n/a')).code).toBe(0);
+    const out = readFileSync(join(f.dir, 'na.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string | null });
+    expect(out.map((r) => r.text)).toEqual([null, null, 'where is my refund']);
+  });
+
   it('refuses a missing input column, an existing output, an unknown format, a missing file, a malformed row and a missing output folder', async () => {
     writeFileSync(join(f.dir, 'bad.csv'), 'id,body\n1,hello\n');
     const missing = await cli('predict', 'support@1', '--input', 'bad.csv', '--output', 'out.csv');

@@ -1,7 +1,7 @@
 /** `mloop predict`: batch scoring of a file. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { parseIntOption } from '../options.js';
+import { collect, parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
 
 export function registerPredict(program: Command, run: Runner): void {
@@ -13,13 +13,15 @@ export function registerPredict(program: Command, run: Runner): void {
     .requiredOption('--output <file>', 'the input columns plus prediction, confidence, decision, model_version')
     .option('--force', 'replace the output file if it exists')
     .option('--chunk-rows <n>', 'rows per model call', parseIntOption(1, 1_000_000), 4096)
+    .option('--na <values>', 'strings that mean missing, such as "?" (comma-separated, repeatable), as given to data import', collect)
     .action(
-      run(async (ctx, ref: string, opts: { input: string; output: string; force?: boolean; chunkRows: number }) => {
+      run(async (ctx, ref: string, opts: { input: string; output: string; force?: boolean; chunkRows: number; na?: string[] }) => {
         let bar: ReturnType<typeof ctx.progress> | undefined;
         const r = await ctx.withWorkspace((ws) =>
           ws.serving.predictFile(ref, resolve(ctx.io.cwd, opts.input), resolve(ctx.io.cwd, opts.output), {
             chunkRows: opts.chunkRows,
             ...(opts.force ? { force: true } : {}),
+            ...(opts.na ? { na: opts.na } : {}),
             onProgress: (done, total) => {
               bar ??= ctx.progress(Math.max(1, total), 'scoring');
               bar.update(done);
