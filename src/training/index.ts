@@ -5,6 +5,7 @@
  */
 export { LEARNERS, DEFAULT_LEARNER, getLearner, loadPredictor, predictWithInScope } from './predictor.js';
 export type { LearnerId, Predictor, InputSpec, ColumnBatch, TrainHooks, TrainProgress, InScopeScore } from './predictor.js';
+export { checkLearnerParams, LEARNER_PARAMS } from './learner-params.js';
 export { trainModel, planColumns, holdout, classificationData, storedOutOfScope } from './training-service.js';
 export type { TrainRequest, TrainResult, OutOfScopeRequest, StoredOutOfScope } from './training-service.js';
 export { applyMitigation, evaluateModel, loadModel, mitigateModel, parseGateFile } from './model-evaluation.js';

@@ -159,6 +159,15 @@ describe('trainModel', () => {
     expect(await code(trainModel(deps(), { dataset: 'tab@1', name: 'Bad/Name', label: 'y', actor: 't' }))).toBe('INVALID_ARGUMENT');
     expect(await code(trainModel(deps(), { dataset: 'tab@1', name: 'x', label: 'y', task: 'vision' as never, actor: 't' }))).toBe('INVALID_ARGUMENT');
   });
+
+  it('refuses learner parameters the learner does not read, in the config and the grid, before training', async () => {
+    const typo = (await trainModel(deps(), { dataset: 'tab@1', name: 'typo', label: 'y', params: { learning_rate: 0.5 }, actor: 't' }).catch((e: unknown) => e)) as MloopError;
+    expect(typo.code).toBe('INVALID_ARGUMENT');
+    expect(typo.message).toContain("unknown gbdt parameter 'learning_rate' (did you mean 'learningRate'?)");
+    const grid = (await trainModel(deps(), { dataset: 'tab@1', name: 'typo', label: 'y', search: { grid: { maxLeaves: [15], bogusParam: [1, 2] } }, actor: 't' }).catch((e: unknown) => e)) as MloopError;
+    expect(grid.message).toContain("'bogusParam' in the search grid");
+    expect(await code(t.ws.registry.getModel('typo'))).toBe('NOT_FOUND');
+  });
 });
 
 describe('holdout', () => {

@@ -22,6 +22,7 @@ import {
 import { TASKS, type ModelVersion, type RegistryService, type Task, type VersionFile } from '../registry/index.js';
 import { mulberry32 } from '../stats/index.js';
 import { checkGrid, crossValidatedSearch, DEFAULT_GRIDS, type ParamGrid, type SearchResult } from './hyperparameter-search.js';
+import { checkLearnerParams } from './learner-params.js';
 import { DEFAULT_LEARNER, getLearner, predictWithInScope, type ColumnBatch, type InScopeScore, type InputSpec, type Predictor, type TrainHooks } from './predictor.js';
 
 /** Out-of-scope rejection chosen at training time (`mloop train --oos-label`). */
@@ -247,6 +248,7 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
   const plan = planColumns(version, req);
   const learnerId = req.learner ?? DEFAULT_LEARNER[plan.task];
   const learner = getLearner(learnerId, plan.task);
+  checkLearnerParams(learnerId, req.params, req.search?.grid);
   const warnings = [...plan.warnings];
   hooks.onProgress?.({ stage: 'reading', done: 0, total: 1 });
   const read = await readColumns(deps.datasets, version.ref, [plan.label, ...plan.inputs.map((i) => i.name)]);
