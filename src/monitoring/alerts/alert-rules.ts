@@ -1,5 +1,5 @@
 /** Alert rules evaluated on a monitoring snapshot: a breach is the run of windows, ending at the latest, where the condition holds. */
-import { breaches, type AlertRule } from '../monitoring.js';
+import { breaches, parseWindow, type AlertRule } from '../monitoring.js';
 import { BIAS_METRIC_KEYS, type BiasMetricKey } from '../../fairness/index.js';
 import type { MonitoringWindow } from '../model-monitor.js';
 
@@ -13,8 +13,14 @@ export interface RuleBreach {
   message: string;
 }
 
-/** Evaluates a rule on a window series (oldest first). */
-export function evaluateRule(rule: Pick<AlertRule, 'metric' | 'op' | 'threshold' | 'consecutive' | 'window'>, windows: readonly MonitoringWindow[]): RuleBreach | null {
+/**
+ * Evaluates a rule on a window series (oldest first). With a count window (`600`), a trailing
+ * window holding fewer predictions than its size is still filling and is not read: its values
+ * (an accuracy estimated from one prediction) would raise false alarms.
+ */
+export function evaluateRule(rule: Pick<AlertRule, 'metric' | 'op' | 'threshold' | 'consecutive' | 'window'>, all: readonly MonitoringWindow[]): RuleBreach | null {
+  const spec = parseWindow(rule.window);
+  const windows = spec.kind === 'count' && all.length > 0 && all.at(-1)!.predictions < spec.size ? all.slice(0, -1) : all;
   let run = 0;
   for (let i = windows.length - 1; i >= 0; i--) {
     if (!breaches(rule.op, windows[i]!.values[rule.metric] ?? null, rule.threshold)) break;
