@@ -221,7 +221,8 @@ function resolveParams(options: GbdtOptions): BoosterParams & { validationFracti
     }
     out[key] = v as number;
   }
-  if (issues.length > 0) throw MloopError.validation('invalid GBDT options', issues);
+  // The reasons go in the message too: without --json the CLI shows only the message.
+  if (issues.length > 0) throw MloopError.validation(`invalid GBDT options: ${issues.map((i) => i.message).join('; ')}`, issues);
   return out as unknown as BoosterParams & { validationFraction: number };
 }
 

@@ -73,6 +73,7 @@ describe('trainLinear', () => {
     const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (isMloopError(e) ? e.code : 'other'));
     expect(await codeOf(trainLinear(table, 'nope', { task: 'classification' }))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(trainLinear(table, 'y', { task: 'classification', l2: -1 }))).toBe('INVALID_ARGUMENT');
+    await expect(trainLinear(table, 'y', { task: 'classification', l2: -1, maxIter: 0 })).rejects.toThrow('invalid linear options: l2 must be a finite number ≥ 0, got -1; maxIter must be an integer ≥ 1, got 0');
     expect(await codeOf(trainLinear({ columns: { x, y: x.map(() => 'a') } }, 'y', { task: 'classification' }))).toBe('INVALID_ARGUMENT');
     expect(() => LinearModel.fromJSON({ format: 'mloop.gbdt' })).toThrow(/not a linear model/);
   });

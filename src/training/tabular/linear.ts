@@ -277,7 +277,7 @@ export async function trainLinear(table: Table, target: string, options: LinearO
   if (!(Number.isInteger(maxIter) && maxIter >= 1)) issues.push({ path: 'maxIter', code: 'out_of_range', message: `maxIter must be an integer ≥ 1, got ${String(maxIter)}` });
   if (!(tol > 0)) issues.push({ path: 'tolerance', code: 'out_of_range', message: `tolerance must be > 0, got ${String(tol)}` });
   if (!(fraction >= 0 && fraction <= 0.9)) issues.push({ path: 'validationFraction', code: 'out_of_range', message: `validationFraction must be in [0, 0.9], got ${String(fraction)}` });
-  if (issues.length > 0) throw MloopError.validation('invalid linear options', issues);
+  if (issues.length > 0) throw MloopError.validation(`invalid linear options: ${issues.map((i) => i.message).join('; ')}`, issues);
   const ticker = new Ticker(hooks);
   ticker.check();
   const nAll = rowCount(table);
