@@ -227,9 +227,16 @@ describe('labeling API', () => {
     expect(exported.statusCode).toBe(200);
     expect(exported.json()).toMatchObject({
       created: true,
-      rows: 4,
+      rows: 1, // the decided item; the others lack answers or wait for a reviewer
       version: { ref: 'qa-labels@1', lineage: { parents: ['questions@1'] } },
     });
+    const left = (exported.json() as { left_out: { incomplete: number; awaiting_review: number } }).left_out;
+    expect(left.incomplete + left.awaiting_review).toBe(3);
+    const everything = await call('eng', 'POST', '/v1/labeling/projects/qa/export', {
+      name: 'qa-labels',
+      include_unfinished: true,
+    });
+    expect(everything.json()).toMatchObject({ rows: 4, left_out: { incomplete: 0, awaiting_review: 0 } });
     const imported = await call('admin', 'POST', '/v1/labeling/projects/other/answers', {
       answers: [{ item: 'q0', worker: 'ext', label: 'x' }],
     });

@@ -215,10 +215,46 @@ describe('consensus, agreement, adjudication and export', () => {
     expect(review.answers).toHaveLength(3);
   });
 
+  it('exports only finished items by default; includeUnfinished adds the rest', async () => {
+    // r2 (mv 2/3 < 0.7) waits for a reviewer; r1 and r4 are below the overlap of 3; r6 has no answer.
+    await t.ws.labeling.createProject({
+      name: 'partial',
+      dataset: 'reviews',
+      labels: ['pos', 'neg'],
+      idColumn: 'id',
+      overlap: 3,
+      adjudicationThreshold: 0.7,
+      consensus: 'mv',
+      actor: 'ana',
+    });
+    await t.ws.labeling.importAnswersCsv(
+      'partial',
+      'item,worker,label\nr1,a,pos\nr2,a,neg\nr2,b,neg\nr2,c,pos\nr3,a,neg\nr3,b,neg\nr3,c,neg\nr4,a,pos\nr4,b,neg\n',
+    );
+    const r = await t.ws.labeling.export('partial', { name: 'partial-labelled', actor: 'ana' });
+    expect(r.rows).toBe(1);
+    expect(r.left_out).toEqual({ incomplete: 2, awaiting_review: 1 });
+    const ids = await readColumns(t.ws.datasets, r.version.ref, ['id', 'label']);
+    expect(ids.columns['id']!.values).toEqual(['r3']);
+    const all = await t.ws.labeling.export('partial', { name: 'partial-all', actor: 'ana', includeUnfinished: true });
+    expect(all.rows).toBe(4);
+    expect(all.left_out).toEqual({ incomplete: 0, awaiting_review: 0 });
+    expect(all.version.lineage.transform).toMatchObject({ includeUnfinished: true });
+    await t.ws.labeling.adjudicate('partial', 'rita', 'r2', 'neg');
+    expect((await t.ws.labeling.export('partial', { name: 'partial-labelled', actor: 'ana' })).rows).toBe(2);
+    await t.ws.labeling.createProject({ name: 'started', dataset: 'reviews', labels: ['pos', 'neg'], overlap: 2, actor: 'ana' });
+    await t.ws.labeling.importAnswersCsv('started', 'item,worker,label\n0,a,pos\n');
+    const none = (await t.ws.labeling.export('started', { name: 'x', actor: 'ana' }).catch((e: unknown) => e)) as MloopError;
+    expect(none.code).toBe('FAILED_PRECONDITION');
+    expect(none.message).toContain('1 with fewer than 2 answers');
+  });
+
   it('exports labelled rows as a dataset version with lineage to the source and the project', async () => {
+    await t.ws.labeling.adjudicate('crowd', 'rita', 'r2', 'neg');
     const r = await t.ws.labeling.export('crowd', { name: 'reviews-labelled', actor: 'ana', method: 'mv' });
     expect(r.created).toBe(true);
     expect(r.rows).toBe(5);
+    expect(r.left_out).toEqual({ incomplete: 0, awaiting_review: 0 });
     expect(r.version.lineage.parents).toEqual(['reviews@1']);
     expect(r.version.lineage.transform).toMatchObject({ kind: 'label-export', project: 'crowd', method: 'majority-vote' });
     expect(r.version.schema.find((c) => c.name === 'label')?.roles).toEqual(['label']);
@@ -234,7 +270,7 @@ describe('consensus, agreement, adjudication and export', () => {
     expect(cols.columns['label']!.values).toEqual(['pos', 'neg', 'pos', 'pos', 'neg']);
     expect(cols.columns['label_method']!.values).toEqual([
       'majority-vote',
-      'majority-vote',
+      'adjudicated',
       'adjudicated',
       'majority-vote',
       'majority-vote',

@@ -850,21 +850,46 @@ export class LabelingService {
   }
 
   /**
-   * Exports the final labels as a new dataset version: the source rows that have a label, with
-   * `label`, `label_confidence`, `label_method` and `label_annotators` (prefix with `labelColumn`);
-   * lineage names the source version and the project.
+   * Exports the final labels as a new dataset version: the source rows whose label is final (a
+   * reviewer's decision, a gold label, or a consensus over at least `overlap` answers with a
+   * confidence at or above the adjudication threshold), with `label`, `label_confidence`,
+   * `label_method` and `label_annotators` (prefix with `labelColumn`); lineage names the source
+   * version and the project. `includeUnfinished` adds the items with fewer answers than the
+   * overlap and those waiting for a reviewer; `left_out` counts what was not exported.
    */
   async export(
     projectName: string,
-    o: { name: string; actor: string; method?: ConsensusMethodName | undefined; labelColumn?: string | undefined },
-  ): Promise<ImportResult & { rows: number }> {
+    o: {
+      name: string;
+      actor: string;
+      method?: ConsensusMethodName | undefined;
+      labelColumn?: string | undefined;
+      includeUnfinished?: boolean | undefined;
+    },
+  ): Promise<ImportResult & { rows: number; left_out: { incomplete: number; awaiting_review: number } }> {
     const p = await this.project(projectName);
     const source = await this.datasets.show(p.datasetRef);
-    const c = await this.consensus(projectName, o.method);
-    if (c.items.length === 0)
+    const all = await this.consensus(projectName, o.method);
+    if (all.items.length === 0)
       throw MloopError.failedPrecondition(`project '${p.name}' has no labelled items to export`, {
         hint: 'label some items or import answers first',
       });
+    const left_out = { incomplete: 0, awaiting_review: 0 };
+    const finished = all.items.filter((i) => {
+      if (i.method === 'adjudicated' || i.method === 'gold') return true;
+      if (i.answers < p.config.overlap) left_out.incomplete++;
+      else if (i.confidence < p.config.adjudicationThreshold) left_out.awaiting_review++;
+      else return true;
+      return false;
+    });
+    const includeUnfinished = o.includeUnfinished === true;
+    const c = includeUnfinished ? all : { ...all, items: finished };
+    if (includeUnfinished) Object.assign(left_out, { incomplete: 0, awaiting_review: 0 });
+    if (c.items.length === 0)
+      throw MloopError.failedPrecondition(
+        `project '${p.name}' has no finished items to export (${left_out.incomplete} with fewer than ${p.config.overlap} answers, ${left_out.awaiting_review} waiting for a reviewer)`,
+        { hint: 'finish labeling or adjudicate the queue, or export them anyway with --include-unfinished' },
+      );
     const base = o.labelColumn ?? 'label';
     const cols = { label: base, confidence: `${base}_confidence`, method: `${base}_method`, annotators: `${base}_annotators` };
     const clash = Object.values(cols).filter((n) => source.schema.some((s) => s.name === n));
@@ -891,6 +916,7 @@ export class LabelingService {
       labelColumn: base,
       items: c.items.length,
       labelsSha256: labelsSha,
+      ...(includeUnfinished ? { includeUnfinished: true } : {}),
     };
     const contentHash = canonicalHash({ hash: 'mloop-label-export/1', parents: [source.contentHash], transform });
     const staged = join(this.tempDir, `upload-${process.pid}-${randomBytes(8).toString('hex')}.jsonl`);
@@ -926,7 +952,7 @@ export class LabelingService {
           };
         },
       );
-      return { ...r, rows: c.items.length };
+      return { ...r, rows: c.items.length, left_out };
     } finally {
       rmSync(staged, { force: true });
     }

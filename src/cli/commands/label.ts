@@ -339,21 +339,37 @@ export function registerLabel(program: Command, run: Runner): void {
     .requiredOption('--name <dataset>', 'dataset to add the version to')
     .option('--method <method>', 'consensus method (default: the project setting)', parseMethod)
     .option('--label-column <name>', 'name of the label column (others get it as prefix)', 'label')
+    .option(
+      '--include-unfinished',
+      'also export items with fewer answers than the overlap and items waiting for a reviewer',
+      false,
+    )
     .action(
-      run(async (ctx, name: string, o: { name: string; method?: ConsensusMethodName; labelColumn: string }) => {
-        const r = await ctx.withWorkspace((ws) =>
-          ws.labeling.export(name, {
-            name: o.name,
-            actor: localPrincipal().userName,
-            method: o.method,
-            labelColumn: o.labelColumn,
-          }),
-        );
-        ctx.emit(
-          { created: r.created, rows: r.rows, version: versionJson(r.version) },
-          (x) =>
-            `${x.version.ref}${x.created ? '' : ' (identical content: existing version)'}: ${x.rows} labelled rows from '${name}', lineage ${x.version.lineage.parents.join(', ')}.`,
-        );
-      }),
+      run(
+        async (
+          ctx,
+          name: string,
+          o: { name: string; method?: ConsensusMethodName; labelColumn: string; includeUnfinished: boolean },
+        ) => {
+          const r = await ctx.withWorkspace((ws) =>
+            ws.labeling.export(name, {
+              name: o.name,
+              actor: localPrincipal().userName,
+              method: o.method,
+              labelColumn: o.labelColumn,
+              includeUnfinished: o.includeUnfinished,
+            }),
+          );
+          ctx.emit({ created: r.created, rows: r.rows, left_out: r.left_out, version: versionJson(r.version) }, (x) => {
+            const left = x.left_out.incomplete + x.left_out.awaiting_review;
+            return (
+              `${x.version.ref}${x.created ? '' : ' (identical content: existing version)'}: ${x.rows} labelled rows from '${name}', lineage ${x.version.lineage.parents.join(', ')}.` +
+              (left > 0
+                ? ` Left out ${left} unfinished items (${x.left_out.incomplete} with too few answers, ${x.left_out.awaiting_review} waiting for a reviewer); --include-unfinished exports them.`
+                : '')
+            );
+          });
+        },
+      ),
     );
 }

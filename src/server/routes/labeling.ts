@@ -410,6 +410,7 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
             name: Type.String({ minLength: 1, maxLength: 63 }),
             method: Method,
             label_column: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
+            include_unfinished: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -418,7 +419,12 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
     },
     async (request) => {
       const { project } = request.params as { project: string };
-      const b = request.body as { name: string; method?: ConsensusMethodName; label_column?: string };
+      const b = request.body as {
+        name: string;
+        method?: ConsensusMethodName;
+        label_column?: string;
+        include_unfinished?: boolean;
+      };
       // Writing a dataset is a datasets:write action too.
       if (!isAllowed(request.principal!, 'datasets:write')) {
         throw MloopError.permissionDenied(`user '${request.principal!.userName}' may not datasets:write`, {
@@ -430,8 +436,9 @@ export async function labelingRoutes(app: FastifyInstance, opts: { ws: Workspace
         actor: request.principal!.userName,
         method: b.method,
         labelColumn: b.label_column,
+        includeUnfinished: b.include_unfinished,
       });
-      return { created: r.created, rows: r.rows, version: versionJson(r.version) };
+      return { created: r.created, rows: r.rows, left_out: r.left_out, version: versionJson(r.version) };
     },
   );
 }
