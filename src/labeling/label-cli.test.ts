@@ -118,6 +118,9 @@ describe('mloop label', () => {
     expect((await cli('label', 'consensus', 'yn', '--method', 'vote')).code).toBe(2);
     expect((await cli('label', 'create', 'z', '--dataset', 'items', '--labels', 'a,b', '--gold-rate', '1.5')).code).toBe(2);
     expect((await cli('label', 'import-answers', 'yn', 'missing.csv')).code).toBe(3);
+    const emptyColumn = await cli('label', 'export', 'yn', '--name', 'x', '--label-column', '');
+    expect(emptyColumn.code).toBe(2);
+    expect(emptyColumn.stderr).toContain('error[INVALID_ARGUMENT]: the label column name has 1 to 60 characters');
     writeFileSync(join(dir, 'bad.csv'), 'item,worker,label\nt1,w9,maybe\n');
     const bad = await cli('label', 'import-answers', 'yn', 'bad.csv');
     expect(bad.code).toBe(2);

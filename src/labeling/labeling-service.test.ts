@@ -280,6 +280,8 @@ describe('consensus, agreement, adjudication and export', () => {
     const again = await t.ws.labeling.export('crowd', { name: 'reviews-labelled', actor: 'ana', method: 'mv' });
     expect(again.created).toBe(false);
     expect(await code(t.ws.labeling.export('crowd', { name: 'x', actor: 'ana', labelColumn: 'text' }))).toBe('INVALID_ARGUMENT');
+    for (const bad of ['', '  ', 'x'.repeat(61)])
+      expect(await code(t.ws.labeling.export('crowd', { name: 'x', actor: 'ana', labelColumn: bad }))).toBe('INVALID_ARGUMENT');
     await t.ws.labeling.createProject({ name: 'empty', dataset: 'reviews', labels: ['pos', 'neg'], actor: 'ana' });
     expect(await code(t.ws.labeling.export('empty', { name: 'x', actor: 'ana' }))).toBe('FAILED_PRECONDITION');
   });

@@ -868,6 +868,11 @@ export class LabelingService {
     },
   ): Promise<ImportResult & { rows: number; left_out: { incomplete: number; awaiting_review: number } }> {
     const p = await this.project(projectName);
+    if (o.labelColumn !== undefined && (o.labelColumn.trim().length === 0 || o.labelColumn.length > 60))
+      throw MloopError.invalidArgument(
+        `the label column name has 1 to 60 characters, not only spaces; got '${o.labelColumn.slice(0, 80)}'`,
+        { hint: "leave out --label-column for 'label'" },
+      );
     const source = await this.datasets.show(p.datasetRef);
     const all = await this.consensus(projectName, o.method);
     if (all.items.length === 0)
