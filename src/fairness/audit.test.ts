@@ -9,6 +9,7 @@ import {
   FAIRNESS_METRICS,
   getFairnessMetric,
   isFairnessMetric,
+  splitAttributes,
   type FairnessReport,
 } from './index.js';
 
@@ -343,6 +344,17 @@ describe('multiclass and intersections', () => {
     expect(Object.keys(r.attributes)).toEqual(['grp', 'lang', 'grp&lang']);
     expect(r.attributes['grp&lang']!.groups.map((g) => g.group).sort()).toEqual(['P&en', 'P&fr', 'Q&en', 'Q&fr']);
     expect(r.attributes['grp&lang']!.groups.every((g) => g.n === 3)).toBe(true);
+  });
+
+  it('splits attribute names into columns and intersections, as gate rules and --sensitive write them', () => {
+    expect(splitAttributes(['sex', 'race&sex', 'sex', 'race&sex', 'age'])).toEqual({ columns: ['sex', 'race', 'age'], intersections: [['race', 'sex']] });
+    const { columns, intersections } = splitAttributes(['lang&grp']);
+    const byName: Record<string, string[]> = { grp, lang: grp.map((_, i) => (i % 2 ? 'fr' : 'en')) };
+    const r = auditFairness(data, Object.fromEntries(columns.map((c) => [c, byName[c]!])), { minGroupSize: 1, replicates: 0, intersections });
+    expect(Object.keys(r.attributes)).toEqual(['lang', 'grp', 'lang&grp']);
+    expect(() => splitAttributes(['sex&'])).toThrow(/attribute 'sex&' has an empty column name/);
+    expect(() => splitAttributes(['&'])).toThrow(MloopError);
+    expect(() => splitAttributes(['sex&race&sex'])).toThrow("attribute 'sex&race&sex' names 'sex' twice");
   });
 
   it('reports automatic shares per group and their gap', () => {

@@ -60,6 +60,11 @@ describe('parseFairnessGate', () => {
     ]);
     expect(issues[1]!.message).toMatch(/valid: fairness\.demographic_parity_difference, .*fairness\.equalized_odds_difference/);
     expect(() => parseFairnessGate({ rules: [] })).toThrow(/rules: expected a non-empty array/);
+    // an intersection needs distinct, non-empty column names
+    expect(issuesOf({ rules: [{ metric: 'fairness.demographic_parity_ratio', attribute: 'sex&race', min: 0.8 }, { metric: 'fairness.demographic_parity_ratio', attribute: 'sex&', min: 0.8 }, { metric: 'fairness.demographic_parity_ratio', attribute: 'race&race', min: 0.8 }] })).toEqual([
+      { path: 'rules.1.attribute', code: 'invalid_gate', message: "attribute 'sex&' has an empty column name; write a column (sex) or columns joined by '&' (sex&race)" },
+      { path: 'rules.2.attribute', code: 'invalid_gate', message: "attribute 'race&race' names 'race' twice" },
+    ]);
     expect(() => parseFairnessGate([])).toThrow(MloopError);
   });
 

@@ -6,6 +6,7 @@
 import { MloopError, type ValidationIssue } from '../errors/index.js';
 import type { FairnessReport } from './fairness.js';
 import { FAIRNESS_METRIC_IDS, getFairnessMetric } from './fairness-metrics.js';
+import { attributeNameProblem } from './group-counts.js';
 
 /** Which number of a difference a rule compares: the point value or a bound of its bootstrap interval. */
 export type FairnessBound = 'value' | 'lower' | 'upper';
@@ -69,7 +70,11 @@ export function validateFairnessRule(raw: unknown, path: string): ValidationIssu
     add(`${path}.metric`, `unknown fairness metric ${JSON.stringify(rule['metric'])}; valid: ${FAIRNESS_METRIC_IDS.join(', ')}`);
   }
   if (typeof rule['attribute'] !== 'string' || rule['attribute'].length === 0)
-    add(`${path}.attribute`, 'expected the name of an audited attribute, e.g. "sex"');
+    add(`${path}.attribute`, 'expected the name of an audited attribute, e.g. "sex" or "sex&race"');
+  else {
+    const problem = attributeNameProblem(rule['attribute']);
+    if (problem !== null) add(`${path}.attribute`, problem);
+  }
   const kinds = ['min', 'max', 'beats_champion_by'].filter((k) => rule[k] !== undefined);
   if (kinds.length !== 1) add(path, 'set exactly one of min, max, beats_champion_by');
   for (const k of kinds)

@@ -22,6 +22,52 @@ export interface Grouping {
   index: Int32Array;
 }
 
+/** Columns to read and intersections to audit for a list of attribute names; see `splitAttributes`. */
+export interface AttributeSplit {
+  /** Every column named, alone or inside an intersection, in first-seen order. */
+  columns: string[];
+  /** Each intersection named (`sex&race` → `['sex', 'race']`), once, in the order written. */
+  intersections: string[][];
+}
+
+/**
+ * The problem with one attribute name as written in a gate rule or `--sensitive`, or null when it is
+ * usable: a column (`sex`) or an intersection of distinct columns (`sex&race`).
+ */
+export function attributeNameProblem(name: string): string | null {
+  const parts = name.split(INTERSECTION_SEPARATOR);
+  if (parts.some((p) => p.trim() === '')) return `attribute '${name}' has an empty column name; write a column (sex) or columns joined by '${INTERSECTION_SEPARATOR}' (sex${INTERSECTION_SEPARATOR}race)`;
+  const twice = parts.find((p, i) => parts.indexOf(p) !== i);
+  if (twice !== undefined) return `attribute '${name}' names '${twice}' twice`;
+  return null;
+}
+
+/**
+ * Splits attribute names (`['sex', 'sex&race']`) into the columns to read (`['sex', 'race']`) and the
+ * intersections to audit (`[['sex', 'race']]`), for `auditFairness`'s `intersections` option. An
+ * intersection keeps the order written, so its audited name is the one given. INVALID_ARGUMENT for a
+ * name with an empty part (`sex&`) or a column named twice (`sex&sex`).
+ *
+ * @example
+ * const { columns, intersections } = splitAttributes(['sex', 'sex&race']);
+ */
+export function splitAttributes(names: readonly string[]): AttributeSplit {
+  const columns: string[] = [];
+  const intersections: string[][] = [];
+  const seen = new Set<string>();
+  for (const name of names) {
+    const problem = attributeNameProblem(name);
+    if (problem !== null) throw MloopError.invalidArgument(problem);
+    const parts = name.split(INTERSECTION_SEPARATOR);
+    for (const c of parts) if (!columns.includes(c)) columns.push(c);
+    if (parts.length >= 2 && !seen.has(name)) {
+      seen.add(name);
+      intersections.push(parts);
+    }
+  }
+  return { columns, intersections };
+}
+
 /** Builds the groupings: one per column, plus the requested intersections. */
 export function buildGroupings(
   sensitive: Readonly<Record<string, ReadonlyArray<string | null>>>,

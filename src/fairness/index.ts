@@ -22,8 +22,8 @@ export {
   isFairnessMetric,
 } from './fairness-metrics.js';
 export type { Comparison, FairnessMetricKey, FairnessMetricSpec, GroupRate } from './fairness-metrics.js';
-export { buildGroupings, MISSING_GROUP, INTERSECTION_SEPARATOR } from './group-counts.js';
-export type { Grouping, RateName } from './group-counts.js';
+export { attributeNameProblem, buildGroupings, splitAttributes, MISSING_GROUP, INTERSECTION_SEPARATOR } from './group-counts.js';
+export type { AttributeSplit, Grouping, RateName } from './group-counts.js';
 export { parseFairnessGate, validateFairnessRule, checkFairnessRule, checkFairnessGate } from './fairness-gates.js';
 export type {
   FairnessBound,

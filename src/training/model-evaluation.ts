@@ -11,6 +11,7 @@ import {
   mitigateThresholds,
   planToJson,
   PARITY_CONSTRAINTS,
+  splitAttributes,
   validateFairnessRule,
   type FairnessGateRule,
   type FairnessReport,
@@ -46,7 +47,7 @@ export interface EvaluateRequest {
   gate?: GateSpec;
   /** Compare with this version for `beats_champion_by` rules (default: the model's `champion`, when it is another version). */
   champion?: string | null;
-  /** Sensitive columns to audit (default: the dataset's columns marked sensitive). */
+  /** Sensitive columns to audit (default: the dataset's columns marked sensitive); `a&b` audits the intersection of columns a and b. Columns and intersections that the gate's `fairness.*` rules name are always audited. */
   sensitive?: string[];
   replicates?: number;
   seed?: number;
@@ -128,12 +129,11 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
   const replicates = req.replicates ?? 1000;
   const datasetVersion = await deps.datasets.show(req.dataset);
   const fairnessRules = (req.gate?.rules ?? []).filter((r) => r.metric.startsWith('fairness.')) as unknown as FairnessGateRule[];
-  const sensitive = [
-    ...new Set([
-      ...(req.sensitive ?? datasetVersion.schema.filter((c) => c.roles.includes('sensitive')).map((c) => c.name)),
-      ...fairnessRules.flatMap((r) => r.attribute.split('&')),
-    ]),
-  ];
+  // the columns to read and the intersections (`sex&race`) to audit: asked for, or marked, plus those the gate's rules name
+  const { columns: sensitive, intersections } = splitAttributes([
+    ...(req.sensitive ?? datasetVersion.schema.filter((c) => c.roles.includes('sensitive')).map((c) => c.name)),
+    ...fairnessRules.map((r) => r.attribute),
+  ]);
   let championVersion: ModelVersion | undefined;
   if (req.gate?.rules.some((r) => r.beats_champion_by !== undefined) && req.champion !== null) {
     const model = await deps.registry.getModel(version.model);
@@ -195,7 +195,7 @@ export async function evaluateModel(deps: { datasets: DatasetService; registry: 
     const thresholdOptions = { ...(t === null ? {} : { threshold: t }), ...(rowThresholds === undefined ? {} : { rowThresholds }) };
     const outOfScope = scored === null ? {} : { outOfScope: { scores: scored.inScope, threshold: oos!.threshold!, score: scored.score } };
     const report = evaluateClassification(d, { slices: sliceOnly, replicates, seed, ...thresholdOptions, ...outOfScope });
-    const fairness = sensitive.length === 0 ? null : auditFairness(d, sensitiveValues, { replicates: Math.min(replicates, 500), seed, ...thresholdOptions });
+    const fairness = sensitive.length === 0 ? null : auditFairness(d, sensitiveValues, { replicates: Math.min(replicates, 500), seed, intersections, ...thresholdOptions });
     return { report, fairness };
   };
   // an explicit --target-precision asks for one threshold: the plan's group thresholds then do not apply

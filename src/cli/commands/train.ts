@@ -168,7 +168,7 @@ export function registerTrain(program: Command, run: Runner): void {
     .option('--label <col>', "label column (default: the model's)")
     .option('--slice <cols>', 'report metrics per value of these columns', collect)
     .option('--target-precision <p>', "report automation at this precision (threshold chosen on the model's validation data)", parseProbability('--target-precision'))
-    .option('--sensitive <cols>', "audit these columns for bias (default: the dataset's sensitive columns)", collect)
+    .option('--sensitive <cols>', "audit these columns for bias (default: the dataset's sensitive columns); a&b audits their intersection; a gate's fairness rules add the attributes they name", collect)
     .option('--gate <file>', 'gate file (JSON or YAML): exit 1 when a rule fails')
     .option('--seed <n>', 'seed of the bootstrap intervals', parseIntOption(0, 2 ** 31 - 1), 0)
     .option('--save', "save this evaluation as evidence on the model version (shown in its card)")
@@ -240,10 +240,12 @@ export function registerTrain(program: Command, run: Runner): void {
             );
           }
           if (o.slices.length > 0) {
+            // One column per slice: accuracy for classifiers, MAE (in the label's units) for regressors.
+            const sliceMetric = rep.task === 'regression' ? 'mae' : 'accuracy';
             lines.push(
               table(
-                ['slice', 'value', 'n', 'accuracy', 'note'],
-                o.slices.map((s) => [s.column, s.value, s.n, (s.metrics['accuracy'] ?? s.metrics['mae'])?.value.toFixed(4), s.trusted ? '' : 'too small to trust']),
+                ['slice', 'value', 'n', sliceMetric, 'note'],
+                o.slices.map((s) => [s.column, s.value, s.n, s.metrics[sliceMetric]?.value.toFixed(4), s.trusted ? '' : 'too small to trust']),
               ),
             );
           }
