@@ -128,10 +128,15 @@ async function csvHeader(file: string, shown: string, delimiter: string, encodin
   const issues = names.flatMap((n, i) => (n === '' ? [{ path: `column ${i + 1}`, code: 'empty_name', message: `column ${i + 1} has no name` }] : []));
   const seen = new Map<string, number>();
   for (const [i, n] of names.entries()) {
-    const first = seen.get(n);
+    const first = seen.get(asciiLower(n));
     if (first !== undefined && n !== '') {
-      issues.push({ path: n, code: 'duplicate_column', message: `column '${n}' appears twice (columns ${first + 1} and ${i + 1})` });
-    } else seen.set(n, i);
+      const other = names[first]!;
+      issues.push({
+        path: n,
+        code: 'duplicate_column',
+        message: other === n ? `column '${n}' appears twice (columns ${first + 1} and ${i + 1})` : `columns '${other}' and '${n}' differ only in case (columns ${first + 1} and ${i + 1}); column names are case-insensitive`,
+      });
+    } else seen.set(asciiLower(n), i);
   }
   if (issues.length > 0) {
     throw MloopError.validation(`'${basename(shown)}' line 1: ${issues.map((i) => i.message).join('; ')}`, issues, {
@@ -140,6 +145,45 @@ async function csvHeader(file: string, shown: string, delimiter: string, encodin
     });
   }
   return names;
+}
+
+/** Column names are case-insensitive in DuckDB, for ASCII letters only. */
+function asciiLower(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/**
+ * DuckDB renames a JSON key that differs from another only in case (`A` beside `a` becomes `A_1`).
+ * When the columns look like such a rename, the file is read again to find the two keys, and the
+ * import fails naming them, as for a CSV header.
+ */
+async function checkJsonKeyCase(file: string, shown: string, columns: string[]): Promise<void> {
+  const suspect = columns.some((c) => {
+    const base = /^(.+)_\d+$/.exec(c)?.[1];
+    return base !== undefined && columns.some((o) => o !== base && asciiLower(o) === asciiLower(base));
+  });
+  if (!suspect) return;
+  const seen = new Map<string, { key: string; line: number }>();
+  const input = createReadStream(file, { encoding: 'utf8' });
+  let line = 0;
+  try {
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === '' || jsonLineProblem(text) !== undefined) continue;
+      for (const key of Object.keys(JSON.parse(text) as object)) {
+        const first = seen.get(asciiLower(key));
+        if (first === undefined) seen.set(asciiLower(key), { key, line });
+        else if (first.key !== key) {
+          throw MloopError.invalidArgument(`'${basename(shown)}' line ${line}: keys '${first.key}' (line ${first.line}) and '${key}' differ only in case; column names are case-insensitive`, {
+            details: { file: shown, format: 'jsonl', line, keys: [first.key, key] },
+            hint: 'give every key a name that differs from the others in more than case',
+          });
+        }
+      }
+    }
+  } finally {
+    input.destroy();
+  }
 }
 
 /** End of the header line; only it is decoded here, DuckDB checks the rest with line numbers. */
@@ -254,6 +298,7 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
   } catch (err) {
     throw await failed(err);
   }
+  if (format === 'jsonl') await checkJsonKeyCase(file, shown, described.map((c) => c.column_name));
   options.onColumns?.(described.map((c) => c.column_name));
   const nulls = na.length === 0 ? '' : `(${na.map(sqlString).join(', ')})`;
   const select = described

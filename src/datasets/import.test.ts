@@ -133,6 +133,9 @@ describe('importing files', () => {
     const r = await f.service.importFile({ file: write('ok.jsonl', '{"a":1,"b":"x"}\r\n\r\n{"a":2}\r\n{"b":"z","c":[1]}\r\n'), name: 'ok', actor: 't' });
     expect(r.version.rowCount).toBe(3);
     expect(r.version.schema.map((c) => c.name)).toEqual(['a', 'b', 'c']);
+    // Names that only look like DuckDB's renames, or differ in a non-ASCII letter's case, are distinct columns.
+    const similar = await f.service.importFile({ file: write('similar.jsonl', '{"q":1,"q_1":2}\n{"Q_2":3,"É":4,"é":5}\n'), name: 'similar', actor: 't' });
+    expect(similar.version.schema.map((c) => c.name)).toEqual(['q', 'q_1', 'Q_2', 'É', 'é']);
   });
 
   it('names the line of text in the wrong encoding, and reads it with --encoding', async () => {
@@ -149,6 +152,8 @@ describe('importing files', () => {
     ['header.csv', 'a,b\n', /'header\.csv' has a header but no data rows/],
     ['dup.csv', 'a,b,a\n1,2,3\n', /'dup\.csv' line 1: column 'a' appears twice \(columns 1 and 3\)/],
     ['noname.csv', 'a,,c\n1,2,3\n', /column 2 has no name/],
+    ['case.csv', 'id,a,A\n1,2,3\n', /^'case\.csv' line 1: columns 'a' and 'A' differ only in case \(columns 2 and 3\); column names are case-insensitive$/],
+    ['case.jsonl', '{"Name":1}\n{"b":1}\n{"name":2}\n', /^'case\.jsonl' line 3: keys 'Name' \(line 1\) and 'name' differ only in case; column names are case-insensitive$/],
     ['trunc.parquet', 'PAR1 this is not really parquet', /'trunc\.parquet' is not a valid Parquet file/],
     ['bad.jsonl', '{"a":1}\n{"a":\n', /'bad\.jsonl'.*malformed JSON Lines/],
     ['data.xlsx', 'x', /cannot tell the format of 'data\.xlsx'/],
