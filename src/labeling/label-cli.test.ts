@@ -66,7 +66,16 @@ describe('mloop label', () => {
         answers.push(`t${i},${w},${(i + (w === 'w3' && i % 3 === 0 ? 1 : 0)) % 2 === 0 ? 'yes' : 'no'}`);
     writeFileSync(join(dir, 'answers.csv'), `${answers.join('\n')}\n`);
     const imported = await cli('label', 'import-answers', 'yn', 'answers.csv', '--json');
-    expect(JSON.parse(imported.stdout)).toMatchObject({ inserted: 36, existing: 0 });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ inserted: 36, existing: 0, changed: [] });
+    writeFileSync(
+      join(dir, 'changed.csv'),
+      `item,worker,label\nt1,w1,${answers[4]!.endsWith('yes') ? 'no' : 'yes'}\nt1,w2,${answers[5]!.split(',')[2]}\n`,
+    );
+    const changed = await cli('label', 'import-answers', 'yn', 'changed.csv');
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toContain("Imported 0 answers into 'yn' (1 were there already).");
+    expect(changed.stdout).toContain('1 answers differ from the answer their worker gave before and were not imported');
+    expect(changed.stdout).toContain(`item 't1', worker 'w1': kept '${answers[4]!.split(',')[2]}'`);
 
     const mv = JSON.parse((await cli('label', 'consensus', 'yn', '--method', 'mv', '--json')).stdout) as {
       method: string;

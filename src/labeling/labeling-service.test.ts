@@ -151,8 +151,21 @@ describe('consensus, agreement, adjudication and export', () => {
       'r5,c,neg',
     ].join('\n');
     const r = await t.ws.labeling.importAnswersCsv('crowd', csv);
-    expect(r).toEqual({ project: 'crowd', inserted: 15, existing: 0, paused: [] });
+    expect(r).toEqual({ project: 'crowd', inserted: 15, existing: 0, changed: [], paused: [] });
     expect((await t.ws.labeling.importAnswersCsv('crowd', csv)).existing).toBe(15);
+  });
+
+  it('reports a changed answer from the same worker and keeps the recorded one', async () => {
+    const r = await t.ws.labeling.importAnswersCsv('crowd', 'item,worker,label\nr1,a,neg\nr2,a,neg\n');
+    expect(r).toEqual({
+      project: 'crowd',
+      inserted: 0,
+      existing: 1,
+      changed: [{ item: 'r1', worker: 'a', kept: 'pos', not_imported: 'neg' }],
+      paused: [],
+    });
+    const answers = (await t.ws.labeling.reviewItem('crowd', 'r1')).answers;
+    expect(answers.find((a) => a.worker === 'a')?.label).toBe('pos');
   });
 
   it('rejects bad answer files with one issue per problem', async () => {

@@ -583,7 +583,9 @@ export class LabelingService {
 
   /**
    * Imports answers collected elsewhere. Items must be in the project and labels in its label set
-   * (every problem is reported); answers already stored are kept. Gold accuracy is then re-checked.
+   * (every problem is reported); answers already stored are kept: `existing` counts the identical
+   * ones, and `changed` lists each answer whose worker had answered the item with another label
+   * (the recorded label is kept, the imported one is not stored). Gold accuracy is then re-checked.
    */
   async importAnswers(projectName: string, answers: readonly ExternalAnswer[]) {
     const p = await this.project(projectName);
@@ -615,10 +617,18 @@ export class LabelingService {
       seen.add(key);
     });
     if (issues.length > 0) throw MloopError.validation(`cannot import answers into '${p.name}': ${issues[0]!.message}`, issues);
-    const r = await this.store.importAnswers(p.id, answers, this.clock());
+    const recorded = new Map((await this.store.listAnswers(p.id)).map((a) => [`${a.item}\u0000${a.worker}`, a.label]));
+    const changed: Array<{ item: string; worker: string; kept: string; not_imported: string }> = [];
+    const fresh = answers.filter((a) => {
+      const kept = recorded.get(`${a.item}\u0000${a.worker}`);
+      if (kept === undefined || kept === a.label) return true;
+      changed.push({ item: a.item, worker: a.worker, kept, not_imported: a.label });
+      return false;
+    });
+    const r = await this.store.importAnswers(p.id, fresh, this.clock());
     const paused: string[] = [];
     for (const w of new Set(answers.map((a) => a.worker))) if (await this.enforceGold(p, w)) paused.push(w);
-    return { project: p.name, inserted: r.inserted, existing: r.existing, paused };
+    return { project: p.name, inserted: r.inserted, existing: r.existing, changed, paused };
   }
 
   /** Imports answers from CSV text (columns item, worker, label). */

@@ -240,11 +240,19 @@ export function registerLabel(program: Command, run: Runner): void {
         const path = resolve(ctx.io.cwd, file);
         const text = readText(path, 'answers file');
         const r = await ctx.withWorkspace((ws) => ws.labeling.importAnswersCsv(name, text, basename(path)));
-        ctx.emit(
-          r,
-          (x) =>
-            `Imported ${x.inserted} answers into '${x.project}' (${x.existing} were there already).${x.paused.length > 0 ? ` Paused below the gold accuracy: ${x.paused.join(', ')}.` : ''}`,
-        );
+        ctx.emit(r, (x) => {
+          const lines = [`Imported ${x.inserted} answers into '${x.project}' (${x.existing} were there already).`];
+          if (x.changed.length > 0) {
+            lines.push(
+              `${x.changed.length} answers differ from the answer their worker gave before and were not imported; the recorded answer is kept:`,
+            );
+            for (const c of x.changed.slice(0, 10))
+              lines.push(`  item '${c.item}', worker '${c.worker}': kept '${c.kept}', not imported '${c.not_imported}'`);
+            if (x.changed.length > 10) lines.push(`  … and ${x.changed.length - 10} more (--json lists them all)`);
+          }
+          if (x.paused.length > 0) lines.push(`Paused below the gold accuracy: ${x.paused.join(', ')}.`);
+          return lines.join('\n');
+        });
       }),
     );
 
