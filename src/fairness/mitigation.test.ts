@@ -149,6 +149,18 @@ describe('review/auto threshold mitigation (multiclass)', () => {
     expect(auto.reduce((s, x) => s + x, 0) / auto.length).toBeCloseTo(t.after.coverage!, 12);
   });
 
+  it('needs the favourable class for a parity of decisions, and takes it as positiveLabel', () => {
+    expect(() => mitigateThresholds(val.data, val.lang, { constraint: 'demographic_parity' })).toThrow(
+      'demographic_parity on a model with 3 classes needs the favourable class: name a positive label (one of billing, tech, other)',
+    );
+    expect(() => mitigateThresholds(val.data, val.lang, { constraint: 'demographic_parity', positiveLabel: 'nope' })).toThrow(/positive label 'nope' is not a class; classes: billing, tech, other/);
+    // scores of one class need the probabilities: the predicted class gets its confidence, the others share the rest
+    const d = val.data;
+    const proba = Float64Array.from({ length: d.yPred.length * 3 }, (_, j) => (d.yPred[Math.floor(j / 3)] === j % 3 ? d.confidence[Math.floor(j / 3)]! : (1 - d.confidence[Math.floor(j / 3)]!) / 2));
+    const plan = mitigateThresholds({ ...d, proba }, val.lang, { constraint: 'demographic_parity', positiveLabel: 'tech', tolerance: 0.05 });
+    expect(plan).toMatchObject({ kind: 'decision', positiveLabel: 'tech' });
+  });
+
   it('equalises the precision of automatic decisions', () => {
     const plan = mitigateThresholds(val.data, val.lang, {
       constraint: 'auto_precision',

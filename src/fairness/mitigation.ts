@@ -269,7 +269,7 @@ function resolveOptions(
     ensure(
       pos >= 0,
       options.positiveLabel === undefined
-        ? `${options.constraint} needs a binary model or a positiveLabel`
+        ? `${options.constraint} on a model with ${d.classes.length} classes needs the favourable class: name a positive label (one of ${d.classes.join(', ')})`
         : `positive label '${options.positiveLabel}' is not a class; classes: ${d.classes.join(', ')}`,
     );
   } else {

@@ -10,7 +10,7 @@ import { runCliInProcess } from '../test-support/run-cli.js';
 
 let t: TempWorkspace;
 
-/** A binary tabular set where group b has lower scores (and base rate), so one threshold selects it less often. */
+/** A binary tabular set where group b has lower scores (and base rate), so one threshold selects it less often. Labels are words (yes/no would be read as booleans). */
 function loansCsv(n: number, seed: number): string {
   const rand = mulberry32(seed);
   const lines = ['id,x1,x2,grp,y'];
@@ -19,7 +19,7 @@ function loansCsv(n: number, seed: number): string {
     const x1 = rand() * 10 - (grp === 'b' ? 3 : 0);
     const x2 = rand() * 5;
     const z = x1 + x2 + (rand() - 0.5) * 4;
-    lines.push(`${i},${x1.toFixed(3)},${x2.toFixed(3)},${grp},${z > 7 ? 'yes' : 'no'}`);
+    lines.push(`${i},${x1.toFixed(3)},${x2.toFixed(3)},${grp},${z > 7 ? 'grant' : 'deny'}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -85,6 +85,24 @@ describe('mloop fairness mitigate', () => {
     await ws.close();
     const text = await mloop('fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'demographic_parity', '--tolerance', '0.03', '--apply');
     expect(text.stdout).toContain(`already registered as ${doc.applied.version}`);
+  });
+
+  it("--positive-label picks the favourable class, as the HTTP route's positive_label does", async () => {
+    const args = ['fairness', 'mitigate', 'loans@1', 'loans-val@1', '--sensitive', 'grp', '--constraint', 'demographic_parity', '--tolerance', '0.03'];
+    type Doc = { positiveLabel: string; thresholds: Record<string, number | null>; validation: { before: { rates: Record<string, number> } } };
+    const grant = JSON.parse((await mloop('--json', ...args)).stdout) as Doc;
+    const deny = await mloop('--json', ...args, '--positive-label', 'deny');
+    expect(deny.code, deny.stderr).toBe(0);
+    const doc = JSON.parse(deny.stdout) as Doc;
+    expect(grant.positiveLabel).toBe('grant');
+    expect(doc.positiveLabel).toBe('deny');
+    // the selection rate is now that of 'deny': each group's complement of its 'grant' rate
+    for (const g of ['a', 'b']) expect(doc.validation.before.rates[g]).toBeCloseTo(1 - grant.validation.before.rates[g]!, 12);
+    const text = await mloop(...args, '--positive-label', 'deny');
+    expect(text.stdout).toMatch(/demographic_parity by 'grp' \(tolerance 0\.03, favourable class 'deny'\)/);
+    const unknown = await mloop(...args, '--positive-label', 'maybe');
+    expect(unknown.code).toBe(EXIT_CODE.INVALID_ARGUMENT);
+    expect(unknown.stderr).toMatch(/positive label 'maybe' is not a class; classes: deny, grant/);
   });
 
   it('refuses an unknown column, an unknown constraint and a bad tolerance', async () => {

@@ -29,9 +29,10 @@ export function registerFairness(program: Command, run: Runner): void {
     .requiredOption('--constraint <name>', `one of ${PARITY_CONSTRAINTS.join(', ')}`)
     .option('--tolerance <gap>', 'largest allowed gap between groups on the validation data', parseUnit('--tolerance', false), 0.02)
     .option('--target-precision <p>', 'auto_share/auto_precision: break-even precision of an automatic decision (default: the validation precision at the stored threshold)', parseUnit('--target-precision', true))
+    .option('--positive-label <class>', "demographic_parity/equal_opportunity: the favourable class (default: a binary model's second class; needed for a multiclass model)")
     .option('--apply', 'register a new version of the model with these group thresholds (same weights), for serving to apply')
     .action(
-      run(async (ctx, model: string, dataset: string, opts: { sensitive: string; constraint: string; tolerance: number; targetPrecision?: number; apply?: boolean }) => {
+      run(async (ctx, model: string, dataset: string, opts: { sensitive: string; constraint: string; tolerance: number; targetPrecision?: number; positiveLabel?: string; apply?: boolean }) => {
         if (!PARITY_CONSTRAINTS.includes(opts.constraint as ParityConstraint)) {
           throw MloopError.invalidArgument(`unknown constraint '${opts.constraint}'; valid: ${PARITY_CONSTRAINTS.join(', ')}`);
         }
@@ -45,6 +46,7 @@ export function registerFairness(program: Command, run: Runner): void {
               constraint: opts.constraint as ParityConstraint,
               tolerance: opts.tolerance,
               ...(opts.targetPrecision === undefined ? {} : { targetPrecision: opts.targetPrecision }),
+              ...(opts.positiveLabel === undefined ? {} : { positiveLabel: opts.positiveLabel }),
             },
           );
           return { r, applied: opts.apply === true ? await applyMitigation({ registry: ws.registry }, localPrincipal().userName, r) : null };
@@ -61,7 +63,8 @@ export function registerFairness(program: Command, run: Runner): void {
         ctx.emit(out, () => {
           const v = p.validation;
           const row = (name: string, f: (x: MitigationFigures) => number | null, cost: number | null) => [name, num(f(v.before)), num(f(v.after)), num(cost)];
-          const lines = [`${r.model} on ${r.dataset}: ${p.constraint} by '${p.attribute}' (tolerance ${p.tolerance}) — ${p.message}`];
+          const favourable = p.positiveLabel === null ? '' : `, favourable class '${p.positiveLabel}'`;
+          const lines = [`${r.model} on ${r.dataset}: ${p.constraint} by '${p.attribute}' (tolerance ${p.tolerance}${favourable}) — ${p.message}`];
           lines.push(
             table(
               ['group', 'threshold', 'rate before', 'rate after', 'note'],
