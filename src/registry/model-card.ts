@@ -71,7 +71,10 @@ export interface ModelCard {
     at: string;
     by: string;
     metrics: Record<string, Interval>;
-    slices: Array<{ column: string; value: string; n: number; trusted: boolean; accuracy: number | null }>;
+    /** The metric of each slice's `score`: `accuracy` for classifiers, `mae` for regressors. */
+    sliceMetric: 'accuracy' | 'mae';
+    /** Per slice: `score` is its {@link sliceMetric}; `accuracy` is its accuracy (null for regressors). */
+    slices: Array<{ column: string; value: string; n: number; trusted: boolean; score: number | null; accuracy: number | null }>;
     automation: { coverage: number; precision: number | null; reviewShare: number } | null;
     fairness: Array<{ attribute: string; demographicParityDifference: number | null; equalizedOddsDifference: number | null; excluded: number }>;
     gate: { name: string; passed: boolean; rules: Array<{ status: string; expected: string; message: string }> } | null;
@@ -98,17 +101,20 @@ async function evaluationOf(registry: RegistryService, e: SavedEvaluation): Prom
   const fairness = full['fairness'] as { attributes?: Record<string, { differences: Record<string, { value: number | null }>; excluded: unknown[] }> } | null;
   const gate = full['gate'] as { gate: string; passed: boolean; rules: Array<{ status: string; expected: string; message: string }> } | null;
   const automation = report['automation'] as { coverage: Interval; precision: Interval; reviewShare: Interval } | undefined;
+  const sliceMetric = report['task'] === 'regression' ? 'mae' : 'accuracy';
   return {
     dataset: e.dataset,
     at: e.createdAt,
     by: e.createdBy,
     metrics: (report['metrics'] as Record<string, Interval>) ?? {},
+    sliceMetric,
     slices: ((report['slices'] as Array<{ column: string; value: string; n: number; trusted: boolean; metrics: Record<string, Interval> }>) ?? []).map((s) => ({
       column: s.column,
       value: s.value,
       n: s.n,
       trusted: s.trusted,
-      accuracy: num(s.metrics['accuracy']?.value ?? s.metrics['mae']?.value),
+      score: num(s.metrics[sliceMetric]?.value),
+      accuracy: num(s.metrics['accuracy']?.value),
     })),
     automation: automation ? { coverage: automation.coverage.value, precision: num(automation.precision.value), reviewShare: automation.reviewShare.value } : null,
     fairness: Object.entries(fairness?.attributes ?? {}).map(([attribute, a]) => ({
@@ -295,8 +301,8 @@ export function renderCardMarkdown(card: ModelCard): string {
     for (const [k, m] of Object.entries(e.metrics)) out.push(`| ${k} | ${ci(m)} |`);
     if (e.automation) out.push('', `Automation: ${pct(e.automation.coverage)} decided automatically at ${pct(e.automation.precision)} precision; ${pct(e.automation.reviewShare)} to people.`);
     if (e.slices.length) {
-      out.push('', '| slice | n | accuracy | note |', '|---|---|---|---|');
-      for (const s of e.slices) out.push(`| ${esc(s.column)}=${esc(s.value)} | ${s.n} | ${f4(s.accuracy)} | ${s.trusted ? '' : 'too small to judge'} |`);
+      out.push('', `| slice | n | ${e.sliceMetric} | note |`, '|---|---|---|---|');
+      for (const s of e.slices) out.push(`| ${esc(s.column)}=${esc(s.value)} | ${s.n} | ${f4(s.score)} | ${s.trusted ? '' : 'too small to judge'} |`);
     }
     if (e.fairness.length) {
       out.push('', '| sensitive attribute | demographic parity difference | equalized odds difference | groups too small |', '|---|---|---|---|');

@@ -64,6 +64,24 @@ describe('mloop train --search', () => {
   });
 });
 
+describe('mloop eval --slice', () => {
+  it('labels regression slices with the metric they show (MAE), in the table and the model card', async () => {
+    const r = await mloop('train', 'points@1', '--name', 'reg', '--label', 'x1', '--task', 'regression', '--features', 'x2,x3');
+    expect(r.code, r.stderr).toBe(0);
+    const e = await mloop('eval', 'reg@1', 'points@1', '--slice', 'y', '--save');
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^slice +value +n +mae +note$/m);
+    expect(e.stdout).not.toMatch(/^slice .*accuracy/m);
+    const json = JSON.parse((await mloop('--json', 'eval', 'reg@1', 'points@1', '--slice', 'y')).stdout) as { slices: { value: string; metrics: Record<string, { value: number }> }[] };
+    const first = json.slices[0]!;
+    expect(e.stdout).toMatch(new RegExp(`^y +${first.value} +\\d+ +${first.metrics['mae']!.value.toFixed(4)} *$`, 'm'));
+    const card = await mloop('models', 'card', 'reg@1');
+    expect(card.code, card.stderr).toBe(0);
+    expect(card.stdout).toContain('| slice | n | mae | note |');
+    expect(card.stdout).toMatch(new RegExp(`^\\| y=${first.value} \\| \\d+ \\| ${first.metrics['mae']!.value.toFixed(4)} \\|`, 'm'));
+  });
+});
+
 describe('mloop train --oos-label', () => {
   it('stores a max-logit rejection threshold that mloop eval applies', async () => {
     const imported = await mloop('data', 'import', join(t.dir, 'tickets.csv'), '--name', 'tickets', '--text', 'text', '--label', 'intent');
