@@ -152,6 +152,11 @@ function featureSpecs(version: ModelVersion): FeatureSpec[] {
   return specs;
 }
 
+/** The inputs of a version the report tests for drift: the features `drift.<feature>` can name. */
+export function monitoredFeatures(version: ModelVersion): string[] {
+  return version.record.inputSchema.filter((c) => c.role !== 'label' && c.role !== 'id' && c.role !== 'time' && KIND[c.type] !== undefined).map((c) => c.name);
+}
+
 interface HeldOut {
   labels: string[];
   confidence: number[];

@@ -168,6 +168,15 @@ describe('mloop monitor rules / run / alerts', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('monitored values:');
     expect((await cli({}, 'monitor', 'rules', 'add', 'y', '--model', 'support', '--metric', 'drift.share', '--op', '=', '--threshold', '1')).code).toBe(2);
+    // A feature the model does not have would never have a value: refused, with the features listed.
+    const typo = await cli({}, 'monitor', 'rules', 'add', 'x1', '--model', 'support@champion', '--metric', 'drift.txet', '--op', '>', '--threshold', '1');
+    expect(typo.code).toBe(3);
+    expect(typo.stderr).toContain("error[NOT_FOUND]: feature 'support@1:txet' not found");
+    expect(typo.stderr).toContain('features of support@1: text');
+    expect((await cli({}, 'monitor', 'rules', 'add', 'x2', '--model', 'support', '--metric', 'drift.txet.statistic', '--op', '>', '--threshold', '1')).code).toBe(3);
+    expect((await cli({}, 'monitor', 'rules', 'add', 'x3', '--model', 'support', '--metric', 'drift.text.statistic', '--op', '>', '--threshold', '0.5')).code).toBe(0);
+    await expect(f.ws.monitoring.updateRule('test', 'x3', { metric: 'drift.nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await cli({}, 'monitor', 'rules', 'remove', 'x3')).code).toBe(0);
     const dup = await cli({}, 'monitor', 'rules', 'add', 'low-acc', '--model', 'support', '--metric', 'drift.share', '--op', '>', '--threshold', '0.5');
     expect(dup.stderr).toContain('ALREADY_EXISTS');
   });

@@ -9,7 +9,7 @@ import type { ServingService } from '../serving/index.js';
 import { newId } from '../storage/index.js';
 import { evaluateRule } from './alerts/alert-rules.js';
 import { parseWebhookUrl, postWebhook, slackBody, type WebhookOptions } from './alerts/webhook.js';
-import { estimateLatestAccuracy, monitorModel, type LatestEstimate, type LatestEstimateRequest, type MonitorRequest, type MonitoringReport } from './model-monitor.js';
+import { estimateLatestAccuracy, monitoredFeatures, monitorModel, type LatestEstimate, type LatestEstimateRequest, type MonitorRequest, type MonitoringReport } from './model-monitor.js';
 import { checkMetric, parseWindow, ruleJson, RULE_OPS, type Alert, type AlertPageQuery, type AlertRule, type RuleOp } from './monitoring.js';
 import type { LogState, MonitoringStore } from './monitoring-store.js';
 
@@ -97,11 +97,27 @@ export class MonitoringService {
     return estimateLatestAccuracy({ store: this.store, registry: this.registry, datasets: this.datasets, clock: this.clock }, req);
   }
 
+  /**
+   * Checks that `metric` is a monitored value (INVALID_ARGUMENT listing them) of a model that
+   * exists (NOT_FOUND), and that a `drift.<feature>` names one of the inputs the model's report
+   * tests (NOT_FOUND listing them): a rule on a value that never exists would stay `ok` forever.
+   */
+  async checkRuleMetric(model: string, metric: string): Promise<void> {
+    const version = await this.registry.resolve(model);
+    checkMetric(metric);
+    if (!metric.startsWith('drift.') || metric === 'drift.share' || metric === 'drift.count') return;
+    const features = monitoredFeatures(version);
+    const name = metric.slice('drift.'.length);
+    if (features.includes(name) || (name.endsWith('.statistic') && features.includes(name.slice(0, -'.statistic'.length)))) return;
+    throw MloopError.notFound('feature', `${version.ref}:${name.replace(/\.statistic$/, '')}`, {
+      hint: features.length === 0 ? `${version.ref} has no inputs drift tests compare` : `features of ${version.ref}: ${features.join(', ')}`,
+    });
+  }
+
   /** Checks a rule's fields as given; returns them normalised (window text, webhook URL). */
   private async checkRule(input: NewRule): Promise<Pick<AlertRule, 'name' | 'model' | 'metric' | 'op' | 'threshold' | 'consecutive' | 'window' | 'webhook'>> {
     if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(input.name)) throw MloopError.invalidArgument(`invalid rule name '${input.name}': use 1–63 lowercase letters, digits, '.', '_' or '-'`);
-    await this.registry.resolve(input.model);
-    checkMetric(input.metric);
+    await this.checkRuleMetric(input.model, input.metric);
     if (!(RULE_OPS as readonly string[]).includes(input.op)) throw MloopError.invalidArgument(`invalid comparison '${input.op}'`, { hint: `use one of ${RULE_OPS.join(' ')}` });
     if (!Number.isFinite(input.threshold)) throw MloopError.invalidArgument('threshold must be a finite number');
     const consecutive = input.consecutive ?? 1;

@@ -143,6 +143,11 @@ describe('loop settings in the policy', () => {
     expect((await ws.auth.audit(localPrincipal(), { target: 'model:gone', limit: 1 }))[0]).toMatchObject({ action: 'policy.remove', actor: 'test', details: { policy: expect.objectContaining({ model: 'gone' }) } });
     await expect(ws.retraining.removePolicy('test', 'gone')).rejects.toMatchObject({ code: 'NOT_FOUND', message: "retraining policy 'gone' not found" });
     await expect(ws.retraining.setPolicy('test', policy('never-trained'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: "model 'never-trained' not found" });
+    // A drift trigger on a feature the model does not have: refused before anything is stored.
+    await expect(ws.retraining.setPolicy('test', policy('gone', { triggers: { drift: { metric: 'drift.txet' } } }))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(':txet') });
+    await expect(ws.retraining.getPolicy('gone')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await ws.retraining.setPolicy('test', policy('gone', { schedules: false, triggers: { drift: { metric: 'drift.text' } } }))).loop.triggers.drift?.metric).toBe('drift.text');
+    await ws.retraining.removePolicy('test', 'gone');
     await expect(ws.retraining.getPolicy('never-trained')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await ws.jobs.listSchedules()).filter((s) => s.name.startsWith('never-trained.'))).toEqual([]);
   }, 60_000);

@@ -102,6 +102,9 @@ export class RetrainingService {
     if (!policy) throw MloopError.validation(`the policy has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
     // A typo in the model name would otherwise store a policy and two schedules for nothing.
     await this.deps.registry.getModel(policy.model);
+    // The drift trigger's rule is added later, once there is a champion: its feature is checked now.
+    const drift = policy.loop.triggers.drift;
+    if (drift) await this.deps.monitoring.checkRuleMetric(policy.model, drift.metric);
     const at = this.now();
     await this.store.putPolicy(policy, at, actor);
     await this.audit({ at, actor, action: 'policy.set', target: `model:${policy.model}`, details: { policy: policyJson(policy) } });
