@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isMloopError } from '../../errors/index.js';
-import { calibrationBins, calibrationReport, fitTemperature, negativeLogLikelihood } from './calibration.js';
+import { calibrationBins, calibrationReport, calibrationTarget, fitTemperature, negativeLogLikelihood } from './calibration.js';
 
 describe('calibrationBins', () => {
   it('computes ECE and reliability bins as by hand', () => {
@@ -44,19 +44,70 @@ describe('fitTemperature', () => {
     expect(after.ece).toBeLessThan(before.ece / 2);
   });
 
-  it('finds the minimum of the NLL over a fine grid', () => {
+  it('finds the minimum of its smoothed cross-entropy over a fine grid, next to the NLL minimum on 3,000 rows', () => {
     const t = fitTemperature(logits, y, 3);
-    let best = Infinity;
-    let argBest = 0;
-    for (let g = 1; g <= 600; g++) {
-      const nll = negativeLogLikelihood(logits, y, 3, g / 100);
-      if (nll < best) {
-        best = nll;
-        argBest = g / 100;
+    const target = calibrationTarget(n);
+    const argmin = (loss: (temperature: number) => number) => {
+      let best = Infinity;
+      let argBest = 0;
+      for (let g = 1; g <= 600; g++) {
+        const l = loss(g / 100);
+        if (l < best) [best, argBest] = [l, g / 100];
       }
+      return { best, argBest };
+    };
+    const smoothed = argmin((temperature) => negativeLogLikelihood(logits, y, 3, temperature, target));
+    expect(Math.abs(t - smoothed.argBest)).toBeLessThanOrEqual(0.01);
+    expect(negativeLogLikelihood(logits, y, 3, t, target)).toBeLessThanOrEqual(smoothed.best + 1e-12);
+    // With 3,000 rows the smoothing moves T by well under 1 % from the plain NLL's minimum.
+    const plain = argmin((temperature) => negativeLogLikelihood(logits, y, 3, temperature));
+    expect(Math.abs(t - plain.argBest) / plain.argBest).toBeLessThan(0.01);
+  });
+
+  it('keeps a finite temperature and confidences below 1 when the held-out rows are perfectly separated', () => {
+    // 121 rows, 8 classes, the true class's logit the largest in every row by a margin of 0.5–3:
+    // the plain NLL falls all the way to T → 0 (every confidence 1, an error included).
+    const k = 8;
+    const rows = 121;
+    const z = new Float64Array(rows * k);
+    const truth = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      truth[i] = i % k;
+      for (let c = 0; c < k; c++) z[i * k + c] = rnd() * 2 - 1;
+      let max = -Infinity;
+      for (let c = 0; c < k; c++) if (c !== truth[i]) max = Math.max(max, z[i * k + c]!);
+      z[i * k + truth[i]!] = max + 0.5 + rnd() * 2.5;
     }
-    expect(Math.abs(t - argBest)).toBeLessThanOrEqual(0.01);
-    expect(negativeLogLikelihood(logits, y, 3, t)).toBeLessThanOrEqual(best + 1e-12);
+    expect(negativeLogLikelihood(z, truth, k, 0.01)).toBeLessThan(negativeLogLikelihood(z, truth, k, 0.1));
+    const t = fitTemperature(z, truth, k);
+    // An independent reference: the smoothed cross-entropy written out, minimised over a log grid of T.
+    const target = (rows + 1) / (rows + 2);
+    const loss = (temperature: number) => {
+      let sum = 0;
+      for (let i = 0; i < rows; i++) {
+        const row = Array.from(z.subarray(i * k, (i + 1) * k), (v) => v / temperature);
+        const m = Math.max(...row);
+        const logZ = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+        for (let c = 0; c < k; c++) sum -= (c === truth[i] ? target : (1 - target) / (k - 1)) * (row[c]! - logZ);
+      }
+      return sum / rows;
+    };
+    let argBest = 0;
+    let best = Infinity;
+    for (let g = 0; g <= 2000; g++) {
+      const temperature = 10 ** (-3 + (g / 2000) * 4);
+      const l = loss(temperature);
+      if (l < best) [best, argBest] = [l, temperature];
+    }
+    expect(Math.abs(t - argBest) / argBest).toBeLessThan(0.01);
+    expect(t).toBeGreaterThan(0.1);
+    // Every calibrated confidence stays below 1 by a margin a double can hold.
+    for (let i = 0; i < rows; i++) {
+      const row = Array.from(z.subarray(i * k, (i + 1) * k), (v) => v / t);
+      const m = Math.max(...row);
+      const top = 1 / row.reduce((a, v) => a + Math.exp(v - m), 0);
+      expect(top).toBeLessThan(1 - 1e-6);
+    }
   });
 
   it('rejects mismatched shapes with INVALID_ARGUMENT', () => {

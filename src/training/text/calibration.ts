@@ -34,8 +34,13 @@ function check(logits: ArrayLike<number>, y: ArrayLike<number>, k: number): numb
   return y.length;
 }
 
-/** Mean NLL of softmax(logits / T) and its first two derivatives in β = 1/T. */
-function nllAndDerivatives(logits: ArrayLike<number>, y: ArrayLike<number>, k: number, beta: number): [number, number, number] {
+/**
+ * Mean cross-entropy of softmax(logits / T) and its first two derivatives in β = 1/T, against
+ * targets giving each row's true class `target` of the mass and the other classes equal shares of
+ * the rest (`target` 1: the NLL).
+ */
+function nllAndDerivatives(logits: ArrayLike<number>, y: ArrayLike<number>, k: number, beta: number, target = 1): [number, number, number] {
+  const other = (1 - target) / (k - 1);
   const n = y.length;
   let f = 0;
   let d1 = 0;
@@ -47,38 +52,57 @@ function nllAndDerivatives(logits: ArrayLike<number>, y: ArrayLike<number>, k: n
     let s = 0;
     let s1 = 0;
     let s2 = 0;
+    let sum = 0;
     for (let c = 0; c < k; c++) {
       const zc = logits[o + c] as number;
       const e = Math.exp(beta * zc - m);
       s += e;
       s1 += e * zc;
       s2 += e * zc * zc;
+      sum += zc;
     }
     const zy = logits[o + (y[i] as number)] as number;
+    // The targets' mean logit: zy when target is 1.
+    const zt = target === 1 ? zy : target * zy + other * (sum - zy);
     const mean = s1 / s;
-    f += Math.log(s) + m - beta * zy;
-    d1 += mean - zy;
+    f += Math.log(s) + m - beta * zt;
+    d1 += mean - zt;
     d2 += s2 / s - mean * mean;
   }
   return [f / n, d1 / n, d2 / n];
 }
 
 /**
- * The temperature T > 0 minimising the NLL of softmax(logits / T) on held-out rows. The NLL is
+ * The share of the probability mass {@link fitTemperature} gives each row's true class among `n`
+ * held-out rows: (n + 1) / (n + 2), Laplace's rule of succession, as Platt (1999) smooths the
+ * targets of a sigmoid fit (scikit-learn's `_sigmoid_calibration` does the same).
+ */
+export function calibrationTarget(n: number): number {
+  return (n + 1) / (n + 2);
+}
+
+/**
+ * The temperature T > 0 minimising the cross-entropy of softmax(logits / T) on `n` held-out rows
+ * against smoothed targets: each row's true class gets {@link calibrationTarget}(n) of the mass,
+ * the other classes share the rest. On rows the logits separate perfectly (every top label right),
+ * the plain NLL keeps falling as T → 0 and every confidence would become 1, an error included, so
+ * no threshold could send anything to review; with the smoothed targets the minimum is finite and a
+ * confidence stays below 1. With thousands of rows T moves by a fraction of a percent. The loss is
  * convex in β = 1/T, so a safeguarded Newton iteration on β converges in a few steps.
  *
  * @param logits row-major `rows × k`
  * @param y true class of each row, in [0, k)
  */
 export function fitTemperature(logits: ArrayLike<number>, y: ArrayLike<number>, k: number): number {
-  check(logits, y, k);
+  const n = check(logits, y, k);
+  const target = calibrationTarget(n);
   const MIN_BETA = 1e-3;
   const MAX_BETA = 1e3;
   let lo = MIN_BETA;
   let hi = MAX_BETA;
   let beta = 1;
   for (let iter = 0; iter < 100; iter++) {
-    const [, d1, d2] = nllAndDerivatives(logits, y, k, beta);
+    const [, d1, d2] = nllAndDerivatives(logits, y, k, beta, target);
     if (Math.abs(d1) < 1e-10) break;
     if (d1 > 0) hi = beta;
     else lo = beta;
@@ -94,10 +118,10 @@ export function fitTemperature(logits: ArrayLike<number>, y: ArrayLike<number>, 
   return 1 / beta;
 }
 
-/** Mean NLL of softmax(logits / temperature). */
-export function negativeLogLikelihood(logits: ArrayLike<number>, y: ArrayLike<number>, k: number, temperature = 1): number {
+/** Mean NLL of softmax(logits / temperature); with `target` below 1, the cross-entropy against targets smoothed as {@link fitTemperature}'s. */
+export function negativeLogLikelihood(logits: ArrayLike<number>, y: ArrayLike<number>, k: number, temperature = 1, target = 1): number {
   check(logits, y, k);
-  return nllAndDerivatives(logits, y, k, 1 / temperature)[0];
+  return nllAndDerivatives(logits, y, k, 1 / temperature, target)[0];
 }
 
 /**

@@ -40,7 +40,9 @@ describe('trainTextClassifier', () => {
     const accuracy = pred.filter((p, i) => p.label === test[i]!.intent).length / test.length;
     expect(accuracy).toBeGreaterThan(0.85);
     expect(report.calibration).not.toBeNull();
-    expect(report.calibration!.after.nll).toBeLessThanOrEqual(report.calibration!.before.nll + 1e-9);
+    // T minimises the cross-entropy against smoothed targets (calibration.ts), not the plain NLL: on
+    // 180 rows where T = 1 is already near the NLL's optimum that can cost it a fraction of a percent.
+    expect(report.calibration!.after.nll).toBeLessThanOrEqual(report.calibration!.before.nll * 1.005);
     expect(report.trainRows + report.calibrationRows).toBe(900);
     const { labels: cols, probs } = model.predictProba(['I forgot my password', null]);
     expect(cols).toEqual([...new Set(labels)].sort());
