@@ -127,6 +127,13 @@ describe('mloop label', () => {
     expect((await cli('label', 'consensus', 'yn', '--method', 'vote')).code).toBe(2);
     expect((await cli('label', 'create', 'z', '--dataset', 'items', '--labels', 'a,b', '--gold-rate', '1.5')).code).toBe(2);
     expect((await cli('label', 'import-answers', 'yn', 'missing.csv')).code).toBe(3);
+    const phantom = await cli('label', 'pause', 'yn', 'W1');
+    expect(phantom.code).toBe(3);
+    expect(phantom.stderr).toContain("error[NOT_FOUND]: annotator 'yn/W1' not found");
+    expect((await cli('label', 'resume', 'yn', 'nobody')).code).toBe(3);
+    expect((await cli('label', 'stats', 'yn', '--json')).stdout).not.toContain('W1');
+    expect((await cli('label', 'pause', 'yn', 'w1')).code).toBe(0);
+    expect((await cli('label', 'resume', 'yn', 'w1')).code).toBe(0);
     const emptyColumn = await cli('label', 'export', 'yn', '--name', 'x', '--label-column', '');
     expect(emptyColumn.code).toBe(2);
     expect(emptyColumn.stderr).toContain('error[INVALID_ARGUMENT]: the label column name has 1 to 60 characters');

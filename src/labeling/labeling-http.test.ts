@@ -241,6 +241,10 @@ describe('labeling API', () => {
       answers: [{ item: 'q0', worker: 'ext', label: 'x' }],
     });
     expect(imported.json()).toMatchObject({ inserted: 1 });
+    const nobody = await call('admin', 'POST', '/v1/labeling/projects/qa/annotators/nobody/pause', { reason: 'typo' });
+    expect(nobody.statusCode).toBe(404);
+    expect(nobody.json()).toMatchObject({ error: { code: 'NOT_FOUND', message: "annotator 'qa/nobody' not found" } });
+    expect((await call('admin', 'POST', '/v1/labeling/projects/qa/annotators/ANN2/resume', {})).statusCode).toBe(404);
     const paused = await call('admin', 'POST', '/v1/labeling/projects/qa/annotators/ann2/pause', { reason: 'spot check' });
     expect(paused.json()).toMatchObject({ worker: 'ann2' });
     expect((await call('ann2', 'POST', '/v1/labeling/projects/qa/next')).statusCode).toBe(412);

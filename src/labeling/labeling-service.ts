@@ -568,15 +568,26 @@ export class LabelingService {
     return true;
   }
 
-  /** Pauses an annotator by hand: leases released, pending answers flagged. */
+  /** NOT_FOUND unless `worker` was served an item or had answers imported in `p`, or has a state there. */
+  private async assertAnnotator(p: LabelingProject, worker: string): Promise<void> {
+    if ((await this.store.getAnnotator(p.id, worker)) !== undefined) return;
+    if ((await this.store.servedCount(p.id, worker)) > 0) return;
+    throw MloopError.notFound('annotator', `${p.name}/${worker.slice(0, 80)}`, {
+      hint: `annotators are those served items or with imported answers in '${p.name}' (names are case-sensitive); 'mloop label stats ${p.name}' lists them`,
+    });
+  }
+
+  /** Pauses an annotator of the project by hand (NOT_FOUND for anyone else): leases released, pending answers flagged. */
   async pause(projectName: string, worker: string, reason: string, actor: string) {
     const p = await this.project(projectName);
+    await this.assertAnnotator(p, worker);
     return { worker, ...(await this.store.pauseAnnotator(p.id, worker, reason, actor, this.clock())) };
   }
 
-  /** Resumes a paused annotator (their flagged answers stay out of consensus). */
+  /** Resumes a paused annotator (NOT_FOUND for anyone else; their flagged answers stay out of consensus). */
   async resume(projectName: string, worker: string, actor: string) {
     const p = await this.project(projectName);
+    await this.assertAnnotator(p, worker);
     await this.store.resumeAnnotator(p.id, worker, actor, this.clock());
     return { worker, state: 'active' as const };
   }
