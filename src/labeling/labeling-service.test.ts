@@ -184,6 +184,7 @@ describe('consensus, agreement, adjudication and export', () => {
   it('gives majority vote with vote shares, and Dawid–Skene posteriors', async () => {
     const mv = await t.ws.labeling.consensus('crowd', 'mv');
     expect(mv.method).toBe('majority-vote');
+    expect(mv.details).toEqual({ tie_rule: 'first-listed-label', tied: 0 });
     expect(mv.items.map((i) => [i.item, i.label, Number(i.confidence.toFixed(4)), i.answers])).toEqual([
       ['r1', 'pos', 1, 3],
       ['r2', 'neg', 0.6667, 3],

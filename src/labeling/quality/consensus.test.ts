@@ -11,7 +11,7 @@ const rows = (spec: Record<string, Record<string, string>>): Answer[] =>
   Object.entries(spec).flatMap(([item, byWorker]) => Object.entries(byWorker).map(([worker, label]) => ({ item, worker, label })));
 
 describe('majorityVote', () => {
-  it('takes the most frequent class, ties to the smallest class, and reports vote shares', () => {
+  it('takes the most frequent class, ties to the first listed class, and reports vote shares', () => {
     const set = buildAnswerSet(
       rows({
         i1: { a: '1', b: '1', c: '0' },
@@ -21,7 +21,11 @@ describe('majorityVote', () => {
     );
     const mv = majorityVote(set);
     expect(mv.method).toBe('majority-vote');
+    expect(mv.tieRule).toBe('first-listed-label');
     expect(mv.labels).toEqual(['1', '0', '1']);
+    // Listed in another order, ties follow that order: the rule is the listing, not the size.
+    const listed = majorityVote(buildAnswerSet(rows({ i2: { a: '1', b: '0' } }), { classes: ['1', '0'] }));
+    expect(listed.labels).toEqual(['1']);
     expect(mv.tied).toEqual([false, true, true]);
     expect(mv.numTied).toBe(2);
     expect(mv.confidence[0]).toBeCloseTo(2 / 3, 12);

@@ -9,7 +9,7 @@ export type DawidSkeneInit = 'soft-mv' | 'hard-mv' | 'diagonal';
 export interface DawidSkeneOptions {
   /**
    * Starting point (default `soft-mv`). `soft-mv`: item posteriors = vote shares; `hard-mv`: one-hot
-   * majority vote (ties to the smallest class); both then run M-step, E-step per iteration.
+   * majority vote (ties to the class listed first); both then run M-step, E-step per iteration.
    * `diagonal`: uniform priors and every confusion matrix `diagonal` on the diagonal, the rest
    * spread evenly; each iteration runs E-step, M-step (Zheng et al. 2017's setting with 0.7 / 20).
    */
@@ -32,8 +32,8 @@ export interface DawidSkeneResult extends ConsensusResult {
   method: 'dawid-skene';
   /** The options used, defaults filled in. */
   options: Required<DawidSkeneOptions>;
-  /** Posterior ties go to the smallest class. */
-  tieRule: 'smallest-class';
+  /** Posterior ties go to the class listed first in `classes` (see `MajorityVoteResult.tieRule`). */
+  tieRule: 'first-listed-label';
   /** Class priors of the last M-step. */
   priors: number[];
   /** Worker ids, aligned with `confusion`. */
@@ -157,7 +157,7 @@ function resolve(options: DawidSkeneOptions): Required<DawidSkeneOptions> {
 }
 
 /**
- * Dawid–Skene EM over `set`. Prediction is the posterior argmax, ties to the smallest class.
+ * Dawid–Skene EM over `set`. Prediction is the posterior argmax, ties to the class listed first.
  * With the defaults it is the variant of `crowd_baseline.py`: soft-MV start, 50 rounds of
  * M-step then E-step, 1e-6 added to every count.
  *
@@ -243,7 +243,7 @@ export function dawidSkene(set: AnswerSet, options: DawidSkeneOptions = {}): Daw
   return {
     method: 'dawid-skene',
     options: opts,
-    tieRule: 'smallest-class',
+    tieRule: 'first-listed-label',
     classes: [...set.classes],
     items: [...set.itemIds],
     labels: labelIndex.map((c) => set.classes[c]!),

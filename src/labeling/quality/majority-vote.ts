@@ -5,8 +5,11 @@ import { argmaxFirst, toRows, type ConsensusResult } from './consensus.js';
 /** Majority vote per item. */
 export interface MajorityVoteResult extends ConsensusResult {
   method: 'majority-vote';
-  /** Ties go to the class that comes first in `classes` (numeric order for integer labels). */
-  tieRule: 'smallest-class';
+  /**
+   * Ties go to the class listed first in `classes`: a project's `--labels` order, or sorted order
+   * (numeric for integer labels) when the answer set was built without `classes`.
+   */
+  tieRule: 'first-listed-label';
   /** Whether the top vote count was shared by two or more classes. */
   tied: boolean[];
   /** Number of tied items. */
@@ -14,8 +17,8 @@ export interface MajorityVoteResult extends ConsensusResult {
 }
 
 /**
- * Majority vote: each item gets the class with most votes; ties go to the smallest class (the first
- * in `set.classes`). Posterior = vote shares, confidence = the winner's share.
+ * Majority vote: each item gets the class with most votes; ties go to the class listed first
+ * in `set.classes`. Posterior = vote shares, confidence = the winner's share.
  *
  * @example
  * const mv = majorityVote(buildAnswerSet(rows));
@@ -43,7 +46,7 @@ export function majorityVote(set: AnswerSet): MajorityVoteResult {
   }
   return {
     method: 'majority-vote',
-    tieRule: 'smallest-class',
+    tieRule: 'first-listed-label',
     classes: [...set.classes],
     items: [...set.itemIds],
     labels: labelIndex.map((c) => set.classes[c]!),
