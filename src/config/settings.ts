@@ -289,7 +289,7 @@ export const SETTINGS: readonly SettingSpec[] = Object.freeze([
     env: 'MLOOP_REGISTRY_REQUIRE_SIGNATURE',
     type: 'boolean',
     default: false,
-    doc: 'Refuse bundles uploaded over HTTP unless they carry a valid signature from a key in `registry.trustedKeys`.',
+    doc: 'Refuse bundles uploaded over HTTP unless they carry a valid signature from a key in `registry.trustedKeys`, and every ONNX upload (an ONNX file carries no signature: bring such a model in as a signed bundle).',
   },
   {
     key: 'log.level',
