@@ -98,6 +98,8 @@ interface Learner {
   readonly id: string;
   readonly tasks: readonly Task[];
   readonly doc: string;
+  /** Why `mloop train` cannot use it, for learners that only run models made elsewhere. */
+  readonly untrainable?: { reason: string; hint: string };
   train(input: TrainInput, hooks: TrainHooks): Promise<Predictor>;
   load(files: ReadonlyMap<string, Buffer>, inputs: InputSpec[], task: Task): Predictor;
 }
@@ -281,8 +283,9 @@ const onnxLearner: Learner = {
   id: 'onnx',
   tasks: ['text-classification', 'tabular-classification', 'regression'],
   doc: 'a model trained elsewhere and imported as ONNX (mloop models import model.onnx --schema schema.json), run by onnxruntime',
+  untrainable: { reason: "the 'onnx' learner runs imported models and does not train", hint: "import one with 'mloop models import model.onnx --name <model> --schema schema.json'" },
   train() {
-    return Promise.reject(MloopError.invalidArgument("the 'onnx' learner runs imported models and does not train", { hint: "import one with 'mloop models import model.onnx --name <model> --schema schema.json'" }));
+    return Promise.reject(MloopError.invalidArgument(onnxLearner.untrainable!.reason, { hint: onnxLearner.untrainable!.hint }));
   },
   load(files, inputs, task) {
     return loadOnnxPredictor(files, inputs, task);
@@ -299,17 +302,25 @@ export const DEFAULT_LEARNER: Readonly<Record<Task, LearnerId>> = Object.freeze(
   regression: 'gbdt',
 });
 
-/** The learner `id`, checked against `task`; INVALID_ARGUMENT listing the valid ones otherwise. */
-export function getLearner(id: string, task: Task): Learner {
+/**
+ * The learner `id`, checked against `task`; INVALID_ARGUMENT listing the valid ones otherwise.
+ * `purpose` `train` (default) accepts and lists only learners that train (not `onnx`, which runs
+ * imported models); `load` any learner that can run a stored version of the task.
+ */
+export function getLearner(id: string, task: Task, purpose: 'train' | 'load' = 'train'): Learner {
   const learner = Object.hasOwn(LEARNERS, id) ? LEARNERS[id as LearnerId] : undefined;
-  const valid = Object.values(LEARNERS).filter((l) => l.tasks.includes(task)).map((l) => l.id);
+  const valid = Object.values(LEARNERS)
+    .filter((l) => l.tasks.includes(task) && (purpose === 'load' || l.untrainable === undefined))
+    .map((l) => l.id);
   if (!learner || !learner.tasks.includes(task)) {
     throw MloopError.invalidArgument(`unknown learner '${id}' for ${task}; valid learners: ${valid.join(', ')}`);
   }
+  const untrainable = learner.untrainable;
+  if (purpose === 'train' && untrainable !== undefined) throw MloopError.invalidArgument(`${untrainable.reason}; learners that train ${task}: ${valid.join(', ')}`, { hint: untrainable.hint });
   return learner;
 }
 
 /** Rebuilds a predictor from a version's files. */
 export function loadPredictor(learner: string, task: Task, inputs: InputSpec[], files: ReadonlyMap<string, Buffer>): Predictor {
-  return getLearner(learner, task).load(files, inputs, task);
+  return getLearner(learner, task, 'load').load(files, inputs, task);
 }

@@ -7,7 +7,7 @@ import { parseGate, type ClassificationReport } from '../evaluation/index.js';
 import { mulberry32 } from '../stats/index.js';
 import { tempWorkspace, type TempWorkspace } from '../workspace/test-support/temp-workspace.js';
 import { buildModelCard, renderCardHtml, renderCardMarkdown } from '../registry/index.js';
-import { evaluateModel, holdout, loadModel, parseGateFile, trainModel } from './index.js';
+import { evaluateModel, getLearner, holdout, loadModel, parseGateFile, trainModel } from './index.js';
 
 let t: TempWorkspace;
 const deps = () => ({ datasets: t.ws.datasets, registry: t.ws.registry });
@@ -158,6 +158,17 @@ describe('trainModel', () => {
     expect(await code(trainModel(deps(), { dataset: 'tab@9', name: 'x', label: 'y', actor: 't' }))).toBe('NOT_FOUND');
     expect(await code(trainModel(deps(), { dataset: 'tab@1', name: 'Bad/Name', label: 'y', actor: 't' }))).toBe('INVALID_ARGUMENT');
     expect(await code(trainModel(deps(), { dataset: 'tab@1', name: 'x', label: 'y', task: 'vision' as never, actor: 't' }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('lists only learners that train, and refuses onnx (imports only) before reading the data', async () => {
+    const unknown = (await trainModel(deps(), { dataset: 'tab@1', name: 'x', label: 'y', learner: 'xgboost', actor: 't' }).catch((e: unknown) => e)) as MloopError;
+    expect(unknown.message).toBe("unknown learner 'xgboost' for tabular-classification; valid learners: gbdt, linear");
+    const onnx = (await trainModel(deps(), { dataset: 'tab@1', name: 'x', label: 'y', learner: 'onnx', actor: 't' }, { onProgress: (p) => expect(p.stage).not.toBe('reading') }).catch((e: unknown) => e)) as MloopError;
+    expect(onnx.code).toBe('INVALID_ARGUMENT');
+    expect(onnx.message).toBe("the 'onnx' learner runs imported models and does not train; learners that train tabular-classification: gbdt, linear");
+    expect(onnx.hint).toContain('mloop models import');
+    // Loading a stored version still finds the onnx learner.
+    expect(getLearner('onnx', 'regression', 'load').id).toBe('onnx');
   });
 
   it('refuses learner parameters the learner does not read, in the config and the grid, before training', async () => {
