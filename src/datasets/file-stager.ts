@@ -394,6 +394,15 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
     throw MloopError.invalidArgument(`unknown encoding '${options.encoding}'; known encodings: utf-8, latin-1, utf-16`);
   }
   const delimiter = format === 'tsv' ? '\t' : ',';
+  const delimitedError = async (err: unknown): Promise<MloopError> => {
+    // DuckDB reads one line ending, taken from the first line; another one later breaks its parser.
+    const mixed = /state machine reached an invalid state/.test(err instanceof Error ? err.message : '') && encoding !== 'utf-16' ? await mixedLineEnding(file) : undefined;
+    if (mixed === undefined) return readError(shown, err, format);
+    return MloopError.invalidArgument(`'${basename(shown)}' line ${mixed.line}: the line ends with ${mixed.ending}, but line 1 ends with ${mixed.first}; mixed line endings are not supported`, {
+      details: { file: shown, format, line: mixed.line },
+      hint: 'convert the file to one line ending, for example with dos2unix',
+    });
+  };
   const names = await csvHeader(file, shown, delimiter, encoding);
   options.onColumns?.(names);
   const dialect = `delim=${sqlString(delimiter)}, quote='"', escape='"', header=true, nullstr=[${['', ...na].map(sqlString).join(', ')}], encoding=${sqlString(encoding)}`;
@@ -429,7 +438,7 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
       const castRejects = options.skipBadRows ? await db.all<{ n: string }>(`SELECT count(*) AS n FROM rejects_fast WHERE error_type = 'CAST'`) : [{ n: '0' }];
       if (Number(castRejects[0]?.n ?? 0) === 0) return await finish(sniffed, 'fast');
     } catch (err) {
-      if (!/Conversion Error|Could not convert/i.test(err instanceof Error ? err.message : '')) throw readError(shown, err, format);
+      if (!/Conversion Error|Could not convert/i.test(err instanceof Error ? err.message : '')) throw await delimitedError(err);
     }
   }
 
@@ -450,7 +459,7 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
   try {
     [stats = {}] = await db.all<Record<string, string | null>>(`SELECT count(*) AS rows, ${probes.join(', ')} FROM ${strict(text, 'probe')}`);
   } catch (err) {
-    throw readError(shown, err, format);
+    throw await delimitedError(err);
   }
   const types = names.map((_, i) => {
     const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
@@ -464,10 +473,36 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
     try {
       await db.run(`COPY (SELECT ${select} FROM ${strict(text, 'copy')}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
     } catch (err) {
-      throw readError(shown, err, format);
+      throw await delimitedError(err);
     }
   }
   return finish(types, 'probe', Number(stats['rows'] ?? 0));
+}
+
+/**
+ * The first line of an ASCII-compatible delimited file that ends with CRLF where line 1 ends with LF,
+ * or the reverse; line breaks inside quoted values are part of the value and do not count.
+ */
+async function mixedLineEnding(file: string): Promise<{ line: number; ending: string; first: string } | undefined> {
+  let first: string | undefined;
+  let line = 1;
+  let quoted = false;
+  let previous = -1;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (const byte of chunk) {
+      if (byte === 0x22) quoted = !quoted;
+      else if (byte === 0x0a) {
+        if (!quoted) {
+          const ending = previous === 0x0d ? 'CRLF' : 'LF';
+          first ??= ending;
+          if (ending !== first) return { line, ending, first };
+        }
+        line++;
+      }
+      previous = byte;
+    }
+  }
+  return undefined;
 }
 
 /** Types DuckDB's sniffer proposes from a sample, or undefined when it cannot tell. */

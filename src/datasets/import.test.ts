@@ -138,6 +138,19 @@ describe('importing files', () => {
     expect(similar.version.schema.map((c) => c.name)).toEqual(['q', 'q_1', 'Q_2', 'É', 'é']);
   });
 
+  it('names the line where the line ending changes, and reads a file with one line ending', async () => {
+    for (const skipBadRows of [false, true]) {
+      const crlfFirst = await failure(f.service.importFile({ file: write('mixed.csv', 'a,b\r\n1,x\r\n2,y\n3,z\n'), name: 'mixed', actor: 't', skipBadRows }));
+      expect([crlfFirst.code, crlfFirst.message]).toEqual(['INVALID_ARGUMENT', "'mixed.csv' line 3: the line ends with LF, but line 1 ends with CRLF; mixed line endings are not supported"]);
+      expect(crlfFirst.hint).toMatch(/dos2unix/);
+      expect(crlfFirst.details).toMatchObject({ line: 3 });
+    }
+    const lfFirst = await failure(f.service.importFile({ file: write('mixed2.tsv', 'a\tb\n1\t"x\r\ny"\n2\ty\r\n'), name: 'mixed2', actor: 't' }));
+    expect(lfFirst.message).toBe("'mixed2.tsv' line 4: the line ends with CRLF, but line 1 ends with LF; mixed line endings are not supported");
+    const crlf = await f.service.importFile({ file: write('crlf.csv', 'a,b\r\n1,"x\ny"\r\n2,y\r\n'), name: 'crlf', actor: 't' });
+    expect(crlf.version.rowCount).toBe(2);
+  });
+
   it('names the line of text in the wrong encoding, and reads it with --encoding', async () => {
     const file = write('latin.csv', Buffer.concat([Buffer.from('city,n\nParis,1\n'), Buffer.from([0x4d, 0xfc, 0x6e, 0x63, 0x68, 0x65, 0x6e]), Buffer.from(',2\n')]));
     const err = await failure(f.service.importFile({ file, name: 'latin', actor: 't' }));
