@@ -120,6 +120,30 @@ describe('labeling projects', () => {
   });
 });
 
+describe('gold datasets', () => {
+  it('refuses a gold id given twice, naming it and both labels, and a gold row without an id', async () => {
+    writeFileSync(join(t.dir, 'gold-dup.csv'), 'id,label\nr1,pos\nr2,neg\nr1,neg\n');
+    writeFileSync(join(t.dir, 'gold-noid.csv'), 'id,label\nr1,pos\n,neg\n');
+    writeFileSync(join(t.dir, 'gold-ok.csv'), 'id,label\nr1,pos\nr2,\n');
+    for (const name of ['gold-dup', 'gold-noid', 'gold-ok'])
+      await t.ws.datasets.importFile({ file: join(t.dir, `${name}.csv`), name, actor: 'ana' });
+    const base = { dataset: 'reviews', labels: ['pos', 'neg'], idColumn: 'id', showColumns: ['text'], actor: 'ana' };
+    const dup = (await t.ws.labeling
+      .createProject({ ...base, name: 'gdup', gold: 'gold-dup' })
+      .catch((e: unknown) => e)) as MloopError;
+    expect(dup.code).toBe('INVALID_ARGUMENT');
+    expect(dup.message).toBe(
+      "the id column 'id' of gold-dup@1 repeats 'r1' (rows 0 and 2, labels 'pos' and 'neg'); gold ids must be unique",
+    );
+    const noId = (await t.ws.labeling
+      .createProject({ ...base, name: 'gnoid', gold: 'gold-noid' })
+      .catch((e: unknown) => e)) as MloopError;
+    expect(noId.message).toContain("row 1 of gold-noid@1 has a gold label but no value in the id column 'id'");
+    const ok = await t.ws.labeling.createProject({ ...base, name: 'gok', gold: 'gold-ok' });
+    expect(ok.goldRef).toBe('gold-ok@1');
+  });
+});
+
 describe('consensus, agreement, adjudication and export', () => {
   beforeAll(async () => {
     await t.ws.labeling.createProject({

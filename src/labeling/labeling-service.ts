@@ -434,6 +434,7 @@ export class LabelingService {
     ]);
     const labels = new Set(config.labels);
     let base = items.length;
+    const goldRows = new Map<string, { row: number; label: string }>();
     for (let r = 0; r < read.rows; r++) {
       const value = cell(read.columns[column]!, r);
       if (value === null || value === '') continue;
@@ -442,7 +443,19 @@ export class LabelingService {
         throw MloopError.invalidArgument(
           `gold label '${label.slice(0, 80)}' in row ${r} of ${gold.ref} is not one of the labels (${config.labels.join(', ')})`,
         );
-      const key = config.idColumn ? String(cell(read.columns[config.idColumn]!, r)) : String(r);
+      const id = config.idColumn ? cell(read.columns[config.idColumn]!, r) : String(r);
+      if (id === null || id === '')
+        throw MloopError.invalidArgument(
+          `row ${r} of ${gold.ref} has a gold label but no value in the id column '${config.idColumn}'`,
+        );
+      const key = String(id);
+      const before = goldRows.get(key);
+      if (before)
+        throw MloopError.invalidArgument(
+          `the id column '${config.idColumn}' of ${gold.ref} repeats '${key.slice(0, 80)}' (rows ${before.row} and ${r}, labels '${before.label.slice(0, 80)}' and '${label.slice(0, 80)}'); gold ids must be unique`,
+          { hint: 'keep one gold row per item' },
+        );
+      goldRows.set(key, { row: r, label });
       const existing = byKey.get(key);
       if (existing) {
         existing.isGold = true;
