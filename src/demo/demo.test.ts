@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,20 @@ describe('mloop demo', () => {
     expect(doc.steps.every((s) => s.ok && typeof s.summary === 'string' && typeof s.details === 'object')).toBe(true);
     expect(doc).toMatchObject({ dashboard: null });
     expect(hasStackTrace(r.stderr)).toBe(false);
+  }, 180_000);
+
+  it('a --port already in use ends with a clear error naming it, after the story (exit 6, no stack trace)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['demo', '--rows', '300', '--port', String(port), '--dir', join(parent, 'e')], { cwd: parent });
+      expect(r.code, r.stderr).toBe(6);
+      expect(r.stderr).toMatch(new RegExp(`error\\[FAILED_PRECONDITION\\]: port ${port} on 127.0.0.1 is already in use`));
+      expect(hasStackTrace(r.stderr)).toBe(false);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   }, 180_000);
 
   it('ends serving the dashboard with a fresh admin token until SIGTERM, then exits cleanly', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { localPrincipal } from '../../auth/index.js';
 import { runDemo, type DemoResult } from '../../demo/index.js';
-import { createLogger, runServer, type RunningServer } from '../../server/index.js';
+import { createLogger, listenError, runServer, type RunningServer } from '../../server/index.js';
 import { openWorkspace } from '../../workspace/index.js';
 import { parseIntOption } from '../options.js';
 import type { Runner } from '../program.js';
@@ -36,7 +36,7 @@ async function serveDemo(result: DemoResult, env: NodeJS.ProcessEnv, opts: DemoO
     try {
       server = await runServer(ws, { handleSignals: true, logger });
     } catch (err) {
-      if (opts.port !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      if (opts.port !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw listenError(err, ws.config.server.host, ws.config.server.port);
       server = await runServer(ws, { handleSignals: true, logger, port: 0 });
     }
     return { server, dashboard: { url: `${server.url}/`, user: admin, token: created.token, token_id: created.info.id } };
