@@ -98,6 +98,9 @@ describe('mloop train --oos-label', () => {
     expect(ev.out_of_scope).toMatchObject({ score: 'max_logit', threshold: doc.out_of_scope.threshold });
     const text = await mloop('eval', 's@1', 'tickets@1');
     expect(text.stdout).toMatch(/out of scope \(max_logit ≥ .* without rejection, .* with rejection; out-of-scope recall/);
+    // log_loss has no probability for a label the model does not know: it leaves those rows out.
+    expect(text.stdout).toMatch(/out-of-scope rows; accuracy, macro_f1 and ece above count them as wrong, log_loss leaves them out\)/);
+    expect(text.stdout).not.toContain('which the metrics above count as wrong');
   });
 
   it('refuses an unknown rule and a floor outside (0, 1]', async () => {

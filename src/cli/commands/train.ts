@@ -34,6 +34,23 @@ function readDataFile(cwd: string, path: string, what: string): unknown {
   }
 }
 
+/**
+ * How the headline metrics treat rows whose true label the model does not know: log_loss has no
+ * probability for them and leaves them out, binary AUCs take them as negatives, the rest count them wrong.
+ */
+function outOfScopeTreatment(metrics: readonly string[]): string {
+  const excluded: string[] = metrics.filter((m) => m === 'log_loss');
+  const negatives: string[] = metrics.filter((m) => m === 'roc_auc' || m === 'pr_auc');
+  const wrong = metrics.filter((m) => !excluded.includes(m) && !negatives.includes(m));
+  const list = (ms: string[]) => (ms.length === 1 ? ms[0]! : `${ms.slice(0, -1).join(', ')} and ${ms.at(-1)!}`);
+  const parts = [
+    wrong.length > 0 ? `${list(wrong)} above count${wrong.length === 1 ? 's' : ''} them as wrong` : '',
+    negatives.length > 0 ? `${list(negatives)} take${negatives.length === 1 ? 's' : ''} them as negatives` : '',
+    excluded.length > 0 ? `${list(excluded)} leaves them out` : '',
+  ].filter((p) => p !== '');
+  return parts.length === 0 ? '' : `; ${parts.join(', ')}`;
+}
+
 const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : `${(v * 100).toFixed(1)}%`);
 
 export function registerTrain(program: Command, run: Runner): void {
@@ -236,7 +253,7 @@ export function registerTrain(program: Command, run: Runner): void {
           if (c.outOfScope) {
             const o = c.outOfScope;
             lines.push(
-              `out of scope (${o.score ?? 'confidence'} ≥ ${o.threshold.toFixed(4)} accepted; ${o.inScope} in-scope and ${o.outOfScope} out-of-scope rows, which the metrics above count as wrong): in-scope accuracy ${pct(o.inScopeAccuracyWithoutRejection.value)} without rejection, ${pct(o.inScopeAccuracy.value)} with rejection; out-of-scope recall ${pct(o.outOfScopeRecall.value)}`,
+              `out of scope (${o.score ?? 'confidence'} ≥ ${o.threshold.toFixed(4)} accepted; ${o.inScope} in-scope and ${o.outOfScope} out-of-scope rows${outOfScopeTreatment(Object.keys(c.metrics))}): in-scope accuracy ${pct(o.inScopeAccuracyWithoutRejection.value)} without rejection, ${pct(o.inScopeAccuracy.value)} with rejection; out-of-scope recall ${pct(o.outOfScopeRecall.value)}`,
             );
           }
           if (o.slices.length > 0) {
