@@ -290,7 +290,8 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
     }
   }
   // records=true: a line that is not an object fails the read, instead of the whole file becoming one `json` column.
-  const reader = format === 'parquet' ? `read_parquet(${sqlString(file)})` : `read_json(${sqlString(file)}, format='newline_delimited', records=true)`;
+  // sample_size=-1: types from every line; from a sample, a late 1.5 in an integer column was rounded to 2.
+  const reader = format === 'parquet' ? `read_parquet(${sqlString(file)})` : `read_json(${sqlString(file)}, format='newline_delimited', records=true, sample_size=-1)`;
   const failed = async (err: unknown): Promise<MloopError> => (format === 'jsonl' ? jsonLinesError(file, shown, err) : readError(shown, err, format));
   let described: Array<{ column_name: string; column_type: string }>;
   try {

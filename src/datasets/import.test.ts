@@ -138,6 +138,15 @@ describe('importing files', () => {
     expect(similar.version.schema.map((c) => c.name)).toEqual(['q', 'q_1', 'Q_2', 'É', 'é']);
   });
 
+  it('types JSON Lines columns from every line, so a late value is neither rounded nor an error', async () => {
+    const lines = Array.from({ length: 25000 }, (_, i) => JSON.stringify({ x: i % 7, n: i % 5, s: 'a' }));
+    const r = await f.service.importFile({ file: write('late.jsonl', `${lines.join('\n')}\n{"x":1.5,"n":"n/a","s":"b"}\n`), name: 'late', actor: 't' });
+    // Numbers mixed with strings make a JSON column, as they do in a short file.
+    expect(r.version.schema.map((c) => [c.name, c.physicalType])).toEqual([['x', 'DOUBLE'], ['n', 'JSON'], ['s', 'VARCHAR']]);
+    const last = await f.service.withEngine(async (db) => db.all(`SELECT x, n::VARCHAR AS n FROM read_parquet('${await f.service.parquetPath(r.version)}') WHERE s = 'b'`));
+    expect(last).toEqual([{ x: 1.5, n: '"n/a"' }]);
+  });
+
   it('names the line where the line ending changes, and reads a file with one line ending', async () => {
     for (const skipBadRows of [false, true]) {
       const crlfFirst = await failure(f.service.importFile({ file: write('mixed.csv', 'a,b\r\n1,x\r\n2,y\n3,z\n'), name: 'mixed', actor: 't', skipBadRows }));
