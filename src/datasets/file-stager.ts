@@ -7,7 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { MloopError } from '../errors/index.js';
+import { isMloopError, MloopError } from '../errors/index.js';
 import type { DataFormat } from './dataset.js';
 import { engineMessage, ident, PARQUET_OPTIONS, sqlString, type DuckSession } from './duckdb-session.js';
 
@@ -439,6 +439,7 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
       const castRejects = options.skipBadRows ? await db.all<{ n: string }>(`SELECT count(*) AS n FROM rejects_fast WHERE error_type = 'CAST'`) : [{ n: '0' }];
       if (Number(castRejects[0]?.n ?? 0) === 0) return await finish(sniffed, 'fast');
     } catch (err) {
+      if (isMloopError(err)) throw err;
       if (!/Conversion Error|Could not convert/i.test(err instanceof Error ? err.message : '')) throw await delimitedError(err);
     }
   }

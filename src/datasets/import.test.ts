@@ -171,7 +171,7 @@ describe('importing files', () => {
 
   it.each([
     ['empty.csv', '', /'empty\.csv' is empty/],
-    ['header.csv', 'a,b\n', /'header\.csv' has a header but no data rows/],
+    ['header.csv', 'a,b\n', /^'header\.csv' has a header but no data rows$/],
     ['dup.csv', 'a,b,a\n1,2,3\n', /'dup\.csv' line 1: column 'a' appears twice \(columns 1 and 3\)/],
     ['noname.csv', 'a,,c\n1,2,3\n', /column 2 has no name/],
     ['case.csv', 'id,a,A\n1,2,3\n', /^'case\.csv' line 1: columns 'a' and 'A' differ only in case \(columns 2 and 3\); column names are case-insensitive$/],
