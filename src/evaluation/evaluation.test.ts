@@ -194,6 +194,23 @@ describe('reports and gates', () => {
     expect(evaluateRegression({ yTrue: Float64Array.from([1, 2, 3]), yPred: Float64Array.from([1, 2, 4]) }).metrics['mae']!.value).toBeCloseTo(1 / 3, 12);
   });
 
+  it("gives accuracy Wilson's score interval, which does not collapse at small n or at 0 and 1 as the bootstrap does", () => {
+    // 3 rows, all right: the percentile bootstrap's every resample is 1 (an interval of 100–100 %).
+    // Wilson (95 %): centre (1 + z²/6)/(1 + z²/3), half-width (z·√(z²/36))/(1 + z²/3), z = 1.959964.
+    const z = 1.959963984540054;
+    const three = fromProba(['a', 'b'], [0, 1, 0], [[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]);
+    const r = evaluateClassification(three, { replicates: 200, slices: { g: ['x', 'x', 'y'] }, minSliceSize: 1 });
+    const lower = (1 + (z * z) / 6 - z * Math.sqrt((z * z) / 36)) / (1 + (z * z) / 3);
+    expect(r.metrics['accuracy']).toEqual({ value: 1, lower: expect.closeTo(lower, 9), upper: 1 });
+    expect(r.metrics['accuracy']!.lower!).toBeCloseTo(0.4385, 4);
+    // The other metrics keep their bootstrap intervals; the slices get Wilson's too (1 of 1 right: 20.7–100 %).
+    expect(r.metrics['macro_f1']).toEqual({ value: 1, lower: 1, upper: 1 });
+    expect(r.slices.find((s) => s.value === 'y')!.metrics['accuracy']!.lower!).toBeCloseTo(0.2065, 4);
+    // statsmodels' proportion_confint(k, n, method='wilson') gives 0.43850, 0.20655 and, for 8 of 12 right (the report above), 0.39062–0.86188.
+    expect(report.metrics['accuracy']!.lower!).toBeCloseTo(0.3906, 4);
+    expect(report.metrics['accuracy']!.upper!).toBeCloseTo(0.8619, 4);
+  });
+
   it('checks floors, ceilings, bounds, slices and the champion', () => {
     const gate = parseGate({
       name: 'release',

@@ -1,6 +1,6 @@
 /** Evaluation reports: headline metrics with bootstrap intervals, per class, per slice, calibration, automation. */
 import { MloopError } from '../errors/index.js';
-import { bootstrap, type Estimate } from '../stats/index.js';
+import { bootstrap, wilson, type Estimate } from '../stats/index.js';
 import { automationAt, coveragePrecisionCurve, outOfScopeAt, subset, type AutomationReport, type CurvePoint, type OutOfScopeReport } from './automation.js';
 import { confusionMatrix, perClass, reliability, type ClassificationData, type ClassScores, type ReliabilityBin } from './classification-metrics.js';
 import { METRICS, type ClassificationMetricSpec, type RegressionMetricSpec } from './metrics.js';
@@ -67,6 +67,18 @@ function estimateAll<D>(n: number, d: D, specs: Array<{ id: string; calculate(d:
   });
 }
 
+/**
+ * `metrics` with accuracy's interval replaced by Wilson's score interval. Accuracy is a proportion
+ * of rows, and the percentile bootstrap collapses where that matters most, at small n and at 0 or
+ * 1 (3 rows of 3 right gave 100.0–100.0 %, Wilson 43.9–100 %); the other metrics keep theirs.
+ */
+function withWilsonAccuracy(metrics: Record<string, Estimate>, d: ClassificationData): Record<string, Estimate> {
+  if (metrics['accuracy'] === undefined) return metrics;
+  let k = 0;
+  for (let i = 0; i < d.yTrue.length; i++) if (d.yTrue[i] === d.yPred[i]) k += 1;
+  return { ...metrics, accuracy: wilson(k, d.yTrue.length) };
+}
+
 function sliceRows(values: ReadonlyArray<string | null>): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   values.forEach((v, i) => {
@@ -93,14 +105,15 @@ export function evaluateClassification(d: ClassificationData, options: ReportOpt
     for (const [value, rows] of sliceRows(values)) {
       const sd = subset(d, rows);
       const sliceSpecs = specs.filter((s) => s.id === 'accuracy' || s.id === 'macro_f1');
-      slices.push({ column, value, n: rows.length, trusted: rows.length >= minSlice, metrics: estimateAll(rows.length, sd, sliceSpecs, { ...options, replicates: Math.min(options.replicates ?? 1000, 300) }) });
+      const metrics = estimateAll(rows.length, sd, sliceSpecs, { ...options, replicates: Math.min(options.replicates ?? 1000, 300) });
+      slices.push({ column, value, n: rows.length, trusted: rows.length >= minSlice, metrics: withWilsonAccuracy(metrics, sd) });
     }
   }
   const hasOos = d.yTrue.some((t) => t < 0);
   const report: ClassificationReport = {
     task: 'classification',
     n,
-    metrics: estimateAll(n, d, specs, options),
+    metrics: withWilsonAccuracy(estimateAll(n, d, specs, options), d),
     perClass: perClass(d),
     confusion: { labels: d.classes, matrix: confusionMatrix(d) },
     reliability: reliability(d),
