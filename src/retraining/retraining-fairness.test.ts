@@ -85,6 +85,18 @@ describe('retraining with a fairness gate', () => {
     expect(gapOf(await t.ws.registry.readEvaluation(saved))!.value).not.toBeNull();
   }, 300_000);
 
+  it('audits an intersection a rule names (region&channel) for the challenger and the champion alike', async () => {
+    await t.ws.retraining.setPolicy('test', { ...policy('tickets', { max: 1 }), gate: { name: 'parity', rules: [{ metric: 'fairness.accuracy_difference', attribute: 'region&channel', max: 1 }] } });
+    const run = await t.ws.retraining.run({ key: 'intersection-1', model: 'router', actor: 'test' });
+    expect(run.state, run.reason).toBe('promoted');
+    const evaluate = run.steps.find((s) => s.step === 'evaluate')!.details as { challenger: { ref: string; evaluation: string }; champion: { ref: string; evaluation: string } };
+    for (const side of [evaluate.challenger, evaluate.champion]) {
+      const saved = (await t.ws.registry.evaluations(side.ref)).find((e) => e.id === side.evaluation)!;
+      const fairness = ((await t.ws.registry.readEvaluation(saved)) as { fairness: FairnessReport | null }).fairness;
+      expect(Object.keys(fairness?.attributes ?? {}), side.ref).toContain('region&channel');
+    }
+  }, 300_000);
+
   it('says when the champion serves a mitigation plan that the retrained challenger does not carry', async () => {
     const current = await t.ws.registry.resolve('router@champion');
     const plan = { kind: 'automation', attribute: 'region', constraint: 'auto_share', tolerance: 0.02, baseThreshold: 0.9, positiveLabel: null, targetPrecision: 0.95, thresholds: { north: 0.9, south: 0.8 }, adjusted: ['north', 'south'], unadjusted: [], feasible: true, validation: {}, message: 'test' };

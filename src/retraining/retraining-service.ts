@@ -615,11 +615,11 @@ export class RetrainingService {
     return derived.version.ref;
   }
 
-  /** The evaluation dataset: the policy's, or a holdout split off the training data. */
   /** Columns to audit for fairness: the dataset's sensitive columns plus those the gate's `fairness.*` rules name. */
   private async sensitiveColumns(policy: RetrainingPolicy, dataset: string): Promise<string[]> {
     const marked = (await this.deps.datasets.show(dataset)).schema.filter((c) => c.roles.includes('sensitive')).map((c) => c.name);
-    const named = policy.gate.rules.filter((r) => r.metric.startsWith('fairness.')).flatMap((r) => String((r as { attribute?: unknown }).attribute ?? '').split('&'));
+    // Intersections (`sex&race`) stay whole: evaluateModel audits them, so the champion's evaluation has their table too.
+    const named = policy.gate.rules.filter((r) => r.metric.startsWith('fairness.')).map((r) => String((r as { attribute?: unknown }).attribute ?? ''));
     return [...new Set([...marked, ...named.filter((c) => c !== '')])];
   }
 
