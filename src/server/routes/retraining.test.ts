@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-const send = (method: 'POST' | 'PUT', url: string, payload?: object, token = t.adminToken) => app.inject({ method, url, headers: auth(token), ...(payload ? { payload } : {}) });
+const send = (method: 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, token = t.adminToken) => app.inject({ method, url, headers: auth(token), ...(payload ? { payload } : {}) });
 const post = (url: string, payload?: object, token?: string) => send('POST', url, payload, token);
 const get = (url: string, token = t.adminToken) => app.inject({ method: 'GET', url, headers: auth(token) });
 
@@ -66,6 +66,15 @@ describe('retraining over HTTP', () => {
     expect((await get('/v1/policies/support', viewer)).json()).toMatchObject({ policy: { model: 'support' }, updated_by: 'admin' });
     expect((await get('/v1/policies', viewer)).json().policies.map((p: { model: string }) => p.model)).toEqual(['support']);
     expect((await get('/v1/policies/nobody')).statusCode).toBe(404);
+    // Removed (with its schedules) by someone who may manage jobs only; then set again for the tests below.
+    expect((await send('DELETE', '/v1/policies/support', undefined, viewer)).statusCode).toBe(403);
+    const removed = await send('DELETE', '/v1/policies/support');
+    expect(removed.statusCode, removed.body).toBe(200);
+    expect(removed.json()).toMatchObject({ removed: { model: 'support' } });
+    expect((await get('/v1/policies/support')).statusCode).toBe(404);
+    expect((await t.ws.jobs.listSchedules()).filter((x) => x.name.startsWith('support.'))).toEqual([]);
+    expect((await send('DELETE', '/v1/policies/support')).statusCode).toBe(404);
+    expect((await send('PUT', '/v1/policies/support', policy())).statusCode).toBe(200);
   });
 
   it('starts a run that completes and lists its steps; queues one without now; 404 for unknown runs', async () => {

@@ -71,6 +71,23 @@ export async function retrainingRoutes(app: FastifyInstance, opts: { ws: Workspa
       return { policy: policyJson(policy) };
     },
   );
+  app.delete(
+    '/v1/policies/:model',
+    {
+      config: { access: { action: 'jobs:manage', project: (request) => (request.params as { model?: string }).model } },
+      schema: {
+        summary: "Remove a model's retraining policy with its schedules and drift rule (runs, decisions and alerts stay); refused while a run of the model is in progress",
+        tags: ['retraining'],
+        security,
+        params: Type.Object({ model: ModelName }),
+        response: { 200: Any, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { model } = request.params as { model: string };
+      return { removed: policyJson(await retraining.removePolicy(request.principal!.userName, model)) };
+    },
+  );
 
   app.get(
     '/v1/runs',
