@@ -65,4 +65,22 @@ describe('compareDatasets', () => {
     const err = (await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'same@1', columns: ['nope'] }).catch((e: unknown) => e)) as MloopError;
     expect(err.code).toBe('NOT_FOUND');
   });
+
+  it('reports a column whose type changed as a schema change, not as drift', async () => {
+    const lines = ['id,stable,moving,color,note'];
+    for (let i = 0; i < 300; i++) lines.push(`${i},${i % 2 ? 'b' : 'y'},${(i / 300).toFixed(3)},red,hello`);
+    const file = join(t.dir, 'retyped.csv');
+    writeFileSync(file, lines.join('\n') + '\n');
+    await t.ws.datasets.importFile({ file, name: 'retyped', actor: 'test', roles: { id: ['id'] } });
+    const r = await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'retyped@1', columns: ['stable', 'moving'], policy: { bootstrap: 100 } });
+    expect(r.features.map((f) => f.name)).toEqual(['moving']);
+    expect(r.schema_changes).toEqual([{ name: 'stable', reference_type: 'numeric', current_type: 'categorical' }]);
+    expect(r.dataset_drift.total).toBe(1);
+    // Same kinds: no schema change.
+    expect((await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'same@1', policy: { bootstrap: 100 } })).schema_changes).toEqual([]);
+    // Nothing comparable left: refused, naming the change.
+    const err = (await compareDatasets(t.ws.datasets, { reference: 'ref@1', current: 'retyped@1', columns: ['stable'] }).catch((e: unknown) => e)) as MloopError;
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toContain("schema change, 'stable' is numeric in ref@1 but categorical in retyped@1");
+  });
 });

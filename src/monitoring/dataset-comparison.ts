@@ -31,12 +31,25 @@ export interface FeatureDriftRow {
   errors: Array<{ test: string; code: string; message: string }>;
 }
 
+/** A column whose type differs between the two versions: a schema change, never tested for drift. */
+export interface SchemaChange {
+  name: string;
+  reference_type: string;
+  current_type: string;
+}
+
 export interface DatasetDriftReport {
   reference: string;
   current: string;
   reference_rows: number;
   current_rows: number;
   features: FeatureDriftRow[];
+  /**
+   * Compared columns whose kind of values differs between the versions (numeric in the reference,
+   * text in the current data, say). They are not in `features`: a drift test would compare values
+   * of different kinds.
+   */
+  schema_changes: SchemaChange[];
   /** Share of features in alarm; `detected` when at least half are. */
   dataset_drift: { drifted: number; total: number; share: number; detected: boolean };
   method: { false_alarm_rate: number; fdr: number; bootstrap: number; seed: number };
@@ -51,7 +64,9 @@ function asColumn(c: ColumnData, kind: FeatureKind): ArrayLike<unknown> {
 
 /**
  * Compares two dataset versions. INVALID_ARGUMENT when both refer to the same version (a bare
- * name is the latest version), which would report no drift whatever the data.
+ * name is the latest version), which would report no drift whatever the data. A column whose type
+ * changed (numeric in the reference, categorical in the current data) is listed in
+ * `schema_changes` and not tested; INVALID_ARGUMENT when no comparable column is left.
  *
  * @example
  * const r = await compareDatasets(datasets, { reference: 'elec@1', current: 'elec@2' });
@@ -66,19 +81,29 @@ export async function compareDatasets(datasets: DatasetService, req: CompareRequ
   }
   const curNames = new Map(cur.schema.map((c) => [c.name, c]));
   const specs: FeatureSpec[] = [];
+  const schemaChanges: SchemaChange[] = [];
   const wanted = req.columns ?? ref.schema.filter((c) => curNames.has(c.name) && !c.roles.includes('id') && !c.roles.includes('time')).map((c) => c.name);
   for (const name of wanted) {
     const r = ref.schema.find((c) => c.name === name);
     if (!r) throw MloopError.notFound('column', `${ref.ref}:${name}`, { hint: `columns of ${ref.ref}: ${ref.schema.map((c) => c.name).join(', ')}` });
-    if (!curNames.has(name)) throw MloopError.notFound('column', `${cur.ref}:${name}`, { hint: `columns of ${cur.ref}: ${cur.schema.map((c) => c.name).join(', ')}` });
+    const c = curNames.get(name);
+    if (!c) throw MloopError.notFound('column', `${cur.ref}:${name}`, { hint: `columns of ${cur.ref}: ${cur.schema.map((x) => x.name).join(', ')}` });
     const kind = KIND[r.type];
     if (kind === undefined) {
       if (req.columns) throw MloopError.invalidArgument(`column '${name}' is of type ${r.type}, which drift tests do not compare`);
       continue;
     }
+    // The test is chosen by the reference's type: text values read as numbers would be NaN.
+    if (KIND[c.type] !== kind) {
+      schemaChanges.push({ name, reference_type: r.type, current_type: c.type });
+      continue;
+    }
     specs.push(kind === 'text' ? { name, kind, tests: [{ test: 'drift:text-oov' }, { test: 'drift:text-token-js' }, { test: 'drift:text-domain-auc' }] } : { name, kind });
   }
-  if (specs.length === 0) throw MloopError.invalidArgument(`${ref.ref} and ${cur.ref} share no comparable columns`);
+  if (specs.length === 0) {
+    const changed = schemaChanges.map((x) => `'${x.name}' is ${x.reference_type} in ${ref.ref} but ${x.current_type} in ${cur.ref}`).join('; ');
+    throw MloopError.invalidArgument(`${ref.ref} and ${cur.ref} share no comparable columns${changed ? `: schema change, ${changed}` : ''}`);
+  }
   const names = specs.map((s) => s.name);
   const [refCols, curCols] = await Promise.all([readColumns(datasets, ref.ref, names), readColumns(datasets, cur.ref, names)]);
   const toColumns = (read: typeof refCols) => Object.fromEntries(specs.map((s) => [s.name, asColumn(read.columns[s.name]!, s.kind)]));
@@ -110,6 +135,7 @@ export async function compareDatasets(datasets: DatasetService, req: CompareRequ
     reference_rows: refCols.rows,
     current_rows: curCols.rows,
     features,
+    schema_changes: schemaChanges,
     dataset_drift: { drifted, total: features.length, share: drifted / features.length, detected: drifted / features.length >= 0.5 },
     method: { false_alarm_rate: calibration.false_alarm_rate, fdr: calibration.fdr, bootstrap: calibration.bootstrap, seed: calibration.seed },
   };

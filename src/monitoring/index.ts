@@ -50,7 +50,7 @@ export type { BenjaminiHochbergResult } from './stats/benjamini-hochberg.js';
 export { seededRandom, normal } from './stats/random.js';
 export type { Random } from './stats/random.js';
 export { compareDatasets } from './dataset-comparison.js';
-export type { CompareRequest, DatasetDriftReport, FeatureDriftRow } from './dataset-comparison.js';
+export type { CompareRequest, DatasetDriftReport, FeatureDriftRow, SchemaChange } from './dataset-comparison.js';
 export { parseWindow, parseInstant, checkMetric, breaches, ruleJson, alertJson, MONITORED_METRICS, RULE_OPS, ALERT_SORTS } from './monitoring.js';
 export type { WindowSpec, AlertRule, Alert, RuleOp, AlertSort, AlertPageQuery } from './monitoring.js';
 export type { MonitoringStore, MonitoredPrediction, PredictionScan, LogState } from './monitoring-store.js';

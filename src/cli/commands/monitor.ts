@@ -99,6 +99,7 @@ export function registerMonitor(program: Command, run: Runner): void {
               ['feature', 'test', 'statistic', 'p-value', 'effect', 'drift'],
               x.features.map((f) => [f.name, f.test, f.statistic.toPrecision(4), f.p_value === null ? '-' : f.p_value.toPrecision(3), f.effect_size.toPrecision(3), f.drift ? 'DRIFT' : '']),
             ),
+            ...x.schema_changes.map((c) => `schema change: '${c.name}' is ${c.reference_type} in ${x.reference} but ${c.current_type} in ${x.current} (not tested for drift)`),
             `alarms: false-alarm rate ${x.method.false_alarm_rate} per feature, calibrated by ${x.method.bootstrap} bootstrap windows of the reference; Benjamini–Hochberg at ${x.method.fdr}`,
           ].join('\n'),
         );
