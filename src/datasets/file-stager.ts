@@ -25,6 +25,17 @@ export interface ReadOptions {
   onColumns?: ((names: string[]) => void) | undefined;
   /** The name messages show for the file (uploads are staged under a temp name). */
   displayName?: string | undefined;
+  /**
+   * Columns kept as text when their values read as booleans: label columns, so that a `yes`/`no`
+   * label keeps the file's strings as its classes instead of becoming true/false (and 1/0).
+   */
+  textColumns?: string[] | undefined;
+}
+
+/** `types` with BOOLEAN replaced by VARCHAR for the columns of `keep`. */
+function keepText(names: string[], types: string[], keep: string[] | undefined): string[] {
+  if (keep === undefined || keep.length === 0) return types;
+  return types.map((t, i) => (t === 'BOOLEAN' && keep.includes(names[i]!) ? 'VARCHAR' : t));
 }
 
 /** One rejected input row. */
@@ -302,8 +313,14 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
   if (format === 'jsonl') await checkJsonKeyCase(file, shown, described.map((c) => c.column_name));
   options.onColumns?.(described.map((c) => c.column_name));
   const nulls = na.length === 0 ? '' : `(${na.map(sqlString).join(', ')})`;
+  const kept = keepText(described.map((c) => c.column_name), described.map((c) => c.column_type), options.textColumns);
   const select = described
-    .map((c) => (c.column_type === 'VARCHAR' && nulls !== '' ? `CASE WHEN ${ident(c.column_name)} IN ${nulls} THEN NULL ELSE ${ident(c.column_name)} END AS ${ident(c.column_name)}` : ident(c.column_name)))
+    .map((c, i) => {
+      const q = ident(c.column_name);
+      // A boolean kept as text reads `true`/`false`, as JSON writes it.
+      if (kept[i] !== c.column_type) return `CAST(${q} AS VARCHAR) AS ${q}`;
+      return c.column_type === 'VARCHAR' && nulls !== '' ? `CASE WHEN ${q} IN ${nulls} THEN NULL ELSE ${q} END AS ${q}` : q;
+    })
     .join(', ');
   try {
     await db.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
@@ -311,7 +328,7 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
     throw await failed(err);
   }
   const [count] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(outPath)})`);
-  return { rowCount: Number(count?.n ?? 0), columns: described.map((c) => ({ name: c.column_name, physicalType: c.column_type })), skippedRows: 0, badRows: [] };
+  return { rowCount: Number(count?.n ?? 0), columns: described.map((c, i) => ({ name: c.column_name, physicalType: kept[i]! })), skippedRows: 0, badRows: [] };
 }
 
 /** Why a line of JSON Lines is not one JSON object, or undefined when it is one. */
@@ -432,7 +449,8 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
 
   // Fast path: DuckDB's sniffer proposes types from a sample; one strict pass converts and writes.
   // A value the sample did not foresee fails the strict pass, and the safe path below takes over.
-  const sniffed = await sniffTypes(db, file, dialect, names);
+  const sniffedTypes = await sniffTypes(db, file, dialect, names);
+  const sniffed = sniffedTypes === undefined ? undefined : keepText(names, sniffedTypes, options.textColumns);
   if (sniffed !== undefined) {
     try {
       await db.run(`COPY (SELECT * FROM ${strict(sniffed, 'fast')}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
@@ -463,10 +481,14 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
   } catch (err) {
     throw await delimitedError(err);
   }
-  const types = names.map((_, i) => {
-    const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
-    return narrowestType({ nonNull: n('nn'), asInteger: n('ni'), asDouble: n('nd'), asBoolean: n('nb'), asTimestamp: n('nt'), leadingZero: n('nz') });
-  });
+  const types = keepText(
+    names,
+    names.map((_, i) => {
+      const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
+      return narrowestType({ nonNull: n('nn'), asInteger: n('ni'), asDouble: n('nd'), asBoolean: n('nb'), asTimestamp: n('nt'), leadingZero: n('nz') });
+    }),
+    options.textColumns,
+  );
   // Pass 2: convert and write Parquet; rows are kept in file order.
   const select = names
     .map((n, i) => (types[i] === 'VARCHAR' ? ident(n) : types[i] === 'BOOLEAN' ? `(lower(${ident(n)}) = 'true') AS ${ident(n)}` : `CAST(${ident(n)} AS ${types[i]}) AS ${ident(n)}`))

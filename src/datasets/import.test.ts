@@ -89,6 +89,15 @@ describe('importing files', () => {
     expect(r.version.stats).toMatchObject({ skippedRows: 1, badRows: [{ line: 52 }] });
   });
 
+  it('keeps a boolean label column as text, and other boolean columns as booleans', async () => {
+    const csv = await f.service.importFile({ file: write('yn.csv', 'x,ok,seen\n1,yes,true\n2,no,false\n'), name: 'yn', actor: 't', roles: { label: ['ok'] } });
+    expect(csv.version.schema.map((c) => [c.name, c.physicalType])).toEqual([['x', 'BIGINT'], ['ok', 'VARCHAR'], ['seen', 'BOOLEAN']]);
+    const jsonl = await f.service.importFile({ file: write('yn.jsonl', '{"ok":true,"seen":true}\n{"ok":false,"seen":false}\n'), name: 'ynj', actor: 't', roles: { label: ['ok'] } });
+    expect(jsonl.version.schema.map((c) => [c.name, c.physicalType, c.type])).toEqual([['ok', 'VARCHAR', 'categorical'], ['seen', 'BOOLEAN', 'boolean']]);
+    const values = await f.service.withEngine(async (db) => db.all<{ ok: string }>(`SELECT ok FROM read_parquet('${await f.service.parquetPath(jsonl.version)}')`));
+    expect(values).toEqual([{ ok: 'true' }, { ok: 'false' }]);
+  });
+
   it('skips and counts JSON Lines rows that are not one JSON object, on request', async () => {
     const file = write('events.jsonl', '{"a":1,"b":"x"}\n{"a":2,"b":"y"\n\n{"a":3,"b":"z"}\nnot json\n[1,2]\n{"a":4,"b":"w"}\n');
     const err = await failure(f.service.importFile({ file, name: 'events', actor: 't' }));

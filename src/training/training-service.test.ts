@@ -120,6 +120,29 @@ describe('trainModel', () => {
     expect(a.classes).toEqual(v.record.classes);
   });
 
+  it("keeps a yes/no label's own strings as the model's classes, from the CSV import to the trained model", async () => {
+    const rand = mulberry32(11);
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const x = rand() * 10;
+      return `${i % 2 === 0 ? x.toFixed(3) : (x + 0.5).toFixed(3)},${x > 5 ? 'yes' : 'no'},${x > 5 ? 'true' : 'false'}`;
+    });
+    const file = join(t.dir, 'yesno.csv');
+    writeFileSync(file, `x,answer,flag\n${rows.join('\n')}\n`);
+    const labelled = await t.ws.datasets.importFile({ file, name: 'yesno', actor: 'test', roles: { label: ['answer'] } });
+    const schema = Object.fromEntries(labelled.version.schema.map((c) => [c.name, c]));
+    expect(schema['answer']).toMatchObject({ physicalType: 'VARCHAR', type: 'categorical' });
+    // Without the label role the column stays a boolean.
+    expect(schema['flag']).toMatchObject({ physicalType: 'BOOLEAN', type: 'boolean' });
+    const yes = await trainModel(deps(), { dataset: 'yesno@1', name: 'yesno', label: 'answer', features: ['x'], learner: 'linear', actor: 'test' });
+    expect(yes.version.record.classes).toEqual(['no', 'yes']);
+    // true/false keep their text too when the column is the label.
+    const file2 = join(t.dir, 'truefalse.csv');
+    writeFileSync(file2, `x,flag\n${rows.map((r) => r.split(',').filter((_, i) => i !== 1).join(',')).join('\n')}\n`);
+    await t.ws.datasets.importFile({ file: file2, name: 'truefalse', actor: 'test', roles: { label: ['flag'] } });
+    const tf = await trainModel(deps(), { dataset: 'truefalse@1', name: 'truefalse', label: 'flag', features: ['x'], learner: 'linear', actor: 'test' });
+    expect(tf.version.record.classes).toEqual(['false', 'true']);
+  });
+
   it('trains gradient-boosted trees on tabular data, keeping ids and sensitive columns out', async () => {
     const r = await trainModel(deps(), { dataset: 'tab@1', name: 'churn', label: 'y', features: ['x1', 'x2', 'color'], actor: 'test' });
     expect(r.task).toBe('tabular-classification');
