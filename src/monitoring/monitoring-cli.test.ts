@@ -81,6 +81,18 @@ describe('mloop monitor report', () => {
     expect(missing.stderr).toContain('NOT_FOUND');
     expect(missing.code).not.toBe(0);
   });
+
+  it('monitor run refuses a bad --window once, up front, instead of failing every model', async () => {
+    const bad = await cli({}, 'monitor', 'run', '--window', '9x');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('INVALID_ARGUMENT');
+    expect(bad.stderr).toContain("invalid window '9x'");
+    expect(bad.stdout).toBe('');
+    await expect(f.ws.monitoring.run({ window: '9x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const good = await cli({}, '--json', 'monitor', 'run', '--window', '7d');
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout).models.every((m: { error: unknown }) => m.error === null)).toBe(true);
+  });
 });
 
 describe('mloop monitor report time ranges', () => {

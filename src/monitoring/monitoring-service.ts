@@ -254,16 +254,18 @@ export class MonitoringService {
   /**
    * Evaluates everything once: every deployed model's report (window `7d`) and every enabled
    * rule (on its own model and window), recording and delivering alerts. One result per model;
-   * a model that fails is reported with its error.
+   * a model that fails is reported with its error. INVALID_ARGUMENT, before anything is evaluated,
+   * for a bad `window` (a fault of the call, not of any model).
    */
   async run(options: { window?: string; now?: string } = {}): Promise<ModelRunResult[]> {
+    const summary = parseWindow(options.window ?? '7d').text;
     const rules = (await this.store.listRules()).filter((r) => r.enabled);
     const deployed = (await this.serving.listDeployments()).map((d) => d.ref);
     const models = [...new Set([...deployed, ...rules.map((r) => r.model)])].sort();
     const results: ModelRunResult[] = [];
     for (const model of models) {
       const mine = rules.filter((r) => r.model === model);
-      const windows = [...new Set([options.window ?? '7d', ...mine.map((r) => r.window)])];
+      const windows = [...new Set([summary, ...mine.map((r) => r.window)])];
       const result: ModelRunResult = { model, windows: 0, dataset_drift: null, realized_accuracy: null, estimated_accuracy: null, review_share: null, rules: [], error: null };
       try {
         for (const w of windows) {
