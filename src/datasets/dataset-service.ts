@@ -26,7 +26,7 @@ import { canonicalJson, sha256Hex } from './canonical-json.js';
 import type { AddVersionResult, DatasetStore } from './dataset-store.js';
 import { DEFAULT_LIMITS, importLimits, sqlString, withDuckDb, type DuckSession, type EngineLimits } from './duckdb-session.js';
 import { checkInputFile, resolveFormat, stageFile, type ReadOptions } from './file-stager.js';
-import { checkRoles, inferSchema, type ColumnRoles } from './schema-inference.js';
+import { checkRoles, checkTimeColumns, inferSchema, type ColumnRoles } from './schema-inference.js';
 import { queryToJsonl } from './sql-source.js';
 import { KeptResults, type KeptReadOptions } from './kept-results.js';
 import { profileVersion, resolveProfileOptions, type DatasetProfile, type ProfileOptions } from './profile.js';
@@ -177,6 +177,7 @@ export class DatasetService {
           // The hash has usually finished by now; a version found meanwhile needs no blob.
           await identity.catch(() => undefined);
           if (found) return undefined;
+          await checkTimeColumns(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
           // Storing the blob (hashing and copying it on this thread) overlaps the schema scan in
           // DuckDB's threads. A failed scan leaves at worst an unreferenced blob, as a kill would.
           const stored = this.artifacts.putFile(out);
@@ -254,6 +255,7 @@ export class DatasetService {
       const lineage: Lineage = { parents: [], transform: { kind: 'sql-import', query: o.query, database, na } };
       return await this.createVersion(o.name, contentHash, o.actor, describe(o), lineage, { kind: 'sql', query: o.query, database, sha256 }, async (db, out) => {
         const staged = await stageFile(db, rowsFile, out, { format: 'jsonl', na, textColumns: roles.label, onColumns: (columns) => checkRoles(roles, columns, 'the query result') });
+        await checkTimeColumns(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
         const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
         return { rowCount: staged.rowCount, schema };
       });

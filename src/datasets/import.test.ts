@@ -205,6 +205,21 @@ describe('importing files', () => {
     expect(await f.service.list()).toEqual([]);
   });
 
+  it('rejects a --time column whose values are not dates or timestamps, naming the column and a value', async () => {
+    const file = write('t.csv', 'at,note,n\n2026-01-02,add all my bills to the list,5\n2026-01-03 10:30:00,hello,6\n');
+    const text = await failure(f.service.importFile({ file, name: 't', actor: 't', roles: { time: ['note'] } }));
+    expect([text.code, text.message]).toEqual(['INVALID_ARGUMENT', `--time column 'note' holds values that are not dates or timestamps (e.g. "add all my bills to the list")`]);
+    expect(text.details).toMatchObject({ column: 'note', example: 'add all my bills to the list' });
+    const numbers = await failure(f.service.importFile({ file, name: 't', actor: 't', roles: { time: ['n'] } }));
+    expect(numbers.message).toBe(`--time column 'n' holds values that are not dates or timestamps (e.g. "5")`);
+    expect(await f.service.list()).toEqual([]);
+    // Dates, timestamps, and text that converts to timestamps are time columns.
+    const ok = await f.service.importFile({ file, name: 't', actor: 't', roles: { time: ['at'] } });
+    expect(ok.version.schema[0]).toMatchObject({ name: 'at', type: 'datetime', roles: ['time'] });
+    const late = write('late.jsonl', '{"at":"2026-01-02"}\n{"at":"2026-01-02T10:30:00Z"}\n');
+    expect((await f.service.importFile({ file: late, name: 'late', actor: 't', roles: { time: ['at'] } })).version.schema[0]?.type).toBe('datetime');
+  });
+
   it('rejects names with path characters and missing files', async () => {
     const file = write('p.csv', CSV);
     for (const name of ['../etc', 'a/b', 'a\\b', '', '.hidden', 'x'.repeat(64)]) {

@@ -98,6 +98,27 @@ export function needsFacts(column: { name: string; physicalType: string }, roles
   return INTEGER.test(column.physicalType) && ID_NAME.test(column.name);
 }
 
+/**
+ * Throws INVALID_ARGUMENT, naming the column and one offending value, when a column with the time
+ * role holds a value that is not a date or timestamp: a date/time type passes, text passes when
+ * every value converts to a timestamp, any other type (numbers, booleans, nested values) fails.
+ */
+export async function checkTimeColumns(db: DuckSession, relation: string, columns: Array<{ name: string; physicalType: string }>, roles: ColumnRoles): Promise<void> {
+  for (const name of roles.time ?? []) {
+    const column = columns.find((c) => c.name === name);
+    if (column === undefined || DATETIME.test(column.physicalType)) continue;
+    const q = ident(name);
+    const bad = column.physicalType === 'VARCHAR' ? `${q} IS NOT NULL AND TRY_CAST(${q} AS TIMESTAMP) IS NULL` : `${q} IS NOT NULL`;
+    const [row] = await db.all<{ v: string }>(`SELECT CAST(${q} AS VARCHAR) AS v FROM ${relation} WHERE ${bad} LIMIT 1`);
+    if (row === undefined) continue;
+    const example = row.v.length > 40 ? `${row.v.slice(0, 40)}…` : row.v;
+    throw MloopError.invalidArgument(`--time column '${name}' holds values that are not dates or timestamps (e.g. ${JSON.stringify(example)})`, {
+      details: { column: name, physicalType: column.physicalType, example },
+      hint: 'give --time a column of dates or timestamps, such as 2026-01-02 or 2026-01-02 10:30:00',
+    });
+  }
+}
+
 /** The schema of a relation, with roles applied. Only the columns whose type depends on facts are scanned. */
 export async function inferSchema(db: DuckSession, relation: string, columns: Array<{ name: string; physicalType: string }>, roles: ColumnRoles): Promise<ColumnSchema[]> {
   const own = columns.map((c) => (Object.entries(roles) as Array<[ColumnRole, string[] | undefined]>).filter(([, names]) => names?.includes(c.name)).map(([role]) => role));
