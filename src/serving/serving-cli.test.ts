@@ -59,6 +59,10 @@ describe('mloop review and feedback', () => {
     expect(answered.code).toBe(0);
     expect(answered.stdout).toContain("answered 'refund'");
     expect((await f.ws.serving.prediction(review[0]!.predictionId)).truth).toMatchObject({ label: 'refund', source: 'review' });
+    expect(answered.stderr).toContain("warning: label 'refund' is not a class of support@");
+    const known = await cli('review', 'answer', review[0]!.predictionId, f.intents[0]!);
+    expect(known.code).toBe(0);
+    expect(known.stderr).not.toContain('warning');
     expect((await cli('review', 'answer', 'prd_nope', 'x')).code).toBe(3);
     expect((await cli('review', 'list', '--status', 'weird')).code).toBe(2);
 
@@ -67,7 +71,7 @@ describe('mloop review and feedback', () => {
     writeFileSync(csv, `prediction_id,label\n${ids.map((id) => `${id},"billing, really"`).join('\n')}\nprd_unknown,billing\n,billing\n`);
     const imported = await cli('--json', 'feedback', 'import', 'truth.csv');
     expect(imported.code).toBe(1);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ rows: 7, recorded: 5, unknown_predictions: 1 });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ rows: 7, recorded: 5, unknown_predictions: 1, unknown_labels: 5 });
     expect(JSON.parse(imported.stdout).issues.map((i: { line: number }) => i.line).sort()).toEqual([7, 8]);
     expect((await f.ws.serving.prediction(ids[0]!)).truth).toMatchObject({ label: 'billing, really', source: 'import' });
     writeFileSync(csv, 'id,truth\nx,y\n');

@@ -155,6 +155,23 @@ describe('review queue, feedback and the prediction log', () => {
     expect((await app.inject({ url: '/v1/review', headers: auth(viewer) })).statusCode).toBe(403);
   });
 
+  it('records a review answer or feedback the model has no class for, with a warning naming it', async () => {
+    const res = (await predict(f.texts.slice(0, 60).map((text) => ({ text })))).json();
+    const review = res.predictions.filter((p: { decision: string }) => p.decision === 'review');
+    await f.ws.serving.runtime().log.flush();
+    const answer = await app.inject({ method: 'POST', url: `/v1/review/${review[0].prediction_id}`, headers: auth(reviewer), payload: { label: 'purple' } });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({ status: 'answered', answer: 'purple' });
+    expect(answer.json().warnings).toEqual([expect.stringMatching(/^label 'purple' is not a class of support@1 \('.*'\); recorded anyway/)]);
+    expect(answer.json().warnings[0]).toContain(`'${f.intents[0]}'`);
+    const fb = await app.inject({ method: 'POST', url: '/v1/feedback', headers: admin(), payload: { prediction_id: res.predictions[1].prediction_id, label: 'refnud' } });
+    expect(fb.statusCode).toBe(200);
+    expect(fb.json().warnings).toEqual([expect.stringContaining("label 'refnud' is not a class of support@1")]);
+    expect((await f.ws.serving.prediction(res.predictions[1].prediction_id)).truth).toMatchObject({ label: 'refnud' });
+    const good = await app.inject({ method: 'POST', url: '/v1/feedback', headers: admin(), payload: { prediction_id: res.predictions[1].prediction_id, label: f.intents[0] } });
+    expect(good.json().warnings).toEqual([]);
+  });
+
   it('joins feedback to a logged prediction (even one still queued) and refuses unknown ids', async () => {
     const res = (await predict([{ text: f.texts[5] }])).json();
     const id = res.predictions[0].prediction_id;
@@ -188,6 +205,20 @@ describe('POST /v1/feedback/bulk', () => {
     expect((await f.ws.serving.prediction(ids[0])).truth).toMatchObject({ label: 'refund', source: 'import', actor: 'admin' });
     expect((await f.ws.serving.prediction(ids[1])).truth).toMatchObject({ label: 'billing', source: 'import' });
     expect((await f.ws.serving.prediction(ids[2])).truth).toBeNull();
+  });
+
+  it('counts recorded rows whose label is not a class of their model version', async () => {
+    const ids = (await predict(f.texts.slice(0, 3).map((text) => ({ text })))).json().predictions.map((p: { prediction_id: string }) => p.prediction_id);
+    await f.ws.serving.runtime().log.flush();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/feedback/bulk',
+      headers: admin(),
+      payload: [{ prediction_id: ids[0], label: f.intents[0] }, { prediction_id: ids[1], label: 'purple' }, { prediction_id: ids[2], label: 'bilin' }],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ rows: 3, recorded: 3, unknown_predictions: 0, unknown_labels: 2, issues: [] });
+    expect((await f.ws.serving.prediction(ids[1])).truth).toMatchObject({ label: 'purple', source: 'import' });
   });
 
   it('records CSV (text/csv), a prediction still in the log queue included, with line numbers for problems', async () => {

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { DatasetService } from '../datasets/index.js';
 import { MloopError, type ValidationIssue } from '../errors/index.js';
 import { parseModelRef, type ModelVersion, type RegistryService } from '../registry/index.js';
-import type { Predictor } from '../training/index.js';
+import { storedOutOfScope, type Predictor } from '../training/index.js';
 import { checkDeploymentName, type Deployment, type GroundTruth, type PredictionRecord, type ReviewItem, type TruthSource } from './serving.js';
 import type { ServingStore } from './serving-store.js';
 import type { DayStats, DecisionRow, DecisionsFilter, ModelTraffic } from './prediction-stats.js';
@@ -40,8 +40,16 @@ export interface FeedbackImportResult {
   rows: number;
   recorded: number;
   unknownPredictions: number;
+  /**
+   * Recorded rows whose label is neither a class of the prediction's model version nor its
+   * out-of-scope label (recorded all the same: a new class can be real, but it is often a typo).
+   */
+  unknownLabels: number;
   issues: FeedbackImportIssue[];
 }
+
+/** Something recorded as asked that a person should look at (e.g. a label the model does not have). */
+export type LabelWarnings = { warnings: string[] };
 
 const MAX_LABEL = 200;
 
@@ -79,6 +87,8 @@ export class ServingService {
   private runtimeInstance: ServingRuntime | null = null;
   private logStore: Promise<PredictionLogStore> | null = null;
   private readonly clock: () => Date;
+  /** Per `model@version`: the labels it knows (classes and out-of-scope label), or null when it has no classes. Versions never change. */
+  private readonly knownLabels = new Map<string, Promise<Set<string> | null>>();
   private readonly openLogStore: (() => Promise<PredictionLogStore>) | undefined;
 
   constructor(
@@ -166,30 +176,64 @@ export class ServingService {
     return this.store.listReview({ ...(status === 'all' ? {} : { status }), ...(filter.deployment ? { deployment: filter.deployment } : {}), limit });
   }
 
-  /** Records a person's answer for a prediction in review; it becomes that prediction's ground truth. */
-  async answerReview(actor: string, predictionId: string, label: string): Promise<ReviewItem> {
+  /**
+   * Records a person's answer for a prediction in review; it becomes that prediction's ground truth.
+   * A label that is neither a class of the prediction's version nor its out-of-scope label is
+   * recorded too (a new class can be real) and named in `warnings`.
+   */
+  async answerReview(actor: string, predictionId: string, label: string): Promise<ReviewItem & LabelWarnings> {
     const answer = checkLabel(label);
     const item = await this.store.getReview(predictionId);
     if (!item) throw MloopError.notFound('review item', predictionId, { hint: "'mloop review list' shows pending items; predictions answered automatically take feedback instead" });
     const ok = await this.store.addTruth({ predictionId, label: answer, source: 'review', actor, at: this.clock().toISOString() });
     if (!ok) throw MloopError.notFound('review item', predictionId);
-    return (await this.store.getReview(predictionId))!;
+    const warnings = await this.labelWarnings(item.model, item.version, answer);
+    return { ...(await this.store.getReview(predictionId))!, warnings };
   }
 
   /**
    * Records ground truth that arrived later for a logged prediction. A prediction still in this
-   * server's log queue counts as known.
+   * server's log queue counts as known. A label that is neither a class of the prediction's
+   * version nor its out-of-scope label is recorded too and named in `warnings` (not checked for a
+   * prediction still in the queue, whose version is not stored yet).
    */
-  async feedback(actor: string, predictionId: string, label: string, source: TruthSource = 'feedback'): Promise<GroundTruth> {
+  async feedback(actor: string, predictionId: string, label: string, source: TruthSource = 'feedback'): Promise<GroundTruth & LabelWarnings> {
     const answer = checkLabel(label);
     if (typeof predictionId !== 'string' || !/^prd_[A-Za-z0-9]{1,64}$/.test(predictionId)) {
       throw MloopError.validation('prediction_id is not a prediction id', [{ path: 'prediction_id', code: 'invalid_value', message: "expected 'prd_…' as returned by a prediction" }]);
     }
-    const known = this.runtimeInstance?.log.isQueued(predictionId) === true || (await this.store.existingPredictions([predictionId])).has(predictionId);
+    const stored = (await this.store.predictionVersions([predictionId])).get(predictionId);
+    const known = stored !== undefined || this.runtimeInstance?.log.isQueued(predictionId) === true;
     if (!known) throw MloopError.notFound('prediction', predictionId, { hint: 'feedback joins logged predictions; the id comes from a prediction response' });
     const truth: GroundTruth = { predictionId, label: answer, source, actor, at: this.clock().toISOString() };
     await this.store.addTruth(truth);
-    return truth;
+    return { ...truth, warnings: stored ? await this.labelWarnings(stored.model, stored.version, answer) : [] };
+  }
+
+  /** The labels `model@version` knows (its classes and out-of-scope label), or null when it has none (regression) or is gone. */
+  private versionLabels(model: string, version: number): Promise<Set<string> | null> {
+    const key = `${model}@${version}`;
+    let labels = this.knownLabels.get(key);
+    if (!labels) {
+      labels = this.registry.resolve(key).then(
+        (v) => {
+          if (!v.record.classes || v.record.classes.length === 0) return null;
+          const oos = storedOutOfScope(v.record.thresholds)?.label;
+          return new Set([...v.record.classes, ...(typeof oos === 'string' ? [oos] : [])]);
+        },
+        () => null,
+      );
+      this.knownLabels.set(key, labels);
+    }
+    return labels;
+  }
+
+  /** A warning when `label` is not one `model@version` knows; none when it does or has no classes. */
+  private async labelWarnings(model: string, version: number, label: string): Promise<string[]> {
+    const labels = await this.versionLabels(model, version);
+    if (labels === null || labels.has(label)) return [];
+    const shown = [...labels].slice(0, 20).map((l) => `'${l}'`).join(', ');
+    return [`label '${label}' is not a class of ${model}@${version} (${shown}${labels.size > 20 ? ', …' : ''}); recorded anyway — check for a typo, or retrain to learn the new class`];
   }
 
   /**
@@ -219,7 +263,7 @@ export class ServingService {
    * const r = await ws.serving.importFeedbackCsvStream('crm', request.raw, 'request');
    */
   async importFeedbackCsvStream(actor: string, input: NodeJS.ReadableStream, name: string): Promise<FeedbackImportResult> {
-    const result: FeedbackImportResult = { file: name, rows: 0, recorded: 0, unknownPredictions: 0, issues: [] };
+    const result: FeedbackImportResult = { file: name, rows: 0, recorded: 0, unknownPredictions: 0, unknownLabels: 0, issues: [] };
     const lines = createInterface({ input, crlfDelay: Infinity });
     let header: string[] | null = null;
     let idCol = -1;
@@ -254,7 +298,7 @@ export class ServingService {
    * ignored). Each bad or unknown item is reported with its index, never thrown.
    */
   async importFeedbackItems(actor: string, items: readonly unknown[], name = 'request'): Promise<FeedbackImportResult> {
-    const result: FeedbackImportResult = { file: name, rows: 0, recorded: 0, unknownPredictions: 0, issues: [] };
+    const result: FeedbackImportResult = { file: name, rows: 0, recorded: 0, unknownPredictions: 0, unknownLabels: 0, issues: [] };
     const sink = this.feedbackSink(actor, result, (i, field) => `${i}${field ? `.${field}` : ''}`);
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
@@ -278,16 +322,21 @@ export class ServingService {
       if (result.issues.length < 100) result.issues.push(i);
     };
     const flush = async () => {
-      const known = await this.store.existingPredictions(chunk.map((c) => c.id));
+      const known = await this.store.predictionVersions(chunk.map((c) => c.id));
       const queue = this.runtimeInstance?.log;
       for (const c of chunk) {
-        if (!known.has(c.id) && queue?.isQueued(c.id) !== true) {
+        const stored = known.get(c.id);
+        if (stored === undefined && queue?.isQueued(c.id) !== true) {
           result.unknownPredictions += 1;
           issue({ line: c.line, path: where(c.line, 'prediction_id'), code: 'not_found', message: `prediction '${c.id}' is not in the log` });
           continue;
         }
         await this.store.addTruth({ predictionId: c.id, label: c.label, source: 'import', actor, at });
         result.recorded += 1;
+        if (stored !== undefined) {
+          const labels = await this.versionLabels(stored.model, stored.version);
+          if (labels !== null && !labels.has(c.label)) result.unknownLabels += 1;
+        }
       }
       chunk = [];
     };

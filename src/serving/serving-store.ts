@@ -34,6 +34,8 @@ export interface ServingStore {
   getTruth(predictionId: string): Promise<GroundTruth | undefined>;
   /** Which of `ids` are in the log. */
   existingPredictions(ids: readonly string[]): Promise<Set<string>>;
+  /** The model and version of each of `ids` that is in the log (missing ids are left out). */
+  predictionVersions(ids: readonly string[]): Promise<Map<string, { model: string; version: number }>>;
   /** The newest logged prediction's time (ISO), or null when the log is empty. */
   latestPredictionAt(): Promise<string | null>;
   /** Per model, totals of primary predictions at or after `since` (ISO), with realized accuracy on the labelled ones. */

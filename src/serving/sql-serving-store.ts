@@ -348,4 +348,14 @@ export class SqlServingStore implements ServingStore {
     }
     return out;
   }
+
+  async predictionVersions(ids: readonly string[]): Promise<Map<string, { model: string; version: number }>> {
+    const out = new Map<string, { model: string; version: number }>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const part = ids.slice(i, i + CHUNK);
+      if (part.length === 0) continue;
+      for (const r of await this.db.selectFrom('predictions').select(['id', 'model', 'version']).where('id', 'in', part).execute()) out.set(r.id, { model: r.model, version: Number(r.version) });
+    }
+    return out;
+  }
 }

@@ -44,7 +44,8 @@ export function registerReview(program: Command, run: Runner): void {
     .action(
       run(async (ctx, id: string, label: string) => {
         const item = await ctx.withWorkspace((ws) => ws.serving.answerReview(localPrincipal().userName, id, label));
-        ctx.emit(reviewJson(item), (r) => `${r.prediction_id}: answered '${r.answer}' (model said '${r.predicted}' at ${r.confidence?.toFixed(3) ?? '-'})`);
+        for (const w of item.warnings) ctx.note(`warning: ${w}`);
+        ctx.emit({ ...reviewJson(item), warnings: item.warnings }, (r) => `${r.prediction_id}: answered '${r.answer}' (model said '${r.predicted}' at ${r.confidence?.toFixed(3) ?? '-'})`);
       }),
     );
 
@@ -57,7 +58,8 @@ export function registerReview(program: Command, run: Runner): void {
     .action(
       run(async (ctx, id: string, label: string) => {
         const t = await ctx.withWorkspace((ws) => ws.serving.feedback(localPrincipal().userName, id, label));
-        ctx.emit({ prediction_id: t.predictionId, label: t.label, source: t.source, at: t.at }, (r) => `${r.prediction_id}: ground truth '${r.label}'`);
+        for (const w of t.warnings) ctx.note(`warning: ${w}`);
+        ctx.emit({ prediction_id: t.predictionId, label: t.label, source: t.source, at: t.at, warnings: t.warnings }, (r) => `${r.prediction_id}: ground truth '${r.label}'`);
       }),
     );
   feedback
@@ -69,8 +71,13 @@ export function registerReview(program: Command, run: Runner): void {
         const r = await ctx.withWorkspace((ws) => ws.serving.importFeedbackCsv(localPrincipal().userName, resolve(ctx.io.cwd, file)));
         if (r.issues.length > 0) ctx.exitCode = 1;
         ctx.emit(
-          { file: r.file, rows: r.rows, recorded: r.recorded, unknown_predictions: r.unknownPredictions, issues: r.issues },
-          (x) => [`${x.recorded} of ${x.rows} rows recorded as ground truth (${x.unknown_predictions} unknown prediction ids)`, ...x.issues.slice(0, 20).map((i) => `  line ${i.line}: ${i.message}`)].join('\n'),
+          { file: r.file, rows: r.rows, recorded: r.recorded, unknown_predictions: r.unknownPredictions, unknown_labels: r.unknownLabels, issues: r.issues },
+          (x) =>
+            [
+              `${x.recorded} of ${x.rows} rows recorded as ground truth (${x.unknown_predictions} unknown prediction ids)`,
+              ...(x.unknown_labels > 0 ? [`warning: ${x.unknown_labels} recorded rows have a label that is not a class of their model version (a typo, or a new class)`] : []),
+              ...x.issues.slice(0, 20).map((i) => `  line ${i.line}: ${i.message}`),
+            ].join('\n'),
         );
       }),
     );

@@ -301,7 +301,8 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     async (request) => {
       const { prediction_id } = request.params as { prediction_id: string };
       const { label } = request.body as { label: string };
-      return reviewJson(await ws.serving.answerReview(request.principal!.userName, prediction_id, label));
+      const item = await ws.serving.answerReview(request.principal!.userName, prediction_id, label);
+      return { ...reviewJson(item), warnings: item.warnings };
     },
   );
   app.post(
@@ -319,7 +320,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
     async (request) => {
       const b = request.body as { prediction_id: string; label: string };
       const t = await ws.serving.feedback(request.principal!.userName, b.prediction_id, b.label);
-      return { prediction_id: t.predictionId, label: t.label, source: t.source, at: t.at };
+      return { prediction_id: t.predictionId, label: t.label, source: t.source, at: t.at, warnings: t.warnings };
     },
   );
   // CSV bodies stay a stream: the import reads them line by line.
@@ -345,6 +346,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
             rows: Type.Integer(),
             recorded: Type.Integer(),
             unknown_predictions: Type.Integer(),
+            unknown_labels: Type.Integer({ description: "recorded rows whose label is neither a class of the prediction's model version nor its out-of-scope label" }),
             issues: Type.Array(Type.Object({ line: Type.Integer(), path: Type.String(), code: Type.String(), message: Type.String() })),
           }),
           ...errorResponses,
@@ -356,7 +358,7 @@ export async function servingRoutes(app: FastifyInstance, opts: { ws: Workspace;
       const r = Array.isArray(request.body)
         ? await ws.serving.importFeedbackItems(actor, request.body)
         : await ws.serving.importFeedbackCsvStream(actor, request.body as NodeJS.ReadableStream, 'request');
-      return { rows: r.rows, recorded: r.recorded, unknown_predictions: r.unknownPredictions, issues: r.issues };
+      return { rows: r.rows, recorded: r.recorded, unknown_predictions: r.unknownPredictions, unknown_labels: r.unknownLabels, issues: r.issues };
     },
   );
   app.get(

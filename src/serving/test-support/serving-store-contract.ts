@@ -71,6 +71,9 @@ export function runServingStoreContract(name: string, make: () => Promise<{ stor
         expect(await store.getPrediction('prd_c')).toEqual(rows[2]);
         expect(await store.getPrediction('prd_x')).toBeUndefined();
         expect([...(await store.existingPredictions(['prd_a', 'prd_x', 'prd_d']))].sort()).toEqual(['prd_a', 'prd_d']);
+        const versions = await store.predictionVersions(['prd_a', 'prd_x', 'prd_d']);
+        expect([...versions.keys()].sort()).toEqual(['prd_a', 'prd_d']);
+        expect(versions.get('prd_d')).toEqual({ model: rows[3]!.model, version: 2 });
         const pending = await store.listReview({ status: 'pending', limit: 10 });
         expect(pending.map((p) => p.predictionId)).toEqual(['prd_a', 'prd_d']);
         expect(pending[0]).toMatchObject({ predicted: 'billing', confidence: 0.6, status: 'pending', inputs: { text: 'my card was charged twice' } });
