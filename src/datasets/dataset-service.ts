@@ -36,7 +36,7 @@ import { compareSchemas, defaultExpectations, runExpectations, summarize, type S
 /** Bumped when the meaning of a content hash changes, so old and new hashes never collide. */
 const HASH_FORMAT = 'mloop-dataset/1';
 /** Bumped when a profile's content changes (statistics, PII detectors), so kept profiles are not served. */
-const PROFILE_FORMAT = 'mloop-profile/1';
+const PROFILE_FORMAT = 'mloop-profile/2';
 /** Bumped when a validation's content changes (how an expectation is checked), so kept reports are not served. */
 const VALIDATION_FORMAT = 'mloop-validation/1';
 

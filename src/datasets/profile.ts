@@ -77,6 +77,10 @@ function quantileMap(list: unknown): Record<string, number | null> {
 }
 
 const NUMERIC_TYPES = new Set(['integer', 'numeric']);
+/** DuckDB types whose values are not scalars: `STRUCT(…)`, `MAP(…)`, `UNION(…)`, `JSON`, lists (`T[]`) and arrays (`T[3]`). */
+const NESTED_TYPE = /^(STRUCT|MAP|UNION)\(|^JSON$|\]$/;
+const MAX_NESTED_TEXT = 80;
+const shorten = (text: string): string => (text.length > MAX_NESTED_TEXT ? `${text.slice(0, MAX_NESTED_TEXT - 1)}…` : text);
 const normalized = (q: string) => `trim(regexp_replace(lower(CAST(${q} AS VARCHAR)), '[^a-z0-9]+', ' ', 'g'))`;
 
 /** The options a profile is computed with: the defaults where `options` gives none (or gives undefined). */
@@ -117,8 +121,11 @@ export async function profileVersion(db: DuckSession, relation: string, v: Datas
       p.textLength = { min: Number(s['min'] ?? 0), mean: round(num(s['mean'])) ?? 0, max: Number(s['max'] ?? 0), quantiles: quantileMap(s['q']) };
     }
     if (c.type !== 'text' && c.type !== 'numeric') {
-      const top = await db.all<{ v: unknown; n: string }>(`SELECT ${q} AS v, count(*) AS n FROM ${relation} WHERE ${q} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10`);
-      p.topValues = top.map((t) => ({ value: jsonScalar(t.v), count: Number(t.n) }));
+      // Nested values (STRUCT, MAP, lists, JSON) are shown as their JSON text, cut to MAX_NESTED_TEXT characters.
+      const nested = NESTED_TYPE.test(c.physicalType);
+      const value = nested ? `CAST(to_json(${q}) AS VARCHAR)` : q;
+      const top = await db.all<{ v: unknown; n: string }>(`SELECT ${value} AS v, count(*) AS n FROM ${relation} WHERE ${q} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10`);
+      p.topValues = top.map((t) => ({ value: nested ? shorten(String(t.v)) : jsonScalar(t.v), count: Number(t.n) }));
     }
     columns.push(p);
   }

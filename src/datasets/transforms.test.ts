@@ -60,6 +60,26 @@ describe('profile', () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 
+  it('shows nested (STRUCT, list) values as their JSON text, cut when long', async () => {
+    const long = 'x'.repeat(200);
+    const lines = [
+      { text: 'hi', meta: { src: 'web', n: 1 }, tags: ['a', 'b'], label: 'a' },
+      { text: 'yo', meta: { src: 'app', n: 2 }, tags: ['c'], label: 'b' },
+      { text: 'ok', meta: { src: long, n: 3 }, tags: ['a', 'b'], label: 'a' },
+    ];
+    const file = join(f.dir, 'nest.jsonl');
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    await f.service.importFile({ file, name: 'nest', actor: 't', roles: { label: ['label'] } });
+    const p = await f.service.profile('nest@1');
+    const top = (name: string) => p.columns.find((c) => c.name === name)!.topValues!;
+    expect(top('meta').map((t) => t.value).slice(0, 2)).toEqual(['{"src":"app","n":2}', '{"src":"web","n":1}']);
+    const cut = top('meta')[2]!.value as string;
+    expect([cut.length, cut.startsWith('{"src":"xxx'), cut.endsWith('…')]).toEqual([80, true, true]);
+    expect(top('tags')).toEqual([{ value: '["a","b"]', count: 2 }, { value: '["c"]', count: 1 }]);
+    expect(profileHtml(p)).not.toContain('[object Object]');
+    expect(profileHtml(p)).toContain('{&quot;src&quot;:&quot;web&quot;,&quot;n&quot;:1}');
+  });
+
   it('slices by any column on request, cutting numbers into quartiles, and rejects unknown columns', async () => {
     const p = await f.service.profile('support@1', { sliceBy: ['channel', 'created_at'] });
     expect(p.coverage.map((c) => c.slice).sort()).toEqual(['channel', 'created_at']);
