@@ -74,6 +74,23 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect((await t.ws.registry.getModel('support')).aliases['champion']).toBe(1);
   }, 120_000);
 
+  it('runs start with a key used before says the run exists and gives its state, instead of "queued" again', async () => {
+    const first = await cli('runs', 'start', 'support', '--key', 'dup-1');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^queued retrain job job_\S+ \(key dup-1\)/);
+    const again = await cli('runs', 'start', 'support', '--key', 'dup-1');
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('queued retrain job');
+    expect(again.stdout).toContain('(key dup-1) exists already, nothing queued: job queued, no run yet');
+    // A key whose run went through (the --now run above): its run and state.
+    const done = JSON.parse((await cli('--json', 'runs', 'start', 'support', '--key', 'monthly-1')).stdout);
+    expect(done.created).toBe(false);
+    expect(done.run).toMatchObject({ id: expect.stringMatching(/^run_/), state: expect.any(String) });
+    const text = await cli('runs', 'start', 'support', '--key', 'monthly-1');
+    expect(text.stdout).toContain(`run ${done.run.id} ${done.run.state}`);
+    expect((await t.ws.jobs.list({ type: 'retrain' })).filter((j) => j.key === 'dup-1')).toHaveLength(1);
+  });
+
   it('checks the triggers and lists the decisions with their reasons; runs advance', async () => {
     expect((await cli('schedules', 'list')).stdout).toMatch(/support\.monitor\s+0 2 \* \* \*\s+UTC\s+monitor/);
     const check = await cli('retraining', 'check', 'support', '--source', 'schedule', '--key', 'cli-check-1');
@@ -116,4 +133,5 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect((await cli('models', 'rollback', 'support', '--reason', 'x')).code).toBe(2);
     expect((await cli('runs', 'show', 'run_nope')).code).toBe(3);
   });
+
 });

@@ -128,9 +128,20 @@ export function registerRetraining(program: Command, run: Runner): void {
       run(async (ctx, model: string, opts: { key?: string; now?: boolean }) => {
         const actor = localPrincipal().userName;
         await ctx.withWorkspace(async (ws) => {
-          const { job } = await ws.jobs.enqueue(actor, { type: 'retrain', payload: { model }, ...(opts.key === undefined ? {} : { key: opts.key }) });
+          const { job, created } = await ws.jobs.enqueue(actor, { type: 'retrain', payload: { model }, ...(opts.key === undefined ? {} : { key: opts.key }) });
           if (opts.now !== true) {
-            ctx.emit({ job: { id: job.id, key: job.key, state: job.state } }, () => `queued retrain job ${job.id} (key ${job.key})`);
+            if (created) {
+              ctx.emit({ created, job: { id: job.id, key: job.key, state: job.state }, run: null }, () => `queued retrain job ${job.id} (key ${job.key})`);
+              return;
+            }
+            // The key was used before: nothing new is queued; say what that key already led to.
+            const existing = (await ws.retraining.listRuns({ limit: 1000 })).find((r) => r.runKey === job.key) ?? null;
+            ctx.emit(
+              { created, job: { id: job.id, key: job.key, state: job.state }, run: existing === null ? null : { id: existing.id, state: existing.state, reason: existing.reason } },
+              () =>
+                `retrain job ${job.id} (key ${job.key}) exists already, nothing queued: job ${job.state}` +
+                (existing === null ? ', no run yet' : `, run ${existing.id} ${existing.state} — ${existing.reason}`),
+            );
             return;
           }
           const r = await ws.retraining.run({ key: job.key, model, actor });
