@@ -134,4 +134,32 @@ describe('mloop policies / runs / approvals / models rollback', () => {
     expect((await cli('runs', 'show', 'run_nope')).code).toBe(3);
   });
 
+  it('refuses at set time a time holdout (the default) on data without a time column, naming the policy setting', async () => {
+    // Support requests without their created_at column: nothing to split by time.
+    const noTime = (count: number, seed: number) =>
+      ['text,intent', ...generateSupportRequests({ count, seed, launch: false }).map((r) => `"${r.text.replace(/"/g, '""')}",${r.intent}`)].join('\n') + '\n';
+    writeFileSync(join(t.dir, 'notime.csv'), noTime(300, 8));
+    await t.ws.datasets.importFile({ file: join(t.dir, 'notime.csv'), name: 'notime', actor: 'test', roles: { text: ['text'], label: ['intent'] } });
+    const before = JSON.parse((await cli('--json', 'policies', 'show', 'support')).stdout);
+    const policy = (dataset: string, evaluation = '') => `training:\n  dataset: ${dataset}\n  settings: {label: intent, text: text, seed: 1}\n${evaluation}gate: gate.yaml\npromotion: approval\n`;
+    writeFileSync(join(t.dir, 'no-eval.yaml'), policy('notime'));
+    const refused = await cli('policies', 'set', 'support', 'no-eval.yaml');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('error[INVALID_ARGUMENT]: the policy of support holds out evaluation data by time (evaluation.holdout.by: time, the default), but notime@1 has no time column');
+    expect(refused.stderr).toContain('set evaluation.holdout.by to stratified or random, or name an evaluation.dataset, in the policy');
+    expect(refused.stderr).not.toContain('--column');
+    // Nothing stored: the policy is the one set before.
+    expect(JSON.parse((await cli('--json', 'policies', 'show', 'support')).stdout)).toEqual(before);
+    writeFileSync(join(t.dir, 'random.yaml'), policy('notime', 'evaluation:\n  holdout: {by: random, fraction: 0.2, seed: 1}\n'));
+    expect((await cli('policies', 'set', 'support', 'random.yaml')).code).toBe(0);
+    // Set before its data exists, the policy is checked when a run splits the data.
+    writeFileSync(join(t.dir, 'later.yaml'), policy('later'));
+    expect((await cli('policies', 'set', 'support', 'later.yaml')).code).toBe(0);
+    writeFileSync(join(t.dir, 'later.csv'), noTime(200, 9));
+    await t.ws.datasets.importFile({ file: join(t.dir, 'later.csv'), name: 'later', actor: 'test', roles: { text: ['text'], label: ['intent'] } });
+    const r = await cli('runs', 'start', 'support', '--now', '--key', 'later-1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('(evaluation.holdout.by: time, the default), but later@1 has no time column');
+    expect(r.stderr).not.toContain('--column');
+  }, 60_000);
 });

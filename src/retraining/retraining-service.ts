@@ -20,6 +20,24 @@ import { parsePolicy, policyJson, type Approval, type RetrainingPolicy, type Ret
 import type { RetrainingStore } from './retraining-store.js';
 import { loopNames, type CheckSource, type Decision } from './triggers.js';
 
+/**
+ * INVALID_ARGUMENT when the policy's holdout cannot split `data`: `by: time` (the default) needs a
+ * time column (role `time` or a datetime column), `by: stratified` a label column. The message names
+ * the policy setting to change, since a policy has no `--column` to pass.
+ */
+export function checkHoldout(policy: RetrainingPolicy, data: { ref: string; schema: ReadonlyArray<{ name: string; type: string; roles: readonly string[] }> }): void {
+  const e = policy.evaluation;
+  if ('dataset' in e || e.holdout.by === 'random') return;
+  const { by } = e.holdout;
+  const role = by === 'time' ? 'time' : 'label';
+  if (data.schema.some((c) => c.roles.includes(role) || (by === 'time' && c.type === 'datetime'))) return;
+  const others = by === 'time' ? 'stratified or random' : 'time or random';
+  throw MloopError.invalidArgument(
+    `the policy of ${policy.model} holds out evaluation data by ${by} (evaluation.holdout.by: ${by}${by === 'time' ? ', the default' : ''}), but ${data.ref} has no ${role} column`,
+    { hint: `set evaluation.holdout.by to ${others}, or name an evaluation.dataset, in the policy; or import the data with --${role} <col>` },
+  );
+}
+
 /** Services a run uses. */
 export interface RetrainingDeps {
   datasets: DatasetService;
@@ -102,6 +120,13 @@ export class RetrainingService {
     if (!policy) throw MloopError.validation(`the policy has ${issues.length} problem${issues.length === 1 ? '' : 's'}`, issues);
     // A typo in the model name would otherwise store a policy and two schedules for nothing.
     await this.deps.registry.getModel(policy.model);
+    // A holdout the training data cannot be split by would only fail when a run starts. A dataset
+    // that does not exist yet is checked then (the run's evaluation_data step).
+    const data = await this.deps.datasets.show(policy.training.dataset).catch((err: unknown) => {
+      if (err instanceof MloopError && err.code === 'NOT_FOUND') return null;
+      throw err;
+    });
+    if (data) checkHoldout(policy, data);
     // The drift trigger's rule is added later, once there is a champion: its feature is checked now.
     const drift = policy.loop.triggers.drift;
     if (drift) await this.deps.monitoring.checkRuleMetric(policy.model, drift.metric);
@@ -636,6 +661,7 @@ export class RetrainingService {
       return { trainRef: trainingRef, evalRef: v.ref };
     }
     const { by, fraction, seed } = e.holdout;
+    checkHoldout(policy, await this.deps.datasets.show(trainingRef));
     const parts = await this.deps.datasets.split(trainingRef, { by, ratios: [1 - fraction, fraction], seed, names: ['train', 'holdout'], actor: req.actor });
     const train = parts.find((p) => p.part === 'train')!.version.ref;
     const held = parts.find((p) => p.part === 'holdout')!.version.ref;
