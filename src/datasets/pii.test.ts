@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSupportRequests } from '../demo/index.js';
-import { findPii, ibanValid, luhnValid, redactText, type PiiType } from './pii.js';
+import { findPii, ibanValid, luhnValid, PII_PREFILTER, redactText, type PiiType } from './pii.js';
 
 describe('PII detection', () => {
   it('checks Luhn and IBAN mod-97 against published examples', () => {
@@ -25,6 +25,46 @@ describe('PII detection', () => {
     ['order #A12345 cost $49.99 for 3 items', []],
   ])('%s', (text, kinds) => {
     expect(findPii(text).map((m) => m.kind)).toEqual(kinds);
+  });
+
+  it.each([
+    ['UK mobile', '07700 900123'],
+    ['UK mobile, compact', '07700900123'],
+    ['UK mobile, +44', '+44 7700 900123'],
+    ['UK mobile, +44 compact', '+447700900123'],
+    ['UK landline, +44 (0)', '+44 (0)20 7946 0958'],
+    ['UK freephone', '0800 123 4567'],
+    ['US toll-free, dashes', '1-800-555-0199'],
+    ['US toll-free, dots', '1.800.555.0199'],
+    ['US toll-free, parentheses', '1 (800) 555-0199'],
+    ['US, +1 and parentheses', '+1 (555) 123-4567'],
+    ['US, dashes', '555-123-4567'],
+    ['French mobile, spaces', '06 12 34 56 78'],
+    ['French mobile, dots', '06.12.34.56.78'],
+    ['French mobile, dashes', '06-12-34-56-78'],
+    ['French mobile, +33', '+33 6 12 34 56 78'],
+    ['French mobile, +33 dots', '+33.6.12.34.56.78'],
+    ['German landline', '030 1234567'],
+    ['German landline, parentheses', '(030) 1234567'],
+    ['German landline, +49', '+49 30 123456'],
+    ['German landline, +49 (area)', '+49 (30) 1234 5678'],
+  ])('redacts a phone number: %s (%s)', (_, phone) => {
+    const text = `call me on ${phone} today`;
+    expect(findPii(text)).toEqual([{ kind: 'phone', start: 11, end: 11 + phone.length, value: phone }]);
+    expect(redactText(text).text).toBe('call me on [PHONE] today');
+    expect(new RegExp(PII_PREFILTER).test(text)).toBe(true);
+  });
+
+  it.each([
+    'invoice 2024-0001-5678 due 2024-03-15',
+    'order #A82620 was refunded',
+    'order #0612345678 was refunded',
+    'order 0012345 shipped',
+    'meeting on 01.03.2024 10:30 or 15.03.2024',
+    'we sold 100 200 3000 items at 19.99',
+    'version 1.2.3.4567 of the app',
+  ])('does not take a non-phone number for a phone: %s', (text) => {
+    expect(findPii(text)).toEqual([]);
   });
 
   it('matches the generator ground truth, with Luhn-failing decoys not counted as cards', () => {

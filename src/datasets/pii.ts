@@ -64,6 +64,35 @@ interface Detector {
   accept?: (value: string) => boolean;
 }
 
+/**
+ * Phone numbers in three shapes (separators: one space, dot or dash, or parentheses):
+ * - international: `+` and a 1-3 digit country code, an optional `(0)` or `(area)`, then digit
+ *   groups (`+44 7700 900123`, `+33 6 12 34 56 78`, `+49 30 123456`, `+447700900123`);
+ * - national with a trunk `0`: `07700 900123`, `06 12 34 56 78`, `030 1234567`, `(030) 1234567`,
+ *   `07700900123`, one separator kind throughout, so `01.03.2024 10:30` is not one number;
+ * - North American 3-3-4 with an optional leading `1`: `1-800-555-0199`, `(212) 555-0123`.
+ * Not preceded by a word character, `#`, `.`, `+` or `-`, so `#0612345678`, `A82620` and the tail
+ * of `2024-0001-5678` are not phones. Between two digits there are at most two of ` .()-`, which
+ * keeps {@link PII_PREFILTER} complete.
+ */
+function phonePattern(): RegExp {
+  const s = '[ .-]';
+  const international = `\\+\\d{1,3}(?:${s}?\\(0\\)${s}?|${s}?\\(\\d{1,4}\\)${s}?|${s})?\\d{1,12}(?:${s}\\d{2,10}){0,6}`;
+  const national =
+    `\\(0[1-9]\\d{0,3}\\)${s}?\\d{2,8}(?:${s}\\d{2,8}){0,3}` +
+    `|0[1-9]\\d{0,4}(?<sep>[ .-])\\d{2,8}(?:\\k<sep>\\d{2,8}){0,4}` +
+    `|0[1-9]\\d{8,10}`;
+  const northAmerican = `(?:1${s}?)?(?:\\([2-9]\\d\\d\\)${s}?|[2-9]\\d\\d${s})\\d{3}${s}\\d{4}`;
+  return new RegExp(`(?<![\\w.+#-])(?:${international}|${northAmerican}|${national})(?![\\w-]|\\.\\w)`, 'g');
+}
+
+/** A phone candidate's digit count: 8-15 with a `+` country code (E.164), else 9-12. */
+function phoneDigitsPlausible(value: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 48 && value.charCodeAt(i) <= 57) digits++;
+  return value.startsWith('+') ? digits >= 8 && digits <= 15 : digits >= 9 && digits <= 12;
+}
+
 const D = '(?<![\\w.+-])';
 const E = '(?![\\w-]|\\.\\w)';
 const DETECTORS: readonly Detector[] = [
@@ -72,10 +101,7 @@ const DETECTORS: readonly Detector[] = [
   { kind: 'card', pattern: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g, accept: (v) => luhnValid(v.replace(/\D/g, '')) },
   { kind: 'national_id', pattern: new RegExp(`${D}(?:(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4}|[A-CEGHJ-PR-TW-Z]{2} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D])${E}`, 'g') },
   { kind: 'ip', pattern: /(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:]|\.\d)/g, accept: (v) => isIPv4(v) || (isIPv6(v) && /[0-9A-Fa-f]{1,4}/.test(v) && v.length >= 6) },
-  {
-    kind: 'phone',
-    pattern: new RegExp(`${D}(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{2,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]\\d{3,4}${E}`, 'g'),
-  },
+  { kind: 'phone', pattern: phonePattern(), accept: phoneDigitsPlausible },
 ];
 
 /** Every PII value in `text`, in order of position. */
@@ -109,5 +135,9 @@ export function redactText(text: string): { text: string; counts: Partial<Record
   return { text: out + text.slice(at), counts };
 }
 
-/** A cheap prefilter (SQL `regexp_matches`, RE2) that every text containing PII matches. */
-export const PII_PREFILTER = '@|\\d{3}|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:';
+/**
+ * A cheap prefilter (SQL `regexp_matches`, RE2) that every text containing PII matches: an `@`,
+ * three digits with at most two of ` .()-` between each (every card, IBAN, IPv4, id and phone,
+ * e.g. `6 12 34`, `(0)20`), or two IPv6 colons.
+ */
+export const PII_PREFILTER = '@|\\d(?:[ .()-]{0,2}\\d){2}|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:';
