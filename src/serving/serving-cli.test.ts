@@ -41,6 +41,27 @@ describe('mloop deploy / undeploy / deployments', () => {
   });
 });
 
+describe('mloop models alias remove', () => {
+  it('names the deployments that follow the removed alias and what they keep serving', async () => {
+    await f.ws.registry.setAlias('test', 'support', 'tmp', 1, 'try');
+    await f.ws.registry.setAlias('test', 'support', 'spare', 1, 'try');
+    await f.ws.serving.deploy('test', 'support@tmp', { name: 'tmp-follow' });
+    await f.ws.serving.deploy('test', 'support@2', { name: 'tmp-shadowed', shadow: 'support@tmp' });
+    try {
+      const removed = await cli('models', 'alias', 'remove', 'support', 'tmp', '--reason', 'gone');
+      expect(removed.code).toBe(0);
+      expect(removed.stdout).toContain('support@tmp removed (was 1; gone)');
+      expect(removed.stderr).toContain("warning: deployment 'tmp-follow' serves support@tmp: servers keep serving the version it loaded (support@1)");
+      expect(removed.stderr).toContain("warning: deployment 'tmp-shadowed' runs as its shadow support@tmp");
+      const json = JSON.parse((await cli('--json', 'models', 'alias', 'remove', 'support', 'spare', '--reason', 'unused')).stdout);
+      expect(json).toMatchObject({ alias: 'spare', from_version: 1, warnings: [] });
+    } finally {
+      await f.ws.serving.undeploy('test', 'tmp-follow');
+      await f.ws.serving.undeploy('test', 'tmp-shadowed');
+    }
+  });
+});
+
 describe('mloop review and feedback', () => {
   it('lists pending review items, answers one, and imports feedback from CSV with per-row issues', async () => {
     await f.ws.serving.deploy('test', 'support@champion');

@@ -185,6 +185,25 @@ describe('review queue, feedback and the prediction log', () => {
   });
 });
 
+describe('DELETE /v1/models/{name}/aliases/{alias}', () => {
+  it('answers warnings naming the deployments that follow the removed alias', async () => {
+    await f.ws.registry.setAlias('test', 'support', 'gone', 2, 'try');
+    await f.ws.serving.deploy('test', 'support@1', { name: 'canaried', canary: 'support@gone', canaryPercent: 5 });
+    try {
+      const res = await app.inject({ method: 'DELETE', url: '/v1/models/support/aliases/gone?reason=done', headers: admin() });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ alias: 'gone', from_version: 2, to_version: null });
+      expect(res.json().warnings).toEqual([expect.stringMatching(/^deployment 'canaried' runs as its canary support@gone: servers keep serving the version it loaded \(support@2\)/)]);
+      await f.ws.registry.setAlias('test', 'support', 'gone', 2, 'again');
+      await f.ws.serving.undeploy('test', 'canaried');
+      const quiet = await app.inject({ method: 'DELETE', url: '/v1/models/support/aliases/gone?reason=done', headers: admin() });
+      expect(quiet.json().warnings).toEqual([]);
+    } finally {
+      await f.ws.serving.undeploy('test', 'canaried').catch(() => undefined);
+    }
+  });
+});
+
 describe('POST /v1/feedback/bulk', () => {
   it('records a JSON array of ground truth, reporting bad and unknown items by index', async () => {
     const ids = (await predict(f.texts.slice(0, 3).map((text) => ({ text })))).json().predictions.map((p: { prediction_id: string }) => p.prediction_id);

@@ -150,6 +150,28 @@ export class ServingService {
     });
   }
 
+  /**
+   * What removing (or having removed) `model@alias` means for serving: one warning per deployment
+   * that follows it as its primary, canary or shadow ref. A running server keeps serving the
+   * version it loaded for that ref until the deployment is changed or the alias is set again.
+   *
+   * @example
+   * const move = await ws.registry.removeAlias('alice', 'support', 'tmp', 'gone');
+   * for (const w of await ws.serving.aliasRemovalWarnings('support', 'tmp', move.fromVersion)) console.warn(w);
+   */
+  async aliasRemovalWarnings(model: string, alias: string, lastVersion: number | null): Promise<string[]> {
+    const ref = `${model}@${alias}`;
+    const loaded = lastVersion === null ? 'the version it loaded' : `the version it loaded (${model}@${lastVersion})`;
+    const warnings: string[] = [];
+    for (const d of await this.store.listDeployments()) {
+      const roles = [d.ref === ref ? 'serves' : null, d.canaryRef === ref ? 'runs as its canary' : null, d.shadowRef === ref ? 'runs as its shadow' : null].filter((r) => r !== null);
+      for (const role of roles) {
+        warnings.push(`deployment '${d.name}' ${role} ${ref}: servers keep serving ${loaded} until the deployment is changed ('mloop deploy') or the alias is set again`);
+      }
+    }
+    return warnings;
+  }
+
   /** Removes a deployment; servers stop serving it within their poll interval. */
   async undeploy(_actor: string, name: string): Promise<Deployment> {
     const d = await this.store.getDeployment(checkDeploymentName(name));

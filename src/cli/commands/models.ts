@@ -80,8 +80,12 @@ export function registerModels(program: Command, run: Runner): void {
     .requiredOption('--reason <text>', 'why (kept in the history)')
     .action(
       run(async (ctx, model: string, name: string, opts: { reason: string }) => {
-        const move = await ctx.withWorkspace((ws) => ws.registry.removeAlias(localPrincipal().userName, model, name, opts.reason));
-        ctx.emit(moveJson(move), (m) => `${m.model}@${m.alias} removed (was ${m.from_version}; ${m.reason})`);
+        const { move, warnings } = await ctx.withWorkspace(async (ws) => {
+          const removed = await ws.registry.removeAlias(localPrincipal().userName, model, name, opts.reason);
+          return { move: removed, warnings: await ws.serving.aliasRemovalWarnings(removed.model, removed.alias, removed.fromVersion) };
+        });
+        for (const w of warnings) ctx.note(`warning: ${w}`);
+        ctx.emit({ ...moveJson(move), warnings }, (m) => `${m.model}@${m.alias} removed (was ${m.from_version}; ${m.reason})`);
       }),
     );
   models

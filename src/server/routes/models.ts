@@ -200,7 +200,8 @@ export async function modelRoutes(app: FastifyInstance, opts: { ws: Workspace; m
     async (request) => {
       const { name, alias } = request.params as { name: string; alias: string };
       const { reason } = request.query as { reason: string };
-      return moveJson(await registry.removeAlias(request.principal!.userName, name, alias, reason));
+      const move = await registry.removeAlias(request.principal!.userName, name, alias, reason);
+      return { ...moveJson(move), warnings: await opts.ws.serving.aliasRemovalWarnings(move.model, move.alias, move.fromVersion) };
     },
   );
   app.get(
