@@ -43,6 +43,7 @@ export function registerModels(program: Command, run: Runner): void {
               `${v.ref} (${v.task})${v.aliases.length ? ` — aliases: ${v.aliases.join(', ')}` : ''}`,
               `created ${v.created_at} by ${v.created_by}; learner ${v.record.learner}, seed ${v.record.seed}, code ${v.record.codeVersion}`,
               `trained on ${v.record.datasets.join(', ') || '-'}`,
+              `input columns: ${v.record.inputSchema.map((c) => `${c.name} (${c.type}${c.role ? `, ${c.role}` : ''})`).join(', ') || '-'}`,
               `metrics: ${Object.entries(v.record.metrics).map(([k, x]) => `${k}=${typeof x === 'number' ? x.toFixed(4) : JSON.stringify(x)}`).join(', ')}`,
               `artifacts: ${v.artifacts.map((a) => `${a.name} (${a.size} B)`).join(', ')}`,
             ].join('\n');
