@@ -173,7 +173,7 @@ export class DatasetService {
         made = await withDuckDb(importLimits(this.limits), async (db) => {
           engine = db;
           if (found) return undefined;
-          const staged = await stageFile(db, file, out, { ...reading, displayName: o.displayName, textColumns: roles.label, onColumns: (columns) => checkRoles(roles, columns, shown) });
+          const staged = await stageFile(db, file, out, { ...reading, displayName: o.displayName, onColumns: (columns) => checkRoles(roles, columns, shown) });
           // The hash has usually finished by now; a version found meanwhile needs no blob.
           await identity.catch(() => undefined);
           if (found) return undefined;
@@ -254,7 +254,7 @@ export class DatasetService {
       const roles = o.roles ?? {};
       const lineage: Lineage = { parents: [], transform: { kind: 'sql-import', query: o.query, database, na } };
       return await this.createVersion(o.name, contentHash, o.actor, describe(o), lineage, { kind: 'sql', query: o.query, database, sha256 }, async (db, out) => {
-        const staged = await stageFile(db, rowsFile, out, { format: 'jsonl', na, textColumns: roles.label, onColumns: (columns) => checkRoles(roles, columns, 'the query result') });
+        const staged = await stageFile(db, rowsFile, out, { format: 'jsonl', na, onColumns: (columns) => checkRoles(roles, columns, 'the query result') });
         await checkTimeColumns(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
         const schema = await inferSchema(db, `read_parquet(${sqlString(out)})`, staged.columns, roles);
         return { rowCount: staged.rowCount, schema };

@@ -25,17 +25,6 @@ export interface ReadOptions {
   onColumns?: ((names: string[]) => void) | undefined;
   /** The name messages show for the file (uploads are staged under a temp name). */
   displayName?: string | undefined;
-  /**
-   * Columns kept as text when their values read as booleans: label columns, so that a `yes`/`no`
-   * label keeps the file's strings as its classes instead of becoming true/false (and 1/0).
-   */
-  textColumns?: string[] | undefined;
-}
-
-/** `types` with BOOLEAN replaced by VARCHAR for the columns of `keep`. */
-function keepText(names: string[], types: string[], keep: string[] | undefined): string[] {
-  if (keep === undefined || keep.length === 0) return types;
-  return types.map((t, i) => (t === 'BOOLEAN' && keep.includes(names[i]!) ? 'VARCHAR' : t));
 }
 
 /** One rejected input row. */
@@ -313,14 +302,8 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
   if (format === 'jsonl') await checkJsonKeyCase(file, shown, described.map((c) => c.column_name));
   options.onColumns?.(described.map((c) => c.column_name));
   const nulls = na.length === 0 ? '' : `(${na.map(sqlString).join(', ')})`;
-  const kept = keepText(described.map((c) => c.column_name), described.map((c) => c.column_type), options.textColumns);
   const select = described
-    .map((c, i) => {
-      const q = ident(c.column_name);
-      // A boolean kept as text reads `true`/`false`, as JSON writes it.
-      if (kept[i] !== c.column_type) return `CAST(${q} AS VARCHAR) AS ${q}`;
-      return c.column_type === 'VARCHAR' && nulls !== '' ? `CASE WHEN ${q} IN ${nulls} THEN NULL ELSE ${q} END AS ${q}` : q;
-    })
+    .map((c) => (c.column_type === 'VARCHAR' && nulls !== '' ? `CASE WHEN ${ident(c.column_name)} IN ${nulls} THEN NULL ELSE ${ident(c.column_name)} END AS ${ident(c.column_name)}` : ident(c.column_name)))
     .join(', ');
   try {
     await db.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
@@ -328,7 +311,7 @@ export async function stageFile(db: DuckSession, file: string, outPath: string, 
     throw await failed(err);
   }
   const [count] = await db.all<{ n: string }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(outPath)})`);
-  return { rowCount: Number(count?.n ?? 0), columns: described.map((c, i) => ({ name: c.column_name, physicalType: kept[i]! })), skippedRows: 0, badRows: [] };
+  return { rowCount: Number(count?.n ?? 0), columns: described.map((c) => ({ name: c.column_name, physicalType: c.column_type })), skippedRows: 0, badRows: [] };
 }
 
 /** Why a line of JSON Lines is not one JSON object, or undefined when it is one. */
@@ -449,8 +432,20 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
 
   // Fast path: DuckDB's sniffer proposes types from a sample; one strict pass converts and writes.
   // A value the sample did not foresee fails the strict pass, and the safe path below takes over.
-  const sniffedTypes = await sniffTypes(db, file, dialect, names);
-  const sniffed = sniffedTypes === undefined ? undefined : keepText(names, sniffedTypes, options.textColumns);
+  const sniffed = await sniffTypes(db, file, dialect, names);
+  if (sniffed?.includes('BOOLEAN')) {
+    // DuckDB's sniffer also reads yes/no, y/n and t/f as booleans, which loses the file's words
+    // (a yes/no label would have classes 0/1); like the safe path, only true/false make a boolean.
+    const probes = names.map((n, i) => (sniffed[i] === 'BOOLEAN' ? `count_if(lower(trim(${ident(n)})) NOT IN ('true', 'false')) AS nb${i}` : `0 AS nb${i}`));
+    try {
+      const [other = {}] = await db.all<Record<string, string | null>>(`SELECT ${probes.join(', ')} FROM (SELECT * FROM ${strict(names.map(() => 'VARCHAR'), 'bool')} LIMIT ${SNIFF_ROWS})`);
+      names.forEach((_, i) => {
+        if (sniffed[i] === 'BOOLEAN' && Number(other[`nb${i}`] ?? 0) > 0) sniffed[i] = 'VARCHAR';
+      });
+    } catch (err) {
+      throw await delimitedError(err);
+    }
+  }
   if (sniffed !== undefined) {
     try {
       await db.run(`COPY (SELECT * FROM ${strict(sniffed, 'fast')}) TO ${sqlString(outPath)} (${PARQUET_OPTIONS})`);
@@ -481,14 +476,10 @@ async function stageDelimited(db: DuckSession, file: string, shown: string, outP
   } catch (err) {
     throw await delimitedError(err);
   }
-  const types = keepText(
-    names,
-    names.map((_, i) => {
-      const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
-      return narrowestType({ nonNull: n('nn'), asInteger: n('ni'), asDouble: n('nd'), asBoolean: n('nb'), asTimestamp: n('nt'), leadingZero: n('nz') });
-    }),
-    options.textColumns,
-  );
+  const types = names.map((_, i) => {
+    const n = (k: string) => Number(stats[`${k}${i}`] ?? 0);
+    return narrowestType({ nonNull: n('nn'), asInteger: n('ni'), asDouble: n('nd'), asBoolean: n('nb'), asTimestamp: n('nt'), leadingZero: n('nz') });
+  });
   // Pass 2: convert and write Parquet; rows are kept in file order.
   const select = names
     .map((n, i) => (types[i] === 'VARCHAR' ? ident(n) : types[i] === 'BOOLEAN' ? `(lower(${ident(n)}) = 'true') AS ${ident(n)}` : `CAST(${ident(n)} AS ${types[i]}) AS ${ident(n)}`))
@@ -529,10 +520,13 @@ async function mixedLineEnding(file: string): Promise<{ line: number; ending: st
   return undefined;
 }
 
+/** Rows DuckDB's sniffer reads to propose types. */
+const SNIFF_ROWS = 102_400;
+
 /** Types DuckDB's sniffer proposes from a sample, or undefined when it cannot tell. */
 async function sniffTypes(db: DuckSession, file: string, dialect: string, names: string[]): Promise<string[] | undefined> {
   try {
-    const described = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_csv(${sqlString(file)}, ${dialect}, sample_size=102400)`);
+    const described = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_csv(${sqlString(file)}, ${dialect}, sample_size=${SNIFF_ROWS})`);
     if (described.length !== names.length || described.some((d, i) => d.column_name !== names[i])) return undefined;
     const types = described.map((d) => d.column_type);
     return types.every((t) => /^(VARCHAR|BIGINT|DOUBLE|BOOLEAN|DATE|TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIME)$/.test(t)) ? types : undefined;

@@ -89,13 +89,11 @@ describe('importing files', () => {
     expect(r.version.stats).toMatchObject({ skippedRows: 1, badRows: [{ line: 52 }] });
   });
 
-  it('keeps a boolean label column as text, and other boolean columns as booleans', async () => {
-    const csv = await f.service.importFile({ file: write('yn.csv', 'x,ok,seen\n1,yes,true\n2,no,false\n'), name: 'yn', actor: 't', roles: { label: ['ok'] } });
-    expect(csv.version.schema.map((c) => [c.name, c.physicalType])).toEqual([['x', 'BIGINT'], ['ok', 'VARCHAR'], ['seen', 'BOOLEAN']]);
-    const jsonl = await f.service.importFile({ file: write('yn.jsonl', '{"ok":true,"seen":true}\n{"ok":false,"seen":false}\n'), name: 'ynj', actor: 't', roles: { label: ['ok'] } });
-    expect(jsonl.version.schema.map((c) => [c.name, c.physicalType, c.type])).toEqual([['ok', 'VARCHAR', 'categorical'], ['seen', 'BOOLEAN', 'boolean']]);
-    const values = await f.service.withEngine(async (db) => db.all<{ ok: string }>(`SELECT ok FROM read_parquet('${await f.service.parquetPath(jsonl.version)}')`));
-    expect(values).toEqual([{ ok: 'true' }, { ok: 'false' }]);
+  it('keeps yes/no, y/n and t/f as text; only true/false make a boolean column', async () => {
+    const csv = await f.service.importFile({ file: write('yn.csv', 'x,ok,short,seen\n1,yes,y,true\n2,no,n,FALSE\n'), name: 'yn', actor: 't', roles: { label: ['ok'] } });
+    expect(csv.version.schema.map((c) => [c.name, c.physicalType])).toEqual([['x', 'BIGINT'], ['ok', 'VARCHAR'], ['short', 'VARCHAR'], ['seen', 'BOOLEAN']]);
+    const values = await f.service.withEngine(async (db) => db.all<{ ok: string; short: string }>(`SELECT ok, short FROM read_parquet('${await f.service.parquetPath(csv.version)}')`));
+    expect(values).toEqual([{ ok: 'yes', short: 'y' }, { ok: 'no', short: 'n' }]);
   });
 
   it('skips and counts JSON Lines rows that are not one JSON object, on request', async () => {

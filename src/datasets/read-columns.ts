@@ -17,10 +17,11 @@ const NUMERIC_TYPES = new Set(['numeric', 'integer', 'boolean']);
 
 /**
  * Reads `columns` of a dataset version in row order. Numeric, integer and boolean columns become
- * Float64Array (missing → NaN, non-finite values stay as they are); the others become strings.
+ * Float64Array (missing → NaN, non-finite values stay as they are); the others become strings, and
+ * so do boolean columns named in `options.labels` (class labels: `true`/`false`, never 1/0).
  * NOT_FOUND names the missing column and lists the version's columns.
  */
-export async function readColumns(datasets: DatasetService, ref: string, columns: readonly string[]): Promise<ColumnsRead> {
+export async function readColumns(datasets: DatasetService, ref: string, columns: readonly string[], options: { labels?: readonly string[] } = {}): Promise<ColumnsRead> {
   const version = await datasets.show(ref);
   const schema = new Map(version.schema.map((c) => [c.name, c]));
   for (const name of columns) {
@@ -29,7 +30,8 @@ export async function readColumns(datasets: DatasetService, ref: string, columns
     }
   }
   const path = await datasets.parquetPath(version);
-  const kinds = columns.map((name) => (NUMERIC_TYPES.has(schema.get(name)!.type) ? 'numeric' : 'string'));
+  const asLabel = (name: string) => schema.get(name)!.type === 'boolean' && (options.labels ?? []).includes(name);
+  const kinds = columns.map((name) => (NUMERIC_TYPES.has(schema.get(name)!.type) && !asLabel(name) ? 'numeric' : 'string'));
   const select = columns
     .map((name, i) => (kinds[i] === 'numeric' ? `TRY_CAST(${ident(name)} AS DOUBLE)` : `CAST(${ident(name)} AS VARCHAR)`) + ` AS c${i}`)
     .join(', ');

@@ -123,7 +123,7 @@ export async function findDatasetLabelIssues(deps: { datasets: DatasetService },
 
   hooks.onProgress?.({ stage: 'reading', done: 0, total: 1 });
   const wanted = [...new Set([plan.label, ...plan.inputs.map((i) => i.name), ...(idColumn ? [idColumn] : [])])];
-  const read = await readColumns(deps.datasets, version.ref, wanted);
+  const read = await readColumns(deps.datasets, version.ref, wanted, { labels: [plan.label] });
   const labelCol = read.columns[plan.label]!;
   const keep: number[] = [];
   const given: string[] = [];

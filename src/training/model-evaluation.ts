@@ -88,7 +88,8 @@ async function storedValidation(registry: RegistryService, version: ModelVersion
 
 async function predictOn(deps: { datasets: DatasetService }, predictor: Predictor, dataset: string, label: string, slices: string[]) {
   const names = [...new Set([label, ...predictor.inputs.map((i) => i.name), ...slices])];
-  const read = await readColumns(deps.datasets, dataset, names);
+  // A boolean class label is read as true/false, as training reads it.
+  const read = await readColumns(deps.datasets, dataset, names, { labels: predictor.classes ? [label] : [] });
   const keep: number[] = [];
   const col = read.columns[label]!;
   for (let i = 0; i < read.rows; i++) {

@@ -131,16 +131,15 @@ describe('trainModel', () => {
     const labelled = await t.ws.datasets.importFile({ file, name: 'yesno', actor: 'test', roles: { label: ['answer'] } });
     const schema = Object.fromEntries(labelled.version.schema.map((c) => [c.name, c]));
     expect(schema['answer']).toMatchObject({ physicalType: 'VARCHAR', type: 'categorical' });
-    // Without the label role the column stays a boolean.
     expect(schema['flag']).toMatchObject({ physicalType: 'BOOLEAN', type: 'boolean' });
     const yes = await trainModel(deps(), { dataset: 'yesno@1', name: 'yesno', label: 'answer', features: ['x'], learner: 'linear', actor: 'test' });
     expect(yes.version.record.classes).toEqual(['no', 'yes']);
-    // true/false keep their text too when the column is the label.
-    const file2 = join(t.dir, 'truefalse.csv');
-    writeFileSync(file2, `x,flag\n${rows.map((r) => r.split(',').filter((_, i) => i !== 1).join(',')).join('\n')}\n`);
-    await t.ws.datasets.importFile({ file: file2, name: 'truefalse', actor: 'test', roles: { label: ['flag'] } });
-    const tf = await trainModel(deps(), { dataset: 'truefalse@1', name: 'truefalse', label: 'flag', features: ['x'], learner: 'linear', actor: 'test' });
+    // A boolean label's classes are true/false, never 0/1, and evaluation reads it the same way.
+    const tf = await trainModel(deps(), { dataset: 'yesno@1', name: 'truefalse', label: 'flag', features: ['x'], learner: 'linear', actor: 'test' });
     expect(tf.version.record.classes).toEqual(['false', 'true']);
+    const e = await evaluateModel(deps(), { model: 'truefalse@1', dataset: 'yesno@1', replicates: 0 });
+    expect(e.report.n).toBe(60);
+    expect(e.report.metrics['accuracy']!.value).toBeGreaterThan(0.9);
   });
 
   it('trains gradient-boosted trees on tabular data, keeping ids and sensitive columns out', async () => {

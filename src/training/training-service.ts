@@ -251,7 +251,9 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
   checkLearnerParams(learnerId, req.params, req.search?.grid);
   const warnings = [...plan.warnings];
   hooks.onProgress?.({ stage: 'reading', done: 0, total: 1 });
-  const read = await readColumns(deps.datasets, version.ref, [plan.label, ...plan.inputs.map((i) => i.name)]);
+  // A boolean class label is read as text, so its classes are true/false, not 1/0.
+  const asText = { labels: plan.task === 'regression' ? [] : [plan.label] };
+  const read = await readColumns(deps.datasets, version.ref, [plan.label, ...plan.inputs.map((i) => i.name)], asText);
   const classification = plan.task !== 'regression';
 
   const labelsOf = (data: Record<string, ColumnData>, n: number) => {
@@ -286,7 +288,7 @@ export async function trainModel(deps: { datasets: DatasetService; registry: Reg
   let valRef: string;
   if (req.validation !== undefined) {
     const vv = await deps.datasets.show(req.validation);
-    const vread = await readColumns(deps.datasets, vv.ref, [plan.label, ...plan.inputs.map((i) => i.name)]);
+    const vread = await readColumns(deps.datasets, vv.ref, [plan.label, ...plan.inputs.map((i) => i.name)], asText);
     const vl = labelsOf(vread.columns, vread.rows);
     if (vl.keep.length === 0) throw MloopError.invalidArgument(`validation data ${vv.ref} has no labelled rows`);
     trainRows = all.keep;
