@@ -1,13 +1,10 @@
 /** `mloop label …` in-process: the JSON shapes the issue names, human output and exit codes. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Command } from 'commander';
 import { main } from '../cli/index.js';
-import { registerLabel } from '../cli/commands/label.js';
-import type { Runner } from '../cli/program.js';
 import { initWorkspace } from '../workspace/index.js';
 
 let dir: string;
@@ -144,16 +141,5 @@ describe('mloop label', () => {
     const bad = await cli('label', 'import-answers', 'yn', 'bad.csv');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('maybe');
-  });
-});
-
-describe('docs', () => {
-  it('docs/cli.md lists the label subcommands mloop label --help shows, in its order', () => {
-    const program = new Command();
-    registerLabel(program, ((body: unknown) => body) as unknown as Runner);
-    const commands = program.commands.find((c) => c.name() === 'label')!.commands.map((c) => c.name());
-    const doc = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
-    const row = /`mloop label ([a-z|\\-]+)`/.exec(doc)?.[1]?.split('\\|');
-    expect(row).toEqual(commands);
   });
 });
